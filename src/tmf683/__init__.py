@@ -1,0 +1,100 @@
+"""tmf683: the TM Forum TMF683 Party Interaction Management API v4, as a library.
+
+Use :class:`PartyInteractionService` with a store to create, read, list, patch and delete
+party interactions from Python, without HTTP::
+
+    from tmf683 import PartyInteractionService, SQLiteStore
+
+    service = PartyInteractionService(SQLiteStore("tmf683.db"))
+    created = service.create(
+        {"channel": [{"id": "1"}], "direction": "inbound", "reason": "billing question"}
+    )
+    page = service.list("direction=inbound&fields=reason")
+
+Importing this package opens nothing, reads no environment and imports no web framework.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tmf683.errors import (
+    ConflictError,
+    InvalidQueryError,
+    NotFoundError,
+    Problem,
+    StoreConfigurationError,
+    Tmf683Error,
+    ValidationError,
+)
+from tmf683.model import (
+    AttachmentRefOrValue,
+    Error,
+    EventSubscription,
+    EventSubscriptionInput,
+    InteractionItem,
+    InteractionRelationship,
+    Note,
+    PartyInteraction,
+    Quantity,
+    RelatedChannel,
+    RelatedEntityRefOrValue,
+    RelatedParty,
+    TimePeriod,
+)
+from tmf683.patch import apply_merge_patch
+from tmf683.query import Query, parse_query, project
+from tmf683.serialization import make_converter, structure, unstructure
+from tmf683.service import PartyInteractionService
+from tmf683.storage import Document, Page, PartyInteractionStore, open_store
+
+if TYPE_CHECKING:
+    from tmf683.storage.memory import MemoryStore
+    from tmf683.storage.sqlite import SQLiteStore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AttachmentRefOrValue",
+    "ConflictError",
+    "Document",
+    "Error",
+    "EventSubscription",
+    "EventSubscriptionInput",
+    "InteractionItem",
+    "InteractionRelationship",
+    "InvalidQueryError",
+    "MemoryStore",
+    "Note",
+    "NotFoundError",
+    "Page",
+    "PartyInteraction",
+    "PartyInteractionService",
+    "PartyInteractionStore",
+    "Problem",
+    "Quantity",
+    "Query",
+    "RelatedChannel",
+    "RelatedEntityRefOrValue",
+    "RelatedParty",
+    "SQLiteStore",
+    "StoreConfigurationError",
+    "TimePeriod",
+    "Tmf683Error",
+    "ValidationError",
+    "apply_merge_patch",
+    "make_converter",
+    "open_store",
+    "parse_query",
+    "project",
+    "structure",
+    "unstructure",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("MemoryStore", "SQLiteStore"):
+        from tmf683 import storage
+
+        return getattr(storage, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,129 @@
+"""The one exception hierarchy of tmf683.
+
+Every error the core raises on purpose derives from :class:`Tmf683Error`. Each class
+also mixes in the builtin it resembles, so ``except LookupError`` keeps working in code
+that does not know tmf683. The core knows nothing of HTTP: the Falcon adapter maps these
+classes to status codes in one table (``tmf683_falcon.errors``).
+
+::
+
+    Tmf683Error
+    ├── ValidationError (ValueError)         bad input: a list of (JSON path, message)
+    │   └── InvalidQueryError                a query parameter that does not parse
+    ├── NotFoundError (LookupError)          no resource with that id
+    ├── ConflictError                        the id exists already
+    └── StoreConfigurationError (ValueError) a --db value no store understands
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "ConflictError",
+    "InvalidQueryError",
+    "NotFoundError",
+    "Problem",
+    "StoreConfigurationError",
+    "Tmf683Error",
+    "ValidationError",
+]
+
+Problem = tuple[str, str]
+"""One validation finding: ``(json_path, message)``, e.g. ``("$.channel[0].id",
+"is required")``."""
+
+
+class Tmf683Error(Exception):
+    """Root of every error tmf683 raises on purpose."""
+
+
+class ValidationError(Tmf683Error, ValueError):
+    """A document or request that breaks the TMF683 rules.
+
+    Args:
+        problems: the findings, each ``(json_path, message)``; at least one.
+
+    Attributes:
+        problems: the findings in the order they were found.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if not self.problems:
+            self.problems = (("$", "is invalid"),)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "; ".join(f"{path} {message}" for path, message in self.problems)
+
+
+class InvalidQueryError(ValidationError):
+    """A query string parameter that cannot be applied (TMF630 Part 1, filtering).
+
+    Args:
+        parameter: the parameter as the client sent it, e.g. ``"limit"`` or
+            ``"relatedParty.id"``.
+        message: what is wrong and how to fix it.
+
+    Attributes:
+        parameter: the offending parameter.
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        super().__init__([(parameter, message)])
+
+    def __str__(self) -> str:
+        return f"query parameter '{self.parameter}' {self.problems[0][1]}"
+
+
+class NotFoundError(Tmf683Error, LookupError):
+    """No resource of that kind has that id.
+
+    Args:
+        resource: the resource name, e.g. ``"PartyInteraction"``.
+        id: the identifier that was looked up.
+    """
+
+    def __init__(self, resource: str, id: str) -> None:  # noqa: A002 - TMF's name
+        self.resource = resource
+        self.id = id
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"no {self.resource} with id '{self.id}'; list them to find valid ids"
+
+
+class ConflictError(Tmf683Error):
+    """The store already holds a resource with that id.
+
+    Args:
+        resource: the resource name.
+        id: the identifier that is taken.
+    """
+
+    def __init__(self, resource: str, id: str) -> None:  # noqa: A002 - TMF's name
+        self.resource = resource
+        self.id = id
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"a {self.resource} with id '{self.id}' exists already"
+
+
+class StoreConfigurationError(Tmf683Error, ValueError):
+    """A store location (``--db`` or ``TMF683_DB``) that no store understands.
+
+    Args:
+        location: the value given.
+        message: what is wrong and which forms are understood.
+    """
+
+    def __init__(self, location: str, message: str) -> None:
+        self.location = location
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"store location '{self.location}': {self.message}"

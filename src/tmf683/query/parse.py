@@ -1,0 +1,173 @@
+"""Parse a raw query string into a :class:`~tmf683.query.ast.Query` (TMF630 Part 1).
+
+Takes the string exactly as it came after ``?`` (falcon's ``req.query_string``), because
+the TMF grammar gives meaning to what generic parsers reshape:
+
+- ``&`` separates parameters; ``name=value`` is an equality filter.
+- A comma in a value means OR (``status=open,completed``); a percent-encoded comma
+  (``%2C``) is part of the value. A value in double quotes loses its quotes.
+- The same attribute repeated means OR (``status=open&status=completed``); different
+  attributes are ANDed.
+- ``+`` is a literal plus (as in a date-time offset), not a space; a space is ``%20``.
+- ``fields``, ``offset``, ``limit`` and ``sort`` are reserved names.
+
+This version filters and sorts on first-level attributes: strings exactly, date-times
+as instants; attributes outside the schema as strings.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from tmf683.errors import InvalidQueryError
+from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
+from tmf683.query.schema import AttributeKind, top_level_kinds
+from tmf683.serialization import format_datetime, parse_datetime
+
+__all__ = ["RESERVED_PARAMETERS", "parse_query"]
+
+RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
+"""Query parameters that control the response instead of filtering."""
+
+MAX_QUERY_LENGTH = 16_384
+"""Longest query string accepted, in characters."""
+
+
+def _split_values(raw: str) -> list[str]:
+    """Split a raw (still percent-encoded) value on commas, then decode each part."""
+    parts: list[str] = []
+    for part in raw.split(","):
+        text = unquote(part, errors="strict")
+        if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+            text = text[1:-1]
+        parts.append(text)
+    return parts
+
+
+def _check_path(parameter: str, name: str) -> Path:
+    if not name or not name.strip():
+        raise InvalidQueryError(parameter or "(empty)", "has an empty attribute name")
+    path = tuple(name.split("."))
+    if any(not part for part in path):
+        raise InvalidQueryError(parameter, "has an empty step in its attribute path")
+    if len(path) > 1:
+        raise InvalidQueryError(
+            parameter,
+            "names a sub-attribute; this server filters and sorts on first-level "
+            "attributes such as status or creationDate",
+        )
+    kind = top_level_kinds().get(path[0], AttributeKind.STRING)
+    if kind is AttributeKind.COMPLEX:
+        raise InvalidQueryError(
+            parameter,
+            f"names {path[0]}, an object or array; it cannot be compared as a whole",
+        )
+    return path
+
+
+def _typed_value(parameter: str, path: Path, value: str) -> str:
+    kind = top_level_kinds().get(path[0], AttributeKind.STRING)
+    if kind is AttributeKind.DATE_TIME:
+        try:
+            return format_datetime(parse_datetime(value.replace(" ", "+")))
+        except ValueError as exc:
+            raise InvalidQueryError(
+                parameter,
+                f"value '{value}' is not a date-time with a UTC offset, "
+                "e.g. 2024-05-01T10:00:00Z",
+            ) from exc
+    return value
+
+
+def _non_negative(parameter: str, raw: str) -> int:
+    text = unquote(raw).strip()
+    if not text.isdigit() or not text.isascii():
+        raise InvalidQueryError(parameter, f"must be a whole number >= 0, not '{text}'")
+    return int(text)
+
+
+def _names(parameter: str, raw: str) -> list[str]:
+    names = [unquote(part).strip() for part in raw.split(",")]
+    names = [name for name in names if name]
+    if not names:
+        raise InvalidQueryError(parameter, "needs at least one attribute name")
+    return names
+
+
+def _parse_fields(raw: str) -> tuple[Path, ...]:
+    names = _names("fields", raw)
+    if names == ["none"]:
+        return ()
+    paths: list[Path] = []
+    for name in names:
+        path = tuple(name.split("."))
+        if any(not part for part in path):
+            raise InvalidQueryError("fields", f"has an empty step in '{name}'")
+        paths.append(path)
+    return tuple(paths)
+
+
+def _parse_sort(raw: str) -> tuple[SortKey, ...]:
+    keys: list[SortKey] = []
+    for name in _names("sort", raw):
+        descending = name.startswith("-")
+        bare = name[1:].strip() if name[:1] in "+-" else name
+        keys.append(SortKey(_check_path("sort", bare), descending))
+    return tuple(keys)
+
+
+def parse_query(query_string: str) -> Query:
+    """Parse a raw URL query string into a typed :class:`Query`.
+
+    Args:
+        query_string: the text after ``?``, still percent-encoded, e.g.
+            ``"status=open,completed&fields=id,status&limit=10"``. Empty is no query.
+
+    Returns:
+        The query; conditions on one attribute are merged into one ORed condition.
+
+    Raises:
+        InvalidQueryError: for a parameter that cannot be applied: an empty name, a
+            name without ``=``, a sub-attribute or whole object, a value that does not
+            fit the attribute's type, a repeated ``fields``/``offset``/``limit``/
+            ``sort``, or a bad ``offset``/``limit``; it names the parameter.
+    """
+    if len(query_string) > MAX_QUERY_LENGTH:
+        raise InvalidQueryError(
+            "(query string)", f"is longer than {MAX_QUERY_LENGTH} characters"
+        )
+    values: dict[Path, list[str]] = {}
+    parameters: dict[Path, str] = {}
+    controls: dict[str, str] = {}
+    for pair in query_string.split("&"):
+        if not pair:
+            continue
+        raw_name, equals, raw_value = pair.partition("=")
+        try:
+            name = unquote(raw_name, errors="strict")
+            if not equals:
+                raise InvalidQueryError(name or "(empty)", "has no '=' and no value")
+            if name in RESERVED_PARAMETERS:
+                if name in controls:
+                    raise InvalidQueryError(name, "is given more than once")
+                controls[name] = raw_value
+                continue
+            path = _check_path(name, name)
+            typed = [_typed_value(name, path, v) for v in _split_values(raw_value)]
+        except UnicodeDecodeError as exc:
+            raise InvalidQueryError(
+                unquote(raw_name), "is not valid percent-encoded UTF-8"
+            ) from exc
+        values.setdefault(path, []).extend(typed)
+        parameters.setdefault(path, name)
+    conditions = tuple(
+        Condition(path, Operator.EQ, tuple(dict.fromkeys(found)), parameters[path])
+        for path, found in values.items()
+    )
+    return Query(
+        conditions=conditions,
+        fields=_parse_fields(controls["fields"]) if "fields" in controls else None,
+        sort=_parse_sort(controls["sort"]) if "sort" in controls else (),
+        offset=_non_negative("offset", controls["offset"]) if "offset" in controls else 0,
+        limit=_non_negative("limit", controls["limit"]) if "limit" in controls else None,
+    )

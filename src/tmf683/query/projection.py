@@ -1,0 +1,63 @@
+"""Attribute selection with ``fields=`` (TMF630 Part 1, attribute selection).
+
+``id`` and ``href`` are always kept. A dotted path keeps that sub-attribute of an
+object, or of every object in an array (``relatedParty.role`` keeps each party's
+``role``). Names that a document does not have select nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tmf683.query.ast import Path
+
+__all__ = ["ALWAYS_SELECTED", "project"]
+
+ALWAYS_SELECTED = ("id", "href")
+"""Attributes every projection keeps."""
+
+
+def _merge_into(target: dict[str, Any], source: Any, path: Path) -> None:
+    name, rest = path[0], path[1:]
+    if name not in source:
+        return
+    value = source[name]
+    if not rest:
+        target[name] = value
+        return
+    if isinstance(value, Mapping):
+        child = target.setdefault(name, {})
+        if isinstance(child, dict):
+            _merge_into(child, value, rest)
+    elif isinstance(value, list):
+        existing = target.get(name)
+        items: list[Any] = existing if isinstance(existing, list) else [
+            {} for _ in value
+        ]
+        target[name] = items
+        for selected, item in zip(items, value, strict=True):
+            if isinstance(item, Mapping) and isinstance(selected, dict):
+                _merge_into(selected, item, rest)
+
+
+def project(
+    document: Mapping[str, Any], fields: Iterable[Path] | None
+) -> dict[str, Any]:
+    """Keep only the selected attributes of a document.
+
+    Args:
+        document: a JSON document (not modified).
+        fields: the selection from :attr:`tmf683.query.ast.Query.fields`; ``None``
+            keeps everything, an empty selection keeps only ``id`` and ``href``.
+
+    Returns:
+        A new dict in the document's attribute order.
+    """
+    if fields is None:
+        return dict(document)
+    selected: dict[str, Any] = {}
+    for path in [(name,) for name in ALWAYS_SELECTED] + list(fields):
+        _merge_into(selected, document, path)
+    order = list(document)
+    return dict(sorted(selected.items(), key=lambda item: order.index(item[0])))

@@ -1,0 +1,263 @@
+"""The TMF683 use cases: create, retrieve, list, patch and delete party interactions.
+
+:class:`PartyInteractionService` is the only object an adapter needs; it is usable from
+Python without any HTTP. It works on JSON documents (dicts with the swagger's names):
+what a client sends and what it reads back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from tmf683.errors import ValidationError
+from tmf683.model import PartyInteraction
+from tmf683.patch import apply_merge_patch
+from tmf683.query.ast import Condition, Path, Query
+from tmf683.query.parse import parse_query
+from tmf683.query.projection import project
+from tmf683.serialization import unstructure
+from tmf683.storage.base import Document, Page, PartyInteractionStore
+from tmf683.validation import SERVER_ATTRIBUTES, validate_party_interaction
+
+__all__ = ["DEFAULT_BASE_URL", "PartyInteractionService"]
+
+DEFAULT_BASE_URL = "/tmf-api/partyInteraction/v4"
+"""The API root used in ``href`` when no base URL is given (a relative URL)."""
+
+IMMUTABLE_ATTRIBUTES = ("id", "href", "direction")
+"""Attributes outside ``PartyInteraction_Update``: a patch may repeat, not change them."""
+
+DEFAULT_MAX_PAGE_SIZE = 1000
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class PartyInteractionService:
+    """Create, read, list, patch and delete PartyInteractions (TMF683 v4).
+
+    Args:
+        store: where documents live, e.g. ``SQLiteStore("tmf683.db")``.
+        base_url: the API root used to build ``href``, e.g.
+            ``"https://api.example.com/tmf-api/partyInteraction/v4"``; each call
+            may override it. A trailing slash is ignored.
+        clock: returns the current time as an aware datetime (``creationDate``,
+            ``statusChangeDate``).
+        id_factory: returns a new unique id.
+        max_page_size: most items a list returns; a larger ``limit`` is lowered.
+    """
+
+    def __init__(
+        self,
+        store: PartyInteractionStore,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        clock: Callable[[], datetime] = _utc_now,
+        id_factory: Callable[[], str] = _new_id,
+        max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+    ) -> None:
+        if max_page_size < 1:
+            raise ValueError("max_page_size must be at least 1")
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+        self.id_factory = id_factory
+        self.max_page_size = max_page_size
+
+    def href(self, id: str, *, base_url: str | None = None) -> str:  # noqa: A002
+        """Return the URL of one PartyInteraction.
+
+        Args:
+            id: its id.
+            base_url: the API root; default: the service's.
+
+        Returns:
+            ``{base_url}/partyInteraction/{id}``.
+        """
+        root = self.base_url if base_url is None else base_url.rstrip("/")
+        return f"{root}/partyInteraction/{id}"
+
+    def _output(self, document: Document, base_url: str | None) -> Document:
+        output = {"id": document["id"], "href": self.href(document["id"], base_url=base_url)}
+        output.update((k, v) for k, v in document.items() if k not in output)
+        return output
+
+    def create(
+        self,
+        document: Mapping[str, Any] | PartyInteraction,
+        *,
+        base_url: str | None = None,
+    ) -> Document:
+        """Create a PartyInteraction (TMF683 ``createPartyInteraction``).
+
+        Args:
+            document: the JSON body, or a model object; it must conform to the
+                profile (``channel`` with ids, ``direction``, ``reason``) and must
+                not carry ``id`` or ``href``.
+            base_url: the API root for ``href``; default: the service's.
+
+        Returns:
+            The stored document with ``id`` and ``href`` first; ``creationDate`` is
+            now unless given; ``statusChangeDate`` is now when ``status`` is given
+            without it. Date-times are in UTC (ISO 8601, ``Z``).
+
+        Raises:
+            ValidationError: every problem of the body, each with its ``$.path``.
+        """
+        if isinstance(document, PartyInteraction):
+            document = unstructure(document)
+        if isinstance(document, Mapping):
+            server_set = [(f"$.{name}", "is set by the server; leave it out")
+                          for name in SERVER_ATTRIBUTES if name in document]
+            if server_set:
+                raise ValidationError(server_set)
+        interaction = validate_party_interaction(
+            dict(document) if isinstance(document, Mapping) else document
+        )
+        now = self.clock()
+        if interaction.creation_date is None:
+            interaction.creation_date = now
+        if interaction.status is not None and interaction.status_change_date is None:
+            interaction.status_change_date = now
+        stored = {"id": self.id_factory(), **unstructure(interaction)}
+        self.store.add(stored)
+        return self._output(stored, base_url)
+
+    def retrieve(
+        self,
+        id: str,  # noqa: A002 - TMF's name
+        *,
+        fields: Iterable[Path] | None = None,
+        base_url: str | None = None,
+    ) -> Document:
+        """Read one PartyInteraction (TMF683 ``retrievePartyInteraction``).
+
+        Args:
+            id: its id.
+            fields: attribute selection as paths (see :class:`tmf683.query.Query`);
+                ``None`` for all; ``id`` and ``href`` are always kept.
+            base_url: the API root for ``href``.
+
+        Returns:
+            The document.
+
+        Raises:
+            NotFoundError: no PartyInteraction has that id.
+        """
+        document = self._output(self.store.get(id), base_url)
+        return project(document, None if fields is None else tuple(fields))
+
+    def _resolve_href(self, query: Query, base_url: str | None) -> Query:
+        """Turn ``href`` conditions into ``id`` conditions: stores keep no href."""
+        conditions: list[Condition] = []
+        for condition in query.conditions:
+            if condition.path == ("href",):
+                prefix = self.href("", base_url=base_url)
+                ids = tuple(
+                    value.removeprefix(prefix)
+                    if value.startswith(prefix) and value != prefix
+                    else "\x00no such href"
+                    for value in condition.values
+                )
+                condition = attrs.evolve(condition, path=("id",), values=ids)
+            conditions.append(condition)
+        return attrs.evolve(query, conditions=tuple(conditions))
+
+    def list(
+        self, query: Query | str = "", *, base_url: str | None = None
+    ) -> Page:
+        """List PartyInteractions (TMF683 ``listPartyInteraction``, TMF630 Part 1).
+
+        Args:
+            query: a parsed :class:`~tmf683.query.Query` or a raw query string such
+                as ``"status=open&fields=status&limit=10"``.
+            base_url: the API root for ``href`` (and for ``href`` filters).
+
+        Returns:
+            The page, projected by the query's ``fields``, and the total count of
+            matches. ``limit`` is lowered to ``max_page_size``; without ``limit``,
+            at most ``max_page_size`` items are returned.
+
+        Raises:
+            InvalidQueryError: a raw query string that does not parse.
+        """
+        parsed = parse_query(query) if isinstance(query, str) else query
+        limit = parsed.limit if parsed.limit is not None else self.max_page_size
+        parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
+        page = self.store.find(self._resolve_href(parsed, base_url))
+        items = [project(self._output(doc, base_url), parsed.fields) for doc in page.items]
+        return Page(items, page.total_count)
+
+    def patch(
+        self,
+        id: str,  # noqa: A002 - TMF's name
+        patch: object,
+        *,
+        base_url: str | None = None,
+    ) -> Document:
+        """Apply a JSON Merge Patch (RFC 7386) to a PartyInteraction.
+
+        ``id``, ``href`` and ``direction`` are not in ``PartyInteraction_Update``: a
+        patch may repeat their current values but not change them. When ``status``
+        changes, ``statusChangeDate`` becomes now unless the patch sets it. The
+        result is validated like a create; nothing is stored when it fails.
+
+        Args:
+            id: the PartyInteraction's id.
+            patch: the merge patch, a JSON object.
+            base_url: the API root for ``href``.
+
+        Returns:
+            The patched document.
+
+        Raises:
+            NotFoundError: no PartyInteraction has that id.
+            ValidationError: the patch is not an object, changes an immutable
+                attribute, or yields an invalid interaction.
+        """
+        if not isinstance(patch, dict):
+            raise ValidationError([("$", "must be a JSON object (a merge patch)")])
+
+        def change(current: Document) -> Document:
+            current_values = {**current, "href": self.href(id, base_url=base_url)}
+            refused = [
+                (f"$.{name}", "cannot be changed (not in PartyInteraction_Update)")
+                for name in IMMUTABLE_ATTRIBUTES
+                if name in patch and patch[name] != current_values.get(name)
+            ]
+            if refused:
+                raise ValidationError(refused)
+            changes = {k: v for k, v in patch.items() if k not in ("id", "href")}
+            merged = apply_merge_patch(
+                {k: v for k, v in current.items() if k != "id"}, changes
+            )
+            interaction = validate_party_interaction(merged)
+            status_changed = interaction.status != current.get("status")
+            if status_changed and interaction.status is not None and (
+                "statusChangeDate" not in patch
+            ):
+                interaction.status_change_date = self.clock()
+            return {"id": id, **unstructure(interaction)}
+
+        return self._output(self.store.update(id, change), base_url)
+
+    def delete(self, id: str) -> None:  # noqa: A002 - TMF's name
+        """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
+
+        Args:
+            id: its id.
+
+        Raises:
+            NotFoundError: no PartyInteraction has that id.
+        """
+        self.store.delete(id)

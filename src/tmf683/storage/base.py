@@ -1,0 +1,124 @@
+"""The storage port: what the service needs from a store of PartyInteraction documents.
+
+Stores keep JSON documents (dicts with the swagger's names) keyed by ``id``. They do not
+keep ``href``: the service builds it from its base URL on the way out, so moving a
+server to another host does not leave stale links behind.
+
+Every method is safe to call from several threads at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from tmf683.query.ast import Query
+
+__all__ = ["Document", "DocumentChange", "Page", "PartyInteractionStore"]
+
+Document = dict[str, Any]
+"""A PartyInteraction as JSON: ``{"id": ..., "channel": [...], ...}``."""
+
+DocumentChange = Callable[[Document], Document]
+"""Computes the new state of a document from its current state; may raise."""
+
+
+@attrs.frozen
+class Page:
+    """One page of a list query.
+
+    Attributes:
+        items: the documents of this page, in order.
+        total_count: how many documents match the filter in all (``X-Total-Count``).
+    """
+
+    items: list[Document]
+    total_count: int
+
+
+@runtime_checkable
+class PartyInteractionStore(Protocol):
+    """A place to keep PartyInteraction documents.
+
+    Implementations: :class:`tmf683.storage.memory.MemoryStore` and
+    :class:`tmf683.storage.sqlite.SQLiteStore`. Documents passed in are not kept by
+    reference and documents returned are the caller's to change.
+    """
+
+    def add(self, document: Document) -> None:
+        """Store a new document, atomically.
+
+        Args:
+            document: a validated document whose ``"id"`` is set.
+
+        Raises:
+            ConflictError: a document with that id exists already.
+        """
+        ...
+
+    def get(self, id: str) -> Document:  # noqa: A002 - TMF's name
+        """Read one document.
+
+        Args:
+            id: the document's id.
+
+        Returns:
+            The stored document.
+
+        Raises:
+            NotFoundError: no document has that id.
+        """
+        ...
+
+    def update(self, id: str, change: DocumentChange) -> Document:  # noqa: A002
+        """Replace a document by a function of its current state, atomically.
+
+        No other write to that document happens between reading it and writing the
+        result. When ``change`` raises, nothing is written and the error propagates.
+
+        Args:
+            id: the document's id.
+            change: computes the new document from the current one; it must keep
+                ``"id"``.
+
+        Returns:
+            The document as stored.
+
+        Raises:
+            NotFoundError: no document has that id.
+        """
+        ...
+
+    def delete(self, id: str) -> Document:  # noqa: A002 - TMF's name
+        """Remove a document, atomically.
+
+        Args:
+            id: the document's id.
+
+        Returns:
+            The document as it was before removal.
+
+        Raises:
+            NotFoundError: no document has that id.
+        """
+        ...
+
+    def find(self, query: Query) -> Page:
+        """Answer a list query: filter, sort, page and count.
+
+        ``query.fields`` is not applied: projection happens after the query.
+
+        Args:
+            query: conditions, sort keys, offset and limit.
+
+        Returns:
+            The page and the total count of matches, with the semantics of
+            :func:`tmf683.query.evaluate.select`.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections and files; the store is not used afterwards."""
+        ...
