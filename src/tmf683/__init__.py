@@ -1,7 +1,7 @@
 """tmf683: the TM Forum TMF683 Party Interaction Management API v4, as a library.
 
-Use :class:`PartyInteractionService` with a store to create, read, list, patch and delete
-party interactions from Python, without HTTP::
+Use :class:`PartyInteractionService` with a store to create, read, list, patch and
+delete party interactions from Python, without HTTP::
 
     from tmf683 import PartyInteractionService, SQLiteStore
 
@@ -65,8 +65,8 @@ __all__ = [
     "InteractionRelationship",
     "InvalidQueryError",
     "MemoryStore",
-    "Note",
     "NotFoundError",
+    "Note",
     "Page",
     "PartyInteraction",
     "PartyInteractionService",

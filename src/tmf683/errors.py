@@ -86,7 +86,7 @@ class NotFoundError(Tmf683Error, LookupError):
         id: the identifier that was looked up.
     """
 
-    def __init__(self, resource: str, id: str) -> None:  # noqa: A002 - TMF's name
+    def __init__(self, resource: str, id: str) -> None:
         self.resource = resource
         self.id = id
         super().__init__(str(self))
@@ -103,7 +103,7 @@ class ConflictError(Tmf683Error):
         id: the identifier that is taken.
     """
 
-    def __init__(self, resource: str, id: str) -> None:  # noqa: A002 - TMF's name
+    def __init__(self, resource: str, id: str) -> None:
         self.resource = resource
         self.id = id
         super().__init__(str(self))

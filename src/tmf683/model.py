@@ -38,10 +38,6 @@ __all__ = [
 ]
 
 
-def _extensions() -> Any:
-    return attrs.field(factory=dict, repr=False)
-
-
 @attrs.define(kw_only=True)
 class TimePeriod:
     """A period of time, either as a deadline (end only) or a start only, or both.
@@ -87,7 +83,7 @@ class RelatedChannel:
     schema_location: str | None = None
     type: str | None = None
     referred_type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -111,7 +107,7 @@ class RelatedParty:
     schema_location: str | None = None
     type: str | None = None
     referred_type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -141,7 +137,7 @@ class AttachmentRefOrValue:
     schema_location: str | None = None
     type: str | None = None
     referred_type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -162,7 +158,7 @@ class Note:
     base_type: str | None = None
     schema_location: str | None = None
     type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -182,7 +178,7 @@ class RelatedEntityRefOrValue:
     schema_location: str | None = None
     type: str | None = None
     referred_type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -208,7 +204,7 @@ class InteractionItem:
     base_type: str | None = None
     schema_location: str | None = None
     type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -226,7 +222,7 @@ class InteractionRelationship:
     base_type: str | None = None
     schema_location: str | None = None
     type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -273,7 +269,7 @@ class PartyInteraction:
     base_type: str | None = None
     schema_location: str | None = None
     type: str | None = None
-    extensions: dict[str, Any] = _extensions()
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)

@@ -1,7 +1,8 @@
 """Conversion between TMF683 JSON documents and the attrs model.
 
-:func:`make_converter` builds a cattrs converter that reads and writes the swagger's JSON
-names, is strict about JSON types (a number is not a string, a string is not a list),
+:func:`make_converter` builds a cattrs converter that reads and writes the swagger's
+JSON names, is strict about JSON types (a number is not a string, a string is not a
+list),
 parses date-times from ISO 8601 with any UTC offset and writes them in UTC with ``Z``,
 omits absent attributes instead of writing ``null``, and keeps extension attributes
 where the document declares a subclass (TMF630 Part 1, polymorphism and extension).
@@ -162,8 +163,10 @@ def _list_hook(
         for index, item in enumerate(value):
             try:
                 items.append(structure_item(item, item_type))
-            except Exception as exc:  # noqa: BLE001 - collected, re-raised below
-                exc.add_note(IterableValidationNote(f"@ index {index}", index, item_type))
+            except Exception as exc:
+                exc.add_note(
+                    IterableValidationNote(f"@ index {index}", index, item_type)
+                )
                 errors.append(exc)
         if errors:
             raise IterableValidationError("invalid items", errors, type_)
@@ -176,14 +179,16 @@ def _class_hooks(
     converter: cattrs.Converter, cls: type
 ) -> tuple[Callable[[Any, Any], Any], Callable[[Any], dict[str, Any]]]:
     fields = [f for f in attrs.fields(cls) if f.name != _EXTENSIONS]
-    renames = {f.name: override(rename=json_name(f.name)) for f in fields}
+    renames: dict[str, Any] = {
+        f.name: override(rename=json_name(f.name)) for f in fields
+    }
     extensible = _EXTENSIONS in attrs.fields_dict(cls)
-    omitted = {_EXTENSIONS: override(omit=True)} if extensible else {}
+    omitted: dict[str, Any] = {_EXTENSIONS: override(omit=True)} if extensible else {}
     known = frozenset(json_name(f.name) for f in fields)
-    structure_known = make_dict_structure_fn(
+    structure_known: Callable[[Any, Any], Any] = make_dict_structure_fn(
         cls, converter, _cattrs_detailed_validation=True, **renames, **omitted
     )
-    unstructure_known = make_dict_unstructure_fn(
+    unstructure_known: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
         cls, converter, _cattrs_omit_if_default=True, **renames, **omitted
     )
 
@@ -281,7 +286,9 @@ def _problems(exc: BaseException, path: str) -> list[Problem]:
     if isinstance(exc, _Mismatch):
         return [(path, str(exc))]
     if isinstance(exc, ForbiddenExtraKeysError):
-        return [(f"{path}.{name}", "is not allowed") for name in sorted(exc.extra_fields)]
+        return [
+            (f"{path}.{name}", "is not allowed") for name in sorted(exc.extra_fields)
+        ]
     if isinstance(exc, KeyError):
         return [(path, "is required")]
     return [(path, "is invalid")]

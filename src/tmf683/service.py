@@ -30,7 +30,7 @@ DEFAULT_BASE_URL = "/tmf-api/partyInteraction/v4"
 """The API root used in ``href`` when no base URL is given (a relative URL)."""
 
 IMMUTABLE_ATTRIBUTES = ("id", "href", "direction")
-"""Attributes outside ``PartyInteraction_Update``: a patch may repeat, not change them."""
+"""Not in ``PartyInteraction_Update``: a patch may repeat, not change them."""
 
 DEFAULT_MAX_PAGE_SIZE = 1000
 
@@ -74,7 +74,7 @@ class PartyInteractionService:
         self.id_factory = id_factory
         self.max_page_size = max_page_size
 
-    def href(self, id: str, *, base_url: str | None = None) -> str:  # noqa: A002
+    def href(self, id: str, *, base_url: str | None = None) -> str:
         """Return the URL of one PartyInteraction.
 
         Args:
@@ -88,13 +88,16 @@ class PartyInteractionService:
         return f"{root}/partyInteraction/{id}"
 
     def _output(self, document: Document, base_url: str | None) -> Document:
-        output = {"id": document["id"], "href": self.href(document["id"], base_url=base_url)}
+        output = {
+            "id": document["id"],
+            "href": self.href(document["id"], base_url=base_url),
+        }
         output.update((k, v) for k, v in document.items() if k not in output)
         return output
 
     def create(
         self,
-        document: Mapping[str, Any] | PartyInteraction,
+        document: Mapping[str, Any] | PartyInteraction | object,
         *,
         base_url: str | None = None,
     ) -> Document:
@@ -116,14 +119,20 @@ class PartyInteractionService:
         """
         if isinstance(document, PartyInteraction):
             document = unstructure(document)
-        if isinstance(document, Mapping):
-            server_set = [(f"$.{name}", "is set by the server; leave it out")
-                          for name in SERVER_ATTRIBUTES if name in document]
-            if server_set:
-                raise ValidationError(server_set)
-        interaction = validate_party_interaction(
-            dict(document) if isinstance(document, Mapping) else document
-        )
+        if not isinstance(document, Mapping):
+            raise ValidationError([("$", "must be a JSON object")])
+        server_set = [
+            (f"$.{name}", "is set by the server; leave it out")
+            for name in SERVER_ATTRIBUTES
+            if name in document
+        ]
+        body = {k: v for k, v in document.items() if k not in SERVER_ATTRIBUTES}
+        try:
+            interaction = validate_party_interaction(body)
+        except ValidationError as exc:
+            raise ValidationError(server_set + list(exc.problems)) from exc
+        if server_set:
+            raise ValidationError(server_set)
         now = self.clock()
         if interaction.creation_date is None:
             interaction.creation_date = now
@@ -135,7 +144,7 @@ class PartyInteractionService:
 
     def retrieve(
         self,
-        id: str,  # noqa: A002 - TMF's name
+        id: str,
         *,
         fields: Iterable[Path] | None = None,
         base_url: str | None = None,
@@ -173,9 +182,7 @@ class PartyInteractionService:
             conditions.append(condition)
         return attrs.evolve(query, conditions=tuple(conditions))
 
-    def list(
-        self, query: Query | str = "", *, base_url: str | None = None
-    ) -> Page:
+    def list(self, query: Query | str = "", *, base_url: str | None = None) -> Page:
         """List PartyInteractions (TMF683 ``listPartyInteraction``, TMF630 Part 1).
 
         Args:
@@ -195,12 +202,14 @@ class PartyInteractionService:
         limit = parsed.limit if parsed.limit is not None else self.max_page_size
         parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
         page = self.store.find(self._resolve_href(parsed, base_url))
-        items = [project(self._output(doc, base_url), parsed.fields) for doc in page.items]
+        items = [
+            project(self._output(doc, base_url), parsed.fields) for doc in page.items
+        ]
         return Page(items, page.total_count)
 
     def patch(
         self,
-        id: str,  # noqa: A002 - TMF's name
+        id: str,
         patch: object,
         *,
         base_url: str | None = None,
@@ -243,15 +252,17 @@ class PartyInteractionService:
             )
             interaction = validate_party_interaction(merged)
             status_changed = interaction.status != current.get("status")
-            if status_changed and interaction.status is not None and (
-                "statusChangeDate" not in patch
+            if (
+                status_changed
+                and interaction.status is not None
+                and ("statusChangeDate" not in patch)
             ):
                 interaction.status_change_date = self.clock()
             return {"id": id, **unstructure(interaction)}
 
         return self._output(self.store.update(id, change), base_url)
 
-    def delete(self, id: str) -> None:  # noqa: A002 - TMF's name
+    def delete(self, id: str) -> None:
         """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
 
         Args:

@@ -168,6 +168,10 @@ def parse_query(query_string: str) -> Query:
         conditions=conditions,
         fields=_parse_fields(controls["fields"]) if "fields" in controls else None,
         sort=_parse_sort(controls["sort"]) if "sort" in controls else (),
-        offset=_non_negative("offset", controls["offset"]) if "offset" in controls else 0,
-        limit=_non_negative("limit", controls["limit"]) if "limit" in controls else None,
+        offset=_non_negative("offset", controls["offset"])
+        if "offset" in controls
+        else 0,
+        limit=_non_negative("limit", controls["limit"])
+        if "limit" in controls
+        else None,
     )

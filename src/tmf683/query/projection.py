@@ -32,9 +32,9 @@ def _merge_into(target: dict[str, Any], source: Any, path: Path) -> None:
             _merge_into(child, value, rest)
     elif isinstance(value, list):
         existing = target.get(name)
-        items: list[Any] = existing if isinstance(existing, list) else [
-            {} for _ in value
-        ]
+        items: list[Any] = (
+            existing if isinstance(existing, list) else [{} for _ in value]
+        )
         target[name] = items
         for selected, item in zip(items, value, strict=True):
             if isinstance(item, Mapping) and isinstance(selected, dict):

@@ -58,7 +58,7 @@ class PartyInteractionStore(Protocol):
         """
         ...
 
-    def get(self, id: str) -> Document:  # noqa: A002 - TMF's name
+    def get(self, id: str) -> Document:
         """Read one document.
 
         Args:
@@ -72,7 +72,7 @@ class PartyInteractionStore(Protocol):
         """
         ...
 
-    def update(self, id: str, change: DocumentChange) -> Document:  # noqa: A002
+    def update(self, id: str, change: DocumentChange) -> Document:
         """Replace a document by a function of its current state, atomically.
 
         No other write to that document happens between reading it and writing the
@@ -91,7 +91,7 @@ class PartyInteractionStore(Protocol):
         """
         ...
 
-    def delete(self, id: str) -> Document:  # noqa: A002 - TMF's name
+    def delete(self, id: str) -> Document:
         """Remove a document, atomically.
 
         Args:

@@ -36,14 +36,14 @@ class MemoryStore:
                 raise ConflictError(_RESOURCE, document["id"])
             self._documents[document["id"]] = copy.deepcopy(document)
 
-    def get(self, id: str) -> Document:  # noqa: A002 - TMF's name
+    def get(self, id: str) -> Document:
         """Read one document; see the protocol. Raises NotFoundError."""
         with self._lock:
             if id not in self._documents:
                 raise NotFoundError(_RESOURCE, id)
             return copy.deepcopy(self._documents[id])
 
-    def update(self, id: str, change: DocumentChange) -> Document:  # noqa: A002
+    def update(self, id: str, change: DocumentChange) -> Document:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
         with self._lock:
             current = self.get(id)
@@ -51,7 +51,7 @@ class MemoryStore:
             self._documents[id] = copy.deepcopy(new)
             return new
 
-    def delete(self, id: str) -> Document:  # noqa: A002 - TMF's name
+    def delete(self, id: str) -> Document:
         """Remove a document; see the protocol. Raises NotFoundError."""
         with self._lock:
             if id not in self._documents:

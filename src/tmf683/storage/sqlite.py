@@ -87,13 +87,13 @@ class SQLiteStore:
                     f"{self.path} has schema version {version}; this tmf683 knows "
                     f"{SCHEMA_VERSION}: upgrade tmf683"
                 )
-            db[_TABLE].create(
+            db.table(_TABLE).create(
                 {"seq": int, "id": str, "document": str},
                 pk="seq",
                 not_null={"id", "document"},
                 if_not_exists=True,
             )
-            db[_TABLE].create_index(["id"], unique=True, if_not_exists=True)
+            db.table(_TABLE).create_index(["id"], unique=True, if_not_exists=True)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -107,7 +107,7 @@ class SQLiteStore:
             raise
         db.execute("COMMIT")
 
-    def _read(self, db: sqlite_utils.Database, id: str) -> Document:  # noqa: A002
+    def _read(self, db: sqlite_utils.Database, id: str) -> Document:
         row = db.execute(
             f"SELECT document FROM {_TABLE} WHERE id = ?",  # noqa: S608 - constant
             [id],
@@ -128,11 +128,11 @@ class SQLiteStore:
         except sqlite3.IntegrityError as exc:
             raise ConflictError(_RESOURCE, document["id"]) from exc
 
-    def get(self, id: str) -> Document:  # noqa: A002 - TMF's name
+    def get(self, id: str) -> Document:
         """Read one document; see the protocol. Raises NotFoundError."""
         return self._read(self._db(), id)
 
-    def update(self, id: str, change: DocumentChange) -> Document:  # noqa: A002
+    def update(self, id: str, change: DocumentChange) -> Document:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
         with self._transaction() as db:
             new = change(self._read(db, id))
@@ -142,7 +142,7 @@ class SQLiteStore:
             )
         return new
 
-    def delete(self, id: str) -> Document:  # noqa: A002 - TMF's name
+    def delete(self, id: str) -> Document:
         """Remove a document; see the protocol. Raises NotFoundError."""
         with self._transaction() as db:
             old = self._read(db, id)

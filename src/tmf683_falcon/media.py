@@ -1,0 +1,72 @@
+"""Request bodies and content types for the TMF683 routes (TMF630 Part 1 and 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+import orjson
+
+from tmf683 import ValidationError
+
+__all__ = [
+    "JSON_TYPES",
+    "MEDIA_TYPE",
+    "MERGE_PATCH",
+    "UnsupportedMediaTypeError",
+    "json_handler",
+    "read_body",
+]
+
+MEDIA_TYPE = "application/json;charset=utf-8"
+"""The content type of every response (the swagger's ``produces``)."""
+
+MERGE_PATCH = "application/merge-patch+json"
+JSON_TYPES = frozenset({"application/json"})
+
+
+class UnsupportedMediaTypeError(falcon.HTTPUnsupportedMediaType):
+    """A request body in a media type the route does not take (HTTP 415)."""
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def json_handler() -> falcon.media.JSONHandler:
+    """Return the JSON media handler: orjson, UTF-8, non-ASCII text kept as is."""
+    return falcon.media.JSONHandler(dumps=_dumps, loads=orjson.loads)
+
+
+def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
+    """Read a JSON request body after checking its content type.
+
+    Args:
+        req: the request.
+        accepted: media types the route takes, without parameters.
+
+    Returns:
+        The parsed JSON value.
+
+    Raises:
+        UnsupportedMediaTypeError: another media type, or a charset other than UTF-8.
+        ValidationError: an empty body or text that is not JSON.
+    """
+    raw_type = req.content_type or ""
+    media_type, *params = (part.strip().lower() for part in raw_type.split(";"))
+    charsets = [
+        p.split("=", 1)[1].strip('"') for p in params if p.startswith("charset=")
+    ]
+    if media_type not in accepted or any(c not in ("utf-8", "utf8") for c in charsets):
+        wanted = " or ".join(sorted(accepted))
+        raise UnsupportedMediaTypeError(
+            description=f"Content-Type '{raw_type or '(none)'}' is not supported here; "
+            f"send {wanted} in UTF-8"
+        )
+    data = req.bounded_stream.read()
+    if not data.strip():
+        raise ValidationError([("$", "is missing: send a JSON object as the body")])
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError([("$", f"is not valid JSON: {exc}")]) from exc

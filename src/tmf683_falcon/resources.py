@@ -1,0 +1,92 @@
+"""Falcon resources, one class per route.
+
+Each responder reads the request, calls one service method and writes status,
+headers and body; the rules live in the core.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from tmf683 import InvalidQueryError, PartyInteractionService, parse_query, project
+from tmf683.query import Path
+from tmf683_falcon.media import JSON_TYPES, MERGE_PATCH, read_body
+
+__all__ = ["PartyInteractionCollection", "PartyInteractionItem"]
+
+
+def _fields_only(query_string: str) -> tuple[Path, ...] | None:
+    """Parse ``fields`` for a single-resource route, refusing list parameters."""
+    query = parse_query(query_string)
+    if query.conditions:
+        name = query.conditions[0].parameter
+    elif query.sort:
+        name = "sort"
+    elif query.offset:
+        name = "offset"
+    elif query.limit is not None:
+        name = "limit"
+    else:
+        return query.fields
+    raise InvalidQueryError(
+        name, "does not apply to a single PartyInteraction; only fields does"
+    )
+
+
+class _Resource:
+    def __init__(
+        self, service: PartyInteractionService, base_url: str | None, base_path: str
+    ) -> None:
+        self.service = service
+        self.base_url = base_url
+        self.base_path = base_path
+
+    def api_root(self, req: falcon.Request) -> str:
+        """The API root for ``href``: the configured base URL or the request's."""
+        return (self.base_url or req.prefix).rstrip("/") + self.base_path
+
+
+class PartyInteractionCollection(_Resource):
+    """``/partyInteraction``: list (GET) and create (POST)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """List with TMF630 filters, ``fields``, ``offset`` and ``limit``."""
+        page = self.service.list(
+            parse_query(req.query_string), base_url=self.api_root(req)
+        )
+        resp.media = page.items
+        resp.set_header("X-Total-Count", str(page.total_count))
+        resp.set_header("X-Result-Count", str(len(page.items)))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Create; 201 with ``Location``."""
+        fields = _fields_only(req.query_string)
+        created = self.service.create(
+            read_body(req, JSON_TYPES), base_url=self.api_root(req)
+        )
+        resp.status = falcon.HTTP_201
+        resp.location = created["href"]
+        resp.media = project(created, fields)
+
+
+class PartyInteractionItem(_Resource):
+    """``/partyInteraction/{id}``: retrieve (GET), patch (PATCH), delete (DELETE)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        """Retrieve, with optional ``fields``."""
+        fields = _fields_only(req.query_string)
+        resp.media = self.service.retrieve(
+            id, fields=fields, base_url=self.api_root(req)
+        )
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        """Merge patch (RFC 7386); ``application/json`` is treated the same."""
+        fields = _fields_only(req.query_string)
+        body = read_body(req, JSON_TYPES | {MERGE_PATCH})
+        patched = self.service.patch(id, body, base_url=self.api_root(req))
+        resp.media = project(patched, fields)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
+        """Delete; 204."""
+        self.service.delete(id)
+        resp.status = falcon.HTTP_204
