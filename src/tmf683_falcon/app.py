@@ -6,7 +6,7 @@ import falcon
 
 from tmf683 import PartyInteractionService, Tmf683Error
 from tmf683_falcon.errors import handle_core_error, serialize_http_error
-from tmf683_falcon.media import MEDIA_TYPE, MERGE_PATCH, json_handler
+from tmf683_falcon.media import MEDIA_TYPE, json_handler
 from tmf683_falcon.resources import PartyInteractionCollection, PartyInteractionItem
 
 __all__ = ["DEFAULT_BASE_PATH", "create_app", "mount"]
@@ -24,11 +24,11 @@ def mount(
 ) -> None:
     """Add the TMF683 routes to an existing Falcon app.
 
-    Adds ``{base_path}/partyInteraction`` and ``{base_path}/partyInteraction/{id}``,
-    a JSON handler for ``application/merge-patch+json``, and the error handler that
-    turns core errors into TMF Error bodies. The host app keeps its own error
-    serializer for its own 404 and 405 (use :func:`create_app` for TMF bodies there
-    too, or set :func:`tmf683_falcon.errors.serialize_http_error`).
+    Adds ``{base_path}/partyInteraction`` and ``{base_path}/partyInteraction/{id}``
+    and the error handler that turns core errors into TMF Error bodies. The host app
+    keeps its own error serializer for its own 404 and 405 (use :func:`create_app`
+    for TMF bodies there too, or set
+    :func:`tmf683_falcon.errors.serialize_http_error`).
 
     Args:
         app: the host application (WSGI).
@@ -38,8 +38,6 @@ def mount(
             default: taken from each request.
     """
     path = "/" + base_path.strip("/") if base_path.strip("/") else ""
-    handler = json_handler()
-    app.req_options.media_handlers[MERGE_PATCH] = handler
     app.add_error_handler(Tmf683Error, handle_core_error)
     app.add_route(
         f"{path}/partyInteraction", PartyInteractionCollection(service, base_url, path)
@@ -68,7 +66,6 @@ def create_app(
     """
     app = falcon.App(media_type=MEDIA_TYPE)
     handler = json_handler()
-    app.req_options.media_handlers[falcon.MEDIA_JSON] = handler
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = handler
     app.resp_options.media_handlers[MEDIA_TYPE] = handler
     app.req_options.strip_url_path_trailing_slash = True

@@ -47,6 +47,8 @@ def _split_values(raw: str) -> list[str]:
 def _check_path(parameter: str, name: str) -> Path:
     if not name or not name.strip():
         raise InvalidQueryError(parameter or "(empty)", "has an empty attribute name")
+    if '"' in name:
+        raise InvalidQueryError(parameter, "has a double quote in its attribute name")
     path = tuple(name.split("."))
     if any(not part for part in path):
         raise InvalidQueryError(parameter, "has an empty step in its attribute path")

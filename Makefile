@@ -1,0 +1,49 @@
+# Two entry points for a fresh machine (Python >= 3.11; npm for the conformance kits):
+#   make serve   install the server and start it on the embedded SQLite store
+#   make test    install everything and run lint, type checks, docs build and all tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+DB ?= ./tmf683.db
+
+.PHONY: serve test lint docs pytest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.server-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[server]'
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[server,test,lint,docs]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm not found: the newman conformance tests will be skipped"; \
+	fi
+
+serve: $(VENV)/.server-installed
+	$(BIN)/tmf683-server --host $(HOST) --port $(PORT) --db $(DB)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff format --check src tests examples
+	$(BIN)/mypy
+
+docs: $(VENV)/.dev-installed
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+pytest: $(VENV)/.dev-installed node_modules/.installed
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest --cov --cov-report=term
+
+test: lint docs pytest
+
+clean:
+	rm -rf $(VENV) node_modules docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage*

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.servers import ServerProcess
+from tmf683 import MemoryStore, PartyInteractionService, SQLiteStore
+from tmf683.storage import PartyInteractionStore
+
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+MINIMAL = {
+    "channel": [{"id": "555"}],
+    "direction": "inbounds",
+    "reason": "The user wanted to buy TV and internet plan",
+}
+
+
+class FixedClock:
+    """A clock tests move by hand: returns ``now`` and advances one second per call."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path) -> Iterator[PartyInteractionStore]:
+    opened: PartyInteractionStore = (
+        MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "t.db")
+    )
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def service(store, clock) -> PartyInteractionService:
+    counter = iter(range(1, 1_000_000))
+    return PartyInteractionService(
+        store,
+        base_url="https://api.example.com/tmf-api/partyInteraction/v4",
+        clock=clock,
+        id_factory=lambda: f"PI-{next(counter):04d}",
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[ServerProcess]:
+    db = tmp_path_factory.mktemp("server") / "tmf683.db"
+    with ServerProcess("--db", str(db)) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base, timeout=10.0) as client:
+        yield client

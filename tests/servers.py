@@ -1,0 +1,96 @@
+"""Start the real ``tmf683-server`` in a subprocess for tests, bounded in time."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+START_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 10.0
+URL_LINE = re.compile(r"serving TMF683 v4 at (http://\S+/) \(store: (.*)\)")
+
+
+class ServerProcess:
+    """A ``tmf683-server`` process on 127.0.0.1 with a free port.
+
+    ``base`` is the API root with a trailing slash; ``log`` collects stderr lines.
+    """
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "tmf683_falcon",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            *args,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.log: list[str] = []
+        self._url_seen = threading.Event()
+        self.base = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        if not self._url_seen.wait(START_TIMEOUT_SECONDS):
+            self.stop()
+            raise RuntimeError("server did not start:\n" + "".join(self.log))
+        if not self.base:
+            self.stop()
+            raise RuntimeError("server exited:\n" + "".join(self.log))
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.append(line)
+            match = URL_LINE.search(line)
+            if match and not self.base:
+                self.base = match.group(1)
+                self._url_seen.set()
+        self._url_seen.set()
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send ``sig``, wait for the exit (kill after a timeout); return the code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_TIMEOUT_SECONDS)
+        self._reader.join(STOP_TIMEOUT_SECONDS)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+        return self.process.returncode
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for_exit(process: subprocess.Popen[str], seconds: float) -> int | None:
+    """Poll until the process exits or the time is up; return its code or None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return process.returncode
+        time.sleep(0.05)
+    return None
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,113 @@
+"""The tmf683-server command as a user runs it: options, logging, stopping."""
+
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.conftest import MINIMAL
+from tests.servers import ServerProcess, wait_for_exit
+
+
+def post(base):
+    response = httpx.post(f"{base}partyInteraction", json=MINIMAL, timeout=10)
+    assert response.status_code == 201
+    return response.json()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_logs_its_url_and_stops_cleanly(tmp_path, sig):
+    server = ServerProcess("--db", str(tmp_path / "a.db"))
+    assert server.base.startswith("http://127.0.0.1:")
+    assert server.base.endswith("/tmf-api/partyInteraction/v4/")
+    assert httpx.get(f"{server.base}partyInteraction", timeout=10).status_code == 200
+    assert server.stop(sig) == 0
+    assert "stopped" in server.log[-1]
+
+
+def test_sqlite_file_is_created_and_survives_a_restart(tmp_path):
+    db = tmp_path / "new" / "x.db"
+    db.parent.mkdir()
+    with ServerProcess("--db", f"sqlite:///{db}") as first:
+        created = post(first.base)
+    assert db.is_file()
+    with ServerProcess("--db", str(db)) as second:
+        response = httpx.get(
+            f"{second.base}partyInteraction/{created['id']}", timeout=10
+        )
+        assert response.status_code == 200
+        assert response.json()["creationDate"] == created["creationDate"]
+
+
+def test_db_defaults_to_the_environment_variable(tmp_path):
+    db = tmp_path / "env.db"
+    with ServerProcess(env={"TMF683_DB": str(db)}) as server:
+        post(server.base)
+        assert f"(store: {db})" in "".join(server.log)
+    assert db.is_file()
+
+
+def test_memory_store_forgets_on_restart(tmp_path):
+    with ServerProcess("--db", "memory:") as server:
+        created = post(server.base)
+        assert (
+            httpx.get(f"{server.base}partyInteraction/{created['id']}").status_code
+            == 200
+        )
+    with ServerProcess("--db", "memory:") as server:
+        assert httpx.get(f"{server.base}partyInteraction").json() == []
+
+
+def test_base_url_sets_href(tmp_path):
+    with ServerProcess(
+        "--db", "memory:", "--base-url", "https://api.example.com/"
+    ) as s:
+        created = post(s.base)
+    assert created["href"] == (
+        f"https://api.example.com/tmf-api/partyInteraction/v4/partyInteraction/{created['id']}"
+    )
+
+
+def test_max_page_size_lowers_limits():
+    with ServerProcess("--db", "memory:", "--max-page-size", "2") as server:
+        for _ in range(3):
+            post(server.base)
+        response = httpx.get(f"{server.base}partyInteraction?limit=100")
+        assert len(response.json()) == 2
+        assert response.headers["x-total-count"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--db", "postgresql://localhost/x"], "scheme 'postgresql' is not supported"),
+        (["--db", " "], "is empty"),
+        (["--max-page-size", "0"], "at least 1"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(args, message):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmf683_falcon", "--port", "0", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    code = wait_for_exit(process, 20)
+    if code is None:
+        process.kill()
+    stderr = process.communicate(timeout=10)[1]
+    assert code == 2
+    assert message in stderr
+
+
+def test_console_script_help_lists_the_options():
+    result = subprocess.run(
+        [sys.executable, "-m", "tmf683_falcon", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    for option in ("--host", "--port", "--db", "--base-url", "TMF683_DB"):
+        assert option in result.stdout

@@ -1,0 +1,196 @@
+import pytest
+
+from tests.conftest import MINIMAL
+from tmf683 import (
+    InvalidQueryError,
+    NotFoundError,
+    PartyInteraction,
+    PartyInteractionService,
+    RelatedChannel,
+    ValidationError,
+)
+
+ROOT = "https://api.example.com/tmf-api/partyInteraction/v4"
+
+
+def test_create_assigns_id_href_and_creation_date(service):
+    created = service.create(dict(MINIMAL))
+    assert created["id"] == "PI-0001"
+    assert created["href"] == f"{ROOT}/partyInteraction/PI-0001"
+    assert list(created)[:2] == ["id", "href"]
+    assert created["creationDate"] == "2024-05-01T10:00:01Z"
+    assert "statusChangeDate" not in created
+    assert service.retrieve("PI-0001") == created
+
+
+def test_create_keeps_given_creation_date_and_sets_status_change_date(service):
+    created = service.create(
+        {**MINIMAL, "status": "open", "creationDate": "2020-01-01T01:00:00+01:00"}
+    )
+    assert created["creationDate"] == "2020-01-01T00:00:00Z"
+    assert created["statusChangeDate"] == "2024-05-01T10:00:01Z"
+
+
+def test_create_accepts_a_model_object(service):
+    created = service.create(
+        PartyInteraction(channel=[RelatedChannel(id="9")], direction="out", reason="r")
+    )
+    assert created["channel"] == [{"id": "9"}]
+
+
+@pytest.mark.parametrize("attribute", ["id", "href"])
+def test_create_refuses_server_attributes(service, attribute):
+    with pytest.raises(ValidationError) as caught:
+        service.create({**MINIMAL, attribute: "x"})
+    assert caught.value.problems == (
+        (f"$.{attribute}", "is set by the server; leave it out"),
+    )
+    assert service.list().total_count == 0
+
+
+def test_invalid_create_stores_nothing(service):
+    with pytest.raises(ValidationError):
+        service.create({"channel": [{"id": "1"}], "direction": "in"})
+    assert service.list().total_count == 0
+
+
+def test_retrieve_projects_fields_and_unknown_id_is_not_found(service):
+    created = service.create({**MINIMAL, "status": "open"})
+    assert service.retrieve(created["id"], fields=[("status",)]) == {
+        "id": created["id"],
+        "href": created["href"],
+        "status": "open",
+    }
+    with pytest.raises(NotFoundError) as caught:
+        service.retrieve("missing")
+    assert caught.value.id == "missing"
+
+
+def test_href_follows_the_base_url_given_per_call(service):
+    created = service.create(dict(MINIMAL), base_url="http://other:1/api/")
+    assert created["href"] == f"http://other:1/api/partyInteraction/{created['id']}"
+    assert service.retrieve(created["id"])["href"].startswith(ROOT)
+
+
+def test_list_filters_projects_and_counts(service):
+    a = service.create({**MINIMAL, "direction": "inbound", "status": "open"})
+    service.create({**MINIMAL, "direction": "outbound", "status": "open"})
+    c = service.create({**MINIMAL, "direction": "inbound", "status": "done"})
+    page = service.list("direction=inbound&fields=status")
+    assert page.total_count == 2
+    assert page.items == [
+        {"id": a["id"], "href": a["href"], "status": "open"},
+        {"id": c["id"], "href": c["href"], "status": "done"},
+    ]
+
+
+def test_list_filters_on_href_as_returned(service):
+    a = service.create(dict(MINIMAL))
+    service.create(dict(MINIMAL))
+    assert [d["id"] for d in service.list(f"href={a['href']}").items] == [a["id"]]
+    assert (
+        service.list("href=https://elsewhere/partyInteraction/PI-0001").total_count == 0
+    )
+    assert service.list(f"href={ROOT}/partyInteraction/").total_count == 0
+
+
+def test_list_lowers_limit_to_the_maximum_page_size(store):
+    service = PartyInteractionService(store, max_page_size=2)
+    for _ in range(3):
+        service.create(dict(MINIMAL))
+    assert len(service.list("limit=50").items) == 2
+    assert len(service.list().items) == 2
+    assert service.list().total_count == 3
+
+
+def test_list_rejects_a_bad_query(service):
+    with pytest.raises(InvalidQueryError):
+        service.list("offset=-3")
+
+
+def test_merge_patch_changes_removes_and_replaces(service):
+    created = service.create(
+        {**MINIMAL, "description": "d", "note": [{"text": "a"}, {"text": "b"}]}
+    )
+    patched = service.patch(
+        created["id"],
+        {
+            "description": None,
+            "note": [{"text": "c"}],
+            "interactionDate": {"startDateTime": "2024-01-01T00:00:00+01:00"},
+        },
+    )
+    assert "description" not in patched
+    assert patched["note"] == [{"text": "c"}]
+    assert patched["interactionDate"] == {"startDateTime": "2023-12-31T23:00:00Z"}
+    assert service.retrieve(created["id"]) == patched
+
+
+def test_status_change_sets_status_change_date_unless_given(service):
+    created = service.create({**MINIMAL, "status": "open"})
+    same = service.patch(created["id"], {"status": "open", "description": "x"})
+    assert same["statusChangeDate"] == created["statusChangeDate"]
+    changed = service.patch(created["id"], {"status": "completed"})
+    assert changed["statusChangeDate"] > created["statusChangeDate"]
+    given = service.patch(
+        created["id"], {"status": "closed", "statusChangeDate": "2020-01-01T00:00:00Z"}
+    )
+    assert given["statusChangeDate"] == "2020-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("attribute", ["id", "href", "direction"])
+def test_patch_may_repeat_but_not_change_immutable_attributes(service, attribute):
+    created = service.create(dict(MINIMAL))
+    service.patch(created["id"], {attribute: created[attribute], "status": "x"})
+    with pytest.raises(ValidationError) as caught:
+        service.patch(created["id"], {attribute: "other", "status": "y"})
+    assert caught.value.problems[0][0] == f"$.{attribute}"
+    assert service.retrieve(created["id"])["status"] == "x"
+
+
+@pytest.mark.parametrize(
+    ("patch", "path"),
+    [
+        ({"channel": []}, "$.channel"),
+        ({"reason": None}, "$.reason"),
+        ({"status": 7}, "$.status"),
+        ({"priority": "high"}, "$.priority"),
+        ({"relatedParty": [{"id": "P"}]}, "$.relatedParty[0].@referredType"),
+    ],
+)
+def test_invalid_patch_result_stores_nothing(service, patch, path):
+    created = service.create(dict(MINIMAL))
+    with pytest.raises(ValidationError) as caught:
+        service.patch(created["id"], patch)
+    assert caught.value.problems[0][0] == path
+    assert service.retrieve(created["id"]) == created
+
+
+@pytest.mark.parametrize("patch", [[], "x", None, 3])
+def test_patch_must_be_an_object(service, patch):
+    created = service.create(dict(MINIMAL))
+    with pytest.raises(ValidationError):
+        service.patch(created["id"], patch)
+
+
+def test_patch_and_delete_of_unknown_id(service):
+    with pytest.raises(NotFoundError):
+        service.patch("missing", {"status": "x"})
+    with pytest.raises(NotFoundError):
+        service.delete("missing")
+
+
+def test_delete_removes(service):
+    created = service.create(dict(MINIMAL))
+    service.delete(created["id"])
+    with pytest.raises(NotFoundError):
+        service.retrieve(created["id"])
+    assert service.list().total_count == 0
+
+
+def test_extension_attributes_survive_create_patch_and_list(service):
+    created = service.create({**MINIMAL, "@type": "CallInteraction", "queue": "gold"})
+    assert created["queue"] == "gold"
+    patched = service.patch(created["id"], {"queue": "silver"})
+    assert patched["queue"] == "silver"
+    assert service.list("queue=silver").total_count == 1

@@ -1,0 +1,191 @@
+"""One contract, every store: fixture ids ``memory`` and ``sqlite``."""
+
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tmf683 import ConflictError, MemoryStore, NotFoundError, SQLiteStore, parse_query
+from tmf683.storage.base import PartyInteractionStore
+
+
+def doc(id, **values):
+    return {
+        "id": id,
+        "channel": [{"id": "1"}],
+        "direction": "in",
+        "reason": "r",
+        **values,
+    }
+
+
+def test_is_a_party_interaction_store(store):
+    assert isinstance(store, PartyInteractionStore)
+
+
+def test_add_then_get_returns_an_independent_copy(store):
+    original = doc("A", note=[{"text": "x"}])
+    store.add(original)
+    original["note"][0]["text"] = "changed by caller"
+    read = store.get("A")
+    assert read["note"] == [{"text": "x"}]
+    read["reason"] = "changed again"
+    assert store.get("A")["reason"] == "r"
+
+
+def test_add_refuses_a_taken_id(store):
+    store.add(doc("A"))
+    with pytest.raises(ConflictError):
+        store.add(doc("A", reason="other"))
+    assert store.get("A")["reason"] == "r"
+
+
+def test_missing_ids_raise_not_found(store):
+    with pytest.raises(NotFoundError):
+        store.get("nope")
+    with pytest.raises(NotFoundError):
+        store.update("nope", lambda d: d)
+    with pytest.raises(NotFoundError):
+        store.delete("nope")
+
+
+def test_update_writes_the_change_and_a_failing_change_writes_nothing(store):
+    store.add(doc("A"))
+    assert store.update("A", lambda d: {**d, "status": "open"})["status"] == "open"
+
+    def failing(current):
+        current["status"] = "half-written"
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        store.update("A", failing)
+    assert store.get("A")["status"] == "open"
+
+
+def test_delete_returns_the_last_state(store):
+    store.add(doc("A", status="open"))
+    assert store.delete("A")["status"] == "open"
+    assert store.find(parse_query("")).total_count == 0
+
+
+def test_find_filters_sorts_pages_and_counts(store):
+    for id, status in [("c", "open"), ("a", "closed"), ("b", "open"), ("d", "held")]:
+        store.add(doc(id, status=status))
+    page = store.find(parse_query("status=open,held&sort=-status&limit=2"))
+    assert [d["id"] for d in page.items] == ["b", "c"]
+    assert page.total_count == 3
+    default = store.find(parse_query("offset=1&limit=2"))
+    assert [d["id"] for d in default.items] == ["a", "b"]
+    assert store.find(parse_query("limit=0")).items == []
+    assert store.find(parse_query("limit=0")).total_count == 4
+
+
+def test_concurrent_writers_lose_no_update(store):
+    store.add(doc("A", note=[]))
+    errors = []
+
+    def append_notes(worker):
+        try:
+            for n in range(20):
+                store.update(
+                    "A",
+                    lambda d, n=n: {**d, "note": [*d["note"], {"id": f"{worker}-{n}"}]},
+                )
+                store.add(doc(f"{worker}-{n}"))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=append_notes, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(store.get("A")["note"]) == 80
+    assert store.find(parse_query("limit=0")).total_count == 81
+
+
+def test_sqlite_data_survives_reopening(tmp_path):
+    first = SQLiteStore(tmp_path / "x.db")
+    first.add(doc("A", description="ünïcode"))
+    first.close()
+    second = SQLiteStore(tmp_path / "x.db")
+    assert second.get("A")["description"] == "ünïcode"
+    assert second.find(parse_query("description=%C3%BCn%C3%AFcode")).total_count == 1
+    second.close()
+
+
+def test_sqlite_uses_wal(tmp_path):
+    opened = SQLiteStore(tmp_path / "x.db")
+    journal = opened._db().execute("PRAGMA journal_mode").fetchone()[0]
+    opened.close()
+    assert journal == "wal"
+
+
+# The SQL path must agree with the in-memory evaluator (the oracle).
+values = st.sampled_from(["open", "closed", "Ünï", "a,b", "", "OPEN"])
+documents = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "status": st.one_of(values, st.integers(0, 3), st.none()),
+            "reason": values,
+            "x-ext": st.one_of(values, st.booleans(), st.just({"a": 1})),
+            "creationDate": st.sampled_from(
+                [
+                    "2024-01-01T00:00:00Z",
+                    "2024-01-01T00:00:00.500Z",
+                    "2023-12-31T23:00:00Z",
+                ]
+            ),
+        },
+    ),
+    max_size=12,
+)
+queries = st.builds(
+    lambda conditions, sort, offset, limit: "&".join(
+        [
+            *conditions,
+            *([f"sort={sort}"] if sort else []),
+            *([f"offset={offset}"] if offset is not None else []),
+            *([f"limit={limit}"] if limit is not None else []),
+        ]
+    ),
+    st.lists(
+        st.builds(
+            lambda name, vals: f"{name}={','.join(vals)}",
+            st.sampled_from(["status", "reason", "x-ext"]),
+            st.lists(
+                st.sampled_from(["open", "closed", "%C3%9Cn%C3%AF", "OPEN", "5"]),
+                min_size=1,
+                max_size=3,
+            ),
+        ),
+        max_size=3,
+    ),
+    st.sampled_from(
+        [None, "status", "-status", "reason,-creationDate", "x-ext", "-id"]
+    ),
+    st.one_of(st.none(), st.integers(0, 5)),
+    st.one_of(st.none(), st.integers(0, 5)),
+)
+
+
+@settings(max_examples=150)
+@given(documents, queries)
+def test_sqlite_agrees_with_the_in_memory_oracle(tmp_path_factory, docs, query_string):
+    query = parse_query(query_string)
+    oracle = MemoryStore()
+    sqlite = SQLiteStore(tmp_path_factory.mktemp("prop") / "p.db")
+    try:
+        for index, values in enumerate(docs):
+            document = {"id": f"id-{index:02d}", **values}
+            oracle.add(document)
+            sqlite.add(document)
+        expected = oracle.find(query)
+        actual = sqlite.find(query)
+        assert [d["id"] for d in actual.items] == [d["id"] for d in expected.items]
+        assert actual.total_count == expected.total_count
+    finally:
+        sqlite.close()

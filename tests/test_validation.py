@@ -1,0 +1,60 @@
+import pytest
+
+from tests.conftest import MINIMAL
+from tmf683 import ValidationError
+from tmf683.validation import validate_party_interaction
+
+
+def problems_of(document):
+    with pytest.raises(ValidationError) as caught:
+        validate_party_interaction(document)
+    return caught.value.problems
+
+
+def test_the_official_ctk_body_conforms():
+    interaction = validate_party_interaction(dict(MINIMAL))
+    assert interaction.direction == "inbounds"
+
+
+@pytest.mark.parametrize("missing", ["channel", "direction", "reason"])
+def test_mandatory_attributes(missing):
+    document = {k: v for k, v in MINIMAL.items() if k != missing}
+    assert (f"$.{missing}", "is required") in problems_of(document) or any(
+        path == f"$.{missing}" for path, _ in problems_of(document)
+    )
+
+
+def test_channel_must_not_be_empty_and_items_need_id():
+    assert problems_of({**MINIMAL, "channel": []})[0][0] == "$.channel"
+    assert problems_of({**MINIMAL, "channel": [{"id": "1"}, {"name": "x"}]}) == (
+        ("$.channel[1].id", "is required"),
+    )
+
+
+def test_related_party_needs_id_and_referred_type():
+    found = problems_of({**MINIMAL, "relatedParty": [{"role": "customer"}]})
+    assert found == (
+        ("$.relatedParty[0].id", "is required"),
+        ("$.relatedParty[0].@referredType", "is required"),
+    )
+
+
+def test_interaction_item_entity_needs_role():
+    found = problems_of({**MINIMAL, "interactionItem": [{"item": {"id": "T1"}}]})
+    assert found == (("$.interactionItem[0].item.role", "is required"),)
+
+
+def test_type_errors_and_missing_attributes_are_reported_together():
+    found = problems_of({"direction": 3})
+    assert ("$.direction", "must be a string") in found
+    assert ("$.channel", "is required") in found
+    assert ("$.reason", "is required") in found
+
+
+@pytest.mark.parametrize("body", [[], "text", 5, None])
+def test_body_must_be_an_object(body):
+    assert problems_of(body) == (("$", "must be a JSON object"),)
+
+
+def test_null_counts_as_absent():
+    assert ("$.reason", "is required") in problems_of({**MINIMAL, "reason": None})
