@@ -334,6 +334,21 @@ def test_garbage_never_causes_500(http, garbage):
     assert response.json()["status"] == "400"
 
 
+@pytest.mark.parametrize("depth", [60, 200, 1000])
+def test_deep_extension_nesting_is_400_or_stored_never_500(http, depth):
+    value = "[" * depth + "]" * depth
+    body = (
+        '{"@type":"Deep","channel":[{"id":"1"}],"direction":"in","reason":"deep",'
+        f'"ext":{value}}}'
+    )
+    response = http.post("partyInteraction", content=body.encode(), headers=JSON)
+    if depth < 64:
+        assert response.status_code == 201
+        assert http.get(f"partyInteraction/{response.json()['id']}").status_code == 200
+    else:
+        assert_error(response, 400, "invalidBody", "deeper than 64 levels")
+
+
 def test_query_garbage_never_causes_500(http):
     for query in [
         "%",

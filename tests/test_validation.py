@@ -58,3 +58,20 @@ def test_body_must_be_an_object(body):
 
 def test_null_counts_as_absent():
     assert ("$.reason", "is required") in problems_of({**MINIMAL, "reason": None})
+
+
+def nested(depth):
+    value: object = "leaf"
+    for _ in range(depth - 1):
+        value = [value]
+    return {**MINIMAL, "@type": "DeepInteraction", "ext": value}
+
+
+def test_nesting_up_to_the_limit_is_kept_and_deeper_is_refused():
+    from tmf683.validation import MAX_NESTING_DEPTH
+
+    assert validate_party_interaction(nested(MAX_NESTING_DEPTH)).extensions
+    found = problems_of(nested(MAX_NESTING_DEPTH + 1))
+    assert found == (
+        ("$", f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels"),
+    )

@@ -14,10 +14,40 @@ from tmf683.errors import Problem, ValidationError
 from tmf683.model import PartyInteraction
 from tmf683.serialization import structure
 
-__all__ = ["SERVER_ATTRIBUTES", "check_party_interaction", "validate_party_interaction"]
+__all__ = [
+    "MAX_NESTING_DEPTH",
+    "SERVER_ATTRIBUTES",
+    "check_party_interaction",
+    "validate_party_interaction",
+]
 
 SERVER_ATTRIBUTES = ("id", "href")
 """Attributes only the server sets; a client sending them on create gets a 400."""
+
+MAX_NESTING_DEPTH = 64
+"""Most levels of nested objects and arrays a document may have (the document itself
+is level 1): deeper documents, possible only through extension attributes, are
+refused so that every stored document can be written back as JSON."""
+
+
+def _nesting_depth(value: object) -> int:
+    """Levels of nested objects/arrays in a JSON value, counted without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        children: list[object] = []
+        if isinstance(current, dict):
+            children = list(current.values())
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def check_party_interaction(interaction: PartyInteraction) -> list[Problem]:
@@ -66,10 +96,15 @@ def validate_party_interaction(document: object) -> PartyInteraction:
         The structured interaction.
 
     Raises:
-        ValidationError: every finding at once, schema findings first.
+        ValidationError: every finding at once, schema findings first; or one
+            finding when the document nests deeper than :data:`MAX_NESTING_DEPTH`.
     """
     if not isinstance(document, dict):
         raise ValidationError([("$", "must be a JSON object")])
+    if _nesting_depth(document) > MAX_NESTING_DEPTH:
+        raise ValidationError(
+            [("$", f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels")]
+        )
     try:
         interaction = structure(document, PartyInteraction)
     except ValidationError as exc:
