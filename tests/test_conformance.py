@@ -12,6 +12,7 @@ newman is missing the tests skip and say how to provide them, unless
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,18 @@ def test_own_conformance_collection_passes_twice_against_a_fresh_server(tmp_path
             stats = run_newman(OWN_COLLECTION, server.base, tmp_path / f"{run}.json")
             assert stats["assertions"]["failed"] == 0
             assert stats["assertions"]["total"] > 50
+
+
+def test_committed_collection_is_the_builders_output(tmp_path):
+    built = tmp_path / "built.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(OWN_COLLECTION.with_name("build_collection.py")),
+            str(built),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert built.read_bytes() == OWN_COLLECTION.read_bytes()
