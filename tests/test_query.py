@@ -20,6 +20,11 @@ def test_equality_comma_or_and_repeated_attribute_or():
     )
 
 
+def test_encoded_tilde_and_semicolon_are_literal():
+    query = parse_query("reason=%7Ehome%3Bwork")
+    assert query.conditions[0].values == ("~home;work",)
+
+
 def test_percent_encoding_quotes_and_plus():
     query = parse_query("reason=a%2Cb,%22c%20d%22&description=x+y")
     assert query.conditions[0].values == ("a,b", "c d")
@@ -62,6 +67,14 @@ def test_fields_offset_limit_sort():
         ("sort=channel", "sort"),
         ("reason=%FF", "reason"),
         ('a"b=1', 'a"b'),
+        ("creationDate>=2020-01-01T00:00:00Z", "creationDate>"),
+        ("creationDate%3E=2020-01-01T00:00:00Z", "creationDate>"),
+        ("creationDate<2099-01-01T00:00:00Z", "creationDate<2099-01-01T00:00:00Z"),
+        ("reason*=^bug", "reason*"),
+        ("reason=~^bug", "reason"),
+        ("status!=open", "status!"),
+        ("status=open;status=completed", "status"),
+        ("creationDate.gte=2020-01-01T00:00:00Z", "creationDate.gte"),
     ],
 )
 def test_malformed_queries_name_the_parameter(query_string, parameter):

@@ -12,7 +12,11 @@ the TMF grammar gives meaning to what generic parsers reshape:
 - ``fields``, ``offset``, ``limit`` and ``sort`` are reserved names.
 
 This version filters and sorts on first-level attributes: strings exactly, date-times
-as instants; attributes outside the schema as strings.
+as instants; attributes outside the schema as strings. The other TMF630 forms (dotted
+paths, ``.gt``-style and ``>=``-style operators, ``=~`` regex, ``;`` between
+expressions) are refused with :class:`~tmf683.errors.InvalidQueryError` rather than
+answered wrongly; a literal ``~`` at the start of a value or a literal ``;`` is written
+percent-encoded (``%7E``, ``%3B``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
 MAX_QUERY_LENGTH = 16_384
 """Longest query string accepted, in characters."""
 
+SUFFIX_OPERATORS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "regex"})
+_OPERATOR_CHARACTERS = frozenset("<>!*~")
+_EQUALITY_ONLY = "this server version supports equality filters (attr=value) only"
+
 
 def _split_values(raw: str) -> list[str]:
     """Split a raw (still percent-encoded) value on commas, then decode each part."""
@@ -49,9 +57,17 @@ def _check_path(parameter: str, name: str) -> Path:
         raise InvalidQueryError(parameter or "(empty)", "has an empty attribute name")
     if '"' in name:
         raise InvalidQueryError(parameter, "has a double quote in its attribute name")
+    if _OPERATOR_CHARACTERS & set(name):
+        raise InvalidQueryError(
+            parameter, f"uses a comparison or regex operator; {_EQUALITY_ONLY}"
+        )
     path = tuple(name.split("."))
     if any(not part for part in path):
         raise InvalidQueryError(parameter, "has an empty step in its attribute path")
+    if len(path) > 1 and path[-1] in SUFFIX_OPERATORS:
+        raise InvalidQueryError(
+            parameter, f"uses the operator .{path[-1]}; {_EQUALITY_ONLY}"
+        )
     if len(path) > 1:
         raise InvalidQueryError(
             parameter,
@@ -148,6 +164,10 @@ def parse_query(query_string: str) -> Query:
         try:
             name = unquote(raw_name, errors="strict")
             if not equals:
+                if _OPERATOR_CHARACTERS & set(name):
+                    raise InvalidQueryError(
+                        name, f"uses a comparison operator; {_EQUALITY_ONLY}"
+                    )
                 raise InvalidQueryError(name or "(empty)", "has no '=' and no value")
             if name in RESERVED_PARAMETERS:
                 if name in controls:
@@ -155,6 +175,18 @@ def parse_query(query_string: str) -> Query:
                 controls[name] = raw_value
                 continue
             path = _check_path(name, name)
+            if ";" in raw_value:
+                raise InvalidQueryError(
+                    name,
+                    "uses ';' between expressions, which this server version does not "
+                    "support; use a comma for OR, or %3B for a literal ';'",
+                )
+            if raw_value.startswith("~"):
+                raise InvalidQueryError(
+                    name,
+                    f"uses the regex operator =~; {_EQUALITY_ONLY}; write a literal "
+                    "leading '~' as %7E",
+                )
             typed = [_typed_value(name, path, v) for v in _split_values(raw_value)]
         except UnicodeDecodeError as exc:
             raise InvalidQueryError(
