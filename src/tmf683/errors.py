@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 Problem = tuple[str, str]
-"""One validation finding: ``(json_path, message)``, e.g. ``("$.channel[0].id",
+"""One validation finding, ``(json_path, message)``, e.g. ``("$.channel[0].id",
 "is required")``."""
 
 

@@ -14,14 +14,14 @@ import attrs
 __all__ = ["Condition", "Operator", "Path", "Query", "SortKey"]
 
 Path = tuple[str, ...]
-"""A JSON attribute path, one name per level: ``("relatedParty", "id")``."""
+"""A JSON attribute path, one name per level, e.g. ``("relatedParty", "id")``."""
 
 
 class Operator(enum.Enum):
     """Comparison of a TMF630 filter condition (TMF630 Part 1, filtering)."""
 
     EQ = "eq"
-    """Equality: the attribute equals one of the values."""
+    """Equality; the attribute equals one of the values."""
 
 
 @attrs.frozen

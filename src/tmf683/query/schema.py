@@ -26,7 +26,7 @@ class AttributeKind(enum.Enum):
     DATE_TIME = "date-time"
     """Compared as instants, whatever offset the client wrote."""
     COMPLEX = "complex"
-    """An object or an array: reached through a dotted path, not compared whole."""
+    """An object or an array; reached through a dotted path, not compared whole."""
     NUMBER = "number"
     """Compared numerically."""
 

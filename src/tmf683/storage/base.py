@@ -19,7 +19,7 @@ from tmf683.query.ast import Query
 __all__ = ["Document", "DocumentChange", "Page", "PartyInteractionStore"]
 
 Document = dict[str, Any]
-"""A PartyInteraction as JSON: ``{"id": ..., "channel": [...], ...}``."""
+"""A PartyInteraction as JSON, e.g. ``{"id": ..., "channel": [...], ...}``."""
 
 DocumentChange = Callable[[Document], Document]
 """Computes the new state of a document from its current state; may raise."""
