@@ -369,3 +369,11 @@ def test_http_client_keeps_the_connection(server):
     with httpx.Client(base_url=server.base, timeout=10) as client:
         for _ in range(3):
             assert client.get("partyInteraction?limit=1").status_code == 200
+
+
+def test_body_over_the_limit_is_413_with_a_tmf_body(http):
+    from tmf683_falcon.media import MAX_BODY_BYTES
+
+    body = b'{"reason":"' + b"x" * MAX_BODY_BYTES + b'"}'
+    response = http.post("partyInteraction", content=body, headers=JSON)
+    assert_error(response, 413, "payloadTooLarge", str(MAX_BODY_BYTES))

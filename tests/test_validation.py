@@ -45,10 +45,22 @@ def test_interaction_item_entity_needs_role():
 
 
 def test_type_errors_and_missing_attributes_are_reported_together():
-    found = problems_of({"direction": 3})
-    assert ("$.direction", "must be a string") in found
-    assert ("$.channel", "is required") in found
-    assert ("$.reason", "is required") in found
+    found = problems_of({"direction": 3, "relatedParty": [{"id": 5}]})
+    assert found == (
+        ("$.direction", "must be a string"),
+        ("$.relatedParty[0].id", "must be a string"),
+        ("$.channel", "is required and must hold at least one channel"),
+        ("$.reason", "is required"),
+        ("$.relatedParty[0].@referredType", "is required"),
+    )
+
+
+def test_direction_and_reason_must_not_be_empty():
+    found = problems_of({**MINIMAL, "direction": "", "reason": ""})
+    assert found == (
+        ("$.direction", "must not be empty"),
+        ("$.reason", "must not be empty"),
+    )
 
 
 @pytest.mark.parametrize("body", [[], "text", 5, None])

@@ -8,6 +8,7 @@ and ``reason`` are present; ``relatedParty[]`` items have ``id`` and ``@referred
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tmf683.errors import Problem, ValidationError
@@ -17,7 +18,7 @@ from tmf683.serialization import structure
 __all__ = [
     "MAX_NESTING_DEPTH",
     "SERVER_ATTRIBUTES",
-    "check_party_interaction",
+    "profile_problems",
     "validate_party_interaction",
 ]
 
@@ -50,35 +51,47 @@ def _nesting_depth(value: object) -> int:
     return deepest
 
 
-def check_party_interaction(interaction: PartyInteraction) -> list[Problem]:
-    """List what the conformance profile misses in a structured interaction.
+def _items(value: object) -> list[tuple[int, dict[str, Any]]]:
+    """The object items of a JSON array with their indexes; nothing for a non-array."""
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+def profile_problems(document: Mapping[str, Any]) -> list[Problem]:
+    """List what the conformance profile misses in a PartyInteraction JSON document.
+
+    Works on the raw JSON, so it reports missing attributes even where others have
+    the wrong type; wrong types themselves are the schema's findings
+    (:func:`tmf683.serialization.structure`).
 
     Args:
-        interaction: a model object, e.g. from :func:`tmf683.serialization.structure`.
+        document: the JSON object.
 
     Returns:
-        ``(json_path, message)`` findings; empty when the interaction conforms.
+        ``(json_path, message)`` findings; empty when the document conforms.
     """
     problems: list[Problem] = []
-    if not interaction.channel:
+    channel = document.get("channel")
+    if channel is None or channel == []:
         problems.append(("$.channel", "is required and must hold at least one channel"))
-    else:
-        problems += [
-            (f"$.channel[{index}].id", "is required")
-            for index, channel in enumerate(interaction.channel)
-            if not channel.id
-        ]
-    if interaction.direction is None:
-        problems.append(("$.direction", "is required"))
-    if interaction.reason is None:
-        problems.append(("$.reason", "is required"))
-    for index, party in enumerate(interaction.related_party or []):
-        if not party.id:
-            problems.append((f"$.relatedParty[{index}].id", "is required"))
-        if not party.referred_type:
-            problems.append((f"$.relatedParty[{index}].@referredType", "is required"))
-    for index, item in enumerate(interaction.interaction_item or []):
-        if item.item is not None and not item.item.role:
+    problems += [
+        (f"$.channel[{index}].id", "is required")
+        for index, item in _items(channel)
+        if item.get("id") in (None, "")
+    ]
+    for name in ("direction", "reason"):
+        if document.get(name) is None:
+            problems.append((f"$.{name}", "is required"))
+        elif document.get(name) == "":
+            problems.append((f"$.{name}", "must not be empty"))
+    for index, party in _items(document.get("relatedParty")):
+        for name in ("id", "@referredType"):
+            if party.get(name) in (None, ""):
+                problems.append((f"$.relatedParty[{index}].{name}", "is required"))
+    for index, item in _items(document.get("interactionItem")):
+        entity = item.get("item")
+        if isinstance(entity, dict) and entity.get("role") in (None, ""):
             problems.append((f"$.interactionItem[{index}].item.role", "is required"))
     return problems
 
@@ -105,25 +118,15 @@ def validate_party_interaction(document: object) -> PartyInteraction:
         raise ValidationError(
             [("$", f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels")]
         )
+    schema_problems: list[Problem] = []
     try:
         interaction = structure(document, PartyInteraction)
     except ValidationError as exc:
         schema_problems = list(exc.problems)
-        profile_problems = _shallow_profile_problems(document, schema_problems)
-        raise ValidationError(schema_problems + profile_problems) from exc
-    problems = check_party_interaction(interaction)
+    reported = {path for path, _ in schema_problems}
+    problems = schema_problems + [
+        problem for problem in profile_problems(document) if problem[0] not in reported
+    ]
     if problems:
         raise ValidationError(problems)
     return interaction
-
-
-def _shallow_profile_problems(
-    document: dict[str, Any], already: list[Problem]
-) -> list[Problem]:
-    """Missing mandatory top-level attributes, reported even when others are wrong."""
-    reported = {path for path, _ in already}
-    return [
-        (f"$.{name}", "is required")
-        for name in ("channel", "direction", "reason")
-        if document.get(name) is None and f"$.{name}" not in reported
-    ]

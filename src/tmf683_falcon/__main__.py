@@ -18,13 +18,15 @@ import waitress
 
 from tmf683 import PartyInteractionService, StoreConfigurationError, open_store
 from tmf683_falcon.app import DEFAULT_BASE_PATH, create_app
+from tmf683_falcon.media import MAX_BODY_BYTES
 
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger("tmf683.server")
 
 DEFAULT_DB = "./tmf683.db"
-MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024
+WAITRESS_MAX_BODY_BYTES = 2 * MAX_BODY_BYTES
+"""waitress's own limit: bodies up to it reach the app, which answers a TMF 413."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,9 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             threads=args.threads,
             ident="tmf683",
-            max_request_body_size=MAX_REQUEST_BODY_BYTES,
+            max_request_body_size=WAITRESS_MAX_BODY_BYTES,
         )
         signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         host = f"[{args.host}]" if ":" in args.host else args.host
         log.info(
             "serving TMF683 v4 at http://%s:%s%s/ (store: %s)",

@@ -5,8 +5,17 @@ from __future__ import annotations
 import falcon
 
 from tmf683 import PartyInteractionService, Tmf683Error
-from tmf683_falcon.errors import handle_core_error, serialize_http_error
-from tmf683_falcon.media import MEDIA_TYPE, json_handler
+from tmf683_falcon.errors import (
+    handle_core_error,
+    handle_route_http_error,
+    serialize_http_error,
+)
+from tmf683_falcon.media import (
+    MEDIA_TYPE,
+    BodyTooLargeError,
+    UnsupportedMediaTypeError,
+    json_handler,
+)
 from tmf683_falcon.resources import PartyInteractionCollection, PartyInteractionItem
 
 __all__ = ["DEFAULT_BASE_PATH", "create_app", "mount"]
@@ -25,10 +34,10 @@ def mount(
     """Add the TMF683 routes to an existing Falcon app.
 
     Adds ``{base_path}/partyInteraction`` and ``{base_path}/partyInteraction/{id}``
-    and the error handler that turns core errors into TMF Error bodies. The host app
-    keeps its own error serializer for its own 404 and 405 (use :func:`create_app`
-    for TMF bodies there too, or set
-    :func:`tmf683_falcon.errors.serialize_http_error`).
+    and error handlers that give the routes' own errors (400, 404 for an unknown id,
+    409, 413, 415) TMF Error bodies. The host app keeps its own error serializer for
+    falcon's 404 (unknown path) and 405 (use :func:`create_app` for TMF bodies there
+    too, or set :func:`tmf683_falcon.errors.serialize_http_error`).
 
     Args:
         app: the host application (WSGI).
@@ -39,6 +48,8 @@ def mount(
     """
     path = "/" + base_path.strip("/") if base_path.strip("/") else ""
     app.add_error_handler(Tmf683Error, handle_core_error)
+    app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
+    app.add_error_handler(BodyTooLargeError, handle_route_http_error)
     app.add_route(
         f"{path}/partyInteraction", PartyInteractionCollection(service, base_url, path)
     )

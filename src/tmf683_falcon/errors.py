@@ -21,7 +21,13 @@ from tmf683 import (
 )
 from tmf683_falcon.media import MEDIA_TYPE
 
-__all__ = ["ERROR_TABLE", "error_body", "handle_core_error", "serialize_http_error"]
+__all__ = [
+    "ERROR_TABLE",
+    "error_body",
+    "handle_core_error",
+    "handle_route_http_error",
+    "serialize_http_error",
+]
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +96,15 @@ def serialize_http_error(
     }.get(status, reason)
     resp.content_type = MEDIA_TYPE
     resp.media = error_body(status, _HTTP_CODES.get(status, "error"), reason, message)
+
+
+def handle_route_http_error(
+    req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError, params: Any
+) -> None:
+    """Falcon error handler for the HTTP errors the TMF683 routes raise (413, 415).
+
+    Writes a TMF Error body whatever error serializer the host app has.
+    """
+    resp.status = exc.status
+    resp.set_headers(exc.headers or {})
+    serialize_http_error(req, resp, exc)

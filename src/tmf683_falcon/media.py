@@ -11,8 +11,10 @@ from tmf683 import ValidationError
 
 __all__ = [
     "JSON_TYPES",
+    "MAX_BODY_BYTES",
     "MEDIA_TYPE",
     "MERGE_PATCH",
+    "BodyTooLargeError",
     "UnsupportedMediaTypeError",
     "json_handler",
     "read_body",
@@ -23,10 +25,16 @@ MEDIA_TYPE = "application/json;charset=utf-8"
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_TYPES = frozenset({"application/json"})
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Largest request body read, in bytes; a larger one gets 413."""
 
 
 class UnsupportedMediaTypeError(falcon.HTTPUnsupportedMediaType):
     """A request body in a media type the route does not take (HTTP 415)."""
+
+
+class BodyTooLargeError(falcon.HTTPContentTooLarge):
+    """A request body over :data:`MAX_BODY_BYTES` (HTTP 413)."""
 
 
 def _dumps(value: Any) -> bytes:
@@ -50,6 +58,7 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
 
     Raises:
         UnsupportedMediaTypeError: another media type, or a charset other than UTF-8.
+        BodyTooLargeError: a body over :data:`MAX_BODY_BYTES`.
         ValidationError: an empty body or text that is not JSON.
     """
     raw_type = req.content_type or ""
@@ -63,7 +72,11 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
             description=f"Content-Type '{raw_type or '(none)'}' is not supported here; "
             f"send {wanted} in UTF-8"
         )
-    data = req.bounded_stream.read()
+    data = req.bounded_stream.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise BodyTooLargeError(
+            description=f"the body is larger than {MAX_BODY_BYTES} bytes"
+        )
     if not data.strip():
         raise ValidationError([("$", "is missing: send a JSON object as the body")])
     try:
