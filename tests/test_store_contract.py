@@ -189,3 +189,11 @@ def test_sqlite_agrees_with_the_in_memory_oracle(tmp_path_factory, docs, query_s
         assert actual.total_count == expected.total_count
     finally:
         sqlite.close()
+
+
+def test_a_condition_without_values_matches_nothing(store):
+    from tmf683.query import Condition, Operator, Query
+
+    store.add(doc("A"))
+    page = store.find(Query(conditions=(Condition(("id",), Operator.EQ, ()),)))
+    assert (page.items, page.total_count) == ([], 0)

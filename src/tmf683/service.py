@@ -174,9 +174,8 @@ class PartyInteractionService:
                 prefix = self.href("", base_url=base_url)
                 ids = tuple(
                     value.removeprefix(prefix)
-                    if value.startswith(prefix) and value != prefix
-                    else "\x00no such href"
                     for value in condition.values
+                    if value.startswith(prefix) and value != prefix
                 )
                 condition = attrs.evolve(condition, path=("id",), values=ids)
             conditions.append(condition)
