@@ -85,9 +85,17 @@ def test_max_page_size_lowers_limits():
         (["--db", "postgresql://localhost/x"], "scheme 'postgresql' is not supported"),
         (["--db", " "], "is empty"),
         (["--max-page-size", "0"], "at least 1"),
+        (["--port", "99999"], "at most 65535"),
+        (["--port", "eighty"], "not a whole number"),
+        (["--threads", "0"], "at least 1"),
+        (["--db", "/nonexistent/dir/x.db"], "cannot open the store"),
+        (["--db", "NOT_SQLITE"], "cannot be opened as a SQLite database"),
     ],
 )
-def test_bad_options_exit_2_with_a_message(args, message):
+def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
+    not_sqlite = tmp_path / "text.db"
+    not_sqlite.write_text("this is not a database\n" * 100)
+    args = [str(not_sqlite) if arg == "NOT_SQLITE" else arg for arg in args]
     process = subprocess.Popen(
         [sys.executable, "-m", "tmf683_falcon", "--port", "0", *args],
         stderr=subprocess.PIPE,
@@ -111,3 +119,20 @@ def test_console_script_help_lists_the_options():
     )
     for option in ("--host", "--port", "--db", "--base-url", "TMF683_DB"):
         assert option in result.stdout
+
+
+def test_a_taken_port_exits_2_with_a_message():
+    with ServerProcess("--db", "memory:") as running:
+        port = running.base.split(":")[2].split("/")[0]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tmf683_falcon", "--port", port, "--db", "memory:"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        code = wait_for_exit(process, 20)
+        if code is None:
+            process.kill()
+        stderr = process.communicate(timeout=10)[1]
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1 port {port}" in stderr
+    assert "Traceback" not in stderr

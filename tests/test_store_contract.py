@@ -197,3 +197,14 @@ def test_a_condition_without_values_matches_nothing(store):
     store.add(doc("A"))
     page = store.find(Query(conditions=(Condition(("id",), Operator.EQ, ()),)))
     assert (page.items, page.total_count) == ([], 0)
+
+
+def test_sqlite_refuses_what_is_not_a_database(tmp_path):
+    from tmf683 import StoreConfigurationError
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n" * 100)
+    with pytest.raises(StoreConfigurationError, match="cannot be opened"):
+        SQLiteStore(text)
+    with pytest.raises(StoreConfigurationError, match="cannot be opened"):
+        SQLiteStore(tmp_path / "missing-dir" / "x.db")

@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 import waitress
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=_bounded_int(0, 65535),
         default=8080,
         help="TCP port; 0 picks a free one (default: %(default)s)",
     )
@@ -59,14 +59,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-page-size",
-        type=int,
+        type=_bounded_int(1, None),
         default=1000,
         help="most items one list returns (default: %(default)s)",
     )
     parser.add_argument(
-        "--threads", type=int, default=8, help="worker threads (default: %(default)s)"
+        "--threads",
+        type=_bounded_int(1, 1024),
+        default=8,
+        help="worker threads (default: %(default)s)",
     )
     return parser
+
+
+def _bounded_int(low: int, high: int | None) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"'{text}' is not a whole number"
+            ) from None
+        if value < low or (high is not None and value > high):
+            upper = "" if high is None else f" and at most {high}"
+            raise argparse.ArgumentTypeError(f"{value} must be at least {low}{upper}")
+        return value
+
+    return convert
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -81,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ``sys.argv[1:]``.
 
     Returns:
-        The exit status: 0 after a clean stop, 2 for bad arguments.
+        The exit status: 0 after a clean stop, 2 for bad arguments, a store that
+        cannot be opened or an address that cannot be listened on.
     """
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -89,9 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.max_page_size < 1 or args.threads < 1:
-        log.error("--max-page-size and --threads must be at least 1")
-        return 2
     try:
         store = open_store(args.db)
     except (StoreConfigurationError, OSError) as exc:
@@ -100,14 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         service = PartyInteractionService(store, max_page_size=args.max_page_size)
         app = create_app(service, base_url=args.base_url)
-        server = waitress.create_server(
-            app,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            ident="tmf683",
-            max_request_body_size=WAITRESS_MAX_BODY_BYTES,
-        )
+        try:
+            server = waitress.create_server(
+                app,
+                host=args.host,
+                port=args.port,
+                threads=args.threads,
+                ident="tmf683",
+                max_request_body_size=WAITRESS_MAX_BODY_BYTES,
+            )
+        except OSError as exc:
+            log.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
+            return 2
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         host = f"[{args.host}]" if ":" in args.host else args.host

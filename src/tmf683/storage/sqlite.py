@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from tmf683.errors import ConflictError, NotFoundError
+from tmf683.errors import ConflictError, NotFoundError, StoreConfigurationError
 from tmf683.query.ast import Query
 from tmf683.storage._sql import order_by, where
 from tmf683.storage.base import Document, DocumentChange, Page
@@ -51,7 +51,8 @@ class SQLiteStore:
         path: the database file, created with its schema when missing.
 
     Raises:
-        sqlite3.Error: when the file cannot be opened or is not a SQLite database.
+        StoreConfigurationError: when the file cannot be opened or created, is not a
+            SQLite database, or has a newer schema than this tmf683 knows.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -59,7 +60,13 @@ class SQLiteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._create_schema()
+        try:
+            self._create_schema()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreConfigurationError(
+                str(path), f"cannot be opened as a SQLite database: {exc}"
+            ) from exc
 
     def _db(self) -> sqlite_utils.Database:
         db: sqlite_utils.Database | None = getattr(self._local, "db", None)
