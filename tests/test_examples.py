@@ -11,7 +11,7 @@ EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.py"))
 EXPECTED = {
     "library_in_process.py": [
         "created ",
-        "interaction started at 2024-05-01T08:00:00Z",
+        "interaction started at 2024-05-01T08:00:00.000000Z",
         "open inbound interactions: 1 Customer asks why",
         "status now completed",
         "refused: $.channel is required",

@@ -49,7 +49,7 @@ def test_create_returns_201_location_and_the_stored_document(http, server):
     assert response.headers["location"] == body["href"]
     assert body["href"] == f"{server.base}partyInteraction/{body['id']}"
     assert body["reason"] == reason
-    assert body["interactionDate"] == {"startDateTime": "2024-05-01T08:00:00Z"}
+    assert body["interactionDate"] == {"startDateTime": "2024-05-01T08:00:00.000000Z"}
     assert response.headers["content-type"] == "application/json;charset=utf-8"
     assert http.get(f"partyInteraction/{body['id']}").json() == body
 
@@ -218,7 +218,7 @@ def test_delete_then_gone(http):
         (b"", "$ is missing"),
         (
             b'{"channel":[{"id":"1"}],"direction":"in","reason":"\xff"}',
-            "not valid JSON",
+            "not valid UTF-8",
         ),
     ],
 )
@@ -377,3 +377,69 @@ def test_body_over_the_limit_is_413_with_a_tmf_body(http):
     body = b'{"reason":"' + b"x" * MAX_BODY_BYTES + b'"}'
     response = http.post("partyInteraction", content=body, headers=JSON)
     assert_error(response, 413, "payloadTooLarge", str(MAX_BODY_BYTES))
+
+
+@pytest.mark.parametrize("query", ["limit=-1", "status=x", "offset=0", "a"])
+def test_delete_with_list_parameters_is_400_and_deletes_nothing(http, query):
+    created = create(http, reason=unique_reason())
+    response = http.delete(f"partyInteraction/{created['id']}?{query}")
+    assert_error(response, 400, "invalidQuery", "only fields")
+    assert http.get(f"partyInteraction/{created['id']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "mentions"),
+    [
+        (b'{"@type":"X","n":18446744073709551616}', "$.n is an integer outside"),
+        (b'{"@type":"X","f":1e400}', "$.f must be a finite number"),
+        (b'{"reason":"\\ud800"}', "$.reason must not contain an unpaired surrogate"),
+        (b'{"reason":"a\\u0000"}', "$.reason must not contain the NUL"),
+        (b'{"creationDate":"9999-12-31T23:59:59-01:00"}', "$.creationDate must be"),
+        (b'{"note":[{"date":"0001-01-01T00:00:00+01:00"}]}', "$.note[0].date must be"),
+        (b'{"reason":"r"}\xef\xbb\xbf', "not valid JSON"),
+    ],
+)
+def test_values_that_cannot_round_trip_are_400(http, body, mentions):
+    document = b'{"channel":[{"id":"1"}],"direction":"in",' + body[1:]
+    if b'"reason"' not in body:
+        document = document[:-1] + b',"reason":"r"}'
+    response = http.post("partyInteraction", content=document, headers=JSON)
+    assert_error(response, 400, "invalidBody", mentions)
+
+
+def test_big_integers_read_back_exactly(http):
+    body = (
+        b'{"@type":"Ext","channel":[{"id":"1"}],"direction":"in","reason":"r",'
+        b'"big":18446744073709551615,"small":-9223372036854775808,"tiny":1e-7}'
+    )
+    created = http.post("partyInteraction", content=body, headers=JSON).json()
+    read = http.get(f"partyInteraction/{created['id']}").json()
+    assert (read["big"], read["small"], read["tiny"]) == (2**64 - 1, -(2**63), 1e-7)
+
+
+def test_head_answers_like_get_without_a_body(http):
+    created = create(http, reason=unique_reason())
+    one = http.head(f"partyInteraction/{created['id']}")
+    assert one.status_code == 200
+    assert one.content == b""
+    listed = http.head(f"partyInteraction?id={created['id']}")
+    assert (listed.status_code, listed.headers["x-total-count"]) == (200, "1")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status%00=x",
+        "sort=a%00",
+        "offset=9223372036854775808",
+        "limit=" + "1" * 5000,
+        "&".join(f"a{i}=x" for i in range(999)),
+        "sort=" + ",".join(["a"] * 2000),
+        "creationDate=0001-01-01T00:00:00%2B01:00",
+    ],
+)
+def test_query_limits_are_400_on_a_non_empty_collection(http, query):
+    create(http, reason=unique_reason())
+    response = http.get(f"partyInteraction?{query}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalidQuery"

@@ -33,7 +33,7 @@ def test_percent_encoding_quotes_and_plus():
 
 def test_date_time_values_are_instants():
     query = parse_query("creationDate=2024-05-01T12:00:00+02:00")
-    assert query.conditions[0].values == ("2024-05-01T10:00:00Z",)
+    assert query.conditions[0].values == ("2024-05-01T10:00:00.000000Z",)
     decoded_plus = parse_query("creationDate=2024-05-01T12:00:00%2B02:00")
     assert decoded_plus.conditions == query.conditions
 
@@ -139,3 +139,60 @@ def test_projection_keeps_id_href_and_selected_paths():
         "interactionDate": {"endDateTime": "e"},
     }
     assert project(document, None) == document
+
+
+@pytest.mark.parametrize(
+    ("query_string", "parameter"),
+    [
+        ("status%00=x", "status\x00"),
+        ("sort=a%00", "sort"),
+        ("offset=9223372036854775808", "offset"),
+        ("limit=" + "1" * 5000, "limit"),
+        ("&".join(f"a{i}=x" for i in range(101)), "a100"),
+        ("sort=" + ",".join(["a"] * 21), "sort"),
+        ("creationDate=0001-01-01T00:00:00%2B01:00", "creationDate"),
+    ],
+)
+def test_limits_and_control_characters(query_string, parameter):
+    with pytest.raises(InvalidQueryError) as caught:
+        parse_query(query_string)
+    assert caught.value.parameter == parameter
+
+
+def test_largest_offset_and_most_conditions_are_accepted():
+    assert parse_query("offset=999999999999999999").offset == 10**18 - 1
+    assert len(parse_query("&".join(f"a{i}=x" for i in range(100))).conditions) == 100
+    assert len(parse_query("sort=" + ",".join(["a"] * 20)).sort) == 20
+
+
+def test_quoted_values_keep_their_commas():
+    query = parse_query('status="a,b",c&reason=%22x,y%22')
+    assert query.conditions[0].values == ("a,b", "c")
+    assert query.conditions[1].values == ("x,y",)
+
+
+def test_date_time_values_with_a_space_separator_or_a_space_for_plus():
+    query = parse_query(
+        "creationDate=2024-05-01%2010:00:00Z&statusChangeDate=2024-05-01T12:00:00 02:00"
+    )
+    assert [c.values for c in query.conditions] == [
+        ("2024-05-01T10:00:00.000000Z",),
+        ("2024-05-01T10:00:00.000000Z",),
+    ]
+
+
+@pytest.mark.parametrize(
+    "query_string", ["offset=0", "status=x", "a", "fields=a&limit=1"]
+)
+def test_single_resource_operations_take_only_fields(query_string):
+    from tmf683.query import parse_fields
+
+    with pytest.raises(InvalidQueryError, match="only fields"):
+        parse_fields(query_string)
+
+
+def test_single_resource_fields():
+    from tmf683.query import parse_fields
+
+    assert parse_fields("fields=status,note.text") == (("status",), ("note", "text"))
+    assert parse_fields("") is None

@@ -54,10 +54,10 @@ def test_round_trip_keeps_every_value_and_writes_utc():
     ]
     written = unstructure(interaction)
     assert written["interactionDate"] == {
-        "startDateTime": "2024-05-01T08:00:00Z",
-        "endDateTime": "2024-05-01T08:30:00.250Z",
+        "startDateTime": "2024-05-01T08:00:00.000000Z",
+        "endDateTime": "2024-05-01T08:30:00.250000Z",
     }
-    assert written["note"][0]["date"] == "2024-05-02T05:00:00Z"
+    assert written["note"][0]["date"] == "2024-05-02T05:00:00.000000Z"
     assert written["description"] == "Réclamation – facture ü"
     assert written["attachment"][0]["size"] == {"amount": 3.5, "units": "MB"}
     assert "href" not in written
@@ -155,9 +155,55 @@ def test_parse_and_format_date_time_are_instant_preserving():
     assert value == datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
     assert format_datetime(value) == "2024-05-01T10:00:00.123456Z"
     minus = datetime(2024, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=-3)))
-    assert format_datetime(minus) == "2024-01-01T03:00:00Z"
+    assert format_datetime(minus) == "2024-01-01T03:00:00.000000Z"
 
 
 def test_model_objects_unstructure_time_periods():
     period = TimePeriod(start_date_time=datetime(2024, 1, 1, tzinfo=UTC))
-    assert unstructure(period) == {"startDateTime": "2024-01-01T00:00:00Z"}
+    assert unstructure(period) == {"startDateTime": "2024-01-01T00:00:00.000000Z"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-05-01T10:00+02:00",
+        "2024-05-01T10:00:00+02",
+        "2024-05-01T10:00:00+02:00:30",
+        "2024-05-01T10:00:00,5Z",
+        "2024-05-01T10:00:00.Z",
+        "2024-05-01T10:00:00\x00Z",
+        "2024-05-01T23:59:60Z",
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01T00:00:00+01:00",
+    ],
+)
+def test_only_rfc3339_date_times_within_years_1_to_9999_utc(text):
+    with pytest.raises(ValueError, match="UTC offset"):
+        parse_datetime(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("2024-05-01t10:00:00z", "2024-05-01T10:00:00.000000Z"),
+        ("2024-05-01 10:00:00+02:00", "2024-05-01T08:00:00.000000Z"),
+        ("2024-05-01T10:00:00.123456789Z", "2024-05-01T10:00:00.123456Z"),
+        ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999Z"),
+    ],
+)
+def test_rfc3339_variants_are_read(text, written):
+    assert format_datetime(parse_datetime(text)) == written
+
+
+def test_canonical_date_times_sort_in_time_order():
+    texts = [
+        "2024-05-01T10:00:00Z",
+        "2024-05-01T10:00:00.5Z",
+        "2024-05-01T10:00:00.500001Z",
+        "2024-05-01T09:59:59.9Z",
+        "2024-05-01T11:00:00.1+01:00",
+    ]
+    canonical = [format_datetime(parse_datetime(text)) for text in texts]
+    by_text = sorted(canonical)
+    by_instant = [format_datetime(v) for v in sorted(parse_datetime(t) for t in texts)]
+    assert by_text == by_instant

@@ -18,7 +18,7 @@ def test_create_assigns_id_href_and_creation_date(service):
     assert created["id"] == "PI-0001"
     assert created["href"] == f"{ROOT}/partyInteraction/PI-0001"
     assert list(created)[:2] == ["id", "href"]
-    assert created["creationDate"] == "2024-05-01T10:00:01Z"
+    assert created["creationDate"] == "2024-05-01T10:00:01.000000Z"
     assert "statusChangeDate" not in created
     assert service.retrieve("PI-0001") == created
 
@@ -27,8 +27,8 @@ def test_create_keeps_given_creation_date_and_sets_status_change_date(service):
     created = service.create(
         {**MINIMAL, "status": "open", "creationDate": "2020-01-01T01:00:00+01:00"}
     )
-    assert created["creationDate"] == "2020-01-01T00:00:00Z"
-    assert created["statusChangeDate"] == "2024-05-01T10:00:01Z"
+    assert created["creationDate"] == "2020-01-01T00:00:00.000000Z"
+    assert created["statusChangeDate"] == "2024-05-01T10:00:01.000000Z"
 
 
 def test_create_accepts_a_model_object(service):
@@ -122,7 +122,9 @@ def test_merge_patch_changes_removes_and_replaces(service):
     )
     assert "description" not in patched
     assert patched["note"] == [{"text": "c"}]
-    assert patched["interactionDate"] == {"startDateTime": "2023-12-31T23:00:00Z"}
+    assert patched["interactionDate"] == {
+        "startDateTime": "2023-12-31T23:00:00.000000Z"
+    }
     assert service.retrieve(created["id"]) == patched
 
 
@@ -135,7 +137,7 @@ def test_status_change_sets_status_change_date_unless_given(service):
     given = service.patch(
         created["id"], {"status": "closed", "statusChangeDate": "2020-01-01T00:00:00Z"}
     )
-    assert given["statusChangeDate"] == "2020-01-01T00:00:00Z"
+    assert given["statusChangeDate"] == "2020-01-01T00:00:00.000000Z"
 
 
 @pytest.mark.parametrize("attribute", ["id", "href", "direction"])
@@ -194,3 +196,33 @@ def test_extension_attributes_survive_create_patch_and_list(service):
     patched = service.patch(created["id"], {"queue": "silver"})
     assert patched["queue"] == "silver"
     assert service.list("queue=silver").total_count == 1
+
+
+def test_date_time_sort_is_chronological(service):
+    for start in ["10:00:00Z", "10:00:00.5Z", "10:00:00.500001Z", "09:59:59.9Z"]:
+        service.create({**MINIMAL, "creationDate": f"2024-05-01T{start}"})
+    dates = [d["creationDate"] for d in service.list("sort=creationDate").items]
+    assert dates == [
+        "2024-05-01T09:59:59.900000Z",
+        "2024-05-01T10:00:00.000000Z",
+        "2024-05-01T10:00:00.500000Z",
+        "2024-05-01T10:00:00.500001Z",
+    ]
+    assert service.list("creationDate=2024-05-01T12:00:00.5%2B02:00").total_count == 1
+
+
+def test_sort_on_href_orders_as_id(service):
+    for _ in range(3):
+        service.create(dict(MINIMAL))
+    ascending = [d["id"] for d in service.list("sort=href").items]
+    assert ascending == sorted(ascending)
+    assert [d["id"] for d in service.list("sort=-href").items] == ascending[::-1]
+
+
+def test_creation_date_cannot_be_removed(service):
+    created = service.create(dict(MINIMAL))
+    with pytest.raises(ValidationError) as caught:
+        service.patch(created["id"], {"creationDate": None})
+    assert caught.value.problems[0][0] == "$.creationDate"
+    changed = service.patch(created["id"], {"creationDate": "2020-01-01T00:00:00Z"})
+    assert changed["creationDate"] == "2020-01-01T00:00:00.000000Z"

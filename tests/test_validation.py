@@ -87,3 +87,31 @@ def test_nesting_up_to_the_limit_is_kept_and_deeper_is_refused():
     assert found == (
         ("$", f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels"),
     )
+
+
+@pytest.mark.parametrize(
+    ("extension", "path", "message"),
+    [
+        ({"note": "a\x00b"}, "$.note", "NUL character"),
+        ({"n": 2**64}, "$.n", "64-bit range"),
+        ({"n": -(2**63) - 1}, "$.n", "64-bit range"),
+        ({"f": float("inf")}, "$.f", "finite number"),
+        ({"f": float("nan")}, "$.f", "finite number"),
+        ({"s": "x\ud800"}, "$.s", "unpaired surrogate"),
+        ({"deep": [{"k\x00": 1}]}, "$.deep[0]", "NUL character"),
+    ],
+)
+def test_values_no_json_encoder_keeps_are_refused(extension, path, message):
+    found = problems_of({**MINIMAL, "@type": "Ext", **extension})
+    assert len(found) == 1
+    assert found[0][0] == path
+    assert message in found[0][1]
+
+
+def test_schema_strings_with_nul_are_refused_too():
+    assert problems_of({**MINIMAL, "reason": "a\x00"})[0][0] == "$.reason"
+
+
+def test_64_bit_integers_at_the_edges_are_kept():
+    document = {**MINIMAL, "@type": "Ext", "big": 2**64 - 1, "small": -(2**63)}
+    assert validate_party_interaction(document).extensions["big"] == 2**64 - 1

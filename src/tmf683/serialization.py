@@ -76,50 +76,56 @@ def json_name(python_name: str) -> str:
     return "@" + camel if python_name in _AT_NAMES else camel
 
 
+_RFC3339_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+
+
 def parse_datetime(text: object) -> datetime:
-    """Parse an ISO 8601 date-time that carries a UTC offset.
+    """Parse an RFC 3339 date-time (the swagger's ``date-time`` format).
+
+    The offset is mandatory (``Z`` or ``+HH:MM``/``-HH:MM``); a space may stand for
+    the ``T``. Fractions beyond microseconds are cut off (Python keeps microseconds).
 
     Args:
         text: e.g. ``"2024-05-01T10:00:00Z"`` or ``"2024-05-01T12:00:00.5+02:00"``.
 
     Returns:
-        An aware datetime.
+        An aware datetime whose instant lies in the years 0001 to 9999 in UTC.
 
     Raises:
-        ValueError: when ``text`` is not a string, not ISO 8601, or has no offset.
+        ValueError: when ``text`` is not a string, not RFC 3339, has no offset, or
+            its instant falls outside the years 0001 to 9999 in UTC.
     """
-    if not isinstance(text, str) or not _DATETIME_SHAPE.match(text):
+    if not isinstance(text, str) or not _RFC3339_DATE_TIME.fullmatch(text):
         raise _Mismatch(DATETIME_HINT)
+    normalized = text.upper().replace("Z", "+00:00")
+    whole, dot, rest = normalized.partition(".")
+    if dot:
+        digits = rest[:-6]
+        normalized = f"{whole}.{digits[:6].ljust(6, '0')}{rest[-6:]}"
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
+        value = datetime.fromisoformat(normalized)
+        value.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise _Mismatch(DATETIME_HINT) from exc
-    if value.tzinfo is None:
-        raise _Mismatch(DATETIME_HINT)
     return value
 
 
-_DATETIME_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
-
-
 def format_datetime(value: datetime) -> str:
-    """Write an aware date-time in UTC with a ``Z`` suffix (one text per instant).
+    """Write an aware date-time in UTC, the canonical form tmf683 stores and returns.
+
+    The form has a fixed width, so there is one text per instant and texts sort in
+    time order (filters and ``sort=`` rely on both).
 
     Args:
         value: an aware datetime.
 
     Returns:
-        ``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z``: milliseconds when the instant has
-        whole milliseconds, microseconds when it has more, none when it has none.
+        ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, e.g. ``"2024-05-01T08:00:00.000000Z"``.
     """
     utc = value.astimezone(UTC).replace(tzinfo=None)
-    if utc.microsecond == 0:
-        spec = "seconds"
-    elif utc.microsecond % 1000 == 0:
-        spec = "milliseconds"
-    else:
-        spec = "microseconds"
-    return utc.isoformat(timespec=spec) + "Z"
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 def _declares_extension(document: dict[str, Any], cls: type) -> bool:

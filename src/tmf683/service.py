@@ -167,7 +167,10 @@ class PartyInteractionService:
         return project(document, None if fields is None else tuple(fields))
 
     def _resolve_href(self, query: Query, base_url: str | None) -> Query:
-        """Turn ``href`` conditions into ``id`` conditions: stores keep no href."""
+        """Turn ``href`` conditions and sort keys into ``id`` ones.
+
+        Stores keep no href, and hrefs order as their ids do (one prefix for all).
+        """
         conditions: list[Condition] = []
         for condition in query.conditions:
             if condition.path == ("href",):
@@ -179,7 +182,11 @@ class PartyInteractionService:
                 )
                 condition = attrs.evolve(condition, path=("id",), values=ids)
             conditions.append(condition)
-        return attrs.evolve(query, conditions=tuple(conditions))
+        sort = tuple(
+            attrs.evolve(key, path=("id",)) if key.path == ("href",) else key
+            for key in query.sort
+        )
+        return attrs.evolve(query, conditions=tuple(conditions), sort=sort)
 
     def list(self, query: Query | str = "", *, base_url: str | None = None) -> Page:
         """List PartyInteractions (TMF683 ``listPartyInteraction``, TMF630 Part 1).
@@ -243,6 +250,8 @@ class PartyInteractionService:
                 for name in IMMUTABLE_ATTRIBUTES
                 if name in patch and patch[name] != current_values.get(name)
             ]
+            if "creationDate" in patch and patch["creationDate"] is None:
+                refused.append(("$.creationDate", "cannot be removed, only changed"))
             if refused:
                 raise ValidationError(refused)
             changes = {k: v for k, v in patch.items() if k not in ("id", "href")}

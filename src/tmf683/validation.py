@@ -8,6 +8,8 @@ and ``reason`` are present; ``relatedParty[]`` items have ``id`` and ``@referred
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,8 +18,10 @@ from tmf683.model import PartyInteraction
 from tmf683.serialization import structure
 
 __all__ = [
+    "INTEGER_RANGE",
     "MAX_NESTING_DEPTH",
     "SERVER_ATTRIBUTES",
+    "json_problems",
     "profile_problems",
     "validate_party_interaction",
 ]
@@ -30,25 +34,69 @@ MAX_NESTING_DEPTH = 64
 is level 1): deeper documents, possible only through extension attributes, are
 refused so that every stored document can be written back as JSON."""
 
+INTEGER_RANGE = (-(2**63), 2**64 - 1)
+"""Integers a document may hold: what 64-bit JSON encoders and decoders keep exact."""
 
-def _nesting_depth(value: object) -> int:
-    """Levels of nested objects/arrays in a JSON value, counted without recursion."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 1)]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain the NUL character (U+0000)"
+    if _SURROGATE.search(text):
+        return "must not contain an unpaired surrogate (not valid Unicode)"
+    return None
+
+
+def _scalar_problem(value: object) -> str | None:
+    if isinstance(value, str):
+        return _text_problem(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+        return "is an integer outside the 64-bit range"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    return None
+
+
+def json_problems(document: object) -> list[Problem]:
+    """Find what no TMF683 document may hold, whatever its schema.
+
+    Checks every value, extension attributes included: nesting deeper than
+    :data:`MAX_NESTING_DEPTH`, the NUL character in a name or text, integers outside
+    :data:`INTEGER_RANGE`, and non-finite numbers. Iterative, so any depth is safe.
+
+    Args:
+        document: a parsed JSON value.
+
+    Returns:
+        At most one finding, ``(json_path, message)``; empty when all is well.
+    """
+    stack: list[tuple[object, str, int]] = [(document, "$", 1)]
     while stack:
-        current, depth = stack.pop()
-        children: list[object] = []
-        if isinstance(current, dict):
-            children = list(current.values())
-        elif isinstance(current, list):
-            children = current
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > MAX_NESTING_DEPTH:
-            break
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
+        value, path, depth = stack.pop()
+        if isinstance(value, dict | list) and depth > MAX_NESTING_DEPTH:
+            return [
+                (
+                    "$",
+                    f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels",
+                )
+            ]
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if (message := _text_problem(key)) is not None:
+                    return [(path, f"has an attribute name that {message}")]
+                stack.append((child, f"{path}.{key}", depth + 1))
+        elif isinstance(value, list):
+            stack.extend(
+                (child, f"{path}[{index}]", depth + 1)
+                for index, child in enumerate(value)
+            )
+        elif (message := _scalar_problem(value)) is not None:
+            return [(path, message)]
+    return []
 
 
 def _items(value: object) -> list[tuple[int, dict[str, Any]]]:
@@ -109,15 +157,13 @@ def validate_party_interaction(document: object) -> PartyInteraction:
         The structured interaction.
 
     Raises:
-        ValidationError: every finding at once, schema findings first; or one
-            finding when the document nests deeper than :data:`MAX_NESTING_DEPTH`.
+        ValidationError: every finding at once, schema findings first; or the one
+            finding of :func:`json_problems` when there is one.
     """
     if not isinstance(document, dict):
         raise ValidationError([("$", "must be a JSON object")])
-    if _nesting_depth(document) > MAX_NESTING_DEPTH:
-        raise ValidationError(
-            [("$", f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels")]
-        )
+    if found := json_problems(document):
+        raise ValidationError(found)
     schema_problems: list[Problem] = []
     try:
         interaction = structure(document, PartyInteraction)

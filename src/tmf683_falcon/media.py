@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import falcon
 import orjson
 
 from tmf683 import ValidationError
+from tmf683.validation import MAX_NESTING_DEPTH
 
 __all__ = [
     "JSON_TYPES",
@@ -37,6 +39,10 @@ class BodyTooLargeError(falcon.HTTPContentTooLarge):
     """A request body over :data:`MAX_BODY_BYTES` (HTTP 413)."""
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _dumps(value: Any) -> bytes:
     return orjson.dumps(value)
 
@@ -54,7 +60,9 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
         accepted: media types the route takes, without parameters.
 
     Returns:
-        The parsed JSON value.
+        The parsed JSON value. Integers are exact (the standard library parser, not
+        orjson, which turns integers beyond 64 bits into floats); ``NaN`` and
+        ``Infinity`` are refused.
 
     Raises:
         UnsupportedMediaTypeError: another media type, or a charset other than UTF-8.
@@ -80,6 +88,12 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
     if not data.strip():
         raise ValidationError([("$", "is missing: send a JSON object as the body")])
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as exc:
+        raise ValidationError([("$", f"is not valid UTF-8: {exc.reason}")]) from exc
+    except RecursionError as exc:
+        raise ValidationError(
+            [("$", f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels")]
+        ) from exc
+    except ValueError as exc:
         raise ValidationError([("$", f"is not valid JSON: {exc}")]) from exc

@@ -8,29 +8,11 @@ from __future__ import annotations
 
 import falcon
 
-from tmf683 import InvalidQueryError, PartyInteractionService, parse_query, project
-from tmf683.query import Path
+from tmf683 import PartyInteractionService, parse_query, project
+from tmf683.query import parse_fields
 from tmf683_falcon.media import JSON_TYPES, MERGE_PATCH, read_body
 
 __all__ = ["PartyInteractionCollection", "PartyInteractionItem"]
-
-
-def _fields_only(query_string: str) -> tuple[Path, ...] | None:
-    """Parse ``fields`` for a single-resource route, refusing list parameters."""
-    query = parse_query(query_string)
-    if query.conditions:
-        name = query.conditions[0].parameter
-    elif query.sort:
-        name = "sort"
-    elif query.offset:
-        name = "offset"
-    elif query.limit is not None:
-        name = "limit"
-    else:
-        return query.fields
-    raise InvalidQueryError(
-        name, "does not apply to a single PartyInteraction; only fields does"
-    )
 
 
 class _Resource:
@@ -58,9 +40,11 @@ class PartyInteractionCollection(_Resource):
         resp.set_header("X-Total-Count", str(page.total_count))
         resp.set_header("X-Result-Count", str(len(page.items)))
 
+    on_head = on_get
+
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Create; 201 with ``Location``."""
-        fields = _fields_only(req.query_string)
+        fields = parse_fields(req.query_string)
         created = self.service.create(
             read_body(req, JSON_TYPES), base_url=self.api_root(req)
         )
@@ -74,19 +58,22 @@ class PartyInteractionItem(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Retrieve, with optional ``fields``."""
-        fields = _fields_only(req.query_string)
+        fields = parse_fields(req.query_string)
         resp.media = self.service.retrieve(
             id, fields=fields, base_url=self.api_root(req)
         )
 
+    on_head = on_get
+
     def on_patch(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Merge patch (RFC 7386); ``application/json`` is treated the same."""
-        fields = _fields_only(req.query_string)
+        fields = parse_fields(req.query_string)
         body = read_body(req, JSON_TYPES | {MERGE_PATCH})
         patched = self.service.patch(id, body, base_url=self.api_root(req))
         resp.media = project(patched, fields)
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Delete; 204."""
+        parse_fields(req.query_string)
         self.service.delete(id)
         resp.status = falcon.HTTP_204

@@ -127,7 +127,9 @@ const payload = {
 };
 // What must be read back: everything sent, date-times normalised to UTC with Z.
 const expected = JSON.parse(JSON.stringify(payload));
-expected.A.interactionDate = { startDateTime: '2024-05-01T08:00:00Z', endDateTime: '2024-05-01T08:25:30Z' };
+// tmf683 writes every date-time in one fixed-width UTC form (microseconds, Z).
+expected.A.interactionDate = { startDateTime: '2024-05-01T08:00:00.000000Z', endDateTime: '2024-05-01T08:25:30.000000Z' };
+expected.B.interactionDate = { startDateTime: '2024-05-02T09:15:00.000000Z' };
 ['A', 'B', 'C'].forEach((n) => {
   set('reason' + n, reason[n]);
   set('encReason' + n, encodeURIComponent(reason[n]));

@@ -5,7 +5,7 @@ Framework-free: it takes the raw query string and JSON documents.
 
 from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
 from tmf683.query.evaluate import matches, select
-from tmf683.query.parse import RESERVED_PARAMETERS, parse_query
+from tmf683.query.parse import RESERVED_PARAMETERS, parse_fields, parse_query
 from tmf683.query.projection import ALWAYS_SELECTED, project
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Query",
     "SortKey",
     "matches",
+    "parse_fields",
     "parse_query",
     "project",
     "select",

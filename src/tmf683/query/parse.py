@@ -21,6 +21,7 @@ percent-encoded (``%7E``, ``%3B``).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 from tmf683.errors import InvalidQueryError
@@ -28,7 +29,7 @@ from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
 from tmf683.query.schema import AttributeKind, top_level_kinds
 from tmf683.serialization import format_datetime, parse_datetime
 
-__all__ = ["RESERVED_PARAMETERS", "parse_query"]
+__all__ = ["RESERVED_PARAMETERS", "parse_fields", "parse_query"]
 
 RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
 """Query parameters that control the response instead of filtering."""
@@ -36,20 +37,54 @@ RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
 MAX_QUERY_LENGTH = 16_384
 """Longest query string accepted, in characters."""
 
+MAX_NUMBER_DIGITS = 18
+"""Most digits of ``offset`` and ``limit`` (below 2**63, what SQL engines take)."""
+
+MAX_CONDITIONS = 100
+"""Most attributes one filter may name."""
+
+MAX_SORT_KEYS = 20
+"""Most keys ``sort=`` may have."""
+
 SUFFIX_OPERATORS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "regex"})
 _OPERATOR_CHARACTERS = frozenset("<>!*~")
 _EQUALITY_ONLY = "this server version supports equality filters (attr=value) only"
 
 
+_QUOTE = ('"', "%22")
+
+
 def _split_values(raw: str) -> list[str]:
-    """Split a raw (still percent-encoded) value on commas, then decode each part."""
+    """Split a raw value on the commas outside double quotes, then decode each part.
+
+    ``raw`` is still percent-encoded, so ``%2C`` is never a separator; a part in
+    double quotes (raw or ``%22``) loses them.
+    """
     parts: list[str] = []
-    for part in raw.split(","):
+    current: list[str] = []
+    quoted = False
+    index = 0
+    while index < len(raw):
+        quote = next((q for q in _QUOTE if raw.startswith(q, index)), None)
+        if quote:
+            quoted = not quoted
+            current.append(quote)
+            index += len(quote)
+            continue
+        if raw[index] == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(raw[index])
+        index += 1
+    parts.append("".join(current))
+    values: list[str] = []
+    for part in parts:
         text = unquote(part, errors="strict")
         if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
             text = text[1:-1]
-        parts.append(text)
-    return parts
+        values.append(text)
+    return values
 
 
 def _check_path(parameter: str, name: str) -> Path:
@@ -57,6 +92,8 @@ def _check_path(parameter: str, name: str) -> Path:
         raise InvalidQueryError(parameter or "(empty)", "has an empty attribute name")
     if '"' in name:
         raise InvalidQueryError(parameter, "has a double quote in its attribute name")
+    if any(ord(character) < 0x20 or character == "\x7f" for character in name):
+        raise InvalidQueryError(parameter, "has a control character in its name")
     if _OPERATOR_CHARACTERS & set(name):
         raise InvalidQueryError(
             parameter, f"uses a comparison or regex operator; {_EQUALITY_ONLY}"
@@ -83,11 +120,15 @@ def _check_path(parameter: str, name: str) -> Path:
     return path
 
 
+_OFFSET_SPACE = re.compile(r" (\d{2}:\d{2})$")
+"""A space where a date-time's ``+`` offset was: some clients send ``+`` as a space."""
+
+
 def _typed_value(parameter: str, path: Path, value: str) -> str:
     kind = top_level_kinds().get(path[0], AttributeKind.STRING)
     if kind is AttributeKind.DATE_TIME:
         try:
-            return format_datetime(parse_datetime(value.replace(" ", "+")))
+            return format_datetime(parse_datetime(_OFFSET_SPACE.sub(r"+\1", value)))
         except ValueError as exc:
             raise InvalidQueryError(
                 parameter,
@@ -101,6 +142,10 @@ def _non_negative(parameter: str, raw: str) -> int:
     text = unquote(raw).strip()
     if not text.isdigit() or not text.isascii():
         raise InvalidQueryError(parameter, f"must be a whole number >= 0, not '{text}'")
+    if len(text.lstrip("0")) > MAX_NUMBER_DIGITS:
+        raise InvalidQueryError(
+            parameter, f"must have at most {MAX_NUMBER_DIGITS} digits"
+        )
     return int(text)
 
 
@@ -126,6 +171,8 @@ def _parse_fields(raw: str) -> tuple[Path, ...]:
 
 
 def _parse_sort(raw: str) -> tuple[SortKey, ...]:
+    if raw.count(",") >= MAX_SORT_KEYS:
+        raise InvalidQueryError("sort", f"has more than {MAX_SORT_KEYS} keys")
     keys: list[SortKey] = []
     for name in _names("sort", raw):
         descending = name.startswith("-")
@@ -193,6 +240,11 @@ def parse_query(query_string: str) -> Query:
                 unquote(raw_name), "is not valid percent-encoded UTF-8"
             ) from exc
         values.setdefault(path, []).extend(typed)
+        if len(values) > MAX_CONDITIONS:
+            raise InvalidQueryError(
+                name,
+                f"is one attribute too many: a filter names {MAX_CONDITIONS} at most",
+            )
         parameters.setdefault(path, name)
     conditions = tuple(
         Condition(path, Operator.EQ, tuple(dict.fromkeys(found)), parameters[path])
@@ -209,3 +261,27 @@ def parse_query(query_string: str) -> Query:
         if "limit" in controls
         else None,
     )
+
+
+def parse_fields(query_string: str) -> tuple[Path, ...] | None:
+    """Parse the query string of a single-resource operation: only ``fields`` applies.
+
+    Used for retrieve, create, patch and delete (TMF630 Part 1, attribute selection).
+
+    Args:
+        query_string: the raw text after ``?``.
+
+    Returns:
+        The ``fields=`` selection as in :attr:`Query.fields`; ``None`` without it.
+
+    Raises:
+        InvalidQueryError: for any other parameter, or a malformed ``fields``.
+    """
+    for pair in query_string.split("&"):
+        name = unquote(pair.partition("=")[0])
+        if pair and name != "fields":
+            raise InvalidQueryError(
+                name or "(empty)",
+                "does not apply to a single PartyInteraction; only fields does",
+            )
+    return parse_query(query_string).fields

@@ -59,5 +59,4 @@ def project(
     selected: dict[str, Any] = {}
     for path in [(name,) for name in ALWAYS_SELECTED] + list(fields):
         _merge_into(selected, document, path)
-    order = list(document)
-    return dict(sorted(selected.items(), key=lambda item: order.index(item[0])))
+    return {name: selected[name] for name in document if name in selected}
