@@ -35,7 +35,7 @@ is level 1): deeper documents, possible only through extension attributes, are
 refused so that every stored document can be written back as JSON."""
 
 INTEGER_RANGE = (-(2**63), 2**64 - 1)
-"""Integers a document may hold: what 64-bit JSON encoders and decoders keep exact."""
+"""Integers a document may hold, those 64-bit JSON encoders and decoders keep exact."""
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -272,7 +272,8 @@ def parse_fields(query_string: str) -> tuple[Path, ...] | None:
         query_string: the raw text after ``?``.
 
     Returns:
-        The ``fields=`` selection as in :attr:`Query.fields`; ``None`` without it.
+        The ``fields=`` selection as in :attr:`tmf683.query.ast.Query.fields`;
+        ``None`` without it.
 
     Raises:
         InvalidQueryError: for any other parameter, or a malformed ``fields``.
