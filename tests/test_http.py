@@ -279,7 +279,7 @@ def test_unknown_ids_paths_and_methods(http, method, path, status, code):
     [
         ("limit=-1", "limit"),
         ("offset=x", "offset"),
-        ("relatedParty.id=1", "relatedParty.id"),
+        ("relatedParty.nope.id=1", "relatedParty.nope.id"),
         ("creationDate=notadate", "creationDate"),
         ("=x", "(empty)"),
     ],

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from tests import strategies
 from tmf683 import ConflictError, MemoryStore, NotFoundError, SQLiteStore, parse_query
 from tmf683.storage.base import PartyInteractionStore
 
@@ -124,56 +124,8 @@ def test_sqlite_uses_wal(tmp_path):
 
 
 # The SQL path must agree with the in-memory evaluator (the oracle).
-values = st.sampled_from(["open", "closed", "Ünï", "a,b", "", "OPEN"])
-documents = st.lists(
-    st.fixed_dictionaries(
-        {},
-        optional={
-            "status": st.one_of(values, st.integers(0, 3), st.none()),
-            "reason": values,
-            "x-ext": st.one_of(values, st.booleans(), st.just({"a": 1})),
-            "creationDate": st.sampled_from(
-                [
-                    "2024-01-01T00:00:00Z",
-                    "2024-01-01T00:00:00.500Z",
-                    "2023-12-31T23:00:00Z",
-                ]
-            ),
-        },
-    ),
-    max_size=12,
-)
-queries = st.builds(
-    lambda conditions, sort, offset, limit: "&".join(
-        [
-            *conditions,
-            *([f"sort={sort}"] if sort else []),
-            *([f"offset={offset}"] if offset is not None else []),
-            *([f"limit={limit}"] if limit is not None else []),
-        ]
-    ),
-    st.lists(
-        st.builds(
-            lambda name, vals: f"{name}={','.join(vals)}",
-            st.sampled_from(["status", "reason", "x-ext"]),
-            st.lists(
-                st.sampled_from(["open", "closed", "%C3%9Cn%C3%AF", "OPEN", "5"]),
-                min_size=1,
-                max_size=3,
-            ),
-        ),
-        max_size=3,
-    ),
-    st.sampled_from(
-        [None, "status", "-status", "reason,-creationDate", "x-ext", "-id"]
-    ),
-    st.one_of(st.none(), st.integers(0, 5)),
-    st.one_of(st.none(), st.integers(0, 5)),
-)
-
-
-@settings(max_examples=150)
-@given(documents, queries)
+@settings(max_examples=300)
+@given(strategies.documents, strategies.query_strings())
 def test_sqlite_agrees_with_the_in_memory_oracle(tmp_path_factory, docs, query_string):
     query = parse_query(query_string)
     oracle = MemoryStore()

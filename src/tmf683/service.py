@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
-from tmf683.errors import ValidationError
+from tmf683.errors import InvalidQueryError, ValidationError
 from tmf683.model import PartyInteraction
 from tmf683.patch import apply_merge_patch
-from tmf683.query.ast import Condition, Path, Query
+from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Path, Query
 from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
 from tmf683.serialization import unstructure
@@ -171,17 +171,31 @@ class PartyInteractionService:
 
         Stores keep no href, and hrefs order as their ids do (one prefix for all).
         """
-        conditions: list[Condition] = []
-        for condition in query.conditions:
-            if condition.path == ("href",):
-                prefix = self.href("", base_url=base_url)
-                ids = tuple(
-                    value.removeprefix(prefix)
-                    for value in condition.values
-                    if value.startswith(prefix) and value != prefix
+        prefix = self.href("", base_url=base_url)
+
+        def by_id(condition: Condition) -> Condition:
+            if condition.path != ("href",):
+                return condition
+            if condition.operator not in (Operator.EQ, Operator.NE):
+                raise InvalidQueryError(
+                    condition.parameter,
+                    "compares href by equality only (eq, ne); use id for the others",
                 )
-                condition = attrs.evolve(condition, path=("id",), values=ids)
-            conditions.append(condition)
+            ids = tuple(
+                value.removeprefix(prefix)
+                for value in condition.values
+                if isinstance(value, str)
+                and value.startswith(prefix)
+                and value != prefix
+            )
+            return attrs.evolve(condition, path=("id",), values=ids)
+
+        conditions: list[Clause] = [
+            AnyOf(tuple(by_id(c) for c in clause.conditions))
+            if isinstance(clause, AnyOf)
+            else by_id(clause)
+            for clause in query.conditions
+        ]
         sort = tuple(
             attrs.evolve(key, path=("id",)) if key.path == ("href",) else key
             for key in query.sort
@@ -211,7 +225,7 @@ class PartyInteractionService:
         items = [
             project(self._output(doc, base_url), parsed.fields) for doc in page.items
         ]
-        return Page(items, page.total_count)
+        return Page(items, page.total_count, parsed.offset, parsed.limit)
 
     def patch(
         self,

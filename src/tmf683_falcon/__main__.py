@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="most items one list returns (default: %(default)s)",
     )
     parser.add_argument(
+        "--partial-content",
+        action="store_true",
+        help="answer 206 for list pages that do not hold every match (TMF630); "
+        "default 200, as the v4 swagger declares",
+    )
+    parser.add_argument(
         "--threads",
         type=_bounded_int(1, 1024),
         default=8,
@@ -116,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         service = PartyInteractionService(store, max_page_size=args.max_page_size)
-        app = create_app(service, base_url=args.base_url)
+        app = create_app(
+            service, base_url=args.base_url, partial_content=args.partial_content
+        )
         try:
             server = waitress.create_server(
                 app,

@@ -30,6 +30,7 @@ def mount(
     *,
     base_path: str = DEFAULT_BASE_PATH,
     base_url: str | None = None,
+    partial_content: bool = False,
 ) -> None:
     """Add the TMF683 routes to an existing Falcon app.
 
@@ -45,13 +46,17 @@ def mount(
         base_path: path prefix of the API, without a trailing slash.
         base_url: scheme and host used in ``href``, e.g. ``"https://api.example.com"``;
             default: taken from each request.
+        partial_content: answer a list page that does not hold every match with
+            206 Partial Content (TMF630 Part 1) instead of 200; off by default, as
+            the v4 swagger declares no 206.
     """
     path = "/" + base_path.strip("/") if base_path.strip("/") else ""
     app.add_error_handler(Tmf683Error, handle_core_error)
     app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
     app.add_error_handler(BodyTooLargeError, handle_route_http_error)
     app.add_route(
-        f"{path}/partyInteraction", PartyInteractionCollection(service, base_url, path)
+        f"{path}/partyInteraction",
+        PartyInteractionCollection(service, base_url, path, partial_content),
     )
     app.add_route(
         f"{path}/partyInteraction/{{id}}", PartyInteractionItem(service, base_url, path)
@@ -63,6 +68,7 @@ def create_app(
     *,
     base_path: str = DEFAULT_BASE_PATH,
     base_url: str | None = None,
+    partial_content: bool = False,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving the TMF683 v4 API.
 
@@ -70,6 +76,7 @@ def create_app(
         service: the core service that answers every request.
         base_path: path prefix of the API (the swagger's ``basePath`` by default).
         base_url: scheme and host used in ``href``; default: from each request.
+        partial_content: 206 for partial list pages (see :func:`mount`).
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -81,5 +88,11 @@ def create_app(
     app.resp_options.media_handlers[MEDIA_TYPE] = handler
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_http_error)
-    mount(app, service, base_path=base_path, base_url=base_url)
+    mount(
+        app,
+        service,
+        base_path=base_path,
+        base_url=base_url,
+        partial_content=partial_content,
+    )
     return app

@@ -12,16 +12,44 @@ from tmf683 import PartyInteractionService, parse_query, project
 from tmf683.query import parse_fields
 from tmf683_falcon.media import JSON_TYPES, MERGE_PATCH, read_body
 
-__all__ = ["PartyInteractionCollection", "PartyInteractionItem"]
+__all__ = ["PartyInteractionCollection", "PartyInteractionItem", "link_header"]
+
+
+def link_header(req: falcon.Request, links: dict[str, tuple[int, int]]) -> str:
+    """Render the ``Link`` header (RFC 8288) of a list page.
+
+    Args:
+        req: the list request; its other query parameters are kept as sent.
+        links: relation -> ``(offset, limit)``, from :meth:`tmf683.Page.links`.
+
+    Returns:
+        e.g. ``<http://h/p?status=open&offset=10&limit=10>; rel="next", ...``.
+    """
+    kept = [
+        pair
+        for pair in req.query_string.split("&")
+        if pair and pair.partition("=")[0] not in ("offset", "limit")
+    ]
+    base = req.prefix + req.path
+    parts = []
+    for relation, (offset, limit) in links.items():
+        query = "&".join([*kept, f"offset={offset}", f"limit={limit}"])
+        parts.append(f'<{base}?{query}>; rel="{relation}"')
+    return ", ".join(parts)
 
 
 class _Resource:
     def __init__(
-        self, service: PartyInteractionService, base_url: str | None, base_path: str
+        self,
+        service: PartyInteractionService,
+        base_url: str | None,
+        base_path: str,
+        partial_content: bool = False,
     ) -> None:
         self.service = service
         self.base_url = base_url
         self.base_path = base_path
+        self.partial_content = partial_content
 
     def api_root(self, req: falcon.Request) -> str:
         """The API root for ``href``: the configured base URL or the request's."""
@@ -39,6 +67,10 @@ class PartyInteractionCollection(_Resource):
         resp.media = page.items
         resp.set_header("X-Total-Count", str(page.total_count))
         resp.set_header("X-Result-Count", str(len(page.items)))
+        if links := page.links():
+            resp.set_header("Link", link_header(req, links))
+        if self.partial_content and page.is_partial:
+            resp.status = falcon.HTTP_206
 
     on_head = on_get
 

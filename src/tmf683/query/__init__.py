@@ -3,7 +3,7 @@
 Framework-free: it takes the raw query string and JSON documents.
 """
 
-from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
+from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Path, Query, SortKey
 from tmf683.query.evaluate import matches, select
 from tmf683.query.parse import RESERVED_PARAMETERS, parse_fields, parse_query
 from tmf683.query.projection import ALWAYS_SELECTED, project
@@ -11,6 +11,8 @@ from tmf683.query.projection import ALWAYS_SELECTED, project
 __all__ = [
     "ALWAYS_SELECTED",
     "RESERVED_PARAMETERS",
+    "AnyOf",
+    "Clause",
     "Condition",
     "Operator",
     "Path",

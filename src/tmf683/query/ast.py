@@ -1,8 +1,10 @@
 """The typed form of a TMF630 list query: frozen nodes built by :mod:`.parse`.
 
-A :class:`Query` holds the filter (conditions ANDed together, the values of one
-condition ORed), the attribute selection of ``fields=``, the sort keys and the page.
-Paths are tuples of JSON attribute names, e.g. ``("interactionDate", "startDateTime")``.
+A :class:`Query` holds the filter (clauses ANDed together), the attribute selection of
+``fields=``, the sort keys and the page. A clause is a :class:`Condition` (one
+attribute, one operator, values ORed) or an :class:`AnyOf` (conditions ORed, from
+``;`` between expressions). Paths are tuples of JSON attribute names, e.g.
+``("interactionDate", "startDateTime")``.
 """
 
 from __future__ import annotations
@@ -11,35 +13,82 @@ import enum
 
 import attrs
 
-__all__ = ["Condition", "Operator", "Path", "Query", "SortKey"]
+from tmf683.query.schema import AttributeKind
+
+__all__ = [
+    "AnyOf",
+    "Clause",
+    "Condition",
+    "Operator",
+    "Path",
+    "Query",
+    "SortKey",
+    "Value",
+]
 
 Path = tuple[str, ...]
 """A JSON attribute path, one name per level, e.g. ``("relatedParty", "id")``."""
 
+Value = str | float
+"""A typed filter value: text, a canonical UTC date-time text, or a number."""
+
 
 class Operator(enum.Enum):
-    """Comparison of a TMF630 filter condition (TMF630 Part 1, filtering)."""
+    """Comparison of a filter condition (TMF630 Part 1, filtering)."""
 
     EQ = "eq"
-    """Equality; the attribute equals one of the values."""
+    """Equal to one of the values."""
+    NE = "ne"
+    """Equal to none of the values (also true where the attribute is absent)."""
+    GT = "gt"
+    """Greater than one of the values."""
+    GTE = "gte"
+    """Greater than or equal to one of the values."""
+    LT = "lt"
+    """Less than one of the values."""
+    LTE = "lte"
+    """Less than or equal to one of the values."""
+    REGEX = "regex"
+    """Text containing a match of the pattern (RE2 syntax, linear time)."""
 
 
 @attrs.frozen
 class Condition:
-    """One filter condition: ``path`` compared by ``operator`` to any of ``values``.
+    """One filter condition: ``path`` compared by ``operator`` to ``values``.
 
     Attributes:
         path: the attribute path.
         operator: the comparison.
-        values: the candidate values, ORed. Date-time values are already in the
-            canonical UTC form of :func:`tmf683.serialization.format_datetime`.
+        values: the candidate values, ORed (for ``ne``: none may match). Date-times
+            are in the canonical UTC form of
+            :func:`tmf683.serialization.format_datetime`; numbers are floats.
+        kind: how the attribute compares.
+        arrays: positions of the path's steps that are arrays.
         parameter: the query parameter as the client wrote it, for messages.
     """
 
     path: Path
     operator: Operator
-    values: tuple[str, ...]
+    values: tuple[Value, ...]
+    kind: AttributeKind = AttributeKind.STRING
+    arrays: tuple[int, ...] = ()
     parameter: str = ""
+
+
+@attrs.frozen
+class AnyOf:
+    """Conditions of which at least one must hold (``a=1;b=2``).
+
+    Attributes:
+        conditions: the alternatives; each is evaluated on its own (no element of an
+            array is shared between them).
+    """
+
+    conditions: tuple[Condition, ...]
+
+
+Clause = Condition | AnyOf
+"""One ANDed part of a filter."""
 
 
 @attrs.frozen
@@ -47,12 +96,14 @@ class SortKey:
     """One ``sort=`` key.
 
     Attributes:
-        path: the attribute path.
+        path: the attribute path (it crosses no array).
         descending: ``True`` for ``-name``.
+        kind: how the attribute compares.
     """
 
     path: Path
     descending: bool = False
+    kind: AttributeKind = AttributeKind.STRING
 
 
 @attrs.frozen
@@ -60,7 +111,8 @@ class Query:
     """A whole list query.
 
     Attributes:
-        conditions: the filter; every condition must hold (AND).
+        conditions: the filter; every clause must hold (AND). Several conditions on
+            the same array, ANDed here, hold on one and the same element.
         fields: the ``fields=`` selection as paths; ``None`` selects every attribute;
             an empty tuple is ``fields=none`` (only ``id`` and ``href``).
         sort: the sort keys, most significant first; ties are broken by ``id``.
@@ -69,7 +121,7 @@ class Query:
         limit: how many matches to return at most, >= 0; ``None`` is no limit.
     """
 
-    conditions: tuple[Condition, ...] = ()
+    conditions: tuple[Clause, ...] = ()
     fields: tuple[Path, ...] | None = None
     sort: tuple[SortKey, ...] = ()
     offset: int = 0

@@ -3,30 +3,46 @@
 Takes the string exactly as it came after ``?`` (falcon's ``req.query_string``), because
 the TMF grammar gives meaning to what generic parsers reshape:
 
-- ``&`` separates parameters; ``name=value`` is an equality filter.
-- A comma in a value means OR (``status=open,completed``); a percent-encoded comma
-  (``%2C``) is part of the value. A value in double quotes loses its quotes.
-- The same attribute repeated means OR (``status=open&status=completed``); different
-  attributes are ANDed.
+- ``&`` separates parameters, ANDed; ``;`` separates expressions, ORed
+  (``status=open;status=completed``, ``status=open;direction=inbound``).
+- ``name=value`` is equality. Operators come as a suffix (``creationDate.gte=...``:
+  ``.eq .ne .gt .gte .lt .lte .regex``) or in the name (``creationDate>=...``,
+  ``>``, ``<``, ``<=``, ``!=``, regex ``*=`` and ``=~``), raw or percent-encoded
+  (``%3E``, ``%3C``).
+- Dotted names reach into objects and arrays (``relatedParty.id``); conditions on the
+  same array hold on the same element.
+- A comma in a value means OR (``status=open,completed``; for ``ne``: none of them); a
+  percent-encoded comma (``%2C``) or one inside double quotes is part of the value,
+  and a value in double quotes loses them. A regex is never split on commas.
+- The same attribute repeated with equality means OR; with other operators, AND
+  (``creationDate.gte=A&creationDate.lt=B`` is a range).
 - ``+`` is a literal plus (as in a date-time offset), not a space; a space is ``%20``.
+  A literal ``;`` is ``%3B``, a literal leading ``~`` is ``%7E``.
 - ``fields``, ``offset``, ``limit`` and ``sort`` are reserved names.
 
-This version filters and sorts on first-level attributes: strings exactly, date-times
-as instants; attributes outside the schema as strings. The other TMF630 forms (dotted
-paths, ``.gt``-style and ``>=``-style operators, ``=~`` regex, ``;`` between
-expressions) are refused with :class:`~tmf683.errors.InvalidQueryError` rather than
-answered wrongly; a literal ``~`` at the start of a value or a literal ``;`` is written
-percent-encoded (``%7E``, ``%3B``).
+Values are typed by the schema: date-times as instants (any offset), numbers as
+numbers, text exactly; attributes outside the schema as text.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import unquote
 
 from tmf683.errors import InvalidQueryError
-from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
-from tmf683.query.schema import AttributeKind, top_level_kinds
+from tmf683.query.ast import (
+    AnyOf,
+    Clause,
+    Condition,
+    Operator,
+    Path,
+    Query,
+    SortKey,
+    Value,
+)
+from tmf683.query.regex import RegexError, compile_pattern
+from tmf683.query.schema import AttributeKind, PathError, ResolvedPath, resolve
 from tmf683.serialization import format_datetime, parse_datetime
 
 __all__ = ["RESERVED_PARAMETERS", "parse_fields", "parse_query"]
@@ -41,16 +57,33 @@ MAX_NUMBER_DIGITS = 18
 """Most digits of ``offset`` and ``limit`` (below 2**63, what SQL engines take)."""
 
 MAX_CONDITIONS = 100
-"""Most attributes one filter may name."""
+"""Most conditions one filter may hold."""
 
 MAX_SORT_KEYS = 20
 """Most keys ``sort=`` may have."""
 
-SUFFIX_OPERATORS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "regex"})
-_OPERATOR_CHARACTERS = frozenset("<>!*~")
-_EQUALITY_ONLY = "this server version supports equality filters (attr=value) only"
+SUFFIX_OPERATORS = {operator.value: operator for operator in Operator}
+"""``.eq`` ... ``.regex``: operators written as the last step of the name."""
 
-
+_IN_NAME = (
+    # (raw token, operator), longest first at each position
+    (">=", Operator.GTE),
+    ("%3E=", Operator.GTE),
+    ("<=", Operator.LTE),
+    ("%3C=", Operator.LTE),
+    ("!=", Operator.NE),
+    ("*=", Operator.REGEX),
+    ("=~", Operator.REGEX),
+    (">", Operator.GT),
+    ("%3E", Operator.GT),
+    ("<", Operator.LT),
+    ("%3C", Operator.LT),
+    ("=", Operator.EQ),
+)
+_OPERATOR_START = re.compile(r"[<>=!*]|%3[CEce]")
+_FORBIDDEN_IN_NAMES = frozenset('<>!*~"')
+_OFFSET_SPACE = re.compile(r" (\d{2}:\d{2})$")
+"""A space where a date-time's ``+`` offset was: some clients send ``+`` as a space."""
 _QUOTE = ('"', "%22")
 
 
@@ -78,64 +111,108 @@ def _split_values(raw: str) -> list[str]:
             current.append(raw[index])
         index += 1
     parts.append("".join(current))
-    values: list[str] = []
-    for part in parts:
-        text = unquote(part, errors="strict")
-        if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
-            text = text[1:-1]
-        values.append(text)
-    return values
+    return [_unquoted(unquote(part, errors="strict")) for part in parts]
 
 
-def _check_path(parameter: str, name: str) -> Path:
-    if not name or not name.strip():
+def _unquoted(text: str) -> str:
+    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+        return text[1:-1]
+    return text
+
+
+def _split_expression(raw: str) -> tuple[str, Operator, str]:
+    """Split ``name<op>value`` at its first operator: raw name, operator, raw value."""
+    match = _OPERATOR_START.search(raw)
+    if match is None:
+        name = unquote(raw)
+        raise InvalidQueryError(name or "(empty)", "has no '=' and no value")
+    position = match.start()
+    for token, operator in _IN_NAME:
+        if raw[position : position + len(token)].upper() == token.upper():
+            return raw[:position], operator, raw[position + len(token) :]
+    name = unquote(raw[: position + 1])
+    raise InvalidQueryError(
+        name, "uses an operator that is not =, !=, <, <=, >, >=, *="
+    )
+
+
+def _check_name(parameter: str, name: str) -> Path:
+    if not name.strip():
         raise InvalidQueryError(parameter or "(empty)", "has an empty attribute name")
-    if '"' in name:
-        raise InvalidQueryError(parameter, "has a double quote in its attribute name")
+    if _FORBIDDEN_IN_NAMES & set(name):
+        raise InvalidQueryError(
+            parameter, "has an operator character or a quote inside its attribute name"
+        )
     if any(ord(character) < 0x20 or character == "\x7f" for character in name):
         raise InvalidQueryError(parameter, "has a control character in its name")
-    if _OPERATOR_CHARACTERS & set(name):
-        raise InvalidQueryError(
-            parameter, f"uses a comparison or regex operator; {_EQUALITY_ONLY}"
-        )
     path = tuple(name.split("."))
     if any(not part for part in path):
         raise InvalidQueryError(parameter, "has an empty step in its attribute path")
-    if len(path) > 1 and path[-1] in SUFFIX_OPERATORS:
-        raise InvalidQueryError(
-            parameter, f"uses the operator .{path[-1]}; {_EQUALITY_ONLY}"
-        )
-    if len(path) > 1:
-        raise InvalidQueryError(
-            parameter,
-            "names a sub-attribute; this server filters and sorts on first-level "
-            "attributes such as status or creationDate",
-        )
-    kind = top_level_kinds().get(path[0], AttributeKind.STRING)
-    if kind is AttributeKind.COMPLEX:
-        raise InvalidQueryError(
-            parameter,
-            f"names {path[0]}, an object or array; it cannot be compared as a whole",
-        )
     return path
 
 
-_OFFSET_SPACE = re.compile(r" (\d{2}:\d{2})$")
-"""A space where a date-time's ``+`` offset was: some clients send ``+`` as a space."""
+def _resolve(parameter: str, path: Path) -> ResolvedPath:
+    try:
+        return resolve(path)
+    except PathError as exc:
+        raise InvalidQueryError(parameter, str(exc)) from exc
 
 
-def _typed_value(parameter: str, path: Path, value: str) -> str:
-    kind = top_level_kinds().get(path[0], AttributeKind.STRING)
+def _typed_value(parameter: str, kind: AttributeKind, value: str) -> Value:
     if kind is AttributeKind.DATE_TIME:
         try:
             return format_datetime(parse_datetime(_OFFSET_SPACE.sub(r"+\1", value)))
         except ValueError as exc:
             raise InvalidQueryError(
                 parameter,
-                f"value '{value}' is not a date-time with a UTC offset, "
-                "e.g. 2024-05-01T10:00:00Z",
+                f"value '{value}' is not a date-time with a UTC offset "
+                "(RFC 3339, years 0001 to 9999), e.g. 2024-05-01T10:00:00Z",
             ) from exc
+    if kind is AttributeKind.NUMBER:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise InvalidQueryError(parameter, f"value '{value}' is not a number")
+        return number
     return value
+
+
+def _condition(raw: str) -> Condition:
+    raw_name, operator, raw_value = _split_expression(raw)
+    try:
+        name = unquote(raw_name, errors="strict")
+        parameter = name
+        path = _check_name(parameter, name)
+        if len(path) > 1 and path[-1] in SUFFIX_OPERATORS:
+            if operator is not Operator.EQ:
+                raise InvalidQueryError(parameter, "has two operators")
+            operator = SUFFIX_OPERATORS[path[-1]]
+            path = path[:-1]
+        if name in RESERVED_PARAMETERS:
+            raise InvalidQueryError(name, "takes '=' only, not another operator")
+        resolved = _resolve(parameter, path)
+        if operator is Operator.REGEX:
+            pattern = _unquoted(unquote(raw_value, errors="strict"))
+            try:
+                compile_pattern(pattern)
+            except RegexError as exc:
+                raise InvalidQueryError(parameter, f"pattern {exc}") from exc
+            values: tuple[Value, ...] = (pattern,)
+        else:
+            typed = [
+                _typed_value(parameter, resolved.kind, v)
+                for v in _split_values(raw_value)
+            ]
+            values = tuple(dict.fromkeys(typed))
+    except UnicodeDecodeError as exc:
+        raise InvalidQueryError(
+            unquote(raw_name), "is not valid percent-encoded UTF-8"
+        ) from exc
+    return Condition(
+        resolved.path, operator, values, resolved.kind, resolved.arrays, parameter
+    )
 
 
 def _non_negative(parameter: str, raw: str) -> int:
@@ -177,81 +254,103 @@ def _parse_sort(raw: str) -> tuple[SortKey, ...]:
     for name in _names("sort", raw):
         descending = name.startswith("-")
         bare = name[1:].strip() if name[:1] in "+-" else name
-        keys.append(SortKey(_check_path("sort", bare), descending))
+        resolved = _resolve("sort", _check_name("sort", bare))
+        if resolved.arrays:
+            array = resolved.path[resolved.arrays[0]]
+            raise InvalidQueryError(
+                "sort", f"key '{bare}' crosses the array {array}: which element?"
+            )
+        keys.append(SortKey(resolved.path, descending, resolved.kind))
     return tuple(keys)
 
 
+def _merge(clauses: list[Clause], condition: Condition) -> None:
+    """Add an ANDed condition; equality on an attribute seen with equality is ORed."""
+    if condition.operator is Operator.EQ:
+        for index, clause in enumerate(clauses):
+            if (
+                isinstance(clause, Condition)
+                and clause.operator is Operator.EQ
+                and clause.path == condition.path
+            ):
+                values = tuple(dict.fromkeys(clause.values + condition.values))
+                clauses[index] = Condition(
+                    clause.path,
+                    Operator.EQ,
+                    values,
+                    clause.kind,
+                    clause.arrays,
+                    clause.parameter,
+                )
+                return
+    clauses.append(condition)
+
+
+def _one_clause(conditions: list[Condition]) -> Clause:
+    """The clause of ``;``-separated expressions: one condition when they can merge."""
+    first = conditions[0]
+    if all(c.operator is Operator.EQ and c.path == first.path for c in conditions):
+        values = tuple(dict.fromkeys(v for c in conditions for v in c.values))
+        return Condition(
+            first.path, Operator.EQ, values, first.kind, first.arrays, first.parameter
+        )
+    if len(conditions) == 1:
+        return first
+    return AnyOf(tuple(conditions))
+
+
 def parse_query(query_string: str) -> Query:
-    """Parse a raw URL query string into a typed :class:`Query`.
+    """Parse a raw URL query string into a typed :class:`Query` (TMF630 Part 1).
 
     Args:
         query_string: the text after ``?``, still percent-encoded, e.g.
-            ``"status=open,completed&fields=id,status&limit=10"``. Empty is no query.
+            ``"status=open,completed&creationDate.gte=2024-01-01T00:00:00Z&limit=10"``.
+            Empty is no query.
 
     Returns:
-        The query; conditions on one attribute are merged into one ORed condition.
+        The query.
 
     Raises:
-        InvalidQueryError: for a parameter that cannot be applied: an empty name, a
-            name without ``=``, a sub-attribute or whole object, a value that does not
-            fit the attribute's type, a repeated ``fields``/``offset``/``limit``/
-            ``sort``, or a bad ``offset``/``limit``; it names the parameter.
+        InvalidQueryError: for a parameter that cannot be applied, naming it: an
+            empty name, no ``=``, an unknown operator, a path that ends at an object
+            or crosses an unknown name, a value that does not fit the attribute's
+            type, an invalid or too long regex, a repeated ``fields``/``offset``/
+            ``limit``/``sort``, a bad ``offset``/``limit``, too many conditions or
+            sort keys, or a query string over :data:`MAX_QUERY_LENGTH` characters.
     """
     if len(query_string) > MAX_QUERY_LENGTH:
         raise InvalidQueryError(
             "(query string)", f"is longer than {MAX_QUERY_LENGTH} characters"
         )
-    values: dict[Path, list[str]] = {}
-    parameters: dict[Path, str] = {}
+    clauses: list[Clause] = []
     controls: dict[str, str] = {}
-    for pair in query_string.split("&"):
-        if not pair:
+    count = 0
+    for item in query_string.split("&"):
+        if not item:
             continue
-        raw_name, equals, raw_value = pair.partition("=")
-        try:
-            name = unquote(raw_name, errors="strict")
-            if not equals:
-                if _OPERATOR_CHARACTERS & set(name):
-                    raise InvalidQueryError(
-                        name, f"uses a comparison operator; {_EQUALITY_ONLY}"
-                    )
-                raise InvalidQueryError(name or "(empty)", "has no '=' and no value")
-            if name in RESERVED_PARAMETERS:
-                if name in controls:
-                    raise InvalidQueryError(name, "is given more than once")
-                controls[name] = raw_value
-                continue
-            path = _check_path(name, name)
-            if ";" in raw_value:
-                raise InvalidQueryError(
-                    name,
-                    "uses ';' between expressions, which this server version does not "
-                    "support; use a comma for OR, or %3B for a literal ';'",
-                )
-            if raw_value.startswith("~"):
-                raise InvalidQueryError(
-                    name,
-                    f"uses the regex operator =~; {_EQUALITY_ONLY}; write a literal "
-                    "leading '~' as %7E",
-                )
-            typed = [_typed_value(name, path, v) for v in _split_values(raw_value)]
-        except UnicodeDecodeError as exc:
+        name, equals, raw_value = item.partition("=")
+        control = unquote(name)
+        if equals and control in RESERVED_PARAMETERS:
+            if control in controls:
+                raise InvalidQueryError(control, "is given more than once")
+            controls[control] = raw_value
+            continue
+        conditions = [_condition(part) for part in item.split(";") if part]
+        if not conditions:
+            continue
+        count += len(conditions)
+        if count > MAX_CONDITIONS:
             raise InvalidQueryError(
-                unquote(raw_name), "is not valid percent-encoded UTF-8"
-            ) from exc
-        values.setdefault(path, []).extend(typed)
-        if len(values) > MAX_CONDITIONS:
-            raise InvalidQueryError(
-                name,
-                f"is one attribute too many: a filter names {MAX_CONDITIONS} at most",
+                conditions[-1].parameter,
+                f"is one condition too many: a filter holds {MAX_CONDITIONS} at most",
             )
-        parameters.setdefault(path, name)
-    conditions = tuple(
-        Condition(path, Operator.EQ, tuple(dict.fromkeys(found)), parameters[path])
-        for path, found in values.items()
-    )
+        clause = _one_clause(conditions)
+        if isinstance(clause, Condition):
+            _merge(clauses, clause)
+        else:
+            clauses.append(clause)
     return Query(
-        conditions=conditions,
+        conditions=tuple(clauses),
         fields=_parse_fields(controls["fields"]) if "fields" in controls else None,
         sort=_parse_sort(controls["sort"]) if "sort" in controls else (),
         offset=_non_negative("offset", controls["offset"])

@@ -1,6 +1,8 @@
-"""What the query engine knows of the PartyInteraction schema: each attribute's kind.
+"""What the query engine knows of the schema: where a dotted path leads.
 
-Derived from :class:`tmf683.model.PartyInteraction`, so the model stays the one source.
+Derived from the attrs model (:mod:`tmf683.model`), so the model stays the one source.
+A path such as ``relatedParty.id`` crosses the array ``relatedParty`` and ends at a
+string; ``interactionDate.startDateTime`` crosses an object and ends at a date-time.
 """
 
 from __future__ import annotations
@@ -15,45 +17,108 @@ import attrs
 from tmf683.model import PartyInteraction
 from tmf683.serialization import json_name
 
-__all__ = ["AttributeKind", "top_level_kinds"]
+__all__ = ["AttributeKind", "PathError", "ResolvedPath", "resolve"]
 
 
 class AttributeKind(enum.Enum):
     """How values of an attribute compare in filters and sorting."""
 
     STRING = "string"
-    """Compared exactly, character by character."""
+    """Compared character by character (code point order)."""
     DATE_TIME = "date-time"
     """Compared as instants, whatever offset the client wrote."""
-    COMPLEX = "complex"
-    """An object or an array; reached through a dotted path, not compared whole."""
     NUMBER = "number"
     """Compared numerically."""
 
 
-def _kind(hint: object) -> AttributeKind:
-    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-    base = args[0] if args else hint
-    if base is str:
-        return AttributeKind.STRING
-    if base is datetime:
-        return AttributeKind.DATE_TIME
-    if base is float:
-        return AttributeKind.NUMBER
-    return AttributeKind.COMPLEX
+class PathError(ValueError):
+    """A dotted path that leads nowhere comparable; the message says why."""
+
+
+@attrs.frozen
+class ResolvedPath:
+    """Where a dotted path leads.
+
+    Attributes:
+        path: the JSON names, one per step.
+        kind: how the value at the end compares.
+        arrays: the positions (0-based) of the steps whose value is an array: the
+            path continues into every element.
+    """
+
+    path: tuple[str, ...]
+    kind: AttributeKind
+    arrays: tuple[int, ...] = ()
 
 
 @cache
-def top_level_kinds() -> dict[str, AttributeKind]:
-    """Map each top-level JSON attribute of PartyInteraction to its kind.
-
-    Returns:
-        e.g. ``{"id": STRING, "creationDate": DATE_TIME, "channel": COMPLEX, ...}``.
-        Extension attributes are absent: they compare as strings.
-    """
-    hints = typing.get_type_hints(PartyInteraction)
+def _fields(cls: type) -> dict[str, object]:
+    hints = typing.get_type_hints(cls)
     return {
-        json_name(field.name): _kind(hints[field.name])
-        for field in attrs.fields(PartyInteraction)
+        json_name(field.name): hints[field.name]
+        for field in attrs.fields(cls)
         if field.name != "extensions"
     }
+
+
+def _unwrap(hint: object) -> tuple[object, bool]:
+    """Strip ``| None`` and ``list[...]``: return the item type and whether a list."""
+    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    base = args[0] if typing.get_origin(hint) is not list and args else hint
+    if typing.get_origin(base) is list:
+        return typing.get_args(base)[0], True
+    return base, False
+
+
+_LEAF_KINDS: dict[object, AttributeKind] = {
+    str: AttributeKind.STRING,
+    datetime: AttributeKind.DATE_TIME,
+    float: AttributeKind.NUMBER,
+}
+
+
+@cache
+def resolve(path: tuple[str, ...], root: type = PartyInteraction) -> ResolvedPath:
+    """Follow a dotted path through the model.
+
+    An unknown name is an extension attribute, compared as a string, when it is the
+    last step (extensions can only be reached at the end of a path).
+
+    Args:
+        path: e.g. ``("relatedParty", "id")``.
+        root: the model class the path starts from.
+
+    Returns:
+        The resolved path.
+
+    Raises:
+        PathError: the path ends at an object or array, continues past a plain value,
+            or crosses a name the schema does not have.
+    """
+    current: type = root
+    arrays: list[int] = []
+    for position, name in enumerate(path):
+        last = position == len(path) - 1
+        fields = _fields(current)
+        if name not in fields:
+            if last:
+                return ResolvedPath(path, AttributeKind.STRING, tuple(arrays))
+            raise PathError(
+                f"crosses '{name}', which {current.__name__} does not have; only the "
+                "last name of a path may be an extension attribute"
+            )
+        item_type, is_list = _unwrap(fields[name])
+        if is_list:
+            arrays.append(position)
+        if item_type in _LEAF_KINDS:
+            if not last:
+                raise PathError(f"continues past '{name}', which holds a plain value")
+            return ResolvedPath(path, _LEAF_KINDS[item_type], tuple(arrays))
+        if last:
+            what = "an array of objects" if is_list else "an object"
+            raise PathError(
+                f"ends at '{name}', {what}; name one of its attributes, "
+                f"e.g. {'.'.join(path)}.id"
+            )
+        current = typing.cast(type, item_type)
+    raise PathError("is empty")  # pragma: no cover - parse never passes ()

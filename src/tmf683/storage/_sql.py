@@ -1,23 +1,50 @@
 """Compile a :class:`~tmf683.query.ast.Query` to SQLite SQL with bound parameters.
 
-Identifiers come from a fixed whitelist (the table's own columns); JSON paths and
-values are always bound parameters, never formatted into the SQL text. The results
-equal :func:`tmf683.query.evaluate.select` on the same documents.
+Identifiers come from fixed whitelists (the table's own columns and indexes); JSON
+paths and values are always bound as named parameters, never formatted into the SQL
+text. The results equal :func:`tmf683.query.evaluate.select` on the same documents:
+the compiler walks the same :mod:`tmf683.query.plan` tree as the oracle.
+
+Arrays are crossed with ``json_each``; the first-level attributes that lists filter
+most have indexed generated columns (:data:`COLUMNS`), and the ids inside the
+``channel`` and ``relatedParty`` arrays an indexed side table (:data:`REFERENCES`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tmf683.query.ast import Condition, Path, Query, SortKey
+from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
+from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
+from tmf683.query.schema import AttributeKind
 
-__all__ = ["COLUMNS", "Fragment", "order_by", "where"]
+__all__ = [
+    "COLUMNS",
+    "REFERENCES",
+    "REFERENCE_TABLE",
+    "Compiled",
+    "compile_query",
+    "json_path",
+    "typed_value_sql",
+]
 
-Fragment = tuple[str, list[Any]]
-"""SQL text with ``?`` placeholders, and the values to bind to them."""
+COLUMNS: dict[Path, str] = {
+    ("id",): "id",
+    ("status",): "status",
+    ("direction",): "direction",
+    ("creationDate",): "creation_date",
+    ("statusChangeDate",): "status_change_date",
+    ("interactionDate", "startDateTime"): "interaction_start",
+    ("interactionDate", "endDateTime"): "interaction_end",
+}
+"""First-level text attributes with a generated, indexed column of their own."""
 
-COLUMNS = {("id",): "id"}
-"""Attribute paths that have a column of their own."""
+REFERENCES: tuple[Path, ...] = (("channel", "id"), ("relatedParty", "id"))
+"""Text attributes of array elements kept in the indexed :data:`REFERENCE_TABLE`."""
+
+REFERENCE_TABLE = "party_interaction_reference"
+
+_ORDER = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: "<="}
 
 
 def json_path(path: Path) -> str:
@@ -33,56 +60,137 @@ def json_path(path: Path) -> str:
     return "$" + "".join(f'."{name}"' for name in path)
 
 
-def _text_value(path: Path) -> Fragment:
-    """The attribute's value when it is a JSON string, else NULL."""
-    if path in COLUMNS:
-        return COLUMNS[path], []
-    location = json_path(path)
+def typed_value_sql(source: str, location: str, kind: AttributeKind) -> str:
+    """SQL for the value at a JSON path when it has the kind's JSON type, else NULL.
+
+    Args:
+        source: SQL of the JSON text, e.g. ``document`` or ``e1.value``.
+        location: SQL of the JSON path: a placeholder or a quoted literal from a
+            whitelist.
+        kind: the attribute's kind.
+
+    Returns:
+        A ``CASE`` expression, the SQL twin of :func:`tmf683.query.evaluate.typed`.
+    """
+    types = "('integer', 'real')" if kind is AttributeKind.NUMBER else "('text')"
     return (
-        "(CASE WHEN json_type(document, ?) = 'text' "
-        "THEN json_extract(document, ?) END)",
-        [location, location],
+        f"(CASE WHEN json_type({source}, {location}) IN {types} "
+        f"THEN json_extract({source}, {location}) END)"
     )
 
 
-def _condition(condition: Condition) -> Fragment:
-    value_sql, params = _text_value(condition.path)
-    placeholders = ", ".join("?" for _ in condition.values)
-    return f"{value_sql} IN ({placeholders})", [*params, *condition.values]
+class Compiled:
+    """A WHERE and an ORDER BY clause with their named parameters.
+
+    Attributes:
+        where: ``"WHERE ..."`` or ``""``.
+        order_by: ``"ORDER BY ..."``.
+        params: values for the ``:pN`` placeholders of both clauses.
+    """
+
+    def __init__(self) -> None:
+        self.where = ""
+        self.order_by = ""
+        self.params: dict[str, Any] = {}
+        self._aliases = 0
+
+    def bind(self, value: Any) -> str:
+        """Add a parameter; return its placeholder."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def _value(self, path: Path, kind: AttributeKind, source: str | None) -> str:
+        if source is None and path in COLUMNS:
+            return COLUMNS[path]
+        return typed_value_sql(source or "document", self.bind(json_path(path)), kind)
+
+    def _compare(self, condition: Condition, value: str) -> str:
+        places = ", ".join(self.bind(v) for v in condition.values)
+        if condition.operator is Operator.EQ:
+            return f"{value} IN ({places})" if places else "0"
+        if condition.operator is Operator.NE:
+            return f"({value} IS NULL OR {value} NOT IN ({places}))" if places else "1"
+        if condition.operator is Operator.REGEX:
+            tests = [
+                f"tmf683_regexp({self.bind(v)}, {value})" for v in condition.values
+            ]
+        else:
+            sign = _ORDER[condition.operator]
+            tests = [f"{value} {sign} {self.bind(v)}" for v in condition.values]
+        return "(" + " OR ".join(tests) + ")" if tests else "0"
+
+    def _reference_filter(self, node: Each) -> str | None:
+        """``seq IN (...)`` from the side table, for an indexed element attribute."""
+        for test in node.plan:
+            if (
+                isinstance(test, Test)
+                and test.condition.operator is Operator.EQ
+                and node.path + test.condition.path in REFERENCES
+            ):
+                places = ", ".join(self.bind(v) for v in test.condition.values)
+                location = self.bind(".".join(node.path + test.condition.path))
+                return (
+                    f"seq IN (SELECT seq FROM {REFERENCE_TABLE} "  # noqa: S608 - constants
+                    f"WHERE path = {location} AND value IN ({places}))"
+                )
+        return None
+
+    def _node(self, node: Node, source: str | None) -> str:
+        if isinstance(node, Test):
+            condition = node.condition
+            return self._compare(
+                condition, self._value(condition.path, condition.kind, source)
+            )
+        if isinstance(node, Each):
+            self._aliases += 1
+            alias = f"e{self._aliases}"
+            inner = self._plan(node.plan, f"{alias}.value")
+            exists = (
+                f"EXISTS (SELECT 1 FROM json_each({source or 'document'}, "  # noqa: S608
+                f"{self.bind(json_path(node.path))}) AS {alias} "
+                f"WHERE {alias}.type = 'object' AND {inner})"
+            )
+            if source is None and (indexed := self._reference_filter(node)):
+                if len(node.plan) == 1:
+                    return indexed
+                return f"{indexed} AND {exists}"
+            return exists
+        if isinstance(node, Either):
+            return (
+                "("
+                + " OR ".join(f"({self._plan(p, source)})" for p in node.plans)
+                + ")"
+            )
+        raise TypeError(node)  # pragma: no cover - Node is a closed union
+
+    def _plan(self, nodes: Plan, source: str | None) -> str:
+        return " AND ".join(f"({self._node(node, source)})" for node in nodes) or "1"
+
+    def _sort_key(self, key: SortKey) -> str:
+        value = self._value(key.path, key.kind, None)
+        return f"{value} {'DESC' if key.descending else 'ASC'}"
+
+    def compile(self, query: Query) -> Compiled:
+        """Fill ``where`` and ``order_by`` from a query; return ``self``."""
+        nodes = plan(query.conditions)
+        self.where = f"WHERE {self._plan(nodes, None)}" if nodes else ""
+        if query.sort:
+            keys = ", ".join(self._sort_key(key) for key in query.sort)
+            self.order_by = f"ORDER BY {keys}, id ASC"
+        else:
+            self.order_by = "ORDER BY seq"
+        return self
 
 
-def where(query: Query) -> Fragment:
-    """Build the WHERE clause of a query's filter.
+def compile_query(query: Query) -> Compiled:
+    """Compile a query's filter and sort for the ``party_interaction`` table.
 
     Args:
-        query: the parsed query.
+        query: the parsed query (``fields``, ``offset`` and ``limit`` are the
+            caller's).
 
     Returns:
-        ``("WHERE ... AND ...", params)``, or ``("", [])`` without conditions.
+        The clauses and their parameters.
     """
-    if not query.conditions:
-        return "", []
-    parts = [_condition(condition) for condition in query.conditions]
-    sql = " AND ".join(f"({text})" for text, _ in parts)
-    return "WHERE " + sql, [value for _, params in parts for value in params]
-
-
-def _key(key: SortKey) -> Fragment:
-    value_sql, params = _text_value(key.path)
-    return f"{value_sql} {'DESC' if key.descending else 'ASC'}", params
-
-
-def order_by(query: Query) -> Fragment:
-    """Build the ORDER BY clause: the sort keys then ``id``, or creation order.
-
-    Args:
-        query: the parsed query.
-
-    Returns:
-        ``("ORDER BY ...", params)``.
-    """
-    if not query.sort:
-        return "ORDER BY seq", []
-    keys = [_key(key) for key in query.sort]
-    sql = ", ".join(text for text, _ in keys)
-    return f"ORDER BY {sql}, id ASC", [value for _, params in keys for value in params]
+    return Compiled().compile(query)

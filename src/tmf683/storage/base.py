@@ -32,10 +32,45 @@ class Page:
     Attributes:
         items: the documents of this page, in order.
         total_count: how many documents match the filter in all (``X-Total-Count``).
+        offset: how many matches precede this page.
+        limit: the page size asked for, after the service's maximum; ``None`` from a
+            store queried without a limit.
     """
 
     items: list[Document]
     total_count: int
+    offset: int = 0
+    limit: int | None = None
+
+    @property
+    def is_partial(self) -> bool:
+        """Whether matches exist outside this page (HTTP 206 where enabled)."""
+        return len(self.items) < self.total_count
+
+    def links(self) -> dict[str, tuple[int, int]]:
+        """The neighbouring pages (TMF630 Part 1, pagination; the ``Link`` header).
+
+        Returns:
+            ``{"first"|"prev"|"next"|"last": (offset, limit)}``, only the relations
+            that exist; empty without a positive ``limit``. Pages step by ``limit``
+            from this page's offset; ``last`` is the one holding the last match.
+        """
+        if not self.limit:
+            return {}
+        size, total = self.limit, self.total_count
+        if total == 0:
+            last = 0
+        elif self.offset < total:
+            last = self.offset + (total - 1 - self.offset) // size * size
+        else:
+            last = (total - 1) // size * size
+        found = {"first": (0, size)}
+        if self.offset > 0:
+            found["prev"] = (max(0, min(self.offset, last + size) - size), size)
+        if self.offset + size < total:
+            found["next"] = (self.offset + size, size)
+        found["last"] = (last, size)
+        return found
 
 
 @runtime_checkable

@@ -1,10 +1,12 @@
 """The embedded default store: one SQLite file, through sqlite-utils.
 
 Each document is one row of ``party_interaction`` (``seq`` gives the creation order,
-``id`` is unique, ``document`` is the JSON text). The database runs in WAL mode so
-readers never wait for the writer; each thread gets its own connection, so the store
-is safe under waitress's worker threads. Writes are single transactions
-(``BEGIN IMMEDIATE``): a failed write leaves nothing behind.
+``id`` is unique, ``document`` is the JSON text), with indexed generated columns for
+the attributes lists filter most and a side table for ids inside arrays (see
+:mod:`tmf683.storage._sqlite_schema`). The database runs in WAL mode so readers never
+wait for the writer; each thread gets its own connection, so the store is safe under
+waitress's worker threads. Writes are single transactions (``BEGIN IMMEDIATE``): a
+failed write leaves nothing behind.
 
 Durability: ``synchronous=NORMAL`` in WAL mode survives a crash of the process (and
 ``kill -9``) without losing a committed write; after a power loss the newest commits
@@ -16,30 +18,37 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
 from tmf683.errors import ConflictError, NotFoundError, StoreConfigurationError
 from tmf683.query.ast import Query
-from tmf683.storage._sql import order_by, where
+from tmf683.query.regex import search
+from tmf683.storage._sql import REFERENCE_TABLE, compile_query
+from tmf683.storage._sqlite_schema import (
+    SCHEMA_VERSION,
+    TABLE,
+    create_or_upgrade,
+    insert_references,
+)
 from tmf683.storage.base import Document, DocumentChange, Page
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 1
-"""Stored in ``PRAGMA user_version``; a later release migrates from it."""
-
 _RESOURCE = "PartyInteraction"
-_TABLE = "party_interaction"
 _BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def _dumps(document: Document) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _regexp(pattern: str, value: object) -> int:
+    return int(search(pattern, value))
 
 
 class SQLiteStore:
@@ -48,7 +57,8 @@ class SQLiteStore:
     Implements :class:`tmf683.storage.base.PartyInteractionStore`.
 
     Args:
-        path: the database file, created with its schema when missing.
+        path: the database file, created with its schema when missing; an older
+            schema is upgraded in place.
 
     Raises:
         StoreConfigurationError: when the file cannot be opened or created, is not a
@@ -61,7 +71,10 @@ class SQLiteStore:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         try:
-            self._create_schema()
+            db = self._db()
+            db.enable_wal()
+            with self._transaction() as db:
+                create_or_upgrade(db, str(self.path))
         except sqlite3.Error as exc:
             self.close()
             raise StoreConfigurationError(
@@ -78,30 +91,12 @@ class SQLiteStore:
                 timeout=_BUSY_TIMEOUT_SECONDS,
             )
             connection.execute("PRAGMA synchronous = NORMAL")
+            connection.create_function("tmf683_regexp", 2, _regexp, deterministic=True)
             db = sqlite_utils.Database(connection)
             with self._lock:
                 self._connections.append(connection)
             self._local.db = db
         return db
-
-    def _create_schema(self) -> None:
-        db = self._db()
-        db.enable_wal()
-        with self._transaction() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"{self.path} has schema version {version}; this tmf683 knows "
-                    f"{SCHEMA_VERSION}: upgrade tmf683"
-                )
-            db.table(_TABLE).create(
-                {"seq": int, "id": str, "document": str},
-                pk="seq",
-                not_null={"id", "document"},
-                if_not_exists=True,
-            )
-            db.table(_TABLE).create_index(["id"], unique=True, if_not_exists=True)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite_utils.Database]:
@@ -114,65 +109,94 @@ class SQLiteStore:
             raise
         db.execute("COMMIT")
 
-    def _read(self, db: sqlite_utils.Database, id: str) -> Document:
+    def _read(self, db: sqlite_utils.Database, id: str) -> tuple[int, Document]:
         row = db.execute(
-            f"SELECT document FROM {_TABLE} WHERE id = ?",  # noqa: S608 - constant
+            f"SELECT seq, document FROM {TABLE} WHERE id = ?",  # noqa: S608 - constant
             [id],
         ).fetchone()
         if row is None:
             raise NotFoundError(_RESOURCE, id)
-        document: Document = json.loads(row[0])
-        return document
+        document: Document = json.loads(row[1])
+        return row[0], document
 
     def add(self, document: Document) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
         try:
             with self._transaction() as db:
-                db.execute(
-                    f"INSERT INTO {_TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
+                cursor = db.execute(
+                    f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
                     [document["id"], _dumps(document)],
                 )
+                insert_references(db, typing.cast(int, cursor.lastrowid), document)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(_RESOURCE, document["id"]) from exc
 
     def get(self, id: str) -> Document:
         """Read one document; see the protocol. Raises NotFoundError."""
-        return self._read(self._db(), id)
+        return self._read(self._db(), id)[1]
 
     def update(self, id: str, change: DocumentChange) -> Document:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
         with self._transaction() as db:
-            new = change(self._read(db, id))
+            seq, current = self._read(db, id)
+            new = change(current)
             db.execute(
-                f"UPDATE {_TABLE} SET document = ? WHERE id = ?",  # noqa: S608
-                [_dumps(new), id],
+                f"UPDATE {TABLE} SET document = ? WHERE seq = ?",  # noqa: S608
+                [_dumps(new), seq],
             )
+            db.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ?", [seq])  # noqa: S608
+            insert_references(db, seq, new)
         return new
 
     def delete(self, id: str) -> Document:
         """Remove a document; see the protocol. Raises NotFoundError."""
         with self._transaction() as db:
-            old = self._read(db, id)
-            db.execute(f"DELETE FROM {_TABLE} WHERE id = ?", [id])  # noqa: S608
+            seq, old = self._read(db, id)
+            db.execute(f"DELETE FROM {TABLE} WHERE seq = ?", [seq])  # noqa: S608
+            db.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ?", [seq])  # noqa: S608
         return old
 
     def find(self, query: Query) -> Page:
-        """Answer a list query in SQL; see the protocol."""
-        where_sql, where_params = where(query)
-        order_sql, order_params = order_by(query)
-        limit = -1 if query.limit is None else query.limit
+        """Answer a list query in SQL; see the protocol and :mod:`._sql`."""
+        compiled = compile_query(query)
+        params = {
+            **compiled.params,
+            "limit": -1 if query.limit is None else query.limit,
+            "offset": query.offset,
+        }
         db = self._db()
         rows = db.execute(
-            f"SELECT document FROM {_TABLE} {where_sql} {order_sql} "  # noqa: S608
-            "LIMIT ? OFFSET ?",
-            [*where_params, *order_params, limit, query.offset],
+            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608 - see _sql
+            f"{compiled.order_by} LIMIT :limit OFFSET :offset",
+            params,
         ).fetchall()
-        count_params: list[Any] = where_params
         (total,) = db.execute(
-            f"SELECT count(*) FROM {_TABLE} {where_sql}",  # noqa: S608 - see _sql
-            count_params,
+            f"SELECT count(*) FROM {TABLE} {compiled.where}",  # noqa: S608 - see _sql
+            compiled.params,
         ).fetchone()
         return Page([json.loads(row[0]) for row in rows], total)
+
+    def explain(self, query: Query) -> list[str]:
+        """Describe how SQLite answers a list query (``EXPLAIN QUERY PLAN``).
+
+        Args:
+            query: the parsed query.
+
+        Returns:
+            One line per plan step, for the page query then the count query; lines
+            with ``USING INDEX`` or ``USING COVERING INDEX`` show index use.
+        """
+        compiled = compile_query(query)
+        db = self._db()
+        lines: list[str] = []
+        for sql in (
+            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608 - see _sql
+            f"{compiled.order_by} LIMIT 100",
+            f"SELECT count(*) FROM {TABLE} {compiled.where}",  # noqa: S608 - see _sql
+        ):
+            plan = db.execute(f"EXPLAIN QUERY PLAN {sql}", compiled.params).fetchall()
+            lines += [row[-1] for row in plan]
+        return lines
 
     def close(self) -> None:
         """Close every thread's connection."""

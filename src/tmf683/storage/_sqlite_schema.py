@@ -1,0 +1,132 @@
+"""The SQLite schema of :class:`~tmf683.storage.sqlite.SQLiteStore`, and its upgrades.
+
+Version 1: ``party_interaction(seq, id, document)``. Version 2 adds the indexed
+generated columns of :data:`tmf683.storage._sql.COLUMNS` and the side table of
+:data:`tmf683.storage._sql.REFERENCES`, filled from the stored documents on upgrade.
+Every statement runs inside the caller's transaction. SQL text here is built only
+from these module constants, never from client input.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import sqlite_utils
+
+from tmf683.query.schema import AttributeKind
+from tmf683.storage._sql import (
+    COLUMNS,
+    REFERENCE_TABLE,
+    REFERENCES,
+    json_path,
+    typed_value_sql,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLE",
+    "create_or_upgrade",
+    "insert_references",
+    "references",
+]
+
+SCHEMA_VERSION = 2
+"""Stored in ``PRAGMA user_version``."""
+
+TABLE = "party_interaction"
+
+
+def references(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The side-table rows of a document: ``(dotted path, text value)``, distinct.
+
+    Args:
+        document: a PartyInteraction JSON document.
+
+    Returns:
+        An iterator of pairs such as ``("relatedParty.id", "P1")``.
+    """
+    seen: set[tuple[str, str]] = set()
+    for array, attribute in REFERENCES:
+        elements = document.get(array)
+        if not isinstance(elements, list):
+            continue
+        for element in elements:
+            if isinstance(element, dict) and isinstance(element.get(attribute), str):
+                row = (f"{array}.{attribute}", element[attribute])
+                if row not in seen:
+                    seen.add(row)
+                    yield row
+
+
+def _create_version_1(db: sqlite_utils.Database) -> None:
+    table = db.table(TABLE)
+    table.create(
+        {"seq": int, "id": str, "document": str},
+        pk="seq",
+        not_null={"id", "document"},
+        if_not_exists=True,
+    )
+    table.create_index(["id"], unique=True, if_not_exists=True)
+
+
+def _upgrade_to_version_2(db: sqlite_utils.Database) -> None:
+    for path, column in COLUMNS.items():
+        if column == "id":
+            continue
+        location = "'" + json_path(path) + "'"
+        expression = typed_value_sql("document", location, AttributeKind.STRING)
+        db.execute(
+            f"ALTER TABLE {TABLE} ADD COLUMN {column} TEXT "
+            f"GENERATED ALWAYS AS {expression} VIRTUAL"
+        )
+        db.execute(f"CREATE INDEX idx_{TABLE}_{column} ON {TABLE} ({column}, seq)")
+    db.execute(
+        f"CREATE TABLE {REFERENCE_TABLE} (path TEXT NOT NULL, value TEXT NOT NULL, "
+        "seq INTEGER NOT NULL, PRIMARY KEY (path, value, seq)) WITHOUT ROWID"
+    )
+    db.execute(f"CREATE INDEX idx_{REFERENCE_TABLE}_seq ON {REFERENCE_TABLE} (seq)")
+    rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
+    for seq, text in rows:
+        insert_references(db, seq, json.loads(text))
+
+
+def insert_references(
+    db: sqlite_utils.Database, seq: int, document: Mapping[str, Any]
+) -> None:
+    """Write a document's side-table rows.
+
+    Args:
+        db: the database, inside a transaction.
+        seq: the document's row.
+        document: the document.
+    """
+    db.conn.executemany(
+        f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
+        [(path, value, seq) for path, value in references(document)],
+    )
+
+
+def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
+    """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
+
+    Args:
+        db: the database, inside a write transaction.
+        name: the file, for messages.
+
+    Raises:
+        sqlite3.DatabaseError: the file has a newer schema than this tmf683 knows.
+    """
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"{name} has schema version {version}; this tmf683 knows "
+            f"{SCHEMA_VERSION}: upgrade tmf683"
+        )
+    if version < 1:
+        _create_version_1(db)
+    if version < 2:
+        _upgrade_to_version_2(db)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
