@@ -33,8 +33,8 @@ serve: $(VENV)/.server-installed
 	$(BIN)/tmf683-server --host $(HOST) --port $(PORT) --db $(DB)
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
 	$(BIN)/mypy
 
 docs: $(VENV)/.dev-installed

@@ -226,3 +226,63 @@ def test_creation_date_cannot_be_removed(service):
     assert caught.value.problems[0][0] == "$.creationDate"
     changed = service.patch(created["id"], {"creationDate": "2020-01-01T00:00:00Z"})
     assert changed["creationDate"] == "2020-01-01T00:00:00.000000Z"
+
+
+def test_create_many_validates_everything_first(service):
+    with pytest.raises(ValidationError) as caught:
+        service.create_many(
+            [dict(MINIMAL), {"direction": "in"}, {**MINIMAL, "id": "x"}]
+        )
+    paths = [path for path, _ in caught.value.problems]
+    assert "$[1].channel" in paths
+    assert "$[2].id" in paths
+    assert service.list().total_count == 0
+    created = service.create_many([dict(MINIMAL), {**MINIMAL, "status": "open"}])
+    assert [d["id"] for d in created] == ["PI-0002", "PI-0003"]
+    assert service.list().total_count == 2
+
+
+def test_list_reports_the_page_for_links(service):
+    for _ in range(5):
+        service.create(dict(MINIMAL))
+    page = service.list("offset=2&limit=2")
+    assert (page.offset, page.limit, page.total_count) == (2, 2, 5)
+    assert page.is_partial
+    assert page.links() == {
+        "first": (0, 2),
+        "prev": (0, 2),
+        "next": (4, 2),
+        "last": (4, 2),
+    }
+    assert not service.list().is_partial
+
+
+@pytest.mark.parametrize(
+    ("offset", "limit", "total", "links"),
+    [
+        (0, 10, 25, {"first": (0, 10), "next": (10, 10), "last": (20, 10)}),
+        (20, 10, 25, {"first": (0, 10), "prev": (10, 10), "last": (20, 10)}),
+        (
+            3,
+            10,
+            25,
+            {"first": (0, 10), "prev": (0, 10), "next": (13, 10), "last": (23, 10)},
+        ),
+        (40, 10, 25, {"first": (0, 10), "prev": (20, 10), "last": (20, 10)}),
+        (0, 10, 0, {"first": (0, 10), "last": (0, 10)}),
+        (0, 0, 5, {}),
+    ],
+)
+def test_page_links(offset, limit, total, links):
+    from tmf683 import Page
+
+    assert Page([], total, offset, limit).links() == links
+
+
+def test_href_filters_only_compare_by_equality(service):
+    with pytest.raises(InvalidQueryError, match="href"):
+        service.list("href.gt=x")
+    created = service.create(dict(MINIMAL))
+    other = service.create(dict(MINIMAL))
+    page = service.list(f"href.ne={created['href']}")
+    assert [d["id"] for d in page.items] == [other["id"]]

@@ -160,3 +160,103 @@ def test_sqlite_refuses_what_is_not_a_database(tmp_path):
         SQLiteStore(text)
     with pytest.raises(StoreConfigurationError, match="cannot be opened"):
         SQLiteStore(tmp_path / "missing-dir" / "x.db")
+
+
+def test_add_many_is_all_or_none(store):
+    store.add(doc("B"))
+    with pytest.raises(ConflictError):
+        store.add_many([doc("A"), doc("B"), doc("C")])
+    with pytest.raises(ConflictError):
+        store.add_many([doc("D"), doc("D")])
+    assert [d["id"] for d in store.find(parse_query("")).items] == ["B"]
+    store.add_many([doc("A"), doc("C")])
+    assert [d["id"] for d in store.find(parse_query("")).items] == ["B", "A", "C"]
+
+
+def test_element_filters_follow_updates_and_deletes(store):
+    store.add(doc("A", relatedParty=[{"id": "P1"}], channel=[{"id": "email"}]))
+    store.add(doc("B", relatedParty=[{"id": "P2"}], channel=[{"id": "phone"}]))
+    assert [d["id"] for d in store.find(parse_query("relatedParty.id=P1")).items] == [
+        "A"
+    ]
+    store.update("A", lambda d: {**d, "relatedParty": [{"id": "P2"}]})
+    assert store.find(parse_query("relatedParty.id=P1")).total_count == 0
+    assert [d["id"] for d in store.find(parse_query("relatedParty.id=P2")).items] == [
+        "A",
+        "B",
+    ]
+    store.delete("B")
+    assert [d["id"] for d in store.find(parse_query("channel.id=phone")).items] == []
+    page = store.find(parse_query("relatedParty.id=P2,P9&channel.id=email"))
+    assert ([d["id"] for d in page.items], page.total_count) == (["A"], 1)
+
+
+def test_a_failed_update_keeps_the_element_index(store):
+    store.add(doc("A", relatedParty=[{"id": "P1"}]))
+
+    def failing(current):
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        store.update("A", failing)
+    assert store.find(parse_query("relatedParty.id=P1")).total_count == 1
+
+
+def test_sqlite_upgrades_a_version_1_file(tmp_path):
+    import json
+    import sqlite3
+
+    path = tmp_path / "v1.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        "CREATE TABLE party_interaction (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, "
+        "document TEXT NOT NULL);"
+        "CREATE UNIQUE INDEX idx_party_interaction_id ON party_interaction (id);"
+        "PRAGMA user_version = 1;"
+    )
+    old = doc("A", status="open", relatedParty=[{"id": "P1"}])
+    connection.execute(
+        "INSERT INTO party_interaction (id, document) VALUES (?, ?)",
+        ["A", json.dumps(old)],
+    )
+    connection.commit()
+    connection.close()
+    upgraded = SQLiteStore(path)
+    try:
+        assert upgraded.find(parse_query("relatedParty.id=P1")).total_count == 1
+        assert upgraded.find(parse_query("status=open")).total_count == 1
+        version = upgraded._db().execute("PRAGMA user_version").fetchone()[0]
+        assert version == 2
+    finally:
+        upgraded.close()
+
+
+def test_sqlite_refuses_a_newer_schema(tmp_path):
+    import sqlite3
+
+    from tmf683 import StoreConfigurationError
+
+    path = tmp_path / "future.db"
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    with pytest.raises(StoreConfigurationError, match="upgrade tmf683"):
+        SQLiteStore(path)
+
+
+def test_sqlite_plans_use_indexes_for_selective_filters(tmp_path):
+    sqlite = SQLiteStore(tmp_path / "plan.db")
+    try:
+        sqlite.add_many([doc(f"I{n}", status="open") for n in range(50)])
+        for query in [
+            "id=I3",
+            "status=open",
+            "relatedParty.id=P1",
+            "channel.id=1",
+            "creationDate.gte=2024-01-01T00:00:00Z",
+            "interactionDate.startDateTime.lt=2024-01-01T00:00:00Z",
+        ]:
+            plan = " | ".join(sqlite.explain(parse_query(query)))
+            assert "SCAN party_interaction " not in plan + " ", (query, plan)
+    finally:
+        sqlite.close()

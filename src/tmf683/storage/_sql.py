@@ -28,6 +28,11 @@ __all__ = [
     "typed_value_sql",
 ]
 
+INDEXED_COLUMNS = frozenset(
+    {"status", "direction", "creation_date", "interaction_start"}
+)
+"""The generated columns with an index (the others save the JSON extraction only)."""
+
 COLUMNS: dict[Path, str] = {
     ("id",): "id",
     ("status",): "status",
@@ -40,7 +45,8 @@ COLUMNS: dict[Path, str] = {
 """First-level text attributes with a generated, indexed column of their own."""
 
 REFERENCES: tuple[Path, ...] = (("channel", "id"), ("relatedParty", "id"))
-"""Text attributes of array elements kept in the indexed :data:`REFERENCE_TABLE`."""
+"""Text attributes of array elements kept in the indexed :data:`REFERENCE_TABLE`;
+a row's ``path`` column holds the position in this tuple."""
 
 REFERENCE_TABLE = "party_interaction_reference"
 
@@ -85,12 +91,16 @@ class Compiled:
     Attributes:
         where: ``"WHERE ..."`` or ``""``.
         order_by: ``"ORDER BY ..."``.
-        params: values for the ``:pN`` placeholders of both clauses.
+        count: the query counting the matches: over the table with ``where``, or
+            over the side table alone when the filter is one indexed element
+            attribute (the side table holds exactly those matches).
+        params: values for the ``:pN`` placeholders of every clause.
     """
 
     def __init__(self) -> None:
         self.where = ""
         self.order_by = ""
+        self.count = ""
         self.params: dict[str, Any] = {}
         self._aliases = 0
 
@@ -129,7 +139,7 @@ class Compiled:
                 and node.path + test.condition.path in REFERENCES
             ):
                 places = ", ".join(self.bind(v) for v in test.condition.values)
-                location = self.bind(".".join(node.path + test.condition.path))
+                location = self.bind(REFERENCES.index(node.path + test.condition.path))
                 return (
                     f"seq IN (SELECT seq FROM {REFERENCE_TABLE} "  # noqa: S608 - constants
                     f"WHERE path = {location} AND value IN ({places}))"
@@ -171,10 +181,32 @@ class Compiled:
         value = self._value(key.path, key.kind, None)
         return f"{value} {'DESC' if key.descending else 'ASC'}"
 
+    def _reference_count(self, nodes: Plan) -> str | None:
+        if len(nodes) != 1 or not isinstance(nodes[0], Each) or len(nodes[0].plan) != 1:
+            return None
+        (test,) = nodes[0].plan
+        if not (
+            isinstance(test, Test)
+            and test.condition.operator is Operator.EQ
+            and nodes[0].path + test.condition.path in REFERENCES
+        ):
+            return None
+        values = test.condition.values
+        places = ", ".join(self.bind(v) for v in values)
+        code = self.bind(REFERENCES.index(nodes[0].path + test.condition.path))
+        counted = "count(*)" if len(values) == 1 else "count(DISTINCT seq)"
+        return (
+            f"SELECT {counted} FROM {REFERENCE_TABLE} "  # noqa: S608 - constants
+            f"WHERE path = {code} AND value IN ({places})"
+        )
+
     def compile(self, query: Query) -> Compiled:
-        """Fill ``where`` and ``order_by`` from a query; return ``self``."""
+        """Fill ``where``, ``order_by`` and ``count`` from a query; return ``self``."""
         nodes = plan(query.conditions)
         self.where = f"WHERE {self._plan(nodes, None)}" if nodes else ""
+        self.count = self._reference_count(nodes) or (
+            f"SELECT count(*) FROM party_interaction {self.where}"  # noqa: S608
+        )
         if query.sort:
             keys = ", ".join(self._sort_key(key) for key in query.sort)
             self.order_by = f"ORDER BY {keys}, id ASC"

@@ -19,6 +19,7 @@ import sqlite_utils
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql import (
     COLUMNS,
+    INDEXED_COLUMNS,
     REFERENCE_TABLE,
     REFERENCES,
     json_path,
@@ -29,6 +30,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TABLE",
     "create_or_upgrade",
+    "delete_references",
     "insert_references",
     "references",
 ]
@@ -39,23 +41,24 @@ SCHEMA_VERSION = 2
 TABLE = "party_interaction"
 
 
-def references(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """The side-table rows of a document: ``(dotted path, text value)``, distinct.
+def references(document: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
+    """The side-table rows of a document: ``(path code, text value)``, distinct.
 
     Args:
         document: a PartyInteraction JSON document.
 
     Returns:
-        An iterator of pairs such as ``("relatedParty.id", "P1")``.
+        An iterator of pairs such as ``(1, "P1")``: the code is the position of the
+        path in :data:`tmf683.storage._sql.REFERENCES`.
     """
-    seen: set[tuple[str, str]] = set()
-    for array, attribute in REFERENCES:
+    seen: set[tuple[int, str]] = set()
+    for code, (array, attribute) in enumerate(REFERENCES):
         elements = document.get(array)
         if not isinstance(elements, list):
             continue
         for element in elements:
             if isinstance(element, dict) and isinstance(element.get(attribute), str):
-                row = (f"{array}.{attribute}", element[attribute])
+                row = (code, element[attribute])
                 if row not in seen:
                     seen.add(row)
                     yield row
@@ -82,12 +85,12 @@ def _upgrade_to_version_2(db: sqlite_utils.Database) -> None:
             f"ALTER TABLE {TABLE} ADD COLUMN {column} TEXT "
             f"GENERATED ALWAYS AS {expression} VIRTUAL"
         )
-        db.execute(f"CREATE INDEX idx_{TABLE}_{column} ON {TABLE} ({column}, seq)")
+        if column in INDEXED_COLUMNS:
+            db.execute(f"CREATE INDEX idx_{TABLE}_{column} ON {TABLE} ({column})")
     db.execute(
-        f"CREATE TABLE {REFERENCE_TABLE} (path TEXT NOT NULL, value TEXT NOT NULL, "
+        f"CREATE TABLE {REFERENCE_TABLE} (path INTEGER NOT NULL, value TEXT NOT NULL, "
         "seq INTEGER NOT NULL, PRIMARY KEY (path, value, seq)) WITHOUT ROWID"
     )
-    db.execute(f"CREATE INDEX idx_{REFERENCE_TABLE}_seq ON {REFERENCE_TABLE} (seq)")
     rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
     for seq, text in rows:
         insert_references(db, seq, json.loads(text))
@@ -105,6 +108,22 @@ def insert_references(
     """
     db.conn.executemany(
         f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
+        [(path, value, seq) for path, value in references(document)],
+    )
+
+
+def delete_references(
+    db: sqlite_utils.Database, seq: int, document: Mapping[str, Any]
+) -> None:
+    """Remove a document's side-table rows (computed from the stored document).
+
+    Args:
+        db: the database, inside a transaction.
+        seq: the document's row.
+        document: the document as stored.
+    """
+    db.conn.executemany(
+        f"DELETE FROM {REFERENCE_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
         [(path, value, seq) for path, value in references(document)],
     )
 

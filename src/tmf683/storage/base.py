@@ -9,7 +9,7 @@ Every method is safe to call from several threads at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -90,6 +90,18 @@ class PartyInteractionStore(Protocol):
 
         Raises:
             ConflictError: a document with that id exists already.
+        """
+        ...
+
+    def add_many(self, documents: Sequence[Document]) -> None:
+        """Store several new documents in one atomic step: all or none.
+
+        Args:
+            documents: validated documents whose ``"id"`` is set, distinct.
+
+        Raises:
+            ConflictError: one of the ids exists already (or repeats); nothing is
+                stored.
         """
         ...
 

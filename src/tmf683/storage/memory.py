@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Sequence
 
 from tmf683.errors import ConflictError, NotFoundError
 from tmf683.query.ast import Query
@@ -35,6 +36,17 @@ class MemoryStore:
             if document["id"] in self._documents:
                 raise ConflictError(_RESOURCE, document["id"])
             self._documents[document["id"]] = copy.deepcopy(document)
+
+    def add_many(self, documents: Sequence[Document]) -> None:
+        """Store several new documents, all or none; see the protocol."""
+        with self._lock:
+            seen: set[str] = set()
+            for document in documents:
+                if document["id"] in self._documents or document["id"] in seen:
+                    raise ConflictError(_RESOURCE, document["id"])
+                seen.add(document["id"])
+            for document in documents:
+                self._documents[document["id"]] = copy.deepcopy(document)
 
     def get(self, id: str) -> Document:
         """Read one document; see the protocol. Raises NotFoundError."""

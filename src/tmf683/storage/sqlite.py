@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,11 +28,12 @@ import sqlite_utils
 from tmf683.errors import ConflictError, NotFoundError, StoreConfigurationError
 from tmf683.query.ast import Query
 from tmf683.query.regex import search
-from tmf683.storage._sql import REFERENCE_TABLE, compile_query
+from tmf683.storage._sql import Compiled, compile_query
 from tmf683.storage._sqlite_schema import (
     SCHEMA_VERSION,
     TABLE,
     create_or_upgrade,
+    delete_references,
     insert_references,
 )
 from tmf683.storage.base import Document, DocumentChange, Page
@@ -40,6 +41,9 @@ from tmf683.storage.base import Document, DocumentChange, Page
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 _RESOURCE = "PartyInteraction"
+
+SELECTIVE_MATCHES = 20_000
+"""Up to this many matches, a page is read through the filter's index, then sorted."""
 _BUSY_TIMEOUT_SECONDS = 30.0
 
 
@@ -131,6 +135,20 @@ class SQLiteStore:
         except sqlite3.IntegrityError as exc:
             raise ConflictError(_RESOURCE, document["id"]) from exc
 
+    def add_many(self, documents: Sequence[Document]) -> None:
+        """Store several new documents in one transaction; see the protocol."""
+        current = None
+        try:
+            with self._transaction() as db:
+                for current in documents:
+                    cursor = db.execute(
+                        f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
+                        [current["id"], _dumps(current)],
+                    )
+                    insert_references(db, typing.cast(int, cursor.lastrowid), current)
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(_RESOURCE, str(current and current["id"])) from exc
+
     def get(self, id: str) -> Document:
         """Read one document; see the protocol. Raises NotFoundError."""
         return self._read(self._db(), id)[1]
@@ -139,12 +157,12 @@ class SQLiteStore:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
         with self._transaction() as db:
             seq, current = self._read(db, id)
+            delete_references(db, seq, current)
             new = change(current)
             db.execute(
                 f"UPDATE {TABLE} SET document = ? WHERE seq = ?",  # noqa: S608
                 [_dumps(new), seq],
             )
-            db.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ?", [seq])  # noqa: S608
             insert_references(db, seq, new)
         return new
 
@@ -153,28 +171,48 @@ class SQLiteStore:
         with self._transaction() as db:
             seq, old = self._read(db, id)
             db.execute(f"DELETE FROM {TABLE} WHERE seq = ?", [seq])  # noqa: S608
-            db.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ?", [seq])  # noqa: S608
+            delete_references(db, seq, old)
         return old
 
     def find(self, query: Query) -> Page:
-        """Answer a list query in SQL; see the protocol and :mod:`._sql`."""
+        """Answer a list query in SQL; see the protocol and :mod:`._sql`.
+
+        The count comes first and picks the page query: up to
+        :data:`SELECTIVE_MATCHES` matches are found through the filter's index and
+        then ordered; more are found by walking the requested order, which meets a
+        page of them soon. Both run in one read transaction, so page and count agree.
+        """
         compiled = compile_query(query)
-        params = {
-            **compiled.params,
-            "limit": -1 if query.limit is None else query.limit,
-            "offset": query.offset,
-        }
         db = self._db()
-        rows = db.execute(
-            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608 - see _sql
-            f"{compiled.order_by} LIMIT :limit OFFSET :offset",
-            params,
-        ).fetchall()
-        (total,) = db.execute(
-            f"SELECT count(*) FROM {TABLE} {compiled.where}",  # noqa: S608 - see _sql
-            compiled.params,
-        ).fetchone()
+        db.execute("BEGIN")
+        try:
+            (total,) = db.execute(compiled.count, compiled.params).fetchone()
+            rows = []
+            if total > query.offset and query.limit != 0:
+                rows = db.execute(
+                    self._page_sql(compiled, total),
+                    {
+                        **compiled.params,
+                        "limit": -1 if query.limit is None else query.limit,
+                        "offset": query.offset,
+                    },
+                ).fetchall()
+        finally:
+            db.execute("COMMIT")
         return Page([json.loads(row[0]) for row in rows], total)
+
+    @staticmethod
+    def _page_sql(compiled: Compiled, total: int) -> str:
+        if compiled.where and total <= SELECTIVE_MATCHES:
+            matches = f"SELECT seq FROM {TABLE} {compiled.where}"  # noqa: S608
+            return (
+                f"SELECT document FROM {TABLE} WHERE seq IN ({matches}) "  # noqa: S608
+                f"{compiled.order_by} LIMIT :limit OFFSET :offset"
+            )
+        return (
+            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608 - see _sql
+            f"{compiled.order_by} LIMIT :limit OFFSET :offset"
+        )
 
     def explain(self, query: Query) -> list[str]:
         """Describe how SQLite answers a list query (``EXPLAIN QUERY PLAN``).
@@ -188,13 +226,11 @@ class SQLiteStore:
         """
         compiled = compile_query(query)
         db = self._db()
+        (total,) = db.execute(compiled.count, compiled.params).fetchone()
         lines: list[str] = []
-        for sql in (
-            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608 - see _sql
-            f"{compiled.order_by} LIMIT 100",
-            f"SELECT count(*) FROM {TABLE} {compiled.where}",  # noqa: S608 - see _sql
-        ):
-            plan = db.execute(f"EXPLAIN QUERY PLAN {sql}", compiled.params).fetchall()
+        params = {**compiled.params, "limit": 100, "offset": 0}
+        for sql in (self._page_sql(compiled, total), compiled.count):
+            plan = db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
             lines += [row[-1] for row in plan]
         return lines
 

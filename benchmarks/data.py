@@ -1,0 +1,87 @@
+"""Realistic PartyInteraction documents for the benchmarks, deterministic per seed."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+STATUSES = ["open", "inProgress", "completed", "closed", "held"]
+CHANNELS = ["email", "phone", "chat", "web", "shop"]
+REASONS = [
+    "billing question",
+    "invoice dispute",
+    "technical fault",
+    "move house",
+    "new contract",
+    "cancel contract",
+    "upgrade plan",
+    "roaming charges",
+    "device repair",
+    "password reset",
+    "payment arrangement",
+    "coverage complaint",
+    "number porting",
+    "SIM replacement",
+    "fraud report",
+    "tariff change",
+    "delivery status",
+    "refund request",
+    "service outage",
+    "general information",
+]
+AGENTS = 500
+YEAR_START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def customer_id(number: int) -> str:
+    return f"C{number:07d}"
+
+
+def interactions(count: int, seed: int = 683) -> Iterator[dict[str, Any]]:
+    """Yield ``count`` create bodies: 3 related parties, 2 channels, 2 notes."""
+    rng = random.Random(seed)
+    customers = max(1, count // 3)
+    for _ in range(count):
+        start = YEAR_START + timedelta(seconds=rng.randrange(365 * 24 * 3600))
+        customer = customer_id(rng.randrange(customers))
+        yield {
+            "channel": [
+                {"id": channel, "name": channel.title(), "@referredType": "Channel"}
+                for channel in rng.sample(CHANNELS, 2)
+            ],
+            "direction": rng.choice(["inbound", "outbound"]),
+            "reason": f"{rng.choice(REASONS)} #{rng.randrange(10_000)}",
+            "description": "Customer called about the latest invoice and asked for "
+            "a detailed breakdown of the charges.",
+            "status": rng.choice(STATUSES),
+            "interactionDate": {
+                "startDateTime": start.isoformat(),
+                "endDateTime": (
+                    start + timedelta(minutes=rng.randrange(1, 60))
+                ).isoformat(),
+            },
+            "relatedParty": [
+                {
+                    "id": customer,
+                    "role": "customer",
+                    "@referredType": "Individual",
+                    "name": f"Customer {customer}",
+                },
+                {
+                    "id": f"A{rng.randrange(AGENTS):04d}",
+                    "role": "agent",
+                    "@referredType": "Individual",
+                },
+                {
+                    "id": f"O{rng.randrange(50):03d}",
+                    "role": "owner",
+                    "@referredType": "Organization",
+                },
+            ],
+            "note": [
+                {"id": "1", "author": "agent", "text": "Explained the charges."},
+                {"id": "2", "author": "agent", "text": "Customer satisfied."},
+            ],
+        }
