@@ -136,3 +136,18 @@ def test_a_taken_port_exits_2_with_a_message():
     assert code == 2
     assert f"cannot listen on 127.0.0.1 port {port}" in stderr
     assert "Traceback" not in stderr
+
+
+def test_links_use_the_base_url_and_encode_operators():
+    with ServerProcess("--db", "memory:", "--base-url", "https://api.example.com") as s:
+        for _ in range(2):
+            post(s.base)
+        response = httpx.get(
+            f"{s.base}partyInteraction?creationDate>=2020-01-01T00:00:00Z&limit=1"
+        )
+    link = response.headers["link"]
+    assert link.startswith(
+        "<https://api.example.com/tmf-api/partyInteraction/v4/partyInteraction?"
+        'creationDate%3E=2020-01-01T00:00:00Z&offset=0&limit=1>; rel="first"'
+    )
+    assert 'offset=1&limit=1>; rel="next"' in link

@@ -83,6 +83,9 @@ def test_fields_offset_limit_sort():
         ("reason.regex=" + "a" * 300, "reason.regex"),
         ("reason*=a\\1", "reason"),
         ("fields>=a", "fields"),
+        ("limit.ne=1", "limit.ne"),
+        ("offset.gt=1", "offset.gt"),
+        ("sort.gt=x", "sort.gt"),
         ("sort=relatedParty.id", "sort"),
         ("creationDate=yesterday", "creationDate"),
         ("fields=", "fields"),
@@ -99,7 +102,65 @@ def test_malformed_queries_name_the_parameter(query_string, parameter):
     assert parameter in str(caught.value)
 
 
-@given(st.text(max_size=200))
+GRAMMAR_PIECES = st.sampled_from(
+    [
+        "status",
+        "relatedParty",
+        "id",
+        "interactionDate",
+        "startDateTime",
+        "creationDate",
+        "attachment",
+        "size",
+        "amount",
+        "fields",
+        "sort",
+        "offset",
+        "limit",
+        "none",
+        "eq",
+        "ne",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "regex",
+        "=",
+        "&",
+        ";",
+        ",",
+        ".",
+        "<",
+        ">",
+        "!",
+        "*",
+        "~",
+        "%",
+        "%3E",
+        "%3C",
+        "%2C",
+        "%22",
+        '"',
+        "+",
+        "-",
+        " ",
+        "%00",
+        "%FF",
+        "2024-01-01T00:00:00Z",
+        "+02:00",
+        "1e999",
+        "9" * 30,
+        "(",
+        "\\",
+        "ü",
+        "\x00",
+    ]
+)
+
+
+@given(
+    st.one_of(st.text(max_size=200), st.lists(GRAMMAR_PIECES, max_size=40).map("".join))
+)
 def test_the_parser_raises_nothing_but_its_own_error(text):
     with contextlib.suppress(InvalidQueryError):
         parse_query(text)

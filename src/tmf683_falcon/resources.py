@@ -15,22 +15,30 @@ from tmf683_falcon.media import JSON_TYPES, MERGE_PATCH, read_body
 __all__ = ["PartyInteractionCollection", "PartyInteractionItem", "link_header"]
 
 
-def link_header(req: falcon.Request, links: dict[str, tuple[int, int]]) -> str:
+_URI_UNSAFE = str.maketrans({"<": "%3C", ">": "%3E", '"': "%22", " ": "%20"})
+
+
+def link_header(
+    req: falcon.Request, links: dict[str, tuple[int, int]], root: str | None = None
+) -> str:
     """Render the ``Link`` header (RFC 8288) of a list page.
 
     Args:
-        req: the list request; its other query parameters are kept as sent.
+        req: the list request; its other query parameters are kept as sent, with
+            ``<``, ``>``, ``"`` and spaces percent-encoded (RFC 3986).
         links: relation -> ``(offset, limit)``, from :meth:`tmf683.Page.links`.
+        root: scheme and host for the links (the server's ``--base-url``); default:
+            the request's.
 
     Returns:
         e.g. ``<http://h/p?status=open&offset=10&limit=10>; rel="next", ...``.
     """
     kept = [
-        pair
+        pair.translate(_URI_UNSAFE)
         for pair in req.query_string.split("&")
         if pair and pair.partition("=")[0] not in ("offset", "limit")
     ]
-    base = req.prefix + req.path
+    base = (root.rstrip("/") if root else req.prefix) + req.path
     parts = []
     for relation, (offset, limit) in links.items():
         query = "&".join([*kept, f"offset={offset}", f"limit={limit}"])
@@ -68,7 +76,7 @@ class PartyInteractionCollection(_Resource):
         resp.set_header("X-Total-Count", str(page.total_count))
         resp.set_header("X-Result-Count", str(len(page.items)))
         if links := page.links():
-            resp.set_header("Link", link_header(req, links))
+            resp.set_header("Link", link_header(req, links, self.base_url))
         if self.partial_content and page.is_partial:
             resp.status = falcon.HTTP_206
 

@@ -30,7 +30,7 @@ Path = tuple[str, ...]
 """A JSON attribute path, one name per level, e.g. ``("relatedParty", "id")``."""
 
 Value = str | float
-"""A typed filter value: text, a canonical UTC date-time text, or a number."""
+"""A typed filter value (text, a canonical UTC date-time text, or a number)."""
 
 
 class Operator(enum.Enum):

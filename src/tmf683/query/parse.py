@@ -45,7 +45,15 @@ from tmf683.query.regex import RegexError, compile_pattern
 from tmf683.query.schema import AttributeKind, PathError, ResolvedPath, resolve
 from tmf683.serialization import format_datetime, parse_datetime
 
-__all__ = ["RESERVED_PARAMETERS", "parse_fields", "parse_query"]
+__all__ = [
+    "MAX_CONDITIONS",
+    "MAX_NUMBER_DIGITS",
+    "MAX_QUERY_LENGTH",
+    "MAX_SORT_KEYS",
+    "RESERVED_PARAMETERS",
+    "parse_fields",
+    "parse_query",
+]
 
 RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
 """Query parameters that control the response instead of filtering."""
@@ -190,8 +198,10 @@ def _condition(raw: str) -> Condition:
                 raise InvalidQueryError(parameter, "has two operators")
             operator = SUFFIX_OPERATORS[path[-1]]
             path = path[:-1]
-        if name in RESERVED_PARAMETERS:
-            raise InvalidQueryError(name, "takes '=' only, not another operator")
+        if path[0] in RESERVED_PARAMETERS:
+            raise InvalidQueryError(
+                parameter, f"uses {path[0]}, which takes '=' only, not an operator"
+            )
         resolved = _resolve(parameter, path)
         if operator is Operator.REGEX:
             pattern = _unquoted(unquote(raw_value, errors="strict"))

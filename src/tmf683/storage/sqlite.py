@@ -3,7 +3,7 @@
 Each document is one row of ``party_interaction`` (``seq`` gives the creation order,
 ``id`` is unique, ``document`` is the JSON text), with indexed generated columns for
 the attributes lists filter most and a side table for ids inside arrays (see
-:mod:`tmf683.storage._sqlite_schema`). The database runs in WAL mode so readers never
+``tmf683.storage._sqlite_schema``). The database runs in WAL mode so readers never
 wait for the writer; each thread gets its own connection, so the store is safe under
 waitress's worker threads. Writes are single transactions (``BEGIN IMMEDIATE``): a
 failed write leaves nothing behind.
@@ -38,7 +38,7 @@ from tmf683.storage._sqlite_schema import (
 )
 from tmf683.storage.base import Document, DocumentChange, Page
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["SCHEMA_VERSION", "SELECTIVE_MATCHES", "SQLiteStore"]
 
 _RESOURCE = "PartyInteraction"
 
@@ -175,7 +175,7 @@ class SQLiteStore:
         return old
 
     def find(self, query: Query) -> Page:
-        """Answer a list query in SQL; see the protocol and :mod:`._sql`.
+        """Answer a list query in SQL; see the protocol and ``tmf683.storage._sql``.
 
         The count comes first and picks the page query: up to
         :data:`SELECTIVE_MATCHES` matches are found through the filter's index and
