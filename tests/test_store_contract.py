@@ -129,18 +129,21 @@ def test_sqlite_uses_wal(tmp_path):
 def test_sqlite_agrees_with_the_in_memory_oracle(tmp_path_factory, docs, query_string):
     query = parse_query(query_string)
     oracle = MemoryStore()
-    sqlite = SQLiteStore(tmp_path_factory.mktemp("prop") / "p.db")
+    folder = tmp_path_factory.mktemp("prop")
+    selective = SQLiteStore(folder / "p.db")
+    dense = SQLiteStore(folder / "d.db", selective_matches=0)
     try:
-        for index, values in enumerate(docs):
-            document = {"id": f"id-{index:02d}", **values}
-            oracle.add(document)
-            sqlite.add(document)
+        documents = [{"id": f"id-{n:02d}", **values} for n, values in enumerate(docs)]
+        for store in (oracle, selective, dense):
+            store.add_many(documents)
         expected = oracle.find(query)
-        actual = sqlite.find(query)
-        assert [d["id"] for d in actual.items] == [d["id"] for d in expected.items]
-        assert actual.total_count == expected.total_count
+        for sqlite in (selective, dense):
+            actual = sqlite.find(query)
+            assert [d["id"] for d in actual.items] == [d["id"] for d in expected.items]
+            assert actual.total_count == expected.total_count
     finally:
-        sqlite.close()
+        selective.close()
+        dense.close()
 
 
 def test_a_condition_without_values_matches_nothing(store):

@@ -97,7 +97,8 @@ class Compiled:
         params: values for the ``:pN`` placeholders of every clause.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dense: bool = False) -> None:
+        self.dense = dense
         self.where = ""
         self.order_by = ""
         self.count = ""
@@ -131,7 +132,12 @@ class Compiled:
         return "(" + " OR ".join(tests) + ")" if tests else "0"
 
     def _reference_filter(self, node: Each) -> str | None:
-        """``seq IN (...)`` from the side table, for an indexed element attribute."""
+        """The side-table test for an indexed element attribute.
+
+        ``seq IN (SELECT ...)`` reads the matches from the side table first: best
+        when they are few. Dense (many matches): a correlated ``EXISTS`` per row,
+        so walking the table in order meets a page of matches soon.
+        """
         for test in node.plan:
             if (
                 isinstance(test, Test)
@@ -140,10 +146,13 @@ class Compiled:
             ):
                 places = ", ".join(self.bind(v) for v in test.condition.values)
                 location = self.bind(REFERENCES.index(node.path + test.condition.path))
-                return (
-                    f"seq IN (SELECT seq FROM {REFERENCE_TABLE} "  # noqa: S608 - constants
-                    f"WHERE path = {location} AND value IN ({places}))"
-                )
+                where = f"path = {location} AND value IN ({places})"
+                if self.dense:
+                    return (
+                        f"EXISTS (SELECT 1 FROM {REFERENCE_TABLE} AS r "  # noqa: S608
+                        f"WHERE {where} AND r.seq = party_interaction.seq)"
+                    )
+                return f"seq IN (SELECT seq FROM {REFERENCE_TABLE} WHERE {where})"  # noqa: S608
         return None
 
     def _node(self, node: Node, source: str | None) -> str:
@@ -215,14 +224,16 @@ class Compiled:
         return self
 
 
-def compile_query(query: Query) -> Compiled:
+def compile_query(query: Query, *, dense: bool = False) -> Compiled:
     """Compile a query's filter and sort for the ``party_interaction`` table.
 
     Args:
         query: the parsed query (``fields``, ``offset`` and ``limit`` are the
             caller's).
+        dense: the filter is known to match many rows: test the side table per row
+            instead of reading its matches first.
 
     Returns:
         The clauses and their parameters.
     """
-    return Compiled().compile(query)
+    return Compiled(dense).compile(query)

@@ -63,14 +63,20 @@ class SQLiteStore:
     Args:
         path: the database file, created with its schema when missing; an older
             schema is upgraded in place.
+        selective_matches: up to this many matches a page is read through the
+            filter's index (see :meth:`find`); a tuning knob, default
+            :data:`SELECTIVE_MATCHES`.
 
     Raises:
         StoreConfigurationError: when the file cannot be opened or created, is not a
             SQLite database, or has a newer schema than this tmf683 knows.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self, path: str | Path, *, selective_matches: int = SELECTIVE_MATCHES
+    ) -> None:
         self.path = Path(path)
+        self.selective_matches = selective_matches
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -178,7 +184,7 @@ class SQLiteStore:
         """Answer a list query in SQL; see the protocol and ``tmf683.storage._sql``.
 
         The count comes first and picks the page query: up to
-        :data:`SELECTIVE_MATCHES` matches are found through the filter's index and
+        ``selective_matches`` matches are found through the filter's index and
         then ordered; more are found by walking the requested order, which meets a
         page of them soon. Both run in one read transaction, so page and count agree.
         """
@@ -189,10 +195,11 @@ class SQLiteStore:
             (total,) = db.execute(compiled.count, compiled.params).fetchone()
             rows = []
             if total > query.offset and query.limit != 0:
+                page = self._page(query, total)
                 rows = db.execute(
-                    self._page_sql(compiled, total),
+                    self._page_sql(page, total),
                     {
-                        **compiled.params,
+                        **page.params,
                         "limit": -1 if query.limit is None else query.limit,
                         "offset": query.offset,
                     },
@@ -201,9 +208,12 @@ class SQLiteStore:
             db.execute("COMMIT")
         return Page([json.loads(row[0]) for row in rows], total)
 
-    @staticmethod
-    def _page_sql(compiled: Compiled, total: int) -> str:
-        if compiled.where and total <= SELECTIVE_MATCHES:
+    def _page(self, query: Query, total: int) -> Compiled:
+        """The compilation for the page: dense when the matches are many."""
+        return compile_query(query, dense=total > self.selective_matches)
+
+    def _page_sql(self, compiled: Compiled, total: int) -> str:
+        if compiled.where and total <= self.selective_matches:
             matches = f"SELECT seq FROM {TABLE} {compiled.where}"  # noqa: S608
             return (
                 f"SELECT document FROM {TABLE} WHERE seq IN ({matches}) "  # noqa: S608
@@ -229,8 +239,12 @@ class SQLiteStore:
         (total,) = db.execute(compiled.count, compiled.params).fetchone()
         lines: list[str] = []
         params = {**compiled.params, "limit": 100, "offset": 0}
-        for sql in (self._page_sql(compiled, total), compiled.count):
-            plan = db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+        page = self._page(query, total)
+        for sql, values in (
+            (self._page_sql(page, total), {**page.params, "limit": 100, "offset": 0}),
+            (compiled.count, params),
+        ):
+            plan = db.execute(f"EXPLAIN QUERY PLAN {sql}", values).fetchall()
             lines += [row[-1] for row in plan]
         return lines
 
