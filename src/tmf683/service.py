@@ -202,7 +202,7 @@ class PartyInteractionService:
             NotFoundError: no PartyInteraction has that id.
         """
         document = self._output(self.store.get(id), base_url)
-        return project(document, None if fields is None else tuple(fields))
+        return document if fields is None else project(document, tuple(fields))
 
     def _resolve_href(self, query: Query, base_url: str | None) -> Query:
         """Turn ``href`` conditions and sort keys into ``id`` ones.
