@@ -11,6 +11,19 @@ from tests.conftest import MINIMAL
 from tests.servers import ServerProcess, wait_for_exit
 
 
+def run_until_exit(*args):
+    """Run the server command expected to exit by itself; return (code, stderr)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmf683_falcon", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    code = wait_for_exit(process, 20)
+    if code is None:
+        process.kill()
+    return code, process.communicate(timeout=10)[1]
+
+
 def post(base):
     response = httpx.post(f"{base}partyInteraction", json=MINIMAL, timeout=10)
     assert response.status_code == 201
@@ -96,15 +109,7 @@ def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
     not_sqlite = tmp_path / "text.db"
     not_sqlite.write_text("this is not a database\n" * 100)
     args = [str(not_sqlite) if arg == "NOT_SQLITE" else arg for arg in args]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tmf683_falcon", "--port", "0", *args],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    code = wait_for_exit(process, 20)
-    if code is None:
-        process.kill()
-    stderr = process.communicate(timeout=10)[1]
+    code, stderr = run_until_exit("--port", "0", *args)
     assert code == 2
     assert message in stderr
 
@@ -124,15 +129,7 @@ def test_console_script_help_lists_the_options():
 def test_a_taken_port_exits_2_with_a_message():
     with ServerProcess("--db", "memory:") as running:
         port = running.base.split(":")[2].split("/")[0]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tmf683_falcon", "--port", port, "--db", "memory:"],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        code = wait_for_exit(process, 20)
-        if code is None:
-            process.kill()
-        stderr = process.communicate(timeout=10)[1]
+        code, stderr = run_until_exit("--port", port, "--db", "memory:")
     assert code == 2
     assert f"cannot listen on 127.0.0.1 port {port}" in stderr
     assert "Traceback" not in stderr

@@ -26,7 +26,6 @@ numbers, text exactly; attributes outside the schema as text.
 
 from __future__ import annotations
 
-import math
 import re
 from urllib.parse import unquote
 
@@ -42,8 +41,8 @@ from tmf683.query.ast import (
     Value,
 )
 from tmf683.query.regex import RegexError, compile_pattern
-from tmf683.query.schema import AttributeKind, PathError, ResolvedPath, resolve
-from tmf683.serialization import format_datetime, parse_datetime
+from tmf683.query.schema import PathError, ResolvedPath, resolve
+from tmf683.query.values import split_values, typed_value, unquoted
 
 __all__ = [
     "MAX_CONDITIONS",
@@ -90,42 +89,6 @@ _IN_NAME = (
 )
 _OPERATOR_START = re.compile(r"[<>=!*]|%3[CEce]")
 _FORBIDDEN_IN_NAMES = frozenset('<>!*~"')
-_OFFSET_SPACE = re.compile(r" (\d{2}:\d{2})$")
-"""A space where a date-time's ``+`` offset was: some clients send ``+`` as a space."""
-_QUOTE = ('"', "%22")
-
-
-def _split_values(raw: str) -> list[str]:
-    """Split a raw value on the commas outside double quotes, then decode each part.
-
-    ``raw`` is still percent-encoded, so ``%2C`` is never a separator; a part in
-    double quotes (raw or ``%22``) loses them.
-    """
-    parts: list[str] = []
-    current: list[str] = []
-    quoted = False
-    index = 0
-    while index < len(raw):
-        quote = next((q for q in _QUOTE if raw.startswith(q, index)), None)
-        if quote:
-            quoted = not quoted
-            current.append(quote)
-            index += len(quote)
-            continue
-        if raw[index] == "," and not quoted:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(raw[index])
-        index += 1
-    parts.append("".join(current))
-    return [_unquoted(unquote(part, errors="strict")) for part in parts]
-
-
-def _unquoted(text: str) -> str:
-    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
-        return text[1:-1]
-    return text
 
 
 def _split_expression(raw: str) -> tuple[str, Operator, str]:
@@ -166,27 +129,6 @@ def _resolve(parameter: str, path: Path) -> ResolvedPath:
         raise InvalidQueryError(parameter, str(exc)) from exc
 
 
-def _typed_value(parameter: str, kind: AttributeKind, value: str) -> Value:
-    if kind is AttributeKind.DATE_TIME:
-        try:
-            return format_datetime(parse_datetime(_OFFSET_SPACE.sub(r"+\1", value)))
-        except ValueError as exc:
-            raise InvalidQueryError(
-                parameter,
-                f"value '{value}' is not a date-time with a UTC offset "
-                "(RFC 3339, years 0001 to 9999), e.g. 2024-05-01T10:00:00Z",
-            ) from exc
-    if kind is AttributeKind.NUMBER:
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise InvalidQueryError(parameter, f"value '{value}' is not a number")
-        return number
-    return value
-
-
 def _condition(raw: str) -> Condition:
     raw_name, operator, raw_value = _split_expression(raw)
     try:
@@ -204,7 +146,7 @@ def _condition(raw: str) -> Condition:
             )
         resolved = _resolve(parameter, path)
         if operator is Operator.REGEX:
-            pattern = _unquoted(unquote(raw_value, errors="strict"))
+            pattern = unquoted(unquote(raw_value, errors="strict"))
             try:
                 compile_pattern(pattern)
             except RegexError as exc:
@@ -212,8 +154,8 @@ def _condition(raw: str) -> Condition:
             values: tuple[Value, ...] = (pattern,)
         else:
             typed = [
-                _typed_value(parameter, resolved.kind, v)
-                for v in _split_values(raw_value)
+                typed_value(parameter, resolved.kind, v)
+                for v in split_values(raw_value)
             ]
             values = tuple(dict.fromkeys(typed))
     except UnicodeDecodeError as exc:
