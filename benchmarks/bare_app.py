@@ -8,6 +8,7 @@ Run: python benchmarks/bare_app.py DB_PATH PORT THREADS
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import sys
 import threading
@@ -36,6 +37,7 @@ class Interaction:
 
 
 def main() -> None:
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     path, port, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     app = falcon.App()
     app.add_route("/partyInteraction/{id}", Interaction(path))

@@ -148,3 +148,19 @@ def test_links_use_the_base_url_and_encode_operators():
         'creationDate%3E=2020-01-01T00:00:00Z&offset=0&limit=1>; rel="first"'
     )
     assert 'offset=1&limit=1>; rel="next"' in link
+
+
+def test_a_busy_server_does_not_flood_its_log():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ServerProcess("--db", "memory:", "--threads", "1") as server:
+        with httpx.Client(timeout=10) as client, ThreadPoolExecutor(8) as pool:
+            statuses = list(
+                pool.map(
+                    lambda _: client.get(f"{server.base}partyInteraction").status_code,
+                    range(200),
+                )
+            )
+        server.stop()
+    assert statuses == [200] * 200
+    assert not any("Task queue depth" in line for line in server.log)

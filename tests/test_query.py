@@ -1,4 +1,5 @@
 import contextlib
+import re
 
 import pytest
 from hypothesis import given
@@ -333,6 +334,11 @@ def test_single_resource_fields():
             ("2024-01-01T00:00:00.000000Z",),
         ),
         ("status.eq=open", Operator.EQ, ("open",)),
+        (
+            "creationDate.GT=2024-01-01T00:00:00Z",
+            Operator.GT,
+            ("2024-01-01T00:00:00.000000Z",),
+        ),
         ("status.ne=open,closed", Operator.NE, ("open", "closed")),
         ("status!=open", Operator.NE, ("open",)),
         ("reason.regex=^bill.*,x{1,2}", Operator.REGEX, ("^bill.*,x{1,2}",)),
@@ -420,3 +426,17 @@ def test_array_semantics(query_string, expected):
     page, total = select(PARTIES, parse_query(query_string))
     assert [d["id"] for d in page] == expected
     assert total == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("query_string", "hint"),
+    [
+        ("interactionDate=x", "interactionDate.startDateTime"),
+        ("attachment.size=1", "attachment.size.amount"),
+        ("relatedParty=P1", "relatedParty.id"),
+        ("status.between=a", ".eq .ne .gt"),
+    ],
+)
+def test_messages_point_at_a_real_attribute_or_operator(query_string, hint):
+    with pytest.raises(InvalidQueryError, match=re.escape(hint)):
+        parse_query(query_string)

@@ -115,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # waitress warns "Task queue depth is N" whenever every thread is busy: under
+    # ordinary load that is a line per request, drowning the log.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         store = open_store(args.db)
     except (StoreConfigurationError, OSError) as exc:

@@ -135,10 +135,10 @@ def _condition(raw: str) -> Condition:
         name = unquote(raw_name, errors="strict")
         parameter = name
         path = _check_name(parameter, name)
-        if len(path) > 1 and path[-1] in SUFFIX_OPERATORS:
+        if len(path) > 1 and path[-1].lower() in SUFFIX_OPERATORS:
             if operator is not Operator.EQ:
                 raise InvalidQueryError(parameter, "has two operators")
-            operator = SUFFIX_OPERATORS[path[-1]]
+            operator = SUFFIX_OPERATORS[path[-1].lower()]
             path = path[:-1]
         if path[0] in RESERVED_PARAMETERS:
             raise InvalidQueryError(

@@ -112,13 +112,17 @@ def resolve(path: tuple[str, ...], root: type = PartyInteraction) -> ResolvedPat
             arrays.append(position)
         if item_type in _LEAF_KINDS:
             if not last:
-                raise PathError(f"continues past '{name}', which holds a plain value")
+                raise PathError(
+                    f"continues past '{name}', which holds a plain value (an operator "
+                    "suffix is one of .eq .ne .gt .gte .lt .lte .regex)"
+                )
             return ResolvedPath(path, _LEAF_KINDS[item_type], tuple(arrays))
         if last:
             what = "an array of objects" if is_list else "an object"
+            example = next(iter(_fields(typing.cast(type, item_type))))
             raise PathError(
                 f"ends at '{name}', {what}; name one of its attributes, "
-                f"e.g. {'.'.join(path)}.id"
+                f"e.g. {'.'.join(path)}.{example}"
             )
         current = typing.cast(type, item_type)
     raise PathError("is empty")  # pragma: no cover - parse never passes ()
