@@ -440,3 +440,55 @@ def test_array_semantics(query_string, expected):
 def test_messages_point_at_a_real_attribute_or_operator(query_string, hint):
     with pytest.raises(InvalidQueryError, match=re.escape(hint)):
         parse_query(query_string)
+
+
+@pytest.mark.parametrize(
+    ("query_string", "parameter"),
+    [
+        ("sort=status;status=open", "sort"),
+        ("fields=status;status=open", "fields"),
+        ("sort=-status=open", "sort"),
+        ("sort=--status", "sort"),
+        ("sort=a%FFb", "sort"),
+        ("fields=a%FFb", "fields"),
+        ("fields=%00", "fields"),
+        ("status<>open", "status"),
+        ("status>>open", "status"),
+        ("status=<open", "status"),
+        ("status%ZZ=open", "status%ZZ"),
+        ("reason=100%", "reason"),
+        ("a%5Cb=v", "a\\b"),
+        ("attachment.size.amount=1_0", "attachment.size.amount"),
+        ("attachment.size.amount=%D9%A1%D9%A2", "attachment.size.amount"),
+        ("attachment.size.amount=%201e1%20", "attachment.size.amount"),
+        ("attachment.size.amount=1e-400", "attachment.size.amount"),
+        ("attachment.size.amount=1e400", "attachment.size.amount"),
+        ("creationDate=2024-01-10T10:00:00.0000001Z", "creationDate"),
+        ("reason.regex=[a-z].{245}Z", "reason.regex"),
+    ],
+)
+def test_ambiguous_or_lossy_forms_are_refused(query_string, parameter):
+    with pytest.raises(InvalidQueryError) as caught:
+        parse_query(query_string)
+    assert caught.value.parameter == parameter
+
+
+def test_encoded_operators_and_exact_values():
+    (gte,) = plain(parse_query("status%3E%3Dheld"))
+    assert (gte.operator, gte.values) == (Operator.GTE, ("held",))
+    (big,) = plain(parse_query("attachment.size.amount=9007199254740993"))
+    assert big.values == (9007199254740993,)
+    assert isinstance(big.values[0], int)
+    (seven,) = plain(parse_query("creationDate=2024-01-10T10:00:00.0000000Z"))
+    assert seven.values == ("2024-01-10T10:00:00.000000Z",)
+    (literal,) = plain(parse_query("status=%3Dheld"))
+    assert literal.values == ("=held",)
+
+
+def test_ored_bounds_collapse_to_the_loosest():
+    (above,) = plain(
+        parse_query("status.gt=" + ",".join(str(n) for n in range(1, 500)))
+    )
+    assert above.values == ("1",)
+    (below,) = plain(parse_query("attachment.size.amount.lte=3,7.5,-2"))
+    assert below.values == (7.5,)

@@ -231,3 +231,18 @@ def test_partial_content_option(tmp_path):
         partial = httpx.get(f"{server.base}partyInteraction?limit=2", timeout=10)
         whole = httpx.get(f"{server.base}partyInteraction?limit=3", timeout=10)
     assert (partial.status_code, whole.status_code) == (206, 200)
+
+
+def test_many_ored_bounds_do_not_break_sql(api):
+    values = ",".join(f"2024-01-01T{n // 60:02d}:{n % 60:02d}:00Z" for n in range(600))
+    response = api.get(f"partyInteraction?creationDate.gt={values}")
+    assert response.status_code == 200
+    assert len(response.json()) == 4
+
+
+def test_link_drops_percent_encoded_paging_parameters(api):
+    response = api.get("partyInteraction?%6Cimit=2&sort=creationDate")
+    links = httpx.Response(200, headers={"link": response.headers["link"]}).links
+    following = api.get(links["next"]["url"])
+    assert following.status_code == 200
+    assert [api.labels[i["id"]] for i in following.json()] == ["C", "D"]

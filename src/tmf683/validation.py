@@ -34,8 +34,9 @@ MAX_NESTING_DEPTH = 64
 is level 1): deeper documents, possible only through extension attributes, are
 refused so that every stored document can be written back as JSON."""
 
-INTEGER_RANGE = (-(2**63), 2**64 - 1)
-"""Integers a document may hold, those 64-bit JSON encoders and decoders keep exact."""
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+"""Integers a document may hold (signed 64-bit, what SQLite's JSON functions and
+64-bit JSON encoders keep exact)."""
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -6,6 +6,8 @@ headers and body; the rules live in the core.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import falcon
 
 from tmf683 import PartyInteractionService, parse_query, project
@@ -36,7 +38,7 @@ def link_header(
     kept = [
         pair.translate(_URI_UNSAFE)
         for pair in req.query_string.split("&")
-        if pair and pair.partition("=")[0] not in ("offset", "limit")
+        if pair and unquote(pair.partition("=")[0]) not in ("offset", "limit")
     ]
     base = (root.rstrip("/") if root else req.prefix) + req.path
     parts = []

@@ -74,6 +74,10 @@ SUFFIX_OPERATORS = {operator.value: operator for operator in Operator}
 
 _IN_NAME = (
     # (raw token, operator), longest first at each position
+    ("%3E%3D", Operator.GTE),
+    ("%3C%3D", Operator.LTE),
+    (">%3D", Operator.GTE),
+    ("<%3D", Operator.LTE),
     (">=", Operator.GTE),
     ("%3E=", Operator.GTE),
     ("<=", Operator.LTE),
@@ -88,7 +92,9 @@ _IN_NAME = (
     ("=", Operator.EQ),
 )
 _OPERATOR_START = re.compile(r"[<>=!*]|%3[CEce]")
-_FORBIDDEN_IN_NAMES = frozenset('<>!*~"')
+_SECOND_OPERATOR = re.compile(r"[<>=!]")
+_FORBIDDEN_IN_NAMES = frozenset('<>!*~"=;&\\')
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _split_expression(raw: str) -> tuple[str, Operator, str]:
@@ -100,7 +106,14 @@ def _split_expression(raw: str) -> tuple[str, Operator, str]:
     position = match.start()
     for token, operator in _IN_NAME:
         if raw[position : position + len(token)].upper() == token.upper():
-            return raw[:position], operator, raw[position + len(token) :]
+            value = raw[position + len(token) :]
+            if operator is not Operator.REGEX and _SECOND_OPERATOR.match(value):
+                raise InvalidQueryError(
+                    unquote(raw[:position]) or "(empty)",
+                    "has two operators; percent-encode a value that starts with "
+                    "<, >, = or !",
+                )
+            return raw[:position], operator, value
     name = unquote(raw[: position + 1])
     raise InvalidQueryError(
         name, "uses an operator that is not =, !=, <, <=, >, >=, *="
@@ -127,6 +140,17 @@ def _resolve(parameter: str, path: Path) -> ResolvedPath:
         return resolve(path)
     except PathError as exc:
         raise InvalidQueryError(parameter, str(exc)) from exc
+
+
+def _bound(operator: Operator, values: tuple[Value, ...]) -> tuple[Value, ...]:
+    """ORed bounds of one comparison are one bound: the loosest (``> 1,2`` is ``> 1``).
+
+    The values of one condition share the attribute's kind, so they compare.
+    """
+    if len(values) < 2 or operator in (Operator.EQ, Operator.NE, Operator.REGEX):
+        return values
+    loosest = min if operator in (Operator.GT, Operator.GTE) else max
+    return (loosest(values),)
 
 
 def _condition(raw: str) -> Condition:
@@ -157,7 +181,7 @@ def _condition(raw: str) -> Condition:
                 typed_value(parameter, resolved.kind, v)
                 for v in split_values(raw_value)
             ]
-            values = tuple(dict.fromkeys(typed))
+            values = _bound(operator, tuple(dict.fromkeys(typed)))
     except UnicodeDecodeError as exc:
         raise InvalidQueryError(
             unquote(raw_name), "is not valid percent-encoded UTF-8"
@@ -179,7 +203,12 @@ def _non_negative(parameter: str, raw: str) -> int:
 
 
 def _names(parameter: str, raw: str) -> list[str]:
-    names = [unquote(part).strip() for part in raw.split(",")]
+    try:
+        names = [unquote(part, errors="strict").strip() for part in raw.split(",")]
+    except UnicodeDecodeError as exc:
+        raise InvalidQueryError(
+            parameter, "is not valid percent-encoded UTF-8"
+        ) from exc
     names = [name for name in names if name]
     if not names:
         raise InvalidQueryError(parameter, "needs at least one attribute name")
@@ -190,13 +219,7 @@ def _parse_fields(raw: str) -> tuple[Path, ...]:
     names = _names("fields", raw)
     if names == ["none"]:
         return ()
-    paths: list[Path] = []
-    for name in names:
-        path = tuple(name.split("."))
-        if any(not part for part in path):
-            raise InvalidQueryError("fields", f"has an empty step in '{name}'")
-        paths.append(path)
-    return tuple(paths)
+    return tuple(_check_name("fields", name) for name in names)
 
 
 def _parse_sort(raw: str) -> tuple[SortKey, ...]:
@@ -206,6 +229,8 @@ def _parse_sort(raw: str) -> tuple[SortKey, ...]:
     for name in _names("sort", raw):
         descending = name.startswith("-")
         bare = name[1:].strip() if name[:1] in "+-" else name
+        if bare[:1] in ("+", "-"):
+            raise InvalidQueryError("sort", f"key '{name}' has two signs")
         resolved = _resolve("sort", _check_name("sort", bare))
         if resolved.arrays:
             array = resolved.path[resolved.arrays[0]]
@@ -282,9 +307,15 @@ def parse_query(query_string: str) -> Query:
             continue
         name, equals, raw_value = item.partition("=")
         control = unquote(name)
+        if _BROKEN_ESCAPE.search(item):
+            raise InvalidQueryError(
+                control or "(empty)", "has a '%' that starts no escape; write % as %25"
+            )
         if equals and control in RESERVED_PARAMETERS:
             if control in controls:
                 raise InvalidQueryError(control, "is given more than once")
+            if ";" in raw_value:
+                raise InvalidQueryError(control, "takes no ';'")
             controls[control] = raw_value
             continue
         conditions = [_condition(part) for part in item.split(";") if part]

@@ -8,15 +8,28 @@ time linear in the text, and patterns are bounded in length. Matching is a searc
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
 import re2
 
-__all__ = ["MAX_PATTERN_LENGTH", "RegexError", "compile_pattern", "search"]
+__all__ = [
+    "MAX_PATTERN_LENGTH",
+    "MAX_REPEAT",
+    "RegexError",
+    "compile_pattern",
+    "search",
+]
 
 MAX_PATTERN_LENGTH = 256
 """Longest pattern accepted, in characters."""
+
+MAX_REPEAT = 100
+"""Largest count in ``{n}``/``{n,m}``: larger counts blow up RE2's automaton and push
+it onto its slow engine."""
+
+_COUNTED_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 
 
 class RegexError(ValueError):
@@ -40,11 +53,14 @@ def compile_pattern(pattern: str) -> Any:
         The compiled pattern (cached).
 
     Raises:
-        RegexError: the pattern is longer than :data:`MAX_PATTERN_LENGTH` or is not
-            valid RE2.
+        RegexError: the pattern is longer than :data:`MAX_PATTERN_LENGTH`, repeats
+            more than :data:`MAX_REPEAT` times, or is not valid RE2.
     """
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise RegexError(f"is longer than {MAX_PATTERN_LENGTH} characters")
+    for match in _COUNTED_REPEAT.finditer(pattern):
+        if any(int(n) > MAX_REPEAT for n in match.groups() if n):
+            raise RegexError(f"repeats more than {MAX_REPEAT} times in {match.group()}")
     try:
         return re2.compile(pattern, _options())
     except re2.error as exc:

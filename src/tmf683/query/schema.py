@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import typing
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 import attrs
 
@@ -77,7 +77,7 @@ _LEAF_KINDS: dict[object, AttributeKind] = {
 }
 
 
-@cache
+@lru_cache(maxsize=4096)
 def resolve(path: tuple[str, ...], root: type = PartyInteraction) -> ResolvedPath:
     """Follow a dotted path through the model.
 

@@ -62,6 +62,23 @@ def unquoted(text: str) -> str:
     return text
 
 
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_EXCESS_FRACTION = re.compile(r"\.[0-9]{6}([0-9]+)")
+
+
+def _number(parameter: str, value: str) -> float:
+    """A JSON number: an int when written as one (exact), else a finite float."""
+    if not _JSON_NUMBER.fullmatch(value):
+        raise InvalidQueryError(parameter, f"value '{value}' is not a number")
+    if value.lstrip("-").isdigit():
+        return int(value)  # exact: an int compares exactly with stored integers
+    number = float(value)
+    mantissa = value.lower().split("e")[0]
+    if not math.isfinite(number) or (number == 0 and mantissa.strip("-0.")):
+        raise InvalidQueryError(parameter, f"value '{value}' is out of range")
+    return number
+
+
 def typed_value(parameter: str, kind: AttributeKind, value: str) -> Value:
     """Type a decoded value for an attribute of ``kind``.
 
@@ -77,6 +94,13 @@ def typed_value(parameter: str, kind: AttributeKind, value: str) -> Value:
         InvalidQueryError: the value does not fit the kind.
     """
     if kind is AttributeKind.DATE_TIME:
+        excess = _EXCESS_FRACTION.search(value)
+        if excess and excess.group(1).strip("0"):
+            raise InvalidQueryError(
+                parameter,
+                f"value '{value}' is more precise than microseconds, the precision "
+                "tmf683 keeps",
+            )
         try:
             return format_datetime(parse_datetime(_OFFSET_SPACE.sub(r"+\1", value)))
         except ValueError as exc:
@@ -86,11 +110,5 @@ def typed_value(parameter: str, kind: AttributeKind, value: str) -> Value:
                 "(RFC 3339, years 0001 to 9999), e.g. 2024-05-01T10:00:00Z",
             ) from exc
     if kind is AttributeKind.NUMBER:
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise InvalidQueryError(parameter, f"value '{value}' is not a number")
-        return number
+        return _number(parameter, value)
     return value
