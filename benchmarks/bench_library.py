@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,11 +27,16 @@ from data import customer_id, interactions
 from tmf683 import PartyInteractionService, SQLiteStore, parse_query
 
 REPEAT = 15
+NARROW_START = datetime(2024, 6, 1, tzinfo=UTC)
 QUERIES = {
     "status=open": "status=open&limit=100",
     "relatedParty.id (customer)": "relatedParty.id={customer}&limit=100",
     "relatedParty.id (agent)": "relatedParty.id=A0042&limit=100",
     "channel.id=email": "channel.id=email&limit=100",
+    "interactionDate range of ~100 matches": (
+        "interactionDate.startDateTime.gte=2024-06-01T00:00:00Z"
+        "&interactionDate.startDateTime.lt={narrow_end}&limit=100"
+    ),
     "interactionDate range 1h": (
         "interactionDate.startDateTime.gte=2024-06-01T10:00:00Z"
         "&interactionDate.startDateTime.lt=2024-06-01T11:00:00Z&limit=100"
@@ -83,7 +88,12 @@ def run(count: int, folder: Path) -> list[tuple[str, float, int]]:
     since = since or datetime.now(UTC).isoformat().replace("+00:00", "Z")
     plans = {}
     for label, template in QUERIES.items():
-        query_string = template.format(customer=customer_id(7), since=quote(since))
+        narrow_end = (NARROW_START + timedelta(days=365 * 100 / count)).isoformat()
+        query_string = template.format(
+            customer=customer_id(7),
+            since=quote(since),
+            narrow_end=quote(narrow_end.replace("+00:00", "Z")),
+        )
         query = parse_query(query_string)
         page = service.list(query)
         rows.append(
