@@ -229,7 +229,7 @@ def test_sqlite_upgrades_a_version_1_file(tmp_path):
         assert upgraded.find(parse_query("relatedParty.id=P1")).total_count == 1
         assert upgraded.find(parse_query("status=open")).total_count == 1
         version = upgraded._db().execute("PRAGMA user_version").fetchone()[0]
-        assert version == 2
+        assert version == 3
     finally:
         upgraded.close()
 

@@ -30,6 +30,8 @@ __all__ = [
     "InteractionRelationship",
     "Note",
     "PartyInteraction",
+    "PartyInteractionEvent",
+    "PartyInteractionEventPayload",
     "Quantity",
     "RelatedChannel",
     "RelatedEntityRefOrValue",
@@ -270,6 +272,45 @@ class PartyInteraction:
     schema_location: str | None = None
     type: str | None = None
     extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.define(kw_only=True)
+class PartyInteractionEventPayload:
+    """The ``event`` of a notification: the interaction it is about.
+
+    Attributes:
+        party_interaction: the interaction's state after the change (before it, for
+            a delete).
+    """
+
+    party_interaction: PartyInteraction | None = None
+
+
+@attrs.define(kw_only=True)
+class PartyInteractionEvent:
+    """A TMF683 notification envelope, any of the four event types of the swagger.
+
+    Attributes:
+        event_id: unique id of the event; consumers deduplicate on it.
+        event_time: when the change happened, aware date-time.
+        event_type: e.g. ``"PartyInteractionCreateEvent"``.
+        field_path: for attribute value changes, the changed attributes.
+        event: the payload.
+    """
+
+    id: str | None = None
+    href: str | None = None
+    event_id: str | None = None
+    event_time: datetime | None = None
+    event_type: str | None = None
+    correlation_id: str | None = None
+    domain: str | None = None
+    title: str | None = None
+    description: str | None = None
+    priority: str | None = None
+    time_ocurred: datetime | None = None
+    field_path: str | None = None
+    event: PartyInteractionEventPayload | None = None
 
 
 @attrs.define(kw_only=True)

@@ -8,7 +8,7 @@ what a client sends and what it reads back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,11 +17,12 @@ import attrs
 from tmf683.errors import InvalidQueryError, ValidationError
 from tmf683.model import PartyInteraction
 from tmf683.patch import apply_merge_patch
+from tmf683.publish import EventPublisher
 from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Path, Query
 from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
 from tmf683.serialization import unstructure
-from tmf683.storage.base import Document, Page, PartyInteractionStore
+from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
 from tmf683.validation import SERVER_ATTRIBUTES, validate_party_interaction
 
 __all__ = ["DEFAULT_BASE_URL", "PartyInteractionService"]
@@ -55,6 +56,11 @@ class PartyInteractionService:
             ``statusChangeDate``).
         id_factory: returns a new unique id.
         max_page_size: most items a list returns; a larger ``limit`` is lowered.
+        callback_hosts: host names hub callbacks may point to; ``None`` allows any.
+
+    Attributes:
+        events: the :class:`~tmf683.publish.EventPublisher`: hub subscriptions,
+            in-process subscribers and the outbox of every change.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class PartyInteractionService:
         clock: Callable[[], datetime] = _utc_now,
         id_factory: Callable[[], str] = _new_id,
         max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+        callback_hosts: Collection[str] | None = None,
     ) -> None:
         if max_page_size < 1:
             raise ValueError("max_page_size must be at least 1")
@@ -73,6 +80,7 @@ class PartyInteractionService:
         self.clock = clock
         self.id_factory = id_factory
         self.max_page_size = max_page_size
+        self.events = EventPublisher(store, clock=clock, callback_hosts=callback_hosts)
 
     def href(self, id: str, *, base_url: str | None = None) -> str:
         """Return the URL of one PartyInteraction.
@@ -94,6 +102,9 @@ class PartyInteractionService:
         }
         output.update((k, v) for k, v in document.items() if k not in output)
         return output
+
+    def _outbox(self, base_url: str | None, raised: list[Document]) -> Outbox:
+        return self.events.outbox(lambda doc: self._output(doc, base_url), raised)
 
     def create(
         self,
@@ -118,7 +129,9 @@ class PartyInteractionService:
             ValidationError: every problem of the body, each with its ``$.path``.
         """
         stored = self._new_document(document)
-        self.store.add(stored)
+        raised: list[Document] = []
+        self.store.add(stored, self._outbox(base_url, raised))
+        self.events.notify_local(raised)
         return self._output(stored, base_url)
 
     def create_many(
@@ -152,7 +165,9 @@ class PartyInteractionService:
                 problems += [(f"$[{index}]{path[1:]}", m) for path, m in exc.problems]
         if problems:
             raise ValidationError(problems)
-        self.store.add_many(stored)
+        raised: list[Document] = []
+        self.store.add_many(stored, self._outbox(base_url, raised))
+        self.events.notify_local(raised)
         return [self._output(document, base_url) for document in stored]
 
     def _new_document(self, document: object) -> Document:
@@ -320,7 +335,10 @@ class PartyInteractionService:
                 interaction.status_change_date = self.clock()
             return {"id": id, **unstructure(interaction)}
 
-        return self._output(self.store.update(id, change), base_url)
+        raised: list[Document] = []
+        patched = self.store.update(id, change, self._outbox(base_url, raised))
+        self.events.notify_local(raised)
+        return self._output(patched, base_url)
 
     def delete(self, id: str) -> None:
         """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
@@ -331,4 +349,6 @@ class PartyInteractionService:
         Raises:
             NotFoundError: no PartyInteraction has that id.
         """
-        self.store.delete(id)
+        raised: list[Document] = []
+        self.store.delete(id, self._outbox(None, raised))
+        self.events.notify_local(raised)

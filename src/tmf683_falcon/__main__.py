@@ -11,12 +11,14 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
 import waitress
 
 from tmf683 import PartyInteractionService, StoreConfigurationError, open_store
+from tmf683.dispatch_command import add_delivery_options, dispatcher_from
 from tmf683_falcon.app import DEFAULT_BASE_PATH, create_app
 from tmf683_falcon.media import MAX_BODY_BYTES
 
@@ -69,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer 206 for list pages that do not hold every match (TMF630); "
         "default 200, as the v4 swagger declares",
     )
+    parser.add_argument(
+        "--no-dispatcher",
+        action="store_true",
+        help="do not deliver hub events from this process (run tmf683-dispatcher)",
+    )
+    parser.add_argument(
+        "--callback-host",
+        action="append",
+        metavar="HOST",
+        help="allow hub callbacks to this host only; repeat for several "
+        "(default: any host)",
+    )
+    add_delivery_options(parser)
     parser.add_argument(
         "--threads",
         type=_bounded_int(1, 1024),
@@ -124,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("cannot open the store: %s", exc)
         return 2
     try:
-        service = PartyInteractionService(store, max_page_size=args.max_page_size)
+        service = PartyInteractionService(
+            store, max_page_size=args.max_page_size, callback_hosts=args.callback_host
+        )
         app = create_app(
             service, base_url=args.base_url, partial_content=args.partial_content
         )
@@ -150,8 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             DEFAULT_BASE_PATH,
             args.db,
         )
+        stop = threading.Event()
+        if not args.no_dispatcher:
+            threading.Thread(
+                target=dispatcher_from(store, args).run,
+                args=(stop,),
+                name="tmf683-dispatcher",
+                daemon=True,
+            ).start()
         with contextlib.suppress(KeyboardInterrupt):
             server.run()
+        stop.set()
         server.close()
         log.info("stopped")
     finally:

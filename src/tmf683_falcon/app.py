@@ -10,6 +10,7 @@ from tmf683_falcon.errors import (
     handle_route_http_error,
     serialize_http_error,
 )
+from tmf683_falcon.hub import HubCollection, HubItem
 from tmf683_falcon.media import (
     MEDIA_TYPE,
     BodyTooLargeError,
@@ -34,7 +35,8 @@ def mount(
 ) -> None:
     """Add the TMF683 routes to an existing Falcon app.
 
-    Adds ``{base_path}/partyInteraction`` and ``{base_path}/partyInteraction/{id}``
+    Adds ``{base_path}/partyInteraction``, ``{base_path}/partyInteraction/{id}``,
+    ``{base_path}/hub`` and ``{base_path}/hub/{id}``
     and error handlers that give the routes' own errors (400, 404 for an unknown id,
     409, 413, 415) TMF Error bodies. The host app keeps its own error serializer for
     falcon's 404 (unknown path) and 405 (use :func:`create_app` for TMF bodies there
@@ -61,6 +63,8 @@ def mount(
     app.add_route(
         f"{path}/partyInteraction/{{id}}", PartyInteractionItem(service, base_url, path)
     )
+    app.add_route(f"{path}/hub", HubCollection(service, base_url, path))
+    app.add_route(f"{path}/hub/{{id}}", HubItem(service, base_url, path))
 
 
 def create_app(

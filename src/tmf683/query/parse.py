@@ -30,6 +30,7 @@ import re
 from urllib.parse import unquote
 
 from tmf683.errors import InvalidQueryError
+from tmf683.model import PartyInteraction
 from tmf683.query.ast import (
     AnyOf,
     Clause,
@@ -135,9 +136,9 @@ def _check_name(parameter: str, name: str) -> Path:
     return path
 
 
-def _resolve(parameter: str, path: Path) -> ResolvedPath:
+def _resolve(parameter: str, path: Path, root: type) -> ResolvedPath:
     try:
-        return resolve(path)
+        return resolve(path, root)
     except PathError as exc:
         raise InvalidQueryError(parameter, str(exc)) from exc
 
@@ -153,7 +154,7 @@ def _bound(operator: Operator, values: tuple[Value, ...]) -> tuple[Value, ...]:
     return (loosest(values),)
 
 
-def _condition(raw: str) -> Condition:
+def _condition(raw: str, root: type) -> Condition:
     raw_name, operator, raw_value = _split_expression(raw)
     try:
         name = unquote(raw_name, errors="strict")
@@ -168,7 +169,7 @@ def _condition(raw: str) -> Condition:
             raise InvalidQueryError(
                 parameter, f"uses {path[0]}, which takes '=' only, not an operator"
             )
-        resolved = _resolve(parameter, path)
+        resolved = _resolve(parameter, path, root)
         if operator is Operator.REGEX:
             pattern = unquoted(unquote(raw_value, errors="strict"))
             try:
@@ -222,7 +223,7 @@ def _parse_fields(raw: str) -> tuple[Path, ...]:
     return tuple(_check_name("fields", name) for name in names)
 
 
-def _parse_sort(raw: str) -> tuple[SortKey, ...]:
+def _parse_sort(raw: str, root: type) -> tuple[SortKey, ...]:
     if raw.count(",") >= MAX_SORT_KEYS:
         raise InvalidQueryError("sort", f"has more than {MAX_SORT_KEYS} keys")
     keys: list[SortKey] = []
@@ -231,7 +232,7 @@ def _parse_sort(raw: str) -> tuple[SortKey, ...]:
         bare = name[1:].strip() if name[:1] in "+-" else name
         if bare[:1] in ("+", "-"):
             raise InvalidQueryError("sort", f"key '{name}' has two signs")
-        resolved = _resolve("sort", _check_name("sort", bare))
+        resolved = _resolve("sort", _check_name("sort", bare), root)
         if resolved.arrays:
             array = resolved.path[resolved.arrays[0]]
             raise InvalidQueryError(
@@ -276,13 +277,15 @@ def _one_clause(conditions: list[Condition]) -> Clause:
     return AnyOf(tuple(conditions))
 
 
-def parse_query(query_string: str) -> Query:
+def parse_query(query_string: str, *, root: type = PartyInteraction) -> Query:
     """Parse a raw URL query string into a typed :class:`Query` (TMF630 Part 1).
 
     Args:
         query_string: the text after ``?``, still percent-encoded, e.g.
             ``"status=open,completed&creationDate.gte=2024-01-01T00:00:00Z&limit=10"``.
             Empty is no query.
+        root: the model class attribute paths start from: a PartyInteraction for
+            lists, :class:`tmf683.model.PartyInteractionEvent` for hub queries.
 
     Returns:
         The query.
@@ -318,7 +321,7 @@ def parse_query(query_string: str) -> Query:
                 raise InvalidQueryError(control, "takes no ';'")
             controls[control] = raw_value
             continue
-        conditions = [_condition(part) for part in item.split(";") if part]
+        conditions = [_condition(part, root) for part in item.split(";") if part]
         if not conditions:
             continue
         count += len(conditions)
@@ -335,7 +338,7 @@ def parse_query(query_string: str) -> Query:
     return Query(
         conditions=tuple(clauses),
         fields=_parse_fields(controls["fields"]) if "fields" in controls else None,
-        sort=_parse_sort(controls["sort"]) if "sort" in controls else (),
+        sort=_parse_sort(controls["sort"], root) if "sort" in controls else (),
         offset=_non_negative("offset", controls["offset"])
         if "offset" in controls
         else 0,

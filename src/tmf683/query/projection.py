@@ -42,7 +42,9 @@ def _merge_into(target: dict[str, Any], source: Any, path: Path) -> None:
 
 
 def project(
-    document: Mapping[str, Any], fields: Iterable[Path] | None
+    document: Mapping[str, Any],
+    fields: Iterable[Path] | None,
+    always: Iterable[str] = ALWAYS_SELECTED,
 ) -> dict[str, Any]:
     """Keep only the selected attributes of a document.
 
@@ -50,6 +52,7 @@ def project(
         document: a JSON document (not modified).
         fields: the selection from :attr:`tmf683.query.ast.Query.fields`; ``None``
             keeps everything, an empty selection keeps only ``id`` and ``href``.
+        always: first-level attributes every selection keeps.
 
     Returns:
         A new dict in the document's attribute order.
@@ -57,6 +60,6 @@ def project(
     if fields is None:
         return dict(document)
     selected: dict[str, Any] = {}
-    for path in [(name,) for name in ALWAYS_SELECTED] + list(fields):
+    for path in [(name,) for name in always] + list(fields):
         _merge_into(selected, document, path)
     return {name: selected[name] for name in document if name in selected}

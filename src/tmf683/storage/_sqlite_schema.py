@@ -1,8 +1,9 @@
 """The SQLite schema of :class:`~tmf683.storage.sqlite.SQLiteStore`, and its upgrades.
 
 Version 1: ``party_interaction(seq, id, document)``. Version 2 adds the indexed
-generated columns of :data:`tmf683.storage._sql.COLUMNS` and the side table of
-:data:`tmf683.storage._sql.REFERENCES`, filled from the stored documents on upgrade.
+generated columns of ``COLUMNS`` and the side table of ``REFERENCES`` (see
+``tmf683.storage._sql``), filled from the stored documents on upgrade. Version 3 adds
+the hub subscriptions and the transactional outbox (``tmf683.storage._sqlite_events``).
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -25,6 +26,7 @@ from tmf683.storage._sql import (
     json_path,
     typed_value_sql,
 )
+from tmf683.storage._sqlite_events import create_tables
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -35,7 +37,7 @@ __all__ = [
     "references",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Stored in ``PRAGMA user_version``."""
 
 TABLE = "party_interaction"
@@ -148,4 +150,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _create_version_1(db)
     if version < 2:
         _upgrade_to_version_2(db)
+    if version < 3:
+        create_tables(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -16,13 +16,50 @@ import attrs
 
 from tmf683.query.ast import Query
 
-__all__ = ["Document", "DocumentChange", "Page", "PartyInteractionStore"]
+__all__ = [
+    "Delivery",
+    "Document",
+    "DocumentChange",
+    "Outbox",
+    "Page",
+    "PartyInteractionStore",
+]
 
 Document = dict[str, Any]
 """A PartyInteraction as JSON, e.g. ``{"id": ..., "channel": [...], ...}``."""
 
 DocumentChange = Callable[[Document], Document]
 """Computes the new state of a document from its current state; may raise."""
+
+
+@attrs.frozen
+class Delivery:
+    """One event on its way to one subscriber (a row of the transactional outbox).
+
+    Attributes:
+        id: unique id of the delivery.
+        subscription_id: the hub subscription it is for.
+        callback: the URL the event is POSTed to.
+        event: the event envelope as delivered (trimmed by the subscription).
+        attempts: how many deliveries failed so far.
+        next_attempt_at: when to try next, seconds since the epoch (UTC).
+        state: ``"pending"`` or ``"failed"`` (delivered ones are removed).
+        last_error: why the last attempt failed.
+    """
+
+    id: str
+    subscription_id: str
+    callback: str
+    event: Document
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    state: str = "pending"
+    last_error: str | None = None
+
+
+Outbox = Callable[[Document | None, Document | None], Sequence[Delivery]]
+"""Computes the deliveries a change raises, from the document before (``None`` for a
+create) and after (``None`` for a delete); called inside the write transaction."""
 
 
 @attrs.frozen
@@ -82,22 +119,26 @@ class PartyInteractionStore(Protocol):
     reference and documents returned are the caller's to change.
     """
 
-    def add(self, document: Document) -> None:
-        """Store a new document, atomically.
+    def add(self, document: Document, outbox: Outbox | None = None) -> None:
+        """Store a new document, atomically, with the deliveries it raises.
 
         Args:
             document: a validated document whose ``"id"`` is set.
+            outbox: computes the deliveries, written in the same transaction.
 
         Raises:
             ConflictError: a document with that id exists already.
         """
         ...
 
-    def add_many(self, documents: Sequence[Document]) -> None:
+    def add_many(
+        self, documents: Sequence[Document], outbox: Outbox | None = None
+    ) -> None:
         """Store several new documents in one atomic step: all or none.
 
         Args:
             documents: validated documents whose ``"id"`` is set, distinct.
+            outbox: computes each document's deliveries, in the same transaction.
 
         Raises:
             ConflictError: one of the ids exists already (or repeats); nothing is
@@ -119,7 +160,9 @@ class PartyInteractionStore(Protocol):
         """
         ...
 
-    def update(self, id: str, change: DocumentChange) -> Document:
+    def update(
+        self, id: str, change: DocumentChange, outbox: Outbox | None = None
+    ) -> Document:
         """Replace a document by a function of its current state, atomically.
 
         No other write to that document happens between reading it and writing the
@@ -129,6 +172,8 @@ class PartyInteractionStore(Protocol):
             id: the document's id.
             change: computes the new document from the current one; it must keep
                 ``"id"``.
+            outbox: computes the deliveries from the old and new document, written
+                in the same transaction.
 
         Returns:
             The document as stored.
@@ -138,11 +183,12 @@ class PartyInteractionStore(Protocol):
         """
         ...
 
-    def delete(self, id: str) -> Document:
-        """Remove a document, atomically.
+    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
+        """Remove a document, atomically, with the deliveries it raises.
 
         Args:
             id: the document's id.
+            outbox: computes the deliveries from the removed document.
 
         Returns:
             The document as it was before removal.
@@ -164,6 +210,72 @@ class PartyInteractionStore(Protocol):
             The page and the total count of matches, with the semantics of
             :func:`tmf683.query.evaluate.select`.
         """
+        ...
+
+    def add_subscription(self, subscription: Document) -> None:
+        """Store a hub subscription ``{"id", "callback", "query"}``.
+
+        Raises:
+            ConflictError: the id exists already.
+        """
+        ...
+
+    def get_subscription(self, id: str) -> Document:
+        """Read a hub subscription.
+
+        Raises:
+            NotFoundError: no subscription has that id.
+        """
+        ...
+
+    def delete_subscription(self, id: str) -> None:
+        """Remove a hub subscription and its pending deliveries.
+
+        Raises:
+            NotFoundError: no subscription has that id.
+        """
+        ...
+
+    def subscriptions(self) -> list[Document]:
+        """Every hub subscription, in registration order."""
+        ...
+
+    def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
+        """Deliveries to attempt now: per callback, only the oldest pending one.
+
+        Events to one callback go out in the order they were raised: a later one
+        waits until the earlier one is delivered or has failed for good.
+
+        Args:
+            now: seconds since the epoch.
+            limit: most deliveries returned.
+
+        Returns:
+            Pending deliveries whose ``next_attempt_at`` has come, oldest first.
+        """
+        ...
+
+    def record_attempt(
+        self,
+        delivery_id: str,
+        *,
+        delivered: bool,
+        next_attempt_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the outcome of an attempt.
+
+        Args:
+            delivery_id: the delivery.
+            delivered: the subscriber accepted it: the delivery is removed.
+            next_attempt_at: when to retry (seconds since the epoch); ``None`` with
+                ``delivered=False`` marks the delivery failed for good.
+            error: why the attempt failed.
+        """
+        ...
+
+    def failed_deliveries(self) -> list[Delivery]:
+        """Deliveries that failed for good, oldest first."""
         ...
 
     def close(self) -> None:

@@ -10,14 +10,17 @@ import copy
 import threading
 from collections.abc import Sequence
 
+import attrs
+
 from tmf683.errors import ConflictError, NotFoundError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import select
-from tmf683.storage.base import Document, DocumentChange, Page
+from tmf683.storage.base import Delivery, Document, DocumentChange, Outbox, Page
 
 __all__ = ["MemoryStore"]
 
 _RESOURCE = "PartyInteraction"
+_SUBSCRIPTION = "EventSubscription"
 
 
 class MemoryStore:
@@ -28,16 +31,21 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._documents: dict[str, Document] = {}
+        self._subscriptions: dict[str, Document] = {}
+        self._deliveries: dict[str, Delivery] = {}
         self._lock = threading.RLock()
 
-    def add(self, document: Document) -> None:
-        """Store a new document; see the protocol. Raises ConflictError."""
-        with self._lock:
-            if document["id"] in self._documents:
-                raise ConflictError(_RESOURCE, document["id"])
-            self._documents[document["id"]] = copy.deepcopy(document)
+    def _queue(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            self._deliveries[delivery.id] = delivery
 
-    def add_many(self, documents: Sequence[Document]) -> None:
+    def add(self, document: Document, outbox: Outbox | None = None) -> None:
+        """Store a new document; see the protocol. Raises ConflictError."""
+        self.add_many([document], outbox)
+
+    def add_many(
+        self, documents: Sequence[Document], outbox: Outbox | None = None
+    ) -> None:
         """Store several new documents, all or none; see the protocol."""
         with self._lock:
             seen: set[str] = set()
@@ -45,8 +53,12 @@ class MemoryStore:
                 if document["id"] in self._documents or document["id"] in seen:
                     raise ConflictError(_RESOURCE, document["id"])
                 seen.add(document["id"])
+            queued = [
+                d for doc in documents for d in (outbox(None, doc) if outbox else ())
+            ]
             for document in documents:
                 self._documents[document["id"]] = copy.deepcopy(document)
+            self._queue(queued)
 
     def get(self, id: str) -> Document:
         """Read one document; see the protocol. Raises NotFoundError."""
@@ -55,20 +67,26 @@ class MemoryStore:
                 raise NotFoundError(_RESOURCE, id)
             return copy.deepcopy(self._documents[id])
 
-    def update(self, id: str, change: DocumentChange) -> Document:
+    def update(
+        self, id: str, change: DocumentChange, outbox: Outbox | None = None
+    ) -> Document:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
         with self._lock:
             current = self.get(id)
-            new = change(current)
+            new = change(copy.deepcopy(current))
+            queued = outbox(current, new) if outbox else ()
             self._documents[id] = copy.deepcopy(new)
+            self._queue(queued)
             return new
 
-    def delete(self, id: str) -> Document:
+    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
         """Remove a document; see the protocol. Raises NotFoundError."""
         with self._lock:
-            if id not in self._documents:
-                raise NotFoundError(_RESOURCE, id)
-            return self._documents.pop(id)
+            old = self.get(id)
+            queued = outbox(old, None) if outbox else ()
+            del self._documents[id]
+            self._queue(queued)
+            return old
 
     def find(self, query: Query) -> Page:
         """Answer a list query with the reference evaluator; see the protocol."""
@@ -76,7 +94,78 @@ class MemoryStore:
             page, total = select(list(self._documents.values()), query)
             return Page([copy.deepcopy(dict(doc)) for doc in page], total)
 
+    def add_subscription(self, subscription: Document) -> None:
+        """Store a hub subscription; see the protocol."""
+        with self._lock:
+            if subscription["id"] in self._subscriptions:
+                raise ConflictError(_SUBSCRIPTION, subscription["id"])
+            self._subscriptions[subscription["id"]] = dict(subscription)
+
+    def get_subscription(self, id: str) -> Document:
+        """Read a hub subscription; see the protocol."""
+        with self._lock:
+            if id not in self._subscriptions:
+                raise NotFoundError(_SUBSCRIPTION, id)
+            return dict(self._subscriptions[id])
+
+    def delete_subscription(self, id: str) -> None:
+        """Remove a hub subscription and its pending deliveries; see the protocol."""
+        with self._lock:
+            if id not in self._subscriptions:
+                raise NotFoundError(_SUBSCRIPTION, id)
+            del self._subscriptions[id]
+            for key in [
+                k for k, d in self._deliveries.items() if d.subscription_id == id
+            ]:
+                del self._deliveries[key]
+
+    def subscriptions(self) -> list[Document]:
+        """Every hub subscription, in registration order."""
+        with self._lock:
+            return [dict(s) for s in self._subscriptions.values()]
+
+    def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
+        """The oldest pending delivery per callback, when due; see the protocol."""
+        with self._lock:
+            heads: dict[str, Delivery] = {}
+            for delivery in self._deliveries.values():
+                if delivery.state == "pending":
+                    heads.setdefault(delivery.callback, delivery)
+            due = [d for d in heads.values() if d.next_attempt_at <= now]
+            return due[:limit]
+
+    def record_attempt(
+        self,
+        delivery_id: str,
+        *,
+        delivered: bool,
+        next_attempt_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the outcome of an attempt; see the protocol."""
+        with self._lock:
+            delivery = self._deliveries.get(delivery_id)
+            if delivery is None:
+                return
+            if delivered:
+                del self._deliveries[delivery_id]
+                return
+            self._deliveries[delivery_id] = attrs.evolve(
+                delivery,
+                attempts=delivery.attempts + 1,
+                next_attempt_at=next_attempt_at or delivery.next_attempt_at,
+                state="pending" if next_attempt_at is not None else "failed",
+                last_error=error,
+            )
+
+    def failed_deliveries(self) -> list[Delivery]:
+        """Deliveries that failed for good; see the protocol."""
+        with self._lock:
+            return [d for d in self._deliveries.values() if d.state == "failed"]
+
     def close(self) -> None:
-        """Forget every document."""
+        """Forget everything."""
         with self._lock:
             self._documents.clear()
+            self._subscriptions.clear()
+            self._deliveries.clear()

@@ -28,6 +28,7 @@ import sqlite_utils
 from tmf683.errors import ConflictError, NotFoundError, StoreConfigurationError
 from tmf683.query.ast import Query
 from tmf683.query.regex import search
+from tmf683.storage import _sqlite_events as events
 from tmf683.storage._sql import Compiled, compile_query
 from tmf683.storage._sqlite_schema import (
     SCHEMA_VERSION,
@@ -36,11 +37,12 @@ from tmf683.storage._sqlite_schema import (
     delete_references,
     insert_references,
 )
-from tmf683.storage.base import Document, DocumentChange, Page
+from tmf683.storage.base import Delivery, Document, DocumentChange, Outbox, Page
 
 __all__ = ["SCHEMA_VERSION", "SELECTIVE_MATCHES", "SQLiteStore"]
 
 _RESOURCE = "PartyInteraction"
+_SUBSCRIPTION = "EventSubscription"
 
 SELECTIVE_MATCHES = 20_000
 """Up to this many matches, a page is read through the filter's index, then sorted."""
@@ -136,19 +138,13 @@ class SQLiteStore:
         document: Document = json.loads(row[1])
         return row[0], document
 
-    def add(self, document: Document) -> None:
+    def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
-        try:
-            with self._transaction() as db:
-                cursor = db.execute(
-                    f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
-                    [document["id"], _dumps(document)],
-                )
-                insert_references(db, typing.cast(int, cursor.lastrowid), document)
-        except sqlite3.IntegrityError as exc:
-            raise ConflictError(_RESOURCE, document["id"]) from exc
+        self.add_many([document], outbox)
 
-    def add_many(self, documents: Sequence[Document]) -> None:
+    def add_many(
+        self, documents: Sequence[Document], outbox: Outbox | None = None
+    ) -> None:
         """Store several new documents in one transaction; see the protocol."""
         current = None
         try:
@@ -159,6 +155,8 @@ class SQLiteStore:
                         [current["id"], _dumps(current)],
                     )
                     insert_references(db, typing.cast(int, cursor.lastrowid), current)
+                    if outbox:
+                        events.insert_deliveries(db, outbox(None, current))
         except sqlite3.IntegrityError as exc:
             raise ConflictError(_RESOURCE, str(current and current["id"])) from exc
 
@@ -166,25 +164,31 @@ class SQLiteStore:
         """Read one document; see the protocol. Raises NotFoundError."""
         return self._read(self._db(), id)[1]
 
-    def update(self, id: str, change: DocumentChange) -> Document:
+    def update(
+        self, id: str, change: DocumentChange, outbox: Outbox | None = None
+    ) -> Document:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
         with self._transaction() as db:
             seq, current = self._read(db, id)
             delete_references(db, seq, current)
-            new = change(current)
+            new = change(json.loads(_dumps(current)))
             db.execute(
                 f"UPDATE {TABLE} SET document = ? WHERE seq = ?",  # noqa: S608
                 [_dumps(new), seq],
             )
             insert_references(db, seq, new)
+            if outbox:
+                events.insert_deliveries(db, outbox(current, new))
         return new
 
-    def delete(self, id: str) -> Document:
+    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
         """Remove a document; see the protocol. Raises NotFoundError."""
         with self._transaction() as db:
             seq, old = self._read(db, id)
             db.execute(f"DELETE FROM {TABLE} WHERE seq = ?", [seq])  # noqa: S608
             delete_references(db, seq, old)
+            if outbox:
+                events.insert_deliveries(db, outbox(old, None))
         return old
 
     def find(self, query: Query) -> Page:
@@ -254,6 +258,70 @@ class SQLiteStore:
             plan = db.execute(f"EXPLAIN QUERY PLAN {sql}", values).fetchall()
             lines += [row[-1] for row in plan]
         return lines
+
+    def add_subscription(self, subscription: Document) -> None:
+        """Store a hub subscription; see the protocol."""
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    f"INSERT INTO {events.SUBSCRIPTIONS} (id, document) VALUES (?, ?)",  # noqa: S608
+                    [subscription["id"], _dumps(subscription)],
+                )
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(_SUBSCRIPTION, subscription["id"]) from exc
+
+    def get_subscription(self, id: str) -> Document:
+        """Read a hub subscription; see the protocol."""
+        row = (
+            self._db()
+            .execute(
+                f"SELECT document FROM {events.SUBSCRIPTIONS} WHERE id = ?",  # noqa: S608
+                [id],
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(_SUBSCRIPTION, id)
+        subscription: Document = json.loads(row[0])
+        return subscription
+
+    def delete_subscription(self, id: str) -> None:
+        """Remove a hub subscription and its pending deliveries; see the protocol."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"DELETE FROM {events.SUBSCRIPTIONS} WHERE id = ?",  # noqa: S608
+                [id],
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(_SUBSCRIPTION, id)
+            db.execute(
+                f"DELETE FROM {events.DELIVERIES} WHERE subscription_id = ?",  # noqa: S608
+                [id],
+            )
+
+    def subscriptions(self) -> list[Document]:
+        """Every hub subscription, in registration order."""
+        return events.subscription_rows(self._db())
+
+    def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
+        """The oldest pending delivery per callback, when due; see the protocol."""
+        return events.due(self._db(), now, limit)
+
+    def record_attempt(
+        self,
+        delivery_id: str,
+        *,
+        delivered: bool,
+        next_attempt_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the outcome of an attempt; see the protocol."""
+        with self._transaction() as db:
+            events.record(db, delivery_id, delivered, next_attempt_at, error)
+
+    def failed_deliveries(self) -> list[Delivery]:
+        """Deliveries that failed for good; see the protocol."""
+        return events.failed(self._db())
 
     def close(self) -> None:
         """Close every thread's connection."""

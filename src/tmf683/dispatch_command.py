@@ -1,0 +1,113 @@
+"""``tmf683-dispatcher``: deliver hub events from a store, as its own process.
+
+``tmf683-server`` runs the same dispatcher in a thread unless ``--no-dispatcher``;
+run this command instead when the servers should not deliver (or, with several
+servers on one database, to deliver from one place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from tmf683.errors import StoreConfigurationError
+from tmf683.notify import Dispatcher
+from tmf683.storage import PartyInteractionStore, open_store
+
+__all__ = ["add_delivery_options", "dispatcher_from", "main"]
+
+log = logging.getLogger("tmf683.dispatcher")
+
+
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{value} must be above 0")
+        return value
+
+    return convert
+
+
+def add_delivery_options(parser: argparse.ArgumentParser) -> None:
+    """Add the delivery options shared by the server and the dispatcher command."""
+    parser.add_argument(
+        "--max-attempts",
+        type=_positive(int),
+        default=10,
+        help="attempts before an event is kept as failed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retry-first-delay",
+        type=_positive(float),
+        default=3.0,
+        metavar="SECONDS",
+        help="delay before the first retry; each next one is 2.2 times longer "
+        "(default: %(default)s, about an hour over 10 attempts)",
+    )
+
+
+def dispatcher_from(
+    store: PartyInteractionStore, args: argparse.Namespace
+) -> Dispatcher:
+    """Build the dispatcher the parsed options describe."""
+    return Dispatcher(
+        store, max_attempts=args.max_attempts, first_delay=args.retry_first_delay
+    )
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Deliver until SIGINT or SIGTERM.
+
+    Returns:
+        0 after a clean stop, 2 for bad arguments or a store that cannot be opened.
+    """
+    parser = argparse.ArgumentParser(
+        prog="tmf683-dispatcher", description="Deliver TMF683 hub events."
+    )
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("TMF683_DB") or "./tmf683.db",
+        help="the store the servers write to (default: $TMF683_DB, else %(default)s)",
+    )
+    add_delivery_options(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        store = open_store(args.db)
+    except (StoreConfigurationError, OSError) as exc:
+        log.error("cannot open the store: %s", exc)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("delivering events from %s", args.db)
+    try:
+        dispatcher_from(store, args).run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        store.close()
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""TMF683 event notifications: the envelopes, the hub subscriptions and their queries.
+
+A change raises events (TMF683 v4 notification types):
+
+- ``PartyInteractionCreateEvent`` on create;
+- ``PartyInteractionAttributeValueChangeEvent`` on a patch that changes values, with
+  ``fieldPath`` naming the changed first-level attributes (comma-separated);
+- ``PartyInteractionStatusChangeEvent`` in addition when ``status`` changed;
+- ``PartyInteractionDeleteEvent`` on delete, carrying the last state.
+
+A subscription's ``query`` selects events with the TMF630 grammar applied to the
+envelope (``eventType=...``, ``event.partyInteraction.status=completed``); its
+``fields=`` trims the payload. An empty query selects every event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from tmf683.errors import InvalidQueryError, ValidationError
+from tmf683.model import PartyInteractionEvent
+from tmf683.query.ast import Query
+from tmf683.query.evaluate import matches
+from tmf683.query.parse import parse_query
+from tmf683.query.projection import project
+from tmf683.serialization import format_datetime
+
+__all__ = [
+    "ATTRIBUTE_VALUE_CHANGE",
+    "CREATE",
+    "DELETE",
+    "EVENT_TYPES",
+    "STATUS_CHANGE",
+    "EventSelector",
+    "events_for_change",
+    "make_event",
+    "validate_callback",
+]
+
+CREATE = "PartyInteractionCreateEvent"
+ATTRIBUTE_VALUE_CHANGE = "PartyInteractionAttributeValueChangeEvent"
+STATUS_CHANGE = "PartyInteractionStatusChangeEvent"
+DELETE = "PartyInteractionDeleteEvent"
+EVENT_TYPES = (CREATE, ATTRIBUTE_VALUE_CHANGE, STATUS_CHANGE, DELETE)
+"""The four notification types of the TMF683 v4 swagger."""
+
+ENVELOPE_KEPT = ("eventId", "eventTime", "eventType", "fieldPath")
+"""Envelope attributes a subscription's ``fields=`` never removes."""
+
+
+def make_event(
+    event_type: str,
+    interaction: Mapping[str, Any],
+    *,
+    event_id: str,
+    event_time: datetime,
+    field_path: str | None = None,
+) -> dict[str, Any]:
+    """Build one notification envelope.
+
+    Args:
+        event_type: one of :data:`EVENT_TYPES`.
+        interaction: the PartyInteraction document, with ``id`` and ``href``.
+        event_id: a unique id.
+        event_time: when the change happened (aware).
+        field_path: the changed attributes, for attribute value changes.
+
+    Returns:
+        ``{"eventId", "eventTime", "eventType", ["fieldPath"], "event":
+        {"partyInteraction": {...}}}``; ``eventTime`` in UTC.
+    """
+    envelope: dict[str, Any] = {
+        "eventId": event_id,
+        "eventTime": format_datetime(event_time),
+        "eventType": event_type,
+    }
+    if field_path:
+        envelope["fieldPath"] = field_path
+    envelope["event"] = {"partyInteraction": dict(interaction)}
+    return envelope
+
+
+def events_for_change(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+) -> list[tuple[str, Mapping[str, Any], str | None]]:
+    """Which events a change raises.
+
+    Args:
+        old: the document before (``None`` for a create).
+        new: the document after (``None`` for a delete).
+
+    Returns:
+        ``(event_type, document, field_path)`` triples in the order they are raised;
+        empty for a patch that changed nothing.
+    """
+    if old is None and new is not None:
+        return [(CREATE, new, None)]
+    if new is None and old is not None:
+        return [(DELETE, old, None)]
+    if old is None or new is None:
+        return []
+    changed = [
+        name for name in dict.fromkeys([*old, *new]) if old.get(name) != new.get(name)
+    ]
+    if not changed:
+        return []
+    raised: list[tuple[str, Mapping[str, Any], str | None]] = [
+        (ATTRIBUTE_VALUE_CHANGE, new, ",".join(changed))
+    ]
+    if old.get("status") != new.get("status"):
+        raised.append((STATUS_CHANGE, new, None))
+    return raised
+
+
+@attrs.frozen
+class EventSelector:
+    """A subscription's query, parsed once: which events, trimmed how.
+
+    Attributes:
+        query: the parsed TMF630 query over the envelope.
+    """
+
+    query: Query
+
+    @classmethod
+    def parse(cls, text: str | None) -> EventSelector:
+        """Parse a subscription query.
+
+        Args:
+            text: e.g. ``"eventType=PartyInteractionCreateEvent&fields=event.
+                partyInteraction.status"``; empty or ``None`` selects every event.
+
+        Returns:
+            The selector.
+
+        Raises:
+            InvalidQueryError: the query does not parse, or uses paging or sorting,
+                which mean nothing for single events.
+        """
+        query = parse_query(text or "", root=PartyInteractionEvent)
+        if query.sort or query.offset or query.limit is not None:
+            raise InvalidQueryError(
+                "query", "selects events with filters and fields= only"
+            )
+        return cls(query)
+
+    def select(self, envelope: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Return the envelope as delivered, or ``None`` when it is not selected.
+
+        Args:
+            envelope: an event from :func:`make_event`.
+
+        Returns:
+            The envelope trimmed by ``fields=`` (the envelope's own attributes are
+            always kept), or ``None``.
+        """
+        if not matches(envelope, self.query.conditions):
+            return None
+        return project(envelope, self.query.fields, ENVELOPE_KEPT)
+
+
+def validate_callback(url: object, allowed_hosts: frozenset[str] | None = None) -> str:
+    """Check a hub callback: an absolute http(s) URL, on an allowed host.
+
+    Args:
+        url: the ``callback`` of ``POST /hub``.
+        allowed_hosts: host names callbacks may point to; ``None`` allows any.
+
+    Returns:
+        The URL, unchanged (events are POSTed to it as given).
+
+    Raises:
+        ValidationError: naming ``$.callback``.
+    """
+    if not isinstance(url, str) or not url:
+        raise ValidationError([("$.callback", "is required: an absolute http(s) URL")])
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            [("$.callback", "must be an absolute http or https URL with a host")]
+        )
+    if allowed_hosts is not None and parts.hostname.lower() not in allowed_hosts:
+        raise ValidationError(
+            [("$.callback", f"host '{parts.hostname}' is not allowed on this server")]
+        )
+    return url

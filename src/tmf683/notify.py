@@ -1,0 +1,162 @@
+"""The dispatcher: send pending outbox deliveries to their callbacks, with retries.
+
+Delivery is at least once: an event is POSTed (JSON) until the subscriber answers
+2xx; consumers deduplicate on ``eventId``. A failure (another status, a refused
+connection, a timeout) is retried with exponential backoff and jitter: the first
+retry within a few seconds, then longer, up to ``max_attempts`` (default 10, about
+an hour in all); after that the delivery is kept as failed, logged, and listed by
+:meth:`tmf683.publish.EventPublisher.failed_deliveries`. Events to one callback go
+out in the order they were raised. Pending deliveries live in the store, so a
+restarted dispatcher resumes every one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from tmf683.storage.base import Delivery, PartyInteractionStore
+
+__all__ = ["DeliveryError", "Dispatcher", "post_json"]
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[str, dict[str, Any], float], None]
+"""Sends one event: ``post(url, event, timeout_seconds)``; raises DeliveryError."""
+
+
+class DeliveryError(Exception):
+    """A subscriber did not accept an event; the message says why."""
+
+
+def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
+    """POST an event as JSON and require a 2xx answer.
+
+    Args:
+        url: the callback, as registered.
+        event: the event envelope.
+        timeout: seconds to wait for the answer.
+
+    Raises:
+        DeliveryError: another status, a refused connection, or a timeout.
+    """
+    request = urllib.request.Request(  # noqa: S310 - registered http(s) callbacks only
+        url,
+        data=json.dumps(event, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json;charset=utf-8"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise DeliveryError(str(getattr(exc, "reason", exc))) from exc
+    if not 200 <= status < 300:
+        raise DeliveryError(f"HTTP {status}")
+
+
+class Dispatcher:
+    """Deliver what the outbox holds.
+
+    Args:
+        store: the store holding the outbox.
+        post: sends one event (default :func:`post_json`).
+        clock: seconds since the epoch.
+        max_attempts: attempts before a delivery is kept as failed.
+        first_delay: seconds before the first retry (before jitter).
+        backoff: factor between successive delays.
+        timeout: seconds to wait for a subscriber's answer.
+        jitter: returns a factor in [0.8, 1.2) applied to each delay.
+    """
+
+    def __init__(
+        self,
+        store: PartyInteractionStore,
+        *,
+        post: Post = post_json,
+        clock: Callable[[], float] = time.time,
+        max_attempts: int = 10,
+        first_delay: float = 3.0,
+        backoff: float = 2.2,
+        timeout: float = 10.0,
+        jitter: Callable[[], float] = lambda: random.uniform(0.8, 1.2),  # noqa: S311
+    ) -> None:
+        self.store = store
+        self.post = post
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.first_delay = first_delay
+        self.backoff = backoff
+        self.timeout = timeout
+        self.jitter = jitter
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after the given number of failed attempts (>= 1)."""
+        return self.first_delay * self.backoff ** (failures - 1) * self.jitter()
+
+    def _attempt(self, delivery: Delivery) -> None:
+        try:
+            self.post(delivery.callback, delivery.event, self.timeout)
+        except DeliveryError as exc:
+            failures = delivery.attempts + 1
+            if failures >= self.max_attempts:
+                log.error(
+                    "giving up on event %s to %s after %d attempts: %s",
+                    delivery.event.get("eventId"),
+                    delivery.callback,
+                    failures,
+                    exc,
+                )
+                self.store.record_attempt(delivery.id, delivered=False, error=str(exc))
+                return
+            log.warning(
+                "event %s to %s failed (%s); retry %d",
+                delivery.event.get("eventId"),
+                delivery.callback,
+                exc,
+                failures,
+            )
+            self.store.record_attempt(
+                delivery.id,
+                delivered=False,
+                next_attempt_at=self.clock() + self.delay(failures),
+                error=str(exc),
+            )
+            return
+        self.store.record_attempt(delivery.id, delivered=True)
+
+    def run_once(self, limit: int = 100) -> int:
+        """Attempt every delivery that is due now, once.
+
+        Returns:
+            How many deliveries were attempted.
+        """
+        due = self.store.due_deliveries(self.clock(), limit)
+        for delivery in due:
+            self._attempt(delivery)
+        return len(due)
+
+    def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
+        """Deliver until ``stop`` is set, polling the outbox when idle.
+
+        Args:
+            stop: set it to end the loop (within ``poll_interval`` seconds).
+            poll_interval: seconds between looks at an idle outbox.
+        """
+        while not stop.is_set():
+            try:
+                attempted = self.run_once()
+            except Exception:
+                log.exception("dispatcher pass failed; retrying")
+                attempted = 0
+            if not attempted:
+                stop.wait(poll_interval)

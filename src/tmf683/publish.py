@@ -1,0 +1,214 @@
+"""From changes to notifications: hub subscriptions, the outbox, in-process callbacks.
+
+:class:`EventPublisher` belongs to a :class:`~tmf683.service.PartyInteractionService`.
+For each change it builds the events (:mod:`tmf683.events`) and, inside the store's
+write transaction, one outbox :class:`~tmf683.storage.base.Delivery` per event and
+matching hub subscription: a change never commits without its deliveries, and a
+delivery never exists for a change that rolled back. The dispatcher
+(:mod:`tmf683.notify`) sends them. In-process subscribers (Python callables) are
+called after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
+from functools import lru_cache
+
+from tmf683.errors import NotFoundError, ValidationError
+from tmf683.events import (
+    EventSelector,
+    events_for_change,
+    make_event,
+    validate_callback,
+)
+from tmf683.model import EventSubscriptionInput
+from tmf683.serialization import structure
+from tmf683.storage.base import Delivery, Document, Outbox, PartyInteractionStore
+
+__all__ = ["EventCallback", "EventPublisher"]
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[Document], object]
+"""An in-process subscriber: called with each selected event envelope."""
+
+
+@lru_cache(maxsize=1024)
+def _selector(query: str) -> EventSelector:
+    return EventSelector.parse(query)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class EventPublisher:
+    """Raise the events of changes and hand them to subscribers (TMF683 ``/hub``).
+
+    Args:
+        store: where subscriptions and the outbox live (the documents' store).
+        clock: returns the current time, aware (``eventTime``).
+        callback_hosts: host names hub callbacks may point to; ``None`` allows any.
+    """
+
+    def __init__(
+        self,
+        store: PartyInteractionStore,
+        *,
+        clock: Callable[[], datetime],
+        callback_hosts: Collection[str] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.callback_hosts = (
+            None
+            if callback_hosts is None
+            else frozenset(h.lower() for h in callback_hosts)
+        )
+        self._local: dict[str, tuple[EventCallback, EventSelector]] = {}
+        self._lock = threading.Lock()
+
+    def outbox(
+        self, output: Callable[[Document], Document], raised: list[Document]
+    ) -> Outbox:
+        """The outbox function for one write.
+
+        Args:
+            output: turns a stored document into what clients see (adds ``href``).
+            raised: collects every event envelope raised, for :meth:`notify_local`.
+
+        Returns:
+            A function the store calls inside its transaction.
+        """
+
+        def deliveries(old: Document | None, new: Document | None) -> list[Delivery]:
+            found: list[Delivery] = []
+            changes = events_for_change(
+                None if old is None else output(old),
+                None if new is None else output(new),
+            )
+            if not changes:
+                return found
+            subscriptions = self.store.subscriptions()
+            now = self.clock()
+            for event_type, document, field_path in changes:
+                envelope = make_event(
+                    event_type,
+                    document,
+                    event_id=_new_id(),
+                    event_time=now,
+                    field_path=field_path,
+                )
+                raised.append(envelope)
+                for subscription in subscriptions:
+                    selected = _selector(subscription.get("query") or "").select(
+                        envelope
+                    )
+                    if selected is not None:
+                        found.append(
+                            Delivery(
+                                id=_new_id(),
+                                subscription_id=subscription["id"],
+                                callback=subscription["callback"],
+                                event=selected,
+                            )
+                        )
+            return found
+
+        return deliveries
+
+    def notify_local(self, raised: list[Document]) -> None:
+        """Call the in-process subscribers with the events of a committed change.
+
+        A subscriber that raises is logged and skipped: it never changes the
+        outcome of the change.
+        """
+        with self._lock:
+            local = list(self._local.values())
+        for envelope in raised:
+            for function, selector in local:
+                selected = selector.select(envelope)
+                if selected is None:
+                    continue
+                try:
+                    function(selected)
+                except Exception:
+                    log.exception("in-process subscriber %r failed", function)
+
+    def register(self, body: object) -> Document:
+        """Register a hub subscription (TMF683 ``registerListener``).
+
+        Args:
+            body: ``{"callback": URL, "query": "..."}``; ``query`` is optional.
+
+        Returns:
+            ``{"id", "callback", "query"}`` as stored.
+
+        Raises:
+            ValidationError: not an object, unknown attributes, a callback that is
+                not an absolute http(s) URL or not on an allowed host.
+            InvalidQueryError: a query that does not parse (never a silent
+                never-match).
+        """
+        if not isinstance(body, Mapping):
+            raise ValidationError([("$", "must be a JSON object")])
+        structure(dict(body), EventSubscriptionInput)
+        callback = validate_callback(body.get("callback"), self.callback_hosts)
+        query = body.get("query") or ""
+        _selector(query)
+        subscription = {"id": _new_id(), "callback": callback, "query": query}
+        self.store.add_subscription(subscription)
+        return subscription
+
+    def retrieve(self, subscription_id: str) -> Document:
+        """Read a hub subscription.
+
+        Raises:
+            NotFoundError: no subscription has that id.
+        """
+        return self.store.get_subscription(subscription_id)
+
+    def unregister(self, subscription_id: str) -> None:
+        """Remove a hub subscription and its pending deliveries (unregisterListener).
+
+        Raises:
+            NotFoundError: no subscription has that id.
+        """
+        self.store.delete_subscription(subscription_id)
+
+    def failed_deliveries(self) -> list[Delivery]:
+        """Deliveries the dispatcher gave up on, oldest first (to inspect or replay)."""
+        return self.store.failed_deliveries()
+
+    def subscribe(self, function: EventCallback, query: str = "") -> str:
+        """Subscribe a Python callable in this process.
+
+        Args:
+            function: called with each selected event, after the change commits.
+            query: as a hub subscription's query.
+
+        Returns:
+            The subscription id, for :meth:`unsubscribe`.
+
+        Raises:
+            InvalidQueryError: the query does not parse.
+        """
+        selector = _selector(query)
+        subscription_id = _new_id()
+        with self._lock:
+            self._local[subscription_id] = (function, selector)
+        return subscription_id
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        """Remove an in-process subscription.
+
+        Raises:
+            NotFoundError: no in-process subscription has that id.
+        """
+        with self._lock:
+            if self._local.pop(subscription_id, None) is None:
+                raise NotFoundError("in-process subscription", subscription_id)

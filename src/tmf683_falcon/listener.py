@@ -1,0 +1,89 @@
+"""The consumer side: receive TMF683 events in another Falcon app.
+
+:func:`mount_listener` adds the four ``/listener/partyInteraction...Event`` routes of
+the v4 swagger. Each checks the envelope (a JSON object whose ``eventType`` is the
+route's, with ``eventId`` and an ``event.partyInteraction`` object) and hands it to
+your callable; the publisher gets 201. Invalid envelopes get a TMF Error 400, and
+your callable's exceptions a 500 (so the publisher retries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import falcon
+
+from tmf683 import Tmf683Error, ValidationError
+from tmf683.events import EVENT_TYPES
+from tmf683_falcon.errors import handle_core_error, handle_route_http_error
+from tmf683_falcon.media import (
+    JSON_TYPES,
+    BodyTooLargeError,
+    UnsupportedMediaTypeError,
+    read_body,
+)
+
+__all__ = ["EventHandler", "mount_listener"]
+
+EventHandler = Callable[[dict[str, Any]], object]
+"""Your code: called with each valid event envelope."""
+
+
+def _route(event_type: str) -> str:
+    """``PartyInteractionCreateEvent`` -> ``partyInteractionCreateEvent``."""
+    return event_type[0].lower() + event_type[1:]
+
+
+class EventListener:
+    """One ``/listener/...`` route: validate, then hand over."""
+
+    def __init__(self, event_type: str, handler: EventHandler) -> None:
+        self.event_type = event_type
+        self.handler = handler
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Receive one event; 201 once the handler returned."""
+        envelope = read_body(req, JSON_TYPES)
+        problems = []
+        if not isinstance(envelope, dict):
+            raise ValidationError([("$", "must be a JSON object")])
+        if envelope.get("eventType") != self.event_type:
+            problems.append(("$.eventType", f"must be {self.event_type} on this route"))
+        if not isinstance(envelope.get("eventId"), str) or not envelope["eventId"]:
+            problems.append(("$.eventId", "is required"))
+        event = envelope.get("event")
+        if not isinstance(event, dict) or not isinstance(
+            event.get("partyInteraction"), dict
+        ):
+            problems.append(("$.event.partyInteraction", "must be a JSON object"))
+        if problems:
+            raise ValidationError(problems)
+        self.handler(envelope)
+        resp.status = falcon.HTTP_201
+
+
+def mount_listener(
+    app: falcon.App[falcon.Request, falcon.Response],
+    handler: EventHandler,
+    *,
+    base_path: str = "",
+) -> None:
+    """Add the four TMF683 listener routes to a Falcon app.
+
+    Args:
+        app: your application.
+        handler: called with each valid envelope; make it idempotent on
+            ``eventId``, since delivery is at least once.
+        base_path: prefix of the routes, e.g. ``"/tmf-api/partyInteraction/v4"``;
+            the routes are ``{base_path}/listener/partyInteractionCreateEvent`` and
+            the three others.
+    """
+    path = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    app.add_error_handler(Tmf683Error, handle_core_error)
+    app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
+    app.add_error_handler(BodyTooLargeError, handle_route_http_error)
+    for event_type in EVENT_TYPES:
+        app.add_route(
+            f"{path}/listener/{_route(event_type)}", EventListener(event_type, handler)
+        )

@@ -1,0 +1,72 @@
+"""A TMF683 event receiver on 127.0.0.1 for tests: records what it is sent."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class Receiver:
+    """Records POSTed JSON bodies; answers ``fail_first`` requests with 500 first."""
+
+    def __init__(self, fail_first: int = 0, port: int = 0) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.attempts = 0
+        self.fail_first = fail_first
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._lock:
+                    receiver.attempts += 1
+                    receiver.received.append(json.loads(body))
+                    receiver.paths.append(self.path)
+                    failing = receiver.attempts <= receiver.fail_first
+                    if not failing:
+                        receiver.events.append(json.loads(body))
+                self.send_response(500 if failing else 201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/listener"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def wait_for(self, count: int, seconds: float = 30.0) -> list[dict[str, Any]]:
+        """Wait (bounded) until ``count`` events arrived; return them."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.events) >= count:
+                    return list(self.events)
+            time.sleep(0.05)
+        with self._lock:
+            return list(self.events)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(10)
+
+
+@contextmanager
+def receiving(fail_first: int = 0, port: int = 0) -> Iterator[Receiver]:
+    """A running receiver, closed afterwards."""
+    receiver = Receiver(fail_first, port)
+    try:
+        yield receiver
+    finally:
+        receiver.close()

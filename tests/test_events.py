@@ -1,0 +1,277 @@
+"""Events, subscriptions, the outbox and the dispatcher, through the library."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.conftest import MINIMAL
+from tests.receiver import receiving
+from tmf683 import InvalidQueryError, NotFoundError, ValidationError
+from tmf683.events import (
+    ATTRIBUTE_VALUE_CHANGE,
+    CREATE,
+    DELETE,
+    STATUS_CHANGE,
+    EventSelector,
+    events_for_change,
+    make_event,
+    validate_callback,
+)
+from tmf683.notify import DeliveryError, Dispatcher, post_json
+
+
+def test_events_for_each_kind_of_change():
+    old = {"id": "1", "status": "open", "reason": "r"}
+    assert events_for_change(None, old) == [(CREATE, old, None)]
+    assert events_for_change(old, None) == [(DELETE, old, None)]
+    assert events_for_change(old, dict(old)) == []
+    value = {**old, "reason": "s"}
+    assert events_for_change(old, value) == [(ATTRIBUTE_VALUE_CHANGE, value, "reason")]
+    status = {**old, "status": "done", "description": "d"}
+    assert events_for_change(old, status) == [
+        (ATTRIBUTE_VALUE_CHANGE, status, "status,description"),
+        (STATUS_CHANGE, status, None),
+    ]
+
+
+def test_selector_filters_on_the_envelope_and_trims_with_fields(clock):
+    event = make_event(
+        STATUS_CHANGE,
+        {"id": "1", "href": "h", "status": "completed", "reason": "r"},
+        event_id="E1",
+        event_time=clock(),
+    )
+    assert EventSelector.parse("").select(event) == event
+    assert EventSelector.parse(f"eventType={CREATE},{STATUS_CHANGE}").select(event)
+    assert EventSelector.parse(f"eventType={CREATE}").select(event) is None
+    assert EventSelector.parse("event.partyInteraction.status=completed").select(event)
+    trimmed = EventSelector.parse("fields=event.partyInteraction.status").select(event)
+    assert trimmed == {
+        "eventId": "E1",
+        "eventTime": "2024-05-01T10:00:01.000000Z",
+        "eventType": STATUS_CHANGE,
+        "event": {"partyInteraction": {"status": "completed"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "query", ["eventType.foo=1", "sort=eventType", "limit=1", "eventType"]
+)
+def test_selector_refuses_bad_queries(query):
+    with pytest.raises(InvalidQueryError):
+        EventSelector.parse(query)
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "ok"),
+    [
+        ("http://127.0.0.1:9/x", None, True),
+        ("https://crm.example.com/events", frozenset({"crm.example.com"}), True),
+        ("https://evil.example.com/", frozenset({"crm.example.com"}), False),
+        ("ftp://x/y", None, False),
+        ("/relative", None, False),
+        ("http:///nohost", None, False),
+        (None, None, False),
+    ],
+)
+def test_callbacks_are_absolute_http_urls_on_allowed_hosts(url, allowed, ok):
+    if ok:
+        assert validate_callback(url, allowed) == url
+    else:
+        with pytest.raises(ValidationError) as caught:
+            validate_callback(url, allowed)
+        assert caught.value.problems[0][0] == "$.callback"
+
+
+def register(service, query=""):
+    return service.events.register(
+        {"callback": "http://127.0.0.1:9/cb", "query": query}
+    )
+
+
+def pending(service):
+    return service.store.due_deliveries(now=1e12, limit=1000)
+
+
+def test_changes_write_one_delivery_per_event_and_matching_subscription(service):
+    everything = register(service)
+    status_only = register(service, f"eventType={STATUS_CHANGE}")
+    created = service.create({**MINIMAL, "status": "open"})
+    service.patch(created["id"], {"status": "completed"})
+    service.delete(created["id"])
+    deliveries = service.store.due_deliveries(now=1e12)
+    assert len(deliveries) == 1  # one callback: only its oldest is due
+    every = []
+    while batch := pending(service):
+        for delivery in batch:
+            every.append(delivery)
+            service.store.record_attempt(delivery.id, delivered=True)
+    kinds = [(d.subscription_id, d.event["eventType"]) for d in every]
+    assert [k for k in kinds if k[0] == everything["id"]] == [
+        (everything["id"], CREATE),
+        (everything["id"], ATTRIBUTE_VALUE_CHANGE),
+        (everything["id"], STATUS_CHANGE),
+        (everything["id"], DELETE),
+    ]
+    assert [k for k in kinds if k[0] == status_only["id"]] == [
+        (status_only["id"], STATUS_CHANGE)
+    ]
+    status_events = [d.event for d in every if d.event["eventType"] == STATUS_CHANGE]
+    assert status_events[0]["eventId"] == status_events[1]["eventId"]
+    assert status_events[0]["event"]["partyInteraction"]["href"].endswith(created["id"])
+
+
+def test_a_change_that_fails_writes_no_delivery(service):
+    register(service)
+    created = service.create(dict(MINIMAL))
+    service.store.record_attempt(pending(service)[0].id, delivered=True)
+    with pytest.raises(ValidationError):
+        service.patch(created["id"], {"channel": []})
+    assert pending(service) == []
+
+
+def test_unregister_drops_pending_deliveries(service):
+    subscription = register(service)
+    service.create(dict(MINIMAL))
+    assert service.events.retrieve(subscription["id"]) == subscription
+    service.events.unregister(subscription["id"])
+    assert pending(service) == []
+    with pytest.raises(NotFoundError):
+        service.events.unregister(subscription["id"])
+    with pytest.raises(NotFoundError):
+        service.events.retrieve(subscription["id"])
+
+
+def test_registration_refuses_bad_bodies(service):
+    bodies: list[object] = [[], {"callback": "x"}, {"callback": "http://h/", "x": 1}]
+    for body in bodies:
+        with pytest.raises(ValidationError):
+            service.events.register(body)
+    with pytest.raises(InvalidQueryError):
+        register(service, "eventType.nope=1")
+    assert service.store.subscriptions() == []
+
+
+def test_in_process_subscribers(service):
+    seen: list[dict[str, object]] = []
+    statuses: list[dict[str, object]] = []
+    service.events.subscribe(seen.append)
+    status_id = service.events.subscribe(statuses.append, f"eventType={STATUS_CHANGE}")
+
+    def broken(event):
+        raise RuntimeError("subscriber bug")
+
+    service.events.subscribe(broken)
+    created = service.create({**MINIMAL, "status": "open"})
+    service.patch(created["id"], {"status": "done"})
+    assert [e["eventType"] for e in seen] == [
+        CREATE,
+        ATTRIBUTE_VALUE_CHANGE,
+        STATUS_CHANGE,
+    ]
+    assert [e["eventType"] for e in statuses] == [STATUS_CHANGE]
+    service.events.unsubscribe(status_id)
+    service.delete(created["id"])
+    assert len(statuses) == 1
+    assert seen[-1]["eventType"] == DELETE
+    with pytest.raises(NotFoundError):
+        service.events.unsubscribe(status_id)
+
+
+class Recorder:
+    """A real deliverer that records and fails on demand."""
+
+    def __init__(self, failures=0):
+        self.calls = []
+        self.failures = failures
+
+    def __call__(self, url, event, timeout):
+        self.calls.append((url, event["eventId"], event["eventType"]))
+        if self.failures:
+            self.failures -= 1
+            raise DeliveryError("HTTP 500")
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_dispatcher_delivers_in_order_and_retries_with_backoff(service):
+    register(service)
+    created = service.create(dict(MINIMAL))
+    service.patch(created["id"], {"reason": "new"})
+    recorder, clock = Recorder(failures=2), Clock()
+    dispatcher = Dispatcher(
+        service.store,
+        post=recorder,
+        clock=clock,
+        first_delay=3,
+        backoff=2,
+        jitter=lambda: 1.0,
+    )
+    assert dispatcher.run_once() == 1
+    assert dispatcher.run_once() == 0  # waiting 3 s; the later event waits behind it
+    clock.now += 3
+    assert dispatcher.run_once() == 1
+    clock.now += 5.9
+    assert dispatcher.run_once() == 0  # second delay is 6 s
+    clock.now += 0.1
+    dispatcher.run_once()
+    dispatcher.run_once()
+    event_ids = [call[1] for call in recorder.calls]
+    assert len(set(event_ids[:3])) == 1  # the same event, three times
+    assert [call[2] for call in recorder.calls] == [CREATE] * 3 + [
+        ATTRIBUTE_VALUE_CHANGE
+    ]
+    assert pending(service) == []
+
+
+def test_dispatcher_gives_up_and_lists_the_failure(service):
+    register(service)
+    service.create(dict(MINIMAL))
+    clock = Clock()
+    dispatcher = Dispatcher(
+        service.store,
+        post=Recorder(failures=99),
+        clock=clock,
+        max_attempts=3,
+        first_delay=1,
+        jitter=lambda: 1.0,
+    )
+    for _ in range(5):
+        dispatcher.run_once()
+        clock.now += 100
+    (failed,) = service.events.failed_deliveries()
+    assert (failed.attempts, failed.state, failed.last_error) == (
+        3,
+        "failed",
+        "HTTP 500",
+    )
+    assert pending(service) == []
+
+
+def test_default_backoff_spans_about_an_hour():
+    dispatcher = Dispatcher(None, jitter=lambda: 1.0)  # type: ignore[arg-type]
+    total = sum(dispatcher.delay(n) for n in range(1, dispatcher.max_attempts))
+    assert dispatcher.delay(1) <= 5
+    assert 45 * 60 < total < 75 * 60
+
+
+def test_post_json_over_real_http():
+    event = make_event(
+        CREATE,
+        {"id": "1"},
+        event_id="E",
+        event_time=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    with receiving(fail_first=1) as receiver:
+        with pytest.raises(DeliveryError, match="500"):
+            post_json(receiver.url, event, 5)
+        post_json(receiver.url, event, 5)
+        assert receiver.events == [event]
+    with pytest.raises(DeliveryError):
+        post_json(receiver.url, event, 2)  # the receiver is gone
