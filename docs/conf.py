@@ -85,6 +85,7 @@ _EXTERNAL_MODULES = (
     "http",
     "pathlib",
     "sqlite3",
+    "threading",
     "typing",
 )
 nitpick_ignore_regex = [

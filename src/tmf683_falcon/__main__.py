@@ -27,6 +27,8 @@ __all__ = ["build_parser", "main"]
 log = logging.getLogger("tmf683.server")
 
 DEFAULT_DB = "./tmf683.db"
+DISPATCHER_STOP_SECONDS = 15.0
+"""How long a stopping server waits for a delivery in flight (its timeout is 10 s)."""
 WAITRESS_MAX_BODY_BYTES = 2 * MAX_BODY_BYTES
 """waitress's own limit: bodies up to it reach the app, which answers a TMF 413."""
 
@@ -168,17 +170,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.db,
         )
         stop = threading.Event()
+        dispatcher = threading.Thread(
+            target=dispatcher_from(store, args).run,
+            args=(stop,),
+            name="tmf683-dispatcher",
+            daemon=True,
+        )
         if not args.no_dispatcher:
-            threading.Thread(
-                target=dispatcher_from(store, args).run,
-                args=(stop,),
-                name="tmf683-dispatcher",
-                daemon=True,
-            ).start()
+            dispatcher.start()
         with contextlib.suppress(KeyboardInterrupt):
             server.run()
         stop.set()
         server.close()
+        if dispatcher.is_alive():
+            dispatcher.join(DISPATCHER_STOP_SECONDS)
         log.info("stopped")
     finally:
         store.close()
