@@ -47,6 +47,7 @@ def test_selector_filters_on_the_envelope_and_trims_with_fields(clock):
     assert EventSelector.parse("event.partyInteraction.status=completed").select(event)
     trimmed = EventSelector.parse("fields=event.partyInteraction.status").select(event)
     assert trimmed == {
+        "id": "E1",
         "eventId": "E1",
         "eventTime": "2024-05-01T10:00:01.000000Z",
         "eventType": STATUS_CHANGE,
@@ -275,3 +276,18 @@ def test_post_json_over_real_http():
         assert receiver.events == [event]
     with pytest.raises(DeliveryError):
         post_json(receiver.url, event, 2)  # the receiver is gone
+
+
+def test_event_ids_where_the_swagger_has_them(clock):
+    for event_type in (CREATE, STATUS_CHANGE, DELETE):
+        event = make_event(event_type, {"id": "1"}, event_id="E", event_time=clock())
+        assert event["id"] == "E"
+    change = make_event(
+        ATTRIBUTE_VALUE_CHANGE,
+        {"id": "1"},
+        event_id="E",
+        event_time=clock(),
+        field_path="reason",
+    )
+    assert "id" not in change
+    assert change["fieldPath"] == "reason"

@@ -49,7 +49,7 @@ DELETE = "PartyInteractionDeleteEvent"
 EVENT_TYPES = (CREATE, ATTRIBUTE_VALUE_CHANGE, STATUS_CHANGE, DELETE)
 """The four notification types of the TMF683 v4 swagger."""
 
-ENVELOPE_KEPT = ("eventId", "eventTime", "eventType", "fieldPath")
+ENVELOPE_KEPT = ("id", "eventId", "eventTime", "eventType", "fieldPath")
 """Envelope attributes a subscription's ``fields=`` never removes."""
 
 
@@ -71,10 +71,15 @@ def make_event(
         field_path: the changed attributes, for attribute value changes.
 
     Returns:
-        ``{"eventId", "eventTime", "eventType", ["fieldPath"], "event":
-        {"partyInteraction": {...}}}``; ``eventTime`` in UTC.
+        ``{["id"], "eventId", "eventTime", "eventType", ["fieldPath"], "event":
+        {"partyInteraction": {...}}}``; ``eventTime`` in UTC. ``id`` (the event's
+        own id, equal to ``eventId``) is there for the types whose swagger
+        definition has it: create, status change and delete.
     """
-    envelope: dict[str, Any] = {
+    envelope: dict[str, Any] = (
+        {} if event_type == ATTRIBUTE_VALUE_CHANGE else {"id": event_id}
+    )
+    envelope |= {
         "eventId": event_id,
         "eventTime": format_datetime(event_time),
         "eventType": event_type,
