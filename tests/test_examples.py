@@ -22,6 +22,12 @@ EXPECTED = {
         "created: 201 http://127.0.0.1:",
         "/bss/tmf-api/partyInteraction/v4/partyInteraction/",
     ],
+    "receive_events.py": [
+        "subscribed: 201 eventType=PartyInteractionCreateEvent",
+        "created: 201 ",
+        "received: PartyInteractionCreateEvent for ",
+        "same interaction: True",
+    ],
 }
 
 
