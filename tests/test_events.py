@@ -56,7 +56,15 @@ def test_selector_filters_on_the_envelope_and_trims_with_fields(clock):
 
 
 @pytest.mark.parametrize(
-    "query", ["eventType.foo=1", "sort=eventType", "limit=1", "eventType"]
+    "query",
+    [
+        "eventType.foo=1",
+        "sort=eventType",
+        "limit=1",
+        "eventType",
+        "status=completed",
+        "event.status=completed",
+    ],
 )
 def test_selector_refuses_bad_queries(query):
     with pytest.raises(InvalidQueryError):
@@ -165,6 +173,7 @@ def test_in_process_subscribers(service):
     service.events.subscribe(broken)
     created = service.create({**MINIMAL, "status": "open"})
     service.patch(created["id"], {"status": "done"})
+    service.events.flush(10)
     assert [e["eventType"] for e in seen] == [
         CREATE,
         ATTRIBUTE_VALUE_CHANGE,
@@ -173,6 +182,7 @@ def test_in_process_subscribers(service):
     assert [e["eventType"] for e in statuses] == [STATUS_CHANGE]
     service.events.unsubscribe(status_id)
     service.delete(created["id"])
+    service.events.flush(10)
     assert len(statuses) == 1
     assert seen[-1]["eventType"] == DELETE
     with pytest.raises(NotFoundError):
@@ -291,3 +301,56 @@ def test_event_ids_where_the_swagger_has_them(clock):
     )
     assert "id" not in change
     assert change["fieldPath"] == "reason"
+
+
+def test_in_process_subscribers_do_not_hold_up_the_change(service):
+    import threading
+
+    release = threading.Event()
+    seen: list[str] = []
+
+    def slow(event):
+        release.wait(10)
+        seen.append(event["eventType"])
+
+    service.events.subscribe(slow)
+    service.create(dict(MINIMAL))  # returns although the subscriber is blocked
+    assert seen == []
+    with pytest.raises(TimeoutError):
+        service.events.flush(0.05)
+    release.set()
+    service.events.flush(10)
+    assert seen == [CREATE]
+
+
+def test_dispatcher_refuses_hosts_no_longer_allowed(service):
+    register(service)
+    service.create(dict(MINIMAL))
+    recorder = Recorder()
+    Dispatcher(
+        service.store, post=recorder, allowed_hosts=["crm.example.com"]
+    ).run_once()
+    assert recorder.calls == []
+    (failed,) = service.events.failed_deliveries()
+    assert failed.last_error == "callback host not allowed"
+
+
+def test_a_slow_callback_does_not_hold_up_another(service):
+    import threading
+    import time
+
+    service.events.register({"callback": "http://127.0.0.1:9/slow"})
+    service.events.register({"callback": "http://127.0.0.1:9/fast"})
+    service.create(dict(MINIMAL))
+    fast_done = threading.Event()
+
+    def post(url, event, timeout):
+        if url.endswith("/slow"):
+            fast_done.wait(5)
+        else:
+            fast_done.set()
+
+    started = time.monotonic()
+    Dispatcher(service.store, post=post).run_once()
+    assert fast_done.is_set()
+    assert time.monotonic() - started < 5

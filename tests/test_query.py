@@ -88,6 +88,8 @@ def test_fields_offset_limit_sort():
         ("offset.gt=1", "offset.gt"),
         ("sort.gt=x", "sort.gt"),
         ("sort=relatedParty.id", "sort"),
+        ("interactionDate.start=2024-01-01T00:00:00Z", "interactionDate.start"),
+        ("attachment.size.unit=MB", "attachment.size.unit"),
         ("creationDate=yesterday", "creationDate"),
         ("fields=", "fields"),
         ("fields=a..b", "fields"),

@@ -52,7 +52,7 @@ def add_delivery_options(parser: argparse.ArgumentParser) -> None:
         default=3.0,
         metavar="SECONDS",
         help="delay before the first retry; each next one is 2.2 times longer "
-        "(default: %(default)s, about an hour over 10 attempts)",
+        "(default: %(default)s, about 50 minutes over 10 attempts)",
     )
 
 
@@ -61,7 +61,10 @@ def dispatcher_from(
 ) -> Dispatcher:
     """Build the dispatcher the parsed options describe."""
     return Dispatcher(
-        store, max_attempts=args.max_attempts, first_delay=args.retry_first_delay
+        store,
+        max_attempts=args.max_attempts,
+        first_delay=args.retry_first_delay,
+        allowed_hosts=getattr(args, "callback_host", None),
     )
 
 
@@ -83,6 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("TMF683_DB") or "./tmf683.db",
         help="the store the servers write to (default: $TMF683_DB, else %(default)s)",
     )
+    parser.add_argument(
+        "--callback-host",
+        action="append",
+        metavar="HOST",
+        help="deliver only to callbacks on this host; repeat for several "
+        "(default: any)",
+    )
     add_delivery_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -99,11 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     log.info("delivering events from %s", args.db)
+    dispatcher = dispatcher_from(store, args)
     try:
-        dispatcher_from(store, args).run(stop)
+        dispatcher.run(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
+        dispatcher.close()
         store.close()
     log.info("stopped")
     return 0

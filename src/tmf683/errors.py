@@ -92,7 +92,12 @@ class NotFoundError(Tmf683Error, LookupError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return f"no {self.resource} with id '{self.id}'; list them to find valid ids"
+        hint = (
+            "; list them to find valid ids"
+            if self.resource == "PartyInteraction"
+            else ""
+        )
+        return f"no {self.resource} with id '{self.id}'{hint}"
 
 
 class ConflictError(Tmf683Error):

@@ -4,7 +4,7 @@ Delivery is at least once: an event is POSTed (JSON) until the subscriber answer
 2xx; consumers deduplicate on ``eventId``. A failure (another status, a refused
 connection, a timeout) is retried with exponential backoff and jitter: the first
 retry within a few seconds, then longer, up to ``max_attempts`` (default 10, about
-an hour in all); after that the delivery is kept as failed, logged, and listed by
+50 minutes in all); after that the delivery is kept as failed, logged, and listed by
 :meth:`tmf683.publish.EventPublisher.failed_deliveries`. Events to one callback go
 out in the order they were raised. Pending deliveries live in the store, so a
 restarted dispatcher resumes every one of them.
@@ -19,17 +19,21 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from tmf683.errors import ValidationError
+from tmf683.events import validate_callback
 from tmf683.storage.base import Delivery, PartyInteractionStore
 
-__all__ = ["DeliveryError", "Dispatcher", "post_json"]
+__all__ = ["DeliveryError", "Dispatcher", "Post", "post_json"]
 
 log = logging.getLogger(__name__)
 
 Post = Callable[[str, dict[str, Any], float], None]
-"""Sends one event: ``post(url, event, timeout_seconds)``; raises DeliveryError."""
+"""Sends one event, as ``post(url, event, timeout_seconds)``; raises DeliveryError
+when the subscriber does not accept it (default :func:`post_json`)."""
 
 
 class DeliveryError(Exception):
@@ -76,6 +80,10 @@ class Dispatcher:
         backoff: factor between successive delays.
         timeout: seconds to wait for a subscriber's answer.
         jitter: returns a factor in [0.8, 1.2) applied to each delay.
+        allowed_hosts: callback hosts deliveries may go to (checked again at each
+            attempt, so a narrowed allowlist also holds for older subscriptions);
+            ``None`` allows any.
+        workers: callbacks served at once; one slow subscriber holds one worker.
     """
 
     def __init__(
@@ -89,6 +97,8 @@ class Dispatcher:
         backoff: float = 2.2,
         timeout: float = 10.0,
         jitter: Callable[[], float] = lambda: random.uniform(0.8, 1.2),  # noqa: S311
+        allowed_hosts: Collection[str] | None = None,
+        workers: int = 8,
     ) -> None:
         self.store = store
         self.post = post
@@ -98,12 +108,30 @@ class Dispatcher:
         self.backoff = backoff
         self.timeout = timeout
         self.jitter = jitter
+        self.allowed_hosts = (
+            None
+            if allowed_hosts is None
+            else frozenset(h.lower() for h in allowed_hosts)
+        )
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="tmf683-delivery")
 
     def delay(self, failures: int) -> float:
         """Seconds to wait after the given number of failed attempts (>= 1)."""
         return self.first_delay * self.backoff ** (failures - 1) * self.jitter()
 
     def _attempt(self, delivery: Delivery) -> None:
+        try:
+            validate_callback(delivery.callback, self.allowed_hosts)
+        except ValidationError:
+            log.error(
+                "event %s not sent: the host of %s is not allowed any more",
+                delivery.event.get("eventId"),
+                delivery.callback,
+            )
+            self.store.record_attempt(
+                delivery.id, delivered=False, error="callback host not allowed"
+            )
+            return
         try:
             self.post(delivery.callback, delivery.event, self.timeout)
         except DeliveryError as exc:
@@ -141,8 +169,7 @@ class Dispatcher:
             How many deliveries were attempted.
         """
         due = self.store.due_deliveries(self.clock(), limit)
-        for delivery in due:
-            self._attempt(delivery)
+        list(self._pool.map(self._attempt, due))  # one per callback: order holds
         return len(due)
 
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
@@ -160,3 +187,7 @@ class Dispatcher:
                 attempted = 0
             if not attempted:
                 stop.wait(poll_interval)
+
+    def close(self) -> None:
+        """Stop the delivery workers (after the attempts in flight)."""
+        self._pool.shutdown(wait=True)

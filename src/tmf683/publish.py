@@ -15,6 +15,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 
@@ -34,7 +35,7 @@ __all__ = ["EventCallback", "EventPublisher"]
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[Document], object]
-"""An in-process subscriber: called with each selected event envelope."""
+"""An in-process subscriber, called with each selected event envelope."""
 
 
 @lru_cache(maxsize=1024)
@@ -71,6 +72,8 @@ class EventPublisher:
         )
         self._local: dict[str, tuple[EventCallback, EventSelector]] = {}
         self._lock = threading.Lock()
+        self._runner: ThreadPoolExecutor | None = None
+        self._last: Future[None] | None = None
 
     def outbox(
         self, output: Callable[[Document], Document], raised: list[Document]
@@ -122,13 +125,40 @@ class EventPublisher:
         return deliveries
 
     def notify_local(self, raised: list[Document]) -> None:
-        """Call the in-process subscribers with the events of a committed change.
+        """Hand the events of a committed change to the in-process subscribers.
 
-        A subscriber that raises is logged and skipped: it never changes the
-        outcome of the change.
+        They run on one background thread, in the order the changes committed; the
+        change's caller does not wait for them. A subscriber that raises is logged
+        and skipped. In-process subscriptions live in memory: events raised while
+        the process is down, or still queued when it ends, are not kept (use a hub
+        subscription for that).
         """
         with self._lock:
             local = list(self._local.values())
+            if not local or not raised:
+                return
+            if self._runner is None:
+                self._runner = ThreadPoolExecutor(1, "tmf683-subscribers")
+            self._last = self._runner.submit(self._call, local, raised)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until in-process subscribers have seen every event raised so far.
+
+        Args:
+            timeout: seconds to wait at most; ``None`` waits as long as it takes.
+
+        Raises:
+            TimeoutError: the subscribers are still busy after ``timeout``.
+        """
+        with self._lock:
+            last = self._last
+        if last is not None:
+            last.result(timeout)
+
+    @staticmethod
+    def _call(
+        local: list[tuple[EventCallback, EventSelector]], raised: list[Document]
+    ) -> None:
         for envelope in raised:
             for function, selector in local:
                 selected = selector.select(envelope)
@@ -173,7 +203,9 @@ class EventPublisher:
         return self.store.get_subscription(subscription_id)
 
     def unregister(self, subscription_id: str) -> None:
-        """Remove a hub subscription and its pending deliveries (unregisterListener).
+        """Remove a hub subscription and its deliveries, pending or failed.
+
+        TMF683 ``unregisterListener``.
 
         Raises:
             NotFoundError: no subscription has that id.
@@ -181,14 +213,15 @@ class EventPublisher:
         self.store.delete_subscription(subscription_id)
 
     def failed_deliveries(self) -> list[Delivery]:
-        """Deliveries the dispatcher gave up on, oldest first (to inspect or replay)."""
+        """Deliveries the dispatcher gave up on, oldest first."""
         return self.store.failed_deliveries()
 
     def subscribe(self, function: EventCallback, query: str = "") -> str:
         """Subscribe a Python callable in this process.
 
         Args:
-            function: called with each selected event, after the change commits.
+            function: called with each selected event, after the change commits, on
+                a background thread (see :meth:`notify_local`).
             query: as a hub subscription's query.
 
         Returns:

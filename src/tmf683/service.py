@@ -340,15 +340,16 @@ class PartyInteractionService:
         self.events.notify_local(raised)
         return self._output(patched, base_url)
 
-    def delete(self, id: str) -> None:
+    def delete(self, id: str, *, base_url: str | None = None) -> None:
         """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
 
         Args:
             id: its id.
+            base_url: the API root for the ``href`` in the delete event.
 
         Raises:
             NotFoundError: no PartyInteraction has that id.
         """
         raised: list[Document] = []
-        self.store.delete(id, self._outbox(None, raised))
+        self.store.delete(id, self._outbox(base_url, raised))
         self.events.notify_local(raised)

@@ -170,8 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.db,
         )
         stop = threading.Event()
+        delivery = dispatcher_from(store, args)
         dispatcher = threading.Thread(
-            target=dispatcher_from(store, args).run,
+            target=delivery.run,
             args=(stop,),
             name="tmf683-dispatcher",
             daemon=True,
@@ -184,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.close()
         if dispatcher.is_alive():
             dispatcher.join(DISPATCHER_STOP_SECONDS)
+        delivery.close()
         log.info("stopped")
     finally:
         store.close()

@@ -27,7 +27,7 @@ from tmf683_falcon.media import (
 __all__ = ["EventHandler", "mount_listener"]
 
 EventHandler = Callable[[dict[str, Any]], object]
-"""Your code: called with each valid event envelope."""
+"""Your code, called with each valid event envelope."""
 
 
 def _route(event_type: str) -> str:

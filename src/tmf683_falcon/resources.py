@@ -117,5 +117,5 @@ class PartyInteractionItem(_Resource):
     def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Delete; 204."""
         parse_fields(req.query_string)
-        self.service.delete(id)
+        self.service.delete(id, base_url=self.api_root(req))
         resp.status = falcon.HTTP_204

@@ -82,7 +82,8 @@ def resolve(path: tuple[str, ...], root: type = PartyInteraction) -> ResolvedPat
     """Follow a dotted path through the model.
 
     An unknown name is an extension attribute, compared as a string, when it is the
-    last step (extensions can only be reached at the end of a path).
+    last step and its object takes extensions (has ``@type``); elsewhere it is an
+    error, so a misspelt path is refused instead of never matching.
 
     Args:
         path: e.g. ``("relatedParty", "id")``.
@@ -101,8 +102,13 @@ def resolve(path: tuple[str, ...], root: type = PartyInteraction) -> ResolvedPat
         last = position == len(path) - 1
         fields = _fields(current)
         if name not in fields:
-            if last:
+            if last and "extensions" in attrs.fields_dict(current):
                 return ResolvedPath(path, AttributeKind.STRING, tuple(arrays))
+            if last:
+                raise PathError(
+                    f"names '{name}', which {current.__name__} does not have (it takes "
+                    f"no extension attributes); it has {', '.join(fields)}"
+                )
             raise PathError(
                 f"crosses '{name}', which {current.__name__} does not have; only the "
                 "last name of a path may be an extension attribute"

@@ -229,7 +229,7 @@ class PartyInteractionStore(Protocol):
         ...
 
     def delete_subscription(self, id: str) -> None:
-        """Remove a hub subscription and its pending deliveries.
+        """Remove a hub subscription and its deliveries, pending or failed.
 
         Raises:
             NotFoundError: no subscription has that id.
