@@ -5,10 +5,10 @@ import threading
 import falcon
 import httpx
 import pytest
-import waitress
 
 from tests.conftest import MINIMAL
 from tests.servers import ServerProcess
+from tests.wsgi import serving
 from tmf683_falcon import mount_listener
 
 
@@ -17,14 +17,8 @@ def listener():
     received: list[dict[str, object]] = []
     app = falcon.App()
     mount_listener(app, received.append, base_path="/crm")
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}/crm/listener/", received
-    finally:
-        server.close()
-        thread.join(10)
+    with serving(app) as root:
+        yield f"{root}/crm/listener/", received
 
 
 def envelope(event_type="PartyInteractionCreateEvent"):

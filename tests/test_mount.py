@@ -1,14 +1,13 @@
 """The adapter mounted in a host Falcon app, served by a real waitress on loopback."""
 
-import threading
 from collections.abc import Iterator
 
 import falcon
 import httpx
 import pytest
-import waitress
 
 from tests.conftest import MINIMAL
+from tests.wsgi import serving
 from tmf683 import MemoryStore, PartyInteractionService
 from tmf683_falcon import create_app, mount
 
@@ -18,23 +17,13 @@ class Hello:
         resp.media = {"hello": "host"}
 
 
-def serve(app) -> Iterator[str]:
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(10)
-
-
 @pytest.fixture
 def host_root() -> Iterator[str]:
     app = falcon.App()
     app.add_route("/hello", Hello())
     mount(app, PartyInteractionService(MemoryStore()), base_path="/bss/pi/")
-    yield from serve(app)
+    with serving(app) as root:
+        yield root
 
 
 def test_mounted_routes_work_beside_the_hosts(host_root):
@@ -69,7 +58,7 @@ def test_create_app_with_fixed_base_url_and_path():
         base_path="api/pi",
         base_url="https://bss.example.com",
     )
-    for root in serve(app):
+    with serving(app) as root:
         created = httpx.post(
             f"{root}/api/pi/partyInteraction", json=MINIMAL, timeout=10
         )
