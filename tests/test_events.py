@@ -51,7 +51,7 @@ def test_selector_filters_on_the_envelope_and_trims_with_fields(clock):
         "eventId": "E1",
         "eventTime": "2024-05-01T10:00:01.000000Z",
         "eventType": STATUS_CHANGE,
-        "event": {"partyInteraction": {"status": "completed"}},
+        "event": {"partyInteraction": {"id": "1", "href": "h", "status": "completed"}},
     }
 
 
@@ -64,6 +64,10 @@ def test_selector_filters_on_the_envelope_and_trims_with_fields(clock):
         "eventType",
         "status=completed",
         "event.status=completed",
+        "eventType=Foo",
+        "eventType=partyInteractionCreateEvent",
+        "correlationId=x",
+        "href=x",
     ],
 )
 def test_selector_refuses_bad_queries(query):
@@ -80,6 +84,13 @@ def test_selector_refuses_bad_queries(query):
         ("ftp://x/y", None, False),
         ("/relative", None, False),
         ("http:///nohost", None, False),
+        ("http://[::1/", None, False),
+        ("http://user:pass@127.0.0.1/", None, False),
+        ("http://127.0.0.1/a b", None, False),
+        ("http://127.0.0.1:abc/", None, False),
+        ("http://127.0.0.1/ü", None, False),
+        ("http://127.0.0.1/" + "a" * 3000, None, False),
+        ("http://[::1]:8080/events", None, True),
         (None, None, False),
     ],
 )
@@ -354,3 +365,68 @@ def test_a_slow_callback_does_not_hold_up_another(service):
     Dispatcher(service.store, post=post).run_once()
     assert fast_done.is_set()
     assert time.monotonic() - started < 5
+
+
+def test_post_json_treats_redirects_and_broken_answers_as_failures():
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(302)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    event = {"eventId": "E", "eventType": CREATE}
+    try:
+        with pytest.raises(DeliveryError, match="302"):
+            post_json(f"http://127.0.0.1:{server.server_address[1]}/cb", event, 5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    garbage = socket.socket()
+    garbage.bind(("127.0.0.1", 0))
+    garbage.listen()
+
+    def answer_garbage():
+        connection, _ = garbage.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HELLO\r\n\r\n")
+
+    responder = threading.Thread(target=answer_garbage, daemon=True)
+    responder.start()
+    try:
+        with pytest.raises(DeliveryError):
+            post_json(f"http://127.0.0.1:{garbage.getsockname()[1]}/", event, 5)
+    finally:
+        responder.join(10)
+        garbage.close()
+
+
+def test_an_unexpected_error_in_delivery_is_one_failed_attempt(service):
+    register(service)
+    service.create(dict(MINIMAL))
+
+    def broken(url, event, timeout):
+        raise RuntimeError("bug in a custom deliverer")
+
+    dispatcher = Dispatcher(service.store, post=broken, max_attempts=1)
+    dispatcher.run_once()
+    (failed,) = service.events.failed_deliveries()
+    assert "bug in a custom deliverer" in str(failed.last_error)
+    dispatcher.close()

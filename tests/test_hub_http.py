@@ -24,7 +24,10 @@ def test_hub_registration_api(tmp_path):
     with ServerProcess("--db", str(tmp_path / "h.db"), "--no-dispatcher") as server:
         response = httpx.post(
             f"{server.base}hub",
-            json={"callback": "http://127.0.0.1:9/cb", "query": "eventType=A"},
+            json={
+                "callback": "http://127.0.0.1:9/cb",
+                "query": "eventType=PartyInteractionCreateEvent",
+            },
         )
         assert response.status_code == 201
         body = response.json()
@@ -110,7 +113,13 @@ def test_events_arrive_in_order_filtered_by_query(tmp_path):
     assert events[0]["event"]["partyInteraction"]["href"] == created["href"]
     assert events[-1]["event"]["partyInteraction"]["status"] == "completed"
     assert [e["event"] for e in status_events] == [
-        {"partyInteraction": {"status": "completed"}}
+        {
+            "partyInteraction": {
+                "id": created["id"],
+                "href": created["href"],
+                "status": "completed",
+            }
+        }
     ]
     assert status_events[0]["eventId"] == events[3]["eventId"]
 

@@ -24,7 +24,7 @@ import attrs
 
 from tmf683.errors import InvalidQueryError, ValidationError
 from tmf683.model import PartyInteractionEvent
-from tmf683.query.ast import Query
+from tmf683.query.ast import AnyOf, Condition, Operator, Query
 from tmf683.query.evaluate import matches
 from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
@@ -48,6 +48,23 @@ STATUS_CHANGE = "PartyInteractionStatusChangeEvent"
 DELETE = "PartyInteractionDeleteEvent"
 EVENT_TYPES = (CREATE, ATTRIBUTE_VALUE_CHANGE, STATUS_CHANGE, DELETE)
 """The four notification types of the TMF683 v4 swagger."""
+
+MAX_CALLBACK_LENGTH = 2048
+"""Longest callback URL accepted, in characters."""
+
+NEVER_SET = frozenset(
+    {
+        "href",
+        "correlationId",
+        "domain",
+        "title",
+        "description",
+        "priority",
+        "timeOcurred",
+    }
+)
+"""Envelope attributes of the swagger this server never sets: a filter on them could
+never match, so it is refused."""
 
 ENVELOPE_KEPT = ("id", "eventId", "eventTime", "eventType", "fieldPath")
 """Envelope attributes a subscription's ``fields=`` never removes."""
@@ -153,6 +170,10 @@ class EventSelector:
             raise InvalidQueryError(
                 "query", "selects events with filters and fields= only"
             )
+        for clause in query.conditions:
+            inner = clause.conditions if isinstance(clause, AnyOf) else (clause,)
+            for condition in inner:
+                _check_envelope_condition(condition)
         return cls(query)
 
     def select(self, envelope: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -167,7 +188,36 @@ class EventSelector:
         """
         if not matches(envelope, self.query.conditions):
             return None
-        return project(envelope, self.query.fields, ENVELOPE_KEPT)
+        fields = self.query.fields
+        if fields is not None:
+            fields = (*fields, *INTERACTION_KEPT)
+        return project(envelope, fields, ENVELOPE_KEPT)
+
+
+INTERACTION_KEPT = (
+    ("event", "partyInteraction", "id"),
+    ("event", "partyInteraction", "href"),
+)
+"""The interaction's ``id`` and ``href`` stay in every trimmed event (TMF630)."""
+
+
+def _check_envelope_condition(condition: Condition) -> None:
+    name = condition.path[0]
+    if len(condition.path) == 1 and name in NEVER_SET:
+        raise InvalidQueryError(
+            condition.parameter, f"names {name}, which this server never sets"
+        )
+    if condition.path == ("eventType",) and condition.operator in (
+        Operator.EQ,
+        Operator.NE,
+    ):
+        unknown = [v for v in condition.values if v not in EVENT_TYPES]
+        if unknown:
+            raise InvalidQueryError(
+                condition.parameter,
+                f"names no event type ({', '.join(map(str, unknown))}); the types "
+                f"are {', '.join(EVENT_TYPES)}",
+            )
 
 
 def validate_callback(url: object, allowed_hosts: frozenset[str] | None = None) -> str:
@@ -185,11 +235,29 @@ def validate_callback(url: object, allowed_hosts: frozenset[str] | None = None) 
     """
     if not isinstance(url, str) or not url:
         raise ValidationError([("$.callback", "is required: an absolute http(s) URL")])
-    parts = urlsplit(url)
+    if len(url) > MAX_CALLBACK_LENGTH:
+        raise ValidationError(
+            [("$.callback", f"is longer than {MAX_CALLBACK_LENGTH} characters")]
+        )
+    if not url.isascii() or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        raise ValidationError(
+            [("$.callback", "must be ASCII without spaces (percent-encode the rest)")]
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError([("$.callback", f"is not a valid URL: {exc}")]) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(
             [("$.callback", "must be an absolute http or https URL with a host")]
         )
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(
+            [("$.callback", "must not carry user information (user:password@)")]
+        )
+    if port == 0:
+        raise ValidationError([("$.callback", "has port 0")])
     if allowed_hosts is not None and parts.hostname.lower() not in allowed_hosts:
         raise ValidationError(
             [("$.callback", f"host '{parts.hostname}' is not allowed on this server")]

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import random
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tmf683.errors import ValidationError
@@ -38,6 +38,20 @@ when the subscriber does not accept it (default :func:`post_json`)."""
 
 class DeliveryError(Exception):
     """A subscriber did not accept an event; the message says why."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Treat a redirect as a failed attempt.
+
+    Following it would turn the POST into a GET without the event (losing it) and
+    reach a host the allowlist never saw.
+    """
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
@@ -58,12 +72,14 @@ def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"HTTP {exc.code}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise DeliveryError(str(getattr(exc, "reason", exc))) from exc
+    except Exception as exc:
+        raise DeliveryError(
+            str(getattr(exc, "reason", exc)) or type(exc).__name__
+        ) from exc
     if not 200 <= status < 300:
         raise DeliveryError(f"HTTP {status}")
 
@@ -113,11 +129,29 @@ class Dispatcher:
             if allowed_hosts is None
             else frozenset(h.lower() for h in allowed_hosts)
         )
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="tmf683-delivery")
+        self._queue: queue.Queue[Delivery | None] = queue.Queue()
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
+        self._workers = [
+            threading.Thread(target=self._work, name="tmf683-delivery", daemon=True)
+            for _ in range(workers)
+        ]
+        for worker in self._workers:
+            worker.start()
 
     def delay(self, failures: int) -> float:
         """Seconds to wait after the given number of failed attempts (>= 1)."""
         return self.first_delay * self.backoff ** (failures - 1) * self.jitter()
+
+    def _work(self) -> None:
+        while (delivery := self._queue.get()) is not None:
+            try:
+                self._attempt(delivery)
+            except Exception:
+                log.exception("delivery %s failed unexpectedly", delivery.id)
+            finally:
+                with self._lock:
+                    self._in_flight.discard(delivery.id)
 
     def _attempt(self, delivery: Delivery) -> None:
         try:
@@ -134,7 +168,7 @@ class Dispatcher:
             return
         try:
             self.post(delivery.callback, delivery.event, self.timeout)
-        except DeliveryError as exc:
+        except Exception as exc:  # any failure to deliver counts as one attempt
             failures = delivery.attempts + 1
             if failures >= self.max_attempts:
                 log.error(
@@ -162,15 +196,44 @@ class Dispatcher:
             return
         self.store.record_attempt(delivery.id, delivered=True)
 
-    def run_once(self, limit: int = 100) -> int:
-        """Attempt every delivery that is due now, once.
+    def submit_due(self, limit: int = 100) -> int:
+        """Hand every due delivery not already in flight to the delivery workers.
+
+        A slow subscriber holds one worker, not the pass: the other callbacks' events
+        go on. The store gives at most one due delivery per callback, so order holds.
+
+        Returns:
+            How many deliveries were handed over.
+        """
+        due = self.store.due_deliveries(self.clock(), limit)
+        submitted = 0
+        for delivery in due:
+            with self._lock:
+                if delivery.id in self._in_flight:
+                    continue
+                self._in_flight.add(delivery.id)
+            self._queue.put(delivery)
+            submitted += 1
+        return submitted
+
+    def run_once(self, limit: int = 100, timeout: float = 60.0) -> int:
+        """Attempt every delivery that is due now, once, and wait for the attempts.
+
+        Args:
+            limit: most deliveries attempted.
+            timeout: seconds to wait for the attempts at most.
 
         Returns:
             How many deliveries were attempted.
         """
-        due = self.store.due_deliveries(self.clock(), limit)
-        list(self._pool.map(self._attempt, due))  # one per callback: order holds
-        return len(due)
+        submitted = self.submit_due(limit)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._in_flight:
+                    break
+            time.sleep(0.005)
+        return submitted
 
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
         """Deliver until ``stop`` is set, polling the outbox when idle.
@@ -181,13 +244,21 @@ class Dispatcher:
         """
         while not stop.is_set():
             try:
-                attempted = self.run_once()
+                submitted = self.submit_due()
             except Exception:
                 log.exception("dispatcher pass failed; retrying")
-                attempted = 0
-            if not attempted:
+                submitted = 0
+            if not submitted:
                 stop.wait(poll_interval)
 
-    def close(self) -> None:
-        """Stop the delivery workers (after the attempts in flight)."""
-        self._pool.shutdown(wait=True)
+    def close(self, timeout: float = 15.0) -> None:
+        """Stop the delivery workers, waiting ``timeout`` seconds at most.
+
+        A worker stuck on a subscriber is left behind: it is a daemon thread, and its
+        delivery stays pending in the store.
+        """
+        for _ in self._workers:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))

@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.close()
         if dispatcher.is_alive():
             dispatcher.join(DISPATCHER_STOP_SECONDS)
-        delivery.close()
+        delivery.close(DISPATCHER_STOP_SECONDS)
         log.info("stopped")
     finally:
         store.close()
