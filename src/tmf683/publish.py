@@ -38,7 +38,7 @@ EventCallback = Callable[[Document], object]
 """An in-process subscriber, called with each selected event envelope."""
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=16384)
 def _selector(query: str) -> EventSelector:
     return EventSelector.parse(query)
 
