@@ -19,7 +19,7 @@ $(VENV)/.server-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[server,test,lint,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[server,postgres,test,lint,docs]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

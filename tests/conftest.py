@@ -8,8 +8,9 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests import postgres
 from tests.servers import ServerProcess
-from tmf683 import MemoryStore, PartyInteractionService, SQLiteStore
+from tmf683 import MemoryStore, PartyInteractionService, PostgresStore, SQLiteStore
 from tmf683.storage import PartyInteractionStore
 
 settings.register_profile(
@@ -36,11 +37,31 @@ class FixedClock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[postgres.Databases]:
+    """Makes fresh PostgreSQL databases; skips (or fails, when required) without one."""
+    databases = postgres.Databases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_databases) -> str:
+    """One database for the session's store tests; emptied by each user."""
+    return postgres_databases.create()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request, tmp_path) -> Iterator[PartyInteractionStore]:
-    opened: PartyInteractionStore = (
-        MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "t.db")
-    )
+    opened: PartyInteractionStore
+    if request.param == "memory":
+        opened = MemoryStore()
+    elif request.param == "sqlite":
+        opened = SQLiteStore(tmp_path / "t.db")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        postgres.empty(url)
+        opened = PostgresStore(url)
     yield opened
     opened.close()
 

@@ -50,6 +50,7 @@ from tmf683.storage import Document, Page, PartyInteractionStore, open_store
 
 if TYPE_CHECKING:
     from tmf683.storage.memory import MemoryStore
+    from tmf683.storage.postgres import PostgresStore
     from tmf683.storage.sqlite import SQLiteStore
 
 __version__ = "0.1.0"
@@ -71,6 +72,7 @@ __all__ = [
     "PartyInteraction",
     "PartyInteractionService",
     "PartyInteractionStore",
+    "PostgresStore",
     "Problem",
     "Quantity",
     "Query",
@@ -93,7 +95,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name in ("MemoryStore", "SQLiteStore"):
+    if name in ("MemoryStore", "PostgresStore", "SQLiteStore"):
         from tmf683 import storage
 
         return getattr(storage, name)

@@ -25,7 +25,7 @@ from typing import Any
 
 from tmf683.errors import ValidationError
 from tmf683.events import validate_callback
-from tmf683.storage.base import Delivery, PartyInteractionStore
+from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
 __all__ = ["DeliveryError", "Dispatcher", "Post", "post_json"]
 
@@ -154,6 +154,10 @@ class Dispatcher:
                     self._in_flight.discard(delivery.id)
 
     def _attempt(self, delivery: Delivery) -> None:
+        self.store.attempt_delivery(delivery, self.clock(), self._send)
+
+    def _send(self, delivery: Delivery) -> AttemptOutcome:
+        """POST one delivery; return the outcome to record (never raises)."""
         try:
             validate_callback(delivery.callback, self.allowed_hosts)
         except ValidationError:
@@ -162,10 +166,7 @@ class Dispatcher:
                 delivery.event.get("eventId"),
                 delivery.callback,
             )
-            self.store.record_attempt(
-                delivery.id, delivered=False, error="callback host not allowed"
-            )
-            return
+            return AttemptOutcome(delivered=False, error="callback host not allowed")
         try:
             self.post(delivery.callback, delivery.event, self.timeout)
         except Exception as exc:  # any failure to deliver counts as one attempt
@@ -178,8 +179,7 @@ class Dispatcher:
                     failures,
                     exc,
                 )
-                self.store.record_attempt(delivery.id, delivered=False, error=str(exc))
-                return
+                return AttemptOutcome(delivered=False, error=str(exc))
             log.warning(
                 "event %s to %s failed (%s); retry %d",
                 delivery.event.get("eventId"),
@@ -187,14 +187,12 @@ class Dispatcher:
                 exc,
                 failures,
             )
-            self.store.record_attempt(
-                delivery.id,
+            return AttemptOutcome(
                 delivered=False,
                 next_attempt_at=self.clock() + self.delay(failures),
                 error=str(exc),
             )
-            return
-        self.store.record_attempt(delivery.id, delivered=True)
+        return AttemptOutcome(delivered=True)
 
     def submit_due(self, limit: int = 100) -> int:
         """Hand every due delivery not already in flight to the delivery workers.

@@ -12,6 +12,7 @@ from tmf683.storage.base import Document, DocumentChange, Page, PartyInteraction
 
 if TYPE_CHECKING:
     from tmf683.storage.memory import MemoryStore
+    from tmf683.storage.postgres import PostgresStore
     from tmf683.storage.sqlite import SQLiteStore
 
 __all__ = [
@@ -20,11 +21,13 @@ __all__ = [
     "MemoryStore",
     "Page",
     "PartyInteractionStore",
+    "PostgresStore",
     "SQLiteStore",
     "open_store",
 ]
 
-_FORMS = "a file path, sqlite:///PATH or memory:"
+_FORMS = "a file path, sqlite:///PATH, postgresql://USER@HOST:PORT/DBNAME or memory:"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def open_store(location: str) -> PartyInteractionStore:
@@ -33,13 +36,17 @@ def open_store(location: str) -> PartyInteractionStore:
     Args:
         location: ``memory:`` for a :class:`MemoryStore`; ``sqlite:///PATH`` or a
             plain file path for a :class:`SQLiteStore` (the file is created when
-            missing; ``sqlite:////abs/path`` is absolute, ``sqlite:///rel`` relative).
+            missing; ``sqlite:////abs/path`` is absolute, ``sqlite:///rel`` relative);
+            a ``postgresql://`` (or ``postgres://``) URL for a :class:`PostgresStore`
+            (the database must exist; its tables are created on first use).
 
     Returns:
         The open store.
 
     Raises:
-        StoreConfigurationError: for an empty location or an unknown scheme.
+        StoreConfigurationError: for an empty location or an unknown scheme, a
+            database that cannot be opened, or a PostgreSQL URL without the
+            ``postgres`` extra installed.
     """
     text = location.strip()
     if not text:
@@ -48,6 +55,8 @@ def open_store(location: str) -> PartyInteractionStore:
         from tmf683.storage.memory import MemoryStore
 
         return MemoryStore()
+    if text.startswith(_POSTGRES_SCHEMES):
+        return _open_postgres(text)
     if text.startswith("sqlite:///"):
         text = text.removeprefix("sqlite:///")
         if not text:
@@ -62,11 +71,26 @@ def open_store(location: str) -> PartyInteractionStore:
     return SQLiteStore(text)
 
 
+def _open_postgres(url: str) -> PartyInteractionStore:
+    try:
+        from tmf683.storage.postgres import PostgresStore
+    except ImportError as exc:
+        raise StoreConfigurationError(
+            url.split("@")[-1],
+            f"needs the postgres extra ({exc}): pip install 'tmf683[postgres]'",
+        ) from exc
+    return PostgresStore(url)
+
+
 def __getattr__(name: str) -> object:
     if name == "MemoryStore":
         from tmf683.storage.memory import MemoryStore
 
         return MemoryStore
+    if name == "PostgresStore":
+        from tmf683.storage.postgres import PostgresStore
+
+        return PostgresStore
     if name == "SQLiteStore":
         from tmf683.storage.sqlite import SQLiteStore
 

@@ -17,12 +17,15 @@ import attrs
 from tmf683.query.ast import Query
 
 __all__ = [
+    "AttemptOutcome",
     "Delivery",
     "Document",
     "DocumentChange",
     "Outbox",
     "Page",
     "PartyInteractionStore",
+    "Send",
+    "attempt_then_record",
 ]
 
 Document = dict[str, Any]
@@ -55,6 +58,26 @@ class Delivery:
     next_attempt_at: float = 0.0
     state: str = "pending"
     last_error: str | None = None
+
+
+@attrs.frozen
+class AttemptOutcome:
+    """What one delivery attempt came to.
+
+    Attributes:
+        delivered: the subscriber accepted the event: the delivery is removed.
+        next_attempt_at: when to retry, seconds since the epoch (UTC); ``None`` with
+            ``delivered=False`` marks the delivery failed for good.
+        error: why the attempt failed.
+    """
+
+    delivered: bool
+    next_attempt_at: float | None = None
+    error: str | None = None
+
+
+Send = Callable[[Delivery], AttemptOutcome]
+"""Sends one delivery and says what came of it (never raises for a failed send)."""
 
 
 Outbox = Callable[[Document | None, Document | None], Sequence[Delivery]]
@@ -114,9 +137,10 @@ class Page:
 class PartyInteractionStore(Protocol):
     """A place to keep PartyInteraction documents.
 
-    Implementations: :class:`tmf683.storage.memory.MemoryStore` and
-    :class:`tmf683.storage.sqlite.SQLiteStore`. Documents passed in are not kept by
-    reference and documents returned are the caller's to change.
+    Implementations: :class:`tmf683.storage.memory.MemoryStore`,
+    :class:`tmf683.storage.sqlite.SQLiteStore` and
+    :class:`tmf683.storage.postgres.PostgresStore`. Documents passed in are not kept
+    by reference and documents returned are the caller's to change.
     """
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
@@ -274,6 +298,27 @@ class PartyInteractionStore(Protocol):
         """
         ...
 
+    def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
+        """Attempt a delivery that :meth:`due_deliveries` returned, and record it.
+
+        Stores shared by several processes (PostgreSQL) make the attempt exclusive:
+        the delivery must still be pending, due at ``now`` and the oldest pending
+        one of its callback, and no other dispatcher may be attempting it; it stays
+        locked until the outcome is recorded. The in-process stores leave
+        exclusivity to the one dispatcher of their process.
+
+        Args:
+            delivery: the delivery.
+            now: seconds since the epoch (UTC).
+            send: makes the attempt; its outcome is recorded as
+                :meth:`record_attempt` would.
+
+        Returns:
+            ``True`` when ``send`` ran; ``False`` when the delivery was not to be
+            attempted (any more).
+        """
+        ...
+
     def failed_deliveries(self) -> list[Delivery]:
         """Deliveries that failed for good, oldest first."""
         ...
@@ -281,3 +326,26 @@ class PartyInteractionStore(Protocol):
     def close(self) -> None:
         """Release connections and files; the store is not used afterwards."""
         ...
+
+
+def attempt_then_record(
+    store: PartyInteractionStore, delivery: Delivery, send: Send
+) -> bool:
+    """Call ``send`` and record its outcome: ``attempt_delivery`` for one process.
+
+    Args:
+        store: where the outcome is recorded.
+        delivery: the delivery.
+        send: makes the attempt.
+
+    Returns:
+        ``True``: the attempt ran.
+    """
+    outcome = send(delivery)
+    store.record_attempt(
+        delivery.id,
+        delivered=outcome.delivered,
+        next_attempt_at=outcome.next_attempt_at,
+        error=outcome.error,
+    )
+    return True

@@ -15,7 +15,15 @@ import attrs
 from tmf683.errors import ConflictError, NotFoundError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import select
-from tmf683.storage.base import Delivery, Document, DocumentChange, Outbox, Page
+from tmf683.storage.base import (
+    Delivery,
+    Document,
+    DocumentChange,
+    Outbox,
+    Page,
+    Send,
+    attempt_then_record,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -157,6 +165,10 @@ class MemoryStore:
                 state="pending" if next_attempt_at is not None else "failed",
                 last_error=error,
             )
+
+    def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
+        """Attempt a delivery and record it; see the protocol (one process only)."""
+        return attempt_then_record(self, delivery, send)
 
     def failed_deliveries(self) -> list[Delivery]:
         """Deliveries that failed for good; see the protocol."""

@@ -37,7 +37,15 @@ from tmf683.storage._sqlite_schema import (
     delete_references,
     insert_references,
 )
-from tmf683.storage.base import Delivery, Document, DocumentChange, Outbox, Page
+from tmf683.storage.base import (
+    Delivery,
+    Document,
+    DocumentChange,
+    Outbox,
+    Page,
+    Send,
+    attempt_then_record,
+)
 
 __all__ = ["SCHEMA_VERSION", "SELECTIVE_MATCHES", "SQLiteStore"]
 
@@ -318,6 +326,10 @@ class SQLiteStore:
         """Record the outcome of an attempt; see the protocol."""
         with self._transaction() as db:
             events.record(db, delivery_id, delivered, next_attempt_at, error)
+
+    def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
+        """Attempt a delivery and record it; see the protocol (one process only)."""
+        return attempt_then_record(self, delivery, send)
 
     def failed_deliveries(self) -> list[Delivery]:
         """Deliveries that failed for good; see the protocol."""

@@ -1,0 +1,253 @@
+"""Compile a :class:`~tmf683.query.ast.Query` to PostgreSQL SQL with bound parameters.
+
+The PostgreSQL twin of :mod:`tmf683.storage._sql`: it walks the same
+:mod:`tmf683.query.plan` tree, and its results equal
+:func:`tmf683.query.evaluate.select` on the same documents. Identifiers and the
+JSON keys of indexed expressions come from fixed whitelists; every value a client
+sends, and every other JSON key, is a bound parameter (``%(pN)s``).
+
+How each rule of the oracle is kept:
+
+- Typed values: ``jsonb_typeof`` must be ``string`` (text, date-times) or ``number``.
+- Text compares and sorts under ``COLLATE "C"``: byte order of UTF-8, which is code
+  point order, as in Python and SQLite.
+- Numbers compare as ``numeric`` with :class:`~decimal.Decimal` parameters: exact,
+  as Python compares ints and floats. The store writes each float as its exact
+  decimal value (see :mod:`tmf683.storage._postgres_schema`), so the ``numeric`` in
+  the document is the float the document holds.
+- Keys are followed with ``->`` one at a time: ``#>`` would read a key such as
+  ``"0"`` as an array index.
+- ``regex``: PostgreSQL's regular expressions are not RE2. The store collects the
+  distinct texts at the path (in the query's snapshot), the pattern runs on them in
+  Python with RE2, and the condition becomes equality with the texts that matched.
+- Sorting: absent values first ascending and last descending (``NULLS FIRST`` /
+  ``NULLS LAST``), ties by ``id``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
+from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
+from tmf683.query.schema import AttributeKind
+from tmf683.storage._sql import COLUMNS, REFERENCES
+
+__all__ = [
+    "TABLE",
+    "Compiled",
+    "RegexMatches",
+    "compile_query",
+    "json_path_text",
+    "key_chain",
+]
+
+TABLE = "party_interaction"
+
+RegexMatches = Callable[[Path, Sequence[str]], list[str]]
+"""Given a path from the document root and RE2 patterns, the distinct texts at that
+path that contain a match of one of the patterns."""
+
+_ORDER = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: "<="}
+
+
+def key_chain(source: str, path: Path) -> str:
+    """SQL following constant keys with ``->``, for the whitelisted schema only.
+
+    Args:
+        source: SQL of a ``jsonb`` value, e.g. ``document``.
+        path: keys from :data:`tmf683.storage._sql.COLUMNS` or
+            :data:`~tmf683.storage._sql.REFERENCES` (never client text).
+
+    Returns:
+        e.g. ``(document -> 'interactionDate' -> 'startDateTime')``.
+    """
+    return "(" + source + "".join(f" -> '{name}'" for name in path) + ")"
+
+
+def typed_sql(value: str, kind: AttributeKind) -> str:
+    """SQL of a ``jsonb`` value when it has the kind's JSON type, else NULL.
+
+    Args:
+        value: SQL of the ``jsonb`` value.
+        kind: the attribute's kind.
+
+    Returns:
+        A ``numeric`` for numbers, a ``text COLLATE "C"`` otherwise: the SQL twin of
+        :func:`tmf683.query.evaluate.typed`.
+    """
+    if kind is AttributeKind.NUMBER:
+        return (
+            f"(CASE WHEN jsonb_typeof({value}) = 'number' THEN ({value})::numeric END)"
+        )
+    return (
+        f"((CASE WHEN jsonb_typeof({value}) = 'string' THEN {value} #>> '{{}}' END) "
+        'COLLATE "C")'
+    )
+
+
+def json_path_text(path: Path) -> str:
+    """A lax SQL/JSON path reaching every value at ``path``, through arrays too.
+
+    Args:
+        path: attribute names from the document root.
+
+    Returns:
+        e.g. ``lax $."relatedParty"."id"``, to be bound as a ``jsonpath`` parameter.
+    """
+    quoted = (name.replace("\\", "\\\\").replace('"', '\\"') for name in path)
+    return "lax $" + "".join(f'."{name}"' for name in quoted)
+
+
+class Compiled:
+    """A WHERE and an ORDER BY clause with their named parameters.
+
+    Attributes:
+        where: ``"WHERE ..."`` or ``""``.
+        order_by: ``"ORDER BY ..."``.
+        params: values for the ``%(pN)s`` placeholders.
+    """
+
+    def __init__(self, regex_matches: RegexMatches) -> None:
+        self.where = ""
+        self.order_by = ""
+        self.params: dict[str, Any] = {}
+        self._regex_matches = regex_matches
+        self._aliases = 0
+
+    def bind(self, value: Any) -> str:
+        """Add a parameter; return its placeholder."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+    def _json(self, source: str, path: Path) -> str:
+        keys = "".join(f" -> {self.bind(name)}::text" for name in path)
+        return f"({source}{keys})"
+
+    def _value(self, path: Path, kind: AttributeKind, source: str | None) -> str:
+        if source is None and path in COLUMNS:
+            return COLUMNS[path]
+        return typed_sql(self._json(source or "document", path), kind)
+
+    def _values(self, condition: Condition) -> tuple[str, str]:
+        if condition.kind is AttributeKind.NUMBER:
+            return self.bind([Decimal(v) for v in condition.values]), "numeric[]"
+        return self.bind([str(v) for v in condition.values]), "text[]"
+
+    def _compare(self, condition: Condition, value: str, prefix: Path) -> str:
+        if not condition.values:
+            return "true" if condition.operator is Operator.NE else "false"
+        if condition.operator is Operator.REGEX:
+            matched = self._regex_matches(
+                prefix + condition.path, [str(v) for v in condition.values]
+            )
+            return f"{value} = ANY({self.bind(matched)}::text[])"
+        if condition.operator in (Operator.EQ, Operator.NE):
+            values, array = self._values(condition)
+            test = f"{value} = ANY({values}::{array})"
+            if condition.operator is Operator.EQ:
+                return test
+            return f"({value} IS NULL OR NOT {test})"
+        sign = _ORDER[condition.operator]
+        cast = "numeric" if condition.kind is AttributeKind.NUMBER else "text"
+        tests = [
+            f"{value} {sign} "
+            f"{self.bind(Decimal(v) if cast == 'numeric' else v)}::{cast}"
+            for v in condition.values
+        ]
+        return "(" + " OR ".join(tests) + ")"
+
+    def _containment(self, node: Each) -> str | None:
+        """An index-backed test implied by ``node``: ``@>`` on a GIN-indexed array.
+
+        ``document -> 'relatedParty' @> '[{"id": "P1"}]'`` holds exactly when some
+        element is an object whose ``id`` is the text ``P1``.
+        """
+        for test in node.plan:
+            if not (
+                isinstance(test, Test)
+                and test.condition.operator is Operator.EQ
+                and test.condition.values
+                and node.path + test.condition.path in REFERENCES
+            ):
+                continue
+            array = key_chain("document", node.path)
+            (name,) = test.condition.path
+            tests = [
+                f"{array} @> {self.bind(_json_text([{name: v}]))}::jsonb"
+                for v in test.condition.values
+            ]
+            return "(" + " OR ".join(tests) + ")"
+        return None
+
+    def _node(self, node: Node, source: str | None, prefix: Path) -> str:
+        if isinstance(node, Test):
+            condition = node.condition
+            value = self._value(condition.path, condition.kind, source)
+            return self._compare(condition, value, prefix)
+        if isinstance(node, Each):
+            self._aliases += 1
+            alias = f"e{self._aliases}"
+            array = self._json(source or "document", node.path)
+            inner = self._plan(node.plan, f"{alias}.value", prefix + node.path)
+            exists = (
+                "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "  # noqa: S608
+                f"jsonb_typeof({array}) = 'array' THEN {array} END) AS {alias}(value) "
+                f"WHERE jsonb_typeof({alias}.value) = 'object' AND {inner})"
+            )
+            if source is None and (indexed := self._containment(node)):
+                if len(node.plan) == 1:
+                    return indexed
+                return f"{indexed} AND {exists}"
+            return exists
+        if isinstance(node, Either):
+            return (
+                "("
+                + " OR ".join(f"({self._plan(p, source, prefix)})" for p in node.plans)
+                + ")"
+            )
+        raise TypeError(node)  # pragma: no cover - Node is a closed union
+
+    def _plan(self, nodes: Plan, source: str | None, prefix: Path) -> str:
+        parts = [f"({self._node(node, source, prefix)})" for node in nodes]
+        return " AND ".join(parts) or "true"
+
+    def _sort_key(self, key: SortKey) -> str:
+        value = self._value(key.path, key.kind, None)
+        if key.descending:
+            return f"{value} DESC NULLS LAST"
+        return f"{value} ASC NULLS FIRST"
+
+    def compile(self, query: Query) -> Compiled:
+        """Fill ``where`` and ``order_by`` from a query; return ``self``."""
+        nodes = plan(query.conditions)
+        self.where = f"WHERE {self._plan(nodes, None, ())}" if nodes else ""
+        if query.sort:
+            keys = ", ".join(self._sort_key(key) for key in query.sort)
+            self.order_by = f"ORDER BY {keys}, id ASC"
+        else:
+            self.order_by = "ORDER BY seq"
+        return self
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def compile_query(query: Query, regex_matches: RegexMatches) -> Compiled:
+    """Compile a query's filter and sort for the ``party_interaction`` table.
+
+    Args:
+        query: the parsed query (``fields``, ``offset`` and ``limit`` are the
+            caller's).
+        regex_matches: finds the texts a ``regex`` condition accepts (the store
+            runs it inside the query's snapshot).
+
+    Returns:
+        The clauses and their parameters.
+    """
+    return Compiled(regex_matches).compile(query)

@@ -1,0 +1,370 @@
+"""The PostgreSQL store: several stateless server processes on one database.
+
+Documents live in ``jsonb`` (schema: :mod:`tmf683.storage._postgres_schema`); list
+queries compile to SQL (:mod:`tmf683.storage._postgres_sql`) with the results of the
+in-memory oracle; hub subscriptions and the outbox are tables beside them, shared by
+every process's dispatcher (:mod:`tmf683.storage._postgres_events`).
+
+Connections come from a :class:`psycopg_pool.ConnectionPool`. Writes are single
+transactions (``update`` locks the row with ``SELECT ... FOR UPDATE``); a list query
+runs its count, its page and any regex lookups in one ``REPEATABLE READ`` snapshot.
+Needs the ``postgres`` extra: ``pip install 'tmf683[postgres]'``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import urllib.parse
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg.conninfo
+import psycopg_pool
+from psycopg import errors as pg_errors
+
+from tmf683.errors import ConflictError, NotFoundError, StoreConfigurationError
+from tmf683.query.ast import Path, Query
+from tmf683.query.regex import search
+from tmf683.storage import _postgres_events as events
+from tmf683.storage._postgres_schema import (
+    SCHEMA_VERSION,
+    create_or_upgrade,
+    jsonb_text,
+)
+from tmf683.storage._postgres_sql import TABLE, compile_query, json_path_text
+from tmf683.storage._sql import COLUMNS
+from tmf683.storage.base import (
+    Delivery,
+    Document,
+    DocumentChange,
+    Outbox,
+    Page,
+    Send,
+)
+
+__all__ = ["SCHEMA_VERSION", "PostgresStore"]
+
+_RESOURCE = "PartyInteraction"
+_SUBSCRIPTION = "EventSubscription"
+Connection = psycopg.Connection[Any]
+
+
+class PostgresStore:
+    """PartyInteraction documents in a PostgreSQL database (psycopg 3).
+
+    Implements :class:`tmf683.storage.base.PartyInteractionStore`. Any number of
+    processes, on any number of hosts, may open the same database at once.
+
+    Args:
+        conninfo: a libpq connection string or URL, e.g.
+            ``postgresql://tmf683@db.example.com:5432/tmf683``. Tables go in the
+            connection's schema (``?options=-csearch_path%3Dmyschema`` picks one).
+        min_connections: connections the pool keeps open.
+        max_connections: most connections the pool opens; a request thread holds
+            one per operation and a dispatcher worker one per delivery attempt.
+        connect_timeout: seconds to wait for the first connection.
+
+    Raises:
+        StoreConfigurationError: the database cannot be reached, or has a newer
+            tmf683 schema than this version knows.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_connections: int = 1,
+        max_connections: int = 32,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.conninfo = conninfo
+        self._local = threading.local()
+        self._pool = psycopg_pool.ConnectionPool(
+            conninfo,
+            min_size=min_connections,
+            max_size=max_connections,
+            kwargs={"autocommit": True},
+            open=False,
+            name="tmf683",
+        )
+        try:
+            # One plain connection first: it fails fast, with libpq's own reason,
+            # where the pool would retry quietly until its timeout.
+            with psycopg.connect(
+                conninfo, connect_timeout=max(1, round(connect_timeout))
+            ) as conn:
+                create_or_upgrade(conn, _safe_name(conninfo))
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            self._pool.close()
+            reason = " ".join(str(exc).split())
+            raise StoreConfigurationError(
+                _safe_name(conninfo), f"cannot be used as a PostgreSQL store: {reason}"
+            ) from exc
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A connection inside a transaction, committed at the end of the block.
+
+        Nested use on one thread shares the outer transaction: an outbox function
+        that reads the subscriptions does so inside the write that calls it.
+        """
+        current: Connection | None = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self._pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                with conn.transaction():
+                    yield conn
+            finally:
+                self._local.conn = None
+
+    def add(self, document: Document, outbox: Outbox | None = None) -> None:
+        """Store a new document; see the protocol. Raises ConflictError."""
+        self.add_many([document], outbox)
+
+    def add_many(
+        self, documents: Sequence[Document], outbox: Outbox | None = None
+    ) -> None:
+        """Store several new documents in one transaction; see the protocol."""
+        ids = [document["id"] for document in documents]
+        repeated = [id for id, count in Counter(ids).items() if count > 1]
+        if repeated:
+            raise ConflictError(_RESOURCE, repeated[0])
+        try:
+            with self._connection() as conn:
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {TABLE} (id, document) "  # noqa: S608 - constant
+                        "VALUES (%s, %s::jsonb)",
+                        [(doc["id"], jsonb_text(doc)) for doc in documents],
+                    )
+                if outbox:
+                    for document in documents:
+                        events.insert_deliveries(conn, outbox(None, document))
+        except pg_errors.UniqueViolation as exc:
+            taken = (exc.diag.message_detail or "").partition("=(")[2].rpartition(")")
+            raise ConflictError(_RESOURCE, taken[0] or ",".join(ids)) from exc
+
+    def get(self, id: str) -> Document:
+        """Read one document; see the protocol. Raises NotFoundError."""
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT document FROM {TABLE} WHERE id = %s",  # noqa: S608 - constant
+                [id],
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(_RESOURCE, id)
+        document: Document = row[0]
+        return document
+
+    def update(
+        self, id: str, change: DocumentChange, outbox: Outbox | None = None
+    ) -> Document:
+        """Replace a document atomically; see the protocol. Raises NotFoundError."""
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT seq, document FROM {TABLE} WHERE id = %s FOR UPDATE",  # noqa: S608
+                [id],
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(_RESOURCE, id)
+            seq, current = row
+            new = change(copy.deepcopy(current))
+            conn.execute(
+                f"UPDATE {TABLE} SET document = %s::jsonb WHERE seq = %s",  # noqa: S608
+                [jsonb_text(new), seq],
+            )
+            if outbox:
+                events.insert_deliveries(conn, outbox(current, new))
+        return new
+
+    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
+        """Remove a document; see the protocol. Raises NotFoundError."""
+        with self._connection() as conn:
+            row = conn.execute(
+                f"DELETE FROM {TABLE} WHERE id = %s RETURNING document",  # noqa: S608
+                [id],
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(_RESOURCE, id)
+            old: Document = row[0]
+            if outbox:
+                events.insert_deliveries(conn, outbox(old, None))
+        return old
+
+    def find(self, query: Query) -> Page:
+        """Answer a list query in SQL; see the protocol and ``_postgres_sql``.
+
+        The count, the page and the texts a ``regex`` accepts come from one
+        snapshot, so they agree with each other.
+        """
+        with self._connection() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            compiled = compile_query(
+                query, lambda path, patterns: _regex_matches(conn, path, patterns)
+            )
+            count = conn.execute(
+                f"SELECT count(*) FROM {TABLE} {compiled.where}",  # noqa: S608 - see _postgres_sql
+                compiled.params,
+            ).fetchone()
+            total = int(count[0]) if count else 0
+            rows: list[tuple[Any, ...]] = []
+            if total > query.offset and query.limit != 0:
+                rows = conn.execute(
+                    f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608
+                    f"{compiled.order_by} LIMIT %(limit)s OFFSET %(offset)s",
+                    {
+                        **compiled.params,
+                        "limit": query.limit,
+                        "offset": query.offset,
+                    },
+                ).fetchall()
+        return Page([row[0] for row in rows], total)
+
+    def explain(self, query: Query) -> list[str]:
+        """Describe how PostgreSQL answers a list query's page (``EXPLAIN``).
+
+        Args:
+            query: the parsed query.
+
+        Returns:
+            The plan's lines; ``Index`` and ``Bitmap`` lines show index use.
+        """
+        with self._connection() as conn:
+            compiled = compile_query(
+                query, lambda path, patterns: _regex_matches(conn, path, patterns)
+            )
+            rows = conn.execute(
+                f"EXPLAIN SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608
+                f"{compiled.order_by} LIMIT 100",
+                compiled.params,
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def add_subscription(self, subscription: Document) -> None:
+        """Store a hub subscription; see the protocol."""
+        try:
+            with self._connection() as conn:
+                conn.execute(
+                    f"INSERT INTO {events.SUBSCRIPTIONS} (id, document) "  # noqa: S608
+                    "VALUES (%s, %s::jsonb)",
+                    [subscription["id"], jsonb_text(subscription)],
+                )
+        except pg_errors.UniqueViolation as exc:
+            raise ConflictError(_SUBSCRIPTION, subscription["id"]) from exc
+
+    def get_subscription(self, id: str) -> Document:
+        """Read a hub subscription; see the protocol."""
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT document FROM {events.SUBSCRIPTIONS} WHERE id = %s",  # noqa: S608
+                [id],
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(_SUBSCRIPTION, id)
+        subscription: Document = row[0]
+        return subscription
+
+    def delete_subscription(self, id: str) -> None:
+        """Remove a hub subscription and its deliveries; see the protocol."""
+        with self._connection() as conn:
+            if not events.delete_subscription(conn, id):
+                raise NotFoundError(_SUBSCRIPTION, id)
+
+    def subscriptions(self) -> list[Document]:
+        """Every hub subscription, in registration order."""
+        with self._connection() as conn:
+            return events.subscriptions(conn)
+
+    def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
+        """The oldest pending delivery per callback, when due and not being sent."""
+        with self._connection() as conn:
+            return events.due(conn, now, limit)
+
+    def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
+        """Attempt a delivery under its row lock and record it; see the protocol.
+
+        The transaction holding the lock stays open while ``send`` runs, so no
+        other dispatcher sends the delivery, or the next one to its callback, until
+        the outcome is written; if this process dies, the lock goes with it.
+        """
+        with self._connection() as conn:
+            locked = events.lock_if_due(conn, delivery.id, now)
+            if locked is None:
+                return False
+            outcome = send(locked)
+            events.record(
+                conn,
+                locked.id,
+                outcome.delivered,
+                outcome.next_attempt_at,
+                outcome.error,
+            )
+        return True
+
+    def record_attempt(
+        self,
+        delivery_id: str,
+        *,
+        delivered: bool,
+        next_attempt_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the outcome of an attempt; see the protocol."""
+        with self._connection() as conn:
+            events.record(conn, delivery_id, delivered, next_attempt_at, error)
+
+    def failed_deliveries(self) -> list[Delivery]:
+        """Deliveries that failed for good; see the protocol."""
+        with self._connection() as conn:
+            return events.failed(conn)
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        self._pool.close()
+
+
+def _regex_matches(conn: Connection, path: Path, patterns: Sequence[str]) -> list[str]:
+    """The distinct texts at ``path`` (in this snapshot) matching a pattern (RE2)."""
+    if path in COLUMNS:
+        column = COLUMNS[path]
+        sql = (
+            f"SELECT DISTINCT {column} FROM {TABLE} "  # noqa: S608 - whitelisted column
+            f"WHERE {column} IS NOT NULL"
+        )
+        rows = conn.execute(sql).fetchall()
+    else:
+        rows = conn.execute(
+            f"SELECT DISTINCT value #>> '{{}}' FROM {TABLE}, "  # noqa: S608 - constant
+            "jsonb_path_query(document, %s::jsonpath) AS found(value) "
+            "WHERE jsonb_typeof(value) = 'string'",
+            [json_path_text(path)],
+        ).fetchall()
+    return [
+        row[0] for row in rows if any(search(pattern, row[0]) for pattern in patterns)
+    ]
+
+
+def _safe_name(conninfo: str) -> str:
+    """The connection string or URL without its password, for messages."""
+    if "://" in conninfo:
+        parts = urllib.parse.urlsplit(conninfo)
+        if parts.password is None:
+            return conninfo
+        user = parts.username or ""
+        host = parts.netloc.rpartition("@")[2]
+        return parts._replace(netloc=f"{user}:***@{host}").geturl()
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "the PostgreSQL connection string"
+    if "password" in params:
+        params["password"] = "***"
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
