@@ -48,7 +48,8 @@ def postgres_databases() -> Iterator[postgres.Databases]:
 @pytest.fixture(scope="session")
 def postgres_url(postgres_databases) -> str:
     """One database for the session's store tests; emptied by each user."""
-    return postgres_databases.create()
+    url: str = postgres_databases.create()
+    return url
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

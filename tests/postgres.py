@@ -1,13 +1,15 @@
 """Fresh PostgreSQL databases for tests, dropped at the end of the session.
 
-The server is ``TMF683_TEST_POSTGRES`` (an admin URL), else the local one at
-127.0.0.1:5432 as user ``postgres``. Where none answers, the PostgreSQL tests skip
-and say so, unless ``TMF683_REQUIRE_POSTGRES=1`` (set by ``.ci/run``): then they fail.
+The server is ``TMF683_TEST_POSTGRES`` (an admin ``postgresql://`` URL), else the
+local one at 127.0.0.1:5432 as user ``postgres``. Where none answers, the PostgreSQL
+tests skip and say so, unless ``TMF683_REQUIRE_POSTGRES=1`` (set by ``.ci/run``):
+then they fail.
 """
 
 from __future__ import annotations
 
 import os
+import urllib.parse
 import uuid
 
 import psycopg
@@ -36,7 +38,7 @@ class Databases:
                 "set TMF683_TEST_POSTGRES to an admin URL to run these tests"
             )
             if REQUIRED:
-                pytest.fail(f"{reason} (TMF683_REQUIRE_POSTGRES=1 makes this a failure)")
+                pytest.fail(f"{reason}; TMF683_REQUIRE_POSTGRES=1 makes this a failure")
             pytest.skip(reason)
 
     def create(self) -> str:
@@ -45,9 +47,7 @@ class Databases:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         self.created.append(name)
-        base = psycopg.conninfo.conninfo_to_dict(self.admin_url)
-        base["dbname"] = name
-        return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in base.items()})
+        return urllib.parse.urlsplit(self.admin_url)._replace(path=f"/{name}").geturl()
 
     def close(self) -> None:
         """Drop every database this created (closing their open connections)."""

@@ -26,7 +26,14 @@ party = st.fixed_dictionaries(
     optional={"id": word, "role": word, "@referredType": st.just("Individual")},
 )
 channel = st.fixed_dictionaries({}, optional={"id": word, "name": word})
-amount = st.one_of(st.integers(-3, 3), st.floats(-3, 3, allow_nan=False))
+EXACTNESS_EDGES = [2**53 + 1, 2.0**53, 0.1, 1e30, -0.0, 5e-324, 1e16, 2**62]
+"""Numbers where a store that compares through binary floats (or through the decimal
+text Python writes) would disagree with Python's exact int/float comparisons."""
+amount = st.one_of(
+    st.integers(-3, 3),
+    st.floats(-3, 3, allow_nan=False),
+    st.sampled_from(EXACTNESS_EDGES),
+)
 attachment = st.fixed_dictionaries(
     {}, optional={"size": st.fixed_dictionaries({}, optional={"amount": amount})}
 )

@@ -96,7 +96,7 @@ def test_max_page_size_lowers_limits():
     ("args", "message"),
     [
         (["--db", "postgresql://127.0.0.1:1/x"], "cannot be used as a PostgreSQL"),
-            (["--db", "mysql://localhost/x"], "scheme 'mysql' is not supported"),
+        (["--db", "mysql://localhost/x"], "scheme 'mysql' is not supported"),
         (["--db", " "], "is empty"),
         (["--max-page-size", "0"], "at least 1"),
         (["--port", "99999"], "at most 65535"),

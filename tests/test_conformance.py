@@ -86,10 +86,18 @@ def run_newman(collection: Path, base: str, report: Path, *extra: str) -> Any:
     return summary["stats"]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path) -> str:
+    """The ``--db`` of a fresh server: a new SQLite file or PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "fresh.db")
+    return str(request.getfixturevalue("postgres_databases").create())
+
+
 @pytest.mark.newman
-def test_official_ctk_passes_against_a_fresh_server(tmp_path):
+def test_official_ctk_passes_against_a_fresh_server(tmp_path, database):
     folder = ctk_dir()
-    with ServerProcess("--db", str(tmp_path / "ctk.db")) as server:
+    with ServerProcess("--db", database) as server:
         stats = run_newman(
             folder / CTK_COLLECTION,
             server.base,
@@ -103,9 +111,11 @@ def test_official_ctk_passes_against_a_fresh_server(tmp_path):
 
 
 @pytest.mark.newman
-def test_own_conformance_collection_passes_twice_against_a_fresh_server(tmp_path):
+def test_own_conformance_collection_passes_twice_against_a_fresh_server(
+    tmp_path, database
+):
     assert OWN_COLLECTION.is_file()
-    with ServerProcess("--db", str(tmp_path / "own.db")) as server:
+    with ServerProcess("--db", database) as server:
         for run in ("first", "second"):
             stats = run_newman(OWN_COLLECTION, server.base, tmp_path / f"{run}.json")
             assert stats["assertions"]["failed"] == 0

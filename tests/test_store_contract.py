@@ -1,4 +1,4 @@
-"""One contract, every store: fixture ids ``memory`` and ``sqlite``."""
+"""One contract, every store: fixture ids ``memory``, ``sqlite`` and ``postgres``."""
 
 import threading
 
@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 
 from tests import strategies
-from tmf683 import ConflictError, MemoryStore, NotFoundError, SQLiteStore, parse_query
+from tmf683 import (
+    ConflictError,
+    MemoryStore,
+    NotFoundError,
+    PostgresStore,
+    SQLiteStore,
+    parse_query,
+)
 from tmf683.storage.base import PartyInteractionStore
 
 
@@ -123,24 +130,46 @@ def test_sqlite_uses_wal(tmp_path):
     assert journal == "wal"
 
 
-# The SQL path must agree with the in-memory evaluator (the oracle).
+@pytest.fixture(scope="session")
+def postgres_for_properties(postgres_url):
+    opened = PostgresStore(postgres_url)
+    yield opened
+    opened.close()
+
+
+def _empty(store):
+    with store._connection() as conn:
+        conn.execute("DELETE FROM party_interaction")
+
+
+# Every SQL path must agree with the in-memory evaluator (the oracle).
 @settings(max_examples=300)
 @given(strategies.documents, strategies.query_strings())
-def test_sqlite_agrees_with_the_in_memory_oracle(tmp_path_factory, docs, query_string):
+def test_sql_stores_agree_with_the_in_memory_oracle(
+    tmp_path_factory, postgres_for_properties, docs, query_string
+):
     query = parse_query(query_string)
     oracle = MemoryStore()
     folder = tmp_path_factory.mktemp("prop")
     selective = SQLiteStore(folder / "p.db")
     dense = SQLiteStore(folder / "d.db", selective_matches=0)
+    _empty(postgres_for_properties)
     try:
         documents = [{"id": f"id-{n:02d}", **values} for n, values in enumerate(docs)]
-        for store in (oracle, selective, dense):
+        for store in (oracle, selective, dense, postgres_for_properties):
             store.add_many(documents)
         expected = oracle.find(query)
-        for sqlite in (selective, dense):
-            actual = sqlite.find(query)
-            assert [d["id"] for d in actual.items] == [d["id"] for d in expected.items]
-            assert actual.total_count == expected.total_count
+        for name, sql in [
+            ("sqlite", selective),
+            ("sqlite dense", dense),
+            ("postgres", postgres_for_properties),
+        ]:
+            actual = sql.find(query)
+            assert [d["id"] for d in actual.items] == [
+                d["id"] for d in expected.items
+            ], name
+            assert actual.total_count == expected.total_count, name
+            assert actual.items == expected.items, name
     finally:
         selective.close()
         dense.close()

@@ -142,6 +142,8 @@ class Compiled:
         if not condition.values:
             return "true" if condition.operator is Operator.NE else "false"
         if condition.operator is Operator.REGEX:
+            if condition.kind is AttributeKind.NUMBER:
+                return "false"  # a pattern matches texts only, never a number
             matched = self._regex_matches(
                 prefix + condition.path, [str(v) for v in condition.values]
             )

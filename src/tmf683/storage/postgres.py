@@ -366,5 +366,5 @@ def _safe_name(conninfo: str) -> str:
     except psycopg.ProgrammingError:
         return "the PostgreSQL connection string"
     if "password" in params:
-        params["password"] = "***"
+        params["password"] = "***"  # noqa: S105 - a mask, not a password
     return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})

@@ -1,0 +1,358 @@
+"""What only the PostgreSQL store has: its schema, exact numbers, indexes, and an
+outbox shared by several dispatchers (each store object below stands for one server
+process: it has its own connection pool)."""
+
+import random
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from tests import postgres
+from tests.servers import REPO_ROOT
+from tmf683 import (
+    PostgresStore,
+    StoreConfigurationError,
+    open_store,
+    parse_query,
+)
+from tmf683.notify import Dispatcher
+from tmf683.storage.base import AttemptOutcome, Delivery
+
+
+def doc(id, **values):
+    base = {"id": id, "channel": [{"id": "1"}], "direction": "in", "reason": "r"}
+    return base | values
+
+
+@pytest.fixture
+def url(postgres_url):
+    postgres.empty(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+def stores(url):
+    """Three stores on one database, as three server processes would open it."""
+    opened = [PostgresStore(url, max_connections=12) for _ in range(3)]
+    yield opened
+    for store in opened:
+        store.close()
+
+
+def test_open_store_selects_postgres_by_url(url):
+    store = open_store(url)
+    try:
+        assert isinstance(store, PostgresStore)
+        store.add(doc("A", description="ünïcode"))
+    finally:
+        store.close()
+    again = PostgresStore(url)
+    try:
+        assert again.get("A")["description"] == "ünïcode"
+    finally:
+        again.close()
+
+
+def test_the_schema_is_versioned_and_a_newer_one_is_refused(postgres_databases):
+    url = postgres_databases.create()
+    PostgresStore(url).close()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(1,)]
+        conn.execute("UPDATE tmf683_schema SET version = 99")
+    with pytest.raises(StoreConfigurationError, match="upgrade tmf683"):
+        PostgresStore(url)
+
+
+def test_processes_starting_together_create_the_schema_once(postgres_databases):
+    url = postgres_databases.create()
+    opened, errors = [], []
+
+    def open_one():
+        try:
+            opened.append(PostgresStore(url, max_connections=2))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(opened) == 6
+    opened[0].add(doc("A"))
+    assert all(store.get("A")["id"] == "A" for store in opened)
+    for store in opened:
+        store.close()
+
+
+def test_unreachable_databases_are_a_configuration_error_without_the_password():
+    with pytest.raises(StoreConfigurationError) as caught:
+        PostgresStore("postgresql://u:s3cret@127.0.0.1:1/x", connect_timeout=2)
+    assert "s3cret" not in str(caught.value)
+    assert "Connection refused" in str(caught.value)
+
+
+def test_numbers_keep_their_value_and_type(url):
+    store = PostgresStore(url)
+    numbers = [0.1, 1e30, 2**53 + 1, 2.0**53, 5e-324, -1.5, 3, 1.0, 2**63 - 1]
+    try:
+        store.add(doc("A", extra={"numbers": numbers}))
+        read = store.get("A")["extra"]["numbers"]
+        assert read == numbers
+        assert [type(n) for n in read] == [type(n) for n in numbers]
+        store.add(doc("B", attachment=[{"size": {"amount": 0.1}}]))
+        store.add(doc("C", attachment=[{"size": {"amount": 2**53 + 1}}]))
+        assert _ids(store, "attachment.size.amount=0.1") == ["B"]
+        assert _ids(store, "attachment.size.amount.gt=9007199254740992") == ["C"]
+        assert _ids(store, "attachment.size.amount=9007199254740992") == []
+        with store._connection() as conn:
+            stored = conn.execute(
+                "SELECT (document #> '{attachment,0,size,amount}')::numeric "
+                "FROM party_interaction WHERE id = 'B'"
+            ).fetchone()
+        assert stored == (Decimal(0.1),)  # noqa: RUF032 - the float's exact value
+    finally:
+        store.close()
+
+
+def _ids(store, query):
+    return [d["id"] for d in store.find(parse_query(query)).items]
+
+
+def test_selective_filters_use_indexes(url):
+    store = PostgresStore(url)
+    try:
+        store.add_many(
+            [
+                doc(
+                    f"I{n}",
+                    status=f"s{n % 500}",
+                    direction=f"d{n % 400}",
+                    creationDate=f"2024-01-01T00:00:{n % 60:02d}.{n:06d}Z",
+                    relatedParty=[{"id": f"P{n}", "@referredType": "Individual"}],
+                    channel=[{"id": f"C{n % 300}"}],
+                )
+                for n in range(3000)
+            ]
+        )
+        with store._connection() as conn:
+            conn.execute("ANALYZE party_interaction")
+        for query in [
+            "id=I3",
+            "status=s7",
+            "direction=d9",
+            "relatedParty.id=P1",
+            "channel.id=C1",
+            "creationDate.gte=2024-01-01T00:00:59.002999Z",
+            "sort=-creationDate&limit=5",
+        ]:
+            plan = " | ".join(store.explain(parse_query(query)))
+            assert "Index" in plan or "Bitmap" in plan, (query, plan)
+            assert "Seq Scan" not in plan, (query, plan)
+    finally:
+        store.close()
+
+
+def test_regex_filters_run_re2_on_the_texts_of_one_snapshot(url):
+    store = PostgresStore(url)
+    try:
+        store.add(doc("A", status="Ünï\ncode", relatedParty=[{"id": "P[1]"}]))
+        store.add(doc("B", status="open", relatedParty=[{"id": "P2"}]))
+        # RE2 syntax and semantics: \\pL is a Unicode letter, . stops at a newline
+        assert _ids(store, "status.regex=%5E%5CpL") == ["A", "B"]
+        assert _ids(store, "status.regex=%5Cp%7BLu%7D.c") == []
+        assert _ids(store, "relatedParty.id.regex=%5C%5B1") == ["A"]
+        assert _ids(store, "reason.regex=r&status.regex=open") == ["B"]
+    finally:
+        store.close()
+
+
+def _delivery(n, callback):
+    return Delivery(
+        id=f"D{n:03d}",
+        subscription_id="S1",
+        callback=callback,
+        event={"eventId": f"E{n:03d}", "n": n},
+    )
+
+
+def _queue(store, deliveries):
+    from tmf683.storage import _postgres_events as events
+
+    store.add_subscription({"id": "S1", "callback": "http://x", "query": ""})
+    with store._connection() as conn:
+        events.insert_deliveries(conn, deliveries)
+
+
+def test_a_delivery_being_sent_is_sent_by_no_other_dispatcher(stores):
+    first, second, _ = stores
+    _queue(first, [_delivery(1, "http://a/"), _delivery(2, "http://a/")])
+    sending, release = threading.Event(), threading.Event()
+    sent = []
+
+    def slow(delivery):
+        sent.append(delivery.id)
+        sending.set()
+        release.wait(30)
+        return AttemptOutcome(delivered=True)
+
+    (head,) = first.due_deliveries(time.time())
+    worker = threading.Thread(
+        target=first.attempt_delivery, args=(head, time.time(), slow)
+    )
+    worker.start()
+    assert sending.wait(30)
+    # neither the delivery in flight nor the next one to its callback is due now
+    assert second.due_deliveries(time.time()) == []
+    assert not second.attempt_delivery(head, time.time(), slow)
+    release.set()
+    worker.join(30)
+    (after,) = second.due_deliveries(time.time())
+    assert after.id == "D002"
+    assert second.attempt_delivery(after, time.time(), slow)
+    assert sent == ["D001", "D002"]
+    assert second.due_deliveries(time.time()) == []
+
+
+def test_a_failed_attempt_is_recorded_and_keeps_the_order(stores):
+    first, second, _ = stores
+    _queue(first, [_delivery(1, "http://a/"), _delivery(2, "http://a/")])
+    (head,) = first.due_deliveries(100.0)
+
+    def refused(delivery):
+        return AttemptOutcome(delivered=False, next_attempt_at=200.0, error="HTTP 503")
+
+    assert first.attempt_delivery(head, 100.0, refused)
+    assert second.due_deliveries(150.0) == []
+    (retry,) = second.due_deliveries(200.0)
+    assert (retry.id, retry.attempts, retry.last_error) == ("D001", 1, "HTTP 503")
+    assert not second.attempt_delivery(retry, 150.0, refused)  # not due yet
+
+
+def test_a_dispatcher_that_dies_mid_send_releases_the_delivery_at_once(stores, url):
+    first, *_ = stores
+    _queue(first, [_delivery(1, "http://a/")])
+    script = (
+        "import sys, time\n"
+        "from tmf683 import PostgresStore\n"
+        "from tmf683.storage.base import AttemptOutcome\n"
+        "store = PostgresStore(sys.argv[1])\n"
+        "(head,) = store.due_deliveries(time.time())\n"
+        "def hang(delivery):\n"
+        "    print('sending', flush=True)\n"
+        "    time.sleep(120)\n"
+        "    return AttemptOutcome(delivered=True)\n"
+        "store.attempt_delivery(head, time.time(), hang)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, url],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "sending"
+        assert first.due_deliveries(time.time()) == []
+        child.kill()
+        child.wait(30)
+        deadline = time.monotonic() + 30
+        due: list[Delivery] = []
+        while not due and time.monotonic() < deadline:
+            due = first.due_deliveries(time.time())
+            time.sleep(0.05)
+        assert [d.id for d in due] == ["D001"]
+    finally:
+        child.kill()
+        child.wait(30)
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+def test_several_dispatchers_send_each_event_once_in_order_per_callback(stores):
+    callbacks = [f"http://subscriber-{n}/" for n in range(4)]
+    deliveries = [_delivery(n, callbacks[n % 4]) for n in range(120)]
+    _queue(stores[0], deliveries)
+    log, lock, in_flight, overlaps = [], threading.Lock(), set(), []
+    rng = random.Random(683)  # noqa: S311 - pauses, not secrets
+
+    def post(url, event, timeout):
+        with lock:
+            if url in in_flight:
+                overlaps.append(url)
+            in_flight.add(url)
+            pause = rng.uniform(0, 0.004)
+        time.sleep(pause)
+        with lock:
+            in_flight.discard(url)
+            log.append((url, event["n"]))
+
+    dispatchers = [Dispatcher(store, post=post, workers=4) for store in stores]
+    stop = threading.Event()
+    runners = [
+        threading.Thread(target=d.run, args=(stop, 0.01), daemon=True)
+        for d in dispatchers
+    ]
+    for runner in runners:
+        runner.start()
+    deadline = time.monotonic() + 60
+    while len(log) < len(deliveries) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    for runner in runners:
+        runner.join(30)
+    for dispatcher in dispatchers:
+        dispatcher.close()
+    assert sorted(n for _, n in log) == list(range(120))  # each exactly once
+    assert overlaps == []  # one callback never had two events in flight
+    for url in callbacks:
+        sent = [n for u, n in log if u == url]
+        assert sent == sorted(sent), url
+    assert stores[0].due_deliveries(time.time()) == []
+
+
+def test_concurrent_writers_on_several_processes_lose_no_update(stores):
+    stores[0].add(doc("A", note=[]))
+    errors = []
+
+    def append_notes(store, worker):
+        try:
+            for n in range(15):
+                store.update(
+                    "A",
+                    lambda d, n=n: {**d, "note": [*d["note"], {"id": f"{worker}-{n}"}]},
+                )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=append_notes, args=(store, f"{s}.{w}"))
+        for s, store in enumerate(stores)
+        for w in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    notes = stores[2].get("A")["note"]
+    assert len(notes) == 90
+    assert len({note["id"] for note in notes}) == 90
+
+
+def test_a_delivery_of_an_unregistered_subscription_is_dropped(stores):
+    first, second, _ = stores
+    _queue(first, [_delivery(1, "http://a/")])
+    (head,) = first.due_deliveries(time.time())
+    with second._connection() as conn:
+        conn.execute("DELETE FROM event_subscription")  # as a racing unregister
+    assert not first.attempt_delivery(
+        head, time.time(), lambda d: AttemptOutcome(delivered=True)
+    )
+    assert first.due_deliveries(time.time()) == []
