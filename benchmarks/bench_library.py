@@ -1,21 +1,27 @@
-"""List-filter speed of the core library on SQLite at 10k, 100k and 1M interactions.
+"""List-filter speed of the core library on SQLite and PostgreSQL, side by side.
 
-Run: .venv/bin/python benchmarks/bench_library.py [N ...]
-(default N: 10000 100000 1000000)
+Run: .venv/bin/python benchmarks/bench_library.py [--stores sqlite,postgres] [N ...]
+(default N: 10000 100000 1000000; default stores: both)
 
-For each N it loads N realistic interactions through PartyInteractionService into a
-fresh SQLite file, then prints the median time (ms) of each query with limit=100 and
-its exact total count, the load rate, the file size per interaction and the query
-plans (the selective filters must use an index, never a scan).
+For each N and store it loads N realistic interactions through
+PartyInteractionService into a fresh SQLite file or a fresh PostgreSQL database
+(created on BENCH_POSTGRES, an admin URL, default the local server as user postgres,
+and dropped afterwards), then prints the median time (ms) of each query with
+limit=100 and its exact total count, the load rate, the size on disk per
+interaction and the query plans (the selective filters must use an index).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -24,7 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import customer_id, interactions
 
-from tmf683 import PartyInteractionService, SQLiteStore, parse_query
+from tmf683 import PartyInteractionService, PostgresStore, SQLiteStore, parse_query
+
+POSTGRES_ADMIN = os.environ.get(
+    "BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 REPEAT = 15
 NARROW_START = datetime(2024, 6, 1, tzinfo=UTC)
@@ -62,9 +72,49 @@ def median_ms(action, repeat=REPEAT):
     return statistics.median(times)
 
 
-def run(count: int, folder: Path) -> list[tuple[str, float, int]]:
-    path = folder / f"bench-{count}.db"
-    store = SQLiteStore(path)
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    import psycopg
+    from psycopg import sql
+
+    name = f"tmf683_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def run(count: int, folder: Path, kind: str) -> list[tuple[str, float, int]]:
+    if kind == "sqlite":
+        return measure(count, SQLiteStore(folder / f"bench-{count}.db"), folder)
+    with postgres_database() as url:
+        return measure(count, PostgresStore(url), folder)
+
+
+def size_on_disk(store, folder: Path, count: int) -> int:
+    if isinstance(store, SQLiteStore):
+        return sum(p.stat().st_size for p in folder.glob(f"bench-{count}.db*"))
+    with store._connection() as conn:
+        (size,) = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(size)
+
+
+def analyze(store) -> None:
+    if isinstance(store, SQLiteStore):
+        store._db().execute("ANALYZE")
+        return
+    import psycopg
+
+    with psycopg.connect(store.conninfo, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) party_interaction")
+
+
+def measure(count: int, store, folder: Path) -> list[tuple[str, float, int]]:
     service = PartyInteractionService(store)
     started = time.perf_counter()
     first = None
@@ -80,10 +130,10 @@ def run(count: int, folder: Path) -> list[tuple[str, float, int]]:
         first = first or created[0]
         loaded += len(chunk)
     load_seconds = time.perf_counter() - started
-    store._db().execute("ANALYZE")
-    size = sum(p.stat().st_size for p in folder.glob(f"bench-{count}.db*"))
+    analyze(store)
+    size = size_on_disk(store, folder, count)
     rows = [("load (interactions/s)", count / load_seconds, count)]
-    rows.append(("file size (bytes/interaction)", size / count, count))
+    rows.append(("size on disk (bytes/interaction)", size / count, count))
     rows.append(("retrieve by id", median_ms(lambda: service.retrieve(first["id"])), 1))
     since = since or datetime.now(UTC).isoformat().replace("+00:00", "Z")
     plans = {}
@@ -101,26 +151,36 @@ def run(count: int, folder: Path) -> list[tuple[str, float, int]]:
         )
         plans[label] = store.explain(query)
     store.close()
-    print(f"\n## N = {count:,}  (query plans)")
+    print(f"\n## {type(store).__name__}, N = {count:,}  (query plans)")
     for label, lines in plans.items():
         print(f"- {label}: " + " | ".join(lines))
     return rows
 
 
 def main() -> None:
-    sizes = [int(arg) for arg in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("sizes", nargs="*", type=int)
+    args = parser.parse_args()
+    sizes = args.sizes or [10_000, 100_000, 1_000_000]
+    kinds = [kind.strip() for kind in args.stores.split(",") if kind.strip()]
+    names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
     results = {}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as folder:
         for count in sizes:
-            results[count] = run(count, Path(folder))
-    labels = [label for label, _, _ in results[sizes[0]]]
-    print("\n| measure | " + " | ".join(f"N={n:,}" for n in sizes) + " |")
-    print("|---|" + "---|" * len(sizes))
+            for kind in kinds:
+                results[count, kind] = run(count, Path(folder), kind)
+    columns = [(count, kind) for count in sizes for kind in kinds]
+    labels = [label for label, _, _ in results[columns[0]]]
+    print(
+        "\n| measure | " + " | ".join(f"{names[k]} N={n:,}" for n, k in columns) + " |"
+    )
+    print("|---|" + "---|" * len(columns))
     for index, label in enumerate(labels):
         cells = []
-        for count in sizes:
-            _, value, total = results[count][index]
-            if label.startswith(("load", "file")):
+        for column in columns:
+            _, value, total = results[column][index]
+            if label.startswith(("load", "size")):
                 cells.append(f"{value:,.0f}")
             else:
                 cells.append(f"{value:.2f} ms ({total:,})")

@@ -84,6 +84,8 @@ _EXTERNAL_MODULES = (
     "falcon",
     "http",
     "pathlib",
+    "psycopg",
+    "psycopg_pool",
     "sqlite3",
     "threading",
     "typing",

@@ -85,8 +85,11 @@ class EventPublisher:
             raised: collects every event envelope raised, for :meth:`notify_local`.
 
         Returns:
-            A function the store calls inside its transaction.
+            A function the store calls inside its transaction, once per document
+            written; it reads the hub subscriptions on its first call only, so one
+            write of many documents (``create_many``) reads them once.
         """
+        read: list[list[Document]] = []  # the subscriptions, read once per write
 
         def deliveries(old: Document | None, new: Document | None) -> list[Delivery]:
             found: list[Delivery] = []
@@ -96,7 +99,9 @@ class EventPublisher:
             )
             if not changes:
                 return found
-            subscriptions = self.store.subscriptions()
+            if not read:
+                read.append(self.store.subscriptions())
+            subscriptions = read[0]
             now = self.clock()
             for event_type, document, field_path in changes:
                 envelope = make_event(

@@ -1,9 +1,9 @@
 """The PostgreSQL store: several stateless server processes on one database.
 
-Documents live in ``jsonb`` (schema: :mod:`tmf683.storage._postgres_schema`); list
-queries compile to SQL (:mod:`tmf683.storage._postgres_sql`) with the results of the
+Documents live in ``jsonb`` (schema: ``tmf683.storage._postgres_schema``); list
+queries compile to SQL (``tmf683.storage._postgres_sql``) with the results of the
 in-memory oracle; hub subscriptions and the outbox are tables beside them, shared by
-every process's dispatcher (:mod:`tmf683.storage._postgres_events`).
+every process's dispatcher (``tmf683.storage._postgres_events``).
 
 Connections come from a :class:`psycopg_pool.ConnectionPool`. Writes are single
 transactions (``update`` locks the row with ``SELECT ... FOR UPDATE``); a list query
