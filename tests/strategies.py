@@ -11,6 +11,8 @@ from tmf683.serialization import format_datetime
 
 WORDS = ["open", "closed", "Ünï", "a,b", "", "OPEN", "customer", "agent", "P1", "P2"]
 word = st.sampled_from(WORDS)
+query_word = st.sampled_from([*WORDS, "P1\x00", "o\x00z"])
+"""Filter values: also texts with NUL, which no store's text can equal."""
 
 instants = st.datetimes(
     min_value=datetime(2023, 12, 31), max_value=datetime(2024, 1, 2)
@@ -105,7 +107,9 @@ def _values(path: str, operator: str) -> st.SearchStrategy[str]:
     elif path in NUMBER_PATHS:
         single = amount.map(str)
     else:
-        single = word.map(lambda w: quote(w, safe="") if "," not in w else '"a,b"')
+        single = query_word.map(
+            lambda w: quote(w, safe="") if "," not in w else '"a,b"'
+        )
     return st.lists(single, min_size=1, max_size=3).map(",".join)
 
 

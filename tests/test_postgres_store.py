@@ -15,6 +15,7 @@ import pytest
 from tests import postgres
 from tests.servers import REPO_ROOT
 from tmf683 import (
+    NotFoundError,
     PostgresStore,
     StoreConfigurationError,
     open_store,
@@ -356,3 +357,71 @@ def test_a_delivery_of_an_unregistered_subscription_is_dropped(stores):
         head, time.time(), lambda d: AttemptOutcome(delivered=True)
     )
     assert first.due_deliveries(time.time()) == []
+
+
+def test_text_with_nul_is_refused_as_invalid_and_never_matches(url):
+    from tmf683 import ValidationError
+
+    store = PostgresStore(url)
+    try:
+        with pytest.raises(ValidationError, match="NUL"):
+            store.add(doc("A", description="a\x00b"))
+        store.add(doc("B", status="a"))
+        store.add(doc("C", status="a\x01"))
+        assert _ids(store, "status=a%00") == []
+        assert _ids(store, "status.ne=a%00") == ["B", "C"]
+        assert _ids(store, "status.gt=a%00") == ["C"]
+        assert _ids(store, "status.lte=a%00z") == ["B"]
+        with pytest.raises(NotFoundError):
+            store.get("A")
+    finally:
+        store.close()
+
+
+def test_connections_broken_by_a_database_restart_are_replaced(url):
+    store = PostgresStore(url, min_connections=2)
+    try:
+        store.add(doc("A"))
+        with psycopg.connect(postgres.ADMIN_URL, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "OR datname = %s",
+                [psycopg.conninfo.conninfo_to_dict(url)["dbname"]],
+            )
+        assert store.get("A")["id"] == "A"
+        assert store.find(parse_query("")).total_count == 1
+    finally:
+        store.close()
+
+
+def test_no_free_connection_is_a_503_with_a_tmf_error_body(url):
+    import httpx
+
+    from tests.wsgi import serving
+    from tmf683 import PartyInteractionService, StoreUnavailableError
+    from tmf683_falcon import create_app
+
+    store = PostgresStore(url, max_connections=1, wait_timeout=0.3)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with store._connection():
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        with pytest.raises(StoreUnavailableError, match="unavailable"):
+            store.get("A")
+        with serving(create_app(PartyInteractionService(store))) as root:
+            answer = httpx.get(f"{root}/tmf-api/partyInteraction/v4/partyInteraction")
+        assert answer.status_code == 503
+        assert answer.json()["code"] == "serviceUnavailable"
+        assert answer.json()["status"] == "503"
+    finally:
+        release.set()
+        holder.join(30)
+        store.close()

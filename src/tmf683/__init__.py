@@ -24,6 +24,7 @@ from tmf683.errors import (
     NotFoundError,
     Problem,
     StoreConfigurationError,
+    StoreUnavailableError,
     Tmf683Error,
     ValidationError,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "RelatedParty",
     "SQLiteStore",
     "StoreConfigurationError",
+    "StoreUnavailableError",
     "TimePeriod",
     "Tmf683Error",
     "ValidationError",

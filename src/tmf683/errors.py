@@ -12,7 +12,8 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     │   └── InvalidQueryError                a query parameter that does not parse
     ├── NotFoundError (LookupError)          no resource with that id
     ├── ConflictError                        the id exists already
-    └── StoreConfigurationError (ValueError) a --db value no store understands
+    ├── StoreConfigurationError (ValueError) a --db value no store understands
+    └── StoreUnavailableError (OSError)      the database cannot be reached now
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "NotFoundError",
     "Problem",
     "StoreConfigurationError",
+    "StoreUnavailableError",
     "Tmf683Error",
     "ValidationError",
 ]
@@ -132,3 +134,22 @@ class StoreConfigurationError(Tmf683Error, ValueError):
 
     def __str__(self) -> str:
         return f"store location '{self.location}': {self.message}"
+
+
+class StoreUnavailableError(Tmf683Error, OSError):
+    """The store's database cannot be reached now; the operation did not happen.
+
+    Raised by :class:`~tmf683.storage.postgres.PostgresStore` when its connection
+    breaks (the database restarted or is down) or no pooled connection frees up in
+    time. Nothing was written; retrying later is safe.
+
+    Args:
+        message: what went wrong, from the database driver.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"the store is unavailable: {self.message}"

@@ -16,6 +16,7 @@ from tmf683 import (
     ConflictError,
     InvalidQueryError,
     NotFoundError,
+    StoreUnavailableError,
     Tmf683Error,
     ValidationError,
 )
@@ -36,6 +37,7 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     ValidationError: (400, "invalidBody", "Invalid request body"),
     NotFoundError: (404, "notFound", "Resource not found"),
     ConflictError: (409, "conflict", "Resource already exists"),
+    StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }
 """Core error class -> (HTTP status, TMF ``code``, TMF ``reason``); looked up by MRO."""
@@ -49,6 +51,7 @@ _HTTP_CODES = {
     413: "payloadTooLarge",
     415: "unsupportedMediaType",
     500: "internalError",
+    503: "serviceUnavailable",
 }
 
 

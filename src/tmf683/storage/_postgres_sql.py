@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
 from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
 from tmf683.query.schema import AttributeKind
@@ -139,6 +141,7 @@ class Compiled:
         return self.bind([str(v) for v in condition.values]), "text[]"
 
     def _compare(self, condition: Condition, value: str, prefix: Path) -> str:
+        condition = _without_nul(condition)
         if not condition.values:
             return "true" if condition.operator is Operator.NE else "false"
         if condition.operator is Operator.REGEX:
@@ -155,12 +158,13 @@ class Compiled:
                 return test
             return f"({value} IS NULL OR NOT {test})"
         sign = _ORDER[condition.operator]
-        cast = "numeric" if condition.kind is AttributeKind.NUMBER else "text"
-        tests = [
-            f"{value} {sign} "
-            f"{self.bind(Decimal(v) if cast == 'numeric' else v)}::{cast}"
-            for v in condition.values
-        ]
+        tests = []
+        for bound in condition.values:
+            if condition.kind is AttributeKind.NUMBER:
+                tests.append(f"{value} {sign} {self.bind(Decimal(bound))}::numeric")
+            else:
+                text_sign, text = _order_test(sign, str(bound))
+                tests.append(f"{value} {text_sign} {self.bind(text)}::text")
         return "(" + " OR ".join(tests) + ")"
 
     def _containment(self, node: Each) -> str | None:
@@ -234,6 +238,30 @@ class Compiled:
         else:
             self.order_by = "ORDER BY seq"
         return self
+
+
+def _without_nul(condition: Condition) -> Condition:
+    """``eq`` and ``ne`` without the values holding a NUL character.
+
+    PostgreSQL text cannot hold NUL and ``jsonb`` refuses it, so no stored text
+    equals such a value.
+    """
+    if condition.operator not in (Operator.EQ, Operator.NE):
+        return condition
+    values = tuple(v for v in condition.values if "\0" not in str(v))
+    return attrs.evolve(condition, values=values)
+
+
+def _order_test(sign: str, bound: str) -> tuple[str, str]:
+    """The test of text ``s`` against ``bound`` as a test PostgreSQL can bind.
+
+    A stored text ``s`` (it holds no NUL) and ``p + NUL + rest`` compare as ``s`` and
+    ``p`` do, except that ``s == p`` is the smaller: ``>`` and ``>=`` become ``> p``,
+    ``<`` and ``<=`` become ``<= p``.
+    """
+    if "\0" not in bound:
+        return sign, bound
+    return (">" if sign.startswith(">") else "<="), bound.split("\0", 1)[0]
 
 
 def _json_text(value: object) -> str:

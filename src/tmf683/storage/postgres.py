@@ -26,7 +26,13 @@ import psycopg.conninfo
 import psycopg_pool
 from psycopg import errors as pg_errors
 
-from tmf683.errors import ConflictError, NotFoundError, StoreConfigurationError
+from tmf683.errors import (
+    ConflictError,
+    NotFoundError,
+    StoreConfigurationError,
+    StoreUnavailableError,
+    ValidationError,
+)
 from tmf683.query.ast import Path, Query
 from tmf683.query.regex import search
 from tmf683.storage import _postgres_events as events
@@ -67,6 +73,12 @@ class PostgresStore:
         max_connections: most connections the pool opens; a request thread holds
             one per operation and a dispatcher worker one per delivery attempt.
         connect_timeout: seconds to wait for the first connection.
+        wait_timeout: seconds an operation waits for a free pooled connection.
+
+    Operations raise :class:`~tmf683.errors.StoreUnavailableError` when the
+    database cannot be reached or no connection frees up in ``wait_timeout``; a
+    pooled connection is checked before each use, so one broken by a database
+    restart is replaced instead of failing an operation.
 
     Raises:
         StoreConfigurationError: the database cannot be reached, or has a newer
@@ -80,14 +92,17 @@ class PostgresStore:
         min_connections: int = 1,
         max_connections: int = 32,
         connect_timeout: float = 10.0,
+        wait_timeout: float = 30.0,
     ) -> None:
         self.conninfo = conninfo
+        self.wait_timeout = wait_timeout
         self._local = threading.local()
         self._pool = psycopg_pool.ConnectionPool(
             conninfo,
             min_size=min_connections,
             max_size=max_connections,
             kwargs={"autocommit": True},
+            check=psycopg_pool.ConnectionPool.check_connection,
             open=False,
             name="tmf683",
         )
@@ -117,13 +132,20 @@ class PostgresStore:
         if current is not None:
             yield current
             return
-        with self._pool.connection() as conn:
-            self._local.conn = conn
-            try:
-                with conn.transaction():
-                    yield conn
-            finally:
-                self._local.conn = None
+        try:
+            with self._pool.connection(timeout=self.wait_timeout) as conn:
+                self._local.conn = conn
+                try:
+                    with conn.transaction():
+                        yield conn
+                finally:
+                    self._local.conn = None
+        except pg_errors.UntranslatableCharacter as exc:
+            raise ValidationError(
+                [("$", "holds a NUL character (U+0000), which PostgreSQL refuses")]
+            ) from exc
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            raise StoreUnavailableError(" ".join(str(exc).split())) from exc
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
