@@ -97,6 +97,10 @@ def test_max_page_size_lowers_limits():
     [
         (["--db", "postgresql://127.0.0.1:1/x"], "cannot be used as a PostgreSQL"),
         (["--db", "mysql://localhost/x"], "scheme 'mysql' is not supported"),
+        (
+            ["--db", "host=127.0.0.1 port=1 dbname=x password=s3cret"],
+            "'host=127.0.0.1 port=1 dbname=x password=***': cannot be used as",
+        ),
         (["--db", " "], "is empty"),
         (["--max-page-size", "0"], "at least 1"),
         (["--port", "99999"], "at most 65535"),
@@ -113,6 +117,7 @@ def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
     code, stderr = run_until_exit("--port", "0", *args)
     assert code == 2
     assert message in stderr
+    assert "s3cret" not in stderr
 
 
 def test_console_script_help_lists_the_options():
@@ -165,3 +170,32 @@ def test_a_busy_server_does_not_flood_its_log():
         server.stop()
     assert statuses == [200] * 200
     assert not any("Task queue depth" in line for line in server.log)
+
+
+def test_passwords_in_store_urls_never_reach_the_log(postgres_databases, tmp_path):
+    url = postgres_databases.create().replace("postgres@", "postgres:s3cret@", 1)
+    with ServerProcess("--db", url + "?password=s3cret&application_name=t") as server:
+        assert httpx.get(f"{server.base}partyInteraction").status_code == 200
+    log = "".join(server.log)
+    assert "(store: postgresql://postgres:***@" in log
+    assert "password=***" in log
+    assert "s3cret" not in log
+
+
+@pytest.mark.parametrize(
+    ("location", "shown"),
+    [
+        ("postgresql://u:pw@h:5/d", "postgresql://u:***@h:5/d"),
+        (
+            "postgres://u@h/d?sslmode=require&password=pw",
+            "postgres://u@h/d?sslmode=require&password=***",
+        ),
+        ("host=h password='p w' dbname=d", "host=h password=*** dbname=d"),
+        ("./tmf683.db", "./tmf683.db"),
+        ("memory:", "memory:"),
+    ],
+)
+def test_safe_location_masks_passwords(location, shown):
+    from tmf683.storage import safe_location
+
+    assert safe_location(location) == shown

@@ -1,5 +1,7 @@
 """Events, subscriptions, the outbox and the dispatcher, through the library."""
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -430,3 +432,24 @@ def test_an_unexpected_error_in_delivery_is_one_failed_attempt(service):
     (failed,) = service.events.failed_deliveries()
     assert "bug in a custom deliverer" in str(failed.last_error)
     dispatcher.close()
+
+
+def test_the_next_event_to_a_callback_goes_out_when_the_last_is_done(service):
+    register(service)
+    for _ in range(5):
+        service.create(dict(MINIMAL))
+    recorder = Recorder()
+    dispatcher = Dispatcher(service.store, post=recorder)
+    stop = threading.Event()
+    # one pass a minute: without the wake-up, 30 s would deliver the first event only
+    runner = threading.Thread(target=dispatcher.run, args=(stop, 60.0), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while len(recorder.calls) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    dispatcher._wake.set()
+    runner.join(30)
+    dispatcher.close()
+    assert [call[2] for call in recorder.calls] == [CREATE] * 5
+    assert pending(service) == []

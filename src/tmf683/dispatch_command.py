@@ -18,7 +18,7 @@ from types import FrameType
 
 from tmf683.errors import StoreConfigurationError
 from tmf683.notify import Dispatcher
-from tmf683.storage import PartyInteractionStore, open_store
+from tmf683.storage import PartyInteractionStore, open_store, safe_location
 
 __all__ = ["add_delivery_options", "dispatcher_from", "main"]
 
@@ -84,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--db",
         default=os.environ.get("TMF683_DB") or "./tmf683.db",
-        help="the store the servers write to (default: $TMF683_DB, else %(default)s)",
+        help="the store the servers write to: a SQLite file path, sqlite:///PATH or "
+        "a PostgreSQL URL (default: $TMF683_DB, else ./tmf683.db)",
     )
     parser.add_argument(
         "--callback-host",
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    log.info("delivering events from %s", args.db)
+    log.info("delivering events from %s", safe_location(args.db))
     dispatcher = dispatcher_from(store, args)
     try:
         dispatcher.run(stop)

@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Callable, Collection
 from typing import Any
 
-from tmf683.errors import ValidationError
+from tmf683.errors import StoreUnavailableError, ValidationError
 from tmf683.events import validate_callback
 from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
@@ -131,6 +131,7 @@ class Dispatcher:
         )
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._in_flight: set[str] = set()
+        self._wake = threading.Event()  # an attempt ended: the next may be due now
         self._lock = threading.Lock()
         self._workers = [
             threading.Thread(target=self._work, name="tmf683-delivery", daemon=True)
@@ -147,11 +148,14 @@ class Dispatcher:
         while (delivery := self._queue.get()) is not None:
             try:
                 self._attempt(delivery)
+            except StoreUnavailableError as exc:
+                log.warning("delivery %s waits: %s", delivery.id, exc)
             except Exception:
                 log.exception("delivery %s failed unexpectedly", delivery.id)
             finally:
                 with self._lock:
                     self._in_flight.discard(delivery.id)
+                self._wake.set()
 
     def _attempt(self, delivery: Delivery) -> None:
         self.store.attempt_delivery(delivery, self.clock(), self._send)
@@ -236,6 +240,9 @@ class Dispatcher:
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
         """Deliver until ``stop`` is set, polling the outbox when idle.
 
+        A pass runs at once when an attempt ends (the next event to that callback
+        may be due now), else every ``poll_interval`` seconds.
+
         Args:
             stop: set it to end the loop (within ``poll_interval`` seconds).
             poll_interval: seconds between looks at an idle outbox.
@@ -243,11 +250,16 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 submitted = self.submit_due()
+            except StoreUnavailableError as exc:
+                log.warning("dispatcher pass failed (%s); retrying", exc)
+                submitted = 0
             except Exception:
                 log.exception("dispatcher pass failed; retrying")
                 submitted = 0
             if not submitted:
-                stop.wait(poll_interval)
+                # the end of an attempt may make the next event of its callback due
+                self._wake.wait(poll_interval)
+                self._wake.clear()
 
     def close(self, timeout: float = 15.0) -> None:
         """Stop the delivery workers, waiting ``timeout`` seconds at most.

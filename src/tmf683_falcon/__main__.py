@@ -19,6 +19,7 @@ import waitress
 
 from tmf683 import PartyInteractionService, StoreConfigurationError, open_store
 from tmf683.dispatch_command import add_delivery_options, dispatcher_from
+from tmf683.storage import safe_location
 from tmf683_falcon.app import DEFAULT_BASE_PATH, create_app
 from tmf683_falcon.media import MAX_BODY_BYTES
 
@@ -53,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         default=os.environ.get("TMF683_DB") or DEFAULT_DB,
-        help="store: a SQLite file path (created if missing), sqlite:///PATH, or "
-        "memory: (default: $TMF683_DB, else %(default)s)",
+        help="store: a SQLite file path (created if missing), sqlite:///PATH, "
+        "memory:, or a PostgreSQL URL postgresql://USER@HOST:PORT/DBNAME "
+        f"(default: $TMF683_DB, else {DEFAULT_DB})",
     )
     parser.add_argument(
         "--base-url",
@@ -136,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # ordinary load that is a line per request, drowning the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
-        store = open_store(args.db)
+        # a connection per request thread and per delivery worker, and a spare few
+        store = open_store(args.db, max_connections=max(32, args.threads + 12))
     except (StoreConfigurationError, OSError) as exc:
         log.error("cannot open the store: %s", exc)
         return 2
@@ -167,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host,
             server.effective_port,
             DEFAULT_BASE_PATH,
-            args.db,
+            safe_location(args.db),
         )
         stop = threading.Event()
         delivery = dispatcher_from(store, args)

@@ -5,6 +5,8 @@ Store modules are imported on first use, so ``import tmf683`` opens nothing.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from typing import TYPE_CHECKING
 
 from tmf683.errors import StoreConfigurationError
@@ -24,21 +26,67 @@ __all__ = [
     "PostgresStore",
     "SQLiteStore",
     "open_store",
+    "safe_location",
 ]
 
 _FORMS = "a file path, sqlite:///PATH, postgresql://USER@HOST:PORT/DBNAME or memory:"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_LIBPQ_KEYWORDS = re.compile(
+    r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|options"
+    r"|connect_timeout|application_name|target_session_attrs)\s*=",
+)
+"""A libpq keyword/value connection string starts with one of these keywords."""
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
 
 
-def open_store(location: str) -> PartyInteractionStore:
+def safe_location(location: str) -> str:
+    """A store location fit for logs and messages: any password replaced by ``***``.
+
+    Args:
+        location: a ``--db`` value: a path, ``memory:``, a PostgreSQL URL (password
+            in the user part or as ``?password=``) or a libpq keyword string.
+
+    Returns:
+        The location with each password masked, e.g.
+        ``postgresql://app:***@db:5432/tmf683``.
+    """
+    text = location.strip()
+    if _LIBPQ_KEYWORDS.match(text):
+        return _KEYWORD_PASSWORD.sub(r"\1***", text)
+    if not text.startswith(_POSTGRES_SCHEMES):
+        return location
+    parts = urllib.parse.urlsplit(text)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = user.split(":", 1)[0] + ":***@" + host
+    query = urllib.parse.urlencode(
+        [
+            (key, "***" if key == "password" else value)
+            for key, value in urllib.parse.parse_qsl(
+                parts.query, keep_blank_values=True
+            )
+        ],
+        safe="*",
+    )
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def open_store(
+    location: str, *, max_connections: int | None = None
+) -> PartyInteractionStore:
     """Open the store a location names (the server's ``--db`` and ``TMF683_DB``).
 
     Args:
         location: ``memory:`` for a :class:`MemoryStore`; ``sqlite:///PATH`` or a
             plain file path for a :class:`SQLiteStore` (the file is created when
             missing; ``sqlite:////abs/path`` is absolute, ``sqlite:///rel`` relative);
-            a ``postgresql://`` (or ``postgres://``) URL for a :class:`PostgresStore`
-            (the database must exist; its tables are created on first use).
+            a ``postgresql://`` (or ``postgres://``) URL, or a libpq keyword string
+            starting with a keyword such as ``host=`` or ``dbname=``, for a
+            :class:`PostgresStore` (the database must exist; its tables are created
+            on first use).
+        max_connections: the most connections a PostgreSQL store's pool opens
+            (default 32); the other stores ignore it.
 
     Returns:
         The open store.
@@ -55,8 +103,8 @@ def open_store(location: str) -> PartyInteractionStore:
         from tmf683.storage.memory import MemoryStore
 
         return MemoryStore()
-    if text.startswith(_POSTGRES_SCHEMES):
-        return _open_postgres(text)
+    if text.startswith(_POSTGRES_SCHEMES) or _LIBPQ_KEYWORDS.match(text):
+        return _open_postgres(text, max_connections or 32)
     if text.startswith("sqlite:///"):
         text = text.removeprefix("sqlite:///")
         if not text:
@@ -71,15 +119,15 @@ def open_store(location: str) -> PartyInteractionStore:
     return SQLiteStore(text)
 
 
-def _open_postgres(url: str) -> PartyInteractionStore:
+def _open_postgres(url: str, max_connections: int) -> PartyInteractionStore:
     try:
         from tmf683.storage.postgres import PostgresStore
     except ImportError as exc:
         raise StoreConfigurationError(
-            url.split("@")[-1],
+            safe_location(url),
             f"needs the postgres extra ({exc}): pip install 'tmf683[postgres]'",
         ) from exc
-    return PostgresStore(url)
+    return PostgresStore(url, max_connections=max_connections)
 
 
 def __getattr__(name: str) -> object:

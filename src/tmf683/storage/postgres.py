@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import copy
 import threading
-import urllib.parse
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-import psycopg.conninfo
 import psycopg_pool
 from psycopg import errors as pg_errors
 
@@ -36,6 +34,7 @@ from tmf683.errors import (
 from tmf683.query.ast import Path, Query
 from tmf683.query.regex import search
 from tmf683.storage import _postgres_events as events
+from tmf683.storage import safe_location
 from tmf683.storage._postgres_schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
@@ -112,14 +111,13 @@ class PostgresStore:
             with psycopg.connect(
                 conninfo, connect_timeout=max(1, round(connect_timeout))
             ) as conn:
-                create_or_upgrade(conn, _safe_name(conninfo))
+                create_or_upgrade(conn, safe_location(conninfo))
             self._pool.open(wait=True, timeout=connect_timeout)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             self._pool.close()
             reason = " ".join(str(exc).split())
-            raise StoreConfigurationError(
-                _safe_name(conninfo), f"cannot be used as a PostgreSQL store: {reason}"
-            ) from exc
+            message = f"cannot be used as a PostgreSQL store: {reason}"
+            raise StoreConfigurationError(safe_location(conninfo), message) from exc
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -372,21 +370,3 @@ def _regex_matches(conn: Connection, path: Path, patterns: Sequence[str]) -> lis
     return [
         row[0] for row in rows if any(search(pattern, row[0]) for pattern in patterns)
     ]
-
-
-def _safe_name(conninfo: str) -> str:
-    """The connection string or URL without its password, for messages."""
-    if "://" in conninfo:
-        parts = urllib.parse.urlsplit(conninfo)
-        if parts.password is None:
-            return conninfo
-        user = parts.username or ""
-        host = parts.netloc.rpartition("@")[2]
-        return parts._replace(netloc=f"{user}:***@{host}").geturl()
-    try:
-        params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        return "the PostgreSQL connection string"
-    if "password" in params:
-        params["password"] = "***"  # noqa: S105 - a mask, not a password
-    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
