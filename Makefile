@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
-DB ?= ./tmf683.db
+DB ?= $(or $(TMF683_DB),./tmf683.db)
 
 .PHONY: serve test lint docs pytest clean
 
