@@ -165,7 +165,13 @@ def test_unregister_drops_pending_deliveries(service):
 
 
 def test_registration_refuses_bad_bodies(service):
-    bodies: list[object] = [[], {"callback": "x"}, {"callback": "http://h/", "x": 1}]
+    bodies: list[object] = [
+        [],
+        {"callback": "x"},
+        {"callback": "http://h/", "x": 1},
+        {"callback": "http://h/", "query": "event.partyInteraction.reason=a\x00"},
+        {"callback": "http://h/", "query": "eventType=\udc80"},
+    ]
     for body in bodies:
         with pytest.raises(ValidationError):
             service.events.register(body)

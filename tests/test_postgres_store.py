@@ -425,3 +425,117 @@ def test_no_free_connection_is_a_503_with_a_tmf_error_body(url):
         release.set()
         holder.join(30)
         store.close()
+
+
+def test_a_text_too_long_for_an_index_is_invalid_not_a_crash(url):
+    import base64
+    import os as _os
+
+    from tmf683 import ValidationError
+
+    store = PostgresStore(url)
+    try:
+        noise = base64.b64encode(_os.urandom(3000)).decode()  # incompressible
+        with pytest.raises(ValidationError, match="too long"):
+            store.add(doc(noise))
+        assert store.find(parse_query("")).total_count == 0
+    finally:
+        store.close()
+
+
+def test_ids_with_nul_are_simply_not_found(url):
+    store = PostgresStore(url)
+    try:
+        for call in (
+            lambda: store.get("a\x00b"),
+            lambda: store.update("a\x00b", lambda d: d),
+            lambda: store.delete("a\x00b"),
+            lambda: store.get_subscription("a\x00b"),
+            lambda: store.delete_subscription("a\x00b"),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+    finally:
+        store.close()
+
+
+def test_a_database_not_in_utf8_is_refused(postgres_databases):
+    name = f"tmf683_test_latin1_{random.randrange(10**9)}"  # noqa: S311
+    with psycopg.connect(postgres.ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "
+            "TEMPLATE template0"
+        )
+    postgres_databases.created.append(name)
+    url = postgres.ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with pytest.raises(StoreConfigurationError, match="needs a UTF8 database"):
+        PostgresStore(url)
+
+
+def test_unregister_does_not_wait_for_a_delivery_being_sent(stores):
+    first, second, _ = stores
+    _queue(first, [_delivery(1, "http://a/"), _delivery(2, "http://a/")])
+    sending, release = threading.Event(), threading.Event()
+
+    def slow(delivery):
+        sending.set()
+        release.wait(30)
+        return AttemptOutcome(delivered=False, next_attempt_at=0.0, error="HTTP 503")
+
+    (head,) = first.due_deliveries(time.time())
+    worker = threading.Thread(
+        target=first.attempt_delivery, args=(head, time.time(), slow)
+    )
+    worker.start()
+    try:
+        assert sending.wait(30)
+        second.delete_subscription("S1")  # returns at once: the lock is skipped
+        with second._connection() as conn:
+            left = conn.execute("SELECT id FROM event_delivery").fetchall()
+        assert left == [("D001",)]
+    finally:
+        release.set()
+        worker.join(30)
+    # the failed attempt left it pending; its subscription is gone, so it is dropped
+    assert second.due_deliveries(time.time())[0].id == "D001"
+    assert not second.attempt_delivery(head, time.time(), slow)
+    assert second.due_deliveries(time.time()) == []
+
+
+def test_a_frozen_dispatcher_loses_its_lock_after_the_attempt_timeout(url):
+    frozen = PostgresStore(url, attempt_timeout=1.0)
+    other = PostgresStore(url)
+    try:
+        _queue(frozen, [_delivery(1, "http://a/")])
+        sending, release, outcome = threading.Event(), threading.Event(), []
+
+        def freeze(delivery):
+            sending.set()
+            release.wait(30)  # the process does nothing on its connection
+            return AttemptOutcome(delivered=True)
+
+        (head,) = frozen.due_deliveries(time.time())
+
+        def attempt():
+            try:
+                frozen.attempt_delivery(head, time.time(), freeze)
+            except Exception as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=attempt)
+        worker.start()
+        assert sending.wait(30)
+        assert other.due_deliveries(time.time()) == []
+        deadline = time.monotonic() + 30
+        due: list[Delivery] = []
+        while not due and time.monotonic() < deadline:
+            time.sleep(0.2)
+            due = other.due_deliveries(time.time())
+        assert [d.id for d in due] == ["D001"]
+        release.set()
+        worker.join(30)
+        # the frozen attempt's outcome is not written: its session is gone
+        assert [type(e).__name__ for e in outcome] == ["StoreUnavailableError"]
+    finally:
+        frozen.close()
+        other.close()

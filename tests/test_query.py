@@ -465,6 +465,7 @@ def test_messages_point_at_a_real_attribute_or_operator(query_string, hint):
         ("attachment.size.amount=%201e1%20", "attachment.size.amount"),
         ("attachment.size.amount=1e-400", "attachment.size.amount"),
         ("attachment.size.amount=1e400", "attachment.size.amount"),
+        ("attachment.size.amount=" + "9" * 5000, "attachment.size.amount"),
         ("creationDate=2024-01-10T10:00:00.0000001Z", "creationDate"),
         ("reason.regex=[a-z].{245}Z", "reason.regex"),
     ],

@@ -159,11 +159,14 @@ def test_sql_stores_agree_with_the_in_memory_oracle(
         for store in (oracle, selective, dense, postgres_for_properties):
             store.add_many(documents)
         expected = oracle.find(query)
-        for name, sql in [
-            ("sqlite", selective),
-            ("sqlite dense", dense),
-            ("postgres", postgres_for_properties),
+        for name, sql, selective_matches in [
+            ("sqlite", selective, None),
+            ("sqlite dense", dense, None),
+            ("postgres", postgres_for_properties, 20_000),
+            ("postgres dense", postgres_for_properties, 0),
         ]:
+            if selective_matches is not None:
+                sql.selective_matches = selective_matches
             actual = sql.find(query)
             assert [d["id"] for d in actual.items] == [
                 d["id"] for d in expected.items

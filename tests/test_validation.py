@@ -2,7 +2,7 @@ import pytest
 
 from tests.conftest import MINIMAL
 from tmf683 import ValidationError
-from tmf683.validation import validate_party_interaction
+from tmf683.validation import INDEXED_TEXT_LENGTH, validate_party_interaction
 
 
 def problems_of(document):
@@ -115,3 +115,10 @@ def test_schema_strings_with_nul_are_refused_too():
 def test_64_bit_integers_at_the_edges_are_kept():
     document = {**MINIMAL, "@type": "Ext", "big": 2**63 - 1, "small": -(2**63)}
     assert validate_party_interaction(document).extensions["big"] == 2**63 - 1
+
+
+@pytest.mark.parametrize("name", ["status", "direction"])
+def test_indexed_texts_have_a_length_limit(name):
+    validate_party_interaction({**MINIMAL, name: "x" * INDEXED_TEXT_LENGTH})
+    found = problems_of({**MINIMAL, name: "x" * (INDEXED_TEXT_LENGTH + 1)})
+    assert found == ((f"$.{name}", "is longer than 500 characters"),)

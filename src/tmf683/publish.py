@@ -29,6 +29,7 @@ from tmf683.events import (
 from tmf683.model import EventSubscriptionInput
 from tmf683.serialization import structure
 from tmf683.storage.base import Delivery, Document, Outbox, PartyInteractionStore
+from tmf683.validation import json_problems
 
 __all__ = ["EventCallback", "EventPublisher"]
 
@@ -191,6 +192,8 @@ class EventPublisher:
         """
         if not isinstance(body, Mapping):
             raise ValidationError([("$", "must be a JSON object")])
+        if found := json_problems(body):
+            raise ValidationError(found)
         structure(dict(body), EventSubscriptionInput)
         callback = validate_callback(body.get("callback"), self.callback_hosts)
         query = body.get("query") or ""

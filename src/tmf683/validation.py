@@ -18,6 +18,7 @@ from tmf683.model import PartyInteraction
 from tmf683.serialization import structure
 
 __all__ = [
+    "INDEXED_TEXT_LENGTH",
     "INTEGER_RANGE",
     "MAX_NESTING_DEPTH",
     "SERVER_ATTRIBUTES",
@@ -25,6 +26,11 @@ __all__ = [
     "profile_problems",
     "validate_party_interaction",
 ]
+
+INDEXED_TEXT_LENGTH = 500
+"""Most characters of ``status`` and ``direction``: stores index them, and an index
+entry has a size limit (PostgreSQL's B-tree: about 2,700 bytes; 500 characters are
+at most 2,000 bytes of UTF-8)."""
 
 SERVER_ATTRIBUTES = ("id", "href")
 """Attributes only the server sets; a client sending them on create gets a 400."""
@@ -134,6 +140,12 @@ def profile_problems(document: Mapping[str, Any]) -> list[Problem]:
             problems.append((f"$.{name}", "is required"))
         elif document.get(name) == "":
             problems.append((f"$.{name}", "must not be empty"))
+    for name in ("status", "direction"):
+        value = document.get(name)
+        if isinstance(value, str) and len(value) > INDEXED_TEXT_LENGTH:
+            problems.append(
+                (f"$.{name}", f"is longer than {INDEXED_TEXT_LENGTH} characters")
+            )
     for index, party in _items(document.get("relatedParty")):
         for name in ("id", "@referredType"):
             if party.get(name) in (None, ""):

@@ -71,7 +71,12 @@ def _number(parameter: str, value: str) -> float:
     if not _JSON_NUMBER.fullmatch(value):
         raise InvalidQueryError(parameter, f"value '{value}' is not a number")
     if value.lstrip("-").isdigit():
-        return int(value)  # exact: an int compares exactly with stored integers
+        try:
+            return int(value)  # exact: an int compares exactly with stored integers
+        except ValueError as exc:  # more digits than Python converts (4,300)
+            raise InvalidQueryError(
+                parameter, f"value '{value[:20]}...' is out of range"
+            ) from exc
     number = float(value)
     mantissa = value.lower().split("e")[0]
     if not math.isfinite(number) or (number == 0 and mantissa.strip("-0.")):

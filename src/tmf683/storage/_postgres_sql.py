@@ -185,9 +185,9 @@ class Compiled:
             (name,) = test.condition.path
             tests = [
                 f"{array} @> {self.bind(_json_text([{name: v}]))}::jsonb"
-                for v in test.condition.values
+                for v in _without_nul(test.condition).values
             ]
-            return "(" + " OR ".join(tests) + ")"
+            return "(" + " OR ".join(tests) + ")" if tests else "false"
         return None
 
     def _node(self, node: Node, source: str | None, prefix: Path) -> str:

@@ -31,17 +31,16 @@ from tmf683.errors import (
     StoreUnavailableError,
     ValidationError,
 )
-from tmf683.query.ast import Path, Query
-from tmf683.query.regex import search
+from tmf683.query.ast import Query
 from tmf683.storage import _postgres_events as events
 from tmf683.storage import safe_location
+from tmf683.storage._postgres_read import SELECTIVE_MATCHES, count, page_sql
 from tmf683.storage._postgres_schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
     jsonb_text,
 )
-from tmf683.storage._postgres_sql import TABLE, compile_query, json_path_text
-from tmf683.storage._sql import COLUMNS
+from tmf683.storage._postgres_sql import TABLE
 from tmf683.storage.base import (
     Delivery,
     Document,
@@ -51,7 +50,7 @@ from tmf683.storage.base import (
     Send,
 )
 
-__all__ = ["SCHEMA_VERSION", "PostgresStore"]
+__all__ = ["SCHEMA_VERSION", "SELECTIVE_MATCHES", "PostgresStore"]
 
 _RESOURCE = "PartyInteraction"
 _SUBSCRIPTION = "EventSubscription"
@@ -73,6 +72,13 @@ class PostgresStore:
             one per operation and a dispatcher worker one per delivery attempt.
         connect_timeout: seconds to wait for the first connection.
         wait_timeout: seconds an operation waits for a free pooled connection.
+        attempt_timeout: seconds a delivery attempt may hold its row lock while the
+            process does nothing on its connection (it is sending); past that,
+            PostgreSQL ends the session, which frees the delivery for another
+            dispatcher even when this process is frozen. Keep it above the
+            dispatcher's send timeout (10 seconds by default).
+        selective_matches: up to this many matches a page is collected through
+            the filter's indexes (see :meth:`find`); a tuning knob.
 
     Operations raise :class:`~tmf683.errors.StoreUnavailableError` when the
     database cannot be reached or no connection frees up in ``wait_timeout``; a
@@ -91,16 +97,20 @@ class PostgresStore:
         min_connections: int = 1,
         max_connections: int = 32,
         connect_timeout: float = 10.0,
-        wait_timeout: float = 30.0,
+        wait_timeout: float = 10.0,
+        attempt_timeout: float = 60.0,
+        selective_matches: int = SELECTIVE_MATCHES,
     ) -> None:
         self.conninfo = conninfo
         self.wait_timeout = wait_timeout
+        self.attempt_timeout = attempt_timeout
+        self.selective_matches = selective_matches
         self._local = threading.local()
         self._pool = psycopg_pool.ConnectionPool(
             conninfo,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "client_encoding": "utf8"},
             check=psycopg_pool.ConnectionPool.check_connection,
             open=False,
             name="tmf683",
@@ -109,8 +119,17 @@ class PostgresStore:
             # One plain connection first: it fails fast, with libpq's own reason,
             # where the pool would retry quietly until its timeout.
             with psycopg.connect(
-                conninfo, connect_timeout=max(1, round(connect_timeout))
+                conninfo,
+                connect_timeout=max(1, round(connect_timeout)),
+                client_encoding="utf8",
             ) as conn:
+                encoding = conn.info.parameter_status("server_encoding")
+                if encoding != "UTF8":
+                    raise StoreConfigurationError(
+                        safe_location(conninfo),
+                        f"has encoding {encoding}; tmf683 needs a UTF8 database "
+                        "(CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)",
+                    )
                 create_or_upgrade(conn, safe_location(conninfo))
             self._pool.open(wait=True, timeout=connect_timeout)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
@@ -142,7 +161,15 @@ class PostgresStore:
             raise ValidationError(
                 [("$", "holds a NUL character (U+0000), which PostgreSQL refuses")]
             ) from exc
-        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+        except pg_errors.ProgramLimitExceeded as exc:
+            # an id, status, direction or date text too long for its B-tree index
+            message = " ".join(str(exc).split())
+            raise ValidationError([("$", f"holds a text too long: {message}")]) from exc
+        except (
+            psycopg.OperationalError,
+            psycopg_pool.PoolTimeout,
+            pg_errors.IdleInTransactionSessionTimeout,
+        ) as exc:
             raise StoreUnavailableError(" ".join(str(exc).split())) from exc
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
@@ -174,6 +201,7 @@ class PostgresStore:
 
     def get(self, id: str) -> Document:
         """Read one document; see the protocol. Raises NotFoundError."""
+        _known_text(_RESOURCE, id)
         with self._connection() as conn:
             row = conn.execute(
                 f"SELECT document FROM {TABLE} WHERE id = %s",  # noqa: S608 - constant
@@ -188,6 +216,7 @@ class PostgresStore:
         self, id: str, change: DocumentChange, outbox: Outbox | None = None
     ) -> Document:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
+        _known_text(_RESOURCE, id)
         with self._connection() as conn:
             row = conn.execute(
                 f"SELECT seq, document FROM {TABLE} WHERE id = %s FOR UPDATE",  # noqa: S608
@@ -207,6 +236,7 @@ class PostgresStore:
 
     def delete(self, id: str, outbox: Outbox | None = None) -> Document:
         """Remove a document; see the protocol. Raises NotFoundError."""
+        _known_text(_RESOURCE, id)
         with self._connection() as conn:
             row = conn.execute(
                 f"DELETE FROM {TABLE} WHERE id = %s RETURNING document",  # noqa: S608
@@ -223,28 +253,21 @@ class PostgresStore:
         """Answer a list query in SQL; see the protocol and ``_postgres_sql``.
 
         The count, the page and the texts a ``regex`` accepts come from one
-        snapshot, so they agree with each other.
+        snapshot, so they agree with each other. The count also picks the page
+        query: up to ``selective_matches`` matches are collected through the
+        filter's indexes first and then ordered; more are found by walking the
+        requested order, which meets a page of them soon. (Left to itself, the
+        planner may walk the creation order looking for matches that all sit at
+        its far end, such as the newest 1 %.)
         """
         with self._connection() as conn:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            compiled = compile_query(
-                query, lambda path, patterns: _regex_matches(conn, path, patterns)
-            )
-            count = conn.execute(
-                f"SELECT count(*) FROM {TABLE} {compiled.where}",  # noqa: S608 - see _postgres_sql
-                compiled.params,
-            ).fetchone()
-            total = int(count[0]) if count else 0
+            compiled, total = count(conn, query)
             rows: list[tuple[Any, ...]] = []
             if total > query.offset and query.limit != 0:
                 rows = conn.execute(
-                    f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608
-                    f"{compiled.order_by} LIMIT %(limit)s OFFSET %(offset)s",
-                    {
-                        **compiled.params,
-                        "limit": query.limit,
-                        "offset": query.offset,
-                    },
+                    page_sql(compiled, total, self.selective_matches),
+                    {**compiled.params, "limit": query.limit, "offset": query.offset},
                 ).fetchall()
         return Page([row[0] for row in rows], total)
 
@@ -255,16 +278,14 @@ class PostgresStore:
             query: the parsed query.
 
         Returns:
-            The plan's lines; ``Index`` and ``Bitmap`` lines show index use.
+            The plan's lines for a page of 100; ``Index`` and ``Bitmap`` lines show
+            index use.
         """
         with self._connection() as conn:
-            compiled = compile_query(
-                query, lambda path, patterns: _regex_matches(conn, path, patterns)
-            )
+            compiled, total = count(conn, query)
             rows = conn.execute(
-                f"EXPLAIN SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608
-                f"{compiled.order_by} LIMIT 100",
-                compiled.params,
+                f"EXPLAIN {page_sql(compiled, total, self.selective_matches)}",
+                {**compiled.params, "limit": 100, "offset": 0},
             ).fetchall()
         return [row[0] for row in rows]
 
@@ -282,6 +303,7 @@ class PostgresStore:
 
     def get_subscription(self, id: str) -> Document:
         """Read a hub subscription; see the protocol."""
+        _known_text(_SUBSCRIPTION, id)
         with self._connection() as conn:
             row = conn.execute(
                 f"SELECT document FROM {events.SUBSCRIPTIONS} WHERE id = %s",  # noqa: S608
@@ -294,6 +316,7 @@ class PostgresStore:
 
     def delete_subscription(self, id: str) -> None:
         """Remove a hub subscription and its deliveries; see the protocol."""
+        _known_text(_SUBSCRIPTION, id)
         with self._connection() as conn:
             if not events.delete_subscription(conn, id):
                 raise NotFoundError(_SUBSCRIPTION, id)
@@ -316,6 +339,10 @@ class PostgresStore:
         the outcome is written; if this process dies, the lock goes with it.
         """
         with self._connection() as conn:
+            conn.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', %s, true)",
+                [f"{round(self.attempt_timeout * 1000)}ms"],
+            )
             locked = events.lock_if_due(conn, delivery.id, now)
             if locked is None:
                 return False
@@ -351,22 +378,10 @@ class PostgresStore:
         self._pool.close()
 
 
-def _regex_matches(conn: Connection, path: Path, patterns: Sequence[str]) -> list[str]:
-    """The distinct texts at ``path`` (in this snapshot) matching a pattern (RE2)."""
-    if path in COLUMNS:
-        column = COLUMNS[path]
-        sql = (
-            f"SELECT DISTINCT {column} FROM {TABLE} "  # noqa: S608 - whitelisted column
-            f"WHERE {column} IS NOT NULL"
-        )
-        rows = conn.execute(sql).fetchall()
-    else:
-        rows = conn.execute(
-            f"SELECT DISTINCT value #>> '{{}}' FROM {TABLE}, "  # noqa: S608 - constant
-            "jsonb_path_query(document, %s::jsonpath) AS found(value) "
-            "WHERE jsonb_typeof(value) = 'string'",
-            [json_path_text(path)],
-        ).fetchall()
-    return [
-        row[0] for row in rows if any(search(pattern, row[0]) for pattern in patterns)
-    ]
+def _known_text(resource: str, id: str) -> None:
+    """Raise NotFoundError for an id PostgreSQL text cannot hold (a NUL in it).
+
+    No stored id holds one, and psycopg refuses to send it as a parameter.
+    """
+    if "\0" in id:
+        raise NotFoundError(resource, id)
