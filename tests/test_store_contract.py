@@ -14,7 +14,7 @@ from tmf683 import (
     SQLiteStore,
     parse_query,
 )
-from tmf683.storage.base import PartyInteractionStore
+from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
 
 def doc(id, **values):
@@ -295,3 +295,77 @@ def test_sqlite_plans_use_indexes_for_selective_filters(tmp_path):
             assert "SCAN party_interaction " not in plan + " ", (query, plan)
     finally:
         sqlite.close()
+
+
+def subscribe(store, n):
+    store.add_subscription({"id": f"S{n}", "callback": f"http://h/{n}", "query": ""})
+
+
+def test_hub_subscriptions_are_kept_in_registration_order(store):
+    for n in (2, 1, 3):
+        subscribe(store, n)
+    with pytest.raises(ConflictError):
+        store.add_subscription({"id": "S1", "callback": "http://other/", "query": ""})
+    assert [s["id"] for s in store.subscriptions()] == ["S2", "S1", "S3"]
+    assert store.get_subscription("S1")["callback"] == "http://h/1"
+    store.delete_subscription("S1")
+    for call in (store.get_subscription, store.delete_subscription):
+        with pytest.raises(NotFoundError):
+            call("S1")
+    assert [s["id"] for s in store.subscriptions()] == ["S2", "S3"]
+
+
+def _outbox(callbacks):
+    def deliveries(old, new):
+        document = new or old
+        kind = "create" if old is None else "delete" if new is None else "change"
+        return [
+            Delivery(
+                id=f"{document['id']}-{kind}-{n}",
+                subscription_id=f"S{n}",
+                callback=callback,
+                event={"eventType": kind, "id": document["id"]},
+            )
+            for n, callback in enumerate(callbacks)
+        ]
+
+    return deliveries
+
+
+def test_the_outbox_is_written_with_the_change_and_served_in_order(store):
+    for n in range(2):
+        subscribe(store, n)
+    outbox = _outbox(["http://h/0", "http://h/1"])
+    store.add(doc("A"), outbox)
+    store.update("A", lambda d: {**d, "status": "open"}, outbox)
+
+    def refuse(current):
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        store.update("A", refuse, outbox)
+    store.delete("A", outbox)
+
+    # the oldest pending delivery of each callback, and only when due
+    due = store.due_deliveries(100.0)
+    assert [d.id for d in due] == ["A-create-0", "A-create-1"]
+    store.record_attempt(due[0].id, delivered=False, next_attempt_at=200.0, error="503")
+    assert [d.id for d in store.due_deliveries(150.0)] == ["A-create-1"]
+    retry = next(d for d in store.due_deliveries(200.0) if d.callback == "http://h/0")
+    assert (retry.id, retry.attempts, retry.last_error) == ("A-create-0", 1, "503")
+
+    sent = []
+
+    def send(delivery):
+        sent.append(delivery.id)
+        return AttemptOutcome(delivered=True)
+
+    assert store.attempt_delivery(retry, 200.0, send)
+    assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1", "A-change-0"]
+    store.record_attempt("A-change-0", delivered=False, error="gone for good")
+    assert [d.id for d in store.failed_deliveries()] == ["A-change-0"]
+    assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1", "A-delete-0"]
+    store.delete_subscription("S0")
+    assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1"]
+    assert store.failed_deliveries() == []
+    assert sent == ["A-create-0"]
