@@ -167,6 +167,7 @@ def test_sql_stores_agree_with_the_in_memory_oracle(
         ]:
             if selective_matches is not None:
                 sql.selective_matches = selective_matches
+                sql.selective_share = float("inf")
             actual = sql.find(query)
             assert [d["id"] for d in actual.items] == [
                 d["id"] for d in expected.items

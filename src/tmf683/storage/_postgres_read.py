@@ -16,10 +16,20 @@ from tmf683.query.regex import search
 from tmf683.storage._postgres_sql import TABLE, Compiled, compile_query, json_path_text
 from tmf683.storage._sql import COLUMNS
 
-__all__ = ["SELECTIVE_MATCHES", "count", "page_sql", "regex_matches"]
+__all__ = [
+    "SELECTIVE_MATCHES",
+    "SELECTIVE_SHARE",
+    "count",
+    "page_sql",
+    "regex_matches",
+    "table_rows",
+]
 
 SELECTIVE_MATCHES = 20_000
 """Up to this many matches, a page is collected through the filter's indexes first."""
+
+SELECTIVE_SHARE = 0.1
+"""... and when they are at most this share of the table's rows."""
 
 
 def count(conn: psycopg.Connection[Any], query: Query) -> tuple[Compiled, int]:
@@ -42,27 +52,62 @@ def count(conn: psycopg.Connection[Any], query: Query) -> tuple[Compiled, int]:
     return compiled, int(row[0]) if row else 0
 
 
-def page_sql(compiled: Compiled, total: int, selective_matches: int) -> str:
+def page_sql(
+    compiled: Compiled,
+    total: int,
+    rows: float,
+    selective_matches: int,
+    selective_share: float = SELECTIVE_SHARE,
+) -> str:
     """The page query, with ``%(limit)s`` and ``%(offset)s`` placeholders.
+
+    Walking the requested order (an index) and testing each row meets a page of
+    matches soon when matches are many and spread out, but walks the whole table
+    when they gather at its far end (the newest 1 %, say). So when the matches are
+    few (at most ``selective_matches``, and at most ``selective_share`` of the
+    table), they are
+    collected through the filter's indexes first, with their sort keys; the page is
+    picked among them, and only its rows are read.
 
     Args:
         compiled: the query's clauses.
         total: its number of matches.
-        selective_matches: up to this many matches, the matches are collected
-            through the filter's indexes first (a ``MATERIALIZED`` CTE) and then
-            ordered; more are found by walking the requested order.
+        rows: the table's estimated number of rows (``pg_class.reltuples``; 0 or
+            less when unknown).
+        selective_matches: the most matches collected first.
+        selective_share: the largest share of the table collected first.
 
     Returns:
         The SQL text.
     """
-    page = f"{compiled.order_by} LIMIT %(limit)s OFFSET %(offset)s"
-    if compiled.where and total <= selective_matches:
+    page = "LIMIT %(limit)s OFFSET %(offset)s"
+    selective = total <= selective_matches and (
+        rows <= 0 or total <= rows * selective_share
+    )
+    if not (compiled.where and selective):
         return (
-            f"WITH matches AS MATERIALIZED (SELECT seq FROM {TABLE} "  # noqa: S608
-            f"{compiled.where}) SELECT document FROM {TABLE} "
-            f"WHERE seq IN (SELECT seq FROM matches) {page}"
+            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608
+            f"{compiled.order_by} {page}"
         )
-    return f"SELECT document FROM {TABLE} {compiled.where} {page}"  # noqa: S608
+    names = [f"k{n}" for n in range(len(compiled.sort))]
+    keys = "".join(
+        f", {value} AS {name}"
+        for (value, _), name in zip(compiled.sort, names, strict=True)
+    )
+    return (
+        f"WITH matches AS MATERIALIZED (SELECT seq, id{keys} FROM {TABLE} "  # noqa: S608
+        f"{compiled.where}) SELECT t.document FROM (SELECT * FROM matches "
+        f"{compiled.order(names)} {page}) AS page JOIN {TABLE} AS t USING (seq) "
+        f"{compiled.order(names, 'page.')}"
+    )
+
+
+def table_rows(conn: psycopg.Connection[Any]) -> float:
+    """The planner's estimate of the table's rows (``-1`` before any ANALYZE)."""
+    row = conn.execute(
+        "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [TABLE]
+    ).fetchone()
+    return float(row[0]) if row else -1.0
 
 
 def regex_matches(

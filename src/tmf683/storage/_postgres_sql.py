@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
+from tmf683.query.ast import Condition, Operator, Path, Query
 from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql import COLUMNS, REFERENCES
@@ -110,12 +110,14 @@ class Compiled:
     Attributes:
         where: ``"WHERE ..."`` or ``""``.
         order_by: ``"ORDER BY ..."``.
+        sort: the sort keys as ``(SQL expression, descending)``.
         params: values for the ``%(pN)s`` placeholders.
     """
 
     def __init__(self, regex_matches: RegexMatches) -> None:
         self.where = ""
         self.order_by = ""
+        self.sort: list[tuple[str, bool]] = []
         self.params: dict[str, Any] = {}
         self._regex_matches = regex_matches
         self._aliases = 0
@@ -222,21 +224,35 @@ class Compiled:
         parts = [f"({self._node(node, source, prefix)})" for node in nodes]
         return " AND ".join(parts) or "true"
 
-    def _sort_key(self, key: SortKey) -> str:
-        value = self._value(key.path, key.kind, None)
-        if key.descending:
-            return f"{value} DESC NULLS LAST"
-        return f"{value} ASC NULLS FIRST"
+    def order(self, names: list[str] | None = None, prefix: str = "") -> str:
+        """The ORDER BY clause, over the sort expressions or over names for them.
+
+        Args:
+            names: one name per sort key (columns of a subquery that selected the
+                expressions); ``None`` orders by the expressions themselves.
+            prefix: put before ``id``, ``seq`` and each name, e.g. ``"page."``.
+
+        Returns:
+            ``"ORDER BY ..."``: the keys, then ``id``; or ``seq`` without keys.
+        """
+        if not self.sort:
+            return f"ORDER BY {prefix}seq"
+        keys = [
+            f"{prefix + names[n] if names else value} "
+            f"{'DESC NULLS LAST' if descending else 'ASC NULLS FIRST'}"
+            for n, (value, descending) in enumerate(self.sort)
+        ]
+        return "ORDER BY " + ", ".join(keys) + f", {prefix}id ASC"
 
     def compile(self, query: Query) -> Compiled:
-        """Fill ``where`` and ``order_by`` from a query; return ``self``."""
+        """Fill ``where``, ``sort`` and ``order_by`` from a query; return ``self``."""
         nodes = plan(query.conditions)
         self.where = f"WHERE {self._plan(nodes, None, ())}" if nodes else ""
-        if query.sort:
-            keys = ", ".join(self._sort_key(key) for key in query.sort)
-            self.order_by = f"ORDER BY {keys}, id ASC"
-        else:
-            self.order_by = "ORDER BY seq"
+        self.sort = [
+            (self._value(key.path, key.kind, None), key.descending)
+            for key in query.sort
+        ]
+        self.order_by = self.order()
         return self
 
 

@@ -34,13 +34,19 @@ from tmf683.errors import (
 from tmf683.query.ast import Query
 from tmf683.storage import _postgres_events as events
 from tmf683.storage import safe_location
-from tmf683.storage._postgres_read import SELECTIVE_MATCHES, count, page_sql
+from tmf683.storage._postgres_read import (
+    SELECTIVE_MATCHES,
+    SELECTIVE_SHARE,
+    count,
+    page_sql,
+    table_rows,
+)
 from tmf683.storage._postgres_schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
     jsonb_text,
 )
-from tmf683.storage._postgres_sql import TABLE
+from tmf683.storage._postgres_sql import TABLE, Compiled
 from tmf683.storage.base import (
     Delivery,
     Document,
@@ -77,7 +83,8 @@ class PostgresStore:
             PostgreSQL ends the session, which frees the delivery for another
             dispatcher even when this process is frozen. Keep it above the
             dispatcher's send timeout (10 seconds by default).
-        selective_matches: up to this many matches a page is collected through
+        selective_matches: up to this many matches (and a tenth of the table,
+            ``selective_share``) a page is collected through
             the filter's indexes (see :meth:`find`); a tuning knob.
 
     Operations raise :class:`~tmf683.errors.StoreUnavailableError` when the
@@ -105,6 +112,7 @@ class PostgresStore:
         self.wait_timeout = wait_timeout
         self.attempt_timeout = attempt_timeout
         self.selective_matches = selective_matches
+        self.selective_share = SELECTIVE_SHARE
         self._local = threading.local()
         self._pool = psycopg_pool.ConnectionPool(
             conninfo,
@@ -266,10 +274,19 @@ class PostgresStore:
             rows: list[tuple[Any, ...]] = []
             if total > query.offset and query.limit != 0:
                 rows = conn.execute(
-                    page_sql(compiled, total, self.selective_matches),
+                    self._page_sql(conn, compiled, total),
                     {**compiled.params, "limit": query.limit, "offset": query.offset},
                 ).fetchall()
         return Page([row[0] for row in rows], total)
+
+    def _page_sql(self, conn: Connection, compiled: Compiled, total: int) -> str:
+        return page_sql(
+            compiled,
+            total,
+            table_rows(conn),
+            self.selective_matches,
+            self.selective_share,
+        )
 
     def explain(self, query: Query) -> list[str]:
         """Describe how PostgreSQL answers a list query's page (``EXPLAIN``).
@@ -284,7 +301,7 @@ class PostgresStore:
         with self._connection() as conn:
             compiled, total = count(conn, query)
             rows = conn.execute(
-                f"EXPLAIN {page_sql(compiled, total, self.selective_matches)}",
+                f"EXPLAIN {self._page_sql(conn, compiled, total)}",
                 {**compiled.params, "limit": 100, "offset": 0},
             ).fetchall()
         return [row[0] for row in rows]
