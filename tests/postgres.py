@@ -20,7 +20,12 @@ ADMIN_URL = os.environ.get(
     "TMF683_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRED = os.environ.get("TMF683_REQUIRE_POSTGRES") == "1"
-TABLES = ("party_interaction", "event_delivery", "event_subscription")
+TABLES = (
+    "party_interaction",
+    "party_interaction_reference",
+    "event_delivery",
+    "event_subscription",
+)
 
 
 class Databases:

@@ -45,10 +45,7 @@ def count(conn: psycopg.Connection[Any], query: Query) -> tuple[Compiled, int]:
     compiled = compile_query(
         query, lambda path, patterns: regex_matches(conn, path, patterns)
     )
-    row = conn.execute(
-        f"SELECT count(*) FROM {TABLE} {compiled.where}",  # noqa: S608 - see _postgres_sql
-        compiled.params,
-    ).fetchone()
+    row = conn.execute(compiled.count, compiled.params).fetchone()
     return compiled, int(row[0]) if row else 0
 
 

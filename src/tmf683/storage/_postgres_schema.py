@@ -5,8 +5,11 @@ Version 1:
 - ``party_interaction``: ``seq`` (creation order), ``id`` (unique), ``document``
   (``jsonb``), and stored generated columns for the first-level attributes lists
   filter and sort most (:data:`tmf683.storage._sql.COLUMNS`), in ``COLLATE "C"``
-  with B-tree indexes ordered ``NULLS FIRST`` (absent values sort first); GIN
-  indexes (``jsonb_path_ops``) on the ``channel`` and ``relatedParty`` arrays.
+  with B-tree indexes ordered ``NULLS FIRST`` (absent values sort first).
+- ``party_interaction_reference``: the ids inside the ``channel`` and
+  ``relatedParty`` arrays (:data:`tmf683.storage._sql.REFERENCES`), one row per
+  document and distinct id, as in SQLite; its primary key answers those filters
+  and counts their matches from the index alone.
 - ``event_subscription`` and ``event_delivery``: the hub subscriptions and the
   transactional outbox (:mod:`tmf683.storage._postgres_events`).
 - ``tmf683_schema``: one row holding the version.
@@ -18,6 +21,7 @@ here is built from module constants only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -27,9 +31,21 @@ import psycopg
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._postgres_events import CREATE_TABLES as EVENT_TABLES
 from tmf683.storage._postgres_sql import TABLE, key_chain, typed_sql
-from tmf683.storage._sql import COLUMNS, INDEXED_COLUMNS, REFERENCES
+from tmf683.storage._sql import (
+    COLUMNS,
+    INDEXED_COLUMNS,
+    REFERENCE_TABLE,
+    references,
+)
+from tmf683.storage.base import Document
 
-__all__ = ["SCHEMA_VERSION", "VERSION_TABLE", "create_or_upgrade", "jsonb_text"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "VERSION_TABLE",
+    "create_or_upgrade",
+    "jsonb_text",
+    "write_references",
+]
 
 SCHEMA_VERSION = 1
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
@@ -74,6 +90,24 @@ def jsonb_text(document: Any) -> str:
     return orjson.dumps(_exact(document)).decode()
 
 
+def write_references(
+    conn: psycopg.Connection[Any], documents: Iterable[tuple[int, Document]]
+) -> None:
+    """Write the side-table rows of stored documents (COPY, in the caller's write).
+
+    Args:
+        conn: a connection inside the write transaction.
+        documents: ``(seq, document)`` pairs of rows just written.
+    """
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {REFERENCE_TABLE} (path, value, seq) FROM STDIN") as copy,
+    ):
+        for seq, document in documents:
+            for path, value in references(document):
+                copy.write_row((path, value, seq))
+
+
 def _create_version_1(conn: psycopg.Connection[Any]) -> None:
     generated = []
     for path, column in COLUMNS.items():
@@ -93,12 +127,13 @@ def _create_version_1(conn: psycopg.Connection[Any]) -> None:
         conn.execute(
             f"CREATE INDEX {TABLE}_{column}_idx ON {TABLE} ({column} NULLS FIRST)"
         )
-    for array in sorted({path[:-1] for path in REFERENCES}):
-        name = "_".join(array).lower()
-        conn.execute(
-            f"CREATE INDEX {TABLE}_{name}_gin ON {TABLE} "
-            f"USING gin ({key_chain('document', array)} jsonb_path_ops)"
-        )
+    conn.execute(
+        f"CREATE TABLE {REFERENCE_TABLE} (path smallint NOT NULL, "
+        'value text COLLATE "C" NOT NULL, '
+        f"seq bigint NOT NULL REFERENCES {TABLE} (seq) ON DELETE CASCADE, "
+        "PRIMARY KEY (path, value, seq))"
+    )
+    conn.execute(f"CREATE INDEX {REFERENCE_TABLE}_seq_idx ON {REFERENCE_TABLE} (seq)")
     for statement in EVENT_TABLES:
         conn.execute(statement)
 

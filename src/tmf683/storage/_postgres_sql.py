@@ -26,7 +26,6 @@ How each rule of the oracle is kept:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -36,7 +35,7 @@ import attrs
 from tmf683.query.ast import Condition, Operator, Path, Query
 from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._sql import COLUMNS, REFERENCES
+from tmf683.storage._sql import COLUMNS, REFERENCE_TABLE, REFERENCES
 
 __all__ = [
     "TABLE",
@@ -111,6 +110,9 @@ class Compiled:
         where: ``"WHERE ..."`` or ``""``.
         order_by: ``"ORDER BY ..."``.
         sort: the sort keys as ``(SQL expression, descending)``.
+        count: the query counting the matches: over the table with ``where``, or
+            over the side table's index alone when the filter is one indexed
+            element ``eq`` (the side table holds exactly those matches).
         params: values for the ``%(pN)s`` placeholders.
     """
 
@@ -118,6 +120,7 @@ class Compiled:
         self.where = ""
         self.order_by = ""
         self.sort: list[tuple[str, bool]] = []
+        self.count = ""
         self.params: dict[str, Any] = {}
         self._regex_matches = regex_matches
         self._aliases = 0
@@ -169,28 +172,59 @@ class Compiled:
                 tests.append(f"{value} {text_sign} {self.bind(text)}::text")
         return "(" + " OR ".join(tests) + ")"
 
-    def _containment(self, node: Each) -> str | None:
-        """An index-backed test implied by ``node``: ``@>`` on a GIN-indexed array.
+    def _reference_test(self, node: Each) -> tuple[str, str, int] | None:
+        """The side-table form of an indexed element attribute's ``eq`` in ``node``.
 
-        ``document -> 'relatedParty' @> '[{"id": "P1"}]'`` holds exactly when some
-        element is an object whose ``id`` is the text ``P1``.
+        Returns:
+            ``(SQL of the path code, SQL of the values, how many values)``, or
+            ``None`` when no test of ``node`` is an ``eq`` on
+            :data:`~tmf683.storage._sql.REFERENCES`.
         """
         for test in node.plan:
-            if not (
+            if (
                 isinstance(test, Test)
                 and test.condition.operator is Operator.EQ
-                and test.condition.values
                 and node.path + test.condition.path in REFERENCES
             ):
-                continue
-            array = key_chain("document", node.path)
-            (name,) = test.condition.path
-            tests = [
-                f"{array} @> {self.bind(_json_text([{name: v}]))}::jsonb"
-                for v in _without_nul(test.condition).values
-            ]
-            return "(" + " OR ".join(tests) + ")" if tests else "false"
+                values = [str(v) for v in _without_nul(test.condition).values]
+                code = REFERENCES.index(node.path + test.condition.path)
+                return (
+                    f"{self.bind(code)}::smallint",
+                    f"{self.bind(values)}::text[]",
+                    len(values),
+                )
         return None
+
+    def _reference_filter(self, node: Each) -> str | None:
+        """An index-backed test implied by ``node``: the side table's primary key.
+
+        ``party_interaction_reference`` has a row ``(code, id, seq)`` exactly when
+        an element of the array is an object whose attribute is that text.
+        """
+        found = self._reference_test(node)
+        if found is None:
+            return None
+        code, values, _ = found
+        return (
+            f"seq IN (SELECT r.seq FROM {REFERENCE_TABLE} AS r "  # noqa: S608
+            f"WHERE r.path = {code} AND r.value = ANY({values}))"
+        )
+
+    def _reference_count(self, nodes: Plan) -> str | None:
+        """The count of a filter that is one indexed element ``eq``, from the index."""
+        if len(nodes) != 1 or not isinstance(nodes[0], Each):
+            return None
+        if len(nodes[0].plan) != 1:
+            return None
+        found = self._reference_test(nodes[0])
+        if found is None:
+            return None
+        code, values, how_many = found
+        counted = "count(*)" if how_many == 1 else "count(DISTINCT seq)"
+        return (
+            f"SELECT {counted} FROM {REFERENCE_TABLE} "  # noqa: S608 - constants
+            f"WHERE path = {code} AND value = ANY({values})"
+        )
 
     def _node(self, node: Node, source: str | None, prefix: Path) -> str:
         if isinstance(node, Test):
@@ -207,7 +241,7 @@ class Compiled:
                 f"jsonb_typeof({array}) = 'array' THEN {array} END) AS {alias}(value) "
                 f"WHERE jsonb_typeof({alias}.value) = 'object' AND {inner})"
             )
-            if source is None and (indexed := self._containment(node)):
+            if source is None and (indexed := self._reference_filter(node)):
                 if len(node.plan) == 1:
                     return indexed
                 return f"{indexed} AND {exists}"
@@ -245,9 +279,12 @@ class Compiled:
         return "ORDER BY " + ", ".join(keys) + f", {prefix}id ASC"
 
     def compile(self, query: Query) -> Compiled:
-        """Fill ``where``, ``sort`` and ``order_by`` from a query; return ``self``."""
+        """Fill ``where``, ``count``, ``sort`` and ``order_by``; return ``self``."""
         nodes = plan(query.conditions)
         self.where = f"WHERE {self._plan(nodes, None, ())}" if nodes else ""
+        self.count = self._reference_count(nodes) or (
+            f"SELECT count(*) FROM {TABLE} {self.where}"  # noqa: S608 - see above
+        )
         self.sort = [
             (self._value(key.path, key.kind, None), key.descending)
             for key in query.sort
@@ -278,10 +315,6 @@ def _order_test(sign: str, bound: str) -> tuple[str, str]:
     if "\0" not in bound:
         return sign, bound
     return (">" if sign.startswith(">") else "<="), bound.split("\0", 1)[0]
-
-
-def _json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def compile_query(query: Query, regex_matches: RegexMatches) -> Compiled:

@@ -12,6 +12,7 @@ most have indexed generated columns (:data:`COLUMNS`), and the ids inside the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tmf683.query.ast import Condition, Operator, Path, Query, SortKey
@@ -25,6 +26,7 @@ __all__ = [
     "Compiled",
     "compile_query",
     "json_path",
+    "references",
     "typed_value_sql",
 ]
 
@@ -49,6 +51,30 @@ REFERENCES: tuple[Path, ...] = (("channel", "id"), ("relatedParty", "id"))
 a row's ``path`` column holds the position in this tuple."""
 
 REFERENCE_TABLE = "party_interaction_reference"
+
+
+def references(document: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
+    """The side-table rows of a document: ``(path code, text value)``, distinct.
+
+    Args:
+        document: a PartyInteraction JSON document.
+
+    Returns:
+        An iterator of pairs such as ``(1, "P1")``: the code is the position of the
+        path in :data:`tmf683.storage._sql.REFERENCES`.
+    """
+    seen: set[tuple[int, str]] = set()
+    for code, (array, attribute) in enumerate(REFERENCES):
+        elements = document.get(array)
+        if not isinstance(elements, list):
+            continue
+        for element in elements:
+            if isinstance(element, dict) and isinstance(element.get(attribute), str):
+                row = (code, element[attribute])
+                if row not in seen:
+                    seen.add(row)
+                    yield row
+
 
 _ORDER = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: "<="}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlite_utils
@@ -22,8 +22,8 @@ from tmf683.storage._sql import (
     COLUMNS,
     INDEXED_COLUMNS,
     REFERENCE_TABLE,
-    REFERENCES,
     json_path,
+    references,
     typed_value_sql,
 )
 from tmf683.storage._sqlite_events import create_tables
@@ -41,29 +41,6 @@ SCHEMA_VERSION = 3
 """Stored in ``PRAGMA user_version``."""
 
 TABLE = "party_interaction"
-
-
-def references(document: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
-    """The side-table rows of a document: ``(path code, text value)``, distinct.
-
-    Args:
-        document: a PartyInteraction JSON document.
-
-    Returns:
-        An iterator of pairs such as ``(1, "P1")``: the code is the position of the
-        path in :data:`tmf683.storage._sql.REFERENCES`.
-    """
-    seen: set[tuple[int, str]] = set()
-    for code, (array, attribute) in enumerate(REFERENCES):
-        elements = document.get(array)
-        if not isinstance(elements, list):
-            continue
-        for element in elements:
-            if isinstance(element, dict) and isinstance(element.get(attribute), str):
-                row = (code, element[attribute])
-                if row not in seen:
-                    seen.add(row)
-                    yield row
 
 
 def _create_version_1(db: sqlite_utils.Database) -> None:

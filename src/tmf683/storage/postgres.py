@@ -45,8 +45,10 @@ from tmf683.storage._postgres_schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
     jsonb_text,
+    write_references,
 )
 from tmf683.storage._postgres_sql import TABLE, Compiled
+from tmf683.storage._sql import REFERENCE_TABLE
 from tmf683.storage.base import (
     Delivery,
     Document,
@@ -188,6 +190,8 @@ class PostgresStore:
         self, documents: Sequence[Document], outbox: Outbox | None = None
     ) -> None:
         """Store several new documents in one transaction; see the protocol."""
+        if not documents:
+            return
         ids = [document["id"] for document in documents]
         repeated = [id for id, count in Counter(ids).items() if count > 1]
         if repeated:
@@ -197,9 +201,16 @@ class PostgresStore:
                 with conn.cursor() as cursor:
                     cursor.executemany(
                         f"INSERT INTO {TABLE} (id, document) "  # noqa: S608 - constant
-                        "VALUES (%s, %s::jsonb)",
+                        "VALUES (%s, %s::jsonb) RETURNING seq",
                         [(doc["id"], jsonb_text(doc)) for doc in documents],
+                        returning=True,
                     )
+                    seqs = []
+                    while True:
+                        seqs += [row[0] for row in cursor.fetchall()]
+                        if not cursor.nextset():
+                            break
+                write_references(conn, zip(seqs, documents, strict=True))
                 if outbox:
                     for document in documents:
                         events.insert_deliveries(conn, outbox(None, document))
@@ -238,6 +249,8 @@ class PostgresStore:
                 f"UPDATE {TABLE} SET document = %s::jsonb WHERE seq = %s",  # noqa: S608
                 [jsonb_text(new), seq],
             )
+            conn.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = %s", [seq])  # noqa: S608
+            write_references(conn, [(seq, new)])
             if outbox:
                 events.insert_deliveries(conn, outbox(current, new))
         return new
