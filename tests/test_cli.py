@@ -191,6 +191,8 @@ def test_passwords_in_store_urls_never_reach_the_log(postgres_databases, tmp_pat
             "postgres://u@h/d?sslmode=require&password=***",
         ),
         ("host=h password='p w' dbname=d", "host=h password=*** dbname=d"),
+        ("client_encoding=UTF8 password=pw", "client_encoding=UTF8 password=***"),
+        ("postgresql+psycopg://u:pw@h/d", "postgresql+psycopg://u:***@h/d"),
         ("./tmf683.db", "./tmf683.db"),
         ("memory:", "memory:"),
     ],

@@ -459,3 +459,33 @@ def test_the_next_event_to_a_callback_goes_out_when_the_last_is_done(service):
     dispatcher.close()
     assert [call[2] for call in recorder.calls] == [CREATE] * 5
     assert pending(service) == []
+
+
+def test_post_json_cuts_a_subscriber_that_drips_its_answer():
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 201 Created\r\n")
+            while not stop.is_set():  # a header line a second, never the end
+                try:
+                    connection.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    return
+                stop.wait(1)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/cb"
+    try:
+        with pytest.raises(DeliveryError, match="no answer within 2 s"):
+            post_json(url, {"eventId": "E1"}, 2.0)
+    finally:
+        stop.set()
+        thread.join(10)
+        server.close()

@@ -539,3 +539,32 @@ def test_a_frozen_dispatcher_loses_its_lock_after_the_attempt_timeout(url):
     finally:
         frozen.close()
         other.close()
+
+
+def test_unpaired_surrogates_behave_as_on_the_other_stores(url):
+    from tmf683 import MemoryStore, ValidationError
+    from tmf683.query import Condition, Operator, Query
+
+    store, oracle = PostgresStore(url), MemoryStore()
+    try:
+        for target in (store, oracle):
+            for n, status in enumerate(["a", "a\ud7ff", "a\ue000", "b", "a\U0001f600"]):
+                target.add(doc(f"I{n}", status=status))
+        for operator in Operator:
+            for bound in ("a\udc80", "a\udc80z", "\ud800"):
+                query = Query(conditions=(Condition(("status",), operator, (bound,)),))
+                if operator is Operator.REGEX:
+                    continue
+                assert _same(store.find(query), oracle.find(query)), (operator, bound)
+        with pytest.raises(NotFoundError):
+            store.get("a\udc80")
+        with pytest.raises(ValidationError):
+            store.add(doc("x\udc80"))
+        with pytest.raises(ValidationError, match="not valid Unicode"):
+            store.add(doc("Y", description="x\udc80"))
+    finally:
+        store.close()
+
+
+def _same(first, second):
+    return [d["id"] for d in first.items] == [d["id"] for d in second.items]

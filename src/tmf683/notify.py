@@ -12,10 +12,13 @@ restarted dispatcher resumes every one of them.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import logging
 import queue
 import random
+import socket
 import threading
 import time
 import urllib.error
@@ -51,16 +54,64 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _Sockets:
+    """The sockets of one exchange, to cut them when its time is up."""
+
+    def __init__(self) -> None:
+        self.opened: list[socket.socket] = []
+        self.expired = False
+
+    def cut(self) -> None:
+        self.expired = True
+        for sock in self.opened:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        sockets = self.sockets
+
+        class Connection(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                sockets.opened.append(self.sock)
+
+        return self.do_open(Connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        sockets = self.sockets
+
+        class Connection(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                sockets.opened.append(self.sock)
+
+        return self.do_open(Connection, req)
 
 
 def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
-    """POST an event as JSON and require a 2xx answer.
+    """POST an event as JSON and require a 2xx answer within ``timeout`` in all.
+
+    The time covers connecting, sending and reading the answer's status and headers:
+    a subscriber that answers a byte at a time is cut off when it is up, so an
+    attempt never outlasts it (a dispatcher on PostgreSQL holds the delivery's lock
+    meanwhile).
 
     Args:
         url: the callback, as registered.
         event: the event envelope.
-        timeout: seconds to wait for the answer.
+        timeout: seconds for the whole exchange.
 
     Raises:
         DeliveryError: another status, a refused connection, or a timeout.
@@ -71,15 +122,28 @@ def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
         headers={"Content-Type": "application/json;charset=utf-8"},
         method="POST",
     )
+    sockets = _Sockets()
+    opener = urllib.request.build_opener(
+        _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
+    )
+    deadline = threading.Timer(timeout, sockets.cut)
+    deadline.daemon = True
+    deadline.start()
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"HTTP {exc.code}") from exc
     except Exception as exc:
+        if sockets.expired:
+            raise DeliveryError(f"no answer within {timeout:g} s") from exc
         raise DeliveryError(
             str(getattr(exc, "reason", exc)) or type(exc).__name__
         ) from exc
+    finally:
+        deadline.cancel()
+    if sockets.expired:  # the answer ended when its connection was cut: incomplete
+        raise DeliveryError(f"no answer within {timeout:g} s")
     if not 200 <= status < 300:
         raise DeliveryError(f"HTTP {status}")
 

@@ -31,11 +31,9 @@ __all__ = [
 
 _FORMS = "a file path, sqlite:///PATH, postgresql://USER@HOST:PORT/DBNAME or memory:"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-_LIBPQ_KEYWORDS = re.compile(
-    r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|options"
-    r"|connect_timeout|application_name|target_session_attrs)\s*=",
-)
-"""A libpq keyword/value connection string starts with one of these keywords."""
+_LIBPQ_KEYWORDS = re.compile(r"\s*[a-z_]+\s*=")
+"""A libpq keyword/value connection string starts with ``keyword=`` (libpq's
+keywords are lowercase letters and underscores)."""
 _KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
 
 
@@ -53,7 +51,7 @@ def safe_location(location: str) -> str:
     text = location.strip()
     if _LIBPQ_KEYWORDS.match(text):
         return _KEYWORD_PASSWORD.sub(r"\1***", text)
-    if not text.startswith(_POSTGRES_SCHEMES):
+    if "://" not in text:
         return location
     parts = urllib.parse.urlsplit(text)
     netloc = parts.netloc
@@ -103,7 +101,7 @@ def open_store(
         from tmf683.storage.memory import MemoryStore
 
         return MemoryStore()
-    if text.startswith(_POSTGRES_SCHEMES) or _LIBPQ_KEYWORDS.match(text):
+    if text.lower().startswith(_POSTGRES_SCHEMES) or _LIBPQ_KEYWORDS.match(text):
         return _open_postgres(text, max_connections or 32)
     if text.startswith("sqlite:///"):
         text = text.removeprefix("sqlite:///")
@@ -112,7 +110,8 @@ def open_store(
     elif "://" in text:
         scheme = text.split("://", 1)[0]
         raise StoreConfigurationError(
-            location, f"scheme '{scheme}' is not supported; give {_FORMS}"
+            safe_location(location),
+            f"scheme '{scheme}' is not supported; give {_FORMS}",
         )
     from tmf683.storage.sqlite import SQLiteStore
 

@@ -26,6 +26,7 @@ How each rule of the oracle is kept:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -293,28 +294,40 @@ class Compiled:
         return self
 
 
-def _without_nul(condition: Condition) -> Condition:
-    """``eq`` and ``ne`` without the values holding a NUL character.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""Characters no stored text holds: NUL (``jsonb`` refuses it) and unpaired
+surrogates (not Unicode text; PostgreSQL cannot receive them)."""
 
-    PostgreSQL text cannot hold NUL and ``jsonb`` refuses it, so no stored text
-    equals such a value.
+
+def _without_nul(condition: Condition) -> Condition:
+    """``eq`` and ``ne`` without the values holding a NUL or an unpaired surrogate.
+
+    No stored text holds either, so no stored text equals such a value, and
+    PostgreSQL could not receive it as a parameter.
     """
     if condition.operator not in (Operator.EQ, Operator.NE):
         return condition
-    values = tuple(v for v in condition.values if "\0" not in str(v))
+    values = tuple(v for v in condition.values if not _UNSTORABLE.search(str(v)))
     return attrs.evolve(condition, values=values)
 
 
 def _order_test(sign: str, bound: str) -> tuple[str, str]:
     """The test of text ``s`` against ``bound`` as a test PostgreSQL can bind.
 
-    A stored text ``s`` (it holds no NUL) and ``p + NUL + rest`` compare as ``s`` and
-    ``p`` do, except that ``s == p`` is the smaller: ``>`` and ``>=`` become ``> p``,
-    ``<`` and ``<=`` become ``<= p``.
+    Let ``bound = p + c + rest`` where ``c`` is its first NUL or unpaired
+    surrogate; a stored text ``s`` holds neither. Against ``p + NUL + rest``,
+    ``s`` compares as against ``p`` except that ``s == p`` is the smaller: ``>`` and
+    ``>=`` become ``> p``, ``<`` and ``<=`` become ``<= p``. A surrogate lies between
+    U+D7FF and U+E000, so against ``p + surrogate + rest`` ``s`` is greater exactly
+    when ``s >= p + U+E000``.
     """
-    if "\0" not in bound:
+    found = _UNSTORABLE.search(bound)
+    if found is None:
         return sign, bound
-    return (">" if sign.startswith(">") else "<="), bound.split("\0", 1)[0]
+    prefix, greater = bound[: found.start()], sign.startswith(">")
+    if found.group() == "\0":
+        return (">" if greater else "<="), prefix
+    return (">=" if greater else "<"), prefix + "\ue000"
 
 
 def compile_query(query: Query, regex_matches: RegexMatches) -> Compiled:

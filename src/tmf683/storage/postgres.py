@@ -14,12 +14,14 @@ Needs the ``postgres`` extra: ``pip install 'tmf683[postgres]'``.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import psycopg
 import psycopg_pool
 from psycopg import errors as pg_errors
@@ -120,7 +122,14 @@ class PostgresStore:
             conninfo,
             min_size=min_connections,
             max_size=max_connections,
-            kwargs={"autocommit": True, "client_encoding": "utf8"},
+            # no server-side prepared statements: a generic plan ignores the values
+            # (a list filter's selectivity, the outbox's time) and can be far worse
+            kwargs={
+                "autocommit": True,
+                "client_encoding": "utf8",
+                "prepare_threshold": None,
+            },
+            configure=self._configure,
             check=psycopg_pool.ConnectionPool.check_connection,
             open=False,
             name="tmf683",
@@ -147,6 +156,13 @@ class PostgresStore:
             reason = " ".join(str(exc).split())
             message = f"cannot be used as a PostgreSQL store: {reason}"
             raise StoreConfigurationError(safe_location(conninfo), message) from exc
+
+    def _configure(self, conn: Connection) -> None:
+        """Set up a new pooled connection: frozen sessions must not keep locks."""
+        conn.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+            [f"{round(self.attempt_timeout * 1000)}ms"],
+        )
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -193,6 +209,10 @@ class PostgresStore:
         if not documents:
             return
         ids = [document["id"] for document in documents]
+        if any(_UNSTORABLE.search(id) for id in ids):
+            raise ValidationError(
+                [("$.id", "holds a NUL character or an unpaired surrogate")]
+            )
         repeated = [id for id, count in Counter(ids).items() if count > 1]
         if repeated:
             raise ConflictError(_RESOURCE, repeated[0])
@@ -202,7 +222,7 @@ class PostgresStore:
                     cursor.executemany(
                         f"INSERT INTO {TABLE} (id, document) "  # noqa: S608 - constant
                         "VALUES (%s, %s::jsonb) RETURNING seq",
-                        [(doc["id"], jsonb_text(doc)) for doc in documents],
+                        [(doc["id"], _jsonb(doc)) for doc in documents],
                         returning=True,
                     )
                     seqs = []
@@ -247,7 +267,7 @@ class PostgresStore:
             new = change(copy.deepcopy(current))
             conn.execute(
                 f"UPDATE {TABLE} SET document = %s::jsonb WHERE seq = %s",  # noqa: S608
-                [jsonb_text(new), seq],
+                [_jsonb(new), seq],
             )
             conn.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = %s", [seq])  # noqa: S608
             write_references(conn, [(seq, new)])
@@ -326,7 +346,7 @@ class PostgresStore:
                 conn.execute(
                     f"INSERT INTO {events.SUBSCRIPTIONS} (id, document) "  # noqa: S608
                     "VALUES (%s, %s::jsonb)",
-                    [subscription["id"], jsonb_text(subscription)],
+                    [subscription["id"], _jsonb(subscription)],
                 )
         except pg_errors.UniqueViolation as exc:
             raise ConflictError(_SUBSCRIPTION, subscription["id"]) from exc
@@ -409,9 +429,23 @@ class PostgresStore:
 
 
 def _known_text(resource: str, id: str) -> None:
-    """Raise NotFoundError for an id PostgreSQL text cannot hold (a NUL in it).
+    """Raise NotFoundError for an id PostgreSQL text cannot hold.
 
-    No stored id holds one, and psycopg refuses to send it as a parameter.
+    No stored id holds a NUL or an unpaired surrogate, and psycopg cannot send one.
     """
-    if "\0" in id:
+    if _UNSTORABLE.search(id):
         raise NotFoundError(resource, id)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What PostgreSQL text cannot hold: NUL and unpaired surrogates."""
+
+
+def _jsonb(document: Document) -> str:
+    """:func:`jsonb_text`, with text Unicode cannot encode as a ValidationError."""
+    try:
+        return jsonb_text(document)
+    except orjson.JSONEncodeError as exc:
+        raise ValidationError(
+            [("$", f"holds text that is not valid Unicode: {exc}")]
+        ) from exc
