@@ -5,9 +5,10 @@ queries compile to SQL (``tmf683.storage._postgres_sql``) with the results of th
 in-memory oracle; hub subscriptions and the outbox are tables beside them, shared by
 every process's dispatcher (``tmf683.storage._postgres_events``).
 
-Connections come from a :class:`psycopg_pool.ConnectionPool`. Writes are single
-transactions (``update`` locks the row with ``SELECT ... FOR UPDATE``); a list query
-runs its count, its page and any regex lookups in one ``REPEATABLE READ`` snapshot.
+Connections come from a pool (``tmf683.storage._postgres_connections``). Writes
+are single transactions (``update`` locks the row with ``SELECT ... FOR UPDATE``);
+a list query runs its count, its page and any regex lookups in one
+``REPEATABLE READ`` snapshot.
 Needs the ``postgres`` extra: ``pip install 'tmf683[postgres]'``.
 """
 
@@ -15,27 +16,22 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
-import psycopg
-import psycopg_pool
 from psycopg import errors as pg_errors
 
 from tmf683.errors import (
     ConflictError,
     NotFoundError,
-    StoreConfigurationError,
-    StoreUnavailableError,
     ValidationError,
 )
 from tmf683.query.ast import Query
 from tmf683.storage import _postgres_events as events
-from tmf683.storage import safe_location
+from tmf683.storage._postgres_connections import Connection, Connections
 from tmf683.storage._postgres_read import (
     SELECTIVE_MATCHES,
     SELECTIVE_SHARE,
@@ -64,7 +60,6 @@ __all__ = ["SCHEMA_VERSION", "SELECTIVE_MATCHES", "PostgresStore"]
 
 _RESOURCE = "PartyInteraction"
 _SUBSCRIPTION = "EventSubscription"
-Connection = psycopg.Connection[Any]
 
 
 class PostgresStore:
@@ -117,86 +112,19 @@ class PostgresStore:
         self.attempt_timeout = attempt_timeout
         self.selective_matches = selective_matches
         self.selective_share = SELECTIVE_SHARE
-        self._local = threading.local()
-        self._pool = psycopg_pool.ConnectionPool(
+        self._connections = Connections(
             conninfo,
             min_size=min_connections,
             max_size=max_connections,
-            # no server-side prepared statements: a generic plan ignores the values
-            # (a list filter's selectivity, the outbox's time) and can be far worse
-            kwargs={
-                "autocommit": True,
-                "client_encoding": "utf8",
-                "prepare_threshold": None,
-            },
-            configure=self._configure,
-            check=psycopg_pool.ConnectionPool.check_connection,
-            open=False,
-            name="tmf683",
-        )
-        try:
-            # One plain connection first: it fails fast, with libpq's own reason,
-            # where the pool would retry quietly until its timeout.
-            with psycopg.connect(
-                conninfo,
-                connect_timeout=max(1, round(connect_timeout)),
-                client_encoding="utf8",
-            ) as conn:
-                encoding = conn.info.parameter_status("server_encoding")
-                if encoding != "UTF8":
-                    raise StoreConfigurationError(
-                        safe_location(conninfo),
-                        f"has encoding {encoding}; tmf683 needs a UTF8 database "
-                        "(CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)",
-                    )
-                create_or_upgrade(conn, safe_location(conninfo))
-            self._pool.open(wait=True, timeout=connect_timeout)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            self._pool.close()
-            reason = " ".join(str(exc).split())
-            message = f"cannot be used as a PostgreSQL store: {reason}"
-            raise StoreConfigurationError(safe_location(conninfo), message) from exc
-
-    def _configure(self, conn: Connection) -> None:
-        """Set up a new pooled connection: frozen sessions must not keep locks."""
-        conn.execute(
-            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
-            [f"{round(self.attempt_timeout * 1000)}ms"],
+            connect_timeout=connect_timeout,
+            wait_timeout=wait_timeout,
+            idle_timeout=attempt_timeout,
+            prepare=create_or_upgrade,
         )
 
-    @contextmanager
-    def _connection(self) -> Iterator[Connection]:
-        """A connection inside a transaction, committed at the end of the block.
-
-        Nested use on one thread shares the outer transaction: an outbox function
-        that reads the subscriptions does so inside the write that calls it.
-        """
-        current: Connection | None = getattr(self._local, "conn", None)
-        if current is not None:
-            yield current
-            return
-        try:
-            with self._pool.connection(timeout=self.wait_timeout) as conn:
-                self._local.conn = conn
-                try:
-                    with conn.transaction():
-                        yield conn
-                finally:
-                    self._local.conn = None
-        except pg_errors.UntranslatableCharacter as exc:
-            raise ValidationError(
-                [("$", "holds a NUL character (U+0000), which PostgreSQL refuses")]
-            ) from exc
-        except pg_errors.ProgramLimitExceeded as exc:
-            # an id, status, direction or date text too long for its B-tree index
-            message = " ".join(str(exc).split())
-            raise ValidationError([("$", f"holds a text too long: {message}")]) from exc
-        except (
-            psycopg.OperationalError,
-            psycopg_pool.PoolTimeout,
-            pg_errors.IdleInTransactionSessionTimeout,
-        ) as exc:
-            raise StoreUnavailableError(" ".join(str(exc).split())) from exc
+    def _connection(self) -> AbstractContextManager[Connection]:
+        """A connection inside a transaction (see ``_postgres_connections``)."""
+        return self._connections.transaction()
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
@@ -425,7 +353,7 @@ class PostgresStore:
 
     def close(self) -> None:
         """Close the pool's connections."""
-        self._pool.close()
+        self._connections.close()
 
 
 def _known_text(resource: str, id: str) -> None:

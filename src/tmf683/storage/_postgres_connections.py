@@ -1,0 +1,160 @@
+"""The connections of :class:`~tmf683.storage.postgres.PostgresStore`.
+
+The pool, one transaction per operation (shared by nested use on a thread), and the
+mapping of driver errors to the core's.
+
+Every connection talks UTF-8, prepares no statements on the server (a generic plan
+ignores the values: a list filter's selectivity, the outbox's time) and has
+``idle_in_transaction_session_timeout`` set, so a frozen process cannot keep its
+locks. Pooled connections are checked before use: one broken by a database restart
+is replaced instead of failing an operation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from psycopg import errors as pg_errors
+
+from tmf683.errors import (
+    StoreConfigurationError,
+    StoreUnavailableError,
+    ValidationError,
+)
+from tmf683.storage import safe_location
+
+__all__ = ["Connection", "Connections"]
+
+Connection = psycopg.Connection[Any]
+
+
+class Connections:
+    """A pool of connections to one database, handed out as transactions.
+
+    Args:
+        conninfo: a libpq URL or keyword string.
+        min_size: connections kept open.
+        max_size: most connections opened.
+        connect_timeout: seconds to wait for the first connection.
+        wait_timeout: seconds an operation waits for a free connection.
+        idle_timeout: seconds a session may sit idle inside a transaction before
+            PostgreSQL ends it.
+        prepare: run once on a first connection, inside a transaction, before the
+            pool opens (the schema); gets the connection and a safe name for
+            messages.
+
+    Raises:
+        StoreConfigurationError: the database cannot be reached, is not in UTF8,
+            or ``prepare`` raised a database error.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_size: int,
+        max_size: int,
+        connect_timeout: float,
+        wait_timeout: float,
+        idle_timeout: float,
+        prepare: Callable[[Connection, str], object],
+    ) -> None:
+        self.wait_timeout = wait_timeout
+        self.idle_timeout = idle_timeout
+        self._local = threading.local()
+        self._pool = psycopg_pool.ConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={
+                "autocommit": True,
+                "client_encoding": "utf8",
+                "prepare_threshold": None,
+            },
+            configure=self._configure,
+            check=psycopg_pool.ConnectionPool.check_connection,
+            open=False,
+            name="tmf683",
+        )
+        name = safe_location(conninfo)
+        try:
+            # One plain connection first: it fails fast, with libpq's own reason,
+            # where the pool would retry quietly until its timeout.
+            with psycopg.connect(
+                conninfo,
+                connect_timeout=max(1, round(connect_timeout)),
+                client_encoding="utf8",
+            ) as conn:
+                encoding = conn.info.parameter_status("server_encoding")
+                if encoding != "UTF8":
+                    raise StoreConfigurationError(
+                        name,
+                        f"has encoding {encoding}; tmf683 needs a UTF8 database "
+                        "(CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)",
+                    )
+                prepare(conn, name)
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            self._pool.close()
+            reason = " ".join(str(exc).split())
+            message = f"cannot be used as a PostgreSQL store: {reason}"
+            raise StoreConfigurationError(name, message) from exc
+        except StoreConfigurationError:
+            self._pool.close()
+            raise
+
+    def _configure(self, conn: Connection) -> None:
+        """Set up a new pooled connection: frozen sessions must not keep locks."""
+        conn.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+            [f"{round(self.idle_timeout * 1000)}ms"],
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection inside a transaction, committed at the end of the block.
+
+        Nested use on one thread shares the outer transaction: an outbox function
+        that reads the subscriptions does so inside the write that calls it.
+
+        Raises:
+            StoreUnavailableError: the database cannot be reached, no connection
+                freed up in ``wait_timeout``, or the session ended.
+            ValidationError: a text PostgreSQL cannot hold (NUL), or one too long
+                for its index.
+        """
+        current: Connection | None = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        try:
+            with self._pool.connection(timeout=self.wait_timeout) as conn:
+                self._local.conn = conn
+                try:
+                    with conn.transaction():
+                        yield conn
+                finally:
+                    self._local.conn = None
+        except pg_errors.UntranslatableCharacter as exc:
+            raise ValidationError(
+                [("$", "holds a NUL character (U+0000), which PostgreSQL refuses")]
+            ) from exc
+        except pg_errors.ProgramLimitExceeded as exc:
+            # an id, status, direction or date text too long for its B-tree index
+            message = " ".join(str(exc).split())
+            raise ValidationError([("$", f"holds a text too long: {message}")]) from exc
+        except (
+            psycopg.OperationalError,
+            psycopg_pool.PoolTimeout,
+            pg_errors.IdleInTransactionSessionTimeout,
+        ) as exc:
+            raise StoreUnavailableError(" ".join(str(exc).split())) from exc
+
+    def close(self) -> None:
+        """Close every connection."""
+        self._pool.close()
