@@ -316,11 +316,7 @@ class PostgresStore:
         other dispatcher sends the delivery, or the next one to its callback, until
         the outcome is written; if this process dies, the lock goes with it.
         """
-        with self._connection() as conn:
-            conn.execute(
-                "SELECT set_config('idle_in_transaction_session_timeout', %s, true)",
-                [f"{round(self.attempt_timeout * 1000)}ms"],
-            )
+        with self._connection() as conn:  # its session ends if idle attempt_timeout
             locked = events.lock_if_due(conn, delivery.id, now)
             if locked is None:
                 return False
