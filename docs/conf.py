@@ -72,7 +72,7 @@ html_theme_options = {
 nitpicky = True
 nitpick_ignore = [
     ("py:class", "datetime"),  # a bare name in Callable[[], datetime]
-    ("py:class", "tmf683.serialization.T"),  # the TypeVar of structure()
+    ("py:class", "tmf683._serialization.T"),  # the TypeVar of structure()
 ]
 _EXTERNAL_MODULES = (
     "argparse",
@@ -127,7 +127,7 @@ def resolve_reexports(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     """Resolve a reference to a re-exported name to where the object is documented.
 
     The API reference documents each object in the module that defines it
-    (``tmf683.service.PartyInteractionService``), while docstrings name it where it
+    (``tmf683._service.PartyInteractionService``), while docstrings name it where it
     is imported from (``tmf683.query.Query``, or a bare ``create_app`` in the
     ``tmf683_falcon`` package docstring). Sphinx calls this only for references it
     could not resolve; anything outside tmf683 is left alone.

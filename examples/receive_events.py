@@ -19,7 +19,7 @@ import falcon
 import waitress
 
 from tmf683 import MemoryStore, PartyInteractionService
-from tmf683.notify import Dispatcher
+from tmf683.events.dispatch import Dispatcher
 from tmf683_falcon import DEFAULT_BASE_PATH, create_app, mount_listener
 
 received: queue.Queue[dict[str, Any]] = queue.Queue()

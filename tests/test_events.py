@@ -9,7 +9,8 @@ import pytest
 from tests.conftest import MINIMAL
 from tests.receiver import receiving
 from tmf683 import InvalidQueryError, NotFoundError, ValidationError
-from tmf683.events import (
+from tmf683.events.dispatch import DeliveryError, Dispatcher, post_json
+from tmf683.events.envelopes import (
     ATTRIBUTE_VALUE_CHANGE,
     CREATE,
     DELETE,
@@ -19,7 +20,6 @@ from tmf683.events import (
     make_event,
     validate_callback,
 )
-from tmf683.notify import DeliveryError, Dispatcher, post_json
 
 
 def test_events_for_each_kind_of_change():

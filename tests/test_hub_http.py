@@ -192,7 +192,7 @@ def test_without_the_dispatcher_events_wait_in_the_outbox(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "tmf683.dispatch_command",
+                "tmf683.events.command",
                 "--db",
                 db,
                 "--retry-first-delay",

@@ -21,7 +21,7 @@ from tmf683 import (
     open_store,
     parse_query,
 )
-from tmf683.notify import Dispatcher
+from tmf683.events.dispatch import Dispatcher
 from tmf683.storage.base import AttemptOutcome, Delivery
 
 

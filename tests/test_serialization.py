@@ -11,7 +11,7 @@ from tmf683 import (
     structure,
     unstructure,
 )
-from tmf683.serialization import format_datetime, json_name, parse_datetime
+from tmf683._serialization import format_datetime, json_name, parse_datetime
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import pytest
 
 from tests.conftest import MINIMAL
 from tmf683 import ValidationError
-from tmf683.validation import INDEXED_TEXT_LENGTH, validate_party_interaction
+from tmf683._validation import INDEXED_TEXT_LENGTH, validate_party_interaction
 
 
 def problems_of(document):
@@ -80,7 +80,7 @@ def nested(depth):
 
 
 def test_nesting_up_to_the_limit_is_kept_and_deeper_is_refused():
-    from tmf683.validation import MAX_NESTING_DEPTH
+    from tmf683._validation import MAX_NESTING_DEPTH
 
     assert validate_party_interaction(nested(MAX_NESTING_DEPTH)).extensions
     found = problems_of(nested(MAX_NESTING_DEPTH + 1))

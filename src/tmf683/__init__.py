@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tmf683.errors import (
+from tmf683._errors import (
     ConflictError,
     InvalidQueryError,
     NotFoundError,
@@ -28,7 +28,7 @@ from tmf683.errors import (
     Tmf683Error,
     ValidationError,
 )
-from tmf683.model import (
+from tmf683._model import (
     AttachmentRefOrValue,
     Error,
     EventSubscription,
@@ -43,10 +43,10 @@ from tmf683.model import (
     RelatedParty,
     TimePeriod,
 )
-from tmf683.patch import apply_merge_patch
+from tmf683._patch import apply_merge_patch
+from tmf683._serialization import make_converter, structure, unstructure
+from tmf683._service import PartyInteractionService
 from tmf683.query import Query, parse_query, project
-from tmf683.serialization import make_converter, structure, unstructure
-from tmf683.service import PartyInteractionService
 from tmf683.storage import Document, Page, PartyInteractionStore, open_store
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import Any
 import falcon
 
 from tmf683 import Tmf683Error, ValidationError
-from tmf683.events import EVENT_TYPES
+from tmf683.events.envelopes import EVENT_TYPES
 from tmf683_falcon.errors import handle_core_error, handle_route_http_error
 from tmf683_falcon.media import (
     JSON_TYPES,

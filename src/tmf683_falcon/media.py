@@ -9,7 +9,7 @@ import falcon
 import orjson
 
 from tmf683 import ValidationError
-from tmf683.validation import MAX_NESTING_DEPTH
+from tmf683._validation import MAX_NESTING_DEPTH
 
 __all__ = [
     "JSON_TYPES",

@@ -29,8 +29,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from tmf683.errors import InvalidQueryError
-from tmf683.model import PartyInteraction
+from tmf683._errors import InvalidQueryError
+from tmf683._model import PartyInteraction
 from tmf683.query.ast import (
     AnyOf,
     Clause,
@@ -285,7 +285,7 @@ def parse_query(query_string: str, *, root: type = PartyInteraction) -> Query:
             ``"status=open,completed&creationDate.gte=2024-01-01T00:00:00Z&limit=10"``.
             Empty is no query.
         root: the model class attribute paths start from: a PartyInteraction for
-            lists, :class:`tmf683.model.PartyInteractionEvent` for hub queries.
+            lists, :class:`tmf683._model.PartyInteractionEvent` for hub queries.
 
     Returns:
         The query.

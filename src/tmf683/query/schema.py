@@ -1,6 +1,6 @@
 """What the query engine knows of the schema: where a dotted path leads.
 
-Derived from the attrs model (:mod:`tmf683.model`), so the model stays the one source.
+Derived from the attrs model (:mod:`tmf683._model`), so the model stays the one source.
 A path such as ``relatedParty.id`` crosses the array ``relatedParty`` and ends at a
 string; ``interactionDate.startDateTime`` crosses an object and ends at a date-time.
 """
@@ -14,8 +14,8 @@ from functools import cache, lru_cache
 
 import attrs
 
-from tmf683.model import PartyInteraction
-from tmf683.serialization import json_name
+from tmf683._model import PartyInteraction
+from tmf683._serialization import json_name
 
 __all__ = ["AttributeKind", "PathError", "ResolvedPath", "resolve"]
 

@@ -9,10 +9,10 @@ import math
 import re
 from urllib.parse import unquote
 
-from tmf683.errors import InvalidQueryError
+from tmf683._errors import InvalidQueryError
+from tmf683._serialization import format_datetime, parse_datetime
 from tmf683.query.ast import Value
 from tmf683.query.schema import AttributeKind
-from tmf683.serialization import format_datetime, parse_datetime
 
 __all__ = ["split_values", "typed_value", "unquoted"]
 

@@ -9,7 +9,7 @@ import re
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from tmf683.errors import StoreConfigurationError
+from tmf683._errors import StoreConfigurationError
 from tmf683.storage.base import Document, DocumentChange, Page, PartyInteractionStore
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import psycopg
 import psycopg_pool
 from psycopg import errors as pg_errors
 
-from tmf683.errors import (
+from tmf683._errors import (
     StoreConfigurationError,
     StoreUnavailableError,
     ValidationError,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from tmf683.errors import ConflictError, NotFoundError
+from tmf683._errors import ConflictError, NotFoundError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import select
 from tmf683.storage.base import (

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from psycopg import errors as pg_errors
 
-from tmf683.errors import (
+from tmf683._errors import (
     ConflictError,
     NotFoundError,
     ValidationError,
@@ -86,7 +86,7 @@ class PostgresStore:
             ``selective_share``) a page is collected through
             the filter's indexes (see :meth:`find`); a tuning knob.
 
-    Operations raise :class:`~tmf683.errors.StoreUnavailableError` when the
+    Operations raise :class:`~tmf683._errors.StoreUnavailableError` when the
     database cannot be reached or no connection frees up in ``wait_timeout``; a
     pooled connection is checked before each use, so one broken by a database
     restart is replaced instead of failing an operation.

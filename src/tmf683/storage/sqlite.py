@@ -25,7 +25,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from tmf683.errors import ConflictError, NotFoundError, StoreConfigurationError
+from tmf683._errors import ConflictError, NotFoundError, StoreConfigurationError
 from tmf683.query.ast import Query
 from tmf683.query.regex import search
 from tmf683.storage import _sqlite_events as events

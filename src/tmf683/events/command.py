@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from tmf683.errors import StoreConfigurationError
-from tmf683.notify import Dispatcher
+from tmf683._errors import StoreConfigurationError
+from tmf683.events.dispatch import Dispatcher
 from tmf683.storage import PartyInteractionStore, open_store, safe_location
 
 __all__ = ["add_delivery_options", "dispatcher_from", "main"]

@@ -14,16 +14,16 @@ from typing import Any
 
 import attrs
 
-from tmf683.errors import InvalidQueryError, ValidationError
-from tmf683.model import PartyInteraction
-from tmf683.patch import apply_merge_patch
-from tmf683.publish import EventPublisher
+from tmf683._errors import InvalidQueryError, ValidationError
+from tmf683._model import PartyInteraction
+from tmf683._patch import apply_merge_patch
+from tmf683._serialization import unstructure
+from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
+from tmf683.events.publish import EventPublisher
 from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Path, Query
 from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
-from tmf683.serialization import unstructure
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
-from tmf683.validation import SERVER_ATTRIBUTES, validate_party_interaction
 
 __all__ = ["DEFAULT_BASE_URL", "PartyInteractionService"]
 
@@ -59,7 +59,7 @@ class PartyInteractionService:
         callback_hosts: host names hub callbacks may point to; ``None`` allows any.
 
     Attributes:
-        events: the :class:`~tmf683.publish.EventPublisher`: hub subscriptions,
+        events: the :class:`~tmf683.events.publish.EventPublisher`: hub subscriptions,
             in-process subscribers and the outbox of every change.
     """
 

@@ -1,10 +1,10 @@
 """attrs classes for the resources of the TMF683 v4.0.0 swagger.
 
 Python attribute names are snake_case; their JSON names are the swagger's, derived by
-:func:`tmf683.serialization.json_name` (``creation_date`` -> ``creationDate``,
+:func:`tmf683._serialization.json_name` (``creation_date`` -> ``creationDate``,
 ``type`` -> ``@type``, ``schema_location`` -> ``@schemaLocation``). Every attribute is
 optional in the model, as in the swagger's ``PartyInteraction`` definition; what a
-create must contain is checked by :mod:`tmf683.validation` (the conformance profile).
+create must contain is checked by :mod:`tmf683._validation` (the conformance profile).
 
 Classes that carry ``@type`` also carry ``extensions``: attributes outside the schema
 that a client may add when it declares a subclass through ``@type`` or

@@ -5,8 +5,8 @@ Delivery is at least once: an event is POSTed (JSON) until the subscriber answer
 connection, a timeout) is retried with exponential backoff and jitter: the first
 retry within a few seconds, then longer, up to ``max_attempts`` (default 10, about
 50 minutes in all); after that the delivery is kept as failed, logged, and listed by
-:meth:`tmf683.publish.EventPublisher.failed_deliveries`. Events to one callback go
-out in the order they were raised. Pending deliveries live in the store, so a
+:meth:`tmf683.events.publish.EventPublisher.failed_deliveries`. Events to one callback
+go out in the order they were raised. Pending deliveries live in the store, so a
 restarted dispatcher resumes every one of them.
 """
 
@@ -26,8 +26,8 @@ import urllib.request
 from collections.abc import Callable, Collection
 from typing import Any
 
-from tmf683.errors import StoreUnavailableError, ValidationError
-from tmf683.events import validate_callback
+from tmf683._errors import StoreUnavailableError, ValidationError
+from tmf683.events.envelopes import validate_callback
 from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
 __all__ = ["DeliveryError", "Dispatcher", "Post", "post_json"]

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tmf683.errors import Problem, ValidationError
-from tmf683.model import PartyInteraction
-from tmf683.serialization import structure
+from tmf683._errors import Problem, ValidationError
+from tmf683._model import PartyInteraction
+from tmf683._serialization import structure
 
 __all__ = [
     "INDEXED_TEXT_LENGTH",
@@ -118,7 +118,7 @@ def profile_problems(document: Mapping[str, Any]) -> list[Problem]:
 
     Works on the raw JSON, so it reports missing attributes even where others have
     the wrong type; wrong types themselves are the schema's findings
-    (:func:`tmf683.serialization.structure`).
+    (:func:`tmf683._serialization.structure`).
 
     Args:
         document: the JSON object.

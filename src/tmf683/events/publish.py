@@ -1,12 +1,13 @@
 """From changes to notifications: hub subscriptions, the outbox, in-process callbacks.
 
-:class:`EventPublisher` belongs to a :class:`~tmf683.service.PartyInteractionService`.
-For each change it builds the events (:mod:`tmf683.events`) and, inside the store's
-write transaction, one outbox :class:`~tmf683.storage.base.Delivery` per event and
-matching hub subscription: a change never commits without its deliveries, and a
-delivery never exists for a change that rolled back. The dispatcher
-(:mod:`tmf683.notify`) sends them. In-process subscribers (Python callables) are
-called after the commit.
+:class:`EventPublisher` belongs to a :class:`~tmf683._service.PartyInteractionService`.
+For each change it builds the events (:mod:`tmf683.events.envelopes`) and,
+inside the store's write transaction, one outbox
+:class:`~tmf683.storage.base.Delivery` per event and matching hub
+subscription: a change never commits without its deliveries, and a delivery
+never exists for a change that rolled back. The dispatcher
+(:mod:`tmf683.events.dispatch`) sends them. In-process subscribers (Python
+callables) are called after the commit.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 
-from tmf683.errors import NotFoundError, ValidationError
-from tmf683.events import (
+from tmf683._errors import NotFoundError, ValidationError
+from tmf683._model import EventSubscriptionInput
+from tmf683._serialization import structure
+from tmf683._validation import json_problems
+from tmf683.events.envelopes import (
     EventSelector,
     events_for_change,
     make_event,
     validate_callback,
 )
-from tmf683.model import EventSubscriptionInput
-from tmf683.serialization import structure
 from tmf683.storage.base import Delivery, Document, Outbox, PartyInteractionStore
-from tmf683.validation import json_problems
 
 __all__ = ["EventCallback", "EventPublisher"]
 

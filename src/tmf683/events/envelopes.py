@@ -22,13 +22,13 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from tmf683.errors import InvalidQueryError, ValidationError
-from tmf683.model import PartyInteractionEvent
+from tmf683._errors import InvalidQueryError, ValidationError
+from tmf683._model import PartyInteractionEvent
+from tmf683._serialization import format_datetime
 from tmf683.query.ast import AnyOf, Condition, Operator, Query
 from tmf683.query.evaluate import matches
 from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
-from tmf683.serialization import format_datetime
 
 __all__ = [
     "ATTRIBUTE_VALUE_CHANGE",

@@ -8,7 +8,7 @@ omits absent attributes instead of writing ``null``, and keeps extension attribu
 where the document declares a subclass (TMF630 Part 1, polymorphism and extension).
 
 :func:`structure` and :func:`unstructure` are the two calls the rest of tmf683 uses;
-they raise :class:`~tmf683.errors.ValidationError` with ``$.path`` messages such as
+they raise :class:`~tmf683._errors.ValidationError` with ``$.path`` messages such as
 ``$.channel[0].id must be a string``.
 """
 
@@ -31,7 +31,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from tmf683.errors import Problem, ValidationError
+from tmf683._errors import Problem, ValidationError
 
 __all__ = [
     "format_datetime",
@@ -231,12 +231,12 @@ def _class_hooks(
 
 
 def make_converter() -> cattrs.Converter:
-    """Build the converter between TMF683 JSON documents and :mod:`tmf683.model`.
+    """Build the converter between TMF683 JSON documents and :mod:`tmf683._model`.
 
     Returns:
         A new :class:`cattrs.Converter`; never the global one. Its structure errors
         are cattrs exception groups: use :func:`structure` to get
-        :class:`~tmf683.errors.ValidationError` instead.
+        :class:`~tmf683._errors.ValidationError` instead.
     """
     converter = cattrs.Converter(detailed_validation=True)
     converter.register_structure_hook(str, _structure_str)
@@ -305,7 +305,7 @@ def structure(document: object, cls: type[T], path: str = "$") -> T:
 
     Args:
         document: the parsed JSON value (normally a dict).
-        cls: the model class, e.g. :class:`tmf683.model.PartyInteraction`.
+        cls: the model class, e.g. :class:`tmf683._model.PartyInteraction`.
         path: the JSON path of ``document`` used in messages.
 
     Returns:
@@ -325,7 +325,7 @@ def unstructure(obj: object) -> dict[str, Any]:
     """Write a model object as a JSON document with the swagger's names.
 
     Args:
-        obj: an instance of a :mod:`tmf683.model` class.
+        obj: an instance of a :mod:`tmf683._model` class.
 
     Returns:
         A dict ready for JSON encoding: absent attributes omitted, date-times as
