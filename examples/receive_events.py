@@ -18,8 +18,7 @@ from typing import Any
 import falcon
 import waitress
 
-from tmf683 import MemoryStore, PartyInteractionService
-from tmf683.events.dispatch import Dispatcher
+from tmf683 import Dispatcher, MemoryStore, PartyInteractionService
 from tmf683_falcon import DEFAULT_BASE_PATH, create_app, mount_listener
 
 received: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -67,15 +66,10 @@ def main() -> None:
         waitress.create_server(build_consumer(), host="127.0.0.1", port=0),
     ]
     api, consumer = (f"http://127.0.0.1:{s.effective_port}" for s in servers)
-    stop = threading.Event()
-    dispatcher = threading.Thread(
-        target=Dispatcher(service.store).run,
-        args=(stop,),
-        kwargs={"poll_interval": 0.1},
-        daemon=True,
-    )
+    # start() runs the delivery workers and the poll loop in threads; close() ends them
+    dispatcher = Dispatcher(service.store).start(poll_interval=0.1)
     threads = [threading.Thread(target=s.run, daemon=True) for s in servers]
-    for thread in [dispatcher, *threads]:
+    for thread in threads:
         thread.start()
     try:
         status, subscription = post(
@@ -99,8 +93,7 @@ def main() -> None:
         print("received:", event["eventType"], "for", interaction["id"])
         print("same interaction:", interaction["id"] == created["id"])
     finally:
-        stop.set()  # no more deliveries once the dispatcher has stopped
-        dispatcher.join(15)
+        dispatcher.close()  # no more deliveries once the dispatcher has stopped
         for server in servers:
             # Let waitress's workers finish their requests (close() alone leaves them
             # running, and they may still signal the closed server), then close.
@@ -108,6 +101,7 @@ def main() -> None:
             server.close()
         for thread in threads:
             thread.join(10)
+        service.close()
 
 
 if __name__ == "__main__":

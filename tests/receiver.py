@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,19 +19,20 @@ class Receiver:
         self.paths: list[str] = []
         self.attempts = 0
         self.fail_first = fail_first
-        self._lock = threading.Lock()
+        self.changed = threading.Condition()  # notified at each request
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver._lock:
+                with receiver.changed:
                     receiver.attempts += 1
                     receiver.received.append(json.loads(body))
                     receiver.paths.append(self.path)
                     failing = receiver.attempts <= receiver.fail_first
                     if not failing:
                         receiver.events.append(json.loads(body))
+                    receiver.changed.notify_all()
                 self.send_response(500 if failing else 201)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -42,24 +42,19 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/listener"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
     def wait_for(self, count: int, seconds: float = 30.0) -> list[dict[str, Any]]:
         """Wait (bounded) until ``count`` events arrived; return them."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.events) >= count:
-                    return list(self.events)
-            time.sleep(0.05)
-        with self._lock:
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.events) >= count, seconds)
             return list(self.events)
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-        self._thread.join(10)
+        self.thread.join(10)
 
 
 @contextmanager

@@ -1,15 +1,24 @@
 """Events, subscriptions, the outbox and the dispatcher, through the library."""
 
 import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.conftest import MINIMAL
 from tests.receiver import receiving
-from tmf683 import InvalidQueryError, NotFoundError, ValidationError
-from tmf683.events.dispatch import DeliveryError, Dispatcher, post_json
+from tests.waiting import wait_for
+from tmf683 import (
+    DeliveryError,
+    Dispatcher,
+    InvalidQueryError,
+    NotFoundError,
+    PartyInteractionService,
+    Tmf683Error,
+    ValidationError,
+    post_json,
+    validate_event,
+)
 from tmf683.events.envelopes import (
     ATTRIBUTE_VALUE_CHANGE,
     CREATE,
@@ -230,13 +239,26 @@ class Clock:
         return self.now
 
 
-def test_dispatcher_delivers_in_order_and_retries_with_backoff(service):
+@pytest.fixture
+def dispatcher_of(service):
+    """Makes dispatchers on the service's store; closes each after the test."""
+    made = []
+
+    def make(**options):
+        made.append(Dispatcher(service.store, **options))
+        return made[-1]
+
+    yield make
+    for dispatcher in made:
+        dispatcher.close()
+
+
+def test_dispatcher_delivers_in_order_and_retries_with_backoff(service, dispatcher_of):
     register(service)
     created = service.create(dict(MINIMAL))
     service.patch(created["id"], {"reason": "new"})
     recorder, clock = Recorder(failures=2), Clock()
-    dispatcher = Dispatcher(
-        service.store,
+    dispatcher = dispatcher_of(
         post=recorder,
         clock=clock,
         first_delay=3,
@@ -260,12 +282,11 @@ def test_dispatcher_delivers_in_order_and_retries_with_backoff(service):
     assert pending(service) == []
 
 
-def test_dispatcher_gives_up_and_lists_the_failure(service):
+def test_dispatcher_gives_up_and_lists_the_failure(service, dispatcher_of):
     register(service)
     service.create(dict(MINIMAL))
     clock = Clock()
-    dispatcher = Dispatcher(
-        service.store,
+    dispatcher = dispatcher_of(
         post=Recorder(failures=99),
         clock=clock,
         max_attempts=3,
@@ -323,8 +344,6 @@ def test_event_ids_where_the_swagger_has_them(clock):
 
 
 def test_in_process_subscribers_do_not_hold_up_the_change(service):
-    import threading
-
     release = threading.Event()
     seen: list[str] = []
 
@@ -342,37 +361,37 @@ def test_in_process_subscribers_do_not_hold_up_the_change(service):
     assert seen == [CREATE]
 
 
-def test_dispatcher_refuses_hosts_no_longer_allowed(service):
+def test_dispatcher_refuses_hosts_no_longer_allowed(service, dispatcher_of):
     register(service)
     service.create(dict(MINIMAL))
     recorder = Recorder()
-    Dispatcher(
-        service.store, post=recorder, allowed_hosts=["crm.example.com"]
-    ).run_once()
+    dispatcher_of(post=recorder, allowed_hosts=["crm.example.com"]).run_once()
     assert recorder.calls == []
     (failed,) = service.events.failed_deliveries()
     assert failed.last_error == "callback host not allowed"
 
 
-def test_a_slow_callback_does_not_hold_up_another(service):
-    import threading
-    import time
-
+def test_a_slow_callback_does_not_hold_up_another(service, dispatcher_of):
     service.events.register({"callback": "http://127.0.0.1:9/slow"})
     service.events.register({"callback": "http://127.0.0.1:9/fast"})
     service.create(dict(MINIMAL))
-    fast_done = threading.Event()
+    slow_started, fast_done = threading.Event(), threading.Event()
+    waited: dict[str, bool] = {}
 
     def post(url, event, timeout):
+        # each waits for the other: one after the other, the first would time out
         if url.endswith("/slow"):
-            fast_done.wait(5)
+            slow_started.set()
+            waited["slow saw the fast one done"] = fast_done.wait(30)
         else:
+            waited["fast saw the slow one started"] = slow_started.wait(30)
             fast_done.set()
 
-    started = time.monotonic()
-    Dispatcher(service.store, post=post).run_once()
-    assert fast_done.is_set()
-    assert time.monotonic() - started < 5
+    assert dispatcher_of(post=post).run_once() == 2
+    assert waited == {
+        "slow saw the fast one done": True,
+        "fast saw the slow one started": True,
+    }
 
 
 def test_post_json_treats_redirects_and_broken_answers_as_failures():
@@ -426,37 +445,29 @@ def test_post_json_treats_redirects_and_broken_answers_as_failures():
         garbage.close()
 
 
-def test_an_unexpected_error_in_delivery_is_one_failed_attempt(service):
+def test_an_unexpected_error_in_delivery_is_one_failed_attempt(service, dispatcher_of):
     register(service)
     service.create(dict(MINIMAL))
 
     def broken(url, event, timeout):
         raise RuntimeError("bug in a custom deliverer")
 
-    dispatcher = Dispatcher(service.store, post=broken, max_attempts=1)
-    dispatcher.run_once()
+    dispatcher_of(post=broken, max_attempts=1).run_once()
     (failed,) = service.events.failed_deliveries()
     assert "bug in a custom deliverer" in str(failed.last_error)
-    dispatcher.close()
 
 
-def test_the_next_event_to_a_callback_goes_out_when_the_last_is_done(service):
+def test_the_next_event_to_a_callback_goes_out_when_the_last_is_done(
+    service, dispatcher_of
+):
     register(service)
     for _ in range(5):
         service.create(dict(MINIMAL))
     recorder = Recorder()
-    dispatcher = Dispatcher(service.store, post=recorder)
-    stop = threading.Event()
+    dispatcher = dispatcher_of(post=recorder)
     # one pass a minute: without the wake-up, 30 s would deliver the first event only
-    runner = threading.Thread(target=dispatcher.run, args=(stop, 60.0), daemon=True)
-    runner.start()
-    deadline = time.monotonic() + 30
-    while len(recorder.calls) < 5 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    stop.set()
-    dispatcher._wake.set()
-    runner.join(30)
-    dispatcher.close()
+    with dispatcher.start(poll_interval=60.0):
+        wait_for(lambda: len(recorder.calls) >= 5, 30)
     assert [call[2] for call in recorder.calls] == [CREATE] * 5
     assert pending(service) == []
 
@@ -489,3 +500,132 @@ def test_post_json_cuts_a_subscriber_that_drips_its_answer():
         stop.set()
         thread.join(10)
         server.close()
+
+
+def delivery_threads():
+    return {
+        t
+        for t in threading.enumerate()
+        if t.name.startswith("tmf683-d") and t.is_alive()
+    }
+
+
+def test_start_and_close_own_every_thread_of_a_dispatcher(service):
+    before = delivery_threads()
+    dispatcher = Dispatcher(service.store, post=Recorder(), workers=3)
+    assert delivery_threads() == before  # constructing starts nothing
+    assert dispatcher.run_once() == 0
+    assert delivery_threads() == before  # run_once ran its workers for the call
+    dispatcher.start(poll_interval=0.05)
+    assert dispatcher.start() is dispatcher  # started already: nothing more
+    started = delivery_threads() - before
+    assert sorted(t.name for t in started) == ["tmf683-delivery"] * 3 + [
+        "tmf683-dispatcher"
+    ]
+    dispatcher.close()
+    assert not any(t.is_alive() for t in started)
+    dispatcher.close()  # a second close does nothing more
+    with pytest.raises(RuntimeError, match="closed"):
+        dispatcher.start()
+
+
+def test_run_stops_the_workers_it_started_when_stop_is_set(service):
+    register(service)
+    service.create(dict(MINIMAL))
+    before = delivery_threads()
+    recorder, stop = Recorder(), threading.Event()
+    dispatcher = Dispatcher(service.store, post=recorder)
+    runner = threading.Thread(target=dispatcher.run, args=(stop, 0.05))
+    runner.start()
+    try:
+        wait_for(lambda: recorder.calls, 30)
+    finally:
+        stop.set()
+        runner.join(30)
+    assert delivery_threads() == before
+    assert [call[2] for call in recorder.calls] == [CREATE]
+
+
+def test_a_started_dispatcher_delivers_what_later_changes_raise(service):
+    register(service)
+    recorder = Recorder()
+    with Dispatcher(service.store, post=recorder).start(poll_interval=0.05):
+        service.create(dict(MINIMAL))
+        wait_for(lambda: recorder.calls, 30)
+    assert [call[2] for call in recorder.calls] == [CREATE]
+    assert pending(service) == []
+
+
+def test_event_and_delivery_ids_come_from_the_id_factory(store, clock):
+    counter = iter(range(1, 100))
+    with PartyInteractionService(
+        store, clock=clock, id_factory=lambda: f"N{next(counter)}"
+    ) as service:
+        assert service.create(dict(MINIMAL))["id"] == "N1"  # nobody listens: no event
+        subscription = register(service)
+        seen: list[dict[str, object]] = []
+        service.events.subscribe(seen.append)
+        service.create(dict(MINIMAL))
+        service.events.flush(10)
+    (delivery,) = pending(service)
+    assert subscription["id"] == "N2"
+    assert (delivery.event["eventId"], delivery.id) == ("N5", "N6")
+    assert [event["eventId"] for event in seen] == ["N5"]
+
+
+def test_a_closed_publisher_calls_no_in_process_subscriber(service):
+    seen: list[dict[str, object]] = []
+    service.events.subscribe(seen.append)
+    service.create(dict(MINIMAL))
+    before = {t for t in threading.enumerate() if t.name.startswith("tmf683-sub")}
+    assert before
+    service.close()
+    assert not any(t.is_alive() for t in before)
+    assert len(seen) == 1  # closing waited for the event raised before
+    register(service)
+    service.create(dict(MINIMAL))
+    service.close()
+    assert len(seen) == 1
+    assert len(pending(service)) == 1  # hub deliveries are still written
+
+
+def test_delivery_errors_are_tmf683_errors_and_os_errors():
+    error = DeliveryError("HTTP 503")
+    assert isinstance(error, Tmf683Error)
+    assert isinstance(error, OSError)
+    assert str(error) == "HTTP 503"
+
+
+@pytest.mark.parametrize(
+    ("body", "paths"),
+    [
+        ([1], ["$"]),
+        (
+            {
+                **make_event(
+                    CREATE,
+                    {"id": "1"},
+                    event_id="E",
+                    event_time=datetime(2024, 1, 1, tzinfo=UTC),
+                ),
+                "eventType": DELETE,
+            },
+            ["$.eventType"],
+        ),
+        ({"eventType": CREATE}, ["$.eventId", "$.event.partyInteraction"]),
+        (
+            {"eventType": CREATE, "eventId": "", "event": {"partyInteraction": []}},
+            ["$.eventId", "$.event.partyInteraction"],
+        ),
+    ],
+)
+def test_listeners_refuse_envelopes_that_break_the_rules(body, paths):
+    with pytest.raises(ValidationError) as caught:
+        validate_event(body, CREATE)
+    assert [path for path, _ in caught.value.problems] == paths
+
+
+def test_listeners_accept_the_envelopes_a_server_sends(clock):
+    for event_type in (CREATE, ATTRIBUTE_VALUE_CHANGE, STATUS_CHANGE, DELETE):
+        event = make_event(event_type, {"id": "1"}, event_id="E", event_time=clock())
+        assert validate_event(event, event_type) is event

@@ -1,13 +1,12 @@
 """The consumer side: tmf683_falcon.mount_listener in a Falcon app on waitress."""
 
-import threading
-
 import falcon
 import httpx
 import pytest
 
 from tests.conftest import MINIMAL
 from tests.servers import ServerProcess
+from tests.waiting import wait_for
 from tests.wsgi import serving
 from tmf683_falcon import mount_listener
 
@@ -87,8 +86,5 @@ def test_a_server_delivers_to_a_listener(listener, tmp_path):
             },
         )
         created = httpx.post(f"{s.base}partyInteraction", json=MINIMAL).json()
-        for _ in range(200):
-            if received:
-                break
-            threading.Event().wait(0.05)
+        wait_for(lambda: received, 10)
     assert [e["event"]["partyInteraction"]["id"] for e in received] == [created["id"]]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from tmf683._errors import (
     ConflictError,
+    DeliveryError,
     InvalidQueryError,
     NotFoundError,
     Problem,
@@ -46,6 +47,10 @@ from tmf683._model import (
 from tmf683._patch import apply_merge_patch
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import PartyInteractionService
+from tmf683.events.command import add_delivery_options, dispatcher_from
+from tmf683.events.dispatch import Dispatcher
+from tmf683.events.envelopes import EVENT_TYPES, validate_event
+from tmf683.events.transport import post_json
 from tmf683.query import Query, parse_query, project
 from tmf683.storage import Document, Page, PartyInteractionStore, open_store
 
@@ -57,8 +62,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "EVENT_TYPES",
     "AttachmentRefOrValue",
     "ConflictError",
+    "DeliveryError",
+    "Dispatcher",
     "Document",
     "Error",
     "EventSubscription",
@@ -86,13 +94,17 @@ __all__ = [
     "TimePeriod",
     "Tmf683Error",
     "ValidationError",
+    "add_delivery_options",
     "apply_merge_patch",
+    "dispatcher_from",
     "make_converter",
     "open_store",
     "parse_query",
+    "post_json",
     "project",
     "structure",
     "unstructure",
+    "validate_event",
 ]
 
 

@@ -13,7 +13,8 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     ├── NotFoundError (LookupError)          no resource with that id
     ├── ConflictError                        the id exists already
     ├── StoreConfigurationError (ValueError) a --db value no store understands
-    └── StoreUnavailableError (OSError)      the database cannot be reached now
+    ├── StoreUnavailableError (OSError)      the database cannot be reached now
+    └── DeliveryError (OSError)              a subscriber did not accept an event
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ConflictError",
+    "DeliveryError",
     "InvalidQueryError",
     "NotFoundError",
     "Problem",
@@ -153,3 +155,16 @@ class StoreUnavailableError(Tmf683Error, OSError):
 
     def __str__(self) -> str:
         return f"the store is unavailable: {self.message}"
+
+
+class DeliveryError(Tmf683Error, OSError):
+    """A subscriber did not accept an event (TMF630 Part 2 notifications).
+
+    Raised by :func:`~tmf683.events.transport.post_json` (another status, a refused
+    connection, no answer in time); a dispatcher ``post`` of your own raises it too.
+    The dispatcher counts it as one failed attempt and retries later.
+
+    Args:
+        message: why, e.g. ``"HTTP 503"`` or ``"no answer within 10 s"``; it is the
+            delivery's ``last_error``.
+    """

@@ -80,7 +80,24 @@ class PartyInteractionService:
         self.clock = clock
         self.id_factory = id_factory
         self.max_page_size = max_page_size
-        self.events = EventPublisher(store, clock=clock, callback_hosts=callback_hosts)
+        self.events = EventPublisher(
+            store, clock=clock, callback_hosts=callback_hosts, id_factory=id_factory
+        )
+
+    def close(self) -> None:
+        """Stop the service's own thread (in-process subscribers); idempotent.
+
+        Calls ``self.events.close()``. The store is the caller's: it stays open.
+        """
+        self.events.close()
+
+    def __enter__(self) -> PartyInteractionService:
+        """Return this service; the ``with`` block's end closes it (:meth:`close`)."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the service (:meth:`close`)."""
+        self.close()
 
     def href(self, id: str, *, base_url: str | None = None) -> str:
         """Return the URL of one PartyInteraction.

@@ -11,14 +11,18 @@ import logging
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
 import waitress
 
-from tmf683 import PartyInteractionService, StoreConfigurationError, open_store
-from tmf683.events.command import add_delivery_options, dispatcher_from
+from tmf683 import (
+    PartyInteractionService,
+    StoreConfigurationError,
+    add_delivery_options,
+    dispatcher_from,
+    open_store,
+)
 from tmf683.storage import safe_location
 from tmf683_falcon.app import DEFAULT_BASE_PATH, create_app
 from tmf683_falcon.media import MAX_BODY_BYTES
@@ -172,23 +176,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             DEFAULT_BASE_PATH,
             safe_location(args.db),
         )
-        stop = threading.Event()
-        delivery = dispatcher_from(store, args)
-        dispatcher = threading.Thread(
-            target=delivery.run,
-            args=(stop,),
-            name="tmf683-dispatcher",
-            daemon=True,
-        )
-        if not args.no_dispatcher:
-            dispatcher.start()
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run()
-        stop.set()
-        server.close()
-        if dispatcher.is_alive():
-            dispatcher.join(DISPATCHER_STOP_SECONDS)
-        delivery.close(DISPATCHER_STOP_SECONDS)
+        dispatcher = dispatcher_from(store, args)
+        try:
+            if not args.no_dispatcher:
+                dispatcher.start()
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run()
+            server.close()
+        finally:
+            dispatcher.close(DISPATCHER_STOP_SECONDS)
+            service.close()
         log.info("stopped")
     finally:
         store.close()

@@ -1,10 +1,11 @@
 """The consumer side: receive TMF683 events in another Falcon app.
 
 :func:`mount_listener` adds the four ``/listener/partyInteraction...Event`` routes of
-the v4 swagger. Each checks the envelope (a JSON object whose ``eventType`` is the
-route's, with ``eventId`` and an ``event.partyInteraction`` object) and hands it to
-your callable; the publisher gets 201. Invalid envelopes get a TMF Error 400, and
-your callable's exceptions a 500 (so the publisher retries).
+the v4 swagger. Each checks the envelope with :func:`tmf683.validate_event` (a JSON
+object whose ``eventType`` is the route's, with ``eventId`` and an
+``event.partyInteraction`` object) and hands it to your callable; the publisher gets
+201. Invalid envelopes get a TMF Error 400, and your callable's exceptions a 500 (so
+the publisher retries).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Any
 
 import falcon
 
-from tmf683 import Tmf683Error, ValidationError
-from tmf683.events.envelopes import EVENT_TYPES
+from tmf683 import EVENT_TYPES, Tmf683Error, validate_event
 from tmf683_falcon.errors import handle_core_error, handle_route_http_error
 from tmf683_falcon.media import (
     JSON_TYPES,
@@ -44,21 +44,7 @@ class EventListener:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Receive one event; 201 once the handler returned."""
-        envelope = read_body(req, JSON_TYPES)
-        problems = []
-        if not isinstance(envelope, dict):
-            raise ValidationError([("$", "must be a JSON object")])
-        if envelope.get("eventType") != self.event_type:
-            problems.append(("$.eventType", f"must be {self.event_type} on this route"))
-        if not isinstance(envelope.get("eventId"), str) or not envelope["eventId"]:
-            problems.append(("$.eventId", "is required"))
-        event = envelope.get("event")
-        if not isinstance(event, dict) or not isinstance(
-            event.get("partyInteraction"), dict
-        ):
-            problems.append(("$.event.partyInteraction", "must be a JSON object"))
-        if problems:
-            raise ValidationError(problems)
+        envelope = validate_event(read_body(req, JSON_TYPES), self.event_type)
         self.handler(envelope)
         resp.status = falcon.HTTP_201
 

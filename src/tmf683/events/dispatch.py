@@ -1,151 +1,39 @@
 """The dispatcher: send pending outbox deliveries to their callbacks, with retries.
 
-Delivery is at least once: an event is POSTed (JSON) until the subscriber answers
-2xx; consumers deduplicate on ``eventId``. A failure (another status, a refused
-connection, a timeout) is retried with exponential backoff and jitter: the first
-retry within a few seconds, then longer, up to ``max_attempts`` (default 10, about
-50 minutes in all); after that the delivery is kept as failed, logged, and listed by
+Delivery is at least once: an event is POSTed (JSON, :mod:`tmf683.events.transport`)
+until the subscriber answers 2xx; consumers deduplicate on ``eventId``. A failure
+(another status, a refused connection, a timeout) is retried with exponential backoff
+and jitter: the first retry within a few seconds, then longer, up to ``max_attempts``
+(default 10, about 50 minutes in all); after that the delivery is kept as failed,
+logged, and listed by
 :meth:`tmf683.events.publish.EventPublisher.failed_deliveries`. Events to one callback
 go out in the order they were raised. Pending deliveries live in the store, so a
 restarted dispatcher resumes every one of them.
+
+Threads: constructing a :class:`Dispatcher` starts none. :meth:`Dispatcher.start`
+(or ``with dispatcher:``) starts the delivery workers and the poll loop,
+:meth:`Dispatcher.close` stops and joins them. :meth:`Dispatcher.run` and
+:meth:`Dispatcher.run_once` on a dispatcher not started run the workers for the
+call only.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import json
 import logging
 import queue
 import random
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Collection
-from typing import Any
 
 from tmf683._errors import StoreUnavailableError, ValidationError
-from tmf683.events.envelopes import validate_callback
+from tmf683.events.envelopes import host_allowlist, validate_callback
+from tmf683.events.transport import Post, post_json
 from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
-__all__ = ["DeliveryError", "Dispatcher", "Post", "post_json"]
+__all__ = ["Dispatcher"]
 
 log = logging.getLogger(__name__)
-
-Post = Callable[[str, dict[str, Any], float], None]
-"""Sends one event, as ``post(url, event, timeout_seconds)``; raises DeliveryError
-when the subscriber does not accept it (default :func:`post_json`)."""
-
-
-class DeliveryError(Exception):
-    """A subscriber did not accept an event; the message says why."""
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Treat a redirect as a failed attempt.
-
-    Following it would turn the POST into a GET without the event (losing it) and
-    reach a host the allowlist never saw.
-    """
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class _Sockets:
-    """The sockets of one exchange, to cut them when its time is up."""
-
-    def __init__(self) -> None:
-        self.opened: list[socket.socket] = []
-        self.expired = False
-
-    def cut(self) -> None:
-        self.expired = True
-        for sock in self.opened:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, sockets: _Sockets) -> None:
-        super().__init__()
-        self.sockets = sockets
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        sockets = self.sockets
-
-        class Connection(http.client.HTTPConnection):
-            def connect(self) -> None:
-                super().connect()
-                sockets.opened.append(self.sock)
-
-        return self.do_open(Connection, req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, sockets: _Sockets) -> None:
-        super().__init__()
-        self.sockets = sockets
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        sockets = self.sockets
-
-        class Connection(http.client.HTTPSConnection):
-            def connect(self) -> None:
-                super().connect()
-                sockets.opened.append(self.sock)
-
-        return self.do_open(Connection, req)
-
-
-def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
-    """POST an event as JSON and require a 2xx answer within ``timeout`` in all.
-
-    The time covers connecting, sending and reading the answer's status and headers:
-    a subscriber that answers a byte at a time is cut off when it is up, so an
-    attempt never outlasts it (a dispatcher on PostgreSQL holds the delivery's lock
-    meanwhile).
-
-    Args:
-        url: the callback, as registered.
-        event: the event envelope.
-        timeout: seconds for the whole exchange.
-
-    Raises:
-        DeliveryError: another status, a refused connection, or a timeout.
-    """
-    request = urllib.request.Request(  # noqa: S310 - registered http(s) callbacks only
-        url,
-        data=json.dumps(event, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json;charset=utf-8"},
-        method="POST",
-    )
-    sockets = _Sockets()
-    opener = urllib.request.build_opener(
-        _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
-    )
-    deadline = threading.Timer(timeout, sockets.cut)
-    deadline.daemon = True
-    deadline.start()
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}") from exc
-    except Exception as exc:
-        if sockets.expired:
-            raise DeliveryError(f"no answer within {timeout:g} s") from exc
-        raise DeliveryError(
-            str(getattr(exc, "reason", exc)) or type(exc).__name__
-        ) from exc
-    finally:
-        deadline.cancel()
-    if sockets.expired:  # the answer ended when its connection was cut: incomplete
-        raise DeliveryError(f"no answer within {timeout:g} s")
-    if not 200 <= status < 300:
-        raise DeliveryError(f"HTTP {status}")
 
 
 class Dispatcher:
@@ -153,7 +41,7 @@ class Dispatcher:
 
     Args:
         store: the store holding the outbox.
-        post: sends one event (default :func:`post_json`).
+        post: sends one event (default :func:`~tmf683.events.transport.post_json`).
         clock: seconds since the epoch.
         max_attempts: attempts before a delivery is kept as failed.
         first_delay: seconds before the first retry (before jitter).
@@ -188,28 +76,59 @@ class Dispatcher:
         self.backoff = backoff
         self.timeout = timeout
         self.jitter = jitter
-        self.allowed_hosts = (
-            None
-            if allowed_hosts is None
-            else frozenset(h.lower() for h in allowed_hosts)
-        )
+        self.allowed_hosts = host_allowlist(allowed_hosts)
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified as attempts end
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._in_flight: set[str] = set()
+        self._passing = threading.Lock()  # one pass over the outbox at a time
+        self._ended: set[str] = set()  # attempts ended since the pass began reading
+        self._threads: list[threading.Thread] = []  # the running workers
         self._wake = threading.Event()  # an attempt ended: the next may be due now
-        self._lock = threading.Lock()
-        self._workers = [
-            threading.Thread(target=self._work, name="tmf683-delivery", daemon=True)
-            for _ in range(workers)
-        ]
-        for worker in self._workers:
-            worker.start()
+        self._stop = threading.Event()  # ends the poll loop of start()
+        self._poller: threading.Thread | None = None
+        self._closed = False
 
     def delay(self, failures: int) -> float:
         """Seconds to wait after the given number of failed attempts (>= 1)."""
         return self.first_delay * self.backoff ** (failures - 1) * self.jitter()
 
-    def _work(self) -> None:
-        while (delivery := self._queue.get()) is not None:
+    # -- the delivery workers ---------------------------------------------------
+
+    def _open_workers(self) -> bool:
+        """Start the workers unless they run; return whether this call started them."""
+        with self._lock:
+            if self._threads:
+                return False
+            work = self._queue
+            self._threads = [
+                threading.Thread(
+                    target=self._work, args=(work,), name="tmf683-delivery", daemon=True
+                )
+                for _ in range(self.workers)
+            ]
+            for thread in self._threads:
+                thread.start()
+            return True
+
+    def _close_workers(self, deadline: float) -> None:
+        """Stop the workers after the deliveries handed to them; join until deadline.
+
+        A worker still stuck on a subscriber at the deadline is left behind: it is a
+        daemon thread, ends after its attempt, and its delivery stays pending in the
+        store. Deliveries handed over from now on wait for the next workers.
+        """
+        with self._lock:
+            threads, self._threads = self._threads, []
+            work, self._queue = self._queue, queue.Queue()
+            for _ in threads:
+                work.put(None)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _work(self, work: queue.Queue[Delivery | None]) -> None:
+        while (delivery := work.get()) is not None:
             try:
                 self._attempt(delivery)
             except StoreUnavailableError as exc:
@@ -217,8 +136,10 @@ class Dispatcher:
             except Exception:
                 log.exception("delivery %s failed unexpectedly", delivery.id)
             finally:
-                with self._lock:
+                with self._idle:
                     self._in_flight.discard(delivery.id)
+                    self._ended.add(delivery.id)
+                    self._idle.notify_all()
                 self._wake.set()
 
     def _attempt(self, delivery: Delivery) -> None:
@@ -262,28 +183,46 @@ class Dispatcher:
             )
         return AttemptOutcome(delivered=True)
 
+    # -- scheduling -------------------------------------------------------------
+
     def submit_due(self, limit: int = 100) -> int:
         """Hand every due delivery not already in flight to the delivery workers.
 
         A slow subscriber holds one worker, not the pass: the other callbacks' events
-        go on. The store gives at most one due delivery per callback, so order holds.
+        go on. The store gives at most one due delivery per callback, so order holds;
+        a delivery whose attempt ended while the store was being read is left to the
+        next pass (the store was read before its outcome), so it is not sent twice.
+        Deliveries handed over while no worker runs wait for the next ones
+        (:meth:`start`, :meth:`run`, :meth:`run_once`).
+
+        Args:
+            limit: most deliveries handed over.
 
         Returns:
             How many deliveries were handed over.
+
+        Raises:
+            StoreUnavailableError: the store cannot be read now.
         """
-        due = self.store.due_deliveries(self.clock(), limit)
-        submitted = 0
-        for delivery in due:
+        with self._passing:
             with self._lock:
-                if delivery.id in self._in_flight:
-                    continue
-                self._in_flight.add(delivery.id)
-            self._queue.put(delivery)
-            submitted += 1
-        return submitted
+                self._ended.clear()
+            due = self.store.due_deliveries(self.clock(), limit)
+            submitted = 0
+            with self._lock:
+                for delivery in due:
+                    # an attempt that ended while the store was read is read stale
+                    if delivery.id in self._in_flight or delivery.id in self._ended:
+                        continue
+                    self._in_flight.add(delivery.id)
+                    self._queue.put(delivery)
+                    submitted += 1
+            return submitted
 
     def run_once(self, limit: int = 100, timeout: float = 60.0) -> int:
         """Attempt every delivery that is due now, once, and wait for the attempts.
+
+        On a dispatcher not started, the workers run for this call only.
 
         Args:
             limit: most deliveries attempted.
@@ -291,26 +230,43 @@ class Dispatcher:
 
         Returns:
             How many deliveries were attempted.
+
+        Raises:
+            StoreUnavailableError: the store cannot be read now.
         """
-        submitted = self.submit_due(limit)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._in_flight:
-                    break
-            time.sleep(0.005)
+        opened = self._open_workers()
+        try:
+            submitted = self.submit_due(limit)
+            with self._idle:
+                self._idle.wait_for(
+                    lambda: not self._in_flight, max(0.0, deadline - time.monotonic())
+                )
+        finally:
+            if opened:
+                self._close_workers(deadline)
         return submitted
 
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
         """Deliver until ``stop`` is set, polling the outbox when idle.
 
         A pass runs at once when an attempt ends (the next event to that callback
-        may be due now), else every ``poll_interval`` seconds.
+        may be due now), else every ``poll_interval`` seconds. On a dispatcher not
+        started, the workers run until this call returns (after the attempts in
+        flight, 15 seconds at most); :meth:`start` runs this loop in a thread.
 
         Args:
             stop: set it to end the loop (within ``poll_interval`` seconds).
             poll_interval: seconds between looks at an idle outbox.
         """
+        opened = self._open_workers()
+        try:
+            self._poll(stop, poll_interval)
+        finally:
+            if opened:
+                self._close_workers(time.monotonic() + 15.0)
+
+    def _poll(self, stop: threading.Event, poll_interval: float) -> None:
         while not stop.is_set():
             try:
                 submitted = self.submit_due()
@@ -325,14 +281,61 @@ class Dispatcher:
                 self._wake.wait(poll_interval)
                 self._wake.clear()
 
-    def close(self, timeout: float = 15.0) -> None:
-        """Stop the delivery workers, waiting ``timeout`` seconds at most.
+    # -- lifecycle --------------------------------------------------------------
 
-        A worker stuck on a subscriber is left behind: it is a daemon thread, and its
-        delivery stays pending in the store.
+    def start(self, poll_interval: float = 0.5) -> Dispatcher:
+        """Start the delivery workers and the poll loop (:meth:`run`) in threads.
+
+        Does nothing when started already.
+
+        Args:
+            poll_interval: seconds between looks at an idle outbox.
+
+        Returns:
+            This dispatcher, e.g. for ``dispatcher = Dispatcher(store).start()``.
+
+        Raises:
+            RuntimeError: the dispatcher was closed.
         """
-        for _ in self._workers:
-            self._queue.put(None)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the dispatcher is closed")
+            if self._poller is not None:
+                return self
+            self._poller = threading.Thread(
+                target=self._poll,
+                args=(self._stop, poll_interval),
+                name="tmf683-dispatcher",
+                daemon=True,
+            )
+        self._open_workers()
+        self._poller.start()
+        return self
+
+    def close(self, timeout: float = 15.0) -> None:
+        """Stop every thread :meth:`start` started; wait ``timeout`` seconds at most.
+
+        The deliveries handed to the workers are attempted first. A worker stuck on
+        a subscriber past ``timeout`` is left behind: it is a daemon thread, and its
+        delivery stays pending in the store. Closing twice does nothing more.
+
+        Args:
+            timeout: seconds to wait for the threads, in all.
+        """
         deadline = time.monotonic() + timeout
-        for worker in self._workers:
-            worker.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            self._closed = True
+            poller, self._poller = self._poller, None
+        self._stop.set()
+        self._wake.set()
+        if poller is not None:
+            poller.join(max(0.0, deadline - time.monotonic()))
+        self._close_workers(deadline)
+
+    def __enter__(self) -> Dispatcher:
+        """Start the dispatcher (:meth:`start`) unless it runs; return it."""
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the dispatcher (:meth:`close`)."""
+        self.close()

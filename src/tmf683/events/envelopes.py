@@ -8,21 +8,22 @@ A change raises events (TMF683 v4 notification types):
 - ``PartyInteractionStatusChangeEvent`` in addition when ``status`` changed;
 - ``PartyInteractionDeleteEvent`` on delete, carrying the last state.
 
-A subscription's ``query`` selects events with the TMF630 grammar applied to the
+A listener checks what it receives with :func:`validate_event`. A subscription's
+``query`` selects events with the TMF630 grammar applied to the
 envelope (``eventType=...``, ``event.partyInteraction.status=completed``); its
 ``fields=`` trims the payload. An empty query selects every event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 
-from tmf683._errors import InvalidQueryError, ValidationError
+from tmf683._errors import InvalidQueryError, Problem, ValidationError
 from tmf683._model import PartyInteractionEvent
 from tmf683._serialization import format_datetime
 from tmf683.query.ast import AnyOf, Condition, Operator, Query
@@ -38,8 +39,10 @@ __all__ = [
     "STATUS_CHANGE",
     "EventSelector",
     "events_for_change",
+    "host_allowlist",
     "make_event",
     "validate_callback",
+    "validate_event",
 ]
 
 CREATE = "PartyInteractionCreateEvent"
@@ -105,6 +108,38 @@ def make_event(
         envelope["fieldPath"] = field_path
     envelope["event"] = {"partyInteraction": dict(interaction)}
     return envelope
+
+
+def validate_event(body: object, event_type: str) -> dict[str, Any]:
+    """Check an event envelope as a listener receives it (the consumer side).
+
+    Args:
+        body: the parsed JSON body POSTed to a ``/listener/...`` route.
+        event_type: the route's type, one of :data:`EVENT_TYPES`.
+
+    Returns:
+        ``body``, unchanged: a JSON object with that ``eventType``, a non-empty
+        ``eventId`` and an ``event.partyInteraction`` object.
+
+    Raises:
+        ValidationError: naming ``$`` (not an object) or every attribute at fault
+            (``$.eventType``, ``$.eventId``, ``$.event.partyInteraction``).
+    """
+    if not isinstance(body, dict):
+        raise ValidationError([("$", "must be a JSON object")])
+    problems: list[Problem] = []
+    if body.get("eventType") != event_type:
+        problems.append(("$.eventType", f"must be {event_type} on this route"))
+    if not isinstance(body.get("eventId"), str) or not body["eventId"]:
+        problems.append(("$.eventId", "is required"))
+    event = body.get("event")
+    if not isinstance(event, dict) or not isinstance(
+        event.get("partyInteraction"), dict
+    ):
+        problems.append(("$.event.partyInteraction", "must be a JSON object"))
+    if problems:
+        raise ValidationError(problems)
+    return body
 
 
 def events_for_change(
@@ -218,6 +253,18 @@ def _check_envelope_condition(condition: Condition) -> None:
                 f"names no event type ({', '.join(map(str, unknown))}); the types "
                 f"are {', '.join(EVENT_TYPES)}",
             )
+
+
+def host_allowlist(hosts: Collection[str] | None) -> frozenset[str] | None:
+    """The callback hosts allowed, lower-cased for :func:`validate_callback`.
+
+    Args:
+        hosts: host names (``--callback-host``); ``None`` allows any.
+
+    Returns:
+        The names, lower-cased; ``None`` for ``None``.
+    """
+    return None if hosts is None else frozenset(h.lower() for h in hosts)
 
 
 def validate_callback(url: object, allowed_hosts: frozenset[str] | None = None) -> str:

@@ -27,6 +27,7 @@ from tmf683._validation import json_problems
 from tmf683.events.envelopes import (
     EventSelector,
     events_for_change,
+    host_allowlist,
     make_event,
     validate_callback,
 )
@@ -52,10 +53,16 @@ def _new_id() -> str:
 class EventPublisher:
     """Raise the events of changes and hand them to subscribers (TMF683 ``/hub``).
 
+    Constructing it starts no thread: the one thread that calls in-process
+    subscribers starts with the first event they get, and :meth:`close` (or the end
+    of a ``with`` block) stops it.
+
     Args:
         store: where subscriptions and the outbox live (the documents' store).
         clock: returns the current time, aware (``eventTime``).
         callback_hosts: host names hub callbacks may point to; ``None`` allows any.
+        id_factory: returns a new unique id, for event ids (``eventId``),
+            deliveries and subscriptions; default: a random UUID as a string.
     """
 
     def __init__(
@@ -64,18 +71,17 @@ class EventPublisher:
         *,
         clock: Callable[[], datetime],
         callback_hosts: Collection[str] | None = None,
+        id_factory: Callable[[], str] = _new_id,
     ) -> None:
         self.store = store
         self.clock = clock
-        self.callback_hosts = (
-            None
-            if callback_hosts is None
-            else frozenset(h.lower() for h in callback_hosts)
-        )
+        self.callback_hosts = host_allowlist(callback_hosts)
+        self.id_factory = id_factory
         self._local: dict[str, tuple[EventCallback, EventSelector]] = {}
         self._lock = threading.Lock()
         self._runner: ThreadPoolExecutor | None = None
         self._last: Future[None] | None = None
+        self._closed = False
 
     def outbox(
         self, output: Callable[[Document], Document], raised: list[Document]
@@ -89,7 +95,9 @@ class EventPublisher:
         Returns:
             A function the store calls inside its transaction, once per document
             written; it reads the hub subscriptions on its first call only, so one
-            write of many documents (``create_many``) reads them once.
+            write of many documents (``create_many``) reads them once. With no hub
+            subscription and no in-process subscriber it builds no envelope (and
+            takes no id from ``id_factory``).
         """
         read: list[list[Document]] = []  # the subscriptions, read once per write
 
@@ -104,12 +112,14 @@ class EventPublisher:
             if not read:
                 read.append(self.store.subscriptions())
             subscriptions = read[0]
+            if not subscriptions and not self._local:
+                return found
             now = self.clock()
             for event_type, document, field_path in changes:
                 envelope = make_event(
                     event_type,
                     document,
-                    event_id=_new_id(),
+                    event_id=self.id_factory(),
                     event_time=now,
                     field_path=field_path,
                 )
@@ -121,7 +131,7 @@ class EventPublisher:
                     if selected is not None:
                         found.append(
                             Delivery(
-                                id=_new_id(),
+                                id=self.id_factory(),
                                 subscription_id=subscription["id"],
                                 callback=subscription["callback"],
                                 event=selected,
@@ -138,11 +148,17 @@ class EventPublisher:
         change's caller does not wait for them. A subscriber that raises is logged
         and skipped. In-process subscriptions live in memory: events raised while
         the process is down, or still queued when it ends, are not kept (use a hub
-        subscription for that).
+        subscription for that); so are the events of changes made after
+        :meth:`close`.
         """
         with self._lock:
             local = list(self._local.values())
             if not local or not raised:
+                return
+            if self._closed:
+                log.warning(
+                    "%d events not given to in-process subscribers: closed", len(raised)
+                )
                 return
             if self._runner is None:
                 self._runner = ThreadPoolExecutor(1, "tmf683-subscribers")
@@ -161,6 +177,28 @@ class EventPublisher:
             last = self._last
         if last is not None:
             last.result(timeout)
+
+    def close(self) -> None:
+        """Stop the thread of the in-process subscribers, after the events it holds.
+
+        Waits until the subscribers have seen every event raised so far (a
+        subscriber that never returns holds it up). Later changes still write their
+        hub deliveries; only the in-process subscribers get nothing more. Closing
+        twice does nothing more.
+        """
+        with self._lock:
+            self._closed = True
+            runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.shutdown(wait=True)
+
+    def __enter__(self) -> EventPublisher:
+        """Return this publisher; the ``with`` block's end closes it."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the publisher (:meth:`close`)."""
+        self.close()
 
     @staticmethod
     def _call(
@@ -199,7 +237,7 @@ class EventPublisher:
         callback = validate_callback(body.get("callback"), self.callback_hosts)
         query = body.get("query") or ""
         _selector(query)
-        subscription = {"id": _new_id(), "callback": callback, "query": query}
+        subscription = {"id": self.id_factory(), "callback": callback, "query": query}
         self.store.add_subscription(subscription)
         return subscription
 
@@ -240,7 +278,7 @@ class EventPublisher:
             InvalidQueryError: the query does not parse.
         """
         selector = _selector(query)
-        subscription_id = _new_id()
+        subscription_id = self.id_factory()
         with self._lock:
             self._local[subscription_id] = (function, selector)
         return subscription_id

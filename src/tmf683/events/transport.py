@@ -1,0 +1,132 @@
+"""The HTTP transport of hub events: one JSON POST, bounded in time, no redirects.
+
+:func:`post_json` is the dispatcher's default way to send an event
+(:class:`~tmf683.events.dispatch.Dispatcher` ``post``). It knows nothing of
+scheduling or retries: it sends once and says whether the subscriber accepted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from tmf683._errors import DeliveryError
+
+__all__ = ["Post", "post_json"]
+
+Post = Callable[[str, dict[str, Any], float], None]
+"""Sends one event, as ``post(url, event, timeout_seconds)``; raises DeliveryError
+when the subscriber does not accept it (default :func:`post_json`)."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Treat a redirect as a failed attempt.
+
+    Following it would turn the POST into a GET without the event (losing it) and
+    reach a host the allowlist never saw.
+    """
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _Sockets:
+    """The sockets of one exchange, to cut them when its time is up."""
+
+    def __init__(self) -> None:
+        self.opened: list[socket.socket] = []
+        self.expired = False
+
+    def cut(self) -> None:
+        self.expired = True
+        for sock in self.opened:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def recording(
+        self, base: type[http.client.HTTPConnection]
+    ) -> type[http.client.HTTPConnection]:
+        """``base`` (HTTP or HTTPS connection) noting each socket it opens here."""
+        sockets = self
+
+        class Connection(base):  # type: ignore[valid-type,misc]
+            def connect(self) -> None:
+                super().connect()
+                sockets.opened.append(self.sock)
+
+        return Connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self.connection = sockets.recording(http.client.HTTPConnection)
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self.connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self.connection = sockets.recording(http.client.HTTPSConnection)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self.connection, req)
+
+
+def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
+    """POST an event as JSON and require a 2xx answer within ``timeout`` in all.
+
+    The time covers connecting, sending and reading the answer's status and headers:
+    a subscriber that answers a byte at a time is cut off when it is up, so an
+    attempt never outlasts it (a dispatcher on PostgreSQL holds the delivery's lock
+    meanwhile). A redirect is a failure, never followed (TMF630 Part 2 notifications
+    go to the registered callback only).
+
+    Args:
+        url: the callback, as registered.
+        event: the event envelope; sent as UTF-8 JSON, non-ASCII unescaped.
+        timeout: seconds for the whole exchange.
+
+    Raises:
+        DeliveryError: another status (3xx included), a refused connection, a
+            broken answer, or a timeout; its message says which.
+    """
+    request = urllib.request.Request(  # noqa: S310 - registered http(s) callbacks only
+        url,
+        data=json.dumps(event, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json;charset=utf-8"},
+        method="POST",
+    )
+    sockets = _Sockets()
+    opener = urllib.request.build_opener(
+        _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
+    )
+    deadline = threading.Timer(timeout, sockets.cut)
+    deadline.daemon = True
+    deadline.start()
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code}") from exc
+    except Exception as exc:
+        if sockets.expired:
+            raise DeliveryError(f"no answer within {timeout:g} s") from exc
+        raise DeliveryError(
+            str(getattr(exc, "reason", exc)) or type(exc).__name__
+        ) from exc
+    finally:
+        deadline.cancel()
+    if sockets.expired:  # the answer ended when its connection was cut: incomplete
+        raise DeliveryError(f"no answer within {timeout:g} s")
+    if not 200 <= status < 300:
+        raise DeliveryError(f"HTTP {status}")
