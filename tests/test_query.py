@@ -264,14 +264,14 @@ def test_date_time_values_with_a_space_separator_or_a_space_for_plus():
     "query_string", ["offset=0", "status=x", "a", "fields=a&limit=1"]
 )
 def test_single_resource_operations_take_only_fields(query_string):
-    from tmf683.query import parse_fields
+    from tmf683 import parse_fields
 
     with pytest.raises(InvalidQueryError, match="only fields"):
         parse_fields(query_string)
 
 
 def test_single_resource_fields():
-    from tmf683.query import parse_fields
+    from tmf683 import parse_fields
 
     assert parse_fields("fields=status,note.text") == (("status",), ("note", "text"))
     assert parse_fields("") is None

@@ -44,9 +44,11 @@ from tmf683._model import (
     TimePeriod,
 )
 from tmf683._patch import apply_merge_patch
+from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import PartyInteractionService
-from tmf683.query import Query, parse_query, project
+from tmf683.query import Query, project
+from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import Document, Page, PartyInteractionStore, open_store
 
 if TYPE_CHECKING:
@@ -57,7 +59,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
+    "AttributeKind",
     "ConflictError",
     "Document",
     "Error",
@@ -81,6 +85,8 @@ __all__ = [
     "RelatedEntityRefOrValue",
     "RelatedParty",
     "SQLiteStore",
+    "Schema",
+    "SchemaAttribute",
     "StoreConfigurationError",
     "StoreUnavailableError",
     "TimePeriod",
@@ -89,6 +95,7 @@ __all__ = [
     "apply_merge_patch",
     "make_converter",
     "open_store",
+    "parse_fields",
     "parse_query",
     "project",
     "structure",
