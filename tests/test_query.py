@@ -1,12 +1,29 @@
+import ast
 import contextlib
+import pathlib
 import re
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tmf683 import InvalidQueryError, parse_query, project
+import tmf683.query as engine
+from tmf683 import (
+    PARTY_INTERACTION_SCHEMA,
+    AttributeKind,
+    InvalidQueryError,
+    PartyInteraction,
+    Schema,
+    SchemaAttribute,
+    Tmf683Error,
+    parse_query,
+    project,
+)
+from tmf683._schema import EVENT_SCHEMA, schema_of
 from tmf683.query import AnyOf, Condition, Operator, Query, SortKey, matches, select
+from tmf683.query.regex import RegexError, compile_pattern
+from tmf683.query.schema import PathError, resolve
 
 
 def plain(query: Query) -> list[Condition]:
@@ -264,14 +281,14 @@ def test_date_time_values_with_a_space_separator_or_a_space_for_plus():
     "query_string", ["offset=0", "status=x", "a", "fields=a&limit=1"]
 )
 def test_single_resource_operations_take_only_fields(query_string):
-    from tmf683.query import parse_fields
+    from tmf683 import parse_fields
 
     with pytest.raises(InvalidQueryError, match="only fields"):
         parse_fields(query_string)
 
 
 def test_single_resource_fields():
-    from tmf683.query import parse_fields
+    from tmf683 import parse_fields
 
     assert parse_fields("fields=status,note.text") == (("status",), ("note", "text"))
     assert parse_fields("") is None
@@ -495,3 +512,144 @@ def test_ored_bounds_collapse_to_the_loosest():
     assert above.values == ("1",)
     (below,) = plain(parse_query("attachment.size.amount.lte=3,7.5,-2"))
     assert below.values == (7.5,)
+
+
+# The engine over a schema of its caller's (what v5 plugs in), and the v4 default.
+
+PART = Schema("Part", (SchemaAttribute("id", AttributeKind.STRING),), extensible=True)
+THING = Schema(
+    "Thing",
+    (
+        SchemaAttribute("state", AttributeKind.STRING),
+        SchemaAttribute("when", AttributeKind.DATE_TIME),
+        SchemaAttribute("size", AttributeKind.NUMBER),
+        SchemaAttribute("parts", AttributeKind.OBJECT, array=True, schema=PART),
+    ),
+)
+
+
+def test_the_engine_parses_against_the_schema_it_is_given():
+    query = engine.parse_query(
+        "state=a&when.gte=2024-05-01T12:00:00+02:00&size.lt=3&parts.colour=red"
+        "&sort=-size",
+        schema=THING,
+    )
+    assert [(c.path, c.kind, c.arrays, c.values) for c in plain(query)] == [
+        (("state",), AttributeKind.STRING, (), ("a",)),
+        (("when",), AttributeKind.DATE_TIME, (), ("2024-05-01T10:00:00.000000Z",)),
+        (("size",), AttributeKind.NUMBER, (), (3,)),
+        (("parts", "colour"), AttributeKind.STRING, (0,), ("red",)),
+    ]
+    assert query.sort == (SortKey(("size",), True, AttributeKind.NUMBER),)
+    documents = [
+        {"id": "1", "size": 1, "parts": [{"colour": "red"}]},
+        {"id": "2", "size": 1, "parts": [{"id": "p"}]},
+        {"id": "3", "size": 5, "parts": [{"colour": "red"}]},
+    ]
+    red = engine.parse_query("parts.colour=red&size.lt=3", schema=THING)
+    assert [d["id"] for d in select(documents, red)[0]] == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("query_string", "message"),
+    [
+        ("status=open", "names 'status', which Thing does not have"),
+        (
+            "parts=x",
+            "ends at 'parts', an array of objects; name one of its attributes, "
+            "e.g. parts.id",
+        ),
+        ("size.x=1", "continues past 'size'"),
+        ("sort=parts.id", "crosses the array parts"),
+        ("size=big", "value 'big' is not a number"),
+    ],
+)
+def test_messages_name_the_given_schema(query_string, message):
+    with pytest.raises(InvalidQueryError, match=re.escape(message)):
+        engine.parse_query(query_string, schema=THING)
+
+
+def test_single_resource_message_names_the_schema():
+    with pytest.raises(InvalidQueryError, match="does not apply to a single Thing"):
+        engine.parse_fields("limit=1", schema=THING)
+    assert engine.parse_fields("fields=state", schema=THING) == (("state",),)
+
+
+def test_the_root_parses_against_the_v4_party_interaction_by_default():
+    text = "relatedParty.id=P1&interactionDate.startDateTime.gt=2024-01-01T00:00:00Z"
+    expected = engine.parse_query(text, schema=PARTY_INTERACTION_SCHEMA)
+    assert parse_query(text) == expected
+    assert plain(parse_query("state=a", schema=THING))[0].path == ("state",)
+    with pytest.raises(InvalidQueryError, match="which Thing does not have"):
+        parse_query("status=open", schema=THING)
+
+
+def test_the_v4_schema_is_derived_from_the_model():
+    assert schema_of(PartyInteraction) == PARTY_INTERACTION_SCHEMA
+    assert PARTY_INTERACTION_SCHEMA.name == "PartyInteraction"
+    assert PARTY_INTERACTION_SCHEMA.extensible
+    party = PARTY_INTERACTION_SCHEMA.attribute("relatedParty")
+    assert party is not None
+    assert party.array
+    assert party.kind is AttributeKind.OBJECT
+    assert party.schema is not None
+    assert party.schema.attribute("@referredType")
+    assert PARTY_INTERACTION_SCHEMA.attribute("extensions") is None
+    payload = EVENT_SCHEMA.attribute("event")
+    assert payload is not None
+    assert payload.schema is not None
+    assert not EVENT_SCHEMA.extensible
+    assert not payload.schema.extensible
+    assert resolve(("event", "partyInteraction", "x"), EVENT_SCHEMA).kind is (
+        AttributeKind.STRING
+    )
+
+
+def test_a_model_field_without_a_query_kind_is_refused():
+    @attrs.define
+    class Odd:
+        flag: bool | None = None
+
+    with pytest.raises(TypeError, match="'flag'"):
+        schema_of(Odd)
+
+
+def test_a_schema_is_consistent_immutable_and_hashable():
+    with pytest.raises(ValueError, match="object kind"):
+        SchemaAttribute("x", AttributeKind.OBJECT)
+    with pytest.raises(ValueError, match="object kind"):
+        SchemaAttribute("x", AttributeKind.STRING, schema=PART)
+    with pytest.raises(ValueError, match="twice"):
+        Schema("Twice", (PART.attributes[0], PART.attributes[0]))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        THING.name = "Other"  # type: ignore[misc]
+    again = Schema("Part", (SchemaAttribute("id", AttributeKind.STRING),), True)
+    assert again == PART
+    assert hash(again) == hash(PART)
+
+
+def test_path_and_regex_errors_are_tmf683_errors():
+    with pytest.raises(PathError) as path:
+        resolve(("status", "x"), PARTY_INTERACTION_SCHEMA)
+    with pytest.raises(RegexError) as regex:
+        compile_pattern("(")
+    for caught in (path.value, regex.value):
+        assert isinstance(caught, Tmf683Error)
+        assert isinstance(caught, ValueError)
+
+
+def test_the_engine_imports_neither_the_model_nor_serialization():
+    package = pathlib.Path(engine.__file__).parent
+    imported = set()
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    assert "tmf683.query.parse" in imported  # the walk sees the imports
+    assert not {name for name in imported if name.startswith("tmf683.")} & {
+        "tmf683._model",
+        "tmf683._serialization",
+        "tmf683._schema",
+    }

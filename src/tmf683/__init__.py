@@ -45,13 +45,15 @@ from tmf683._model import (
     TimePeriod,
 )
 from tmf683._patch import apply_merge_patch
+from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import PartyInteractionService
 from tmf683.events.command import add_delivery_options, dispatcher_from
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
 from tmf683.events.transport import post_json
-from tmf683.query import Query, parse_query, project
+from tmf683.query import Query, project
+from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import Document, Page, PartyInteractionStore, open_store
 
 if TYPE_CHECKING:
@@ -63,7 +65,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EVENT_TYPES",
+    "PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
+    "AttributeKind",
     "ConflictError",
     "DeliveryError",
     "Dispatcher",
@@ -89,6 +93,8 @@ __all__ = [
     "RelatedEntityRefOrValue",
     "RelatedParty",
     "SQLiteStore",
+    "Schema",
+    "SchemaAttribute",
     "StoreConfigurationError",
     "StoreUnavailableError",
     "TimePeriod",
@@ -99,6 +105,7 @@ __all__ = [
     "dispatcher_from",
     "make_converter",
     "open_store",
+    "parse_fields",
     "parse_query",
     "post_json",
     "project",

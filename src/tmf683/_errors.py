@@ -10,6 +10,8 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     Tmf683Error
     ├── ValidationError (ValueError)         bad input: a list of (JSON path, message)
     │   └── InvalidQueryError                a query parameter that does not parse
+    ├── PathError (ValueError)               an attribute path the query schema refuses
+    ├── RegexError (ValueError)              a .regex pattern RE2 refuses or too long
     ├── NotFoundError (LookupError)          no resource with that id
     ├── ConflictError                        the id exists already
     ├── StoreConfigurationError (ValueError) a --db value no store understands
@@ -26,7 +28,9 @@ __all__ = [
     "DeliveryError",
     "InvalidQueryError",
     "NotFoundError",
+    "PathError",
     "Problem",
+    "RegexError",
     "StoreConfigurationError",
     "StoreUnavailableError",
     "Tmf683Error",
@@ -80,6 +84,24 @@ class InvalidQueryError(ValidationError):
 
     def __str__(self) -> str:
         return f"query parameter '{self.parameter}' {self.problems[0][1]}"
+
+
+class PathError(Tmf683Error, ValueError):
+    """A dotted attribute path that leads nowhere comparable in a query schema.
+
+    Raised by :func:`tmf683.query.schema.resolve`; the query parser turns it into an
+    :class:`InvalidQueryError` naming the parameter. The message completes "the
+    path ...", e.g. ``"ends at 'channel', an array of objects; ..."``.
+    """
+
+
+class RegexError(Tmf683Error, ValueError):
+    """A ``.regex`` pattern that RE2 cannot compile, or one that is too long.
+
+    Raised by :func:`tmf683.query.regex.compile_pattern`; the query parser turns it
+    into an :class:`InvalidQueryError`. The message completes "the pattern ...",
+    e.g. ``"is longer than 256 characters"``.
+    """
 
 
 class NotFoundError(Tmf683Error, LookupError):

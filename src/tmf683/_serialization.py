@@ -14,10 +14,9 @@ they raise :class:`~tmf683._errors.ValidationError` with ``$.path`` messages suc
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -31,6 +30,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from tmf683._datetimes import DATETIME_HINT, format_datetime, parse_datetime
 from tmf683._errors import Problem, ValidationError
 
 __all__ = [
@@ -46,7 +46,6 @@ T = TypeVar("T")
 
 _AT_NAMES = frozenset({"type", "base_type", "schema_location", "referred_type"})
 _EXTENSIONS = "extensions"
-DATETIME_HINT = "must be a date-time with a UTC offset, e.g. 2024-05-01T10:00:00Z"
 
 
 class _Mismatch(ValueError):
@@ -76,58 +75,6 @@ def json_name(python_name: str) -> str:
     return "@" + camel if python_name in _AT_NAMES else camel
 
 
-_RFC3339_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})"
-)
-
-
-def parse_datetime(text: object) -> datetime:
-    """Parse an RFC 3339 date-time (the swagger's ``date-time`` format).
-
-    The offset is mandatory (``Z`` or ``+HH:MM``/``-HH:MM``); a space may stand for
-    the ``T``. Fractions beyond microseconds are cut off (Python keeps microseconds).
-
-    Args:
-        text: e.g. ``"2024-05-01T10:00:00Z"`` or ``"2024-05-01T12:00:00.5+02:00"``.
-
-    Returns:
-        An aware datetime whose instant lies in the years 0001 to 9999 in UTC.
-
-    Raises:
-        ValueError: when ``text`` is not a string, not RFC 3339, has no offset, or
-            its instant falls outside the years 0001 to 9999 in UTC.
-    """
-    if not isinstance(text, str) or not _RFC3339_DATE_TIME.fullmatch(text):
-        raise _Mismatch(DATETIME_HINT)
-    normalized = text.upper().replace("Z", "+00:00")
-    whole, dot, rest = normalized.partition(".")
-    if dot:
-        digits = rest[:-6]
-        normalized = f"{whole}.{digits[:6].ljust(6, '0')}{rest[-6:]}"
-    try:
-        value = datetime.fromisoformat(normalized)
-        value.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise _Mismatch(DATETIME_HINT) from exc
-    return value
-
-
-def format_datetime(value: datetime) -> str:
-    """Write an aware date-time in UTC, the canonical form tmf683 stores and returns.
-
-    The form has a fixed width, so there is one text per instant and texts sort in
-    time order (filters and ``sort=`` rely on both).
-
-    Args:
-        value: an aware datetime.
-
-    Returns:
-        ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, e.g. ``"2024-05-01T08:00:00.000000Z"``.
-    """
-    utc = value.astimezone(UTC).replace(tzinfo=None)
-    return utc.isoformat(timespec="microseconds") + "Z"
-
-
 def _declares_extension(document: dict[str, Any], cls: type) -> bool:
     declared_type = document.get("@type")
     if isinstance(declared_type, str) and declared_type != cls.__name__:
@@ -148,7 +95,10 @@ def _structure_number(value: object, _: type) -> float:
 
 
 def _structure_datetime(value: object, _: type) -> datetime:
-    return parse_datetime(value)
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise _Mismatch(DATETIME_HINT) from exc
 
 
 def _is_list(type_: Any) -> bool:

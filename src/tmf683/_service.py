@@ -17,11 +17,11 @@ import attrs
 from tmf683._errors import InvalidQueryError, ValidationError
 from tmf683._model import PartyInteraction
 from tmf683._patch import apply_merge_patch
+from tmf683._schema import parse_query
 from tmf683._serialization import unstructure
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
 from tmf683.events.publish import EventPublisher
 from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Path, Query
-from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
 

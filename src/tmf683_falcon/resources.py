@@ -10,8 +10,7 @@ from urllib.parse import unquote
 
 import falcon
 
-from tmf683 import PartyInteractionService, parse_query, project
-from tmf683.query import parse_fields
+from tmf683 import PartyInteractionService, parse_fields, parse_query, project
 from tmf683_falcon.media import JSON_TYPES, MERGE_PATCH, read_body
 
 __all__ = ["PartyInteractionCollection", "PartyInteractionItem", "link_header"]

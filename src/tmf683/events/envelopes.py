@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from tmf683._errors import InvalidQueryError, Problem, ValidationError
-from tmf683._model import PartyInteractionEvent
+from tmf683._schema import EVENT_SCHEMA
 from tmf683._serialization import format_datetime
 from tmf683.query.ast import AnyOf, Condition, Operator, Query
 from tmf683.query.evaluate import matches
@@ -200,7 +200,7 @@ class EventSelector:
             InvalidQueryError: the query does not parse, or uses paging or sorting,
                 which mean nothing for single events.
         """
-        query = parse_query(text or "", root=PartyInteractionEvent)
+        query = parse_query(text or "", schema=EVENT_SCHEMA)
         if query.sort or query.offset or query.limit is not None:
             raise InvalidQueryError(
                 "query", "selects events with filters and fields= only"

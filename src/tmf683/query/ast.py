@@ -61,7 +61,7 @@ class Condition:
         operator: the comparison.
         values: the candidate values, ORed (for ``ne``: none may match). Date-times
             are in the canonical UTC form of
-            :func:`tmf683._serialization.format_datetime`; numbers are floats.
+            :func:`tmf683._datetimes.format_datetime`; numbers are floats.
         kind: how the attribute compares.
         arrays: positions of the path's steps that are arrays.
         parameter: the query parameter as the client wrote it, for messages.

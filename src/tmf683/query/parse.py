@@ -30,7 +30,6 @@ import re
 from urllib.parse import unquote
 
 from tmf683._errors import InvalidQueryError
-from tmf683._model import PartyInteraction
 from tmf683.query.ast import (
     AnyOf,
     Clause,
@@ -42,7 +41,7 @@ from tmf683.query.ast import (
     Value,
 )
 from tmf683.query.regex import RegexError, compile_pattern
-from tmf683.query.schema import PathError, ResolvedPath, resolve
+from tmf683.query.schema import PathError, ResolvedPath, Schema, resolve
 from tmf683.query.values import split_values, typed_value, unquoted
 
 __all__ = [
@@ -136,9 +135,9 @@ def _check_name(parameter: str, name: str) -> Path:
     return path
 
 
-def _resolve(parameter: str, path: Path, root: type) -> ResolvedPath:
+def _resolve(parameter: str, path: Path, schema: Schema) -> ResolvedPath:
     try:
-        return resolve(path, root)
+        return resolve(path, schema)
     except PathError as exc:
         raise InvalidQueryError(parameter, str(exc)) from exc
 
@@ -154,7 +153,7 @@ def _bound(operator: Operator, values: tuple[Value, ...]) -> tuple[Value, ...]:
     return (loosest(values),)
 
 
-def _condition(raw: str, root: type) -> Condition:
+def _condition(raw: str, schema: Schema) -> Condition:
     raw_name, operator, raw_value = _split_expression(raw)
     try:
         name = unquote(raw_name, errors="strict")
@@ -169,7 +168,7 @@ def _condition(raw: str, root: type) -> Condition:
             raise InvalidQueryError(
                 parameter, f"uses {path[0]}, which takes '=' only, not an operator"
             )
-        resolved = _resolve(parameter, path, root)
+        resolved = _resolve(parameter, path, schema)
         if operator is Operator.REGEX:
             pattern = unquoted(unquote(raw_value, errors="strict"))
             try:
@@ -223,7 +222,7 @@ def _parse_fields(raw: str) -> tuple[Path, ...]:
     return tuple(_check_name("fields", name) for name in names)
 
 
-def _parse_sort(raw: str, root: type) -> tuple[SortKey, ...]:
+def _parse_sort(raw: str, schema: Schema) -> tuple[SortKey, ...]:
     if raw.count(",") >= MAX_SORT_KEYS:
         raise InvalidQueryError("sort", f"has more than {MAX_SORT_KEYS} keys")
     keys: list[SortKey] = []
@@ -232,7 +231,7 @@ def _parse_sort(raw: str, root: type) -> tuple[SortKey, ...]:
         bare = name[1:].strip() if name[:1] in "+-" else name
         if bare[:1] in ("+", "-"):
             raise InvalidQueryError("sort", f"key '{name}' has two signs")
-        resolved = _resolve("sort", _check_name("sort", bare), root)
+        resolved = _resolve("sort", _check_name("sort", bare), schema)
         if resolved.arrays:
             array = resolved.path[resolved.arrays[0]]
             raise InvalidQueryError(
@@ -277,15 +276,15 @@ def _one_clause(conditions: list[Condition]) -> Clause:
     return AnyOf(tuple(conditions))
 
 
-def parse_query(query_string: str, *, root: type = PartyInteraction) -> Query:
+def parse_query(query_string: str, *, schema: Schema) -> Query:
     """Parse a raw URL query string into a typed :class:`Query` (TMF630 Part 1).
 
     Args:
         query_string: the text after ``?``, still percent-encoded, e.g.
             ``"status=open,completed&creationDate.gte=2024-01-01T00:00:00Z&limit=10"``.
             Empty is no query.
-        root: the model class attribute paths start from: a PartyInteraction for
-            lists, :class:`tmf683._model.PartyInteractionEvent` for hub queries.
+        schema: the object type attribute paths start from, e.g. the TMF683 v4
+            PartyInteraction (:data:`tmf683.PARTY_INTERACTION_SCHEMA`).
 
     Returns:
         The query.
@@ -321,7 +320,7 @@ def parse_query(query_string: str, *, root: type = PartyInteraction) -> Query:
                 raise InvalidQueryError(control, "takes no ';'")
             controls[control] = raw_value
             continue
-        conditions = [_condition(part, root) for part in item.split(";") if part]
+        conditions = [_condition(part, schema) for part in item.split(";") if part]
         if not conditions:
             continue
         count += len(conditions)
@@ -338,7 +337,7 @@ def parse_query(query_string: str, *, root: type = PartyInteraction) -> Query:
     return Query(
         conditions=tuple(clauses),
         fields=_parse_fields(controls["fields"]) if "fields" in controls else None,
-        sort=_parse_sort(controls["sort"], root) if "sort" in controls else (),
+        sort=_parse_sort(controls["sort"], schema) if "sort" in controls else (),
         offset=_non_negative("offset", controls["offset"])
         if "offset" in controls
         else 0,
@@ -348,13 +347,14 @@ def parse_query(query_string: str, *, root: type = PartyInteraction) -> Query:
     )
 
 
-def parse_fields(query_string: str) -> tuple[Path, ...] | None:
+def parse_fields(query_string: str, *, schema: Schema) -> tuple[Path, ...] | None:
     """Parse the query string of a single-resource operation: only ``fields`` applies.
 
     Used for retrieve, create, patch and delete (TMF630 Part 1, attribute selection).
 
     Args:
         query_string: the raw text after ``?``.
+        schema: the resource's type (its name goes into messages).
 
     Returns:
         The ``fields=`` selection as in :attr:`tmf683.query.ast.Query.fields`;
@@ -368,6 +368,6 @@ def parse_fields(query_string: str) -> tuple[Path, ...] | None:
         if pair and name != "fields":
             raise InvalidQueryError(
                 name or "(empty)",
-                "does not apply to a single PartyInteraction; only fields does",
+                f"does not apply to a single {schema.name}; only fields does",
             )
-    return parse_query(query_string).fields
+    return parse_query(query_string, schema=schema).fields

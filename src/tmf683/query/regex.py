@@ -14,6 +14,8 @@ from typing import Any
 
 import re2
 
+from tmf683._errors import RegexError
+
 __all__ = [
     "MAX_PATTERN_LENGTH",
     "MAX_REPEAT",
@@ -30,10 +32,6 @@ MAX_REPEAT = 100
 it onto its slow engine."""
 
 _COUNTED_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
-
-
-class RegexError(ValueError):
-    """A pattern RE2 cannot compile, or one that is too long; says which."""
 
 
 def _options() -> Any:

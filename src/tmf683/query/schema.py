@@ -1,38 +1,105 @@
-"""What the query engine knows of the schema: where a dotted path leads.
+"""What the query engine knows of a schema: where a dotted path leads.
 
-Derived from the attrs model (:mod:`tmf683._model`), so the model stays the one source.
-A path such as ``relatedParty.id`` crosses the array ``relatedParty`` and ends at a
-string; ``interactionDate.startDateTime`` crosses an object and ends at a date-time.
+The engine works on JSON documents and takes the shape of those documents as a
+:class:`Schema`: an immutable tree of object types whose attributes are text, numbers,
+date-times or nested objects, each one value or an array of them. A path such as
+``relatedParty.id`` crosses the array ``relatedParty`` and ends at a text;
+``interactionDate.startDateTime`` crosses an object and ends at a date-time.
+
+The engine knows no API version: the TMF683 v4 schema is derived from the model in
+:mod:`tmf683._schema`; another version passes its own.
 """
 
 from __future__ import annotations
 
 import enum
-import typing
-from datetime import datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import attrs
 
-from tmf683._model import PartyInteraction
-from tmf683._serialization import json_name
+from tmf683._errors import PathError
 
-__all__ = ["AttributeKind", "PathError", "ResolvedPath", "resolve"]
+__all__ = [
+    "AttributeKind",
+    "PathError",
+    "ResolvedPath",
+    "Schema",
+    "SchemaAttribute",
+    "resolve",
+]
 
 
 class AttributeKind(enum.Enum):
-    """How values of an attribute compare in filters and sorting."""
+    """What an attribute holds, and so how its values compare in filters and sorting."""
 
     STRING = "string"
-    """Compared character by character (code point order)."""
+    """Text, compared character by character (code point order)."""
     DATE_TIME = "date-time"
-    """Compared as instants, whatever offset the client wrote."""
+    """Date-times, compared as instants, whatever offset the client wrote."""
     NUMBER = "number"
-    """Compared numerically."""
+    """Numbers, compared numerically."""
+    OBJECT = "object"
+    """A nested object (its :attr:`SchemaAttribute.schema`): a path must go on into
+    one of its attributes; never the kind of a resolved path."""
 
 
-class PathError(ValueError):
-    """A dotted path that leads nowhere comparable; the message says why."""
+@attrs.frozen(cache_hash=True)
+class SchemaAttribute:
+    """One attribute of an object type.
+
+    Args:
+        name: the JSON name, e.g. ``"relatedParty"`` or ``"@type"``.
+        kind: what it holds; :attr:`AttributeKind.OBJECT` if and only if ``schema``
+            is given.
+        array: ``True`` when the value is an array of such values (a path continues
+            into every element).
+        schema: for an object, its type.
+
+    Raises:
+        ValueError: ``kind`` and ``schema`` disagree.
+    """
+
+    name: str
+    kind: AttributeKind
+    array: bool = False
+    schema: Schema | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.kind is AttributeKind.OBJECT) != (self.schema is not None):
+            raise ValueError(
+                f"attribute '{self.name}': an object kind goes with a schema, and "
+                "only it"
+            )
+
+
+@attrs.frozen(cache_hash=True)
+class Schema:
+    """An object type as the query engine sees it (immutable and hashable).
+
+    Args:
+        name: the type's name, used in messages, e.g. ``"PartyInteraction"``.
+        attributes: its attributes, in the order messages list them.
+        extensible: ``True`` when documents of the type may carry attributes outside
+            the schema (TMF630 extension through ``@type``): a filter on an unknown
+            last name is then allowed, compared as text, and matches only documents
+            that have the attribute. ``False`` refuses unknown names.
+
+    Raises:
+        ValueError: two attributes have the same name.
+    """
+
+    name: str
+    attributes: tuple[SchemaAttribute, ...]
+    extensible: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        names = [attribute.name for attribute in self.attributes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"schema {self.name} names an attribute twice")
+
+    def attribute(self, name: str) -> SchemaAttribute | None:
+        """Return the attribute called ``name`` (a JSON name), or ``None``."""
+        return next((a for a in self.attributes if a.name == name), None)
 
 
 @attrs.frozen
@@ -41,7 +108,7 @@ class ResolvedPath:
 
     Attributes:
         path: the JSON names, one per step.
-        kind: how the value at the end compares.
+        kind: how the value at the end compares (never :attr:`AttributeKind.OBJECT`).
         arrays: the positions (0-based) of the steps whose value is an array: the
             path continues into every element.
     """
@@ -51,43 +118,17 @@ class ResolvedPath:
     arrays: tuple[int, ...] = ()
 
 
-@cache
-def _fields(cls: type) -> dict[str, object]:
-    hints = typing.get_type_hints(cls)
-    return {
-        json_name(field.name): hints[field.name]
-        for field in attrs.fields(cls)
-        if field.name != "extensions"
-    }
-
-
-def _unwrap(hint: object) -> tuple[object, bool]:
-    """Strip ``| None`` and ``list[...]``: return the item type and whether a list."""
-    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-    base = args[0] if typing.get_origin(hint) is not list and args else hint
-    if typing.get_origin(base) is list:
-        return typing.get_args(base)[0], True
-    return base, False
-
-
-_LEAF_KINDS: dict[object, AttributeKind] = {
-    str: AttributeKind.STRING,
-    datetime: AttributeKind.DATE_TIME,
-    float: AttributeKind.NUMBER,
-}
-
-
 @lru_cache(maxsize=4096)
-def resolve(path: tuple[str, ...], root: type = PartyInteraction) -> ResolvedPath:
-    """Follow a dotted path through the model.
+def resolve(path: tuple[str, ...], schema: Schema) -> ResolvedPath:
+    """Follow a dotted path through a schema.
 
     An unknown name is an extension attribute, compared as a string, when it is the
-    last step and its object takes extensions (has ``@type``); elsewhere it is an
-    error, so a misspelt path is refused instead of never matching.
+    last step and its object is :attr:`~Schema.extensible`; elsewhere it is an error,
+    so a misspelt path is refused instead of never matching.
 
     Args:
         path: e.g. ``("relatedParty", "id")``.
-        root: the model class the path starts from.
+        schema: the object type the path starts from.
 
     Returns:
         The resolved path.
@@ -96,39 +137,39 @@ def resolve(path: tuple[str, ...], root: type = PartyInteraction) -> ResolvedPat
         PathError: the path ends at an object or array, continues past a plain value,
             or crosses a name the schema does not have.
     """
-    current: type = root
+    current = schema
     arrays: list[int] = []
     for position, name in enumerate(path):
         last = position == len(path) - 1
-        fields = _fields(current)
-        if name not in fields:
-            if last and "extensions" in attrs.fields_dict(current):
+        attribute = current.attribute(name)
+        if attribute is None:
+            if last and current.extensible:
                 return ResolvedPath(path, AttributeKind.STRING, tuple(arrays))
             if last:
+                names = ", ".join(a.name for a in current.attributes)
                 raise PathError(
-                    f"names '{name}', which {current.__name__} does not have (it takes "
-                    f"no extension attributes); it has {', '.join(fields)}"
+                    f"names '{name}', which {current.name} does not have (it takes "
+                    f"no extension attributes); it has {names}"
                 )
             raise PathError(
-                f"crosses '{name}', which {current.__name__} does not have; only the "
+                f"crosses '{name}', which {current.name} does not have; only the "
                 "last name of a path may be an extension attribute"
             )
-        item_type, is_list = _unwrap(fields[name])
-        if is_list:
+        if attribute.array:
             arrays.append(position)
-        if item_type in _LEAF_KINDS:
+        if attribute.schema is None:
             if not last:
                 raise PathError(
                     f"continues past '{name}', which holds a plain value (an operator "
                     "suffix is one of .eq .ne .gt .gte .lt .lte .regex)"
                 )
-            return ResolvedPath(path, _LEAF_KINDS[item_type], tuple(arrays))
+            return ResolvedPath(path, attribute.kind, tuple(arrays))
         if last:
-            what = "an array of objects" if is_list else "an object"
-            example = next(iter(_fields(typing.cast(type, item_type))))
+            what = "an array of objects" if attribute.array else "an object"
+            example = next(iter(attribute.schema.attributes), None)
+            hint = f", e.g. {'.'.join(path)}.{example.name}" if example else ""
             raise PathError(
-                f"ends at '{name}', {what}; name one of its attributes, "
-                f"e.g. {'.'.join(path)}.{example}"
+                f"ends at '{name}', {what}; name one of its attributes{hint}"
             )
-        current = typing.cast(type, item_type)
+        current = attribute.schema
     raise PathError("is empty")  # pragma: no cover - parse never passes ()

@@ -9,8 +9,8 @@ import math
 import re
 from urllib.parse import unquote
 
+from tmf683._datetimes import format_datetime, parse_datetime
 from tmf683._errors import InvalidQueryError
-from tmf683._serialization import format_datetime, parse_datetime
 from tmf683.query.ast import Value
 from tmf683.query.schema import AttributeKind
 
