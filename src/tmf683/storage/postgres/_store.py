@@ -152,13 +152,11 @@ class PostgresStore(SQLStore):
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
         self._known(id)
         with self._write() as conn:
-            row = conn.execute(
+            seq, current = _one(
+                conn,
                 f"SELECT seq, document FROM {TABLE} WHERE id = %s FOR UPDATE",  # noqa: S608
-                [id],
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(RESOURCE, id)
-            seq, current = row
+                id,
+            )
             new = change(copy.deepcopy(current))
             conn.execute(
                 f"UPDATE {TABLE} SET document = %s::jsonb WHERE seq = %s",  # noqa: S608
@@ -174,13 +172,11 @@ class PostgresStore(SQLStore):
         """Remove a document; see the protocol. Raises NotFoundError."""
         self._known(id)
         with self._write() as conn:
-            row = conn.execute(
+            old: Document = _one(
+                conn,
                 f"DELETE FROM {TABLE} WHERE id = %s RETURNING document",  # noqa: S608
-                [id],
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(RESOURCE, id)
-            old: Document = row[0]
+                id,
+            )[0]
             if outbox:
                 shared.insert_deliveries(DIALECT, conn, outbox(old, None))
         return old
@@ -273,3 +269,11 @@ class PostgresStore(SQLStore):
     def close(self) -> None:
         """Close the pool's connections."""
         self._connections.close()
+
+
+def _one(conn: Connection, sql: str, id: str) -> tuple[Any, ...]:
+    """The row a statement on one document returns; NotFoundError without one."""
+    row: tuple[Any, ...] | None = conn.execute(sql, [id]).fetchone()
+    if row is None:
+        raise NotFoundError(RESOURCE, id)
+    return row
