@@ -100,7 +100,9 @@ def run(count: int, folder: Path, kind: str) -> list[tuple[str, float, int]]:
 def size_on_disk(store, folder: Path, count: int) -> int:
     if isinstance(store, SQLiteStore):
         return sum(p.stat().st_size for p in folder.glob(f"bench-{count}.db*"))
-    with store._connection() as conn:
+    import psycopg
+
+    with psycopg.connect(store.conninfo) as conn:
         (size,) = conn.execute("SELECT pg_database_size(current_database())").fetchone()
     return int(size)
 

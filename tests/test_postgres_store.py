@@ -14,6 +14,7 @@ import pytest
 
 from tests import postgres
 from tests.servers import REPO_ROOT
+from tests.waiting import wait_for
 from tmf683 import (
     NotFoundError,
     PostgresStore,
@@ -112,7 +113,7 @@ def test_numbers_keep_their_value_and_type(url):
         assert _ids(store, "attachment.size.amount=0.1") == ["B"]
         assert _ids(store, "attachment.size.amount.gt=9007199254740992") == ["C"]
         assert _ids(store, "attachment.size.amount=9007199254740992") == []
-        with store._connection() as conn:
+        with psycopg.connect(url) as conn:
             stored = conn.execute(
                 "SELECT (document #> '{attachment,0,size,amount}')::numeric "
                 "FROM party_interaction WHERE id = 'B'"
@@ -142,7 +143,7 @@ def test_selective_filters_use_indexes(url):
                 for n in range(3000)
             ]
         )
-        with store._connection() as conn:
+        with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("ANALYZE party_interaction")
         for query in [
             "id=I3",
@@ -184,11 +185,9 @@ def _delivery(n, callback):
 
 
 def _queue(store, deliveries):
-    from tmf683.storage import _postgres_events as events
-
+    """Register S1 and write the deliveries with a change, through the outbox."""
     store.add_subscription({"id": "S1", "callback": "http://x", "query": ""})
-    with store._connection() as conn:
-        events.insert_deliveries(conn, deliveries)
+    store.add(doc("carrier"), lambda old, new: deliveries)
 
 
 def test_a_delivery_being_sent_is_sent_by_no_other_dispatcher(stores):
@@ -263,11 +262,7 @@ def test_a_dispatcher_that_dies_mid_send_releases_the_delivery_at_once(stores, u
         assert first.due_deliveries(time.time()) == []
         child.kill()
         child.wait(30)
-        deadline = time.monotonic() + 30
-        due: list[Delivery] = []
-        while not due and time.monotonic() < deadline:
-            due = first.due_deliveries(time.time())
-            time.sleep(0.05)
+        due = wait_for(lambda: first.due_deliveries(time.time()), 30)
         assert [d.id for d in due] == ["D001"]
     finally:
         child.kill()
@@ -302,14 +297,14 @@ def test_several_dispatchers_send_each_event_once_in_order_per_callback(stores):
     ]
     for runner in runners:
         runner.start()
-    deadline = time.monotonic() + 60
-    while len(log) < len(deliveries) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    stop.set()
-    for runner in runners:
-        runner.join(30)
-    for dispatcher in dispatchers:
-        dispatcher.close()
+    try:
+        wait_for(lambda: len(log) >= len(deliveries), 60)
+    finally:
+        stop.set()
+        for runner in runners:
+            runner.join(30)
+        for dispatcher in dispatchers:
+            dispatcher.close()
     assert sorted(n for _, n in log) == list(range(120))  # each exactly once
     assert overlaps == []  # one callback never had two events in flight
     for url in callbacks:
@@ -347,12 +342,12 @@ def test_concurrent_writers_on_several_processes_lose_no_update(stores):
     assert len({note["id"] for note in notes}) == 90
 
 
-def test_a_delivery_of_an_unregistered_subscription_is_dropped(stores):
-    first, second, _ = stores
+def test_a_delivery_of_an_unregistered_subscription_is_dropped(stores, url):
+    first, _, _ = stores
     _queue(first, [_delivery(1, "http://a/")])
     (head,) = first.due_deliveries(time.time())
-    with second._connection() as conn:
-        conn.execute("DELETE FROM event_subscription")  # as a racing unregister
+    with psycopg.connect(url) as conn:  # another process, as a racing unregister
+        conn.execute("DELETE FROM event_subscription")
     assert not first.attempt_delivery(
         head, time.time(), lambda d: AttemptOutcome(delivered=True)
     )
@@ -406,9 +401,12 @@ def test_no_free_connection_is_a_503_with_a_tmf_error_body(url):
     holding, release = threading.Event(), threading.Event()
 
     def hold():
-        with store._connection():
+        def outbox(old, new):  # runs inside the write, on the only connection
             holding.set()
             release.wait(30)
+            return []
+
+        store.add(doc("held"), outbox)
 
     holder = threading.Thread(target=hold)
     holder.start()
@@ -472,7 +470,7 @@ def test_a_database_not_in_utf8_is_refused(postgres_databases):
         PostgresStore(url)
 
 
-def test_unregister_does_not_wait_for_a_delivery_being_sent(stores):
+def test_unregister_does_not_wait_for_a_delivery_being_sent(stores, url):
     first, second, _ = stores
     _queue(first, [_delivery(1, "http://a/"), _delivery(2, "http://a/")])
     sending, release = threading.Event(), threading.Event()
@@ -490,7 +488,7 @@ def test_unregister_does_not_wait_for_a_delivery_being_sent(stores):
     try:
         assert sending.wait(30)
         second.delete_subscription("S1")  # returns at once: the lock is skipped
-        with second._connection() as conn:
+        with psycopg.connect(url) as conn:
             left = conn.execute("SELECT id FROM event_delivery").fetchall()
         assert left == [("D001",)]
     finally:
@@ -526,11 +524,7 @@ def test_a_frozen_dispatcher_loses_its_lock_after_the_attempt_timeout(url):
         worker.start()
         assert sending.wait(30)
         assert other.due_deliveries(time.time()) == []
-        deadline = time.monotonic() + 30
-        due: list[Delivery] = []
-        while not due and time.monotonic() < deadline:
-            time.sleep(0.2)
-            due = other.due_deliveries(time.time())
+        due = wait_for(lambda: other.due_deliveries(time.time()), 30, interval=0.05)
         assert [d.id for d in due] == ["D001"]
         release.set()
         worker.join(30)

@@ -1,7 +1,9 @@
 """One contract, every store: fixture ids ``memory``, ``sqlite`` and ``postgres``."""
 
+import sqlite3
 import threading
 
+import psycopg
 import pytest
 from hypothesis import given, settings
 
@@ -125,21 +127,27 @@ def test_sqlite_data_survives_reopening(tmp_path):
 
 def test_sqlite_uses_wal(tmp_path):
     opened = SQLiteStore(tmp_path / "x.db")
-    journal = opened._db().execute("PRAGMA journal_mode").fetchone()[0]
-    opened.close()
+    opened.add(doc("A"))
+    connection = sqlite3.connect(tmp_path / "x.db")
+    try:
+        journal = connection.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        connection.close()
+        opened.close()
     assert journal == "wal"
 
 
 @pytest.fixture(scope="session")
 def postgres_for_properties(postgres_url):
+    """A PostgreSQL store and a connection of the test's own to its database."""
     opened = PostgresStore(postgres_url)
-    yield opened
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        yield opened, conn
     opened.close()
 
 
-def _empty(store):
-    with store._connection() as conn:
-        conn.execute("DELETE FROM party_interaction")
+def _empty(conn):
+    conn.execute("DELETE FROM party_interaction")
 
 
 # Every SQL path must agree with the in-memory evaluator (the oracle).
@@ -149,21 +157,22 @@ def test_sql_stores_agree_with_the_in_memory_oracle(
     tmp_path_factory, postgres_for_properties, docs, query_string
 ):
     query = parse_query(query_string)
+    postgres_store, postgres_conn = postgres_for_properties
     oracle = MemoryStore()
     folder = tmp_path_factory.mktemp("prop")
     selective = SQLiteStore(folder / "p.db")
     dense = SQLiteStore(folder / "d.db", selective_matches=0)
-    _empty(postgres_for_properties)
+    _empty(postgres_conn)
     try:
         documents = [{"id": f"id-{n:02d}", **values} for n, values in enumerate(docs)]
-        for store in (oracle, selective, dense, postgres_for_properties):
+        for store in (oracle, selective, dense, postgres_store):
             store.add_many(documents)
         expected = oracle.find(query)
         for name, sql, selective_matches in [
             ("sqlite", selective, None),
             ("sqlite dense", dense, None),
-            ("postgres", postgres_for_properties, 20_000),
-            ("postgres dense", postgres_for_properties, 0),
+            ("postgres", postgres_store, 20_000),
+            ("postgres dense", postgres_store, 0),
         ]:
             if selective_matches is not None:
                 sql.selective_matches = selective_matches
@@ -261,7 +270,11 @@ def test_sqlite_upgrades_a_version_1_file(tmp_path):
     try:
         assert upgraded.find(parse_query("relatedParty.id=P1")).total_count == 1
         assert upgraded.find(parse_query("status=open")).total_count == 1
-        version = upgraded._db().execute("PRAGMA user_version").fetchone()[0]
+        connection = sqlite3.connect(path)
+        try:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            connection.close()
         assert version == 3
     finally:
         upgraded.close()

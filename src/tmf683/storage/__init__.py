@@ -1,5 +1,11 @@
 """Stores of PartyInteraction documents, and :func:`open_store` to pick one by location.
 
+Layers: the port (:mod:`tmf683.storage.base`: the protocols and value types), the
+stores (:mod:`~tmf683.storage.memory`, :mod:`~tmf683.storage.sqlite`,
+:mod:`~tmf683.storage.postgres`), and below the two SQL stores the code they share
+(``tmf683.storage._sql``: one query compiler, one outbox module, one dialect per
+engine).
+
 Store modules are imported on first use, so ``import tmf683`` opens nothing.
 """
 
@@ -10,7 +16,17 @@ import urllib.parse
 from typing import TYPE_CHECKING
 
 from tmf683._errors import StoreConfigurationError
-from tmf683.storage.base import Document, DocumentChange, Page, PartyInteractionStore
+from tmf683.storage.base import (
+    AttemptOutcome,
+    Delivery,
+    Document,
+    DocumentChange,
+    DocumentStore,
+    OutboxStore,
+    Page,
+    PartyInteractionStore,
+    SubscriptionStore,
+)
 
 if TYPE_CHECKING:
     from tmf683.storage.memory import MemoryStore
@@ -18,13 +34,18 @@ if TYPE_CHECKING:
     from tmf683.storage.sqlite import SQLiteStore
 
 __all__ = [
+    "AttemptOutcome",
+    "Delivery",
     "Document",
     "DocumentChange",
+    "DocumentStore",
     "MemoryStore",
+    "OutboxStore",
     "Page",
     "PartyInteractionStore",
     "PostgresStore",
     "SQLiteStore",
+    "SubscriptionStore",
     "open_store",
     "safe_location",
 ]

@@ -1,5 +1,10 @@
 """The storage port: what the service needs from a store of PartyInteraction documents.
 
+The port is split by role: :class:`DocumentStore` (the PartyInteraction documents),
+:class:`SubscriptionStore` (the hub subscriptions) and :class:`OutboxStore` (the
+transactional outbox of event deliveries). :class:`PartyInteractionStore` combines the
+three; every store of this package implements it.
+
 Stores keep JSON documents (dicts with the swagger's names) keyed by ``id``. They do not
 keep ``href``: the service builds it from its base URL on the way out, so moving a
 server to another host does not leave stale links behind.
@@ -17,16 +22,27 @@ import attrs
 from tmf683.query.ast import Query
 
 __all__ = [
+    "RESOURCE",
+    "SUBSCRIPTION",
     "AttemptOutcome",
     "Delivery",
     "Document",
     "DocumentChange",
+    "DocumentStore",
     "Outbox",
+    "OutboxStore",
     "Page",
     "PartyInteractionStore",
     "Send",
+    "SubscriptionStore",
     "attempt_then_record",
 ]
+
+RESOURCE = "PartyInteraction"
+"""The resource name of the documents, as errors name it."""
+
+SUBSCRIPTION = "EventSubscription"
+"""The resource name of the hub subscriptions, as errors name it."""
 
 Document = dict[str, Any]
 """A PartyInteraction as JSON, e.g. ``{"id": ..., "channel": [...], ...}``."""
@@ -134,13 +150,11 @@ class Page:
 
 
 @runtime_checkable
-class PartyInteractionStore(Protocol):
+class DocumentStore(Protocol):
     """A place to keep PartyInteraction documents.
 
-    Implementations: :class:`tmf683.storage.memory.MemoryStore`,
-    :class:`tmf683.storage.sqlite.SQLiteStore` and
-    :class:`tmf683.storage.postgres.PostgresStore`. Documents passed in are not kept
-    by reference and documents returned are the caller's to change.
+    Documents passed in are not kept by reference and documents returned are the
+    caller's to change.
     """
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
@@ -236,6 +250,11 @@ class PartyInteractionStore(Protocol):
         """
         ...
 
+
+@runtime_checkable
+class SubscriptionStore(Protocol):
+    """A place to keep the hub subscriptions (TMF630 Part 2, ``/hub``)."""
+
     def add_subscription(self, subscription: Document) -> None:
         """Store a hub subscription ``{"id", "callback", "query"}``.
 
@@ -263,6 +282,15 @@ class PartyInteractionStore(Protocol):
     def subscriptions(self) -> list[Document]:
         """Every hub subscription, in registration order."""
         ...
+
+
+@runtime_checkable
+class OutboxStore(Protocol):
+    """The transactional outbox: deliveries written with the changes that raised them.
+
+    Rows are added by the :class:`DocumentStore` writes (their ``outbox`` argument);
+    a dispatcher reads and records them here.
+    """
 
     def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
         """Deliveries to attempt now: per callback, only the oldest pending one.
@@ -323,14 +351,23 @@ class PartyInteractionStore(Protocol):
         """Deliveries that failed for good, oldest first."""
         ...
 
+
+@runtime_checkable
+class PartyInteractionStore(DocumentStore, SubscriptionStore, OutboxStore, Protocol):
+    """A store of documents, hub subscriptions and the outbox, in one place.
+
+    One place, so that a change and the deliveries it raises are written in one
+    transaction. Implementations: :class:`tmf683.storage.memory.MemoryStore`,
+    :class:`tmf683.storage.sqlite.SQLiteStore` and
+    :class:`tmf683.storage.postgres.PostgresStore`.
+    """
+
     def close(self) -> None:
         """Release connections and files; the store is not used afterwards."""
         ...
 
 
-def attempt_then_record(
-    store: PartyInteractionStore, delivery: Delivery, send: Send
-) -> bool:
+def attempt_then_record(store: OutboxStore, delivery: Delivery, send: Send) -> bool:
     """Call ``send`` and record its outcome: ``attempt_delivery`` for one process.
 
     Args:

@@ -16,6 +16,8 @@ from tmf683._errors import ConflictError, NotFoundError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import select
 from tmf683.storage.base import (
+    RESOURCE,
+    SUBSCRIPTION,
     Delivery,
     Document,
     DocumentChange,
@@ -26,9 +28,6 @@ from tmf683.storage.base import (
 )
 
 __all__ = ["MemoryStore"]
-
-_RESOURCE = "PartyInteraction"
-_SUBSCRIPTION = "EventSubscription"
 
 
 class MemoryStore:
@@ -59,7 +58,7 @@ class MemoryStore:
             seen: set[str] = set()
             for document in documents:
                 if document["id"] in self._documents or document["id"] in seen:
-                    raise ConflictError(_RESOURCE, document["id"])
+                    raise ConflictError(RESOURCE, document["id"])
                 seen.add(document["id"])
             queued = [
                 d for doc in documents for d in (outbox(None, doc) if outbox else ())
@@ -72,7 +71,7 @@ class MemoryStore:
         """Read one document; see the protocol. Raises NotFoundError."""
         with self._lock:
             if id not in self._documents:
-                raise NotFoundError(_RESOURCE, id)
+                raise NotFoundError(RESOURCE, id)
             return copy.deepcopy(self._documents[id])
 
     def update(
@@ -106,21 +105,21 @@ class MemoryStore:
         """Store a hub subscription; see the protocol."""
         with self._lock:
             if subscription["id"] in self._subscriptions:
-                raise ConflictError(_SUBSCRIPTION, subscription["id"])
+                raise ConflictError(SUBSCRIPTION, subscription["id"])
             self._subscriptions[subscription["id"]] = dict(subscription)
 
     def get_subscription(self, id: str) -> Document:
         """Read a hub subscription; see the protocol."""
         with self._lock:
             if id not in self._subscriptions:
-                raise NotFoundError(_SUBSCRIPTION, id)
+                raise NotFoundError(SUBSCRIPTION, id)
             return dict(self._subscriptions[id])
 
     def delete_subscription(self, id: str) -> None:
         """Remove a hub subscription and its pending deliveries; see the protocol."""
         with self._lock:
             if id not in self._subscriptions:
-                raise NotFoundError(_SUBSCRIPTION, id)
+                raise NotFoundError(SUBSCRIPTION, id)
             del self._subscriptions[id]
             for key in [
                 k for k, d in self._deliveries.items() if d.subscription_id == id

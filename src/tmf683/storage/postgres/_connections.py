@@ -28,8 +28,6 @@ from tmf683._errors import (
 )
 from tmf683.storage import safe_location
 
-__all__ = ["Connection", "Connections"]
-
 Connection = psycopg.Connection[Any]
 
 

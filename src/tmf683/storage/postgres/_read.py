@@ -1,6 +1,6 @@
 """Reading a list query's count and page from PostgreSQL (inside one snapshot).
 
-The statements come from :mod:`tmf683.storage._postgres_sql`; this module runs the
+The statements come from :mod:`tmf683.storage._sql.compiler`; this module runs the
 count, picks the page query by it, and answers the compiler's ``regex`` lookups.
 """
 
@@ -13,20 +13,9 @@ import psycopg
 
 from tmf683.query.ast import Path, Query
 from tmf683.query.regex import search
-from tmf683.storage._postgres_sql import TABLE, Compiled, compile_query, json_path_text
-from tmf683.storage._sql import COLUMNS
-
-__all__ = [
-    "SELECTIVE_MATCHES",
-    "SELECTIVE_SHARE",
-    "count",
-    "page_sql",
-    "regex_matches",
-    "table_rows",
-]
-
-SELECTIVE_MATCHES = 20_000
-"""Up to this many matches, a page is collected through the filter's indexes first."""
+from tmf683.storage._sql.compiler import Compiled, compile_query
+from tmf683.storage._sql.tables import COLUMNS, TABLE
+from tmf683.storage.postgres._dialect import DIALECT, json_path_text
 
 SELECTIVE_SHARE = 0.1
 """... and when they are at most this share of the table's rows."""
@@ -43,7 +32,9 @@ def count(conn: psycopg.Connection[Any], query: Query) -> tuple[Compiled, int]:
         The compiled clauses and the number of matches.
     """
     compiled = compile_query(
-        query, lambda path, patterns: regex_matches(conn, path, patterns)
+        query,
+        DIALECT,
+        regex_matches=lambda path, patterns: regex_matches(conn, path, patterns),
     )
     row = conn.execute(compiled.count, compiled.params).fetchone()
     return compiled, int(row[0]) if row else 0
@@ -54,7 +45,7 @@ def page_sql(
     total: int,
     rows: float,
     selective_matches: int,
-    selective_share: float = SELECTIVE_SHARE,
+    selective_share: float,
 ) -> str:
     """The page query, with ``%(limit)s`` and ``%(offset)s`` placeholders.
 

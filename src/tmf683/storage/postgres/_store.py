@@ -1,53 +1,27 @@
-"""The PostgreSQL store: several stateless server processes on one database.
-
-Documents live in ``jsonb`` (schema: ``tmf683.storage._postgres_schema``); list
-queries compile to SQL (``tmf683.storage._postgres_sql``) with the results of the
-in-memory oracle; hub subscriptions and the outbox are tables beside them, shared by
-every process's dispatcher (``tmf683.storage._postgres_events``).
-
-Connections come from a pool (``tmf683.storage._postgres_connections``). Writes
-are single transactions (``update`` locks the row with ``SELECT ... FOR UPDATE``);
-a list query runs its count, its page and any regex lookups in one
-``REPEATABLE READ`` snapshot.
-Needs the ``postgres`` extra: ``pip install 'tmf683[postgres]'``.
-"""
+"""The PostgreSQL store (see the package)."""
 
 from __future__ import annotations
 
 import copy
-import re
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-import orjson
 from psycopg import errors as pg_errors
 
-from tmf683._errors import (
-    ConflictError,
-    NotFoundError,
-    ValidationError,
-)
+from tmf683._errors import ConflictError, NotFoundError, ValidationError
 from tmf683.query.ast import Query
-from tmf683.storage import _postgres_events as events
-from tmf683.storage._postgres_connections import Connection, Connections
-from tmf683.storage._postgres_read import (
+from tmf683.storage._sql import outbox as shared
+from tmf683.storage._sql.compiler import Compiled
+from tmf683.storage._sql.store import SQLStore
+from tmf683.storage._sql.tables import (
+    REFERENCE_TABLE,
     SELECTIVE_MATCHES,
-    SELECTIVE_SHARE,
-    count,
-    page_sql,
-    table_rows,
+    TABLE,
 )
-from tmf683.storage._postgres_schema import (
-    SCHEMA_VERSION,
-    create_or_upgrade,
-    jsonb_text,
-    write_references,
-)
-from tmf683.storage._postgres_sql import TABLE, Compiled
-from tmf683.storage._sql import REFERENCE_TABLE
 from tmf683.storage.base import (
+    RESOURCE,
     Delivery,
     Document,
     DocumentChange,
@@ -55,14 +29,14 @@ from tmf683.storage.base import (
     Page,
     Send,
 )
+from tmf683.storage.postgres import _outbox as events
+from tmf683.storage.postgres._connections import Connection, Connections
+from tmf683.storage.postgres._dialect import DIALECT
+from tmf683.storage.postgres._read import SELECTIVE_SHARE, count, page_sql, table_rows
+from tmf683.storage.postgres._schema import create_or_upgrade, write_references
 
-__all__ = ["SCHEMA_VERSION", "SELECTIVE_MATCHES", "PostgresStore"]
 
-_RESOURCE = "PartyInteraction"
-_SUBSCRIPTION = "EventSubscription"
-
-
-class PostgresStore:
+class PostgresStore(SQLStore):
     """PartyInteraction documents in a PostgreSQL database (psycopg 3).
 
     Implements :class:`tmf683.storage.base.PartyInteractionStore`. Any number of
@@ -107,6 +81,8 @@ class PostgresStore:
         attempt_timeout: float = 60.0,
         selective_matches: int = SELECTIVE_MATCHES,
     ) -> None:
+        self.dialect = DIALECT
+        self.integrity_error = pg_errors.UniqueViolation
         self.conninfo = conninfo
         self.wait_timeout = wait_timeout
         self.attempt_timeout = attempt_timeout
@@ -122,8 +98,12 @@ class PostgresStore:
             prepare=create_or_upgrade,
         )
 
-    def _connection(self) -> AbstractContextManager[Connection]:
-        """A connection inside a transaction (see ``_postgres_connections``)."""
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A connection inside a transaction (see ``_connections``)."""
+        return self._connections.transaction()
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        """A connection inside a transaction: reads are transactions too."""
         return self._connections.transaction()
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
@@ -137,20 +117,20 @@ class PostgresStore:
         if not documents:
             return
         ids = [document["id"] for document in documents]
-        if any(_UNSTORABLE.search(id) for id in ids):
+        if not all(DIALECT.can_hold(id) for id in ids):
             raise ValidationError(
                 [("$.id", "holds a NUL character or an unpaired surrogate")]
             )
         repeated = [id for id, count in Counter(ids).items() if count > 1]
         if repeated:
-            raise ConflictError(_RESOURCE, repeated[0])
+            raise ConflictError(RESOURCE, repeated[0])
         try:
-            with self._connection() as conn:
+            with self._write() as conn:
                 with conn.cursor() as cursor:
                     cursor.executemany(
                         f"INSERT INTO {TABLE} (id, document) "  # noqa: S608 - constant
                         "VALUES (%s, %s::jsonb) RETURNING seq",
-                        [(doc["id"], _jsonb(doc)) for doc in documents],
+                        [(doc["id"], DIALECT.dump_document(doc)) for doc in documents],
                         returning=True,
                     )
                     seqs = []
@@ -161,65 +141,48 @@ class PostgresStore:
                 write_references(conn, zip(seqs, documents, strict=True))
                 if outbox:
                     for document in documents:
-                        events.insert_deliveries(conn, outbox(None, document))
+                        shared.insert_deliveries(DIALECT, conn, outbox(None, document))
         except pg_errors.UniqueViolation as exc:
             taken = (exc.diag.message_detail or "").partition("=(")[2].rpartition(")")
-            raise ConflictError(_RESOURCE, taken[0] or ",".join(ids)) from exc
-
-    def get(self, id: str) -> Document:
-        """Read one document; see the protocol. Raises NotFoundError."""
-        _known_text(_RESOURCE, id)
-        with self._connection() as conn:
-            row = conn.execute(
-                f"SELECT document FROM {TABLE} WHERE id = %s",  # noqa: S608 - constant
-                [id],
-            ).fetchone()
-        if row is None:
-            raise NotFoundError(_RESOURCE, id)
-        document: Document = row[0]
-        return document
+            raise ConflictError(RESOURCE, taken[0] or ",".join(ids)) from exc
 
     def update(
         self, id: str, change: DocumentChange, outbox: Outbox | None = None
     ) -> Document:
         """Replace a document atomically; see the protocol. Raises NotFoundError."""
-        _known_text(_RESOURCE, id)
-        with self._connection() as conn:
-            row = conn.execute(
+        self._known(id)
+        with self._write() as conn:
+            seq, current = _one(
+                conn,
                 f"SELECT seq, document FROM {TABLE} WHERE id = %s FOR UPDATE",  # noqa: S608
-                [id],
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(_RESOURCE, id)
-            seq, current = row
+                id,
+            )
             new = change(copy.deepcopy(current))
             conn.execute(
                 f"UPDATE {TABLE} SET document = %s::jsonb WHERE seq = %s",  # noqa: S608
-                [_jsonb(new), seq],
+                [DIALECT.dump_document(new), seq],
             )
             conn.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = %s", [seq])  # noqa: S608
             write_references(conn, [(seq, new)])
             if outbox:
-                events.insert_deliveries(conn, outbox(current, new))
+                shared.insert_deliveries(DIALECT, conn, outbox(current, new))
         return new
 
     def delete(self, id: str, outbox: Outbox | None = None) -> Document:
         """Remove a document; see the protocol. Raises NotFoundError."""
-        _known_text(_RESOURCE, id)
-        with self._connection() as conn:
-            row = conn.execute(
+        self._known(id)
+        with self._write() as conn:
+            old: Document = _one(
+                conn,
                 f"DELETE FROM {TABLE} WHERE id = %s RETURNING document",  # noqa: S608
-                [id],
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(_RESOURCE, id)
-            old: Document = row[0]
+                id,
+            )[0]
             if outbox:
-                events.insert_deliveries(conn, outbox(old, None))
+                shared.insert_deliveries(DIALECT, conn, outbox(old, None))
         return old
 
     def find(self, query: Query) -> Page:
-        """Answer a list query in SQL; see the protocol and ``_postgres_sql``.
+        """Answer a list query in SQL; see the protocol and ``_sql.compiler``.
 
         The count, the page and the texts a ``regex`` accepts come from one
         snapshot, so they agree with each other. The count also picks the page
@@ -229,7 +192,7 @@ class PostgresStore:
         planner may walk the creation order looking for matches that all sit at
         its far end, such as the newest 1 %.)
         """
-        with self._connection() as conn:
+        with self._write() as conn:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             compiled, total = count(conn, query)
             rows: list[tuple[Any, ...]] = []
@@ -259,7 +222,7 @@ class PostgresStore:
             The plan's lines for a page of 100; ``Index`` and ``Bitmap`` lines show
             index use.
         """
-        with self._connection() as conn:
+        with self._write() as conn:
             compiled, total = count(conn, query)
             rows = conn.execute(
                 f"EXPLAIN {self._page_sql(conn, compiled, total)}",
@@ -267,46 +230,9 @@ class PostgresStore:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def add_subscription(self, subscription: Document) -> None:
-        """Store a hub subscription; see the protocol."""
-        try:
-            with self._connection() as conn:
-                conn.execute(
-                    f"INSERT INTO {events.SUBSCRIPTIONS} (id, document) "  # noqa: S608
-                    "VALUES (%s, %s::jsonb)",
-                    [subscription["id"], _jsonb(subscription)],
-                )
-        except pg_errors.UniqueViolation as exc:
-            raise ConflictError(_SUBSCRIPTION, subscription["id"]) from exc
-
-    def get_subscription(self, id: str) -> Document:
-        """Read a hub subscription; see the protocol."""
-        _known_text(_SUBSCRIPTION, id)
-        with self._connection() as conn:
-            row = conn.execute(
-                f"SELECT document FROM {events.SUBSCRIPTIONS} WHERE id = %s",  # noqa: S608
-                [id],
-            ).fetchone()
-        if row is None:
-            raise NotFoundError(_SUBSCRIPTION, id)
-        subscription: Document = row[0]
-        return subscription
-
-    def delete_subscription(self, id: str) -> None:
-        """Remove a hub subscription and its deliveries; see the protocol."""
-        _known_text(_SUBSCRIPTION, id)
-        with self._connection() as conn:
-            if not events.delete_subscription(conn, id):
-                raise NotFoundError(_SUBSCRIPTION, id)
-
-    def subscriptions(self) -> list[Document]:
-        """Every hub subscription, in registration order."""
-        with self._connection() as conn:
-            return events.subscriptions(conn)
-
     def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
         """The oldest pending delivery per callback, when due and not being sent."""
-        with self._connection() as conn:
+        with self._write() as conn:
             return events.due(conn, now, limit)
 
     def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
@@ -316,12 +242,13 @@ class PostgresStore:
         other dispatcher sends the delivery, or the next one to its callback, until
         the outcome is written; if this process dies, the lock goes with it.
         """
-        with self._connection() as conn:  # its session ends if idle attempt_timeout
+        with self._write() as conn:  # its session ends if idle attempt_timeout
             locked = events.lock_if_due(conn, delivery.id, now)
             if locked is None:
                 return False
             outcome = send(locked)
-            events.record(
+            shared.record(
+                DIALECT,
                 conn,
                 locked.id,
                 outcome.delivered,
@@ -330,46 +257,23 @@ class PostgresStore:
             )
         return True
 
-    def record_attempt(
-        self,
-        delivery_id: str,
-        *,
-        delivered: bool,
-        next_attempt_at: float | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record the outcome of an attempt; see the protocol."""
-        with self._connection() as conn:
-            events.record(conn, delivery_id, delivered, next_attempt_at, error)
+    def _known(self, id: str) -> None:
+        """Raise NotFoundError for an id PostgreSQL text cannot hold.
 
-    def failed_deliveries(self) -> list[Delivery]:
-        """Deliveries that failed for good; see the protocol."""
-        with self._connection() as conn:
-            return events.failed(conn)
+        No stored id holds a NUL or an unpaired surrogate, and psycopg cannot send
+        one.
+        """
+        if not DIALECT.can_hold(id):
+            raise NotFoundError(RESOURCE, id)
 
     def close(self) -> None:
         """Close the pool's connections."""
         self._connections.close()
 
 
-def _known_text(resource: str, id: str) -> None:
-    """Raise NotFoundError for an id PostgreSQL text cannot hold.
-
-    No stored id holds a NUL or an unpaired surrogate, and psycopg cannot send one.
-    """
-    if _UNSTORABLE.search(id):
-        raise NotFoundError(resource, id)
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-"""What PostgreSQL text cannot hold: NUL and unpaired surrogates."""
-
-
-def _jsonb(document: Document) -> str:
-    """:func:`jsonb_text`, with text Unicode cannot encode as a ValidationError."""
-    try:
-        return jsonb_text(document)
-    except orjson.JSONEncodeError as exc:
-        raise ValidationError(
-            [("$", f"holds text that is not valid Unicode: {exc}")]
-        ) from exc
+def _one(conn: Connection, sql: str, id: str) -> tuple[Any, ...]:
+    """The row a statement on one document returns; NotFoundError without one."""
+    row: tuple[Any, ...] | None = conn.execute(sql, [id]).fetchone()
+    if row is None:
+        raise NotFoundError(RESOURCE, id)
+    return row

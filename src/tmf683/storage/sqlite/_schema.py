@@ -2,8 +2,9 @@
 
 Version 1: ``party_interaction(seq, id, document)``. Version 2 adds the indexed
 generated columns of ``COLUMNS`` and the side table of ``REFERENCES`` (see
-``tmf683.storage._sql``), filled from the stored documents on upgrade. Version 3 adds
-the hub subscriptions and the transactional outbox (``tmf683.storage._sqlite_events``).
+``tmf683.storage._sql.tables``), filled from the stored documents on upgrade.
+Version 3 adds the hub subscriptions and the transactional outbox
+(``tmf683.storage._sql.outbox``).
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -18,29 +19,19 @@ from typing import Any
 import sqlite_utils
 
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._sql import (
+from tmf683.storage._sql.tables import (
     COLUMNS,
+    DELIVERIES,
     INDEXED_COLUMNS,
     REFERENCE_TABLE,
-    json_path,
+    SUBSCRIPTIONS,
+    TABLE,
     references,
-    typed_value_sql,
 )
-from tmf683.storage._sqlite_events import create_tables
-
-__all__ = [
-    "SCHEMA_VERSION",
-    "TABLE",
-    "create_or_upgrade",
-    "delete_references",
-    "insert_references",
-    "references",
-]
+from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
 SCHEMA_VERSION = 3
 """Stored in ``PRAGMA user_version``."""
-
-TABLE = "party_interaction"
 
 
 def _create_version_1(db: sqlite_utils.Database) -> None:
@@ -75,35 +66,51 @@ def _upgrade_to_version_2(db: sqlite_utils.Database) -> None:
         insert_references(db, seq, json.loads(text))
 
 
+def _create_version_3(db: sqlite_utils.Database) -> None:
+    db.execute(
+        f"CREATE TABLE {SUBSCRIPTIONS} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL "
+        "UNIQUE, document TEXT NOT NULL)"
+    )
+    db.execute(
+        f"CREATE TABLE {DELIVERIES} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+        "subscription_id TEXT NOT NULL, callback TEXT NOT NULL, event TEXT NOT NULL, "
+        "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0, "
+        "state TEXT NOT NULL DEFAULT 'pending', last_error TEXT)"
+    )
+    db.execute(
+        f"CREATE INDEX idx_{DELIVERIES}_pending ON {DELIVERIES} (state, callback, seq)"
+    )
+
+
 def insert_references(
     db: sqlite_utils.Database, seq: int, document: Mapping[str, Any]
 ) -> None:
-    """Write a document's side-table rows.
-
-    Args:
-        db: the database, inside a transaction.
-        seq: the document's row.
-        document: the document.
-    """
-    db.conn.executemany(
+    """Write a document's side-table rows, inside the caller's transaction."""
+    _each_reference(
+        db,
         f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-        [(path, value, seq) for path, value in references(document)],
+        seq,
+        document,
     )
 
 
 def delete_references(
     db: sqlite_utils.Database, seq: int, document: Mapping[str, Any]
 ) -> None:
-    """Remove a document's side-table rows (computed from the stored document).
-
-    Args:
-        db: the database, inside a transaction.
-        seq: the document's row.
-        document: the document as stored.
-    """
-    db.conn.executemany(
+    """Remove a document's side-table rows (computed from the stored document)."""
+    _each_reference(
+        db,
         f"DELETE FROM {REFERENCE_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
-        [(path, value, seq) for path, value in references(document)],
+        seq,
+        document,
+    )
+
+
+def _each_reference(
+    db: sqlite_utils.Database, sql: str, seq: int, document: Mapping[str, Any]
+) -> None:
+    db.conn.executemany(
+        sql, [(path, value, seq) for path, value in references(document)]
     )
 
 
@@ -128,5 +135,5 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
     if version < 2:
         _upgrade_to_version_2(db)
     if version < 3:
-        create_tables(db)
+        _create_version_3(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

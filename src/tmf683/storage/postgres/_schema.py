@@ -4,14 +4,14 @@ Version 1:
 
 - ``party_interaction``: ``seq`` (creation order), ``id`` (unique), ``document``
   (``jsonb``), and stored generated columns for the first-level attributes lists
-  filter and sort most (:data:`tmf683.storage._sql.COLUMNS`), in ``COLLATE "C"``
+  filter and sort most (:data:`tmf683.storage._sql.tables.COLUMNS`), in ``COLLATE "C"``
   with B-tree indexes ordered ``NULLS FIRST`` (absent values sort first).
 - ``party_interaction_reference``: the ids inside the ``channel`` and
-  ``relatedParty`` arrays (:data:`tmf683.storage._sql.REFERENCES`), one row per
+  ``relatedParty`` arrays (:data:`tmf683.storage._sql.tables.REFERENCES`), one row per
   document and distinct id, as in SQLite; its primary key answers those filters
   and counts their matches from the index alone.
 - ``event_subscription`` and ``event_delivery``: the hub subscriptions and the
-  transactional outbox (:mod:`tmf683.storage._postgres_events`).
+  transactional outbox (:mod:`tmf683.storage.postgres._outbox`).
 - ``tmf683_schema``: one row holding the version.
 
 Creation and upgrades run in one transaction under an advisory lock, so several
@@ -22,30 +22,21 @@ here is built from module constants only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
-import orjson
 import psycopg
 
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._postgres_events import CREATE_TABLES as EVENT_TABLES
-from tmf683.storage._postgres_sql import TABLE, key_chain, typed_sql
-from tmf683.storage._sql import (
+from tmf683.storage._sql.tables import (
     COLUMNS,
     INDEXED_COLUMNS,
     REFERENCE_TABLE,
+    TABLE,
     references,
 )
 from tmf683.storage.base import Document
-
-__all__ = [
-    "SCHEMA_VERSION",
-    "VERSION_TABLE",
-    "create_or_upgrade",
-    "jsonb_text",
-    "write_references",
-]
+from tmf683.storage.postgres._dialect import key_chain, typed_sql
+from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 
 SCHEMA_VERSION = 1
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
@@ -53,41 +44,6 @@ SCHEMA_VERSION = 1
 VERSION_TABLE = "tmf683_schema"
 _LOCK_KEY = 683_000_001
 """``pg_advisory_xact_lock`` key serializing schema creation across processes."""
-
-
-def _exact(value: Any) -> Any:
-    if isinstance(value, float):
-        text = format(Decimal(value), "f")
-        return orjson.Fragment(text if "." in text else text + ".0")
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and not -(2**63) <= value < 2**64:
-        return orjson.Fragment(str(value))
-    if isinstance(value, dict):
-        return {key: _exact(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_exact(item) for item in value]
-    return value
-
-
-def jsonb_text(document: Any) -> str:
-    """JSON text of a document for a ``jsonb`` column, every float written exactly.
-
-    ``jsonb`` keeps numbers as ``numeric``: written as Python writes a float
-    (``0.1``), the stored number would not be the float the document holds, and
-    comparisons with it would differ from Python's. Written as the float's exact
-    decimal value (``0.1000000000000000055511151231257827021181583404541015625``),
-    it compares exactly and reads back as the same float. Integral floats keep a
-    ``.0`` so they read back as floats.
-
-    Args:
-        document: a JSON value (dicts with string keys, lists, text, numbers,
-            booleans, ``None``).
-
-    Returns:
-        The JSON text.
-    """
-    return orjson.dumps(_exact(document)).decode()
 
 
 def write_references(

@@ -1,0 +1,173 @@
+"""Hub subscriptions and the transactional outbox, in SQL, for both engines.
+
+``event_subscription`` keeps the hub subscriptions; ``event_delivery`` keeps one row
+per event and subscriber until the subscriber accepted it (then the row goes) or it
+failed for good (``state = 'failed'``). Rows are written in the same transaction as
+the change that raised them. Every function runs inside the caller's transaction;
+the dialect supplies the placeholders and the column encodings. PostgreSQL's
+dispatchers share the outbox and read it their own way (its ``_outbox`` module).
+SQL text here is built from module constants only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tmf683.storage._sql.dialect import Connection, Dialect
+from tmf683.storage._sql.tables import DELIVERIES, DELIVERY_COLUMNS, SUBSCRIPTIONS
+from tmf683.storage.base import Delivery, Document
+
+OLDEST_OF_CALLBACK = (
+    f"d.seq = (SELECT min(seq) FROM {DELIVERIES} "  # noqa: S608 - constants
+    "WHERE state = 'pending' AND callback = d.callback)"
+)
+"""The delivery ``d`` is the oldest pending one of its callback."""
+
+
+def _names(dialect: Dialect, *names: str) -> list[str]:
+    return [dialect.placeholder(name) for name in names]
+
+
+def insert_deliveries(
+    dialect: Dialect, conn: Connection, deliveries: Sequence[Delivery]
+) -> None:
+    """Write outbox rows."""
+    if not deliveries:
+        return
+    names = DELIVERY_COLUMNS.split(", ")
+    dialect.executemany(
+        conn,
+        f"INSERT INTO {DELIVERIES} ({DELIVERY_COLUMNS}) "  # noqa: S608 - constants
+        f"VALUES ({', '.join(_names(dialect, *names))})",
+        [
+            {
+                "id": d.id,
+                "subscription_id": d.subscription_id,
+                "callback": d.callback,
+                "event": dialect.dump_event(d.event),
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "state": d.state,
+                "last_error": d.last_error,
+            }
+            for d in deliveries
+        ],
+    )
+
+
+def row_to_delivery(dialect: Dialect, row: Sequence[Any]) -> Delivery:
+    """Turn a selected row (columns in ``DELIVERY_COLUMNS`` order) into a Delivery."""
+    return Delivery(
+        id=row[0],
+        subscription_id=row[1],
+        callback=row[2],
+        event=dialect.load_document(row[3]),
+        attempts=row[4],
+        next_attempt_at=row[5],
+        state=row[6],
+        last_error=row[7],
+    )
+
+
+def due(dialect: Dialect, conn: Connection, now: float, limit: int) -> list[Delivery]:
+    """The oldest pending delivery of each callback, when its time has come."""
+    now_at, most = _names(dialect, "now", "limit")
+    rows = conn.execute(
+        f"SELECT {DELIVERY_COLUMNS} FROM {DELIVERIES} AS d "  # noqa: S608 - constants
+        f"WHERE d.state = 'pending' AND d.next_attempt_at <= {now_at} AND "
+        f"{OLDEST_OF_CALLBACK} ORDER BY d.seq LIMIT {most}",
+        {"now": now, "limit": limit},
+    ).fetchall()
+    return [row_to_delivery(dialect, row) for row in rows]
+
+
+def record(
+    dialect: Dialect,
+    conn: Connection,
+    delivery_id: str,
+    delivered: bool,
+    next_attempt_at: float | None,
+    error: str | None,
+) -> None:
+    """Remove a delivered row, or count a failed attempt (and maybe give up)."""
+    id, at, state, last_error = _names(dialect, "id", "at", "state", "error")
+    if delivered:
+        conn.execute(
+            f"DELETE FROM {DELIVERIES} WHERE id = {id}",  # noqa: S608 - constants
+            {"id": delivery_id},
+        )
+        return
+    conn.execute(
+        f"UPDATE {DELIVERIES} SET attempts = attempts + 1, "  # noqa: S608 - constants
+        f"next_attempt_at = coalesce({at}, next_attempt_at), state = {state}, "
+        f"last_error = {last_error} WHERE id = {id}",
+        {
+            "at": next_attempt_at,
+            "state": "pending" if next_attempt_at is not None else "failed",
+            "error": error,
+            "id": delivery_id,
+        },
+    )
+
+
+def failed(dialect: Dialect, conn: Connection) -> list[Delivery]:
+    """Deliveries that failed for good, oldest first."""
+    rows = conn.execute(
+        f"SELECT {DELIVERY_COLUMNS} FROM {DELIVERIES} "  # noqa: S608 - constants
+        "WHERE state = 'failed' ORDER BY seq",
+        {},
+    ).fetchall()
+    return [row_to_delivery(dialect, row) for row in rows]
+
+
+def add_subscription(
+    dialect: Dialect, conn: Connection, subscription: Document
+) -> None:
+    """Write a subscription row (a taken id raises the driver's integrity error)."""
+    id, document = _names(dialect, "id", "document")
+    conn.execute(
+        f"INSERT INTO {SUBSCRIPTIONS} (id, document) "  # noqa: S608 - constants
+        f"VALUES ({id}, {dialect.cast(document, 'jsonb')})",
+        {"id": subscription["id"], "document": dialect.dump_document(subscription)},
+    )
+
+
+def read_one(
+    dialect: Dialect, conn: Connection, table: str, id: str
+) -> Document | None:
+    """The document of the row with that id in ``table`` (a module constant)."""
+    row = conn.execute(
+        f"SELECT document FROM {table} WHERE id = {dialect.placeholder('id')}",  # noqa: S608
+        {"id": id},
+    ).fetchone()
+    return None if row is None else dialect.load_document(row[0])
+
+
+def subscriptions(dialect: Dialect, conn: Connection) -> list[Document]:
+    """Every subscription, in registration order."""
+    rows = conn.execute(
+        f"SELECT document FROM {SUBSCRIPTIONS} ORDER BY seq",  # noqa: S608 - constant
+        {},
+    ).fetchall()
+    return [dialect.load_document(row[0]) for row in rows]
+
+
+def delete_subscription(dialect: Dialect, conn: Connection, id: str) -> bool:
+    """Remove a subscription and its deliveries; tell whether it existed.
+
+    With the dialect's ``skip_locked``, a delivery being sent now is left to its
+    dispatcher, which finds the subscription gone and drops it (waiting for it
+    could take as long as the send).
+    """
+    key = dialect.placeholder("id")
+    cursor = conn.execute(
+        f"DELETE FROM {SUBSCRIPTIONS} WHERE id = {key}",  # noqa: S608 - constant
+        {"id": id},
+    )
+    conn.execute(
+        f"DELETE FROM {DELIVERIES} WHERE id IN (SELECT id FROM {DELIVERIES} "  # noqa: S608
+        f"WHERE subscription_id = {key}{dialect.skip_locked})",
+        {"id": id},
+    )
+    return cursor.rowcount > 0

@@ -1,0 +1,101 @@
+"""The methods both SQL stores share: reads by id, subscriptions, the outbox.
+
+:class:`SQLStore` is a base class: an engine's store supplies its dialect, its
+transactions and its driver's integrity error; the SQL comes from
+:mod:`tmf683.storage._sql.outbox`.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from tmf683._errors import ConflictError, NotFoundError
+from tmf683.storage._sql import outbox
+from tmf683.storage._sql.dialect import Connection, Dialect
+from tmf683.storage._sql.tables import SUBSCRIPTIONS, TABLE
+from tmf683.storage.base import RESOURCE, SUBSCRIPTION, Delivery, Document
+
+
+class SQLStore:
+    """What a SQL store does the same on every engine (see the protocol).
+
+    Subclasses set :attr:`dialect` and :attr:`integrity_error` and implement
+    :meth:`_write` and :meth:`_read`.
+
+    Attributes:
+        dialect: the engine's rules.
+        integrity_error: what the driver raises for a taken unique id.
+    """
+
+    dialect: Dialect
+    integrity_error: type[Exception]
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A connection inside a write transaction, committed at the end."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        """A connection for a read of one statement."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _find_one(self, resource: str, table: str, id: str) -> Document:
+        if self.dialect.can_hold(id):
+            with self._read() as conn:
+                found = outbox.read_one(self.dialect, conn, table, id)
+            if found is not None:
+                return found
+        raise NotFoundError(resource, id)
+
+    def get(self, id: str) -> Document:
+        """Read one document; see the protocol. Raises NotFoundError."""
+        return self._find_one(RESOURCE, TABLE, id)
+
+    def add_subscription(self, subscription: Document) -> None:
+        """Store a hub subscription; see the protocol. Raises ConflictError."""
+        try:
+            with self._write() as conn:
+                outbox.add_subscription(self.dialect, conn, subscription)
+        except self.integrity_error as exc:
+            raise ConflictError(SUBSCRIPTION, subscription["id"]) from exc
+
+    def get_subscription(self, id: str) -> Document:
+        """Read a hub subscription; see the protocol. Raises NotFoundError."""
+        return self._find_one(SUBSCRIPTION, SUBSCRIPTIONS, id)
+
+    def delete_subscription(self, id: str) -> None:
+        """Remove a hub subscription and its deliveries; see the protocol."""
+        if self.dialect.can_hold(id):
+            with self._write() as conn:
+                if outbox.delete_subscription(self.dialect, conn, id):
+                    return
+                raise NotFoundError(SUBSCRIPTION, id)
+        raise NotFoundError(SUBSCRIPTION, id)
+
+    def subscriptions(self) -> list[Document]:
+        """Every hub subscription, in registration order."""
+        with self._read() as conn:
+            return outbox.subscriptions(self.dialect, conn)
+
+    def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
+        """The oldest pending delivery per callback, when due; see the protocol."""
+        with self._read() as conn:
+            return outbox.due(self.dialect, conn, now, limit)
+
+    def record_attempt(
+        self,
+        delivery_id: str,
+        *,
+        delivered: bool,
+        next_attempt_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the outcome of an attempt; see the protocol."""
+        with self._write() as conn:
+            outbox.record(
+                self.dialect, conn, delivery_id, delivered, next_attempt_at, error
+            )
+
+    def failed_deliveries(self) -> list[Delivery]:
+        """Deliveries that failed for good; see the protocol."""
+        with self._read() as conn:
+            return outbox.failed(self.dialect, conn)

@@ -1,0 +1,20 @@
+"""The embedded default store: one SQLite file, through sqlite-utils.
+
+Each document is one row of ``party_interaction`` (``seq`` gives the creation order,
+``id`` is unique, ``document`` is the JSON text), with indexed generated columns for
+the attributes lists filter most and a side table for ids inside arrays (see
+``tmf683.storage.sqlite._schema``). The database runs in WAL mode so readers never
+wait for the writer; each thread gets its own connection, so the store is safe under
+waitress's worker threads. Writes are single transactions (``BEGIN IMMEDIATE``): a
+failed write leaves nothing behind.
+
+Durability: ``synchronous=NORMAL`` in WAL mode survives a crash of the process (and
+``kill -9``) without losing a committed write; after a power loss the newest commits
+may be missing but the file is never corrupt.
+
+Importing this package loads ``sqlite-utils``, never a PostgreSQL driver.
+"""
+
+from tmf683.storage.sqlite._store import SQLiteStore
+
+__all__ = ["SQLiteStore"]

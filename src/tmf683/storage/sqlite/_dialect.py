@@ -1,0 +1,142 @@
+"""The SQLite rules of the shared SQL code (:mod:`tmf683.storage._sql`).
+
+- Typed values: ``json_type`` must be ``'text'``, or ``'integer'``/``'real'`` for
+  numbers; SQLite compares texts by their UTF-8 bytes (code point order) and
+  numbers exactly, as Python does.
+- JSON paths are bound as parameters, each name quoted (``$."a"."b"``).
+- Arrays are crossed with ``json_each``.
+- ``regex`` runs RE2 in the registered function ``tmf683_regexp``.
+- Every text, NUL and unpaired surrogates included, can be bound and stored.
+- Sorting: SQLite puts NULL first ascending and last descending by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+from tmf683.query.ast import Condition, Path
+from tmf683.query.regex import search
+from tmf683.query.schema import AttributeKind
+from tmf683.storage._sql.dialect import Bind, Connection
+from tmf683.storage.base import Document
+
+REGEXP = "tmf683_regexp"
+"""The name of the SQL function :func:`regexp` is registered under."""
+
+
+def regexp(pattern: str, value: object) -> int:
+    """The ``tmf683_regexp(pattern, value)`` SQL function: 1 on an RE2 match."""
+    return int(search(pattern, value))
+
+
+def dumps(document: Document) -> str:
+    """The JSON text a document is stored as."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_path(path: Path) -> str:
+    """Return the SQLite JSON path of an attribute path, each name quoted.
+
+    Args:
+        path: e.g. ``("interactionDate", "startDateTime")``; names hold no ``"``
+            (the parser refuses them).
+
+    Returns:
+        e.g. ``'$."interactionDate"."startDateTime"'``, to be bound as a parameter.
+    """
+    return "$" + "".join(f'."{name}"' for name in path)
+
+
+def typed_value_sql(source: str, location: str, kind: AttributeKind) -> str:
+    """SQL for the value at a JSON path when it has the kind's JSON type, else NULL.
+
+    Args:
+        source: SQL of the JSON text, e.g. ``document`` or ``e1.value``.
+        location: SQL of the JSON path: a placeholder or a quoted literal from a
+            whitelist.
+        kind: the attribute's kind.
+
+    Returns:
+        A ``CASE`` expression, the SQL twin of :func:`tmf683.query.evaluate.typed`.
+    """
+    types = "('integer', 'real')" if kind is AttributeKind.NUMBER else "('text')"
+    return (
+        f"(CASE WHEN json_type({source}, {location}) IN {types} "
+        f"THEN json_extract({source}, {location}) END)"
+    )
+
+
+class SQLiteDialect:
+    """The SQLite :class:`~tmf683.storage._sql.dialect.Dialect`."""
+
+    true = "1"
+    false = "0"
+    ascending = "ASC"
+    descending = "DESC"
+    regex_function: str | None = REGEXP
+    skip_locked = ""
+
+    def placeholder(self, name: str) -> str:
+        """``:name``."""
+        return f":{name}"
+
+    def cast(self, placeholder: str, sql_type: str) -> str:
+        """The placeholder itself: SQLite's columns take any type."""
+        return placeholder
+
+    def value(self, bind: Bind, source: str, path: Path, kind: AttributeKind) -> str:
+        """``json_extract`` of the bound path, when ``json_type`` fits the kind."""
+        return typed_value_sql(source, bind(json_path(path)), kind)
+
+    def elements(self, bind: Bind, source: str, path: Path, alias: str) -> str:
+        """The object rows of ``json_each`` over the bound path."""
+        return (
+            f"FROM json_each({source}, {bind(json_path(path))}) AS {alias} "
+            f"WHERE {alias}.type = 'object'"
+        )
+
+    def storable(self, condition: Condition) -> Condition:
+        """``condition`` itself: SQLite stores every text."""
+        return condition
+
+    def member(
+        self, bind: Bind, value: str, values: Sequence[Any], kind: AttributeKind
+    ) -> str:
+        """``value IN (...)``, one parameter per value (an index can answer it)."""
+        return f"{value} IN ({', '.join(bind(v) for v in values)})"
+
+    def order_test(
+        self, bind: Bind, value: str, sign: str, bound: Any, kind: AttributeKind
+    ) -> str:
+        """``value <sign> :p``."""
+        return f"{value} {sign} {bind(bound)}"
+
+    def can_hold(self, text: str) -> bool:
+        """Always: SQLite text holds any string."""
+        return True
+
+    def dump_document(self, document: Document) -> str:
+        """Compact JSON text, non-ASCII kept as is."""
+        return dumps(document)
+
+    def load_document(self, value: Any) -> Document:
+        """Parse the stored JSON text."""
+        document: Document = json.loads(value)
+        return document
+
+    def dump_event(self, event: Document) -> str:
+        """Compact JSON text, as documents."""
+        return dumps(event)
+
+    def executemany(
+        self, conn: Connection, sql: str, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """``sqlite3.Connection.executemany``."""
+        typing.cast(sqlite3.Connection, conn).executemany(sql, rows)
+
+
+DIALECT = SQLiteDialect()
