@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine (Python >= 3.11; npm for the conformance kits):
 #   make serve   install the server and start it on the embedded SQLite store
 #   make test    install everything and run lint, type checks, docs build and all tests
+#   make test-fast   the tests not marked slow, without coverage (a quick check while editing)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DB ?= $(or $(TMF683_DB),./tmf683.db)
 
-.PHONY: serve test lint docs pytest clean
+.PHONY: serve test test-fast lint docs pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,9 @@ pytest: $(VENV)/.dev-installed node_modules/.installed
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest --cov --cov-report=term
 
 test: lint docs pytest
+
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) node_modules docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage*

@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import MINIMAL
 from tests.servers import ServerProcess, wait_for_exit
 
+pytestmark = pytest.mark.slow
+
 
 def run_until_exit(*args):
     """Run the server command expected to exit by itself; return (code, stderr)."""

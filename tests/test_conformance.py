@@ -20,6 +20,8 @@ import pytest
 
 from tests.servers import REPO_ROOT, ServerProcess
 
+pytestmark = pytest.mark.slow
+
 NEWMAN = REPO_ROOT / "node_modules" / ".bin" / "newman"
 CTK_COLLECTION = "TMF683-PartyInteraction-v4.0.0.testkit.json"
 CTK_ENVIRONMENT = "TMFENV-V4.0.0.postman_environment.json"

@@ -10,6 +10,8 @@ from tests.conftest import MINIMAL
 from tests.receiver import receiving
 from tests.servers import ServerProcess
 
+pytestmark = pytest.mark.slow
+
 MERGE = {"Content-Type": "application/merge-patch+json"}
 FAST = ("--retry-first-delay", "0.2")
 

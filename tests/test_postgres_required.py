@@ -9,6 +9,8 @@ import pytest
 
 from tests.servers import REPO_ROOT
 
+pytestmark = pytest.mark.slow
+
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/postgres"
 ONE_TEST = "tests/test_postgres_store.py::test_open_store_selects_postgres_by_url"
 
