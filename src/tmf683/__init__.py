@@ -30,7 +30,7 @@ from tmf683._errors import (
 )
 from tmf683._model import (
     AttachmentRefOrValue,
-    Error,
+    ErrorBody,
     EventSubscription,
     EventSubscriptionInput,
     InteractionItem,
@@ -60,7 +60,7 @@ __all__ = [
     "AttachmentRefOrValue",
     "ConflictError",
     "Document",
-    "Error",
+    "ErrorBody",
     "EventSubscription",
     "EventSubscriptionInput",
     "InteractionItem",

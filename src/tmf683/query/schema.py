@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 import attrs
 
 from tmf683._model import PartyInteraction
-from tmf683._serialization import json_name
+from tmf683._serialization import json_fields, json_name
 
 __all__ = ["AttributeKind", "PathError", "ResolvedPath", "resolve"]
 
@@ -54,11 +54,7 @@ class ResolvedPath:
 @cache
 def _fields(cls: type) -> dict[str, object]:
     hints = typing.get_type_hints(cls)
-    return {
-        json_name(field.name): hints[field.name]
-        for field in attrs.fields(cls)
-        if field.name != "extensions"
-    }
+    return {json_name(field.name): hints[field.name] for field in json_fields(cls)}
 
 
 def _unwrap(hint: object) -> tuple[object, bool]:
