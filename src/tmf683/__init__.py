@@ -9,9 +9,11 @@ delete party interactions from Python, without HTTP::
     created = service.create(
         {"channel": [{"id": "1"}], "direction": "inbound", "reason": "billing question"}
     )
-    page = service.list("direction=inbound&fields=reason")
+    page = service.list({"direction": "inbound", "fields": "reason"})
 
-Importing this package opens nothing, reads no environment and imports no web framework.
+Every public name lives here, in ``__all__``; the modules below ``tmf683`` are its
+implementation. Importing this package opens nothing, reads no environment and imports
+no web framework: the store classes are imported on first use.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from tmf683._model import (
     InteractionRelationship,
     Note,
     PartyInteraction,
+    PartyInteractionEvent,
+    PartyInteractionEventPayload,
     Quantity,
     RelatedChannel,
     RelatedEntityRefOrValue,
@@ -45,9 +49,16 @@ from tmf683._model import (
 )
 from tmf683._patch import apply_merge_patch
 from tmf683._serialization import make_converter, structure, unstructure
-from tmf683._service import PartyInteractionService
+from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
+from tmf683._validation import MAX_NESTING_DEPTH, parse_json
 from tmf683.query import Query, parse_query, project
-from tmf683.storage import Document, Page, PartyInteractionStore, open_store
+from tmf683.storage import (
+    Document,
+    Page,
+    PartyInteractionStore,
+    open_store,
+    safe_location,
+)
 
 if TYPE_CHECKING:
     from tmf683.storage.memory import MemoryStore
@@ -57,6 +68,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_BASE_PATH",
+    "MAX_NESTING_DEPTH",
     "AttachmentRefOrValue",
     "ConflictError",
     "Document",
@@ -71,6 +84,8 @@ __all__ = [
     "Note",
     "Page",
     "PartyInteraction",
+    "PartyInteractionEvent",
+    "PartyInteractionEventPayload",
     "PartyInteractionService",
     "PartyInteractionStore",
     "PostgresStore",
@@ -89,16 +104,25 @@ __all__ = [
     "apply_merge_patch",
     "make_converter",
     "open_store",
+    "parse_json",
     "parse_query",
     "project",
+    "safe_location",
     "structure",
     "unstructure",
 ]
 
+_LAZY = ("MemoryStore", "PostgresStore", "SQLiteStore")
+"""Store classes imported on first use: each pulls in its driver."""
+
 
 def __getattr__(name: str) -> object:
-    if name in ("MemoryStore", "PostgresStore", "SQLiteStore"):
+    if name in _LAZY:
         from tmf683 import storage
 
         return getattr(storage, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "__version__"])

@@ -20,17 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = [
-    "ConflictError",
-    "InvalidQueryError",
-    "NotFoundError",
-    "Problem",
-    "StoreConfigurationError",
-    "StoreUnavailableError",
-    "Tmf683Error",
-    "ValidationError",
-]
-
 Problem = tuple[str, str]
 """One validation finding, ``(json_path, message)``, e.g. ``("$.channel[0].id",
 "is required")``."""
