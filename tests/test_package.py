@@ -96,3 +96,10 @@ def test_lazy_store_classes_are_the_real_ones():
 
     assert tmf683.MemoryStore is MemoryStore
     assert tmf683.SQLiteStore is SQLiteStore
+
+
+def test_the_api_reference_lists_every_public_name():
+    reference = (Path(__file__).parent.parent / "docs" / "api.md").read_text()
+    for package in (tmf683, tmf683_falcon):
+        for name in package.__all__:
+            assert f"`{package.__name__}.{name} <" in reference, name
