@@ -2,9 +2,9 @@
 
 :func:`create_app` builds a standalone WSGI app; :func:`mount` adds the routes to an
 existing Falcon app; ``tmf683-server`` serves it with waitress. The listener side
-(receiving TMF683 events) is :func:`mount_listener`. The default route prefix is the
-core's :data:`~tmf683._service.DEFAULT_BASE_PATH`; the modules below ``tmf683_falcon`` are its
-implementation.
+(receiving TMF683 events) is :func:`mount_listener`. The default route prefix is
+the core's :data:`~tmf683._service.DEFAULT_BASE_PATH`; the modules below
+``tmf683_falcon`` are its implementation.
 """
 
 from tmf683_falcon.app import create_app, mount
