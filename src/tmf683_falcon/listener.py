@@ -69,8 +69,9 @@ def mount_listener(
         handler: called with each valid envelope; make it idempotent on
             ``eventId``, since delivery is at least once.
         base_path: prefix of the routes, e.g.
-            :data:`~tmf683._service.DEFAULT_BASE_PATH`; the routes are ``{base_path}/listener/partyInteractionCreateEvent`` and
-            the three others.
+            :data:`~tmf683._service.DEFAULT_BASE_PATH`; the routes are
+            ``{base_path}/listener/partyInteractionCreateEvent`` and the three
+            others.
     """
     path = prepare_routes(app, base_path)
     for event_type in EVENT_TYPES:
