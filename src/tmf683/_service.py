@@ -119,12 +119,9 @@ class PartyInteractionService:
             document: the JSON body, or a model object; it must conform to the
                 profile (``channel`` with ids, ``direction``, ``reason``) and must
                 not carry ``id`` or ``href``.
-            fields: the attributes to return (TMF630 Part 1, attribute selection):
-                ``None`` for all, a ``fields=`` value such as ``"status,reason"``
-                or ``"relatedParty.id"``, or a sequence of such strings or of
-                paths; ``id`` and ``href`` are always kept.
-            query: instead of ``fields``, the request's raw query string, in which
-                only ``fields=`` applies (for HTTP adapters).
+            fields: the attributes to return, as for :meth:`retrieve`.
+            query: instead of ``fields``, the raw query string, as for
+                :meth:`retrieve`.
             base_url: the API root for ``href``; default: the service's.
 
         Returns:
@@ -134,9 +131,8 @@ class PartyInteractionService:
             (ISO 8601, ``Z``).
 
         Raises:
-            TypeError: ``fields`` of another kind, or both ``fields`` and ``query``.
-            InvalidQueryError: a malformed selection, or another parameter in
-                ``query``; checked before anything is stored.
+            TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
+                :meth:`retrieve`; checked before anything is stored.
             ValidationError: every problem of the body, each with its ``$.path``.
         """
         selection = read_selection(fields, query)
@@ -328,21 +324,17 @@ class PartyInteractionService:
         Args:
             id: the PartyInteraction's id.
             patch: the merge patch, a JSON object.
-            fields: the attributes to return (TMF630 Part 1, attribute selection):
-                ``None`` for all, a ``fields=`` value such as ``"status,reason"``
-                or ``"relatedParty.id"``, or a sequence of such strings or of
-                paths; ``id`` and ``href`` are always kept.
-            query: instead of ``fields``, the request's raw query string, in which
-                only ``fields=`` applies (for HTTP adapters).
+            fields: the attributes to return, as for :meth:`retrieve`.
+            query: instead of ``fields``, the raw query string, as for
+                :meth:`retrieve`.
             base_url: the API root for ``href``.
 
         Returns:
             The patched document, projected by ``fields``.
 
         Raises:
-            TypeError: ``fields`` of another kind, or both ``fields`` and ``query``.
-            InvalidQueryError: a malformed selection, or another parameter in
-                ``query``; checked before anything is stored.
+            TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
+                :meth:`retrieve`; checked before anything is stored.
             NotFoundError: no PartyInteraction has that id.
             ValidationError: the patch is not an object, changes an immutable
                 attribute, or yields an invalid interaction.
