@@ -18,8 +18,8 @@ from typing import Any
 import falcon
 import waitress
 
-from tmf683 import Dispatcher, MemoryStore, PartyInteractionService
-from tmf683_falcon import DEFAULT_BASE_PATH, create_app, mount_listener
+from tmf683 import DEFAULT_BASE_PATH, Dispatcher, MemoryStore, PartyInteractionService
+from tmf683_falcon import create_app, mount_listener
 
 received: queue.Queue[dict[str, Any]] = queue.Queue()
 _seen: set[str] = set()

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tmf683._serialization import format_datetime
+from tmf683._datetimes import format_datetime
 
 WORDS = ["open", "closed", "Ünï", "a,b", "", "OPEN", "customer", "agent", "P1", "P2"]
 word = st.sampled_from(WORDS)

@@ -372,7 +372,7 @@ def test_http_client_keeps_the_connection(server):
 
 
 def test_body_over_the_limit_is_413_with_a_tmf_body(http):
-    from tmf683_falcon.media import MAX_BODY_BYTES
+    from tmf683_falcon import MAX_BODY_BYTES
 
     body = b'{"reason":"' + b"x" * MAX_BODY_BYTES + b'"}'
     response = http.post("partyInteraction", content=body, headers=JSON)

@@ -1,6 +1,10 @@
+import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import tmf683
 import tmf683_falcon
@@ -19,24 +23,66 @@ def test_importing_the_core_loads_no_web_framework_nor_store_driver():
 
 
 def _public_names(module):
-    return {
-        name
-        for name in dir(module)
-        if not name.startswith("_")
-        and name not in {"annotations", "TYPE_CHECKING"}
-        and not isinstance(getattr(module, name, None), type(sys))
-    }
+    return {name for name in dir(module) if not name.startswith("_")}
 
 
 def test_core_all_lists_exactly_the_public_names():
-    exported = set(tmf683.__all__)
-    assert _public_names(tmf683) - {"__version__"} <= exported
-    for name in exported:
-        assert getattr(tmf683, name) is not None
+    assert _public_names(tmf683) == set(tmf683.__all__)
+    assert len(tmf683.__all__) == len(set(tmf683.__all__))
+    for name in tmf683.__all__:
+        assert getattr(tmf683, name) is not None, name
 
 
 def test_adapter_all_lists_exactly_the_public_names():
     assert _public_names(tmf683_falcon) == set(tmf683_falcon.__all__)
+    for name in tmf683_falcon.__all__:
+        assert getattr(tmf683_falcon, name) is not None, name
+
+
+def test_the_error_body_model_is_not_named_like_an_exception():
+    assert "ErrorBody" in tmf683.__all__
+    assert not hasattr(tmf683, "Error")
+    assert not issubclass(tmf683.ErrorBody, BaseException)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tmf683._errors",
+        "tmf683._model",
+        "tmf683._patch",
+        "tmf683._serialization",
+        "tmf683._service",
+        "tmf683._validation",
+        "tmf683_falcon.app",
+        "tmf683_falcon.errors",
+        "tmf683_falcon.hub",
+        "tmf683_falcon.listener",
+        "tmf683_falcon.media",
+        "tmf683_falcon.resources",
+    ],
+)
+def test_internal_modules_declare_no_public_names_of_their_own(module):
+    assert not hasattr(importlib.import_module(module), "__all__")
+
+
+ADAPTER = Path(tmf683_falcon.__file__).parent
+
+
+@pytest.mark.parametrize(
+    "module", ["__init__", "app", "errors", "hub", "media", "resources"]
+)
+def test_the_adapter_imports_the_core_only_from_its_root(module):
+    tree = ast.parse((ADAPTER / f"{module}.py").read_text())
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert {name for name in imported if name and name.startswith("tmf683.")} == set()
 
 
 def test_both_packages_ship_py_typed():
@@ -50,3 +96,10 @@ def test_lazy_store_classes_are_the_real_ones():
 
     assert tmf683.MemoryStore is MemoryStore
     assert tmf683.SQLiteStore is SQLiteStore
+
+
+def test_the_api_reference_lists_every_public_name():
+    reference = (Path(__file__).parent.parent / "docs" / "api.md").read_text()
+    for package in (tmf683, tmf683_falcon):
+        for name in package.__all__:
+            assert f"`{package.__name__}.{name} <" in reference, name

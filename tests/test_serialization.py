@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,8 @@ from tmf683 import (
     structure,
     unstructure,
 )
-from tmf683._serialization import format_datetime, json_name, parse_datetime
+from tmf683._datetimes import format_datetime, parse_datetime
+from tmf683._serialization import json_name
 
 
 @pytest.mark.parametrize(
@@ -207,3 +209,141 @@ def test_canonical_date_times_sort_in_time_order():
     by_text = sorted(canonical)
     by_instant = [format_datetime(v) for v in sorted(parse_datetime(t) for t in texts)]
     assert by_text == by_instant
+
+
+def _keys(value):
+    """Every object's keys in order, depth first, with the path to the object."""
+    if isinstance(value, dict):
+        yield list(value)
+        for item in value.values():
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+def test_every_object_writes_its_keys_in_the_swagger_order():
+    when = "2024-01-01T00:00:00Z"
+    poly: dict[str, Any] = {"@schemaLocation": "s", "@baseType": "b"}
+    ref = {"@referredType": "R", "role": "r", "name": "n", "href": "h", "id": "i"}
+    period = {"endDateTime": when, "startDateTime": when}
+    document = {
+        **poly,
+        "@type": "Sub",
+        "ext": 1,
+        "relatedParty": [{**ref, **poly, "@type": "RP"}],
+        "note": [
+            {**poly, "@type": "N", "text": "t", "date": when, "author": "a", "id": "n"}
+        ],
+        "interactionRelationship": [
+            {**poly, "@type": "IR", "relationshipType": "x", "href": "h", "id": "r"}
+        ],
+        "interactionItem": [
+            {
+                **poly,
+                "@type": "II",
+                "relatedParty": [{"id": "p"}],
+                "note": [{"id": "n"}],
+                "itemDate": period,
+                "item": {**ref, **poly, "@type": "E"},
+                "channel": [{"id": "c"}],
+                "attachment": [{"id": "a"}],
+                "resolution": "res",
+                "reason": "rea",
+                "creationDate": when,
+                "id": "ii",
+            }
+        ],
+        "interactionDate": period,
+        "channel": [{**ref, **poly, "@type": "C", "more": 2}],
+        "attachment": [
+            {
+                "@referredType": "A",
+                **poly,
+                "@type": "At",
+                "validFor": period,
+                "size": {"units": "MB", "amount": 1},
+                "url": "u",
+                "name": "n",
+                "mimeType": "m",
+                "description": "d",
+                "content": "c",
+                "attachmentType": "t",
+                "href": "h",
+                "id": "a",
+            }
+        ],
+        "statusChangeDate": when,
+        "status": "s",
+        "reason": "r",
+        "direction": "d",
+        "description": "d",
+        "creationDate": when,
+        "href": "h",
+        "id": "1",
+    }
+    polymorphic = ["@baseType", "@schemaLocation", "@type"]
+    reference = ["id", "href", "name", "role", *polymorphic, "@referredType"]
+    period_keys = ["startDateTime", "endDateTime"]
+    written = unstructure(structure(document, PartyInteraction))
+    assert list(_keys(written)) == [
+        [
+            "id",
+            "href",
+            "creationDate",
+            "description",
+            "direction",
+            "reason",
+            "status",
+            "statusChangeDate",
+            "attachment",
+            "channel",
+            "interactionDate",
+            "interactionItem",
+            "interactionRelationship",
+            "note",
+            "relatedParty",
+            *polymorphic,
+            "ext",
+        ],
+        [
+            "id",
+            "href",
+            "attachmentType",
+            "content",
+            "description",
+            "mimeType",
+            "name",
+            "url",
+            "size",
+            "validFor",
+            *polymorphic,
+            "@referredType",
+        ],
+        ["amount", "units"],
+        period_keys,
+        [*reference, "more"],
+        period_keys,
+        [
+            "id",
+            "creationDate",
+            "reason",
+            "resolution",
+            "attachment",
+            "channel",
+            "item",
+            "itemDate",
+            "note",
+            "relatedParty",
+            *polymorphic,
+        ],
+        ["id"],
+        ["id"],
+        reference,
+        period_keys,
+        ["id"],
+        ["id"],
+        ["id", "href", "relationshipType", *polymorphic],
+        ["id", "author", "date", "text", *polymorphic],
+        reference,
+    ]

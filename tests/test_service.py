@@ -286,3 +286,93 @@ def test_href_filters_only_compare_by_equality(service):
     other = service.create(dict(MINIMAL))
     page = service.list(f"href.ne={created['href']}")
     assert [d["id"] for d in page.items] == [other["id"]]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        "status",
+        "status,reason",
+        ["status", "reason"],
+        ("status,reason",),
+        [("status",), "reason"],
+    ],
+)
+def test_fields_are_read_in_the_query_syntax_never_character_by_character(
+    service, fields
+):
+    created = service.create({**MINIMAL, "status": "open"})
+    selected = service.retrieve(created["id"], fields=fields)
+    wanted = {"status"} | ({"reason"} if "reason" in str(fields) else set())
+    assert set(selected) == {"id", "href"} | wanted
+
+
+def test_fields_reach_nested_attributes_and_none_keeps_only_the_identity(service):
+    created = service.create(
+        {**MINIMAL, "relatedParty": [{"id": "P1", "@referredType": "Individual"}]}
+    )
+    assert service.retrieve(created["id"], fields="relatedParty.id") == {
+        "id": created["id"],
+        "href": created["href"],
+        "relatedParty": [{"id": "P1"}],
+    }
+    assert list(service.retrieve(created["id"], fields="none")) == ["id", "href"]
+
+
+def test_create_and_patch_return_the_selected_fields(service):
+    created = service.create({**MINIMAL, "status": "open"}, fields="status")
+    assert created == {"id": "PI-0001", "href": created["href"], "status": "open"}
+    patched = service.patch("PI-0001", {"status": "done"}, fields=["reason"])
+    assert patched == {
+        "id": "PI-0001",
+        "href": created["href"],
+        "reason": MINIMAL["reason"],
+    }
+    assert service.retrieve("PI-0001")["status"] == "done"
+
+
+def test_a_raw_query_string_selects_fields_and_refuses_other_parameters(service):
+    created = service.create(dict(MINIMAL), query="fields=reason")
+    assert list(created) == ["id", "href", "reason"]
+    with pytest.raises(InvalidQueryError, match="only fields"):
+        service.create(dict(MINIMAL), query="status=open")
+    with pytest.raises(InvalidQueryError, match="only fields"):
+        service.delete(created["id"], query="limit=1")
+    assert service.list().total_count == 1
+    with pytest.raises(TypeError, match="not both"):
+        service.retrieve(created["id"], fields="reason", query="fields=id")
+
+
+@pytest.mark.parametrize("fields", [5, {"status": 1}, [5], b"status", [["status"]]])
+def test_fields_of_another_kind_are_a_clear_type_error(service, fields):
+    created = service.create(dict(MINIMAL))
+    with pytest.raises(TypeError, match="fields"):
+        service.retrieve(created["id"], fields=fields)
+
+
+def test_a_bad_selection_is_refused_before_anything_is_stored(service):
+    with pytest.raises(InvalidQueryError):
+        service.create(dict(MINIMAL), fields="status,,%zz")
+    assert service.list().total_count == 0
+
+
+def test_list_takes_a_mapping_of_parameters(service):
+    a = service.create({**MINIMAL, "status": "open", "reason": "a b&c"})
+    b = service.create({**MINIMAL, "status": "held"})
+    service.create({**MINIMAL, "status": "done"})
+    page = service.list({"status": ["open", "held"], "fields": "status"})
+    assert page.total_count == 2
+    assert [item["id"] for item in page.items] == [a["id"], b["id"]]
+    assert set(page.items[0]) == {"id", "href", "status"}
+    assert (
+        service.list({"status": "open,held", "limit": "1"}).items[0]["id"] == "PI-0001"
+    )
+    assert service.list({"reason": "a b&c"}).total_count == 1
+
+
+@pytest.mark.parametrize(
+    "query", [5, ["status=open"], {"status": 1}, {"status": ["open", 2]}, {1: "x"}]
+)
+def test_list_queries_of_another_kind_are_a_clear_type_error(service, query):
+    with pytest.raises(TypeError, match="query string"):
+        service.list(query)

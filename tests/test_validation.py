@@ -122,3 +122,21 @@ def test_indexed_texts_have_a_length_limit(name):
     validate_party_interaction({**MINIMAL, name: "x" * INDEXED_TEXT_LENGTH})
     found = problems_of({**MINIMAL, name: "x" * (INDEXED_TEXT_LENGTH + 1)})
     assert found == ((f"$.{name}", "is longer than 500 characters"),)
+
+
+def test_parse_json_keeps_integers_exact_and_refuses_what_json_has_not():
+    from tmf683 import parse_json
+
+    assert parse_json(b'{"n": 18446744073709551617}') == {"n": 18446744073709551617}
+    assert parse_json('["\u00e9"]') == ["\u00e9"]
+    for text, message in [
+        (b'{"n": NaN}', "is not valid JSON: NaN is not a JSON number"),
+        (b'{"r": "\xff"}', "is not valid UTF-8"),
+        (b"{", "is not valid JSON"),
+        (b"[" * 100_000, "nests objects and arrays deeper than 64 levels"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            parse_json(text)
+        ((path, found),) = caught.value.problems
+        assert path == "$"
+        assert found.startswith(message)

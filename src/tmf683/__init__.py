@@ -9,9 +9,11 @@ delete party interactions from Python, without HTTP::
     created = service.create(
         {"channel": [{"id": "1"}], "direction": "inbound", "reason": "billing question"}
     )
-    page = service.list("direction=inbound&fields=reason")
+    page = service.list({"direction": "inbound", "fields": "reason"})
 
-Importing this package opens nothing, reads no environment and imports no web framework.
+Every public name lives here, in ``__all__``; the modules below ``tmf683`` are its
+implementation. Importing this package opens nothing, reads no environment and imports
+no web framework: the store classes are imported on first use.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ from tmf683._errors import (
 )
 from tmf683._model import (
     AttachmentRefOrValue,
-    Error,
+    ErrorBody,
     EventSubscription,
     EventSubscriptionInput,
     InteractionItem,
     InteractionRelationship,
     Note,
     PartyInteraction,
+    PartyInteractionEvent,
+    PartyInteractionEventPayload,
     Quantity,
     RelatedChannel,
     RelatedEntityRefOrValue,
@@ -47,14 +51,21 @@ from tmf683._model import (
 from tmf683._patch import apply_merge_patch
 from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
-from tmf683._service import PartyInteractionService
+from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
+from tmf683._validation import MAX_NESTING_DEPTH, parse_json
 from tmf683.events.command import add_delivery_options, dispatcher_from
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
 from tmf683.events.transport import post_json
 from tmf683.query import Query, project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
-from tmf683.storage import Document, Page, PartyInteractionStore, open_store
+from tmf683.storage import (
+    Document,
+    Page,
+    PartyInteractionStore,
+    open_store,
+    safe_location,
+)
 
 if TYPE_CHECKING:
     from tmf683.storage.memory import MemoryStore
@@ -64,7 +75,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_BASE_PATH",
     "EVENT_TYPES",
+    "MAX_NESTING_DEPTH",
     "PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
     "AttributeKind",
@@ -72,7 +85,7 @@ __all__ = [
     "DeliveryError",
     "Dispatcher",
     "Document",
-    "Error",
+    "ErrorBody",
     "EventSubscription",
     "EventSubscriptionInput",
     "InteractionItem",
@@ -83,6 +96,8 @@ __all__ = [
     "Note",
     "Page",
     "PartyInteraction",
+    "PartyInteractionEvent",
+    "PartyInteractionEventPayload",
     "PartyInteractionService",
     "PartyInteractionStore",
     "PostgresStore",
@@ -106,18 +121,27 @@ __all__ = [
     "make_converter",
     "open_store",
     "parse_fields",
+    "parse_json",
     "parse_query",
     "post_json",
     "project",
+    "safe_location",
     "structure",
     "unstructure",
     "validate_event",
 ]
 
+_LAZY = ("MemoryStore", "PostgresStore", "SQLiteStore")
+"""Store classes imported on first use: each pulls in its driver."""
+
 
 def __getattr__(name: str) -> object:
-    if name in ("MemoryStore", "PostgresStore", "SQLiteStore"):
+    if name in _LAZY:
         from tmf683 import storage
 
         return getattr(storage, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "__version__"])

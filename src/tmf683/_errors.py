@@ -23,20 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = [
-    "ConflictError",
-    "DeliveryError",
-    "InvalidQueryError",
-    "NotFoundError",
-    "PathError",
-    "Problem",
-    "RegexError",
-    "StoreConfigurationError",
-    "StoreUnavailableError",
-    "Tmf683Error",
-    "ValidationError",
-]
-
 Problem = tuple[str, str]
 """One validation finding, ``(json_path, message)``, e.g. ``("$.channel[0].id",
 "is required")``."""
@@ -89,9 +75,9 @@ class InvalidQueryError(ValidationError):
 class PathError(Tmf683Error, ValueError):
     """A dotted attribute path that leads nowhere comparable in a query schema.
 
-    Raised by :func:`tmf683.query.schema.resolve`; the query parser turns it into an
-    :class:`InvalidQueryError` naming the parameter. The message completes "the
-    path ...", e.g. ``"ends at 'channel', an array of objects; ..."``.
+    Raised by :func:`tmf683.query.schema.resolve`; the query parser turns it into
+    an :class:`~tmf683._errors.InvalidQueryError` naming the parameter. The message
+    completes "the path ...", e.g. ``"ends at 'channel', an array of objects; ..."``.
     """
 
 
@@ -99,8 +85,8 @@ class RegexError(Tmf683Error, ValueError):
     """A ``.regex`` pattern that RE2 cannot compile, or one that is too long.
 
     Raised by :func:`tmf683.query.regex.compile_pattern`; the query parser turns it
-    into an :class:`InvalidQueryError`. The message completes "the pattern ...",
-    e.g. ``"is longer than 256 characters"``.
+    into an :class:`~tmf683._errors.InvalidQueryError`. The message completes "the
+    pattern ...", e.g. ``"is longer than 256 characters"``.
     """
 
 

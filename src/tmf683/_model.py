@@ -11,6 +11,14 @@ that a client may add when it declares a subclass through ``@type`` or
 ``@schemaLocation`` (TMF630 Part 1, polymorphism and extension). ``extensions`` has no
 JSON name of its own: its items are written beside the schema attributes.
 
+The shared attributes live in private base classes (``_Polymorphic``:
+``@baseType``, ``@schemaLocation``, ``@type``; ``_Extensible``: and ``extensions``;
+``_Reference``: and ``id``, ``href``; ``_EntityRef``: the swagger's ``*Ref`` shape).
+Inheritance puts base attributes first, so the JSON order is not the attrs order:
+:func:`tmf683._serialization.json_fields` fixes it as the class's own attributes
+(after an inherited ``id`` and ``href``), then ``@baseType``, ``@schemaLocation``,
+``@type``, ``@referredType``, as the swagger lists them.
+
 Date-times are timezone-aware :class:`datetime.datetime` values.
 """
 
@@ -20,24 +28,6 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-
-__all__ = [
-    "AttachmentRefOrValue",
-    "Error",
-    "EventSubscription",
-    "EventSubscriptionInput",
-    "InteractionItem",
-    "InteractionRelationship",
-    "Note",
-    "PartyInteraction",
-    "PartyInteractionEvent",
-    "PartyInteractionEventPayload",
-    "Quantity",
-    "RelatedChannel",
-    "RelatedEntityRefOrValue",
-    "RelatedParty",
-    "TimePeriod",
-]
 
 
 @attrs.define(kw_only=True)
@@ -67,7 +57,57 @@ class Quantity:
 
 
 @attrs.define(kw_only=True)
-class RelatedChannel:
+class _Polymorphic:
+    """The TMF630 polymorphism attributes, on every class that may be subclassed.
+
+    Attributes:
+        base_type: ``@baseType``, the class the declared ``@type`` extends.
+        schema_location: ``@schemaLocation``, URL of the schema of ``@type``.
+        type: ``@type``, the class of the object, e.g. ``"PartyInteraction"``.
+    """
+
+    base_type: str | None = None
+    schema_location: str | None = None
+    type: str | None = None
+
+
+@attrs.define(kw_only=True)
+class _Extensible(_Polymorphic):
+    """A polymorphic class that keeps attributes outside the schema (``extensions``)."""
+
+    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.define(kw_only=True)
+class _Reference(_Extensible):
+    """An extensible object that starts with the identity attributes.
+
+    Attributes:
+        id: identifier.
+        href: URL of the resource.
+    """
+
+    id: str | None = None
+    href: str | None = None
+
+
+@attrs.define(kw_only=True)
+class _EntityRef(_Reference):
+    """A reference to an entity in a role (the swagger's ``*Ref`` shape).
+
+    Attributes:
+        name: name of the entity.
+        role: role the entity plays.
+        referred_type: ``@referredType``, the class of the referred entity.
+    """
+
+    name: str | None = None
+    role: str | None = None
+    referred_type: str | None = None
+
+
+@attrs.define(kw_only=True)
+class RelatedChannel(_EntityRef):
     """A channel through which the interaction happened (``channel[]``).
 
     Attributes:
@@ -77,19 +117,9 @@ class RelatedChannel:
         role: role the channel plays in the interaction.
     """
 
-    id: str | None = None
-    href: str | None = None
-    name: str | None = None
-    role: str | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
-    referred_type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
-
 
 @attrs.define(kw_only=True)
-class RelatedParty:
+class RelatedParty(_EntityRef):
     """A party involved in the interaction and its role (``relatedParty[]``).
 
     Attributes:
@@ -101,19 +131,9 @@ class RelatedParty:
             required on create.
     """
 
-    id: str | None = None
-    href: str | None = None
-    name: str | None = None
-    role: str | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
-    referred_type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
-
 
 @attrs.define(kw_only=True)
-class AttachmentRefOrValue:
+class AttachmentRefOrValue(_Reference):
     """An attachment, given by reference (``id``/``href``) or by value (``content``).
 
     Attributes:
@@ -125,8 +145,6 @@ class AttachmentRefOrValue:
         valid_for: when the attachment is valid.
     """
 
-    id: str | None = None
-    href: str | None = None
     attachment_type: str | None = None
     content: str | None = None
     description: str | None = None
@@ -135,15 +153,11 @@ class AttachmentRefOrValue:
     url: str | None = None
     size: Quantity | None = None
     valid_for: TimePeriod | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
     referred_type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
-class Note:
+class Note(_Extensible):
     """A free-text note on the interaction (``note[]``).
 
     Attributes:
@@ -157,14 +171,10 @@ class Note:
     author: str | None = None
     date: datetime | None = None
     text: str | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
-class RelatedEntityRefOrValue:
+class RelatedEntityRefOrValue(_EntityRef):
     """The entity an interaction item is about (``interactionItem[].item``).
 
     Attributes:
@@ -172,19 +182,9 @@ class RelatedEntityRefOrValue:
         referred_type: ``@referredType``, the entity's class, e.g. ``"TroubleTicket"``.
     """
 
-    id: str | None = None
-    href: str | None = None
-    name: str | None = None
-    role: str | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
-    referred_type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
-
 
 @attrs.define(kw_only=True)
-class InteractionItem:
+class InteractionItem(_Extensible):
     """One item of an interaction: what was dealt with, e.g. a ticket or an order.
 
     Attributes:
@@ -203,14 +203,10 @@ class InteractionItem:
     item_date: TimePeriod | None = None
     note: list[Note] | None = None
     related_party: list[RelatedParty] | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
-class InteractionRelationship:
+class InteractionRelationship(_Reference):
     """A relationship to another party interaction (``interactionRelationship[]``).
 
     Attributes:
@@ -218,17 +214,11 @@ class InteractionRelationship:
         relationship_type: e.g. ``"dependency"``, ``"follow-up"``.
     """
 
-    id: str | None = None
-    href: str | None = None
     relationship_type: str | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
-class PartyInteraction:
+class PartyInteraction(_Reference):
     """One contact between a party and the service provider (TMF683 v4).
 
     ``id`` and ``href`` are assigned by the server; ``creation_date`` and
@@ -253,8 +243,6 @@ class PartyInteraction:
         extensions: attributes outside the schema (see the module docstring).
     """
 
-    id: str | None = None
-    href: str | None = None
     creation_date: datetime | None = None
     description: str | None = None
     direction: str | None = None
@@ -268,10 +256,6 @@ class PartyInteraction:
     interaction_relationship: list[InteractionRelationship] | None = None
     note: list[Note] | None = None
     related_party: list[RelatedParty] | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None
-    extensions: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.define(kw_only=True)
@@ -342,7 +326,7 @@ class EventSubscription:
 
 
 @attrs.define(kw_only=True)
-class Error:
+class ErrorBody(_Polymorphic):
     """The TMF Error body (TMF630 Part 1, error handling).
 
     Attributes:
@@ -358,6 +342,3 @@ class Error:
     message: str | None = None
     status: str | None = None
     reference_error: str | None = None
-    base_type: str | None = None
-    schema_location: str | None = None
-    type: str | None = None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["apply_merge_patch"]
-
 
 def apply_merge_patch(target: Any, patch: Any) -> Any:
     """Apply a merge patch to a JSON value, as RFC 7386 section 2 defines.

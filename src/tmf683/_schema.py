@@ -16,7 +16,7 @@ from functools import cache
 import attrs
 
 from tmf683._model import PartyInteraction, PartyInteractionEvent
-from tmf683._serialization import json_name
+from tmf683._serialization import json_fields, json_name
 from tmf683.query import parse as _parse
 from tmf683.query.ast import Path, Query
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
@@ -62,7 +62,7 @@ def _attribute(name: str, hint: object) -> SchemaAttribute:
 def schema_of(cls: type) -> Schema:
     """Derive the query schema of an attrs model class.
 
-    Each field becomes an attribute under its JSON name, in field order; ``str``,
+    Each field becomes an attribute under its JSON name, in JSON order; ``str``,
     ``datetime`` and ``float`` fields are text, date-time and number; attrs classes
     are nested objects; ``list[...]`` is an array and ``| None`` is ignored. A class
     with an ``extensions`` field takes extension attributes.
@@ -77,24 +77,23 @@ def schema_of(cls: type) -> Schema:
         TypeError: a field has a type the query engine has no kind for.
     """
     hints = typing.get_type_hints(cls)
-    fields = attrs.fields(cls)
     return Schema(
         name=cls.__name__,
         attributes=tuple(
             _attribute(json_name(field.name), hints[field.name])
-            for field in fields
-            if field.name != _EXTENSIONS
+            for field in json_fields(cls)
         ),
-        extensible=any(field.name == _EXTENSIONS for field in fields),
+        extensible=any(field.name == _EXTENSIONS for field in attrs.fields(cls)),
     )
 
 
 PARTY_INTERACTION_SCHEMA = schema_of(PartyInteraction)
-"""The TMF683 v4 PartyInteraction: what list filters, ``sort=``, ``fields=`` reach."""
+"""The schema of the TMF683 v4 PartyInteraction, which list filters, ``sort=`` and
+``fields=`` reach."""
 
 EVENT_SCHEMA = schema_of(PartyInteractionEvent)
-"""The TMF683 v4 event envelope: what hub subscription queries filter on
-(``eventType``, ``event.partyInteraction.status``...)."""
+"""The schema of the TMF683 v4 event envelope, which hub subscription queries filter
+on (``eventType``, ``event.partyInteraction.status``...)."""
 
 
 def parse_query(

@@ -28,23 +28,20 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import (
+    make_dict_structure_fn_from_attrs,
+    make_dict_unstructure_fn_from_attrs,
+    override,
+)
 
 from tmf683._datetimes import DATETIME_HINT, format_datetime, parse_datetime
 from tmf683._errors import Problem, ValidationError
 
-__all__ = [
-    "format_datetime",
-    "json_name",
-    "make_converter",
-    "parse_datetime",
-    "structure",
-    "unstructure",
-]
-
 T = TypeVar("T")
 
-_AT_NAMES = frozenset({"type", "base_type", "schema_location", "referred_type"})
+_AT_ORDER = ("base_type", "schema_location", "type", "referred_type")
+"""The polymorphism and reference attributes, in the order the JSON writes them."""
+_AT_NAMES = frozenset(_AT_ORDER)
 _EXTENSIONS = "extensions"
 
 
@@ -73,6 +70,32 @@ def json_name(python_name: str) -> str:
     head, *rest = python_name.split("_")
     camel = head + "".join(part.capitalize() for part in rest)
     return "@" + camel if python_name in _AT_NAMES else camel
+
+
+def json_fields(cls: type) -> list[attrs.Attribute[Any]]:
+    """Return a model class's attributes in the order its JSON writes them.
+
+    The order is the attrs order (inherited ``id`` and ``href`` first, then the
+    class's own attributes) with the ``@`` attributes moved to the end, in the order
+    ``@baseType``, ``@schemaLocation``, ``@type``, ``@referredType``; ``extensions``
+    is left out (its items follow every schema attribute).
+
+    Args:
+        cls: an attrs class of :mod:`tmf683._model`.
+
+    Returns:
+        The attributes, e.g. for ``RelatedParty``: ``id``, ``href``, ``name``,
+        ``role``, ``base_type``, ``schema_location``, ``type``, ``referred_type``.
+    """
+    fields = [
+        f for f in attrs.fields(attrs.resolve_types(cls)) if f.name != _EXTENSIONS
+    ]
+    plain = [f for f in fields if f.name not in _AT_NAMES]
+    polymorphic = sorted(
+        (f for f in fields if f.name in _AT_NAMES),
+        key=lambda f: _AT_ORDER.index(f.name),
+    )
+    return plain + polymorphic
 
 
 def _declares_extension(document: dict[str, Any], cls: type) -> bool:
@@ -134,18 +157,19 @@ def _list_hook(
 def _class_hooks(
     converter: cattrs.Converter, cls: type
 ) -> tuple[Callable[[Any, Any], Any], Callable[[Any], dict[str, Any]]]:
-    fields = [f for f in attrs.fields(cls) if f.name != _EXTENSIONS]
+    fields = json_fields(cls)
     renames: dict[str, Any] = {
         f.name: override(rename=json_name(f.name)) for f in fields
     }
     extensible = _EXTENSIONS in attrs.fields_dict(cls)
-    omitted: dict[str, Any] = {_EXTENSIONS: override(omit=True)} if extensible else {}
     known = frozenset(json_name(f.name) for f in fields)
-    structure_known: Callable[[Any, Any], Any] = make_dict_structure_fn(
-        cls, converter, _cattrs_detailed_validation=True, **renames, **omitted
+    structure_known: Callable[[Any, Any], Any] = make_dict_structure_fn_from_attrs(
+        fields, cls, converter, _cattrs_detailed_validation=True, **renames
     )
-    unstructure_known: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
-        cls, converter, _cattrs_omit_if_default=True, **renames, **omitted
+    unstructure_known: Callable[[Any], dict[str, Any]] = (
+        make_dict_unstructure_fn_from_attrs(
+            fields, cls, converter, _cattrs_omit_if_default=True, **renames
+        )
     )
 
     def structure_class(value: object, _: Any) -> Any:

@@ -8,27 +8,26 @@ what a client sends and what it reads back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
 from tmf683._errors import InvalidQueryError, ValidationError
+from tmf683._inputs import read_list_query, read_selection
 from tmf683._model import PartyInteraction
 from tmf683._patch import apply_merge_patch
-from tmf683._schema import parse_query
 from tmf683._serialization import unstructure
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
 from tmf683.events.publish import EventPublisher
-from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Path, Query
+from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Query
 from tmf683.query.projection import project
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
 
-__all__ = ["DEFAULT_BASE_URL", "PartyInteractionService"]
-
-DEFAULT_BASE_URL = "/tmf-api/partyInteraction/v4"
-"""The API root used in ``href`` when no base URL is given (a relative URL)."""
+DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
+"""Where the API lives, as the v4 swagger's ``basePath`` says: the adapter's default
+route prefix, and the service's default API root in ``href`` (a relative URL)."""
 
 IMMUTABLE_ATTRIBUTES = ("id", "href", "direction")
 """Not in ``PartyInteraction_Update``: a patch may repeat, not change them."""
@@ -67,7 +66,7 @@ class PartyInteractionService:
         self,
         store: PartyInteractionStore,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str = DEFAULT_BASE_PATH,
         clock: Callable[[], datetime] = _utc_now,
         id_factory: Callable[[], str] = _new_id,
         max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
@@ -127,6 +126,8 @@ class PartyInteractionService:
         self,
         document: Mapping[str, Any] | PartyInteraction | object,
         *,
+        fields: str | Sequence[str | tuple[str, ...]] | None = None,
+        query: str | None = None,
         base_url: str | None = None,
     ) -> Document:
         """Create a PartyInteraction (TMF683 ``createPartyInteraction``).
@@ -135,21 +136,28 @@ class PartyInteractionService:
             document: the JSON body, or a model object; it must conform to the
                 profile (``channel`` with ids, ``direction``, ``reason``) and must
                 not carry ``id`` or ``href``.
+            fields: the attributes to return, as for :meth:`retrieve`.
+            query: instead of ``fields``, the raw query string, as for
+                :meth:`retrieve`.
             base_url: the API root for ``href``; default: the service's.
 
         Returns:
-            The stored document with ``id`` and ``href`` first; ``creationDate`` is
-            now unless given; ``statusChangeDate`` is now when ``status`` is given
-            without it. Date-times are in UTC (ISO 8601, ``Z``).
+            The stored document with ``id`` and ``href`` first, projected by
+            ``fields``; ``creationDate`` is now unless given; ``statusChangeDate``
+            is now when ``status`` is given without it. Date-times are in UTC
+            (ISO 8601, ``Z``).
 
         Raises:
+            TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
+                :meth:`retrieve`; checked before anything is stored.
             ValidationError: every problem of the body, each with its ``$.path``.
         """
+        selection = read_selection(fields, query)
         stored = self._new_document(document)
         raised: list[Document] = []
         self.store.add(stored, self._outbox(base_url, raised))
         self.events.notify_local(raised)
-        return self._output(stored, base_url)
+        return project(self._output(stored, base_url), selection)
 
     def create_many(
         self,
@@ -216,25 +224,33 @@ class PartyInteractionService:
         self,
         id: str,
         *,
-        fields: Iterable[Path] | None = None,
+        fields: str | Sequence[str | tuple[str, ...]] | None = None,
+        query: str | None = None,
         base_url: str | None = None,
     ) -> Document:
         """Read one PartyInteraction (TMF683 ``retrievePartyInteraction``).
 
         Args:
             id: its id.
-            fields: attribute selection as paths (see :class:`tmf683.query.Query`);
-                ``None`` for all; ``id`` and ``href`` are always kept.
+            fields: the attributes to return (TMF630 Part 1, attribute selection):
+                ``None`` for all, a ``fields=`` value such as ``"status,reason"``
+                or ``"relatedParty.id"``, or a sequence of such strings or of
+                paths; ``id`` and ``href`` are always kept.
+            query: instead of ``fields``, the request's raw query string, in which
+                only ``fields=`` applies (for HTTP adapters).
             base_url: the API root for ``href``.
 
         Returns:
-            The document.
+            The document, projected by ``fields``.
 
         Raises:
+            TypeError: ``fields`` of another kind, or both ``fields`` and ``query``.
+            InvalidQueryError: a malformed selection, or another parameter in
+                ``query``; checked before anything is stored.
             NotFoundError: no PartyInteraction has that id.
         """
-        document = self._output(self.store.get(id), base_url)
-        return document if fields is None else project(document, tuple(fields))
+        selection = read_selection(fields, query)
+        return project(self._output(self.store.get(id), base_url), selection)
 
     def _resolve_href(self, query: Query, base_url: str | None) -> Query:
         """Turn ``href`` conditions and sort keys into ``id`` ones.
@@ -272,12 +288,20 @@ class PartyInteractionService:
         )
         return attrs.evolve(query, conditions=tuple(conditions), sort=sort)
 
-    def list(self, query: Query | str = "", *, base_url: str | None = None) -> Page:
+    def list(
+        self,
+        query: str | Query | Mapping[str, str | list[str]] = "",
+        *,
+        base_url: str | None = None,
+    ) -> Page:
         """List PartyInteractions (TMF683 ``listPartyInteraction``, TMF630 Part 1).
 
         Args:
-            query: a parsed :class:`~tmf683.query.Query` or a raw query string such
-                as ``"status=open&fields=status&limit=10"``.
+            query: a raw query string such as
+                ``"status=open&fields=status&limit=10"``; a parsed
+                :class:`~tmf683.Query`; or a mapping of parameters such as
+                ``{"status": "open", "limit": "10"}``, values in the query syntax
+                but not percent-encoded, a list of str for a repeated parameter.
             base_url: the API root for ``href`` (and for ``href`` filters).
 
         Returns:
@@ -286,9 +310,10 @@ class PartyInteractionService:
             at most ``max_page_size`` items are returned.
 
         Raises:
-            InvalidQueryError: a raw query string that does not parse.
+            TypeError: a query of another kind.
+            InvalidQueryError: a query string or mapping that does not parse.
         """
-        parsed = parse_query(query) if isinstance(query, str) else query
+        parsed = read_list_query(query)
         limit = parsed.limit if parsed.limit is not None else self.max_page_size
         parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
         page = self.store.find(self._resolve_href(parsed, base_url))
@@ -302,6 +327,8 @@ class PartyInteractionService:
         id: str,
         patch: object,
         *,
+        fields: str | Sequence[str | tuple[str, ...]] | None = None,
+        query: str | None = None,
         base_url: str | None = None,
     ) -> Document:
         """Apply a JSON Merge Patch (RFC 7386) to a PartyInteraction.
@@ -314,16 +341,22 @@ class PartyInteractionService:
         Args:
             id: the PartyInteraction's id.
             patch: the merge patch, a JSON object.
+            fields: the attributes to return, as for :meth:`retrieve`.
+            query: instead of ``fields``, the raw query string, as for
+                :meth:`retrieve`.
             base_url: the API root for ``href``.
 
         Returns:
-            The patched document.
+            The patched document, projected by ``fields``.
 
         Raises:
+            TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
+                :meth:`retrieve`; checked before anything is stored.
             NotFoundError: no PartyInteraction has that id.
             ValidationError: the patch is not an object, changes an immutable
                 attribute, or yields an invalid interaction.
         """
+        selection = read_selection(fields, query)
         if not isinstance(patch, dict):
             raise ValidationError([("$", "must be a JSON object (a merge patch)")])
 
@@ -355,18 +388,26 @@ class PartyInteractionService:
         raised: list[Document] = []
         patched = self.store.update(id, change, self._outbox(base_url, raised))
         self.events.notify_local(raised)
-        return self._output(patched, base_url)
+        return project(self._output(patched, base_url), selection)
 
-    def delete(self, id: str, *, base_url: str | None = None) -> None:
+    def delete(
+        self, id: str, *, query: str | None = None, base_url: str | None = None
+    ) -> None:
         """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
 
         Args:
             id: its id.
+            query: the request's raw query string, checked as for
+                :meth:`retrieve` (only ``fields=`` applies; nothing is returned).
             base_url: the API root for the ``href`` in the delete event.
 
         Raises:
+            InvalidQueryError: another parameter in ``query``, or a malformed
+                ``fields``; nothing is deleted.
             NotFoundError: no PartyInteraction has that id.
         """
+        if query is not None:
+            read_selection(None, query)
         raised: list[Document] = []
         self.store.delete(id, self._outbox(base_url, raised))
         self.events.notify_local(raised)

@@ -8,6 +8,7 @@ and ``reason`` are present; ``relatedParty[]`` items have ``id`` and ``@referred
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -16,16 +17,6 @@ from typing import Any
 from tmf683._errors import Problem, ValidationError
 from tmf683._model import PartyInteraction
 from tmf683._serialization import structure
-
-__all__ = [
-    "INDEXED_TEXT_LENGTH",
-    "INTEGER_RANGE",
-    "MAX_NESTING_DEPTH",
-    "SERVER_ATTRIBUTES",
-    "json_problems",
-    "profile_problems",
-    "validate_party_interaction",
-]
 
 INDEXED_TEXT_LENGTH = 500
 """Most characters of ``status`` and ``direction``: stores index them, and an index
@@ -43,6 +34,8 @@ refused so that every stored document can be written back as JSON."""
 INTEGER_RANGE = (-(2**63), 2**63 - 1)
 """Integers a document may hold (signed 64-bit, what SQLite's JSON functions and
 64-bit JSON encoders keep exact)."""
+
+_TOO_DEEP = f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -85,12 +78,7 @@ def json_problems(document: object) -> list[Problem]:
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, dict | list) and depth > MAX_NESTING_DEPTH:
-            return [
-                (
-                    "$",
-                    f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels",
-                )
-            ]
+            return [("$", _TOO_DEEP)]
         if isinstance(value, dict):
             for key, child in value.items():
                 if (message := _text_problem(key)) is not None:
@@ -104,6 +92,38 @@ def json_problems(document: object) -> list[Problem]:
         elif (message := _scalar_problem(value)) is not None:
             return [(path, message)]
     return []
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Parse a JSON text (RFC 8259) the way tmf683 reads every request body.
+
+    Integers are exact (the standard library parser: no 64-bit rounding); ``NaN``
+    and ``Infinity`` are refused, as JSON has no such numbers.
+
+    Args:
+        data: the JSON text, as UTF-8 bytes or as str.
+
+    Returns:
+        The parsed value: dicts, lists, str, int, float, bool or None.
+
+    Raises:
+        ValidationError: at ``$``, for bytes that are not UTF-8, text that is not
+            JSON, or nesting too deep for the parser (far beyond
+            :data:`MAX_NESTING_DEPTH`, which :func:`json_problems` enforces).
+    """
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text, parse_constant=_refuse_constant)
+    except UnicodeDecodeError as exc:
+        raise ValidationError([("$", f"is not valid UTF-8: {exc.reason}")]) from exc
+    except RecursionError as exc:
+        raise ValidationError([("$", _TOO_DEEP)]) from exc
+    except ValueError as exc:
+        raise ValidationError([("$", f"is not valid JSON: {exc}")]) from exc
 
 
 def _items(value: object) -> list[tuple[int, dict[str, Any]]]:

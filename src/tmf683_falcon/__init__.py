@@ -2,10 +2,25 @@
 
 :func:`create_app` builds a standalone WSGI app; :func:`mount` adds the routes to an
 existing Falcon app; ``tmf683-server`` serves it with waitress. The listener side
-(receiving TMF683 events) is :func:`mount_listener`.
+(receiving TMF683 events) is :func:`mount_listener`. The default route prefix is
+the core's :data:`~tmf683._service.DEFAULT_BASE_PATH`; the modules below
+``tmf683_falcon`` are its implementation.
 """
 
-from tmf683_falcon.app import DEFAULT_BASE_PATH, create_app, mount
-from tmf683_falcon.listener import mount_listener
+from tmf683_falcon.app import create_app, mount
+from tmf683_falcon.errors import serialize_http_error
+from tmf683_falcon.listener import EventHandler, mount_listener
+from tmf683_falcon.media import MAX_BODY_BYTES
 
-__all__ = ["DEFAULT_BASE_PATH", "create_app", "mount", "mount_listener"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "EventHandler",
+    "create_app",
+    "mount",
+    "mount_listener",
+    "serialize_http_error",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

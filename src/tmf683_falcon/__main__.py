@@ -17,14 +17,15 @@ from types import FrameType
 import waitress
 
 from tmf683 import (
+    DEFAULT_BASE_PATH,
     PartyInteractionService,
     StoreConfigurationError,
     add_delivery_options,
     dispatcher_from,
     open_store,
+    safe_location,
 )
-from tmf683.storage import safe_location
-from tmf683_falcon.app import DEFAULT_BASE_PATH, create_app
+from tmf683_falcon.app import create_app
 from tmf683_falcon.media import MAX_BODY_BYTES
 
 __all__ = ["build_parser", "main"]

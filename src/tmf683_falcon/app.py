@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import falcon
 
-from tmf683 import PartyInteractionService, Tmf683Error
-from tmf683_falcon.errors import (
-    handle_core_error,
-    handle_route_http_error,
-    serialize_http_error,
-)
+from tmf683 import DEFAULT_BASE_PATH, PartyInteractionService
+from tmf683_falcon.errors import add_error_handlers, serialize_http_error
 from tmf683_falcon.hub import HubCollection, HubItem
-from tmf683_falcon.media import (
-    MEDIA_TYPE,
-    BodyTooLargeError,
-    UnsupportedMediaTypeError,
-    json_handler,
-)
+from tmf683_falcon.media import MEDIA_TYPE, json_handler
 from tmf683_falcon.resources import PartyInteractionCollection, PartyInteractionItem
 
-__all__ = ["DEFAULT_BASE_PATH", "create_app", "mount"]
 
-DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
-"""Where the API lives, as the v4 swagger's ``basePath`` says."""
+def prepare_routes(
+    app: falcon.App[falcon.Request, falcon.Response], base_path: str
+) -> str:
+    """Add the error handlers every TMF683 route needs; return the route prefix.
+
+    Args:
+        app: the host application.
+        base_path: the path prefix as given, e.g. ``"tmf-api/partyInteraction/v4/"``.
+
+    Returns:
+        The prefix with one leading and no trailing slash, e.g.
+        ``"/tmf-api/partyInteraction/v4"``; ``""`` for ``"/"`` or ``""``.
+    """
+    add_error_handlers(app)
+    stripped = base_path.strip("/")
+    return "/" + stripped if stripped else ""
 
 
 def mount(
@@ -40,22 +44,19 @@ def mount(
     and error handlers that give the routes' own errors (400, 404 for an unknown id,
     409, 413, 415) TMF Error bodies. The host app keeps its own error serializer for
     falcon's 404 (unknown path) and 405 (use :func:`create_app` for TMF bodies there
-    too, or set :func:`tmf683_falcon.errors.serialize_http_error`).
+    too, or set :func:`tmf683_falcon.serialize_http_error`).
 
     Args:
         app: the host application (WSGI).
         service: the core service that answers every request.
-        base_path: path prefix of the API, without a trailing slash.
+        base_path: path prefix of the API; slashes around it do not matter.
         base_url: scheme and host used in ``href``, e.g. ``"https://api.example.com"``;
             default: taken from each request.
         partial_content: answer a list page that does not hold every match with
             206 Partial Content (TMF630 Part 1) instead of 200; off by default, as
             the v4 swagger declares no 206.
     """
-    path = "/" + base_path.strip("/") if base_path.strip("/") else ""
-    app.add_error_handler(Tmf683Error, handle_core_error)
-    app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
-    app.add_error_handler(BodyTooLargeError, handle_route_http_error)
+    path = prepare_routes(app, base_path)
     app.add_route(
         f"{path}/partyInteraction",
         PartyInteractionCollection(service, base_url, path, partial_content),

@@ -20,15 +20,11 @@ from tmf683 import (
     Tmf683Error,
     ValidationError,
 )
-from tmf683_falcon.media import MEDIA_TYPE
-
-__all__ = [
-    "ERROR_TABLE",
-    "error_body",
-    "handle_core_error",
-    "handle_route_http_error",
-    "serialize_http_error",
-]
+from tmf683_falcon.media import (
+    MEDIA_TYPE,
+    BodyTooLargeError,
+    UnsupportedMediaTypeError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,3 +107,14 @@ def handle_route_http_error(
     resp.status = exc.status
     resp.set_headers(exc.headers or {})
     serialize_http_error(req, resp, exc)
+
+
+def add_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+    """Give the errors the TMF683 routes raise TMF Error bodies in any host app.
+
+    Args:
+        app: the application the routes are added to.
+    """
+    app.add_error_handler(Tmf683Error, handle_core_error)
+    app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
+    app.add_error_handler(BodyTooLargeError, handle_route_http_error)

@@ -7,8 +7,6 @@ import falcon
 from tmf683 import PartyInteractionService
 from tmf683_falcon.media import JSON_TYPES, read_body
 
-__all__ = ["HubCollection", "HubItem"]
-
 
 class _HubResource:
     def __init__(

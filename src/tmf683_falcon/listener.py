@@ -15,16 +15,9 @@ from typing import Any
 
 import falcon
 
-from tmf683 import EVENT_TYPES, Tmf683Error, validate_event
-from tmf683_falcon.errors import handle_core_error, handle_route_http_error
-from tmf683_falcon.media import (
-    JSON_TYPES,
-    BodyTooLargeError,
-    UnsupportedMediaTypeError,
-    read_body,
-)
-
-__all__ = ["EventHandler", "mount_listener"]
+from tmf683 import EVENT_TYPES, validate_event
+from tmf683_falcon.app import prepare_routes
+from tmf683_falcon.media import JSON_TYPES, read_body
 
 EventHandler = Callable[[dict[str, Any]], object]
 """Your code, called with each valid event envelope."""
@@ -61,14 +54,12 @@ def mount_listener(
         app: your application.
         handler: called with each valid envelope; make it idempotent on
             ``eventId``, since delivery is at least once.
-        base_path: prefix of the routes, e.g. ``"/tmf-api/partyInteraction/v4"``;
-            the routes are ``{base_path}/listener/partyInteractionCreateEvent`` and
-            the three others.
+        base_path: prefix of the routes, e.g.
+            :data:`~tmf683._service.DEFAULT_BASE_PATH`; the routes are
+            ``{base_path}/listener/partyInteractionCreateEvent`` and the three
+            others.
     """
-    path = "/" + base_path.strip("/") if base_path.strip("/") else ""
-    app.add_error_handler(Tmf683Error, handle_core_error)
-    app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
-    app.add_error_handler(BodyTooLargeError, handle_route_http_error)
+    path = prepare_routes(app, base_path)
     for event_type in EVENT_TYPES:
         app.add_route(
             f"{path}/listener/{_route(event_type)}", EventListener(event_type, handler)

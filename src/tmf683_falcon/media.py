@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import falcon
 import orjson
 
-from tmf683 import ValidationError
-from tmf683._validation import MAX_NESTING_DEPTH
-
-__all__ = [
-    "JSON_TYPES",
-    "MAX_BODY_BYTES",
-    "MEDIA_TYPE",
-    "MERGE_PATCH",
-    "BodyTooLargeError",
-    "UnsupportedMediaTypeError",
-    "json_handler",
-    "read_body",
-]
+from tmf683 import ValidationError, parse_json
 
 MEDIA_TYPE = "application/json;charset=utf-8"
 """The content type of every response (the swagger's ``produces``)."""
@@ -37,10 +24,6 @@ class UnsupportedMediaTypeError(falcon.HTTPUnsupportedMediaType):
 
 class BodyTooLargeError(falcon.HTTPContentTooLarge):
     """A request body over :data:`MAX_BODY_BYTES` (HTTP 413)."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _dumps(value: Any) -> bytes:
@@ -60,14 +43,14 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
         accepted: media types the route takes, without parameters.
 
     Returns:
-        The parsed JSON value. Integers are exact (the standard library parser, not
-        orjson, which turns integers beyond 64 bits into floats); ``NaN`` and
-        ``Infinity`` are refused.
+        The parsed JSON value, read by :func:`tmf683.parse_json` (integers exact,
+        not orjson, which turns integers beyond 64 bits into floats; ``NaN`` and
+        ``Infinity`` refused).
 
     Raises:
         UnsupportedMediaTypeError: another media type, or a charset other than UTF-8.
         BodyTooLargeError: a body over :data:`MAX_BODY_BYTES`.
-        ValidationError: an empty body or text that is not JSON.
+        ValidationError: an empty body, or bytes that are not UTF-8 JSON.
     """
     raw_type = req.content_type or ""
     media_type, *params = (part.strip().lower() for part in raw_type.split(";"))
@@ -87,13 +70,4 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
         )
     if not data.strip():
         raise ValidationError([("$", "is missing: send a JSON object as the body")])
-    try:
-        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
-    except UnicodeDecodeError as exc:
-        raise ValidationError([("$", f"is not valid UTF-8: {exc.reason}")]) from exc
-    except RecursionError as exc:
-        raise ValidationError(
-            [("$", f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels")]
-        ) from exc
-    except ValueError as exc:
-        raise ValidationError([("$", f"is not valid JSON: {exc}")]) from exc
+    return parse_json(data)

@@ -10,11 +10,8 @@ from urllib.parse import unquote
 
 import falcon
 
-from tmf683 import PartyInteractionService, parse_fields, parse_query, project
+from tmf683 import PartyInteractionService
 from tmf683_falcon.media import JSON_TYPES, MERGE_PATCH, read_body
-
-__all__ = ["PartyInteractionCollection", "PartyInteractionItem", "link_header"]
-
 
 _URI_UNSAFE = str.maketrans({"<": "%3C", ">": "%3E", '"': "%22", " ": "%20"})
 
@@ -70,9 +67,7 @@ class PartyInteractionCollection(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List with TMF630 filters, ``fields``, ``offset`` and ``limit``."""
-        page = self.service.list(
-            parse_query(req.query_string), base_url=self.api_root(req)
-        )
+        page = self.service.list(req.query_string, base_url=self.api_root(req))
         resp.media = page.items
         resp.set_header("X-Total-Count", str(page.total_count))
         resp.set_header("X-Result-Count", str(len(page.items)))
@@ -85,13 +80,14 @@ class PartyInteractionCollection(_Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Create; 201 with ``Location``."""
-        fields = parse_fields(req.query_string)
         created = self.service.create(
-            read_body(req, JSON_TYPES), base_url=self.api_root(req)
+            read_body(req, JSON_TYPES),
+            query=req.query_string,
+            base_url=self.api_root(req),
         )
         resp.status = falcon.HTTP_201
         resp.location = created["href"]
-        resp.media = project(created, fields)
+        resp.media = created
 
 
 class PartyInteractionItem(_Resource):
@@ -99,22 +95,22 @@ class PartyInteractionItem(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Retrieve, with optional ``fields``."""
-        fields = parse_fields(req.query_string)
         resp.media = self.service.retrieve(
-            id, fields=fields, base_url=self.api_root(req)
+            id, query=req.query_string, base_url=self.api_root(req)
         )
 
     on_head = on_get
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Merge patch (RFC 7386); ``application/json`` is treated the same."""
-        fields = parse_fields(req.query_string)
-        body = read_body(req, JSON_TYPES | {MERGE_PATCH})
-        patched = self.service.patch(id, body, base_url=self.api_root(req))
-        resp.media = project(patched, fields)
+        resp.media = self.service.patch(
+            id,
+            read_body(req, JSON_TYPES | {MERGE_PATCH}),
+            query=req.query_string,
+            base_url=self.api_root(req),
+        )
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Delete; 204."""
-        parse_fields(req.query_string)
-        self.service.delete(id, base_url=self.api_root(req))
+        self.service.delete(id, query=req.query_string, base_url=self.api_root(req))
         resp.status = falcon.HTTP_204

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from tmf683._datetimes import format_datetime
 from tmf683._errors import InvalidQueryError, Problem, ValidationError
 from tmf683._schema import EVENT_SCHEMA
-from tmf683._serialization import format_datetime
 from tmf683.query.ast import AnyOf, Condition, Operator, Query
 from tmf683.query.evaluate import matches
 from tmf683.query.parse import parse_query

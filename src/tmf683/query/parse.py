@@ -284,7 +284,7 @@ def parse_query(query_string: str, *, schema: Schema) -> Query:
             ``"status=open,completed&creationDate.gte=2024-01-01T00:00:00Z&limit=10"``.
             Empty is no query.
         schema: the object type attribute paths start from, e.g. the TMF683 v4
-            PartyInteraction (:data:`tmf683.PARTY_INTERACTION_SCHEMA`).
+            PartyInteraction (:data:`tmf683._schema.PARTY_INTERACTION_SCHEMA`).
 
     Returns:
         The query.

@@ -39,7 +39,7 @@ class AttributeKind(enum.Enum):
     NUMBER = "number"
     """Numbers, compared numerically."""
     OBJECT = "object"
-    """A nested object (its :attr:`SchemaAttribute.schema`): a path must go on into
+    """A nested object (its ``schema``): a path must go on into
     one of its attributes; never the kind of a resolved path."""
 
 
@@ -123,7 +123,7 @@ def resolve(path: tuple[str, ...], schema: Schema) -> ResolvedPath:
     """Follow a dotted path through a schema.
 
     An unknown name is an extension attribute, compared as a string, when it is the
-    last step and its object is :attr:`~Schema.extensible`; elsewhere it is an error,
+    last step and its object is ``extensible``; elsewhere it is an error,
     so a misspelt path is refused instead of never matching.
 
     Args:

@@ -1,6 +1,6 @@
 """The methods both SQL stores share: reads by id, subscriptions, the outbox.
 
-:class:`SQLStore` is a base class: an engine's store supplies its dialect, its
+``SQLStore`` is a base class: an engine's store supplies its dialect, its
 transactions and its driver's integrity error; the SQL comes from
 :mod:`tmf683.storage._sql.outbox`.
 """

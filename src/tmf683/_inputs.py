@@ -1,0 +1,114 @@
+"""The forms the service takes its query arguments in, read into parsed values.
+
+:func:`read_selection` reads the ``fields`` of a single-resource operation (TMF630
+Part 1, attribute selection) and :func:`read_list_query` the query of a list; both
+raise :class:`TypeError` naming what they accept for a value of any other kind, so
+that ``fields="status"`` is never read as a sequence of characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote
+
+from tmf683._schema import parse_fields, parse_query
+from tmf683.query.ast import Path, Query
+
+FIELDS_FORMS = (
+    "a fields value such as 'status,reason' or 'relatedParty.id', a sequence of "
+    "such strings or of paths (tuples of str, as in Query.fields), or None"
+)
+LIST_QUERY_FORMS = (
+    "a query string such as 'status=open&limit=10', a Query, or a mapping of "
+    "parameter names to a str or a list of str (a repeated parameter)"
+)
+_SAFE_NAME = ".@"
+_SAFE_VALUE = ',"'
+"""Kept as written: ``,`` separates values, ``"`` quotes a value holding a comma."""
+
+
+def _fields_value(text: str) -> tuple[Path, ...]:
+    """Parse one raw ``fields=`` value; an ``&`` in it is a character, not a split."""
+    fields = parse_query("fields=" + text.replace("&", "%26")).fields
+    return () if fields is None else fields
+
+
+def read_selection(fields: object, query: str | None = None) -> tuple[Path, ...] | None:
+    """Read the attribute selection of a retrieve, create, patch or delete.
+
+    Args:
+        fields: ``None`` for every attribute; a raw ``fields=`` value in the query
+            syntax (``"status,reason"``, ``"relatedParty.id"``, ``"none"`` for only
+            ``id`` and ``href``); or a sequence whose items are such strings or
+            paths (tuples of str, e.g. ``("relatedParty", "id")``).
+        query: instead of ``fields``, the raw query string of the request, where
+            only ``fields=`` applies (what an HTTP adapter has).
+
+    Returns:
+        The selected paths, as in :attr:`tmf683.Query.fields`; ``None`` for all.
+
+    Raises:
+        TypeError: ``fields`` of another kind, or both ``fields`` and ``query``.
+        InvalidQueryError: a malformed selection, or a parameter other than
+            ``fields`` in ``query``.
+    """
+    if query is not None:
+        if fields is not None:
+            raise TypeError("give fields or query, not both")
+        return parse_fields(query)
+    if fields is None:
+        return None
+    if isinstance(fields, str):
+        return _fields_value(fields)
+    if isinstance(fields, Sequence):
+        paths: list[Path] = []
+        for item in fields:
+            if isinstance(item, str):
+                paths += _fields_value(item)
+            elif isinstance(item, tuple) and all(isinstance(n, str) for n in item):
+                paths.append(item)
+            else:
+                raise TypeError(f"fields items must be str or paths, not {item!r}")
+        return tuple(paths)
+    raise TypeError(f"fields must be {FIELDS_FORMS}; got {type(fields).__name__}")
+
+
+def _pairs(name: object, value: object) -> list[str]:
+    values = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(name, str)
+        or not isinstance(values, list)
+        or not all(isinstance(item, str) for item in values)
+    ):
+        raise TypeError(
+            f"query must be {LIST_QUERY_FORMS}; got {name!r}: {value!r} in a mapping"
+        )
+    key = quote(name, safe=_SAFE_NAME)
+    return [f"{key}={quote(item, safe=_SAFE_VALUE)}" for item in values]
+
+
+def read_list_query(query: object) -> Query:
+    """Read the query of a list (TMF630 Part 1 filtering, paging, sorting, fields).
+
+    Args:
+        query: a raw query string, still percent-encoded; a parsed :class:`Query`;
+            or a mapping such as ``{"status": ["open", "held"], "limit": "10"}``
+            whose values are in the query syntax (commas separate alternatives)
+            but not percent-encoded, a list standing for a repeated parameter.
+
+    Returns:
+        The parsed query.
+
+    Raises:
+        TypeError: a query of another kind, or a mapping with a name that is not a
+            str or a value that is neither a str nor a list of str.
+        InvalidQueryError: a query that does not parse.
+    """
+    if isinstance(query, Query):
+        return query
+    if isinstance(query, str):
+        return parse_query(query)
+    if isinstance(query, Mapping):
+        pairs = [pair for name, value in query.items() for pair in _pairs(name, value)]
+        return parse_query("&".join(pairs))
+    raise TypeError(f"query must be {LIST_QUERY_FORMS}; got {type(query).__name__}")
