@@ -83,6 +83,7 @@ _EXTERNAL_MODULES = (
     "enum",
     "falcon",
     "http",
+    "hypothesis",
     "pathlib",
     "psycopg",
     "psycopg_pool",

@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 from tmf683 import MemoryStore, PartyInteractionService, parse_query, project
 from tmf683.query import AnyOf, Condition, Operator
 from tmf683.testing import (
+    DATE_TIME_PATHS,
+    NUMBER_PATHS,
     OPERATORS,
+    SORT_PATHS,
     TEXT_PATHS,
     matches,
     party_interactions,
@@ -68,6 +71,19 @@ def test_matches_is_the_stores_oracle_on_stored_documents(docs, query_string):
     assert select(query_string, documents) == [
         project(d, query.fields) for d in found.items
     ]
+
+
+def test_the_path_lists_say_how_the_schema_compares_each_path():
+    for paths, kind, value in [
+        (TEXT_PATHS, "string", "x"),
+        (DATE_TIME_PATHS, "date-time", "2024-01-01T00:00:00Z"),
+        (NUMBER_PATHS, "number", "1"),
+    ]:
+        for path in paths:
+            (condition,) = parse_query(f"{path}={value}").conditions
+            assert isinstance(condition, Condition)
+            assert condition.kind.value == kind, path
+    assert parse_query("sort=" + ",".join(SORT_PATHS)).sort
 
 
 def _condition_paths(query_string):

@@ -44,8 +44,9 @@ WORDS = (
     "P1",
     "P2",
 )
-"""The texts documents hold and queries ask for: cases (``open``/``OPEN``), non-ASCII,
-characters a query must encode (``,`` ``%`` ``+`` space) and the empty text."""
+"""The texts documents hold and queries ask for, with cases (``open``/``OPEN``),
+non-ASCII, characters a query must encode (``,`` ``%`` ``+`` space) and the empty
+text."""
 
 INSTANTS = tuple(
     datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=hours) for hours in (-24, 0, 12)
@@ -115,7 +116,7 @@ numbers: st.SearchStrategy[int | float] = _favourites(
         number + 1 if isinstance(number, int) else math.nextafter(number, math.inf)
     ),
 )
-"""JSON numbers: small integers and floats, and :data:`NUMBERS`, mostly the few
+"""JSON numbers, small integers and floats and :data:`NUMBERS`, mostly the few
 favourites of the test case and their next value up."""
 
 

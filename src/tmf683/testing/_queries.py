@@ -66,19 +66,20 @@ DATE_TIME_PATHS = (
 NUMBER_PATHS = ("attachment.size.amount", "interactionItem.attachment.size.amount")
 """Filterable paths to numbers."""
 
-SORT_PATHS = (
-    "status",
-    "direction",
-    "reason",
-    "description",
-    "id",
-    "x-ext",
-    "creationDate",
-    "statusChangeDate",
-    "interactionDate.startDateTime",
-    "interactionDate.endDateTime",
+_ARRAYS = (
+    "relatedParty",
+    "channel",
+    "note",
+    "attachment",
+    "interactionRelationship",
+    "interactionItem",
 )
-"""Paths ``sort=`` takes: they cross no array."""
+SORT_PATHS = tuple(
+    path
+    for path in (*TEXT_PATHS, *DATE_TIME_PATHS)
+    if path.split(".")[0] not in _ARRAYS
+)
+"""Paths ``sort=`` takes (they cross no array)."""
 
 OPERATORS: dict[str, tuple[str, ...]] = {
     "eq": ("=", ".eq=", ".EQ="),
