@@ -39,8 +39,9 @@ def select(
 ) -> list[dict[str, Any]]:
     """Answer a list query on documents, as a TMF683 list operation does.
 
-    Filters, sorts (ties by ``id``), skips ``offset``, keeps at most ``limit`` and
-    applies ``fields`` (``id`` and ``href`` always stay).
+    Filters, sorts by ``sort=`` (ties by ``id``; without it the given order stays),
+    skips ``offset``, keeps at most ``limit`` and applies ``fields`` (``id`` and
+    ``href`` always stay).
 
     Args:
         query_string: a raw query string, e.g. ``"status=open&sort=-creationDate"``.
