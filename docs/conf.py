@@ -85,6 +85,7 @@ _EXTERNAL_MODULES = (
     "enum",
     "falcon",
     "http",
+    "hypothesis",
     "pathlib",
     "psycopg",
     "psycopg_pool",

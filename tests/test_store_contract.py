@@ -6,8 +6,8 @@ import threading
 import psycopg
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests import strategies
 from tmf683 import (
     ConflictError,
     MemoryStore,
@@ -17,6 +17,7 @@ from tmf683 import (
     parse_query,
 )
 from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
+from tmf683.testing import party_interactions, query_strings
 
 
 def doc(id, **values):
@@ -151,8 +152,9 @@ def _empty(conn):
 
 
 # Every SQL path must agree with the in-memory evaluator (the oracle).
+@pytest.mark.slow
 @settings(max_examples=300)
-@given(strategies.documents, strategies.query_strings())
+@given(st.lists(party_interactions(stored=True), max_size=12), query_strings())
 def test_sql_stores_agree_with_the_in_memory_oracle(
     tmp_path_factory, postgres_for_properties, docs, query_string
 ):
