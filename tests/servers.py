@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 START_TIMEOUT_SECONDS = 20.0
@@ -84,13 +83,11 @@ class ServerProcess:
 
 
 def wait_for_exit(process: subprocess.Popen[str], seconds: float) -> int | None:
-    """Poll until the process exits or the time is up; return its code or None."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return process.returncode
-        time.sleep(0.05)
-    return None
+    """Wait until the process exits or the time is up; return its code or None."""
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

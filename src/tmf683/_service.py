@@ -14,14 +14,15 @@ from typing import Any
 
 import attrs
 
-from tmf683._errors import InvalidQueryError, ValidationError
+from tmf683._errors import ValidationError
+from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
 from tmf683._model import PartyInteraction
 from tmf683._patch import apply_merge_patch
 from tmf683._serialization import unstructure
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
 from tmf683.events.publish import EventPublisher
-from tmf683.query.ast import AnyOf, Clause, Condition, Operator, Query
+from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
 
@@ -252,42 +253,6 @@ class PartyInteractionService:
         selection = read_selection(fields, query)
         return project(self._output(self.store.get(id), base_url), selection)
 
-    def _resolve_href(self, query: Query, base_url: str | None) -> Query:
-        """Turn ``href`` conditions and sort keys into ``id`` ones.
-
-        Stores keep no href, and hrefs order as their ids do (one prefix for all).
-        """
-        prefix = self.href("", base_url=base_url)
-
-        def by_id(condition: Condition) -> Condition:
-            if condition.path != ("href",):
-                return condition
-            if condition.operator not in (Operator.EQ, Operator.NE):
-                raise InvalidQueryError(
-                    condition.parameter,
-                    "compares href by equality only (eq, ne); use id for the others",
-                )
-            ids = tuple(
-                value.removeprefix(prefix)
-                for value in condition.values
-                if isinstance(value, str)
-                and value.startswith(prefix)
-                and value != prefix
-            )
-            return attrs.evolve(condition, path=("id",), values=ids)
-
-        conditions: list[Clause] = [
-            AnyOf(tuple(by_id(c) for c in clause.conditions))
-            if isinstance(clause, AnyOf)
-            else by_id(clause)
-            for clause in query.conditions
-        ]
-        sort = tuple(
-            attrs.evolve(key, path=("id",)) if key.path == ("href",) else key
-            for key in query.sort
-        )
-        return attrs.evolve(query, conditions=tuple(conditions), sort=sort)
-
     def list(
         self,
         query: str | Query | Mapping[str, str | list[str]] = "",
@@ -316,7 +281,7 @@ class PartyInteractionService:
         parsed = read_list_query(query)
         limit = parsed.limit if parsed.limit is not None else self.max_page_size
         parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
-        page = self.store.find(self._resolve_href(parsed, base_url))
+        page = self.store.find(href_as_id(parsed, self.href("", base_url=base_url)))
         items = [
             project(self._output(doc, base_url), parsed.fields) for doc in page.items
         ]
