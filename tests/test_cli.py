@@ -110,6 +110,8 @@ def test_max_page_size_lowers_limits():
         (["--threads", "0"], "at least 1"),
         (["--db", "/nonexistent/dir/x.db"], "cannot open the store"),
         (["--db", "NOT_SQLITE"], "cannot be opened as a SQLite database"),
+        (["--max-attempts", "0"], "0 must be above 0"),
+        (["--retry-first-delay", "soon"], "'soon' is not a number"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
@@ -120,6 +122,24 @@ def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
     assert code == 2
     assert message in stderr
     assert "s3cret" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--db", "/nonexistent/dir/x.db"], "cannot open the store"),
+        (["--max-attempts", "-1"], "-1 must be above 0"),
+    ],
+)
+def test_the_dispatcher_command_refuses_what_it_cannot_use(args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "tmf683.events.command", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
 
 
 def test_console_script_help_lists_the_options():

@@ -3,6 +3,7 @@ import pytest
 from tests.conftest import MINIMAL
 from tmf683 import (
     InvalidQueryError,
+    MemoryStore,
     NotFoundError,
     PartyInteraction,
     PartyInteractionService,
@@ -376,3 +377,12 @@ def test_list_takes_a_mapping_of_parameters(service):
 def test_list_queries_of_another_kind_are_a_clear_type_error(service, query):
     with pytest.raises(TypeError, match="query string"):
         service.list(query)
+
+
+def test_a_service_closes_at_the_end_of_a_with_block():
+    calls = []
+    with PartyInteractionService(MemoryStore()) as service:
+        service.events.subscribe(calls.append)
+        service.create(MINIMAL)
+    assert [event["eventType"] for event in calls] == ["PartyInteractionCreateEvent"]
+    service.close()  # closing twice is harmless
