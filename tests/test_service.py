@@ -380,7 +380,7 @@ def test_list_queries_of_another_kind_are_a_clear_type_error(service, query):
 
 
 def test_a_service_closes_at_the_end_of_a_with_block():
-    calls = []
+    calls: list[dict[str, object]] = []
     with PartyInteractionService(MemoryStore()) as service:
         service.events.subscribe(calls.append)
         service.create(MINIMAL)

@@ -238,19 +238,16 @@ def _default_converter() -> cattrs.Converter:
 
 
 def _problems(exc: BaseException, path: str) -> list[Problem]:
-    if isinstance(exc, IterableValidationError):
+    if isinstance(exc, IterableValidationError | ClassValidationError):
         found: list[Problem] = []
         with_notes, without = exc.group_exceptions()
-        for inner, item_note in with_notes:
-            found += _problems(inner, f"{path}[{item_note.index}]")
-        for inner in without:
-            found += _problems(inner, path)
-        return found
-    if isinstance(exc, ClassValidationError):
-        found = []
-        attribute_notes, without = exc.group_exceptions()
-        for inner, attribute_note in attribute_notes:
-            found += _problems(inner, f"{path}.{json_name(attribute_note.name)}")
+        for inner, note in with_notes:
+            step = (
+                f"[{note.index}]"
+                if isinstance(note, IterableValidationNote)
+                else f".{json_name(note.name)}"
+            )
+            found += _problems(inner, path + step)
         for inner in without:
             found += _problems(inner, path)
         return found
