@@ -103,3 +103,22 @@ def test_the_api_reference_lists_every_public_name():
     for package in (tmf683, tmf683_falcon):
         for name in package.__all__:
             assert f"`{package.__name__}.{name} <" in reference, name
+
+
+def test_a_core_install_without_the_postgres_extra_imports_every_name():
+    # None in sys.modules makes `import psycopg` fail, as on an install without it
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from tmf683 import *\n"
+        "import tmf683\n"
+        "try:\n"
+        "    PostgresStore('postgresql://postgres:s3cret@127.0.0.1/x')\n"
+        "except tmf683.StoreConfigurationError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "needs the postgres extra" in result.stdout
+    assert "pip install 'tmf683[postgres]'" in result.stdout
+    assert "s3cret" not in result.stdout

@@ -60,7 +60,7 @@ def read_selection(fields: object, query: str | None = None) -> tuple[Path, ...]
         return None
     if isinstance(fields, str):
         return _fields_value(fields)
-    if isinstance(fields, Sequence):
+    if isinstance(fields, Sequence) and not isinstance(fields, bytes | bytearray):
         paths: list[Path] = []
         for item in fields:
             if isinstance(item, str):

@@ -139,15 +139,37 @@ def open_store(
     return SQLiteStore(text)
 
 
+def _postgres_extra_missing(
+    location: str, cause: ImportError
+) -> StoreConfigurationError:
+    return StoreConfigurationError(
+        safe_location(location),
+        f"needs the postgres extra ({cause}): pip install 'tmf683[postgres]'",
+    )
+
+
 def _open_postgres(url: str, max_connections: int) -> PartyInteractionStore:
     try:
         from tmf683.storage.postgres import PostgresStore
     except ImportError as exc:
-        raise StoreConfigurationError(
-            safe_location(url),
-            f"needs the postgres extra ({exc}): pip install 'tmf683[postgres]'",
-        ) from exc
+        raise _postgres_extra_missing(url, exc) from exc
     return PostgresStore(url, max_connections=max_connections)
+
+
+def _postgres_stand_in(cause: ImportError) -> type:
+    """A ``PostgresStore`` for an install without the ``postgres`` extra.
+
+    The name stays importable (``from tmf683 import *`` works on a core install);
+    constructing it raises the error :func:`open_store` gives for a PostgreSQL URL.
+    """
+
+    class PostgresStore:
+        """Stand-in: the ``postgres`` extra (psycopg) is not installed."""
+
+        def __init__(self, url: str = "", *args: object, **kwargs: object) -> None:
+            raise _postgres_extra_missing(str(url), cause)
+
+    return PostgresStore
 
 
 def __getattr__(name: str) -> object:
@@ -156,8 +178,10 @@ def __getattr__(name: str) -> object:
 
         return MemoryStore
     if name == "PostgresStore":
-        from tmf683.storage.postgres import PostgresStore
-
+        try:
+            from tmf683.storage.postgres import PostgresStore
+        except ImportError as exc:
+            return _postgres_stand_in(exc)
         return PostgresStore
     if name == "SQLiteStore":
         from tmf683.storage.sqlite import SQLiteStore

@@ -20,7 +20,8 @@ try:
     import hypothesis  # noqa: F401
 except ImportError as exc:  # pragma: no cover - tested in a subprocess
     raise ImportError(
-        "tmf683.testing needs Hypothesis: pip install 'tmf683[testing]'"
+        "tmf683.testing needs Hypothesis: install the testing extra, "
+        "pip install 'tmf683[testing]' (from a checkout: pip install -e '.[testing]')"
     ) from exc
 
 from tmf683.testing._documents import (
