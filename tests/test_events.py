@@ -12,6 +12,7 @@ from tmf683 import (
     DeliveryError,
     Dispatcher,
     InvalidQueryError,
+    MemoryStore,
     NotFoundError,
     PartyInteractionService,
     Tmf683Error,
@@ -527,6 +528,32 @@ def test_start_and_close_own_every_thread_of_a_dispatcher(service):
     dispatcher.close()  # a second close does nothing more
     with pytest.raises(RuntimeError, match="closed"):
         dispatcher.start()
+
+
+def test_start_racing_close_leaves_no_thread_and_close_never_raises():
+    before, errors = delivery_threads(), []
+
+    def attempt(call):
+        try:
+            call()
+        except RuntimeError as exc:
+            if "closed" not in str(exc):  # start() after close() is refused
+                errors.append(exc)
+
+    for _ in range(100):
+        dispatcher = Dispatcher(MemoryStore(), post=Recorder(), workers=2)
+        # close() arrives while start() is under way, as a shutdown hook might
+        racers = [
+            threading.Thread(target=attempt, args=(dispatcher.start,)),
+            threading.Thread(target=attempt, args=(lambda d=dispatcher: d.close(10),)),
+        ]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(30)
+        dispatcher.close(10)
+    assert errors == []
+    assert delivery_threads() == before
 
 
 def test_run_stops_the_workers_it_started_when_stop_is_set(service):

@@ -386,3 +386,42 @@ def test_a_service_closes_at_the_end_of_a_with_block():
         service.create(MINIMAL)
     assert [event["eventType"] for event in calls] == ["PartyInteractionCreateEvent"]
     service.close()  # closing twice is harmless
+
+
+@pytest.mark.parametrize(
+    ("mapping", "expected"),
+    [
+        ({"status!=": "open"}, {"held", "done"}),
+        ({"status.ne": "open"}, {"held", "done"}),
+        ({"status>=": "held"}, {"open", "held"}),
+        ({"status>": "held"}, {"open"}),
+        ({"status<=": "held"}, {"held", "done"}),
+        ({"status<": "held"}, {"done"}),
+        ({"status*=": "^[dh]"}, {"held", "done"}),
+        ({"status=~": "^o"}, {"open"}),
+        ({"status": "=open"}, set()),  # a value is a value, never an operator
+        ({"status": "open;status=held"}, set()),  # ';' in a value is a character
+    ],
+)
+def test_mapping_names_carry_operators_as_urls_do(service, mapping, expected):
+    for status in ("open", "held", "done"):
+        service.create({**MINIMAL, "status": status})
+    assert {item["status"] for item in service.list(mapping).items} == expected
+
+
+def test_a_surrogate_in_a_mapping_is_an_invalid_query(service):
+    with pytest.raises(InvalidQueryError, match="surrogate"):
+        service.list({"status": "a\ud800"})
+
+
+@pytest.mark.parametrize("query", [5, b"fields=status"])
+def test_a_single_resource_query_must_be_a_string(service, query):
+    created = service.create(dict(MINIMAL))
+    with pytest.raises(TypeError, match="raw query string"):
+        service.retrieve(created["id"], query=query)
+
+
+def test_an_empty_path_is_not_a_field(service):
+    created = service.create(dict(MINIMAL))
+    with pytest.raises(TypeError, match="non-empty"):
+        service.retrieve(created["id"], fields=[()])

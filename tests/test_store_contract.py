@@ -51,13 +51,17 @@ def test_add_refuses_a_taken_id(store):
     assert store.get("A")["reason"] == "r"
 
 
-def test_missing_ids_raise_not_found(store):
+@pytest.mark.parametrize("id", ["nope", "a\ud800b", "a\x00b", 5, None])
+def test_missing_ids_raise_not_found(store, id):
+    # ids no store can hold (not text, an unpaired surrogate, NUL) are simply absent
     with pytest.raises(NotFoundError):
-        store.get("nope")
+        store.get(id)
     with pytest.raises(NotFoundError):
-        store.update("nope", lambda d: d)
+        store.update(id, lambda d: d)
     with pytest.raises(NotFoundError):
-        store.delete("nope")
+        store.delete(id)
+    with pytest.raises(NotFoundError):
+        store.get_subscription(id)
 
 
 def test_update_writes_the_change_and_a_failing_change_writes_nothing(store):

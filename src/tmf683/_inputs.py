@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
+from tmf683._errors import InvalidQueryError
 from tmf683._schema import parse_fields, parse_query
 from tmf683.query.ast import Path, Query
+from tmf683.query.parse import IN_NAME_OPERATORS
 
 FIELDS_FORMS = (
     "a fields value such as 'status,reason' or 'relatedParty.id', a sequence of "
@@ -55,6 +57,10 @@ def read_selection(fields: object, query: str | None = None) -> tuple[Path, ...]
     if query is not None:
         if fields is not None:
             raise TypeError("give fields or query, not both")
+        if not isinstance(query, str):
+            raise TypeError(
+                f"query must be the raw query string (str); got {type(query).__name__}"
+            )
         return parse_fields(query)
     if fields is None:
         return None
@@ -65,10 +71,17 @@ def read_selection(fields: object, query: str | None = None) -> tuple[Path, ...]
         for item in fields:
             if isinstance(item, str):
                 paths += _fields_value(item)
-            elif isinstance(item, tuple) and all(isinstance(n, str) for n in item):
+            elif (
+                isinstance(item, tuple)
+                and item
+                and all(isinstance(n, str) for n in item)
+            ):
                 paths.append(item)
             else:
-                raise TypeError(f"fields items must be str or paths, not {item!r}")
+                raise TypeError(
+                    f"fields items must be str or paths (non-empty tuples of str), "
+                    f"not {item!r}"
+                )
         return tuple(paths)
     raise TypeError(f"fields must be {FIELDS_FORMS}; got {type(fields).__name__}")
 
@@ -83,8 +96,16 @@ def _pairs(name: object, value: object) -> list[str]:
         raise TypeError(
             f"query must be {LIST_QUERY_FORMS}; got {name!r}: {value!r} in a mapping"
         )
-    key = quote(name, safe=_SAFE_NAME)
-    return [f"{key}={quote(item, safe=_SAFE_VALUE)}" for item in values]
+    operator = next((op for op in IN_NAME_OPERATORS if name.endswith(op)), "")
+    joint = operator if operator and name != operator else "="
+    attribute = name.removesuffix(operator) if joint == operator else name
+    try:
+        key = quote(attribute, safe=_SAFE_NAME)
+        return [f"{key}{joint}{quote(item, safe=_SAFE_VALUE)}" for item in values]
+    except UnicodeEncodeError as exc:
+        raise InvalidQueryError(
+            name, "holds an unpaired surrogate: not Unicode text, matches nothing"
+        ) from exc
 
 
 def read_list_query(query: object) -> Query:
@@ -94,7 +115,10 @@ def read_list_query(query: object) -> Query:
         query: a raw query string, still percent-encoded; a parsed :class:`Query`;
             or a mapping such as ``{"status": ["open", "held"], "limit": "10"}``
             whose values are in the query syntax (commas separate alternatives)
-            but not percent-encoded, a list standing for a repeated parameter.
+            but not percent-encoded, a list standing for a repeated parameter. A
+            name carries its operator as a suffix (``"creationDate.gte"``) or at
+            its end as in a URL (``"creationDate>="``, ``"status!="``,
+            ``"reason*="``, ``"status>"``); ``;`` in a value is a character.
 
     Returns:
         The parsed query.
@@ -102,7 +126,8 @@ def read_list_query(query: object) -> Query:
     Raises:
         TypeError: a query of another kind, or a mapping with a name that is not a
             str or a value that is neither a str nor a list of str.
-        InvalidQueryError: a query that does not parse.
+        InvalidQueryError: a query that does not parse, or a mapping holding an
+            unpaired surrogate.
     """
     if isinstance(query, Query):
         return query

@@ -78,6 +78,7 @@ class Dispatcher:
         self.jitter = jitter
         self.allowed_hosts = host_allowlist(allowed_hosts)
         self.workers = workers
+        self._lifecycle = threading.Lock()  # start() and close() one at a time
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified as attempts end
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
@@ -297,7 +298,7 @@ class Dispatcher:
         Raises:
             RuntimeError: the dispatcher was closed.
         """
-        with self._lock:
+        with self._lifecycle:
             if self._closed:
                 raise RuntimeError("the dispatcher is closed")
             if self._poller is not None:
@@ -308,9 +309,9 @@ class Dispatcher:
                 name="tmf683-dispatcher",
                 daemon=True,
             )
-        self._open_workers()
-        self._poller.start()
-        return self
+            self._open_workers()
+            self._poller.start()
+            return self
 
     def close(self, timeout: float = 15.0) -> None:
         """Stop every thread :meth:`start` started; wait ``timeout`` seconds at most.
@@ -323,14 +324,14 @@ class Dispatcher:
             timeout: seconds to wait for the threads, in all.
         """
         deadline = time.monotonic() + timeout
-        with self._lock:
+        with self._lifecycle:
             self._closed = True
             poller, self._poller = self._poller, None
-        self._stop.set()
-        self._wake.set()
-        if poller is not None:
-            poller.join(max(0.0, deadline - time.monotonic()))
-        self._close_workers(deadline)
+            self._stop.set()
+            self._wake.set()
+            if poller is not None:
+                poller.join(max(0.0, deadline - time.monotonic()))
+            self._close_workers(deadline)
 
     def __enter__(self) -> Dispatcher:
         """Start the dispatcher (:meth:`start`) unless it runs; return it."""

@@ -91,6 +91,8 @@ _IN_NAME = (
     ("%3C", Operator.LT),
     ("=", Operator.EQ),
 )
+IN_NAME_OPERATORS = (">=", "<=", "!=", "*=", "=~", ">", "<")
+"""The operators a parameter may carry in its name (``status!=open``), longest first."""
 _OPERATOR_START = re.compile(r"[<>=!*]|%3[CEce]")
 _SECOND_OPERATOR = re.compile(r"[<>=!]")
 _FORBIDDEN_IN_NAMES = frozenset('<>!*~"=;&\\')

@@ -53,6 +53,9 @@ SELECTIVE_MATCHES = 20_000
 """Up to this many matches, a page is collected through the filter's indexes first
 (the stores' ``selective_matches`` default)."""
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""An unpaired surrogate: not Unicode text, so no database stores it as UTF-8."""
+
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """Characters PostgreSQL text cannot hold: NUL (``jsonb`` refuses it) and unpaired
 surrogates (not Unicode text; PostgreSQL cannot receive them)."""

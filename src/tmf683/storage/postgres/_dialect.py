@@ -224,7 +224,7 @@ class PostgresDialect:
 
     def can_hold(self, text: str) -> bool:
         """Whether the text has no NUL and no unpaired surrogate."""
-        return not UNSTORABLE.search(text)
+        return isinstance(text, str) and not UNSTORABLE.search(text)
 
     def dump_document(self, document: Document) -> str:
         """:func:`jsonb_text` (every float exact), for a ``::jsonb`` parameter."""

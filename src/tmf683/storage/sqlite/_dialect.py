@@ -22,6 +22,7 @@ from tmf683.query.ast import Condition, Path
 from tmf683.query.regex import search
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.dialect import Bind, Connection
+from tmf683.storage._sql.tables import SURROGATE
 from tmf683.storage.base import Document
 
 REGEXP = "tmf683_regexp"
@@ -116,8 +117,8 @@ class SQLiteDialect:
         return f"{value} {sign} {bind(bound)}"
 
     def can_hold(self, text: str) -> bool:
-        """Always: SQLite text holds any string."""
-        return True
+        """Whether ``text`` is a str without an unpaired surrogate (not UTF-8)."""
+        return isinstance(text, str) and not SURROGATE.search(text)
 
     def dump_document(self, document: Document) -> str:
         """Compact JSON text, non-ASCII kept as is."""

@@ -122,6 +122,8 @@ class SQLiteStore(SQLStore):
         yield self._db().conn
 
     def _row(self, db: sqlite_utils.Database, id: str) -> tuple[int, Document]:
+        if not DIALECT.can_hold(id):
+            raise NotFoundError(RESOURCE, id)
         row = db.execute(
             f"SELECT seq, document FROM {TABLE} WHERE id = ?",  # noqa: S608 - constant
             [id],
