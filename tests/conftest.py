@@ -10,8 +10,13 @@ from hypothesis import HealthCheck, settings
 
 from tests import postgres
 from tests.servers import ServerProcess
-from tmf683 import MemoryStore, PartyInteractionService, PostgresStore, SQLiteStore
-from tmf683.storage import PartyInteractionStore
+from tmf683 import (
+    MemoryStore,
+    PartyInteractionService,
+    PartyInteractionStore,
+    PostgresStore,
+    SQLiteStore,
+)
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]

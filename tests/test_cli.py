@@ -220,6 +220,6 @@ def test_passwords_in_store_urls_never_reach_the_log(postgres_databases, tmp_pat
     ],
 )
 def test_safe_location_masks_passwords(location, shown):
-    from tmf683.storage import safe_location
+    from tmf683 import safe_location
 
     assert safe_location(location) == shown

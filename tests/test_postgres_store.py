@@ -537,7 +537,7 @@ def test_a_frozen_dispatcher_loses_its_lock_after_the_attempt_timeout(url):
 
 def test_unpaired_surrogates_behave_as_on_the_other_stores(url):
     from tmf683 import MemoryStore, ValidationError
-    from tmf683.query import Condition, Operator, Query
+    from tmf683.query.ast import Condition, Operator, Query
 
     store, oracle = PostgresStore(url), MemoryStore()
     try:

@@ -195,7 +195,7 @@ def test_sql_stores_agree_with_the_in_memory_oracle(
 
 
 def test_a_condition_without_values_matches_nothing(store):
-    from tmf683.query import Condition, Operator, Query
+    from tmf683.query.ast import Condition, Operator, Query
 
     store.add(doc("A"))
     page = store.find(Query(conditions=(Condition(("id",), Operator.EQ, ()),)))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tmf683 import MemoryStore, PartyInteractionService, parse_query, project
-from tmf683.query import AnyOf, Condition, Operator
+from tmf683.query.ast import AnyOf, Condition, Operator
 from tmf683.testing import (
     DATE_TIME_PATHS,
     NUMBER_PATHS,

@@ -57,15 +57,11 @@ from tmf683.events.command import add_delivery_options, dispatcher_from
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
 from tmf683.events.transport import post_json
-from tmf683.query import Query, project
+from tmf683.query.ast import Query
+from tmf683.query.projection import project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
-from tmf683.storage import (
-    Document,
-    Page,
-    PartyInteractionStore,
-    open_store,
-    safe_location,
-)
+from tmf683.storage import open_store, safe_location, store_class
+from tmf683.storage.base import Document, Page, PartyInteractionStore
 
 if TYPE_CHECKING:
     from tmf683.storage.memory import MemoryStore
@@ -131,16 +127,10 @@ __all__ = [
     "validate_event",
 ]
 
-_LAZY = ("MemoryStore", "PostgresStore", "SQLiteStore")
-"""Store classes imported on first use: each pulls in its driver."""
-
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from tmf683 import storage
-
-        return getattr(storage, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # the store classes are imported on first use: each pulls in its driver
+    return store_class(name)
 
 
 def __dir__() -> list[str]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-__all__ = ["DATETIME_HINT", "format_datetime", "parse_datetime"]
-
 DATETIME_HINT = "must be a date-time with a UTC offset, e.g. 2024-05-01T10:00:00Z"
 """What a value that :func:`parse_datetime` refuses must be (its error message)."""
 

@@ -21,14 +21,6 @@ from tmf683.query import parse as _parse
 from tmf683.query.ast import Path, Query
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 
-__all__ = [
-    "EVENT_SCHEMA",
-    "PARTY_INTERACTION_SCHEMA",
-    "parse_fields",
-    "parse_query",
-    "schema_of",
-]
-
 _EXTENSIONS = "extensions"
 """The model's field for attributes outside the schema (no JSON name of its own)."""
 

@@ -28,15 +28,14 @@ from tmf683 import (
 from tmf683_falcon.app import create_app
 from tmf683_falcon.media import MAX_BODY_BYTES
 
-__all__ = ["build_parser", "main"]
-
 log = logging.getLogger("tmf683.server")
 
 DEFAULT_DB = "./tmf683.db"
 DISPATCHER_STOP_SECONDS = 15.0
 """How long a stopping server waits for a delivery in flight (its timeout is 10 s)."""
 WAITRESS_MAX_BODY_BYTES = 2 * MAX_BODY_BYTES
-"""waitress's own limit: bodies up to it reach the app, which answers a TMF 413."""
+"""The body limit given to waitress (bytes); bodies up to it reach the app, which
+answers a TMF 413 past ``MAX_BODY_BYTES``."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,9 +18,8 @@ from types import FrameType
 
 from tmf683._errors import StoreConfigurationError
 from tmf683.events.dispatch import Dispatcher
-from tmf683.storage import PartyInteractionStore, open_store, safe_location
-
-__all__ = ["add_delivery_options", "dispatcher_from", "main"]
+from tmf683.storage import open_store, safe_location
+from tmf683.storage.base import PartyInteractionStore
 
 log = logging.getLogger("tmf683.dispatcher")
 

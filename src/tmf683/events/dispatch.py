@@ -31,8 +31,6 @@ from tmf683.events.envelopes import host_allowlist, validate_callback
 from tmf683.events.transport import Post, post_json
 from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
-__all__ = ["Dispatcher"]
-
 log = logging.getLogger(__name__)
 
 

@@ -31,20 +31,6 @@ from tmf683.query.evaluate import matches
 from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
 
-__all__ = [
-    "ATTRIBUTE_VALUE_CHANGE",
-    "CREATE",
-    "DELETE",
-    "EVENT_TYPES",
-    "STATUS_CHANGE",
-    "EventSelector",
-    "events_for_change",
-    "host_allowlist",
-    "make_event",
-    "validate_callback",
-    "validate_event",
-]
-
 CREATE = "PartyInteractionCreateEvent"
 ATTRIBUTE_VALUE_CHANGE = "PartyInteractionAttributeValueChangeEvent"
 STATUS_CHANGE = "PartyInteractionStatusChangeEvent"
@@ -66,8 +52,8 @@ NEVER_SET = frozenset(
         "timeOcurred",
     }
 )
-"""Envelope attributes of the swagger this server never sets: a filter on them could
-never match, so it is refused."""
+"""The envelope attributes of the swagger that this server never sets; a filter on
+them could never match, so it is refused."""
 
 ENVELOPE_KEPT = ("id", "eventId", "eventTime", "eventType", "fieldPath")
 """Envelope attributes a subscription's ``fields=`` never removes."""

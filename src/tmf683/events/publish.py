@@ -33,8 +33,6 @@ from tmf683.events.envelopes import (
 )
 from tmf683.storage.base import Delivery, Document, Outbox, PartyInteractionStore
 
-__all__ = ["EventCallback", "EventPublisher"]
-
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[Document], object]

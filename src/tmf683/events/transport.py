@@ -19,8 +19,6 @@ from typing import Any
 
 from tmf683._errors import DeliveryError
 
-__all__ = ["Post", "post_json"]
-
 Post = Callable[[str, dict[str, Any], float], None]
 """Sends one event, as ``post(url, event, timeout_seconds)``; raises DeliveryError
 when the subscriber does not accept it (default :func:`post_json`)."""

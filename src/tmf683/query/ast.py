@@ -15,17 +15,6 @@ import attrs
 
 from tmf683.query.schema import AttributeKind
 
-__all__ = [
-    "AnyOf",
-    "Clause",
-    "Condition",
-    "Operator",
-    "Path",
-    "Query",
-    "SortKey",
-    "Value",
-]
-
 Path = tuple[str, ...]
 """A JSON attribute path, one name per level, e.g. ``("relatedParty", "id")``."""
 

@@ -29,8 +29,6 @@ from tmf683.query.plan import Each, Either, Node, Test, plan
 from tmf683.query.regex import search
 from tmf683.query.schema import AttributeKind
 
-__all__ = ["matches", "select", "typed"]
-
 _ORDER: dict[Operator, Callable[[Any, Any], bool]] = {
     Operator.GT: op.gt,
     Operator.GTE: op.ge,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from tmf683._errors import InvalidQueryError
+from tmf683._errors import InvalidQueryError, PathError, RegexError
 from tmf683.query.ast import (
     AnyOf,
     Clause,
@@ -40,19 +40,9 @@ from tmf683.query.ast import (
     SortKey,
     Value,
 )
-from tmf683.query.regex import RegexError, compile_pattern
-from tmf683.query.schema import PathError, ResolvedPath, Schema, resolve
+from tmf683.query.regex import compile_pattern
+from tmf683.query.schema import ResolvedPath, Schema, resolve
 from tmf683.query.values import split_values, typed_value, unquoted
-
-__all__ = [
-    "MAX_CONDITIONS",
-    "MAX_NUMBER_DIGITS",
-    "MAX_QUERY_LENGTH",
-    "MAX_SORT_KEYS",
-    "RESERVED_PARAMETERS",
-    "parse_fields",
-    "parse_query",
-]
 
 RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
 """Query parameters that control the response instead of filtering."""

@@ -14,8 +14,6 @@ import attrs
 
 from tmf683.query.ast import AnyOf, Clause, Condition, Path
 
-__all__ = ["Each", "Either", "Node", "Plan", "Test", "plan"]
-
 
 @attrs.frozen
 class Test:

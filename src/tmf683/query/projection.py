@@ -12,8 +12,6 @@ from typing import Any
 
 from tmf683.query.ast import Path
 
-__all__ = ["ALWAYS_SELECTED", "project"]
-
 ALWAYS_SELECTED = ("id", "href")
 """Attributes every projection keeps."""
 

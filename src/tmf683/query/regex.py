@@ -16,14 +16,6 @@ import re2
 
 from tmf683._errors import RegexError
 
-__all__ = [
-    "MAX_PATTERN_LENGTH",
-    "MAX_REPEAT",
-    "RegexError",
-    "compile_pattern",
-    "search",
-]
-
 MAX_PATTERN_LENGTH = 256
 """Longest pattern accepted, in characters."""
 

@@ -19,15 +19,6 @@ import attrs
 
 from tmf683._errors import PathError
 
-__all__ = [
-    "AttributeKind",
-    "PathError",
-    "ResolvedPath",
-    "Schema",
-    "SchemaAttribute",
-    "resolve",
-]
-
 
 class AttributeKind(enum.Enum):
     """What an attribute holds, and so how its values compare in filters and sorting."""

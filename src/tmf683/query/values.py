@@ -14,8 +14,6 @@ from tmf683._errors import InvalidQueryError
 from tmf683.query.ast import Value
 from tmf683.query.schema import AttributeKind
 
-__all__ = ["split_values", "typed_value", "unquoted"]
-
 _OFFSET_SPACE = re.compile(r" (\d{2}:\d{2})$")
 """A space where a date-time's ``+`` offset was: some clients send ``+`` as a space."""
 _QUOTE = ('"', "%22")

@@ -13,42 +13,9 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import TYPE_CHECKING
 
 from tmf683._errors import StoreConfigurationError
-from tmf683.storage.base import (
-    AttemptOutcome,
-    Delivery,
-    Document,
-    DocumentChange,
-    DocumentStore,
-    OutboxStore,
-    Page,
-    PartyInteractionStore,
-    SubscriptionStore,
-)
-
-if TYPE_CHECKING:
-    from tmf683.storage.memory import MemoryStore
-    from tmf683.storage.postgres import PostgresStore
-    from tmf683.storage.sqlite import SQLiteStore
-
-__all__ = [
-    "AttemptOutcome",
-    "Delivery",
-    "Document",
-    "DocumentChange",
-    "DocumentStore",
-    "MemoryStore",
-    "OutboxStore",
-    "Page",
-    "PartyInteractionStore",
-    "PostgresStore",
-    "SQLiteStore",
-    "SubscriptionStore",
-    "open_store",
-    "safe_location",
-]
+from tmf683.storage.base import PartyInteractionStore
 
 _FORMS = "a file path, sqlite:///PATH, postgresql://USER@HOST:PORT/DBNAME or memory:"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -97,13 +64,13 @@ def open_store(
     """Open the store a location names (the server's ``--db`` and ``TMF683_DB``).
 
     Args:
-        location: ``memory:`` for a :class:`MemoryStore`; ``sqlite:///PATH`` or a
-            plain file path for a :class:`SQLiteStore` (the file is created when
-            missing; ``sqlite:////abs/path`` is absolute, ``sqlite:///rel`` relative);
-            a ``postgresql://`` (or ``postgres://``) URL, or a libpq keyword string
-            starting with a keyword such as ``host=`` or ``dbname=``, for a
-            :class:`PostgresStore` (the database must exist; its tables are created
-            on first use).
+        location: ``memory:`` for a :class:`~tmf683.MemoryStore`;
+            ``sqlite:///PATH`` or a plain file path for a :class:`~tmf683.SQLiteStore`
+            (the file is created when missing; ``sqlite:////abs/path`` is absolute,
+            ``sqlite:///rel`` relative); a ``postgresql://`` (or ``postgres://``)
+            URL, or a libpq keyword string starting with a keyword such as ``host=``
+            or ``dbname=``, for a :class:`~tmf683.PostgresStore` (the database must
+            exist; its tables are created on first use).
         max_connections: the most connections a PostgreSQL store's pool opens
             (default 32); the other stores ignore it.
 
@@ -172,7 +139,23 @@ def _postgres_stand_in(cause: ImportError) -> type:
     return PostgresStore
 
 
-def __getattr__(name: str) -> object:
+STORE_CLASSES = ("MemoryStore", "PostgresStore", "SQLiteStore")
+"""The store classes :func:`store_class` imports on first use."""
+
+
+def store_class(name: str) -> type:
+    """Import a store class now: each pulls in its driver (sqlite-utils, psycopg).
+
+    Args:
+        name: one of :data:`STORE_CLASSES`.
+
+    Returns:
+        The class; for ``PostgresStore`` without the ``postgres`` extra, a stand-in
+        whose construction raises :class:`~tmf683.StoreConfigurationError`.
+
+    Raises:
+        AttributeError: another name (the root's ``__getattr__`` passes it on).
+    """
     if name == "MemoryStore":
         from tmf683.storage.memory import MemoryStore
 
@@ -187,4 +170,4 @@ def __getattr__(name: str) -> object:
         from tmf683.storage.sqlite import SQLiteStore
 
         return SQLiteStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module 'tmf683' has no attribute {name!r}")

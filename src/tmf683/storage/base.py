@@ -21,23 +21,6 @@ import attrs
 
 from tmf683.query.ast import Query
 
-__all__ = [
-    "RESOURCE",
-    "SUBSCRIPTION",
-    "AttemptOutcome",
-    "Delivery",
-    "Document",
-    "DocumentChange",
-    "DocumentStore",
-    "Outbox",
-    "OutboxStore",
-    "Page",
-    "PartyInteractionStore",
-    "Send",
-    "SubscriptionStore",
-    "attempt_then_record",
-]
-
 RESOURCE = "PartyInteraction"
 """The resource name of the documents, as errors name it."""
 

@@ -27,8 +27,6 @@ from tmf683.storage.base import (
     attempt_then_record,
 )
 
-__all__ = ["MemoryStore"]
-
 
 class MemoryStore:
     """Keeps documents in a dict, in creation order, behind one lock.

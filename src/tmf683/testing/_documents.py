@@ -17,17 +17,6 @@ from hypothesis import strategies as st
 
 from tmf683._datetimes import format_datetime
 
-__all__ = [
-    "INSTANTS",
-    "NUMBERS",
-    "OFFSETS",
-    "WORDS",
-    "date_time_texts",
-    "instants",
-    "numbers",
-    "party_interactions",
-]
-
 WORDS = (
     "open",
     "closed",

@@ -15,16 +15,6 @@ from hypothesis import strategies as st
 
 from tmf683.testing._documents import WORDS, date_time_texts, numbers, words
 
-__all__ = [
-    "DATE_TIME_PATHS",
-    "NUMBER_PATHS",
-    "OPERATORS",
-    "PATTERNS",
-    "SORT_PATHS",
-    "TEXT_PATHS",
-    "query_strings",
-]
-
 TEXT_PATHS = (
     "status",
     "direction",

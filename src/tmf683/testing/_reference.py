@@ -10,8 +10,6 @@ from tmf683 import parse_query, project
 from tmf683.query.evaluate import matches as _matches
 from tmf683.query.evaluate import select as _select
 
-__all__ = ["matches", "select"]
-
 
 def matches(query_string: str, document: Mapping[str, Any]) -> bool:
     """Tell whether a stored document satisfies a query's filter (TMF630 Part 1).

@@ -14,6 +14,4 @@ Needs the ``postgres`` extra: ``pip install 'tmf683[postgres]'``.
 Importing this package loads psycopg.
 """
 
-from tmf683.storage.postgres._store import PostgresStore
-
-__all__ = ["PostgresStore"]
+from tmf683.storage.postgres._store import PostgresStore as PostgresStore

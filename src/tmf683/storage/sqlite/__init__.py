@@ -15,6 +15,4 @@ may be missing but the file is never corrupt.
 Importing this package loads ``sqlite-utils``, never a PostgreSQL driver.
 """
 
-from tmf683.storage.sqlite._store import SQLiteStore
-
-__all__ = ["SQLiteStore"]
+from tmf683.storage.sqlite._store import SQLiteStore as SQLiteStore
