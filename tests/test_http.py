@@ -245,12 +245,19 @@ def test_unsupported_content_type_on_post_is_415(http, content_type):
     assert_error(response, 415, "unsupportedMediaType", "application/json")
 
 
-def test_json_patch_media_type_is_415_on_patch(http):
+def test_json_patch_is_taken_and_other_patch_types_are_415(http):
     created = create(http, reason=unique_reason())
-    response = http.patch(
+    empty = http.patch(
         f"partyInteraction/{created['id']}",
         content=b"[]",
         headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert empty.status_code == 200
+    assert empty.json() == created
+    response = http.patch(
+        f"partyInteraction/{created['id']}",
+        content=b"[]",
+        headers={"Content-Type": "application/xml-patch+xml"},
     )
     assert_error(response, 415, "unsupportedMediaType", "merge-patch")
 

@@ -25,6 +25,7 @@ from tmf683._errors import (
     DeliveryError,
     InvalidQueryError,
     NotFoundError,
+    PatchConflictError,
     Problem,
     StoreConfigurationError,
     StoreUnavailableError,
@@ -48,7 +49,6 @@ from tmf683._model import (
     RelatedParty,
     TimePeriod,
 )
-from tmf683._patch import apply_merge_patch
 from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
@@ -57,6 +57,8 @@ from tmf683.events.command import add_delivery_options, dispatcher_from
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
 from tmf683.events.transport import post_json
+from tmf683.patch.apply import Patched, PatchFormat, apply_patch
+from tmf683.patch.merge import apply_merge_patch
 from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
@@ -91,6 +93,9 @@ __all__ = [
     "NotFoundError",
     "Note",
     "Page",
+    "PatchConflictError",
+    "PatchFormat",
+    "Patched",
     "PartyInteraction",
     "PartyInteractionEvent",
     "PartyInteractionEventPayload",
@@ -113,6 +118,7 @@ __all__ = [
     "ValidationError",
     "add_delivery_options",
     "apply_merge_patch",
+    "apply_patch",
     "dispatcher_from",
     "make_converter",
     "open_store",

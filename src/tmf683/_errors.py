@@ -9,7 +9,8 @@ classes to status codes in one table (``tmf683_falcon.errors``).
 
     Tmf683Error
     ├── ValidationError (ValueError)         bad input: a list of (JSON path, message)
-    │   └── InvalidQueryError                a query parameter that does not parse
+    │   ├── InvalidQueryError                a query parameter that does not parse
+    │   └── PatchConflictError               a JSON Patch that does not apply here
     ├── PathError (ValueError)               an attribute path the query schema refuses
     ├── RegexError (ValueError)              a .regex pattern RE2 refuses or too long
     ├── NotFoundError (LookupError)          no resource with that id
@@ -70,6 +71,20 @@ class InvalidQueryError(ValidationError):
 
     def __str__(self) -> str:
         return f"query parameter '{self.parameter}' {self.problems[0][1]}"
+
+
+class PatchConflictError(ValidationError):
+    """A well-formed JSON Patch that cannot be applied to the resource as it is now.
+
+    A failing ``test``, a path or ``from`` that leads nowhere in the document, or a
+    JSON Patch Query selecting no element (RFC 6902 section 5, RFC 5789 section 2.2
+    "conflicting state"; the Falcon adapter answers 409). A malformed patch is a plain
+    :class:`ValidationError`. Nothing is stored either way.
+
+    Args:
+        problems: the findings, each ``("$[index].path", message)`` naming the
+            operation, e.g. ``("$[2].path", "test failed: ...")``.
+    """
 
 
 class PathError(Tmf683Error, ValueError):

@@ -18,10 +18,16 @@ from tmf683._errors import ValidationError
 from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
 from tmf683._model import PartyInteraction
-from tmf683._patch import apply_merge_patch
+from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
 from tmf683.events.publish import EventPublisher
+from tmf683.patch.apply import (
+    PatchFormat,
+    apply_patch,
+    check_patch,
+    refused_changes,
+)
 from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
@@ -292,20 +298,27 @@ class PartyInteractionService:
         id: str,
         patch: object,
         *,
+        patch_format: PatchFormat = PatchFormat.MERGE,
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
     ) -> Document:
-        """Apply a JSON Merge Patch (RFC 7386) to a PartyInteraction.
+        """Patch a PartyInteraction (TMF683 ``patchPartyInteraction``, TMF630 Part 5).
 
-        ``id``, ``href`` and ``direction`` are not in ``PartyInteraction_Update``: a
-        patch may repeat their current values but not change them. When ``status``
-        changes, ``statusChangeDate`` becomes now unless the patch sets it. The
-        result is validated like a create; nothing is stored when it fails.
+        The patch applies to the document as :meth:`retrieve` returns it (with
+        ``id`` and ``href``), in any format of :class:`~tmf683.PatchFormat`. The
+        same rules hold for every format: ``id``, ``href`` and ``direction`` are
+        not in ``PartyInteraction_Update``, so the result may keep but not change
+        them, and ``creationDate`` may change but not go; when ``status`` changes,
+        ``statusChangeDate`` becomes now unless the patch writes it. The result is
+        validated like a create; nothing is stored (and no event raised) when
+        anything fails.
 
         Args:
             id: the PartyInteraction's id.
-            patch: the merge patch, a JSON object.
+            patch: the parsed body: a JSON object for a merge patch, a JSON array
+                of operations for JSON Patch and JSON Patch Query.
+            patch_format: the body's format; merge patch (RFC 7386) by default.
             fields: the attributes to return, as for :meth:`retrieve`.
             query: instead of ``fields``, the raw query string, as for
                 :meth:`retrieve`.
@@ -318,34 +331,32 @@ class PartyInteractionService:
             TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
                 :meth:`retrieve`; checked before anything is stored.
             NotFoundError: no PartyInteraction has that id.
-            ValidationError: the patch is not an object, changes an immutable
-                attribute, or yields an invalid interaction.
+            ValidationError: a malformed patch (checked before the document is
+                read), a change of an immutable attribute, or an invalid result;
+                for the JSON Patch formats each problem names its operation where
+                one is to blame, e.g. ``$[1].path``.
+            PatchConflictError: a JSON Patch that does not apply to the document
+                (a failing ``test``, a path to nothing, a query selecting nothing).
         """
         selection = read_selection(fields, query)
-        if not isinstance(patch, dict):
-            raise ValidationError([("$", "must be a JSON object (a merge patch)")])
+        check_patch(patch, patch_format)
 
         def change(current: Document) -> Document:
-            current_values = {**current, "href": self.href(id, base_url=base_url)}
-            refused = [
-                (f"$.{name}", "cannot be changed (not in PartyInteraction_Update)")
-                for name in IMMUTABLE_ATTRIBUTES
-                if name in patch and patch[name] != current_values.get(name)
-            ]
-            if "creationDate" in patch and patch["creationDate"] is None:
-                refused.append(("$.creationDate", "cannot be removed, only changed"))
+            view = self._output(current, base_url)
+            patched = apply_patch(
+                view, patch, patch_format, schema=PARTY_INTERACTION_SCHEMA
+            )
+            refused = refused_changes(view, patched, IMMUTABLE_ATTRIBUTES)
             if refused:
                 raise ValidationError(refused)
-            changes = {k: v for k, v in patch.items() if k not in ("id", "href")}
-            merged = apply_merge_patch(
-                {k: v for k, v in current.items() if k != "id"}, changes
+            interaction = validate_party_interaction(
+                {k: v for k, v in patched.document.items() if k not in ("id", "href")}
             )
-            interaction = validate_party_interaction(merged)
             status_changed = interaction.status != current.get("status")
             if (
                 status_changed
                 and interaction.status is not None
-                and ("statusChangeDate" not in patch)
+                and "statusChangeDate" not in patched.written
             ):
                 interaction.status_change_date = self.clock()
             return {"id": id, **unstructure(interaction)}

@@ -16,6 +16,7 @@ from tmf683 import (
     ConflictError,
     InvalidQueryError,
     NotFoundError,
+    PatchConflictError,
     StoreUnavailableError,
     Tmf683Error,
     ValidationError,
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     InvalidQueryError: (400, "invalidQuery", "Invalid query parameter"),
+    PatchConflictError: (409, "patchConflict", "Patch cannot be applied"),
     ValidationError: (400, "invalidBody", "Invalid request body"),
     NotFoundError: (404, "notFound", "Resource not found"),
     ConflictError: (409, "conflict", "Resource already exists"),

@@ -7,13 +7,16 @@ from typing import Any
 import falcon
 import orjson
 
-from tmf683 import ValidationError, parse_json
+from tmf683 import PatchFormat, ValidationError, parse_json
 
 MEDIA_TYPE = "application/json;charset=utf-8"
 """The content type of every response (the swagger's ``produces``)."""
 
-MERGE_PATCH = "application/merge-patch+json"
 JSON_TYPES = frozenset({"application/json"})
+PATCH_TYPES = {"application/json": PatchFormat.MERGE} | {
+    patch_format.value: patch_format for patch_format in PatchFormat
+}
+"""PATCH media type -> format; ``application/json`` is taken as a merge patch."""
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Largest request body read, in bytes; a larger one gets 413."""
 
@@ -33,6 +36,28 @@ def _dumps(value: Any) -> bytes:
 def json_handler() -> falcon.media.JSONHandler:
     """Return the JSON media handler: orjson, UTF-8, non-ASCII text kept as is."""
     return falcon.media.JSONHandler(dumps=_dumps, loads=orjson.loads)
+
+
+def media_type(req: falcon.Request) -> str:
+    """Return the request's media type, lower case, without parameters (or ``""``)."""
+    return (req.content_type or "").split(";")[0].strip().lower()
+
+
+def read_patch(req: falcon.Request) -> tuple[Any, PatchFormat]:
+    """Read a PATCH body in any format of :data:`PATCH_TYPES`.
+
+    Args:
+        req: the request.
+
+    Returns:
+        ``(body, format)``: the parsed JSON value and its PATCH format.
+
+    Raises:
+        UnsupportedMediaTypeError, BodyTooLargeError, ValidationError: as
+            :func:`read_body`.
+    """
+    body = read_body(req, frozenset(PATCH_TYPES))
+    return body, PATCH_TYPES[media_type(req)]
 
 
 def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:

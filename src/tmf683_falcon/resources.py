@@ -11,7 +11,7 @@ from urllib.parse import unquote
 import falcon
 
 from tmf683 import PartyInteractionService
-from tmf683_falcon.media import JSON_TYPES, MERGE_PATCH, read_body
+from tmf683_falcon.media import JSON_TYPES, read_body, read_patch
 
 _URI_UNSAFE = str.maketrans({"<": "%3C", ">": "%3E", '"': "%22", " ": "%20"})
 
@@ -102,10 +102,12 @@ class PartyInteractionItem(_Resource):
     on_head = on_get
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
-        """Merge patch (RFC 7386); ``application/json`` is treated the same."""
+        """Merge patch (``application/json`` too), JSON Patch or JSON Patch Query."""
+        body, patch_format = read_patch(req)
         resp.media = self.service.patch(
             id,
-            read_body(req, JSON_TYPES | {MERGE_PATCH}),
+            body,
+            patch_format=patch_format,
             query=req.query_string,
             base_url=self.api_root(req),
         )

@@ -1,0 +1,162 @@
+"""JSON Patch Query (TMF630 Part 5): paths that select array elements by a query.
+
+A path such as ``/note?id=2/text`` or ``/relatedParty?relatedParty.role=customer``
+names an array (``/note``), a TMF630 filter on its elements after ``?`` (names
+relative to the element, ``id=2``, or led by the array's name, ``note.id=2``; ``&``
+joins conditions, a value holding ``/`` writes it ``%2F``), and optionally a pointer
+into each selected element after the next ``/``. :func:`expand` turns one such
+operation into plain RFC 6902 operations, one per selected element (highest index
+first, so removals do not shift the ones still to come); a path may hold several
+queries (``/interactionItem?id=1/note?id=2``).
+
+A query that selects no element is a :class:`~tmf683.PatchConflictError` for every
+operation, as a JSON Pointer to nothing is in RFC 6902: ``remove``, ``replace`` and
+``test`` of nothing fail rather than silently do nothing. ``move`` takes one
+element: its ``from`` and ``path`` must each select exactly one. ``add`` adds into
+the selected elements (``/note?id=2/author``); a path ending at the query (insert
+before the match) is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonpointer
+
+from tmf683._errors import InvalidQueryError, PatchConflictError, ValidationError
+from tmf683.patch.json_patch import Operation, check_pointer
+from tmf683.query.evaluate import matches
+from tmf683.query.parse import parse_query
+from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
+
+_MISSING = object()
+
+
+def _element_schema(prefix: str, schema: Schema, where: str) -> tuple[str, Schema]:
+    """Return the array's name and its elements' schema for the pointer ``prefix``."""
+    current: Schema | None = schema
+    name: str | None = None
+    in_array = False
+    for part in jsonpointer.JsonPointer(prefix).parts:
+        token = str(part)
+        if in_array and token.isdigit():
+            in_array = False
+            continue
+        attribute = None if current is None or in_array else current.attribute(token)
+        if attribute is None:
+            current = None
+            break
+        name, in_array, current = token, attribute.array, attribute.schema
+    if not in_array or current is None or name is None:
+        raise ValidationError(
+            [(where, f"'{prefix}' is not an array of objects of {schema.name}")]
+        )
+    return name, current
+
+
+def _conditions(text: str, name: str, element: Schema, where: str) -> Any:
+    """Parse the filter after ``?`` with names relative or led by the array's name."""
+    if not text:
+        raise ValidationError([(where, "has an empty query after '?'")])
+    attributes = element.attributes
+    if element.attribute(name) is None:
+        alias = SchemaAttribute(name, AttributeKind.OBJECT, schema=element)
+        attributes = (*attributes, alias)
+    wrapper = Schema(element.name, attributes, extensible=element.extensible)
+    try:
+        query = parse_query(text, schema=wrapper)
+    except InvalidQueryError as exc:
+        raise ValidationError(
+            [(where, f"has a query that cannot apply: {exc}")]
+        ) from exc
+    if (
+        query.fields is not None
+        or query.sort
+        or query.offset
+        or query.limit is not None
+    ):
+        raise ValidationError([(where, "takes only filters after '?'")])
+    return query.conditions
+
+
+def select(document: Any, path: str, schema: Schema, where: str) -> list[str]:
+    """Return the plain JSON Pointers a JSON Patch Query path selects, highest first.
+
+    Args:
+        document: the JSON value as it is before the operation.
+        path: the operation's ``path`` or ``from``, e.g. ``"/note?id=2/text"``.
+        schema: the type of ``document``, e.g. the v4 PartyInteraction's.
+        where: the problem path, e.g. ``"$[0].path"``.
+
+    Returns:
+        The selected pointers, e.g. ``["/note/3/text", "/note/1/text"]``; ``[path]``
+        when it holds no ``?``.
+
+    Raises:
+        ValidationError: the part before ``?`` is not a pointer to an array of
+            objects of ``schema``, or the query does not parse (an unknown name, a
+            value of the wrong type, ``fields``...).
+        PatchConflictError: the document has no array there, or no element matches.
+    """
+    prefix, question, rest = path.partition("?")
+    check_pointer(prefix, where)
+    if not question:
+        return [path]
+    text, slash, tail = rest.partition("/")
+    name, element = _element_schema(prefix, schema, where)
+    conditions = _conditions(text, name, element, where)
+    array = jsonpointer.resolve_pointer(document, prefix, _MISSING)
+    if not isinstance(array, list):
+        raise PatchConflictError([(where, f"'{prefix}' is not an array here")])
+    found = [
+        index
+        for index, item in enumerate(array)
+        if isinstance(item, dict) and matches({**item, name: item}, conditions)
+    ]
+    if not found:
+        raise PatchConflictError([(where, f"'?{text}' selects no element of {prefix}")])
+    selected: list[str] = []
+    for index in reversed(found):
+        concrete = f"{prefix}/{index}" + (f"/{tail}" if slash else "")
+        selected += select(document, concrete, schema, where)
+    return selected
+
+
+def expand(
+    document: Any, operation: Operation, index: int, schema: Schema
+) -> list[Operation]:
+    """Turn one JSON Patch Query operation into plain RFC 6902 operations.
+
+    Args:
+        document: the JSON value as the earlier operations left it.
+        operation: one checked operation (``op`` already un-aliased).
+        index: its position in the patch, for error paths.
+        schema: the type of ``document``.
+
+    Returns:
+        One operation per selected element, highest index first.
+
+    Raises:
+        ValidationError, PatchConflictError: as :func:`select`; and an ``add``
+            whose path ends at a query, or a ``move`` or ``from`` selecting more
+            than one element (``PatchConflictError``).
+    """
+    where = f"$[{index}]"
+    if operation["op"] == "add" and "?" in operation["path"].rpartition("/")[2]:
+        raise ValidationError(
+            [(f"{where}.path", "ends at a query: add into the selected element")]
+        )
+    paths = select(document, operation["path"], schema, f"{where}.path")
+    moved: dict[str, str] = {}
+    if operation["op"] in ("move", "copy"):
+        sources = select(document, operation["from"], schema, f"{where}.from")
+        if len(sources) != 1:
+            raise PatchConflictError(
+                [(f"{where}.from", f"selects {len(sources)} elements, not one")]
+            )
+        moved = {"from": sources[0]}
+    if operation["op"] == "move" and len(paths) != 1:
+        raise PatchConflictError(
+            [(f"{where}.path", f"selects {len(paths)} elements, not one")]
+        )
+    return [{**operation, "path": path, **moved} for path in paths]
