@@ -17,7 +17,8 @@ import jsonpointer
 from tmf683._errors import PatchConflictError, Problem, ValidationError
 
 Operation = dict[str, Any]
-"""One RFC 6902 operation, e.g. ``{"op": "replace", "path": "/status", "value": "x"}``."""
+"""One RFC 6902 operation, e.g.
+``{"op": "replace", "path": "/status", "value": "x"}``."""
 
 OPERATIONS = ("add", "remove", "replace", "move", "copy", "test")
 """The operation names of RFC 6902 section 4."""
@@ -98,7 +99,7 @@ def check_pointer(text: str, where: str) -> None:
 
 
 def first_name(pointer: str) -> str | None:
-    """Return the first member name of a JSON Pointer, or ``None`` for the root ``""``."""
+    """Return the first member name of a JSON Pointer; ``None`` for the root ``""``."""
     parts = jsonpointer.JsonPointer(pointer).parts
     return str(parts[0]) if parts else None
 
