@@ -19,13 +19,13 @@ class PatchFormat(enum.StrEnum):
     """The PATCH formats of TMF630 Part 5, named by their media types."""
 
     MERGE = "application/merge-patch+json"
-    """JSON Merge Patch (RFC 7386): a JSON object."""
+    """A JSON object, merged as RFC 7386 (JSON Merge Patch) says."""
     JSON_PATCH = "application/json-patch+json"
-    """JSON Patch (RFC 6902): a JSON array of operations."""
+    """A JSON array of operations, applied as RFC 6902 (JSON Patch) says."""
     JSON_PATCH_QUERY = "application/json-patch-query+json"
-    """JSON Patch Query (TMF630 Part 5): JSON Patch whose paths may select array
-    elements by a TMF630 filter, e.g. ``/note?id=2/text``; ``delete`` is taken for
-    ``remove``."""
+    """A JSON Patch whose paths may select array elements by a TMF630 filter, e.g.
+    ``/note?id=2/text``, as TMF630 Part 5 (JSON Patch Query) says; ``delete`` is
+    taken for ``remove``."""
 
 
 @attrs.frozen
@@ -81,7 +81,7 @@ def apply_patch(
         patch: the parsed body: an object (merge patch) or an array of operations.
         patch_format: which format ``patch`` is in.
         schema: the type of ``document``, which JSON Patch Query filters resolve
-            against (e.g. :data:`tmf683.PARTY_INTERACTION_SCHEMA`); required for
+            against (e.g. :data:`~tmf683._schema.PARTY_INTERACTION_SCHEMA`); required for
             that format only.
 
     Returns:
