@@ -390,6 +390,22 @@ def test_a_query_that_cannot_apply_is_refused(service, created, operation):
     assert service.retrieve(created["id"]) == created
 
 
+def test_a_value_added_to_several_elements_is_not_shared(service, created):
+    operations = [
+        {"op": "add", "path": "/note?author=ann/@type", "value": "Note"},
+        {
+            "op": "add",
+            "path": "/interactionItem?id.ne=x/note",
+            "value": [{"text": "a"}],
+        },
+        {"op": "replace", "path": "/interactionItem/0/note/0/text", "value": "b"},
+    ]
+    result = patched(service, created, operations, QUERY)
+    assert result["interactionItem"][0]["note"] == [{"text": "b"}]
+    assert result["interactionItem"][1]["note"] == [{"text": "a"}]
+    assert operations[1]["value"] == [{"text": "a"}]
+
+
 def test_move_and_copy_with_queries(service, created):
     moved = patched(
         service,

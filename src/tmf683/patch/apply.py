@@ -81,8 +81,8 @@ def apply_patch(
         patch: the parsed body: an object (merge patch) or an array of operations.
         patch_format: which format ``patch`` is in.
         schema: the type of ``document``, which JSON Patch Query filters resolve
-            against (e.g. :data:`~tmf683._schema.PARTY_INTERACTION_SCHEMA`); required for
-            that format only.
+            against (e.g. :data:`~tmf683._schema.PARTY_INTERACTION_SCHEMA`);
+            required for that format only.
 
     Returns:
         The patched document and the names written; nothing is changed when an

@@ -25,6 +25,7 @@ import jsonpointer
 
 from tmf683._errors import InvalidQueryError, PatchConflictError, ValidationError
 from tmf683.patch.json_patch import Operation, check_pointer
+from tmf683.query.ast import Clause
 from tmf683.query.evaluate import matches
 from tmf683.query.parse import parse_query
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
@@ -54,7 +55,9 @@ def _element_schema(prefix: str, schema: Schema, where: str) -> tuple[str, Schem
     return name, current
 
 
-def _conditions(text: str, name: str, element: Schema, where: str) -> Any:
+def _conditions(
+    text: str, name: str, element: Schema, where: str
+) -> tuple[Clause, ...]:
     """Parse the filter after ``?`` with names relative or led by the array's name."""
     if not text:
         raise ValidationError([(where, "has an empty query after '?'")])
