@@ -7,6 +7,7 @@ same service with the real Falcon app on 127.0.0.1.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import jsonpatch
@@ -391,7 +392,7 @@ def test_a_query_that_cannot_apply_is_refused(service, created, operation):
 
 
 def test_a_value_added_to_several_elements_is_not_shared(service, created):
-    operations = [
+    operations: list[dict[str, Any]] = [
         {"op": "add", "path": "/note?author=ann/@type", "value": "Note"},
         {
             "op": "add",
