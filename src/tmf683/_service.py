@@ -25,6 +25,7 @@ from tmf683.events.publish import EventPublisher
 from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
+from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
 
 DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
 """Where the API lives, as the v4 swagger's ``basePath`` says: the adapter's default
@@ -117,7 +118,7 @@ class PartyInteractionService:
             "id": document["id"],
             "href": self.href(document["id"], base_url=base_url),
         }
-        output.update((k, v) for k, v in document.items() if k not in output)
+        output.update((k, v) for k, v in v4_part(document).items() if k not in output)
         return output
 
     def _outbox(self, base_url: str | None, raised: list[Document]) -> Outbox:
@@ -219,7 +220,7 @@ class PartyInteractionService:
             interaction.creation_date = now
         if interaction.status is not None and interaction.status_change_date is None:
             interaction.status_change_date = now
-        return {"id": self.id_factory(), **unstructure(interaction)}
+        return {"id": self.id_factory(), **v4_part(unstructure(interaction))}
 
     def retrieve(
         self,
@@ -338,7 +339,7 @@ class PartyInteractionService:
                 raise ValidationError(refused)
             changes = {k: v for k, v in patch.items() if k not in ("id", "href")}
             merged = apply_merge_patch(
-                {k: v for k, v in current.items() if k != "id"}, changes
+                {k: v for k, v in current.items() if k not in ("id", V5_KEY)}, changes
             )
             interaction = validate_party_interaction(merged)
             status_changed = interaction.status != current.get("status")
@@ -348,7 +349,8 @@ class PartyInteractionService:
                 and ("statusChangeDate" not in patch)
             ):
                 interaction.status_change_date = self.clock()
-            return {"id": id, **unstructure(interaction)}
+            patched = {"id": id, **unstructure(interaction)}
+            return with_v5_part(patched, current.get(V5_KEY))
 
         raised: list[Document] = []
         patched = self.store.update(id, change, self._outbox(base_url, raised))
