@@ -5,17 +5,18 @@ indexes: first-level ``status``, ``direction``, ``creationDate``..., ``channel[]
 and ``relatedParty[].id`` in the side table). What only v5 can say lives under
 :data:`V5_KEY`, which v4 output drops and a v4 patch carries over unchanged:
 
-``{"attributes": {...}, "<canonical array name>": [{"v4": ..., "v5": ...}, ...]}``
+``{"attributes": {...}, "<array>": [{"v4": ..., "v5": ..., "at": 0}, ...]}``
 
 - ``attributes``: the v5 first-level attributes v4 has no name for (``lastUpdate``,
   ``externalIdentifier``, the v5 ``@type``, ``@baseType``, ``@schemaLocation`` and
   extension attributes of a v5 subclass).
 - one list per array (``channel``, ``relatedParty``, ``note``, ``attachment``,
   ``interactionItem``, ``interactionRelationship``): for each element a v5 client wrote
-  that the default mapping would not give back, the canonical element (``v4``) and the
-  element as v5 wrote it (``v5``). The v5 view shows the ``v5`` element wherever the
-  canonical array still holds an equal ``v4`` element, so a v4 patch that keeps an
-  element keeps its v5 form, and one that changes it shows the change.
+  that the default mapping would not give back, the canonical element (``v4``), the
+  element as v5 wrote it (``v5``) and its position (``at``). The v5 view shows the
+  ``v5`` element wherever the canonical array still holds an equal ``v4`` element (at
+  ``at`` first), so a v4 patch that keeps an element keeps its v5 form, and one that
+  changes it shows the change.
 
 Documents stored before v5 existed have no :data:`V5_KEY`: they are valid canonical
 documents as they are (no migration).

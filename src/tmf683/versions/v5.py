@@ -147,9 +147,8 @@ def _item_to_v5(element: Mapping[str, Any]) -> Element:
     result = _pick(element, _ITEM)
     entity = element.get("item")
     if isinstance(entity, Mapping):
-        result["item"] = _ref_to_v5(
-            entity, "entity", "EntityRef", "RelatedEntityRefOrValue"
-        )
+        kind = "EntityRef" if "id" in entity else "Entity"  # a ref needs its id
+        result["item"] = _ref_to_v5(entity, "entity", kind, "RelatedEntityRefOrValue")
     for v4_name, v5_name, convert in _ITEM_ARRAYS:
         if v4_name in element:
             result[v5_name] = _each(element[v4_name], convert[0])
@@ -249,16 +248,31 @@ def to_v5(document: Document, href: str) -> Document:
 
 
 def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list[Any]:
-    unused = list(pairs)
-    result = []
-    for element in elements if isinstance(elements, list) else []:
+    """Each element's kept v5 form, or the default mapping.
+
+    A kept form shows at its own position (``at``) while the element there is
+    unchanged; the others go to the first equal element that has none of its own.
+    """
+    items = elements if isinstance(elements, list) else []
+    shown: dict[int, Any] = {}
+    unused = []
+    for pair in pairs:
+        at = pair.get("at")
+        if isinstance(at, int) and at < len(items) and items[at] == pair.get("v4"):
+            shown.setdefault(at, pair["v5"])
+        else:
+            unused.append(pair)
+    for index, element in enumerate(items):
+        if index in shown:
+            continue
         match = next((p for p in unused if p.get("v4") == element), None)
         if match is not None:
             unused.remove(match)
-            result.append(match["v5"])
-        else:
-            result.append(rule.to_v5(element))
-    return result
+            shown[index] = match["v5"]
+    return [
+        shown[index] if index in shown else rule.to_v5(element)
+        for index, element in enumerate(items)
+    ]
 
 
 def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Document:
@@ -319,9 +333,9 @@ def _elements_from_v5(
             mapped = rule.from_v5(element)
         else:
             mapped = element
-        canonical.append(mapped)
         if not isinstance(mapped, Mapping) or rule.to_v5(mapped) != element:
-            pairs.append({"v4": mapped, "v5": element})
+            pairs.append({"v4": mapped, "v5": element, "at": len(canonical)})
+        canonical.append(mapped)
     return canonical, pairs
 
 
@@ -348,9 +362,6 @@ def pairs_after_normalising(document: Document, normalised: Document) -> Documen
         if name == "attributes":
             fixed[name] = value
             continue
-        before = document.get(name) or []
         after = normalised.get(name) or []
-        fixed[name] = [
-            {"v4": after[before.index(p["v4"])], "v5": p["v5"]} for p in value
-        ]
+        fixed[name] = [{**p, "v4": after[p["at"]]} for p in value]
     return {**normalised, V5_KEY: fixed}

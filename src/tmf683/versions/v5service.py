@@ -40,6 +40,18 @@ V5_IMMUTABLE_ATTRIBUTES = ("id", "href", "direction", "creationDate")
 Fields = str | Sequence[str | tuple[str, ...]] | None
 
 
+def _without_nulls(patch: Any) -> Any:
+    """A merge patch without its removals (``null`` members): what MVO describes."""
+    if not isinstance(patch, dict):
+        return patch
+    return {k: _without_nulls(v) for k, v in patch.items() if v is not None}
+
+
+def _first_name(path: str) -> str:
+    """The first attribute a ``$.path`` names: ``$.note[0].id`` -> ``note``."""
+    return path[2:].split(".")[0].split("[")[0]
+
+
 class PartyInteractionServiceV5:
     """Create, read, list, patch and delete PartyInteractions in TMF683 v5 shapes.
 
@@ -267,13 +279,18 @@ class PartyInteractionServiceV5:
                 k: v for k, v in patch.items() if k not in V5_IMMUTABLE_ATTRIBUTES
             }
             problems = v5contract.schema_problems(
-                {"@type": view["@type"], **changes}, "PartyInteraction_MVO"
+                {"@type": view["@type"], **_without_nulls(changes)},
+                "PartyInteraction_MVO",
             )
             merged = apply_merge_patch(view, changes)
-            problems += v5contract.schema_problems(
-                {k: v for k, v in merged.items() if k not in ("id", "href")},
-                "PartyInteraction_FVO",
-            )
+            result = {k: v for k, v in merged.items() if k not in ("id", "href")}
+            problems += [  # what the patch did not touch is not judged again
+                (path, message)
+                for path, message in v5contract.schema_problems(
+                    result, "PartyInteraction_FVO"
+                )
+                if _first_name(path) in changes
+            ]
             if problems:
                 raise ValidationError(sorted(set(problems)))
             stored = self._canonical(merged, current)
