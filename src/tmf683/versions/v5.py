@@ -183,7 +183,7 @@ class ArrayRule:
     Attributes:
         canonical: the canonical (v4) name, e.g. ``"channel"``.
         v5: the v5 name, e.g. ``"relatedChannel"``.
-        to_v5: a canonical element -> its default v5 element (with ``@type``s).
+        to_v5: a canonical element -> its default v5 element, ``@type`` included.
         from_v5: a v5 element -> its canonical element (what v4 can say of it).
     """
 

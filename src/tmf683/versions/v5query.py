@@ -115,8 +115,8 @@ V5_PARTY_INTERACTION_SCHEMA = _object(
     _many("externalIdentifier", _EXTERNAL_IDENTIFIER),
     text=("id", "href", "description", "direction", "reason", "status"),
 )
-"""The schema of the TMF683 v5 PartyInteraction: list filters, ``sort=`` and
-``fields=`` in v5 names."""
+"""The schema of the TMF683 v5 PartyInteraction, which list filters, ``sort=`` and
+``fields=`` in v5 names reach."""
 
 _TRANSLATIONS: dict[Path, Path] = {
     ("relatedChannel", "role"): ("channel", "role"),

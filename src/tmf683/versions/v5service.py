@@ -133,8 +133,8 @@ class PartyInteractionServiceV5:
 
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``.
-            ValidationError: every problem of the body against the OAS, with
-                ``$.path``s.
+            ValidationError: every problem of the body against the OAS, each with
+                its ``$.path``.
         """
         selection = self._selection(fields, query)
         if not isinstance(document, Mapping):
@@ -199,8 +199,9 @@ class PartyInteractionServiceV5:
 
         Args:
             query: a raw query string, a parsed :class:`~tmf683.Query` (parsed
-                against :data:`V5_PARTY_INTERACTION_SCHEMA`) or a mapping, as for
-                :meth:`tmf683.PartyInteractionService.list`.
+                against
+                :data:`~tmf683.versions.v5query.V5_PARTY_INTERACTION_SCHEMA`) or a
+                mapping, as for :meth:`tmf683.PartyInteractionService.list`.
             base_url: the v5 API root for ``href`` (and ``href`` filters).
 
         Returns:
