@@ -628,3 +628,61 @@ def test_v5_filters_on_channel_and_party_ids_run_as_the_v4_ones():
             to_canonical(parse_query(v5_only, schema=V5_PARTY_INTERACTION_SCHEMA))
             is None
         )
+
+
+def test_a_v4_body_cannot_forge_v5_data():
+    v4, v5 = services()
+    created = v4.create(
+        {**MINIMAL, "@type": "PIX", "_v5": {"attributes": {"lastUpdate": "forged"}}}
+    )
+    assert "_v5" not in created
+    assert "lastUpdate" not in v5.retrieve(created["id"])
+    v4.patch(created["id"], {"_v5": {"attributes": {"@type": "Forged"}}})
+    assert v5.retrieve(created["id"])["@type"] == "PartyInteraction"
+
+
+def test_last_update_moves_on_v5_writes_only():
+    v4, v5 = services()
+    created = v5.create(V5_MINIMAL)
+    patched = v5.patch(created["id"], {"description": "d"})
+    assert patched["lastUpdate"] > created["lastUpdate"]
+    v4.patch(created["id"], {"description": "e"})
+    assert v5.retrieve(created["id"])["lastUpdate"] == patched["lastUpdate"]
+
+
+def test_a_v5_service_over_a_store_owns_its_v4_service(tmp_path):
+    from tmf683 import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "t.db")
+    with PartyInteractionServiceV5(store) as v5:
+        created = v5.create(V5_MINIMAL)
+        assert v5.v4.retrieve(created["id"])["channel"][0]["id"] == "555"
+    with PartyInteractionService(store) as v4:
+        assert v4.retrieve(created["id"])["reason"] == V5_MINIMAL["reason"]
+    store.close()
+
+
+def test_v5_writes_raise_the_v4_events_in_v4_envelopes():
+    v4, v5 = services()
+    seen: list[dict[str, Any]] = []
+    v4.events.subscribe(seen.append)
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    v5.patch(created["id"], {"status": "done"})
+    v5.delete(created["id"])
+    v4.events.flush(10)
+    v4.close()
+    assert [e["eventType"] for e in seen] == [
+        "PartyInteractionCreateEvent",
+        "PartyInteractionAttributeValueChangeEvent",
+        "PartyInteractionStatusChangeEvent",
+        "PartyInteractionDeleteEvent",
+    ]
+    payload = seen[0]["event"]["partyInteraction"]
+    assert (
+        payload["href"]
+        == f"/tmf-api/partyInteraction/v4/partyInteraction/{created['id']}"
+    )
+    assert payload["channel"] == [
+        {"id": "555", "name": "web", "role": "interactionChannel"}
+    ]
+    assert "_v5" not in payload

@@ -25,7 +25,7 @@ from tmf683._validation import validate_party_interaction
 from tmf683.query.ast import Path, Query
 from tmf683.query.evaluate import select
 from tmf683.query.projection import project
-from tmf683.storage.base import Document, Outbox, Page
+from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
 from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
 from tmf683.versions.v5 import from_v5, pairs_after_normalising, to_v5
@@ -58,16 +58,42 @@ class PartyInteractionServiceV5:
     Args:
         v4: the v4 service over the store to share (its store, clock, id factory,
             page size and event publisher are used), e.g.
-            ``PartyInteractionService(SQLiteStore("tmf683.db"))``.
+            ``PartyInteractionService(SQLiteStore("tmf683.db"))``; or a store, for
+            which a v4 service with the defaults is made (and closed by
+            :meth:`close`).
         base_url: the v5 API root for ``href``; each call may override it.
+
+    Attributes:
+        v4: the v4 service; v4 clients of the same store use it (or another one).
     """
 
     def __init__(
-        self, v4: PartyInteractionService, *, base_url: str = V5_BASE_PATH
+        self,
+        v4: PartyInteractionService | PartyInteractionStore,
+        *,
+        base_url: str = V5_BASE_PATH,
     ) -> None:
-        self.v4 = v4
-        self.store = v4.store
+        self._owns_v4 = not isinstance(v4, PartyInteractionService)
+        self.v4 = (
+            v4
+            if isinstance(v4, PartyInteractionService)
+            else (PartyInteractionService(v4))
+        )
+        self.store = self.v4.store
         self.base_url = base_url.rstrip("/")
+
+    def close(self) -> None:
+        """Close the v4 service this one made (none when one was given); idempotent."""
+        if self._owns_v4:
+            self.v4.close()
+
+    def __enter__(self) -> PartyInteractionServiceV5:
+        """Return this service; the ``with`` block's end closes it (:meth:`close`)."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the service (:meth:`close`)."""
+        self.close()
 
     def href(self, id: str, *, base_url: str | None = None) -> str:
         """Return the v5 URL of one PartyInteraction.
