@@ -64,6 +64,8 @@ from tmf683.query.projection import project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import open_store, safe_location, store_class
 from tmf683.storage.base import Document, Page, PartyInteractionStore
+from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
+from tmf683.versions.v5service import V5_BASE_PATH, PartyInteractionServiceV5
 
 if TYPE_CHECKING:
     from tmf683.storage.memory import MemoryStore
@@ -77,6 +79,8 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_NESTING_DEPTH",
     "PARTY_INTERACTION_SCHEMA",
+    "V5_BASE_PATH",
+    "V5_PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
     "AttributeKind",
     "ConflictError",
@@ -97,6 +101,7 @@ __all__ = [
     "PartyInteractionEvent",
     "PartyInteractionEventPayload",
     "PartyInteractionService",
+    "PartyInteractionServiceV5",
     "PartyInteractionStore",
     "PatchConflictError",
     "PatchFormat",

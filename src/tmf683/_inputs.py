@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from tmf683._errors import InvalidQueryError
-from tmf683._schema import parse_fields, parse_query
+from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683.query.ast import Path, Query
 from tmf683.query.parse import IN_NAME_OPERATORS
+from tmf683.query.schema import Schema
 
 FIELDS_FORMS = (
     "a fields value such as 'status,reason' or 'relatedParty.id', a sequence of "
@@ -29,13 +30,18 @@ _SAFE_VALUE = ',"'
 """Kept as written: ``,`` separates values, ``"`` quotes a value holding a comma."""
 
 
-def _fields_value(text: str) -> tuple[Path, ...]:
+def _fields_value(text: str, schema: Schema) -> tuple[Path, ...]:
     """Parse one raw ``fields=`` value; an ``&`` in it is a character, not a split."""
-    fields = parse_query("fields=" + text.replace("&", "%26")).fields
+    fields = parse_query("fields=" + text.replace("&", "%26"), schema=schema).fields
     return () if fields is None else fields
 
 
-def read_selection(fields: object, query: str | None = None) -> tuple[Path, ...] | None:
+def read_selection(
+    fields: object,
+    query: str | None = None,
+    *,
+    schema: Schema = PARTY_INTERACTION_SCHEMA,
+) -> tuple[Path, ...] | None:
     """Read the attribute selection of a retrieve, create, patch or delete.
 
     Args:
@@ -43,6 +49,7 @@ def read_selection(fields: object, query: str | None = None) -> tuple[Path, ...]
             syntax (``"status,reason"``, ``"relatedParty.id"``, ``"none"`` for only
             ``id`` and ``href``); or a sequence whose items are such strings or
             paths (tuples of str, e.g. ``("relatedParty", "id")``).
+        schema: the resource's type (the v4 PartyInteraction unless given).
         query: instead of ``fields``, the raw query string of the request, where
             only ``fields=`` applies (what an HTTP adapter has).
 
@@ -61,16 +68,16 @@ def read_selection(fields: object, query: str | None = None) -> tuple[Path, ...]
             raise TypeError(
                 f"query must be the raw query string (str); got {type(query).__name__}"
             )
-        return parse_fields(query)
+        return parse_fields(query, schema=schema)
     if fields is None:
         return None
     if isinstance(fields, str):
-        return _fields_value(fields)
+        return _fields_value(fields, schema)
     if isinstance(fields, Sequence) and not isinstance(fields, bytes | bytearray):
         paths: list[Path] = []
         for item in fields:
             if isinstance(item, str):
-                paths += _fields_value(item)
+                paths += _fields_value(item, schema)
             elif (
                 isinstance(item, tuple)
                 and item
@@ -108,7 +115,9 @@ def _pairs(name: object, value: object) -> list[str]:
         ) from exc
 
 
-def read_list_query(query: object) -> Query:
+def read_list_query(
+    query: object, *, schema: Schema = PARTY_INTERACTION_SCHEMA
+) -> Query:
     """Read the query of a list (TMF630 Part 1 filtering, paging, sorting, fields).
 
     Args:
@@ -119,6 +128,7 @@ def read_list_query(query: object) -> Query:
             name carries its operator as a suffix (``"creationDate.gte"``) or at
             its end as in a URL (``"creationDate>="``, ``"status!="``,
             ``"reason*="``, ``"status>"``); ``;`` in a value is a character.
+        schema: the resource's type (the v4 PartyInteraction unless given).
 
     Returns:
         The parsed query.
@@ -132,8 +142,8 @@ def read_list_query(query: object) -> Query:
     if isinstance(query, Query):
         return query
     if isinstance(query, str):
-        return parse_query(query)
+        return parse_query(query, schema=schema)
     if isinstance(query, Mapping):
         pairs = [pair for name, value in query.items() for pair in _pairs(name, value)]
-        return parse_query("&".join(pairs))
+        return parse_query("&".join(pairs), schema=schema)
     raise TypeError(f"query must be {LIST_QUERY_FORMS}; got {type(query).__name__}")

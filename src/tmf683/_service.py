@@ -31,6 +31,7 @@ from tmf683.patch.apply import (
 from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
+from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
 
 DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
 """Where the API lives, as the v4 swagger's ``basePath`` says: the adapter's default
@@ -123,7 +124,7 @@ class PartyInteractionService:
             "id": document["id"],
             "href": self.href(document["id"], base_url=base_url),
         }
-        output.update((k, v) for k, v in document.items() if k not in output)
+        output.update((k, v) for k, v in v4_part(document).items() if k not in output)
         return output
 
     def _outbox(self, base_url: str | None, raised: list[Document]) -> Outbox:
@@ -225,7 +226,7 @@ class PartyInteractionService:
             interaction.creation_date = now
         if interaction.status is not None and interaction.status_change_date is None:
             interaction.status_change_date = now
-        return {"id": self.id_factory(), **unstructure(interaction)}
+        return {"id": self.id_factory(), **v4_part(unstructure(interaction))}
 
     def retrieve(
         self,
@@ -359,7 +360,8 @@ class PartyInteractionService:
                 and "statusChangeDate" not in patched.written
             ):
                 interaction.status_change_date = self.clock()
-            return {"id": id, **unstructure(interaction)}
+            result = {"id": id, **unstructure(interaction)}
+            return with_v5_part(result, current.get(V5_KEY))
 
         raised: list[Document] = []
         patched = self.store.update(id, change, self._outbox(base_url, raised))

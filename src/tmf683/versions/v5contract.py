@@ -1,0 +1,173 @@
+"""The TMF683 v5 contract: bodies checked against the OAS file itself.
+
+The OAS (``spec/TMF683-PartyInteraction-v5.0.0.oas.yaml``, TM Forum, Apache 2.0, see
+``spec/NOTICE``) is OpenAPI 3.0.1; its schemas are read as JSON Schema 2020-12 by
+``jsonschema`` with ``referencing`` resolving the ``#/components/schemas/...`` refs.
+Two OAS habits are read as OpenAPI means them: a ``oneOf`` with a ``discriminator``
+picks the branch its ``@type`` maps to (the branches overlap, so plain ``oneOf`` would
+refuse every body), and a ``@type`` outside the mapping is checked against any branch.
+A ``@type`` that no schema of the OAS names is refused unless the object carries
+``@schemaLocation`` (TMF630 extension). The known faults of the file's examples
+(``lastUpdateDate``, ``PArtyRef``...) are in examples only and play no part.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from tmf683._errors import Problem, ValidationError
+
+if TYPE_CHECKING:  # loaded on first use: ``import tmf683`` stays light
+    import jsonschema.protocols
+    import referencing
+
+OAS_FILE = "TMF683-PartyInteraction-v5.0.0.oas.yaml"
+_URI = "urn:tmf683:v5:oas"
+
+
+def _discriminated(node: Any) -> Any:
+    """Rewrite ``oneOf`` + ``discriminator`` into an ``@type``-driven choice."""
+    if isinstance(node, list):
+        return [_discriminated(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: _discriminated(v) for k, v in node.items()}
+    mapping = (node.get("discriminator") or {}).get("mapping")
+    if "oneOf" in result and mapping:
+        branches = result.pop("oneOf")
+        chosen = [
+            {
+                "if": {"properties": {"@type": {"const": name}}, "required": ["@type"]},
+                "then": {"$ref": target},
+            }
+            for name, target in mapping.items()
+        ]
+        result["anyOf"] = branches
+        result["allOf"] = [*result.get("allOf", []), *chosen]
+    return result
+
+
+@cache
+def oas() -> dict[str, Any]:
+    """Return the v5 OAS document (parsed once).
+
+    Returns:
+        The OpenAPI document as JSON values.
+    """
+    import yaml
+
+    text = resources.files("tmf683.versions").joinpath("spec", OAS_FILE).read_text()
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+@cache
+def _registry() -> referencing.Registry[Any]:
+    import referencing
+    import referencing.jsonschema
+
+    contents = _discriminated(copy.deepcopy(oas()))
+    resource = referencing.Resource.from_contents(
+        contents, default_specification=referencing.jsonschema.DRAFT202012
+    )
+    registry: referencing.Registry[Any] = referencing.Registry().with_resource(
+        _URI, resource
+    )
+    return registry
+
+
+def schema_names() -> frozenset[str]:
+    """Return the names of the OAS's schemas (the ``@type`` values it defines)."""
+    return frozenset(oas()["components"]["schemas"])
+
+
+@cache
+def _validator(schema: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
+    ref = {"$ref": f"{_URI}#/components/schemas/{schema}"}
+    validator: jsonschema.protocols.Validator = jsonschema.Draft202012Validator(
+        ref,
+        registry=_registry(),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+    return validator
+
+
+def _path(parts: Any) -> str:
+    text = "$"
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _unknown_types(value: Any, path: str, names: frozenset[str]) -> list[Problem]:
+    if isinstance(value, list):
+        return [
+            p
+            for i, item in enumerate(value)
+            for p in _unknown_types(item, f"{path}[{i}]", names)
+        ]
+    if not isinstance(value, dict):
+        return []
+    problems: list[Problem] = []
+    kind = value.get("@type")
+    if isinstance(kind, str) and kind not in names and "@schemaLocation" not in value:
+        problems.append(
+            (
+                f"{path}.@type",
+                f"'{kind}' is no schema of TMF683 v5; give @schemaLocation for a "
+                "subclass",
+            )
+        )
+    for name, item in value.items():
+        problems += _unknown_types(item, f"{path}.{name}", names)
+    return problems
+
+
+def schema_problems(document: Any, schema: str) -> list[Problem]:
+    """Check a JSON document against one schema of the v5 OAS.
+
+    Args:
+        document: the JSON value.
+        schema: the schema's name, e.g. ``"PartyInteraction_FVO"``.
+
+    Returns:
+        ``($.path, message)`` pairs, sorted; empty when it conforms.
+    """
+    problems = _unknown_types(document, "$", schema_names())
+    if problems:
+        return sorted(problems)
+    for error in _validator(schema).iter_errors(document):
+        deepest = min(
+            [error, *(error.context or [])], key=lambda e: -len(e.absolute_path)
+        )
+        where = _path(deepest.absolute_path)
+        required, instance = deepest.validator_value, deepest.instance
+        if deepest.validator == "required" and isinstance(instance, dict):
+            problems += [
+                (f"{where}.{name}", "is required")
+                for name in (required if isinstance(required, list) else ())
+                if name not in instance
+            ]
+        else:
+            problems.append((where, deepest.message))
+    return sorted(set(problems))
+
+
+def validate(document: Any, schema: str) -> None:
+    """Refuse a document that does not conform to a schema of the v5 OAS.
+
+    Args:
+        document: the JSON value.
+        schema: the schema's name, e.g. ``"PartyInteraction_MVO"``.
+
+    Raises:
+        ValidationError: every problem, each with its ``$.path``.
+    """
+    problems = schema_problems(document, schema)
+    if problems:
+        raise ValidationError(problems)

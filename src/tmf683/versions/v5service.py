@@ -1,0 +1,350 @@
+"""The TMF683 v5 use cases over the same store as v4.
+
+:class:`PartyInteractionServiceV5` takes and returns v5 documents; it reads and writes
+the canonical documents (:mod:`.canonical`) through the mapping of :mod:`.v5`, so a v4
+service and a v5 service over one store see the same interactions by the same id. Its
+writes raise the same events as v4 ones, in v4 envelopes (through the v4 service it
+wraps); v5 envelopes are not part of the library yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from tmf683._datetimes import format_datetime
+from tmf683._errors import ValidationError
+from tmf683._hrefs import href_as_id
+from tmf683._inputs import read_list_query, read_selection
+from tmf683._serialization import unstructure
+from tmf683._service import PartyInteractionService
+from tmf683._validation import validate_party_interaction
+from tmf683.patch.merge import apply_merge_patch
+from tmf683.query.ast import Path, Query
+from tmf683.query.evaluate import select
+from tmf683.query.projection import project
+from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
+from tmf683.versions import v5contract
+from tmf683.versions.canonical import V5_KEY, v4_part
+from tmf683.versions.v5 import from_v5, pairs_after_normalising, to_v5
+from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA, to_canonical
+
+V5_BASE_PATH = "/tmf-api/partyInteractionManagement/v5"
+"""Where v5 lives by convention (the OAS's ``servers`` is a placeholder)."""
+
+V5_IMMUTABLE_ATTRIBUTES = ("id", "href", "direction", "creationDate")
+"""Not in ``PartyInteraction_MVO``: a patch may repeat, not change them."""
+
+Fields = str | Sequence[str | tuple[str, ...]] | None
+
+
+def _without_nulls(patch: Any) -> Any:
+    """A merge patch without its removals (``null`` members): what MVO describes."""
+    if not isinstance(patch, dict):
+        return patch
+    return {k: _without_nulls(v) for k, v in patch.items() if v is not None}
+
+
+def _first_name(path: str) -> str:
+    """The first attribute a ``$.path`` names: ``$.note[0].id`` -> ``note``."""
+    return path[2:].split(".")[0].split("[")[0]
+
+
+class PartyInteractionServiceV5:
+    """Create, read, list, patch and delete PartyInteractions in TMF683 v5 shapes.
+
+    Args:
+        v4: the v4 service over the store to share (its store, clock, id factory,
+            page size and event publisher are used), e.g.
+            ``PartyInteractionService(SQLiteStore("tmf683.db"))``; or a store, for
+            which a v4 service with the defaults is made (and closed by
+            :meth:`close`).
+        base_url: the v5 API root for ``href``; each call may override it.
+
+    Attributes:
+        v4: the v4 service; v4 clients of the same store use it (or another one).
+    """
+
+    def __init__(
+        self,
+        v4: PartyInteractionService | PartyInteractionStore,
+        *,
+        base_url: str = V5_BASE_PATH,
+    ) -> None:
+        self._owns_v4 = not isinstance(v4, PartyInteractionService)
+        self.v4 = (
+            v4
+            if isinstance(v4, PartyInteractionService)
+            else (PartyInteractionService(v4))
+        )
+        self.store = self.v4.store
+        self.base_url = base_url.rstrip("/")
+
+    def close(self) -> None:
+        """Close the v4 service this one made (none when one was given); idempotent."""
+        if self._owns_v4:
+            self.v4.close()
+
+    def __enter__(self) -> PartyInteractionServiceV5:
+        """Return this service; the ``with`` block's end closes it (:meth:`close`)."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the service (:meth:`close`)."""
+        self.close()
+
+    def href(self, id: str, *, base_url: str | None = None) -> str:
+        """Return the v5 URL of one PartyInteraction.
+
+        Args:
+            id: its id.
+            base_url: the v5 API root; default: the service's.
+
+        Returns:
+            ``{base_url}/partyInteraction/{id}``.
+        """
+        root = self.base_url if base_url is None else base_url.rstrip("/")
+        return f"{root}/partyInteraction/{id}"
+
+    def _view(self, document: Document, base_url: str | None) -> Document:
+        return to_v5(document, self.href(document["id"], base_url=base_url))
+
+    def _outbox(self, raised: list[Document]) -> Outbox:
+        def v4_output(document: Document) -> Document:
+            shown = v4_part(document)
+            return {"id": shown["id"], "href": self.v4.href(shown["id"]), **shown}
+
+        return self.v4.events.outbox(v4_output, raised)
+
+    def _selection(self, fields: Fields, query: str | None) -> tuple[Path, ...] | None:
+        return read_selection(fields, query, schema=V5_PARTY_INTERACTION_SCHEMA)
+
+    def _canonical(
+        self, view: Mapping[str, Any], previous: Document | None
+    ) -> Document:
+        """Map a v5 body to canonical, checked and normalised by the v4 model."""
+        document = from_v5(view, previous)
+        body = {k: v for k, v in v4_part(document).items() if k != "id"}
+        normalised = unstructure(validate_party_interaction(body))
+        if "id" in document:
+            normalised = {"id": document["id"], **normalised}
+        stored = pairs_after_normalising(document, normalised)
+        extra = stored.get(V5_KEY) or {}
+        attributes = {**extra.get("attributes", {})}
+        attributes["lastUpdate"] = format_datetime(self.v4.clock())
+        return {**stored, V5_KEY: {**extra, "attributes": attributes}}
+
+    def create(
+        self,
+        document: Mapping[str, Any],
+        *,
+        fields: Fields = None,
+        query: str | None = None,
+        base_url: str | None = None,
+    ) -> Document:
+        """Create a PartyInteraction from a ``PartyInteraction_FVO`` body.
+
+        Args:
+            document: the v5 body: ``@type``, ``reason``, ``direction`` and
+                ``relatedChannel`` required; no ``id`` or ``href``.
+            fields: the attributes to return, in v5 names (as for :meth:`retrieve`).
+            query: instead of ``fields``, the raw query string.
+            base_url: the v5 API root for ``href``.
+
+        Returns:
+            The v5 PartyInteraction, ``creationDate`` and ``lastUpdate`` now,
+            ``statusChangeDate`` now when ``status`` is given.
+
+        Raises:
+            TypeError, InvalidQueryError: for ``fields`` or ``query``.
+            ValidationError: every problem of the body against the OAS, each with
+                its ``$.path``.
+        """
+        selection = self._selection(fields, query)
+        if not isinstance(document, Mapping):
+            raise ValidationError([("$", "must be a JSON object")])
+        problems = [
+            (f"$.{name}", "is set by the server; leave it out")
+            for name in ("id", "href")
+            if name in document
+        ]
+        problems += v5contract.schema_problems(dict(document), "PartyInteraction_FVO")
+        if problems:
+            raise ValidationError(sorted(problems))
+        now = format_datetime(self.v4.clock())
+        view = {"creationDate": now, **document}
+        if "status" in view:
+            view.setdefault("statusChangeDate", now)
+        stored = {"id": self.v4.id_factory(), **self._canonical(view, None)}
+        raised: list[Document] = []
+        self.store.add(stored, self._outbox(raised))
+        self.v4.events.notify_local(raised)
+        return project(self._view(stored, base_url), selection)
+
+    def retrieve(
+        self,
+        id: str,
+        *,
+        fields: Fields = None,
+        query: str | None = None,
+        base_url: str | None = None,
+    ) -> Document:
+        """Read one PartyInteraction in its v5 shape.
+
+        Args:
+            id: its id (the same in v4 and v5).
+            fields: the attributes to return in v5 names, e.g.
+                ``"relatedChannel.channel.id"``; ``id`` and ``href`` are always kept.
+            query: instead of ``fields``, the raw query string (only ``fields=``).
+            base_url: the v5 API root for ``href``.
+
+        Returns:
+            The v5 document, projected by ``fields``.
+
+        Raises:
+            TypeError, InvalidQueryError: for ``fields`` or ``query``.
+            NotFoundError: no PartyInteraction has that id.
+        """
+        selection = self._selection(fields, query)
+        return project(self._view(self.store.get(id), base_url), selection)
+
+    def list(
+        self,
+        query: str | Query | Mapping[str, str | list[str]] = "",
+        *,
+        base_url: str | None = None,
+    ) -> Page:
+        """List PartyInteractions with a TMF630 query in v5 names.
+
+        A query whose every path has a canonical twin runs in the store on the same
+        columns and side table as v4; one naming v5-only data (``@type``,
+        ``lastUpdate``, ``externalIdentifier``...) is evaluated over the v5 views of
+        all documents by the in-memory evaluator (correct, not indexed).
+
+        Args:
+            query: a raw query string, a parsed :class:`~tmf683.Query` (parsed
+                against
+                :data:`~tmf683.versions.v5query.V5_PARTY_INTERACTION_SCHEMA`) or a
+                mapping, as for :meth:`tmf683.PartyInteractionService.list`.
+            base_url: the v5 API root for ``href`` (and ``href`` filters).
+
+        Returns:
+            The page of v5 documents, projected by ``fields``, and the total count.
+
+        Raises:
+            TypeError: a query of another kind.
+            InvalidQueryError: a query that does not parse against the v5 schema.
+        """
+        parsed = read_list_query(query, schema=V5_PARTY_INTERACTION_SCHEMA)
+        page_size = self.v4.max_page_size
+        limit = min(parsed.limit if parsed.limit is not None else page_size, page_size)
+        parsed = href_as_id(
+            attrs.evolve(parsed, limit=limit), self.href("", base_url=base_url)
+        )
+        canonical = to_canonical(parsed)
+        if canonical is not None:
+            found = self.store.find(canonical)
+            views: list[Any] = [self._view(doc, base_url) for doc in found.items]
+            total = found.total_count
+        else:
+            every = [
+                self._view(doc, base_url) for doc in self.store.find(Query()).items
+            ]
+            views, total = select(every, parsed)
+        items = [project(dict(view), parsed.fields) for view in views]
+        return Page(items, total, parsed.offset, parsed.limit)
+
+    def patch(
+        self,
+        id: str,
+        patch: object,
+        *,
+        fields: Fields = None,
+        query: str | None = None,
+        base_url: str | None = None,
+    ) -> Document:
+        """Apply a JSON Merge Patch (RFC 7386) to the v5 view of a PartyInteraction.
+
+        The patch applies to the v5 view; the patch itself must be a
+        ``PartyInteraction_MVO`` (``direction`` is not patchable) and the result a
+        valid PartyInteraction; the result is mapped back keeping what v4 holds and
+        v5 does not show. ``lastUpdate`` becomes now; ``statusChangeDate`` too when
+        ``status`` changes (unless the patch sets it).
+
+        Args:
+            id: the PartyInteraction's id.
+            patch: the merge patch, a JSON object in v5 names.
+            fields: the attributes to return, in v5 names.
+            query: instead of ``fields``, the raw query string.
+            base_url: the v5 API root for ``href``.
+
+        Returns:
+            The patched v5 document, projected by ``fields``.
+
+        Raises:
+            TypeError, InvalidQueryError: for ``fields`` or ``query``.
+            NotFoundError: no PartyInteraction has that id.
+            ValidationError: not an object, an immutable attribute changed, or a
+                result that is not a valid v5 PartyInteraction.
+        """
+        selection = self._selection(fields, query)
+        if not isinstance(patch, dict):
+            raise ValidationError([("$", "must be a JSON object (a merge patch)")])
+
+        def change(current: Document) -> Document:
+            view = self._view(current, base_url)
+            refused = [
+                (f"$.{name}", "cannot be changed (not in PartyInteraction_MVO)")
+                for name in V5_IMMUTABLE_ATTRIBUTES
+                if name in patch and patch[name] != view.get(name)
+            ]
+            if refused:
+                raise ValidationError(refused)
+            changes = {
+                k: v for k, v in patch.items() if k not in V5_IMMUTABLE_ATTRIBUTES
+            }
+            problems = v5contract.schema_problems(
+                {"@type": view["@type"], **_without_nulls(changes)},
+                "PartyInteraction_MVO",
+            )
+            merged = apply_merge_patch(view, changes)
+            result = {k: v for k, v in merged.items() if k not in ("id", "href")}
+            problems += [  # what the patch did not touch is not judged again
+                (path, message)
+                for path, message in v5contract.schema_problems(
+                    result, "PartyInteraction_FVO"
+                )
+                if _first_name(path) in changes
+            ]
+            if problems:
+                raise ValidationError(sorted(set(problems)))
+            stored = self._canonical(merged, current)
+            if stored.get("status") != current.get("status") and (
+                "statusChangeDate" not in patch and "status" in stored
+            ):
+                stored["statusChangeDate"] = format_datetime(self.v4.clock())
+            return stored
+
+        raised: list[Document] = []
+        patched = self.store.update(id, change, self._outbox(raised))
+        self.v4.events.notify_local(raised)
+        return project(self._view(patched, base_url), selection)
+
+    def delete(self, id: str, *, query: str | None = None) -> None:
+        """Delete a PartyInteraction (for both versions: it is one record).
+
+        Args:
+            id: its id.
+            query: the raw query string, checked as for :meth:`retrieve`.
+
+        Raises:
+            InvalidQueryError: another parameter than ``fields`` in ``query``.
+            NotFoundError: no PartyInteraction has that id.
+        """
+        if query is not None:
+            self._selection(None, query)
+        raised: list[Document] = []
+        self.store.delete(id, self._outbox(raised))
+        self.v4.events.notify_local(raised)

@@ -1,0 +1,688 @@
+"""TMF683 v5 beside v4 over one store: mapping, validation, queries, cross-version."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import MINIMAL, FixedClock
+from tmf683 import (
+    V5_PARTY_INTERACTION_SCHEMA,
+    InvalidQueryError,
+    MemoryStore,
+    PartyInteractionService,
+    PartyInteractionServiceV5,
+    ValidationError,
+    apply_merge_patch,
+    parse_query,
+    project,
+    unstructure,
+)
+from tmf683._validation import validate_party_interaction
+from tmf683.query.ast import AnyOf, Condition
+from tmf683.query.evaluate import select
+from tmf683.testing import party_interactions
+from tmf683.versions.v5 import from_v5, to_v5
+from tmf683.versions.v5contract import schema_problems
+
+V5_ROOT = "/tmf-api/partyInteractionManagement/v5"
+SERVER_SET = ("id", "href", "creationDate", "lastUpdate", "statusChangeDate")
+WORDS = st.sampled_from(["a", "b", "web", "customer", "agent", "Z"])
+
+V5_MINIMAL: dict[str, Any] = {
+    "@type": "PartyInteraction",
+    "reason": "The user wanted to buy TV and internet plan",
+    "direction": "inbound",
+    "relatedChannel": [
+        {
+            "@type": "RelatedChannel",
+            "role": "interactionChannel",
+            "channel": {"@type": "ChannelRef", "id": "555", "name": "web"},
+        }
+    ],
+}
+
+
+def services(store=None) -> tuple[PartyInteractionService, PartyInteractionServiceV5]:
+    ids = (f"PI-{n:04d}" for n in itertools.count(1))
+    v4 = PartyInteractionService(
+        store or MemoryStore(), clock=FixedClock(), id_factory=lambda: next(ids)
+    )
+    return v4, PartyInteractionServiceV5(v4)
+
+
+def without(document: dict[str, Any], names=SERVER_SET) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in names}
+
+
+def normalised(body: dict[str, Any]) -> dict[str, Any]:
+    """A v4 body as the v4 service stores it (UTC date-times, model order)."""
+    return {"id": "x", **unstructure(validate_party_interaction(body))}
+
+
+def fvo_valid(body: dict[str, Any], role: str) -> None:
+    """Complete what the FVO requires and v4 does not (roles); drop the rest."""
+    for owner in [body, *body.get("interactionItem", [])]:
+        for name in ("relatedChannel", "relatedParty"):
+            for related in owner.get(name, []):
+                related.setdefault("role", role)
+        if "attachment" in owner:
+            owner["attachment"] = [
+                a
+                for a in owner["attachment"]
+                if not schema_problems(a, "AttachmentRefOrValue_FVO")
+            ]
+    if "interactionItem" in body:
+        body["interactionItem"] = [
+            item
+            for item in body["interactionItem"]
+            if not schema_problems(item, "InteractionItem_FVO")
+        ]
+    if "interactionRelationship" in body:
+        body["interactionRelationship"] = [
+            r
+            for r in body["interactionRelationship"]
+            if not schema_problems(r, "InteractionRelationship_FVO")
+        ]
+
+
+@st.composite
+def v5_bodies(draw) -> dict[str, Any]:
+    """``PartyInteraction_FVO`` bodies: the v5 view of a v4 body, with v5-only data."""
+    view = to_v5(normalised(draw(party_interactions())), "h")
+    body = without(view)
+    fvo_valid(body, draw(WORDS))
+    for related in body["relatedChannel"]:
+        if draw(st.booleans()):
+            related["channel"]["@baseType"] = "EntityRef"
+    for related in body.get("relatedParty", []):
+        party = related["partyOrPartyRole"]
+        if draw(st.booleans()):
+            related["partyOrPartyRole"] = {
+                "@type": "Individual",
+                "id": party["id"],
+                "givenName": draw(WORDS),
+            }
+    for item in body.get("interactionItem", []):
+        if draw(st.booleans()):
+            item["interactionItemType"] = draw(WORDS)
+    if draw(st.booleans()):
+        body["externalIdentifier"] = [
+            {"@type": "ExternalIdentifier", "id": draw(WORDS), "owner": draw(WORDS)}
+        ]
+    return body
+
+
+def default_channel(element: dict[str, Any]) -> dict[str, Any]:
+    """Written by hand: the v5 form of a v4 channel (the table of docs/v5.md)."""
+    ref = {
+        k: element[k] for k in ("id", "href", "name", "@referredType") if k in element
+    }
+    role = {"role": element["role"]} if "role" in element else {}
+    return {
+        **role,
+        "channel": {**ref, "@type": "ChannelRef"},
+        "@type": "RelatedChannel",
+    }
+
+
+def default_note(element: dict[str, Any]) -> dict[str, Any]:
+    return {**element, "@type": "Note"}
+
+
+def expected_v5_array(before_v4, before_v5, after_v4, default) -> list[Any]:
+    """The documented rule: an element unchanged at its position keeps the v5 form
+    written for it; the other written forms go to the first equal element without
+    one; the rest get the default mapping."""
+    written = {
+        j: before_v5[j]
+        for j, element in enumerate(before_v4)
+        if before_v5[j] != default(element)
+    }
+    result: dict[int, Any] = {}
+    for j in list(written):
+        if j < len(after_v4) and after_v4[j] == before_v4[j]:
+            result[j] = written.pop(j)
+    for i, element in enumerate(after_v4):
+        if i not in result:
+            found = next((k for k in written if before_v4[k] == element), None)
+            result[i] = default(element) if found is None else written.pop(found)
+    return [result[i] for i in range(len(after_v4))]
+
+
+# --- mapping round trips ---------------------------------------------------------
+
+
+@given(party_interactions())
+def test_v4_to_v5_to_v4_returns_what_v4_wrote(body):
+    stored = normalised(body)
+    assert from_v5(to_v5(stored, "h"), stored) == stored
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(v5_bodies())
+def test_v5_written_reads_back_as_written_through_v5(body):
+    _, v5 = services()
+    created = v5.create(body)
+    assert without(created) == body
+    assert v5.retrieve(created["id"]) == created
+    assert schema_problems(created, "PartyInteraction") == []
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(party_interactions())
+def test_v4_written_gets_the_v5_type_defaults(body):
+    v4, v5 = services()
+    created = v4.create(body)
+    view = v5.retrieve(created["id"])
+    assert view["@type"] == "PartyInteraction"
+    assert view["href"] == f"{V5_ROOT}/partyInteraction/{created['id']}"
+    assert view["relatedChannel"] == [default_channel(c) for c in created["channel"]]
+    for related in view.get("relatedParty", []):
+        assert related["@type"] == "RelatedPartyOrPartyRole"
+        assert related["partyOrPartyRole"]["@type"] == "PartyRef"
+    assert all(note["@type"] == "Note" for note in view.get("note", []))
+    problems = schema_problems(view, "PartyInteraction")
+    # v4 lets an interactionRelationship lack its id; the v5 EntityRef requires it
+    assert [p for p in problems if "interactionRelationship" not in p[0]] == []
+
+
+def test_v5_only_data_is_hidden_from_v4_and_survives_a_v4_patch():
+    v4, v5 = services()
+    body = {
+        **V5_MINIMAL,
+        "externalIdentifier": [{"@type": "ExternalIdentifier", "id": "E1"}],
+        "relatedParty": [
+            {
+                "@type": "RelatedPartyOrPartyRole",
+                "role": "customer",
+                "partyOrPartyRole": {
+                    "@type": "Individual",
+                    "id": "P",
+                    "givenName": "A",
+                },
+            }
+        ],
+    }
+    created = v5.create(body)
+    as_v4 = v4.retrieve(created["id"])
+    assert as_v4["channel"] == [
+        {"id": "555", "name": "web", "role": "interactionChannel"}
+    ]
+    assert as_v4["relatedParty"] == [
+        {"id": "P", "role": "customer", "@referredType": "Individual"}
+    ]
+    assert "externalIdentifier" not in as_v4
+    assert "_v5" not in as_v4
+    assert "lastUpdate" not in as_v4
+    assert "@type" not in as_v4
+    v4.patch(created["id"], {"status": "closed", "note": [{"text": "t"}]})
+    after = v5.retrieve(created["id"])
+    assert after["externalIdentifier"] == body["externalIdentifier"]
+    assert after["relatedParty"] == body["relatedParty"]
+    assert after["note"] == [{"text": "t", "@type": "Note"}]
+    assert after["status"] == "closed"
+
+
+def test_a_v4_patch_that_changes_an_element_shows_the_change_in_v5():
+    v4, v5 = services()
+    created = v5.create(
+        {
+            **V5_MINIMAL,
+            "relatedChannel": [
+                {**V5_MINIMAL["relatedChannel"][0], "@baseType": "RelatedChannel"}
+            ],
+        }
+    )
+    v4.patch(created["id"], {"channel": [{"id": "556", "role": "interactionChannel"}]})
+    assert v5.retrieve(created["id"])["relatedChannel"] == [
+        {
+            "role": "interactionChannel",
+            "channel": {"id": "556", "@type": "ChannelRef"},
+            "@type": "RelatedChannel",
+        }
+    ]
+
+
+def test_a_v5_patch_keeps_what_only_v4_holds():
+    v4, v5 = services()
+    created = v4.create(
+        {
+            **MINIMAL,
+            "@type": "PartyInteractionX",
+            "x-ext": "kept",
+            "channel": [{"id": "555", "@type": "RelatedChannelX", "x-c": 1}],
+        }
+    )
+    v5.patch(created["id"], {"status": "open"})
+    after = v4.retrieve(created["id"])
+    assert after["x-ext"] == "kept"
+    assert after["@type"] == "PartyInteractionX"
+    assert after["channel"] == created["channel"]
+    assert after["status"] == "open"
+
+
+# --- cross-version patches against an oracle -------------------------------------
+
+V4_PATCHES = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": WORDS,
+        "reason": WORDS,
+        "description": st.none() | WORDS,
+        "note": st.lists(st.builds(lambda t: {"text": t}, WORDS), max_size=2),
+        "channel": st.lists(
+            st.builds(lambda i, r: {"id": i, "role": r}, WORDS, WORDS),
+            min_size=1,
+            max_size=2,
+        ),
+    },
+)
+
+
+def v5_note(text: str) -> dict[str, Any]:
+    return {"@type": "Note", "text": text}
+
+
+def v5_channel(id: str, role: str) -> dict[str, Any]:
+    return {
+        "@type": "RelatedChannel",
+        "role": role,
+        "channel": {"@type": "ChannelRef", "id": id},
+    }
+
+
+V5_PATCHES = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": WORDS,
+        "reason": WORDS,
+        "description": st.none() | WORDS,
+        "note": st.lists(st.builds(v5_note, WORDS), max_size=2),
+        "relatedChannel": st.lists(
+            st.builds(v5_channel, WORDS, WORDS), min_size=1, max_size=2
+        ),
+        "externalIdentifier": st.none()
+        | st.lists(
+            st.builds(lambda i: {"@type": "ExternalIdentifier", "id": i}, WORDS),
+            max_size=1,
+        ),
+    },
+)
+
+
+def flat_channel(element: dict[str, Any]) -> dict[str, Any]:
+    """Written by hand: the v4 form of a v5 relatedChannel."""
+    return {"id": element["channel"]["id"], "role": element["role"]}
+
+
+def create_then_patch(body, patch, *, create_with: str) -> tuple[dict[str, Any], ...]:
+    """Create through one version, merge-patch through the other; return both views
+    (v4, v5) before and after."""
+    v4, v5 = services()
+    writer, patcher = (v4, v5) if create_with == "v4" else (v5, v4)
+    id = writer.create(body)["id"]
+    before = (v4.retrieve(id), v5.retrieve(id))
+    patcher.patch(id, patch)
+    return (*before, v4.retrieve(id), v5.retrieve(id))
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(v5_bodies(), V4_PATCHES)
+def test_create_v5_patch_v4_equals_the_oracle(body, patch):
+    before_v4, before_v5, after_v4, after_v5 = create_then_patch(
+        body, patch, create_with="v5"
+    )
+    assert without(after_v4) == without(apply_merge_patch(before_v4, patch))
+    expected = apply_merge_patch(
+        before_v5, {k: v for k, v in patch.items() if k not in ("note", "channel")}
+    )
+    for v4_name, v5_name, default in (
+        ("note", "note", default_note),
+        ("channel", "relatedChannel", default_channel),
+    ):
+        if v4_name in patch:
+            expected[v5_name] = expected_v5_array(
+                before_v4.get(v4_name, []),
+                before_v5.get(v5_name, []),
+                after_v4[v4_name],
+                default,
+            )
+    assert without(after_v5) == without(expected)
+    assert schema_problems(after_v5, "PartyInteraction") == []
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(party_interactions(), V5_PATCHES)
+def test_create_v4_patch_v5_equals_the_oracle(body, patch):
+    before_v4, before_v5, after_v4, after_v5 = create_then_patch(
+        body, patch, create_with="v4"
+    )
+    assert without(after_v5) == without(apply_merge_patch(before_v5, patch))
+    v4_patch = {
+        k: v for k, v in patch.items() if k in ("status", "reason", "description")
+    }
+    if "note" in patch:
+        v4_patch["note"] = [{"text": note["text"]} for note in patch["note"]]
+    if "relatedChannel" in patch:  # an element shown as it was keeps its v4 form
+        shown = list(
+            zip(before_v4["channel"], before_v5["relatedChannel"], strict=True)
+        )
+        channels = []
+        for element in patch["relatedChannel"]:
+            kept = next((s for s in shown if s[1] == element), None)
+            if kept is not None:
+                shown.remove(kept)
+            channels.append(flat_channel(element) if kept is None else kept[0])
+        v4_patch["channel"] = channels
+    assert without(after_v4) == without(apply_merge_patch(before_v4, v4_patch))
+    status_changed = after_v4.get("status") != before_v4.get("status")
+    assert (after_v4.get("statusChangeDate") != before_v4.get("statusChangeDate")) == (
+        status_changed and "status" in after_v4
+    )
+
+
+# --- v5 validation ---------------------------------------------------------------
+
+
+def problems_of(call) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as caught:
+        call()
+    return list(caught.value.problems)
+
+
+def test_create_requires_type_and_related_channel():
+    _, v5 = services()
+    body = {k: v for k, v in V5_MINIMAL.items() if k not in ("@type", "relatedChannel")}
+    paths = [path for path, _ in problems_of(lambda: v5.create(body))]
+    assert paths == ["$.@type", "$.relatedChannel"]
+
+
+def test_create_refuses_an_unknown_type_unless_it_has_a_schema_location():
+    _, v5 = services()
+    body = {**V5_MINIMAL, "@type": "MyInteraction"}
+    assert problems_of(lambda: v5.create(body)) == [
+        (
+            "$.@type",
+            "'MyInteraction' is no schema of TMF683 v5; give @schemaLocation for a "
+            "subclass",
+        )
+    ]
+    located = v5.create({**body, "@schemaLocation": "https://example.com/my.json"})
+    assert located["@type"] == "MyInteraction"
+    nested = {**V5_MINIMAL, "note": [{"@type": "Memo", "text": "t"}]}
+    assert [p for p, _ in problems_of(lambda: v5.create(nested))] == ["$.note[0].@type"]
+
+
+def test_create_refuses_server_attributes_and_names_nested_paths():
+    _, v5 = services()
+    body = {
+        **V5_MINIMAL,
+        "id": "x",
+        "relatedChannel": [
+            {"@type": "RelatedChannel", "role": "r", "channel": {"@type": "ChannelRef"}}
+        ],
+    }
+    assert [p for p, _ in problems_of(lambda: v5.create(body))] == [
+        "$.id",
+        "$.relatedChannel[0].channel.id",
+    ]
+
+
+def test_patch_refuses_direction_and_validates_as_mvo():
+    _, v5 = services()
+    created = v5.create(V5_MINIMAL)
+    assert problems_of(lambda: v5.patch(created["id"], {"direction": "outbound"})) == [
+        ("$.direction", "cannot be changed (not in PartyInteraction_MVO)")
+    ]
+    v5.patch(created["id"], {"direction": "inbound"})  # repeating it is allowed
+    paths = [p for p, _ in problems_of(lambda: v5.patch(created["id"], {"status": 3}))]
+    assert paths == ["$.status"]
+    paths = [
+        p for p, _ in problems_of(lambda: v5.patch(created["id"], {"@type": None}))
+    ]
+    assert paths == ["$.@type"]
+    assert v5.retrieve(created["id"])["@type"] == "PartyInteraction"
+
+
+# --- the service: both versions over one store, fields, href ---------------------
+
+
+def test_one_store_two_versions_same_id(store):
+    v4, v5 = services(store)
+    from_v4 = v4.create(dict(MINIMAL))
+    from_v5 = v5.create(V5_MINIMAL, fields="status")
+    assert set(from_v5) == {"id", "href"}
+    assert v5.retrieve(from_v4["id"], fields="relatedChannel.channel.id") == {
+        "id": from_v4["id"],
+        "href": f"{V5_ROOT}/partyInteraction/{from_v4['id']}",
+        "relatedChannel": [{"channel": {"id": "555"}}],
+    }
+    assert v4.retrieve(from_v5["id"])["channel"][0]["id"] == "555"
+    patched = v5.patch(from_v4["id"], {"status": "closed"}, fields="status")
+    assert patched["status"] == "closed"
+    v5.delete(from_v5["id"])
+    assert [d["id"] for d in v4.list().items] == [from_v4["id"]]
+    with pytest.raises(InvalidQueryError):
+        v5.list("channel.id=555")  # a v4 name
+
+
+FILTERS = [
+    "relatedChannel.channel.id=555",
+    "relatedChannel.channel.id=556&sort=-status",
+    "relatedParty.partyOrPartyRole.id=P&relatedParty.role=customer",
+    "relatedParty.partyOrPartyRole.id=P&relatedParty.role=agent",
+    "@type=PartyInteraction",
+    "@type=PartyInteraction&status=open",
+    "externalIdentifier.id=E1",
+    "relatedParty.partyOrPartyRole.@type=Individual",
+    "lastUpdate>2000-01-01T00:00:00Z&fields=status&sort=status",
+    "status=open&fields=relatedChannel.role",
+    "href=" + V5_ROOT + "/partyInteraction/PI-0001",
+    "sort=-creationDate&limit=2&offset=1",
+]
+
+
+@pytest.mark.parametrize("query", FILTERS)
+def test_v5_filters_equal_the_oracle_over_v5_views(store, query):
+    v4, v5 = services(store)
+    v4.create(
+        {
+            **MINIMAL,
+            "status": "open",
+            "relatedParty": [
+                {"id": "P", "role": "customer", "@referredType": "Individual"},
+                {"id": "Q", "role": "agent", "@referredType": "Individual"},
+            ],
+        }
+    )
+    v5.create(
+        {
+            **V5_MINIMAL,
+            "status": "open",
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyOrPartyRole",
+                    "role": "agent",
+                    "partyOrPartyRole": {"@type": "Individual", "id": "P"},
+                },
+                {
+                    "@type": "RelatedPartyOrPartyRole",
+                    "role": "customer",
+                    "partyOrPartyRole": {"@type": "PartyRef", "id": "Q"},
+                },
+            ],
+            "externalIdentifier": [{"@type": "ExternalIdentifier", "id": "E1"}],
+        }
+    )
+    v5.create(
+        {
+            **V5_MINIMAL,
+            "status": "closed",
+            "relatedChannel": [
+                {
+                    "@type": "RelatedChannel",
+                    "role": "r",
+                    "channel": {"@type": "ChannelRef", "id": "556"},
+                }
+            ],
+        }
+    )
+    parsed = parse_query(query, schema=V5_PARTY_INTERACTION_SCHEMA)
+    every = [v5.retrieve(d["id"]) for d in v4.list("").items]
+    expected, total = select(every, parsed)
+    page = v5.list(query)
+    assert page.total_count == total
+    assert page.items == [project(dict(view), parsed.fields) for view in expected]
+    assert total > 0
+    if query.startswith("relatedParty.partyOrPartyRole.id=P&"):
+        assert total == 1  # on the same element: the other one has P as agent
+
+
+V5_QUERIES = st.builds(
+    lambda filters, sort, limit: "&".join([*filters, *sort, *limit]),
+    st.lists(
+        st.sampled_from(
+            [
+                "relatedChannel.channel.id=a",
+                "relatedChannel.channel.id=b,web",
+                "relatedChannel.role=customer",
+                "relatedParty.partyOrPartyRole.id=a",
+                "relatedParty.role=customer",
+                "relatedParty.role!=agent",
+                "status=a",
+                "status!=b",
+                "note.text=a",
+                "@type=PartyInteraction",
+                "relatedParty.partyOrPartyRole.@type=Individual",
+                "externalIdentifier.id=a",
+                "interactionItem.interactionItemType=web",
+            ]
+        ),
+        max_size=3,
+        unique=True,
+    ),
+    st.lists(
+        st.sampled_from(
+            ["sort=reason", "sort=-interactionDate.startDateTime", "sort=@type"]
+        ),
+        max_size=1,
+    ),
+    st.lists(st.sampled_from(["limit=2", "offset=1&limit=1"]), max_size=1),
+)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(v5_bodies(), min_size=1, max_size=4),
+    st.lists(party_interactions(), max_size=3),
+    V5_QUERIES,
+)
+def test_v5_list_equals_filtering_v5_views(v5_written, v4_written, query):
+    v4, v5 = services()
+    for body in v5_written:
+        v5.create(body)
+    for body in v4_written:
+        v4.create(body)
+    parsed = parse_query(query, schema=V5_PARTY_INTERACTION_SCHEMA)
+    every = [v5.retrieve(d["id"]) for d in v4.list("").items]
+    expected, total = select(every, parsed)
+    page = v5.list(query)
+    assert (page.items, page.total_count) == (expected, total)
+
+
+def test_v5_filters_on_channel_and_party_ids_run_as_the_v4_ones():
+    """The same canonical condition, so the same generated column / side table."""
+    from tmf683.versions.v5query import to_canonical
+
+    for v5_query, v4_query in [
+        ("relatedChannel.channel.id=X", "channel.id=X"),
+        (
+            "relatedParty.partyOrPartyRole.id=P&relatedParty.role=customer",
+            "relatedParty.id=P&relatedParty.role=customer",
+        ),
+        ("status=open&sort=-creationDate", "status=open&sort=-creationDate"),
+    ]:
+        translated = to_canonical(
+            parse_query(v5_query, schema=V5_PARTY_INTERACTION_SCHEMA)
+        )
+        expected = parse_query(v4_query)
+        assert translated is not None
+        assert [c for c in translated.conditions if isinstance(c, AnyOf)] == []
+        assert [
+            (c.path, c.values, c.arrays)
+            for c in translated.conditions
+            if isinstance(c, Condition)
+        ] == [
+            (c.path, c.values, c.arrays)
+            for c in expected.conditions
+            if isinstance(c, Condition)
+        ]
+        assert translated.sort == expected.sort
+    for v5_only in ("@type=PartyInteraction", "lastUpdate>2020-01-01T00:00:00Z"):
+        assert (
+            to_canonical(parse_query(v5_only, schema=V5_PARTY_INTERACTION_SCHEMA))
+            is None
+        )
+
+
+def test_a_v4_body_cannot_forge_v5_data():
+    v4, v5 = services()
+    created = v4.create(
+        {**MINIMAL, "@type": "PIX", "_v5": {"attributes": {"lastUpdate": "forged"}}}
+    )
+    assert "_v5" not in created
+    assert "lastUpdate" not in v5.retrieve(created["id"])
+    v4.patch(created["id"], {"_v5": {"attributes": {"@type": "Forged"}}})
+    assert v5.retrieve(created["id"])["@type"] == "PartyInteraction"
+
+
+def test_last_update_moves_on_v5_writes_only():
+    v4, v5 = services()
+    created = v5.create(V5_MINIMAL)
+    patched = v5.patch(created["id"], {"description": "d"})
+    assert patched["lastUpdate"] > created["lastUpdate"]
+    v4.patch(created["id"], {"description": "e"})
+    assert v5.retrieve(created["id"])["lastUpdate"] == patched["lastUpdate"]
+
+
+def test_a_v5_service_over_a_store_owns_its_v4_service(tmp_path):
+    from tmf683 import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "t.db")
+    with PartyInteractionServiceV5(store) as v5:
+        created = v5.create(V5_MINIMAL)
+        assert v5.v4.retrieve(created["id"])["channel"][0]["id"] == "555"
+    with PartyInteractionService(store) as v4:
+        assert v4.retrieve(created["id"])["reason"] == V5_MINIMAL["reason"]
+    store.close()
+
+
+def test_v5_writes_raise_the_v4_events_in_v4_envelopes():
+    v4, v5 = services()
+    seen: list[dict[str, Any]] = []
+    v4.events.subscribe(seen.append)
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    v5.patch(created["id"], {"status": "done"})
+    v5.delete(created["id"])
+    v4.events.flush(10)
+    v4.close()
+    assert [e["eventType"] for e in seen] == [
+        "PartyInteractionCreateEvent",
+        "PartyInteractionAttributeValueChangeEvent",
+        "PartyInteractionStatusChangeEvent",
+        "PartyInteractionDeleteEvent",
+    ]
+    payload = seen[0]["event"]["partyInteraction"]
+    assert (
+        payload["href"]
+        == f"/tmf-api/partyInteraction/v4/partyInteraction/{created['id']}"
+    )
+    assert payload["channel"] == [
+        {"id": "555", "name": "web", "role": "interactionChannel"}
+    ]
+    assert "_v5" not in payload
