@@ -16,6 +16,8 @@ from tmf683 import (
     MemoryStore,
     PartyInteractionService,
     PartyInteractionServiceV5,
+    PatchConflictError,
+    PatchFormat,
     ValidationError,
     apply_merge_patch,
     parse_query,
@@ -686,3 +688,54 @@ def test_v5_writes_raise_the_v4_events_in_v4_envelopes():
         {"id": "555", "name": "web", "role": "interactionChannel"}
     ]
     assert "_v5" not in payload
+
+
+def test_v5_takes_json_patch_and_json_patch_query_in_v5_names(store):
+    v4, v5 = services(store)
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    patched = v5.patch(
+        created["id"],
+        [
+            {"op": "test", "path": "/status", "value": "open"},
+            {"op": "replace", "path": "/status", "value": "closed"},
+        ],
+        patch_format=PatchFormat.JSON_PATCH,
+    )
+    assert patched["status"] == "closed"
+    assert patched["statusChangeDate"] != created["statusChangeDate"]
+    patched = v5.patch(
+        created["id"],
+        [
+            {
+                "op": "replace",
+                "path": "/relatedChannel?channel.id=555/role",
+                "value": "r",
+            }
+        ],
+        patch_format=PatchFormat.JSON_PATCH_QUERY,
+    )
+    assert patched["relatedChannel"][0]["role"] == "r"
+    assert v4.retrieve(created["id"])["channel"][0]["role"] == "r"  # one record
+
+
+def test_a_v5_json_patch_that_does_not_apply_changes_nothing(store):
+    _, v5 = services(store)
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    with pytest.raises(PatchConflictError):
+        v5.patch(
+            created["id"],
+            [
+                {"op": "replace", "path": "/status", "value": "closed"},
+                {"op": "test", "path": "/status", "value": "open"},
+            ],
+            patch_format=PatchFormat.JSON_PATCH,
+        )
+    assert v5.retrieve(created["id"])["status"] == "open"
+    problems = problems_of(
+        lambda: v5.patch(
+            created["id"],
+            [{"op": "replace", "path": "/direction", "value": "outbound"}],
+            patch_format=PatchFormat.JSON_PATCH,
+        )
+    )
+    assert [path for path, _ in problems] == ["$[0].path"]

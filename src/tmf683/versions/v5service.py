@@ -21,7 +21,7 @@ from tmf683._inputs import read_list_query, read_selection
 from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._validation import validate_party_interaction
-from tmf683.patch.merge import apply_merge_patch
+from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
 from tmf683.query.evaluate import select
 from tmf683.query.projection import project
@@ -261,13 +261,16 @@ class PartyInteractionServiceV5:
         id: str,
         patch: object,
         *,
+        patch_format: PatchFormat = PatchFormat.MERGE,
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
     ) -> Document:
-        """Apply a JSON Merge Patch (RFC 7386) to the v5 view of a PartyInteraction.
+        """Patch the v5 view of a PartyInteraction, in any TMF630 Part 5 format.
 
-        The patch applies to the v5 view; the patch itself must be a
+        The patch applies to the v5 view (merge patch, RFC 7386; JSON Patch, RFC
+        6902; JSON Patch Query with filters in v5 names, e.g.
+        ``/relatedChannel?channel.id=555/role``); what it writes must be a
         ``PartyInteraction_MVO`` (``direction`` is not patchable) and the result a
         valid PartyInteraction; the result is mapped back keeping what v4 holds and
         v5 does not show. ``lastUpdate`` becomes now; ``statusChangeDate`` too when
@@ -275,7 +278,9 @@ class PartyInteractionServiceV5:
 
         Args:
             id: the PartyInteraction's id.
-            patch: the merge patch, a JSON object in v5 names.
+            patch: the patch in v5 names: a JSON object (merge patch) or an array
+                of operations.
+            patch_format: its format; default merge patch.
             fields: the attributes to return, in v5 names.
             query: instead of ``fields``, the raw query string.
             base_url: the v5 API root for ``href``.
@@ -286,43 +291,46 @@ class PartyInteractionServiceV5:
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``.
             NotFoundError: no PartyInteraction has that id.
-            ValidationError: not an object, an immutable attribute changed, or a
+            ValidationError: a malformed patch, an immutable attribute changed, or a
                 result that is not a valid v5 PartyInteraction.
+            PatchConflictError: a JSON Patch that does not apply to the v5 view.
         """
         selection = self._selection(fields, query)
-        if not isinstance(patch, dict):
-            raise ValidationError([("$", "must be a JSON object (a merge patch)")])
+        check_patch(patch, patch_format)
 
         def change(current: Document) -> Document:
             view = self._view(current, base_url)
-            refused = [
-                (f"$.{name}", "cannot be changed (not in PartyInteraction_MVO)")
-                for name in V5_IMMUTABLE_ATTRIBUTES
-                if name in patch and patch[name] != view.get(name)
-            ]
+            patched = apply_patch(
+                view, patch, patch_format, schema=V5_PARTY_INTERACTION_SCHEMA
+            )
+            refused = refused_changes(
+                view, patched, V5_IMMUTABLE_ATTRIBUTES, "PartyInteraction_MVO"
+            )
             if refused:
                 raise ValidationError(refused)
+            merged = patched.document
             changes = {
-                k: v for k, v in patch.items() if k not in V5_IMMUTABLE_ATTRIBUTES
+                name: merged[name]
+                for name in patched.written
+                if name in merged and name not in V5_IMMUTABLE_ATTRIBUTES
             }
             problems = v5contract.schema_problems(
                 {"@type": view["@type"], **_without_nulls(changes)},
                 "PartyInteraction_MVO",
             )
-            merged = apply_merge_patch(view, changes)
             result = {k: v for k, v in merged.items() if k not in ("id", "href")}
             problems += [  # what the patch did not touch is not judged again
                 (path, message)
                 for path, message in v5contract.schema_problems(
                     result, "PartyInteraction_FVO"
                 )
-                if _first_name(path) in changes
+                if _first_name(path) in patched.written
             ]
             if problems:
                 raise ValidationError(sorted(set(problems)))
             stored = self._canonical(merged, current)
             if stored.get("status") != current.get("status") and (
-                "statusChangeDate" not in patch and "status" in stored
+                "statusChangeDate" not in patched.written and "status" in stored
             ):
                 stored["statusChangeDate"] = format_datetime(self.v4.clock())
             return stored
