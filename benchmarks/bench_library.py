@@ -30,7 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import customer_id, interactions
 
-from tmf683 import PartyInteractionService, PostgresStore, SQLiteStore, parse_query
+from tmf683 import (
+    PartyInteractionService,
+    PartyInteractionServiceV5,
+    PostgresStore,
+    SQLiteStore,
+    parse_query,
+)
 
 POSTGRES_ADMIN = os.environ.get(
     "BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -61,6 +67,22 @@ QUERIES = {
         "relatedParty.id={customer}&relatedParty.role=customer&limit=100"
     ),
     "regex on reason": "reason.regex=^billing&limit=100",
+}
+V5_TWINS = {
+    # v5 query -> the v4 measure it must run as fast as (the same index)
+    "v5 relatedChannel.channel.id=email": (
+        "relatedChannel.channel.id=email&limit=100",
+        "channel.id=email",
+    ),
+    "v5 relatedParty.partyOrPartyRole.id (customer)": (
+        "relatedParty.partyOrPartyRole.id={customer}&limit=100",
+        "relatedParty.id (customer)",
+    ),
+    "v5 customer + role (same element)": (
+        "relatedParty.partyOrPartyRole.id={customer}&relatedParty.role=customer"
+        "&limit=100",
+        "customer + role (same element)",
+    ),
 }
 
 
@@ -153,6 +175,16 @@ def measure(count: int, store, folder: Path) -> list[tuple[str, float, int]]:
             (label, median_ms(lambda q=query: service.list(q)), page.total_count)
         )
         plans[label] = store.explain(query)
+    v5 = PartyInteractionServiceV5(service)
+    for label, (template, twin) in V5_TWINS.items():
+        query_string = template.format(customer=customer_id(7))
+        page = v5.list(query_string)
+        ms = median_ms(lambda q=query_string: v5.list(q))
+        # the v4 twin from its query string too: both sides parse, filter and render
+        twin_string = QUERIES[twin].format(customer=customer_id(7))
+        twin_ms = median_ms(lambda q=twin_string: service.list(q))
+        rows.append((label, ms, page.total_count))
+        rows.append((f"{label}: ratio to the v4 twin", ms / twin_ms, 0))
     store.close()
     print(f"\n## {type(store).__name__}, N = {count:,}  (query plans)")
     for label, lines in plans.items():
@@ -186,6 +218,8 @@ def main() -> None:
             _, value, total = results[column][index]
             if label.startswith(("load", "size")):
                 cells.append(f"{value:,.0f}")
+            elif label.endswith("ratio to the v4 twin"):
+                cells.append(f"{value:.2f}x")
             else:
                 cells.append(f"{value:.2f} ms ({total:,})")
         print(f"| {label} | " + " | ".join(cells) + " |")
