@@ -605,6 +605,82 @@ def test_http_bad_patches_answer_a_tmf_error_and_store_nothing(
     assert http.get(f"partyInteraction/{created['id']}").json() == created
 
 
+# --- bounds and edges found by an adversarial pass -----------------------------
+
+
+def nested(depth):
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("operations", "mentions"),
+    [
+        ([{"op": "remove", "path": "/\ud800"}], "unpaired surrogate"),
+        ([{"op": "remove", "path": "/note?id=\ud800"}], "unpaired surrogate"),
+        ([{"op": "add", "path": "/description", "value": nested(600)}], "deeper"),
+        ([{"op": "test", "path": "/status", "value": "open"}] * 1001, "at most 1000"),
+    ],
+)
+def test_what_no_document_may_hold_is_refused_before_applying(
+    service, created, operations, mentions
+):
+    with pytest.raises(ValidationError, match=mentions):
+        patched(service, created, operations, QUERY)
+    assert service.retrieve(created["id"]) == created
+
+
+def test_a_patch_cannot_grow_the_document_past_the_limit(service):
+    created = service.create({**MINIMAL, "@type": "Big", "ext": {"a": "x" * 1000}})
+    doubling = [{"op": "copy", "from": "/ext", "path": f"/ext/k{n}"} for n in range(20)]
+    with pytest.raises(ValidationError, match="larger than"):
+        patched(service, created, doubling)
+    assert service.retrieve(created["id"]) == created
+
+
+def test_a_query_move_selects_its_target_after_removing_the_source(service):
+    notes = [{"id": str(n), "text": f"t{n}", "@type": "MyNote"} for n in (1, 2, 3)]
+    created = service.create({**MINIMAL, "note": notes})
+    result = patched(
+        service,
+        created,
+        [{"op": "move", "from": "/note?id=1", "path": "/note?id=2/x"}],
+        QUERY,
+    )
+    assert [(note["id"], note.get("x")) for note in result["note"]] == [
+        ("2", {"id": "1", "text": "t1", "@type": "MyNote"}),
+        ("3", None),
+    ]
+
+
+def test_patch_formats_may_be_given_as_media_type_texts(service, created):
+    result = service.patch(
+        created["id"], {"status": "held"}, patch_format="application/merge-patch+json"
+    )
+    assert result["status"] == "held"
+    result = service.patch(
+        created["id"],
+        [{"op": "delete", "path": "/note?id=1"}],
+        patch_format="application/json-patch-query+json",
+    )
+    assert note_ids(result) == ["2", "3"]
+    with pytest.raises(ValueError, match="bogus"):
+        service.patch(created["id"], [], patch_format="bogus")
+
+
+def test_http_a_surrogate_in_a_path_is_a_400(http):
+    created = http.post("partyInteraction", json=RICH).json()
+    response = http.patch(
+        f"partyInteraction/{created['id']}",
+        content=b'[{"op": "remove", "path": "/\\ud800"}]',
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalidBody"
+
+
 # --- the oracle ----------------------------------------------------------------
 
 

@@ -56,9 +56,12 @@ def check_patch(patch: object, patch_format: PatchFormat) -> Any:
         checked operations for the JSON Patch formats.
 
     Raises:
+        ValueError: ``patch_format`` is not one of :class:`PatchFormat` (a media
+            type text of one is taken).
         ValidationError: a merge patch that is not an object; see
             :func:`tmf683.patch.json_patch.read_operations` for the others.
     """
+    patch_format = PatchFormat(patch_format)
     if patch_format is PatchFormat.MERGE:
         if not isinstance(patch, dict):
             raise ValidationError([("$", "must be a JSON object (a merge patch)")])
@@ -96,6 +99,7 @@ def apply_patch(
             document: a failing ``test``, a path to nothing, a query selecting no
             element (naming the operation, e.g. ``$[2].path``).
     """
+    patch_format = PatchFormat(patch_format)
     checked = check_patch(patch, patch_format)
     if patch_format is PatchFormat.MERGE:
         merged = apply_merge_patch(document, checked)

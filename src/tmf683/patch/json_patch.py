@@ -8,6 +8,7 @@ every error name the operation's index, e.g. ``$[2].path``.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ import jsonpatch
 import jsonpointer
 
 from tmf683._errors import PatchConflictError, Problem, ValidationError
+from tmf683._validation import MAX_DOCUMENT_BYTES, json_problems
 
 Operation = dict[str, Any]
 """One RFC 6902 operation, e.g.
@@ -22,6 +24,10 @@ Operation = dict[str, Any]
 
 OPERATIONS = ("add", "remove", "replace", "move", "copy", "test")
 """The operation names of RFC 6902 section 4."""
+
+MAX_OPERATIONS = 1000
+"""The most operations one patch may hold (a store holds its write lock while a
+patch applies)."""
 
 ALIASES = {"delete": "remove"}
 """Other names JSON Patch Query takes (the TMF683 v5 OAS example writes ``delete``)."""
@@ -50,12 +56,21 @@ def read_operations(patch: object, *, aliases: bool = False) -> list[Operation]:
         The operations, each a new dict whose ``op`` is one of :data:`OPERATIONS`.
 
     Raises:
-        ValidationError: not an array, or operations without a known ``op``, a text
-            ``path``, a ``value`` (add, replace, test) or a text ``from`` (move,
-            copy); every problem names its operation, e.g. ``$[1].op``.
+        ValidationError: not an array, more than :data:`MAX_OPERATIONS`, what no
+            document may hold (too deep, NUL, an unpaired surrogate, see
+            :func:`tmf683._validation.json_problems`), or operations without a
+            known ``op``, a text ``path``, a ``value`` (add, replace, test) or a
+            text ``from`` (move, copy); every problem names its operation, e.g.
+            ``$[1].op``.
     """
     if not isinstance(patch, list):
         raise ValidationError([("$", "must be a JSON array of operations")])
+    if len(patch) > MAX_OPERATIONS:
+        raise ValidationError(
+            [("$", f"holds {len(patch)} operations; at most {MAX_OPERATIONS}")]
+        )
+    if unsafe := json_problems(patch):
+        raise ValidationError(unsafe)
     problems: list[Problem] = []
     operations: list[Operation] = []
     names = OPERATIONS + (tuple(ALIASES) if aliases else ())
@@ -168,9 +183,21 @@ def apply_json_patch(
     patched = copy.deepcopy(document)
     written: dict[str, str] = {}
     whole: str | None = None
+    size = _size(document)
     for index, operation in enumerate(operations):
         plain = [operation] if expand is None else expand(patched, operation, index)
         for concrete in plain:
+            size += _growth(patched, concrete)
+            if size > MAX_DOCUMENT_BYTES:
+                raise ValidationError(
+                    [
+                        (
+                            f"$[{index}]",
+                            "makes the document larger than "
+                            f"{MAX_DOCUMENT_BYTES} bytes of JSON",
+                        )
+                    ]
+                )
             patched = apply_operation(patched, concrete, index)
             if concrete["op"] not in _WRITES:
                 continue
@@ -187,6 +214,27 @@ def apply_json_patch(
         for name in [*_names(document), *_names(patched)]:
             written.setdefault(name, whole)
     return patched, written
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def _growth(document: Any, operation: Operation) -> int:
+    """An upper bound of the bytes ``operation`` adds to ``document``'s JSON text.
+
+    Only ``add``, ``replace`` and ``copy`` add text (``copy`` can double a document
+    with one short operation); each costs the size of the value it writes, so the
+    checks of one patch cost at most about :data:`MAX_DOCUMENT_BYTES` in all.
+    """
+    if operation["op"] in ("add", "replace"):
+        return _size(operation["value"])
+    if operation["op"] == "copy":
+        try:
+            return _size(jsonpointer.resolve_pointer(document, operation["from"]))
+        except jsonpointer.JsonPointerException:
+            return 0  # nothing there: the operation fails when it applies
+    return 0
 
 
 def _names(value: Any) -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonpatch
 import jsonpointer
 
 from tmf683._errors import InvalidQueryError, PatchConflictError, ValidationError
@@ -149,8 +150,8 @@ def expand(
         raise ValidationError(
             [(f"{where}.path", "ends at a query: add into the selected element")]
         )
-    paths = select(document, operation["path"], schema, f"{where}.path")
     moved: dict[str, str] = {}
+    target = document
     if operation["op"] in ("move", "copy"):
         sources = select(document, operation["from"], schema, f"{where}.from")
         if len(sources) != 1:
@@ -158,8 +159,23 @@ def expand(
                 [(f"{where}.from", f"selects {len(sources)} elements, not one")]
             )
         moved = {"from": sources[0]}
+        if operation["op"] == "move" and "?" in operation["path"]:
+            # RFC 6902 4.4: a move removes 'from', then adds at 'path', so the
+            # path's filters select in the document without the moved value
+            target = jsonpatch.apply_patch(
+                document, [{"op": "remove", "path": sources[0]}], in_place=False
+            )
+    paths = select(target, operation["path"], schema, f"{where}.path")
     if operation["op"] == "move" and len(paths) != 1:
         raise PatchConflictError(
             [(f"{where}.path", f"selects {len(paths)} elements, not one")]
         )
+    if target is not document:
+        # written as its two halves: the pointers are those of the document
+        # after the removal, which a plain move would read as before it
+        value = jsonpointer.resolve_pointer(document, sources[0])
+        return [
+            {"op": "remove", "path": sources[0]},
+            {"op": "add", "path": paths[0], "value": value},
+        ]
     return [{**operation, "path": path, **moved} for path in paths]
