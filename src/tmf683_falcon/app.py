@@ -79,8 +79,8 @@ def mount(
         app: the host application (WSGI).
         service: the core service that answers every request, v4 or v5.
         base_path: path prefix of the API; slashes around it do not matter; default
-            :data:`~tmf683.DEFAULT_BASE_PATH` for v4,
-            :data:`~tmf683.V5_BASE_PATH` for v5.
+            :data:`~tmf683._service.DEFAULT_BASE_PATH` for v4,
+            :data:`~tmf683.versions.v5service.V5_BASE_PATH` for v5.
         base_url: scheme and host used in ``href``, e.g. ``"https://api.example.com"``;
             default: taken from each request.
         partial_content: answer a list page that does not hold every match with
@@ -125,7 +125,7 @@ def create_app(
         service: the core service that answers every request of its version (see
             :func:`mount`).
         base_path: path prefix of ``service``'s API; default the version's
-            (the swagger's ``basePath`` for v4, :data:`~tmf683.V5_BASE_PATH` for v5).
+            (the swagger's ``basePath`` for v4, :data:`~tmf683.versions.v5service.V5_BASE_PATH` for v5).
         base_url: scheme and host used in ``href``; default: from each request.
         partial_content: 206 for partial list pages (see :func:`mount`).
         v5: a v5 service to serve beside a v4 ``service``, usually
