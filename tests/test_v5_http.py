@@ -66,7 +66,7 @@ def valid_interaction(body: Any) -> dict[str, Any]:
 def valid_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """Assert a v5 error response: status, TMF code, an OAS ``Error`` with @type."""
     assert response.status_code == status
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert v5contract.schema_problems(body, "Error") == []
     assert body["@type"] == "Error"
     assert (body["code"], body["status"]) == (code, str(status))

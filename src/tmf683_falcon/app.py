@@ -125,7 +125,8 @@ def create_app(
         service: the core service that answers every request of its version (see
             :func:`mount`).
         base_path: path prefix of ``service``'s API; default the version's
-            (the swagger's ``basePath`` for v4, :data:`~tmf683.versions.v5service.V5_BASE_PATH` for v5).
+            (the swagger's ``basePath`` for v4,
+            :data:`~tmf683.versions.v5service.V5_BASE_PATH` for v5).
         base_url: scheme and host used in ``href``; default: from each request.
         partial_content: 206 for partial list pages (see :func:`mount`).
         v5: a v5 service to serve beside a v4 ``service``, usually
