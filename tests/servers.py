@@ -12,13 +12,25 @@ from pathlib import Path
 
 START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 10.0
-URL_LINE = re.compile(r"serving TMF683 v4 at (http://\S+/) \(store: (.*)\)")
+URL_LINE = re.compile(r"serving TMF683 (v\d) at (http://\S+/) \(store: (.*)\)")
+
+
+def served_versions(args: tuple[str, ...]) -> set[str]:
+    """The versions a server started with ``args`` logs a URL for (default both)."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--versions="):
+            return {v.strip() for v in arg.partition("=")[2].split(",") if v.strip()}
+        if arg == "--versions" and i + 1 < len(args):
+            return {v.strip() for v in args[i + 1].split(",") if v.strip()}
+    return {"v4", "v5"}
 
 
 class ServerProcess:
     """A ``tmf683-server`` process on 127.0.0.1 with a free port.
 
-    ``base`` is the API root with a trailing slash; ``log`` collects stderr lines.
+    ``bases`` maps each served version to its API root with a trailing slash;
+    ``base`` is the v4 root (the v5 one when only v5 is served); ``log`` collects
+    stderr lines.
     """
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
@@ -41,6 +53,8 @@ class ServerProcess:
         )
         self.log: list[str] = []
         self._url_seen = threading.Event()
+        self._expected = served_versions(args)
+        self.bases: dict[str, str] = {}
         self.base = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -56,9 +70,11 @@ class ServerProcess:
         for line in self.process.stderr:
             self.log.append(line)
             match = URL_LINE.search(line)
-            if match and not self.base:
-                self.base = match.group(1)
-                self._url_seen.set()
+            if match and not self._url_seen.is_set():
+                self.bases[match.group(1)] = match.group(2)
+                if set(self.bases) >= self._expected:
+                    self.base = self.bases.get("v4") or self.bases["v5"]
+                    self._url_seen.set()
         self._url_seen.set()
 
     def stop(self, sig: int = signal.SIGTERM) -> int:

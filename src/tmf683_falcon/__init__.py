@@ -1,9 +1,11 @@
-"""tmf683_falcon: the TMF683 v4 API over HTTP with Falcon.
+"""tmf683_falcon: the TMF683 v4 and v5 APIs over HTTP with Falcon.
 
-:func:`create_app` builds a standalone WSGI app; :func:`mount` adds the routes to an
-existing Falcon app; ``tmf683-server`` serves it with waitress. The listener side
-(receiving TMF683 events) is :func:`mount_listener`. The default route prefix is
-the core's :data:`~tmf683._service.DEFAULT_BASE_PATH`; the modules below
+:func:`create_app` builds a standalone WSGI app; :func:`mount` adds the routes of one
+version (that of the service given) to an existing Falcon app; ``tmf683-server``
+serves v4 and v5 with waitress. The listener side (receiving TMF683 events) is
+:func:`mount_listener`. The default route prefixes are the core's
+:data:`~tmf683._service.DEFAULT_BASE_PATH` (v4) and
+:data:`~tmf683.versions.v5service.V5_BASE_PATH` (v5); the modules below
 ``tmf683_falcon`` are its implementation.
 """
 

@@ -1,4 +1,4 @@
-"""``tmf683-server``: the TMF683 v4 API on waitress, with a store chosen by ``--db``.
+"""``tmf683-server``: TMF683 v4 and v5 on waitress, over a store chosen by ``--db``.
 
 The only place that wires a real store, the app and the WSGI server together.
 """
@@ -18,19 +18,23 @@ import waitress
 
 from tmf683 import (
     DEFAULT_BASE_PATH,
+    V5_BASE_PATH,
     PartyInteractionService,
+    PartyInteractionServiceV5,
     StoreConfigurationError,
     add_delivery_options,
     dispatcher_from,
     open_store,
     safe_location,
 )
-from tmf683_falcon.app import create_app
+from tmf683_falcon.app import create_app, route_prefix
 from tmf683_falcon.media import MAX_BODY_BYTES
 
 log = logging.getLogger("tmf683.server")
 
 DEFAULT_DB = "./tmf683.db"
+VERSIONS = ("v4", "v5")
+"""The API versions the server can serve, in the order it logs them."""
 DISPATCHER_STOP_SECONDS = 15.0
 """How long a stopping server waits for a delivery in flight (its timeout is 10 s)."""
 WAITRESS_MAX_BODY_BYTES = 2 * MAX_BODY_BYTES
@@ -42,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser of ``tmf683-server``."""
     parser = argparse.ArgumentParser(
         prog="tmf683-server",
-        description="Serve the TMF683 Party Interaction Management API v4.",
+        description="Serve the TMF683 Party Interaction Management API, v4 and v5 "
+        "over one store.",
     )
     parser.add_argument(
         "--host",
@@ -61,6 +66,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="store: a SQLite file path (created if missing), sqlite:///PATH, "
         "memory:, or a PostgreSQL URL postgresql://USER@HOST:PORT/DBNAME "
         f"(default: $TMF683_DB, else {DEFAULT_DB})",
+    )
+    parser.add_argument(
+        "--versions",
+        type=_versions,
+        default=VERSIONS,
+        metavar="LIST",
+        help="API versions to serve, comma-separated: v4, v5 or v4,v5 (default: v4,v5)",
+    )
+    parser.add_argument(
+        "--v4-base-path",
+        default=DEFAULT_BASE_PATH,
+        metavar="PATH",
+        help="path prefix of the v4 API (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--v5-base-path",
+        default=V5_BASE_PATH,
+        metavar="PATH",
+        help="path prefix of the v5 API (default: %(default)s)",
     )
     parser.add_argument(
         "--base-url",
@@ -117,6 +141,16 @@ def _bounded_int(low: int, high: int | None) -> Callable[[str], int]:
     return convert
 
 
+def _versions(text: str) -> tuple[str, ...]:
+    names = {name.strip().lower() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(VERSIONS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a list of versions among {', '.join(VERSIONS)}"
+        )
+    return tuple(name for name in VERSIONS if name in names)
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -132,7 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: 0 after a clean stop, 2 for bad arguments, a store that
         cannot be opened or an address that cannot be listened on.
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    paths = {"v4": args.v4_base_path, "v5": args.v5_base_path}
+    prefixes = {version: route_prefix(paths[version]) for version in args.versions}
+    if len(set(prefixes.values())) < len(prefixes):
+        parser.error("--v4-base-path and --v5-base-path must differ")
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -151,8 +190,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         service = PartyInteractionService(
             store, max_page_size=args.max_page_size, callback_hosts=args.callback_host
         )
+        v5 = PartyInteractionServiceV5(service)
+        only_v5 = args.versions == ("v5",)
         app = create_app(
-            service, base_url=args.base_url, partial_content=args.partial_content
+            v5 if only_v5 else service,
+            base_path=paths["v5" if only_v5 else "v4"],
+            v5=v5 if "v5" in args.versions and not only_v5 else None,
+            v5_base_path=paths["v5"],
+            base_url=args.base_url,
+            partial_content=args.partial_content,
         )
         try:
             server = waitress.create_server(
@@ -169,13 +215,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         host = f"[{args.host}]" if ":" in args.host else args.host
-        log.info(
-            "serving TMF683 v4 at http://%s:%s%s/ (store: %s)",
-            host,
-            server.effective_port,
-            DEFAULT_BASE_PATH,
-            safe_location(args.db),
-        )
+        for version, prefix in prefixes.items():
+            log.info(
+                "serving TMF683 %s at http://%s:%s%s/ (store: %s)",
+                version,
+                host,
+                server.effective_port,
+                prefix,
+                safe_location(args.db),
+            )
         dispatcher = dispatcher_from(store, args)
         try:
             if not args.no_dispatcher:

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import falcon
 
-from tmf683 import DEFAULT_BASE_PATH, PartyInteractionService
-from tmf683_falcon.errors import add_error_handlers, serialize_http_error
+from tmf683 import (
+    DEFAULT_BASE_PATH,
+    V5_BASE_PATH,
+    PartyInteractionServiceV5,
+)
+from tmf683_falcon.errors import (
+    V5_ERROR_TYPE,
+    ErrorTypeMarker,
+    add_error_handlers,
+    serialize_http_error,
+)
 from tmf683_falcon.hub import HubCollection, HubItem
 from tmf683_falcon.media import MEDIA_TYPE, json_handler
-from tmf683_falcon.resources import PartyInteractionCollection, PartyInteractionItem
+from tmf683_falcon.resources import (
+    PartyInteractionCollection,
+    PartyInteractionItem,
+    Service,
+)
 
 
 def prepare_routes(
@@ -25,38 +38,59 @@ def prepare_routes(
         ``"/tmf-api/partyInteraction/v4"``; ``""`` for ``"/"`` or ``""``.
     """
     add_error_handlers(app)
+    return route_prefix(base_path)
+
+
+def route_prefix(base_path: str) -> str:
+    """Return a base path as a route prefix: one leading slash, none trailing.
+
+    Args:
+        base_path: e.g. ``"tmf-api/partyInteraction/v4/"``.
+
+    Returns:
+        e.g. ``"/tmf-api/partyInteraction/v4"``; ``""`` for ``"/"`` or ``""``.
+    """
     stripped = base_path.strip("/")
     return "/" + stripped if stripped else ""
 
 
 def mount(
     app: falcon.App[falcon.Request, falcon.Response],
-    service: PartyInteractionService,
+    service: Service,
     *,
-    base_path: str = DEFAULT_BASE_PATH,
+    base_path: str | None = None,
     base_url: str | None = None,
     partial_content: bool = False,
 ) -> None:
-    """Add the TMF683 routes to an existing Falcon app.
+    """Add the TMF683 routes of one API version to an existing Falcon app.
 
     Adds ``{base_path}/partyInteraction``, ``{base_path}/partyInteraction/{id}``,
     ``{base_path}/hub`` and ``{base_path}/hub/{id}``
     and error handlers that give the routes' own errors (400, 404 for an unknown id,
-    409, 413, 415) TMF Error bodies. The host app keeps its own error serializer for
-    falcon's 404 (unknown path) and 405 (use :func:`create_app` for TMF bodies there
-    too, or set :func:`tmf683_falcon.serialize_http_error`).
+    409, 413, 415) TMF Error bodies. The version is the service's: a
+    :class:`~tmf683.PartyInteractionService` serves v4, a
+    :class:`~tmf683.PartyInteractionServiceV5` serves v5 (with ``"@type": "Error"``
+    in its Error bodies); call ``mount`` once for each to serve both over one store.
+    The host app keeps its own error serializer for falcon's 404 (unknown path) and
+    405 (use :func:`create_app` for TMF bodies there too, or set
+    :func:`tmf683_falcon.serialize_http_error`).
 
     Args:
         app: the host application (WSGI).
-        service: the core service that answers every request.
-        base_path: path prefix of the API; slashes around it do not matter.
+        service: the core service that answers every request, v4 or v5.
+        base_path: path prefix of the API; slashes around it do not matter; default
+            :data:`~tmf683._service.DEFAULT_BASE_PATH` for v4,
+            :data:`~tmf683.versions.v5service.V5_BASE_PATH` for v5.
         base_url: scheme and host used in ``href``, e.g. ``"https://api.example.com"``;
             default: taken from each request.
         partial_content: answer a list page that does not hold every match with
             206 Partial Content (TMF630 Part 1) instead of 200; off by default, as
             the v4 swagger declares no 206.
     """
-    path = prepare_routes(app, base_path)
+    v5 = isinstance(service, PartyInteractionServiceV5)
+    default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
+    path = prepare_routes(app, default if base_path is None else base_path)
+    app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE if v5 else None))
     app.add_route(
         f"{path}/partyInteraction",
         PartyInteractionCollection(service, base_url, path, partial_content),
@@ -64,40 +98,66 @@ def mount(
     app.add_route(
         f"{path}/partyInteraction/{{id}}", PartyInteractionItem(service, base_url, path)
     )
-    app.add_route(f"{path}/hub", HubCollection(service, base_url, path))
-    app.add_route(f"{path}/hub/{{id}}", HubItem(service, base_url, path))
+    # The hub resources take the v4 service for now; a version-aware hub takes
+    # ``service`` itself.
+    hub_service = (
+        service.v4 if isinstance(service, PartyInteractionServiceV5) else service
+    )
+    app.add_route(f"{path}/hub", HubCollection(hub_service, base_url, path))
+    app.add_route(f"{path}/hub/{{id}}", HubItem(hub_service, base_url, path))
 
 
 def create_app(
-    service: PartyInteractionService,
+    service: Service,
     *,
-    base_path: str = DEFAULT_BASE_PATH,
+    base_path: str | None = None,
     base_url: str | None = None,
     partial_content: bool = False,
+    v5: PartyInteractionServiceV5 | None = None,
+    v5_base_path: str = V5_BASE_PATH,
 ) -> falcon.App[falcon.Request, falcon.Response]:
-    """Create a WSGI Falcon app serving the TMF683 v4 API.
+    """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
+
+    ``create_app(v4)`` serves v4, ``create_app(PartyInteractionServiceV5(v4))`` v5,
+    and ``create_app(v4, v5=PartyInteractionServiceV5(v4))`` both over one store.
 
     Args:
-        service: the core service that answers every request.
-        base_path: path prefix of the API (the swagger's ``basePath`` by default).
+        service: the core service that answers every request of its version (see
+            :func:`mount`).
+        base_path: path prefix of ``service``'s API; default the version's
+            (the swagger's ``basePath`` for v4,
+            :data:`~tmf683.versions.v5service.V5_BASE_PATH` for v5).
         base_url: scheme and host used in ``href``; default: from each request.
         partial_content: 206 for partial list pages (see :func:`mount`).
+        v5: a v5 service to serve beside a v4 ``service``, usually
+            ``PartyInteractionServiceV5(service)``.
+        v5_base_path: path prefix of the ``v5`` API.
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
-        waitress). Every error, falcon's own 404/405/415 included, has a TMF body.
+        waitress). Every error, falcon's own 404/405/415 included, has a TMF body
+        (with ``@type`` under the v5 base path).
+
+    Raises:
+        TypeError: ``v5`` given with a v5 ``service``.
     """
+    if v5 is not None and isinstance(service, PartyInteractionServiceV5):
+        raise TypeError("give v5= beside a v4 service, not beside a v5 one")
     app = falcon.App(media_type=MEDIA_TYPE)
     handler = json_handler()
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = handler
     app.resp_options.media_handlers[MEDIA_TYPE] = handler
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_http_error)
-    mount(
-        app,
-        service,
-        base_path=base_path,
-        base_url=base_url,
-        partial_content=partial_content,
-    )
+    mounts: list[tuple[Service, str | None]] = [(service, base_path)]
+    if v5 is not None:
+        mounts.append((v5, v5_base_path))
+    for served, path in mounts:
+        mount(
+            app,
+            served,
+            base_path=path,
+            base_url=base_url,
+            partial_content=partial_content,
+        )
     return app

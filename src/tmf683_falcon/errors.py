@@ -1,7 +1,10 @@
 """The one table from core errors to HTTP, and the TMF Error body (TMF630 Part 1).
 
 Every error response of the adapter, including falcon's own 404, 405 and 415, carries
-``{"code", "reason", "message", "status"}`` with ``status`` as a string.
+``{"code", "reason", "message", "status"}`` with ``status`` as a string. Under a v5
+base path the body also carries ``"@type": "Error"`` (the v5 OAS ``Error`` extends
+``Extensible``, which requires ``@type``): :class:`ErrorTypeMarker` notes the API a
+request is under, and every writer of an Error body reads it with :func:`error_type`.
 """
 
 from __future__ import annotations
@@ -53,7 +56,53 @@ _HTTP_CODES = {
 }
 
 
-def error_body(status: int, code: str, reason: str, message: str) -> dict[str, str]:
+V5_ERROR_TYPE = "Error"
+"""The ``@type`` of a v5 Error body (schema ``Error`` of the v5 OAS)."""
+
+_CONTEXT_KEY = "tmf683_error_type"
+
+
+class ErrorTypeMarker:
+    """Falcon middleware: notes which API a request is under, for its Error body.
+
+    One per mounted API. A request under several mounted base paths belongs to the
+    longest one (a v5 API at ``/api/v5`` beside a v4 one at ``/api``).
+
+    Args:
+        base_path: the API's route prefix, e.g. ``"/tmf-api/partyInteraction/v4"``
+            (``""`` for the root).
+        error_type: the Error ``@type`` of that API: ``None`` for v4 (no
+            ``@type``), :data:`V5_ERROR_TYPE` for v5.
+    """
+
+    def __init__(self, base_path: str, error_type: str | None) -> None:
+        self.base_path = base_path
+        self.error_type = error_type
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Mark ``req`` when its path is under this API's, deeper than any before."""
+        path = req.path.rstrip("/")
+        if path != self.base_path and not path.startswith(self.base_path + "/"):
+            return
+        depth, _ = getattr(req.context, _CONTEXT_KEY, (-1, None))
+        if len(self.base_path) > depth:
+            setattr(req.context, _CONTEXT_KEY, (len(self.base_path), self.error_type))
+
+
+def error_type(req: falcon.Request) -> str | None:
+    """Return the Error ``@type`` for a request: ``"Error"`` under v5, else ``None``."""
+    marked: tuple[int, str | None] = getattr(req.context, _CONTEXT_KEY, (-1, None))
+    return marked[1]
+
+
+def error_body(
+    status: int,
+    code: str,
+    reason: str,
+    message: str,
+    *,
+    type_name: str | None = None,
+) -> dict[str, str]:
     """Build a TMF Error body.
 
     Args:
@@ -61,11 +110,14 @@ def error_body(status: int, code: str, reason: str, message: str) -> dict[str, s
         code: the application error code, e.g. ``"invalidBody"``.
         reason: a short title.
         message: what is wrong and how to fix it.
+        type_name: the ``@type`` to add (``"Error"`` in v5); ``None`` adds none (v4).
 
     Returns:
-        ``{"code", "reason", "message", "status"}``, all strings.
+        ``{"code", "reason", "message", "status"}``, all strings, with ``@type``
+        first when ``type_name`` is given.
     """
-    return {"code": code, "reason": reason, "message": message, "status": str(status)}
+    body = {"code": code, "reason": reason, "message": message, "status": str(status)}
+    return body if type_name is None else {"@type": type_name, **body}
 
 
 def handle_core_error(
@@ -82,13 +134,16 @@ def handle_core_error(
         log.error("%s %s failed", req.method, req.path, exc_info=exc)
     resp.status = status
     resp.content_type = MEDIA_TYPE
-    resp.media = error_body(status, code, reason, str(exc))
+    resp.media = error_body(status, code, reason, str(exc), type_name=error_type(req))
 
 
 def serialize_http_error(
     req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError
 ) -> None:
-    """Falcon error serializer: every HTTPError as a TMF Error body."""
+    """Falcon error serializer: every HTTPError as a TMF Error body.
+
+    Under a base path mounted for v5 the body carries ``"@type": "Error"``.
+    """
     status = exc.status_code
     reason = http.HTTPStatus(status).phrase
     message = exc.description or {
@@ -96,7 +151,13 @@ def serialize_http_error(
         405: f"{req.method} is not allowed on {req.path}",
     }.get(status, reason)
     resp.content_type = MEDIA_TYPE
-    resp.media = error_body(status, _HTTP_CODES.get(status, "error"), reason, message)
+    resp.media = error_body(
+        status,
+        _HTTP_CODES.get(status, "error"),
+        reason,
+        message,
+        type_name=error_type(req),
+    )
 
 
 def handle_route_http_error(

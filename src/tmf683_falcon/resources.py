@@ -1,7 +1,8 @@
 """Falcon resources, one class per route.
 
 Each responder reads the request, calls one service method and writes status,
-headers and body; the rules live in the core.
+headers and body; the rules live in the core. The same classes serve v4 and v5: the
+two services take the same calls (:data:`Service`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from urllib.parse import unquote
 
 import falcon
 
-from tmf683 import PartyInteractionService
+from tmf683 import PartyInteractionService, PartyInteractionServiceV5
 from tmf683_falcon.media import JSON_TYPES, read_body, read_patch
+
+Service = PartyInteractionService | PartyInteractionServiceV5
+"""The service behind the routes: v4 or v5 (the same method names and arguments)."""
 
 _URI_UNSAFE = str.maketrans({"<": "%3C", ">": "%3E", '"': "%22", " ": "%20"})
 
@@ -47,7 +51,7 @@ def link_header(
 class _Resource:
     def __init__(
         self,
-        service: PartyInteractionService,
+        service: Service,
         base_url: str | None,
         base_path: str,
         partial_content: bool = False,

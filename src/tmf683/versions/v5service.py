@@ -340,12 +340,16 @@ class PartyInteractionServiceV5:
         self.v4.events.notify_local(raised)
         return project(self._view(patched, base_url), selection)
 
-    def delete(self, id: str, *, query: str | None = None) -> None:
+    def delete(
+        self, id: str, *, query: str | None = None, base_url: str | None = None
+    ) -> None:
         """Delete a PartyInteraction (for both versions: it is one record).
 
         Args:
             id: its id.
             query: the raw query string, checked as for :meth:`retrieve`.
+            base_url: the v5 API root, taken as by the v4 ``delete``; unused while
+                the delete event is a v4 envelope (with the v4 ``href``).
 
         Raises:
             InvalidQueryError: another parameter than ``fields`` in ``query``.

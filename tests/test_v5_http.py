@@ -1,0 +1,399 @@
+"""TMF683 v5 over HTTP beside v4, over one store: real waitress, SQLite and PostgreSQL.
+
+Every full v5 PartyInteraction response is checked against the OAS ``PartyInteraction``
+schema and every v5 error body against its ``Error`` schema, with
+:mod:`tmf683.versions.v5contract` (jsonschema over the shipped OAS file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import falcon
+import httpx
+import pytest
+
+from tests import postgres
+from tests.conftest import MINIMAL
+from tests.wsgi import serving
+from tmf683 import (
+    DEFAULT_BASE_PATH,
+    V5_BASE_PATH,
+    MemoryStore,
+    PartyInteractionService,
+    PartyInteractionServiceV5,
+    PartyInteractionStore,
+    PostgresStore,
+    SQLiteStore,
+)
+from tmf683.versions import v5contract
+from tmf683_falcon import create_app, mount, serialize_http_error
+
+V5_BODY: dict[str, Any] = {
+    "@type": "PartyInteraction",
+    "reason": "Wants a new plan",
+    "direction": "inbound",
+    "status": "open",
+    "relatedChannel": [
+        {
+            "@type": "RelatedChannel",
+            "role": "interactionChannel",
+            "channel": {"@type": "ChannelRef", "id": "555", "name": "web"},
+        }
+    ],
+    "relatedParty": [
+        {
+            "@type": "RelatedPartyOrPartyRole",
+            "role": "customer",
+            "partyOrPartyRole": {"@type": "Individual", "id": "P1", "givenName": "Ada"},
+        }
+    ],
+    "externalIdentifier": [{"@type": "ExternalIdentifier", "id": "CRM-7"}],
+}
+V4_ERROR_KEYS = {"code", "reason", "message", "status"}
+JSON_PATCH = {"Content-Type": "application/json-patch+json"}
+JSON_PATCH_QUERY = {"Content-Type": "application/json-patch-query+json"}
+
+
+def valid_interaction(body: Any) -> dict[str, Any]:
+    """Assert a full v5 PartyInteraction conforms to the OAS; return it."""
+    assert v5contract.schema_problems(body, "PartyInteraction") == []
+    assert isinstance(body, dict)
+    return body
+
+
+def valid_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Assert a v5 error response: status, TMF code, an OAS ``Error`` with @type."""
+    assert response.status_code == status
+    body: dict[str, Any] = response.json()
+    assert v5contract.schema_problems(body, "Error") == []
+    assert body["@type"] == "Error"
+    assert (body["code"], body["status"]) == (code, str(status))
+    assert set(body) == {"@type", *V4_ERROR_KEYS}
+    return body
+
+
+def v4_error(response: httpx.Response, status: int, code: str) -> None:
+    """Assert a v4 error response: exactly the v4 keys, no @type."""
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == V4_ERROR_KEYS
+    assert (body["code"], body["status"]) == (code, str(status))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store(request, tmp_path) -> Iterator[PartyInteractionStore]:
+    opened: PartyInteractionStore
+    if request.param == "sqlite":
+        opened = SQLiteStore(tmp_path / "v5.db")
+    else:
+        url = request.getfixturevalue("postgres_databases").create()
+        postgres.empty(url)
+        opened = PostgresStore(url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def client(shared_store) -> Iterator[httpx.Client]:
+    """A client of an app serving v4 and v5 over one store (real waitress)."""
+    v4 = PartyInteractionService(shared_store, max_page_size=2)
+    app = create_app(v4, v5=PartyInteractionServiceV5(v4))
+    try:
+        with serving(app) as root, httpx.Client(base_url=root, timeout=10) as http:
+            yield http
+    finally:
+        v4.close()
+
+
+def v5(path: str = "") -> str:
+    return f"{V5_BASE_PATH}/partyInteraction{path}"
+
+
+def v4(path: str = "") -> str:
+    return f"{DEFAULT_BASE_PATH}/partyInteraction{path}"
+
+
+def create_v5(client: httpx.Client, body: dict[str, Any] = V5_BODY) -> dict[str, Any]:
+    response = client.post(v5(), json=body)
+    assert response.status_code == 201
+    return valid_interaction(response.json())
+
+
+def test_a_v5_create_reads_back_under_v5_and_v4_by_the_same_id(client):
+    response = client.post(v5(), json=V5_BODY)
+    assert response.status_code == 201
+    created = valid_interaction(response.json())
+    id = created["id"]
+    root = str(client.base_url).rstrip("/")
+    assert created["href"] == f"{root}{v5('/' + id)}"
+    assert response.headers["location"] == created["href"]
+    assert created["relatedParty"] == V5_BODY["relatedParty"]
+    assert created["externalIdentifier"] == V5_BODY["externalIdentifier"]
+    assert "lastUpdate" in created
+
+    read = client.get(v5(f"/{id}"))
+    assert read.status_code == 200
+    assert valid_interaction(read.json()) == created
+    head = client.head(v5(f"/{id}"))
+    assert (head.status_code, head.content) == (200, b"")
+
+    as_v4 = client.get(v4(f"/{id}")).json()
+    assert as_v4["href"] == f"{root}{v4('/' + id)}"
+    assert as_v4["channel"] == [
+        {"id": "555", "name": "web", "role": "interactionChannel"}
+    ]
+    assert as_v4["relatedParty"] == [
+        {"id": "P1", "role": "customer", "@referredType": "Individual"}
+    ]
+    assert "externalIdentifier" not in as_v4
+    assert "@type" not in as_v4
+
+
+def test_fields_on_post_and_patch_under_v5(client):
+    response = client.post(v5(), params={"fields": "reason"}, json=V5_BODY)
+    assert response.status_code == 201
+    created = response.json()
+    assert set(created) == {"id", "href", "reason"}
+    assert response.headers["location"] == created["href"]
+    full = valid_interaction(client.get(v5(f"/{created['id']}")).json())
+    assert created == {k: full[k] for k in ("id", "href", "reason")}
+    patched = client.patch(
+        v5(f"/{created['id']}"), params={"fields": "status"}, json={"status": "closed"}
+    )
+    assert patched.status_code == 200
+    assert patched.json() == {
+        **{k: full[k] for k in ("id", "href")},
+        "status": "closed",
+    }
+
+
+def test_list_filters_in_each_versions_names(client):
+    from_v5 = create_v5(client)
+    from_v4 = client.post(v4(), json={**MINIMAL, "channel": [{"id": "777"}]}).json()
+
+    listed = client.get(v5(), params={"relatedChannel.channel.id": "555"})
+    assert listed.status_code == 200
+    assert [valid_interaction(item)["id"] for item in listed.json()] == [from_v5["id"]]
+    assert (listed.headers["x-total-count"], listed.headers["x-result-count"]) == (
+        "1",
+        "1",
+    )
+    assert [i["id"] for i in client.get(v4(), params={"channel.id": "555"}).json()] == [
+        from_v5["id"]
+    ]
+    v4_made = client.get(v5(), params={"relatedChannel.channel.id": "777"}).json()
+    assert [valid_interaction(item)["id"] for item in v4_made] == [from_v4["id"]]
+    customer = {
+        "relatedParty.partyOrPartyRole.id": "P1",
+        "relatedParty.role": "customer",
+    }
+    assert [i["id"] for i in client.get(v5(), params=customer).json()] == [
+        from_v5["id"]
+    ]
+    head = client.head(v5(), params={"relatedChannel.channel.id": "555"})
+    assert (head.status_code, head.headers["x-total-count"]) == (200, "1")
+    wrong = client.get(v5(), params={"channel.id": "555"})  # a v4 name under v5
+    valid_error(wrong, 400, "invalidQuery")
+
+
+def test_paging_headers_and_links_are_those_of_v4(client):
+    for _ in range(3):
+        create_v5(client)
+    pages = {
+        version: client.get(path, params={"status": "open", "offset": "1"})
+        for version, path in (("v4", v4()), ("v5", v5()))
+    }
+    for response in pages.values():
+        assert response.status_code == 200  # max_page_size 2: a partial page
+        assert response.headers["x-total-count"] == "3"
+        assert response.headers["x-result-count"] == "2"
+    v5_items = pages["v5"].json()
+    assert [item["id"] for item in v5_items] == [i["id"] for i in pages["v4"].json()]
+    for item in v5_items:
+        valid_interaction(item)
+    link = pages["v5"].headers["link"]
+    assert 'rel="first"' in link
+    assert f"{V5_BASE_PATH}/partyInteraction?" in link
+    assert link == pages["v4"].headers["link"].replace(DEFAULT_BASE_PATH, V5_BASE_PATH)
+
+
+def test_json_patch_and_json_patch_query_on_each_version(client):
+    id = create_v5(client)["id"]
+
+    replaced = client.patch(
+        v5(f"/{id}"),
+        json=[{"op": "replace", "path": "/status", "value": "inProgress"}],
+        headers=JSON_PATCH,
+    )
+    assert replaced.status_code == 200
+    assert valid_interaction(replaced.json())["status"] == "inProgress"
+    assert client.get(v4(f"/{id}")).json()["status"] == "inProgress"
+
+    by_query = client.patch(
+        v5(f"/{id}"),
+        json=[
+            {
+                "op": "replace",
+                "path": "/relatedChannel?channel.id=555/role",
+                "value": "preferred",
+            }
+        ],
+        headers=JSON_PATCH_QUERY,
+    )
+    assert by_query.status_code == 200
+    assert valid_interaction(by_query.json())["relatedChannel"][0]["role"] == (
+        "preferred"
+    )
+    assert client.get(v4(f"/{id}")).json()["channel"][0]["role"] == "preferred"
+
+    v4_query = client.patch(
+        v4(f"/{id}"),
+        json=[{"op": "replace", "path": "/channel?id=555/name", "value": "phone"}],
+        headers=JSON_PATCH_QUERY,
+    )
+    assert v4_query.status_code == 200
+    v4_patch = client.patch(
+        v4(f"/{id}"),
+        json=[{"op": "add", "path": "/note", "value": [{"text": "called back"}]}],
+        headers=JSON_PATCH,
+    )
+    assert v4_patch.status_code == 200
+    seen = valid_interaction(client.get(v5(f"/{id}")).json())
+    assert seen["relatedChannel"][0]["channel"]["name"] == "phone"
+    assert [note["text"] for note in seen["note"]] == ["called back"]
+    assert seen["externalIdentifier"] == V5_BODY["externalIdentifier"]
+
+    for content_type in ("application/merge-patch+json", "application/json"):
+        merged = client.patch(
+            v5(f"/{id}"),
+            json={"description": content_type},
+            headers={"Content-Type": content_type},
+        )
+        assert merged.status_code == 200
+        assert valid_interaction(merged.json())["description"] == content_type
+
+
+def test_v5_patch_errors_carry_the_v5_error_type(client):
+    id = create_v5(client)["id"]
+    direction = client.patch(v5(f"/{id}"), json={"direction": "outbound"})
+    assert "direction" in valid_error(direction, 400, "invalidBody")["message"]
+    failing = client.patch(
+        v5(f"/{id}"),
+        json=[{"op": "test", "path": "/status", "value": "closed"}],
+        headers=JSON_PATCH,
+    )
+    assert failing.status_code in (400, 409)
+    valid_error(failing, failing.status_code, failing.json()["code"])
+    assert client.get(v5(f"/{id}")).json()["status"] == "open"
+
+
+def test_v5_error_bodies_follow_the_oas_error_schema(client):
+    missing = client.post(v5(), json={k: v for k, v in V5_BODY.items() if k != "@type"})
+    assert "$.@type" in valid_error(missing, 400, "invalidBody")["message"]
+    valid_error(client.get(v5("/nope")), 404, "notFound")
+    media = client.post(v5(), content=b"x", headers={"Content-Type": "text/plain"})
+    valid_error(media, 415, "unsupportedMediaType")
+    valid_error(client.get(f"{V5_BASE_PATH}/nothing"), 404, "notFound")
+    valid_error(client.put(v5()), 405, "methodNotAllowed")
+
+
+def test_v4_error_bodies_stay_without_a_type(client):
+    v4_error(client.post(v4(), json={"reason": "r"}), 400, "invalidBody")
+    v4_error(client.get(v4("/nope")), 404, "notFound")
+    v4_error(
+        client.post(v4(), content=b"x", headers={"Content-Type": "text/plain"}),
+        415,
+        "unsupportedMediaType",
+    )
+    v4_error(client.get(f"{DEFAULT_BASE_PATH}/nothing"), 404, "notFound")
+    v4_error(client.put(v4()), 405, "methodNotAllowed")
+    v4_error(client.get("/elsewhere"), 404, "notFound")
+
+
+def test_a_v5_delete_removes_the_interaction_from_both_versions(client):
+    id = create_v5(client)["id"]
+    deleted = client.delete(v5(f"/{id}"))
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    v4_error(client.get(v4(f"/{id}")), 404, "notFound")
+    valid_error(client.get(v5(f"/{id}")), 404, "notFound")
+    valid_error(client.delete(v5(f"/{id}")), 404, "notFound")
+
+
+def test_the_hub_routes_are_mounted_under_the_v5_base_path(client):
+    registered = client.post(
+        f"{V5_BASE_PATH}/hub", json={"callback": "http://127.0.0.1:9/listener"}
+    )
+    assert registered.status_code == 201
+    location = registered.headers["location"]
+    assert location.endswith(f"{V5_BASE_PATH}/hub/{registered.json()['id']}")
+    assert client.get(location).status_code == 200
+    assert client.delete(location).status_code == 204
+    valid_error(client.get(location), 404, "notFound")
+
+
+# --- mount and create_app ----------------------------------------------------------
+
+
+def test_mount_takes_a_v5_service_at_its_default_base_path():
+    app = falcon.App()
+    with PartyInteractionServiceV5(MemoryStore()) as service:
+        mount(app, service)
+        with serving(app) as root, httpx.Client(base_url=root, timeout=10) as http:
+            created = create_v5(http)
+            assert created["href"] == f"{root}{v5('/' + created['id'])}"
+            valid_error(http.get(v5("/nope")), 404, "notFound")
+            assert http.get(v4()).status_code == 404  # v4 not mounted
+
+
+def test_a_v5_api_nested_under_the_v4_one_types_only_its_own_errors():
+    app = falcon.App()
+    app.set_error_serializer(serialize_http_error)
+    v4_service = PartyInteractionService(MemoryStore())
+    mount(app, v4_service, base_path="/api")
+    mount(app, PartyInteractionServiceV5(v4_service), base_path="/api/v5")
+    try:
+        with serving(app) as root, httpx.Client(base_url=root, timeout=10) as http:
+            v4_error(http.get("/api/partyInteraction/nope"), 404, "notFound")
+            v4_error(http.get("/api/nothing"), 404, "notFound")
+            valid_error(http.get("/api/v5/partyInteraction/nope"), 404, "notFound")
+            valid_error(http.get("/api/v5/nothing"), 404, "notFound")
+            created = http.post("/api/v5/partyInteraction", json=V5_BODY).json()
+            assert http.get(f"/api/partyInteraction/{created['id']}").status_code == (
+                200
+            )
+    finally:
+        v4_service.close()
+
+
+def test_create_app_serves_v5_alone_or_beside_v4_at_chosen_paths():
+    v4_service = PartyInteractionService(MemoryStore())
+    only_v5 = create_app(PartyInteractionServiceV5(v4_service), base_path="/five/")
+    both = create_app(
+        v4_service,
+        base_path="/four",
+        v5=PartyInteractionServiceV5(v4_service),
+        v5_base_path="five",
+        base_url="https://bss.example.com",
+    )
+    try:
+        with serving(only_v5) as root:
+            created = httpx.post(f"{root}/five/partyInteraction", json=V5_BODY)
+            assert created.status_code == 201
+            gone = httpx.get(f"{root}{v4()}")
+            assert (gone.status_code, "@type" in gone.json()) == (404, False)
+        with serving(both) as root:
+            id = created.json()["id"]
+            four = httpx.get(f"{root}/four/partyInteraction/{id}").json()
+            five = httpx.get(f"{root}/five/partyInteraction/{id}").json()
+            assert four["href"] == f"https://bss.example.com/four/partyInteraction/{id}"
+            assert five["href"] == f"https://bss.example.com/five/partyInteraction/{id}"
+            valid_interaction(five)
+    finally:
+        v4_service.close()
+
+
+def test_create_app_refuses_v5_beside_a_v5_service():
+    with PartyInteractionServiceV5(MemoryStore()) as service, pytest.raises(TypeError):
+        create_app(service, v5=service)
