@@ -32,7 +32,7 @@ is level 1): deeper documents, possible only through extension attributes, are
 refused so that every stored document can be written back as JSON."""
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-"""The most a stored document may take as JSON text (bytes): what a patch may build
+"""The largest JSON text of a stored document, in bytes, that a patch may build
 (16 MiB, the request body limit of ``tmf683-server``)."""
 
 INTEGER_RANGE = (-(2**63), 2**63 - 1)
