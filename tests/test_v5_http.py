@@ -155,16 +155,16 @@ def test_fields_on_post_and_patch_under_v5(client):
     response = client.post(v5(), params={"fields": "reason"}, json=V5_BODY)
     assert response.status_code == 201
     created = response.json()
-    assert set(created) == {"id", "href", "reason"}
+    assert set(created) == {"id", "href", "@type", "reason"}
     assert response.headers["location"] == created["href"]
     full = valid_interaction(client.get(v5(f"/{created['id']}")).json())
-    assert created == {k: full[k] for k in ("id", "href", "reason")}
+    assert created == {k: full[k] for k in ("id", "href", "@type", "reason")}
     patched = client.patch(
         v5(f"/{created['id']}"), params={"fields": "status"}, json={"status": "closed"}
     )
     assert patched.status_code == 200
     assert patched.json() == {
-        **{k: full[k] for k in ("id", "href")},
+        **{k: full[k] for k in ("id", "href", "@type")},
         "status": "closed",
     }
 

@@ -34,6 +34,10 @@ from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA, to_canonical
 V5_BASE_PATH = "/tmf-api/partyInteractionManagement/v5"
 """Where v5 lives by convention (the OAS's ``servers`` is a placeholder)."""
 
+V5_ALWAYS_SELECTED = ("id", "href", "@type")
+"""What every v5 ``fields=`` selection keeps: the OAS requires ``@type`` on every
+PartyInteraction, so a projected one stays valid against it."""
+
 V5_IMMUTABLE_ATTRIBUTES = ("id", "href", "direction", "creationDate")
 """Not in ``PartyInteraction_MVO``: a patch may repeat, not change them."""
 
@@ -181,7 +185,7 @@ class PartyInteractionServiceV5:
         raised: list[Document] = []
         self.store.add(stored, self._outbox(raised))
         self.v4.events.notify_local(raised)
-        return project(self._view(stored, base_url), selection)
+        return project(self._view(stored, base_url), selection, V5_ALWAYS_SELECTED)
 
     def retrieve(
         self,
@@ -196,7 +200,7 @@ class PartyInteractionServiceV5:
         Args:
             id: its id (the same in v4 and v5).
             fields: the attributes to return in v5 names, e.g.
-                ``"relatedChannel.channel.id"``; ``id`` and ``href`` are always kept.
+                ``"relatedChannel.channel.id"``; ``id``, ``href`` and ``@type`` are always kept.
             query: instead of ``fields``, the raw query string (only ``fields=``).
             base_url: the v5 API root for ``href``.
 
@@ -208,7 +212,9 @@ class PartyInteractionServiceV5:
             NotFoundError: no PartyInteraction has that id.
         """
         selection = self._selection(fields, query)
-        return project(self._view(self.store.get(id), base_url), selection)
+        return project(
+            self._view(self.store.get(id), base_url), selection, V5_ALWAYS_SELECTED
+        )
 
     def list(
         self,
@@ -253,7 +259,9 @@ class PartyInteractionServiceV5:
                 self._view(doc, base_url) for doc in self.store.find(Query()).items
             ]
             views, total = select(every, parsed)
-        items = [project(dict(view), parsed.fields) for view in views]
+        items = [
+            project(dict(view), parsed.fields, V5_ALWAYS_SELECTED) for view in views
+        ]
         return Page(items, total, parsed.offset, parsed.limit)
 
     def patch(
@@ -338,7 +346,7 @@ class PartyInteractionServiceV5:
         raised: list[Document] = []
         patched = self.store.update(id, change, self._outbox(raised))
         self.v4.events.notify_local(raised)
-        return project(self._view(patched, base_url), selection)
+        return project(self._view(patched, base_url), selection, V5_ALWAYS_SELECTED)
 
     def delete(
         self, id: str, *, query: str | None = None, base_url: str | None = None
