@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -653,6 +654,24 @@ def test_last_update_moves_on_v5_writes_only():
     assert patched["lastUpdate"] > created["lastUpdate"]
     v4.patch(created["id"], {"description": "e"})
     assert v5.retrieve(created["id"])["lastUpdate"] == patched["lastUpdate"]
+
+
+def test_one_write_reads_the_clock_once():
+    ticks = iter(range(100))
+    v5 = PartyInteractionServiceV5(
+        PartyInteractionService(
+            MemoryStore(),
+            clock=lambda: (
+                datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=next(ticks))
+            ),
+        )
+    )
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    assert created["lastUpdate"] == created["creationDate"]
+    assert created["statusChangeDate"] == created["creationDate"]
+    patched = v5.patch(created["id"], {"status": "closed"})
+    assert patched["lastUpdate"] == patched["statusChangeDate"]
+    assert patched["lastUpdate"] > created["lastUpdate"]
 
 
 def test_a_v5_service_over_a_store_owns_its_v4_service(tmp_path):

@@ -126,9 +126,14 @@ class PartyInteractionServiceV5:
         return read_selection(fields, query, schema=V5_PARTY_INTERACTION_SCHEMA)
 
     def _canonical(
-        self, view: Mapping[str, Any], previous: Document | None
+        self, view: Mapping[str, Any], previous: Document | None, now: str
     ) -> Document:
-        """Map a v5 body to canonical, checked and normalised by the v4 model."""
+        """Map a v5 body to canonical, checked and normalised by the v4 model.
+
+        ``now`` (UTC ISO 8601) becomes ``lastUpdate``: the write's one clock reading,
+        so ``lastUpdate`` equals ``creationDate`` on create and ``statusChangeDate``
+        on a status change.
+        """
         document = from_v5(view, previous)
         body = {k: v for k, v in v4_part(document).items() if k != "id"}
         normalised = unstructure(validate_party_interaction(body))
@@ -137,7 +142,7 @@ class PartyInteractionServiceV5:
         stored = pairs_after_normalising(document, normalised)
         extra = stored.get(V5_KEY) or {}
         attributes = {**extra.get("attributes", {})}
-        attributes["lastUpdate"] = format_datetime(self.v4.clock())
+        attributes["lastUpdate"] = now
         return {**stored, V5_KEY: {**extra, "attributes": attributes}}
 
     def create(
@@ -181,7 +186,7 @@ class PartyInteractionServiceV5:
         view = {"creationDate": now, **document}
         if "status" in view:
             view.setdefault("statusChangeDate", now)
-        stored = {"id": self.v4.id_factory(), **self._canonical(view, None)}
+        stored = {"id": self.v4.id_factory(), **self._canonical(view, None, now)}
         raised: list[Document] = []
         self.store.add(stored, self._outbox(raised))
         self.v4.events.notify_local(raised)
@@ -200,7 +205,8 @@ class PartyInteractionServiceV5:
         Args:
             id: its id (the same in v4 and v5).
             fields: the attributes to return in v5 names, e.g.
-                ``"relatedChannel.channel.id"``; ``id``, ``href`` and ``@type`` are always kept.
+                ``"relatedChannel.channel.id"``; ``id``, ``href`` and ``@type`` are
+                always kept.
             query: instead of ``fields``, the raw query string (only ``fields=``).
             base_url: the v5 API root for ``href``.
 
@@ -336,11 +342,12 @@ class PartyInteractionServiceV5:
             ]
             if problems:
                 raise ValidationError(sorted(set(problems)))
-            stored = self._canonical(merged, current)
+            now = format_datetime(self.v4.clock())
+            stored = self._canonical(merged, current, now)
             if stored.get("status") != current.get("status") and (
                 "statusChangeDate" not in patched.written and "status" in stored
             ):
-                stored["statusChangeDate"] = format_datetime(self.v4.clock())
+                stored["statusChangeDate"] = now
             return stored
 
         raised: list[Document] = []
