@@ -323,14 +323,27 @@ def test_a_v5_delete_removes_the_interaction_from_both_versions(client):
 
 def test_the_hub_routes_are_mounted_under_the_v5_base_path(client):
     registered = client.post(
-        f"{V5_BASE_PATH}/hub", json={"callback": "http://127.0.0.1:9/listener"}
+        f"{V5_BASE_PATH}/hub",
+        json={"@type": "Hub", "callback": "http://127.0.0.1:9/listener"},
     )
     assert registered.status_code == 201
+    hub = registered.json()
+    assert v5contract.schema_problems(hub, "Hub") == []
     location = registered.headers["location"]
-    assert location.endswith(f"{V5_BASE_PATH}/hub/{registered.json()['id']}")
-    assert client.get(location).status_code == 200
+    assert location == hub["href"]
+    assert location.endswith(f"{V5_BASE_PATH}/hub/{hub['id']}")
+    assert client.get(location).json() == hub
+    v4_error(
+        client.get(f"/tmf-api/partyInteraction/v4/hub/{hub['id']}"), 404, "notFound"
+    )
+    valid_error(
+        client.post(f"{V5_BASE_PATH}/hub", json={"callback": "http://127.0.0.1:9/"}),
+        400,
+        "invalidBody",
+    )
     assert client.delete(location).status_code == 204
     valid_error(client.get(location), 404, "notFound")
+    valid_error(client.delete(location), 404, "notFound")
 
 
 # --- mount and create_app ----------------------------------------------------------

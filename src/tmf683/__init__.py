@@ -64,6 +64,7 @@ from tmf683.query.projection import project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import open_store, safe_location, store_class
 from tmf683.storage.base import Document, Page, PartyInteractionStore
+from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
 from tmf683.versions.v5service import V5_BASE_PATH, PartyInteractionServiceV5
 
@@ -90,6 +91,7 @@ __all__ = [
     "ErrorBody",
     "EventSubscription",
     "EventSubscriptionInput",
+    "HubV5",
     "InteractionItem",
     "InteractionRelationship",
     "InvalidQueryError",

@@ -21,7 +21,8 @@ from tmf683._model import PartyInteraction
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
-from tmf683.events.publish import EventPublisher
+from tmf683.events.envelopes import V4_EVENTS
+from tmf683.events.publish import EventPublisher, RaisedEvents
 from tmf683.patch.apply import (
     PatchFormat,
     apply_patch,
@@ -32,6 +33,7 @@ from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
 from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
+from tmf683.versions.v5events import V5_EVENTS
 
 DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
 """Where the API lives, as the v4 swagger's ``basePath`` says: the adapter's default
@@ -88,7 +90,11 @@ class PartyInteractionService:
         self.id_factory = id_factory
         self.max_page_size = max_page_size
         self.events = EventPublisher(
-            store, clock=clock, callback_hosts=callback_hosts, id_factory=id_factory
+            store,
+            clock=clock,
+            callback_hosts=callback_hosts,
+            id_factory=id_factory,
+            formats={"v4": V4_EVENTS, "v5": V5_EVENTS},
         )
 
     def close(self) -> None:
@@ -127,7 +133,7 @@ class PartyInteractionService:
         output.update((k, v) for k, v in v4_part(document).items() if k not in output)
         return output
 
-    def _outbox(self, base_url: str | None, raised: list[Document]) -> Outbox:
+    def _outbox(self, base_url: str | None, raised: RaisedEvents) -> Outbox:
         return self.events.outbox(lambda doc: self._output(doc, base_url), raised)
 
     def create(
@@ -162,7 +168,7 @@ class PartyInteractionService:
         """
         selection = read_selection(fields, query)
         stored = self._new_document(document)
-        raised: list[Document] = []
+        raised: RaisedEvents = []
         self.store.add(stored, self._outbox(base_url, raised))
         self.events.notify_local(raised)
         return project(self._output(stored, base_url), selection)
@@ -198,7 +204,7 @@ class PartyInteractionService:
                 problems += [(f"$[{index}]{path[1:]}", m) for path, m in exc.problems]
         if problems:
             raise ValidationError(problems)
-        raised: list[Document] = []
+        raised: RaisedEvents = []
         self.store.add_many(stored, self._outbox(base_url, raised))
         self.events.notify_local(raised)
         return [self._output(document, base_url) for document in stored]
@@ -363,7 +369,7 @@ class PartyInteractionService:
             result = {"id": id, **unstructure(interaction)}
             return with_v5_part(result, current.get(V5_KEY))
 
-        raised: list[Document] = []
+        raised: RaisedEvents = []
         patched = self.store.update(id, change, self._outbox(base_url, raised))
         self.events.notify_local(raised)
         return project(self._output(patched, base_url), selection)
@@ -386,6 +392,6 @@ class PartyInteractionService:
         """
         if query is not None:
             read_selection(None, query)
-        raised: list[Document] = []
+        raised: RaisedEvents = []
         self.store.delete(id, self._outbox(base_url, raised))
         self.events.notify_local(raised)

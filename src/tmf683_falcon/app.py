@@ -98,13 +98,8 @@ def mount(
     app.add_route(
         f"{path}/partyInteraction/{{id}}", PartyInteractionItem(service, base_url, path)
     )
-    # The hub resources take the v4 service for now; a version-aware hub takes
-    # ``service`` itself.
-    hub_service = (
-        service.v4 if isinstance(service, PartyInteractionServiceV5) else service
-    )
-    app.add_route(f"{path}/hub", HubCollection(hub_service, base_url, path))
-    app.add_route(f"{path}/hub/{{id}}", HubItem(hub_service, base_url, path))
+    app.add_route(f"{path}/hub", HubCollection(service, base_url, path))
+    app.add_route(f"{path}/hub/{{id}}", HubItem(service, base_url, path))
 
 
 def create_app(

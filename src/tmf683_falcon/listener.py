@@ -1,11 +1,12 @@
 """The consumer side: receive TMF683 events in another Falcon app.
 
 :func:`mount_listener` adds the four ``/listener/partyInteraction...Event`` routes of
-the v4 swagger. Each checks the envelope with :func:`tmf683.validate_event` (a JSON
-object whose ``eventType`` is the route's, with ``eventId`` and an
-``event.partyInteraction`` object) and hands it to your callable; the publisher gets
-201. Invalid envelopes get a TMF Error 400, and your callable's exceptions a 500 (so
-the publisher retries).
+the v4 swagger, or of the v5 OAS with ``version="v5"``. Each checks the envelope with
+:func:`tmf683.validate_event` (a JSON object whose ``eventType`` is the route's, with
+``eventId`` and an ``event.partyInteraction`` object) and hands it to your callable;
+the publisher gets 201 under v4 and 204 under v5, as each contract says. Invalid
+envelopes get a TMF Error 400 (with ``"@type": "Error"`` under v5), and your
+callable's exceptions a 500 (so the publisher retries).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import falcon
 
 from tmf683 import EVENT_TYPES, validate_event
 from tmf683_falcon.app import prepare_routes
+from tmf683_falcon.errors import V5_ERROR_TYPE, ErrorTypeMarker
 from tmf683_falcon.media import JSON_TYPES, read_body
 
 EventHandler = Callable[[dict[str, Any]], object]
@@ -31,15 +33,18 @@ def _route(event_type: str) -> str:
 class EventListener:
     """One ``/listener/...`` route: validate, then hand over."""
 
-    def __init__(self, event_type: str, handler: EventHandler) -> None:
+    def __init__(
+        self, event_type: str, handler: EventHandler, status: str = falcon.HTTP_201
+    ) -> None:
         self.event_type = event_type
         self.handler = handler
+        self.status = status
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Receive one event; 201 once the handler returned."""
+        """Receive one event; 201 (v4) or 204 (v5) once the handler returned."""
         envelope = validate_event(read_body(req, JSON_TYPES), self.event_type)
         self.handler(envelope)
-        resp.status = falcon.HTTP_201
+        resp.status = self.status
 
 
 def mount_listener(
@@ -47,6 +52,7 @@ def mount_listener(
     handler: EventHandler,
     *,
     base_path: str = "",
+    version: str = "v4",
 ) -> None:
     """Add the four TMF683 listener routes to a Falcon app.
 
@@ -58,9 +64,20 @@ def mount_listener(
             :data:`~tmf683._service.DEFAULT_BASE_PATH`; the routes are
             ``{base_path}/listener/partyInteractionCreateEvent`` and the three
             others.
+        version: ``"v4"`` (answers 201) or ``"v5"`` (answers 204, Error bodies
+            with ``@type``).
+
+    Raises:
+        ValueError: another ``version``.
     """
+    if version not in ("v4", "v5"):
+        raise ValueError(f"version must be v4 or v5, not {version!r}")
     path = prepare_routes(app, base_path)
+    status = falcon.HTTP_204 if version == "v5" else falcon.HTTP_201
+    if version == "v5":
+        app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE))
     for event_type in EVENT_TYPES:
         app.add_route(
-            f"{path}/listener/{_route(event_type)}", EventListener(event_type, handler)
+            f"{path}/listener/{_route(event_type)}",
+            EventListener(event_type, handler, status),
         )

@@ -16,7 +16,7 @@ envelope (``eventType=...``, ``event.partyInteraction.status=completed``); its
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,10 +26,11 @@ import attrs
 from tmf683._datetimes import format_datetime
 from tmf683._errors import InvalidQueryError, Problem, ValidationError
 from tmf683._schema import EVENT_SCHEMA
-from tmf683.query.ast import AnyOf, Condition, Operator, Query
+from tmf683.query.ast import AnyOf, Condition, Operator, Path, Query
 from tmf683.query.evaluate import matches
 from tmf683.query.parse import parse_query
 from tmf683.query.projection import project
+from tmf683.query.schema import Schema
 
 CREATE = "PartyInteractionCreateEvent"
 ATTRIBUTE_VALUE_CHANGE = "PartyInteractionAttributeValueChangeEvent"
@@ -131,12 +132,15 @@ def validate_event(body: object, event_type: str) -> dict[str, Any]:
 def events_for_change(
     old: Mapping[str, Any] | None,
     new: Mapping[str, Any] | None,
+    unchanged: Collection[str] = (),
 ) -> list[tuple[str, Mapping[str, Any], str | None]]:
     """Which events a change raises.
 
     Args:
         old: the document before (``None`` for a create).
         new: the document after (``None`` for a delete).
+        unchanged: first-level attributes whose change is not an attribute value
+            change (v5's ``lastUpdate``, which every v5 write moves).
 
     Returns:
         ``(event_type, document, field_path)`` triples in the order they are raised;
@@ -149,7 +153,9 @@ def events_for_change(
     if old is None or new is None:
         return []
     changed = [
-        name for name in dict.fromkeys([*old, *new]) if old.get(name) != new.get(name)
+        name
+        for name in dict.fromkeys([*old, *new])
+        if old.get(name) != new.get(name) and name not in unchanged
     ]
     if not changed:
         return []
@@ -170,14 +176,19 @@ class EventSelector:
     """
 
     query: Query
+    format: EventFormat
 
     @classmethod
-    def parse(cls, text: str | None) -> EventSelector:
+    def parse(
+        cls, text: str | None, format: EventFormat | None = None
+    ) -> EventSelector:
         """Parse a subscription query.
 
         Args:
             text: e.g. ``"eventType=PartyInteractionCreateEvent&fields=event.
                 partyInteraction.status"``; empty or ``None`` selects every event.
+            format: the API version's events the query is written for (its names);
+                default :data:`V4_EVENTS`.
 
         Returns:
             The selector.
@@ -186,7 +197,8 @@ class EventSelector:
             InvalidQueryError: the query does not parse, or uses paging or sorting,
                 which mean nothing for single events.
         """
-        query = parse_query(text or "", schema=EVENT_SCHEMA)
+        format = V4_EVENTS if format is None else format
+        query = parse_query(text or "", schema=format.schema)
         if query.sort or query.offset or query.limit is not None:
             raise InvalidQueryError(
                 "query", "selects events with filters and fields= only"
@@ -194,14 +206,15 @@ class EventSelector:
         for clause in query.conditions:
             inner = clause.conditions if isinstance(clause, AnyOf) else (clause,)
             for condition in inner:
-                _check_envelope_condition(condition)
-        return cls(query)
+                _check_envelope_condition(condition, format.never_set)
+        return cls(query, format)
 
     def select(self, envelope: Mapping[str, Any]) -> dict[str, Any] | None:
         """Return the envelope as delivered, or ``None`` when it is not selected.
 
         Args:
-            envelope: an event from :func:`make_event`.
+            envelope: an event of the selector's format (e.g. from
+                :func:`make_event`).
 
         Returns:
             The envelope trimmed by ``fields=`` (the envelope's own attributes are
@@ -211,8 +224,8 @@ class EventSelector:
             return None
         fields = self.query.fields
         if fields is not None:
-            fields = (*fields, *INTERACTION_KEPT)
-        return project(envelope, fields, ENVELOPE_KEPT)
+            fields = (*fields, *self.format.interaction_kept)
+        return project(envelope, fields, self.format.envelope_kept)
 
 
 INTERACTION_KEPT = (
@@ -222,9 +235,9 @@ INTERACTION_KEPT = (
 """The interaction's ``id`` and ``href`` stay in every trimmed event (TMF630)."""
 
 
-def _check_envelope_condition(condition: Condition) -> None:
+def _check_envelope_condition(condition: Condition, never_set: Collection[str]) -> None:
     name = condition.path[0]
-    if len(condition.path) == 1 and name in NEVER_SET:
+    if len(condition.path) == 1 and name in never_set:
         raise InvalidQueryError(
             condition.parameter, f"names {name}, which this server never sets"
         )
@@ -239,6 +252,44 @@ def _check_envelope_condition(condition: Condition) -> None:
                 f"names no event type ({', '.join(map(str, unknown))}); the types "
                 f"are {', '.join(EVENT_TYPES)}",
             )
+
+
+EventBuilder = Callable[..., dict[str, Any]]
+"""Builds one envelope: ``(event_type, interaction, *, event_id, event_time,
+field_path)`` as :func:`make_event`."""
+
+
+@attrs.frozen
+class EventFormat:
+    """How one API version shapes its notifications, and what its hub queries name.
+
+    Args:
+        version: ``"v4"`` or ``"v5"``; stored with each hub subscription.
+        schema: the envelope's schema, which hub queries filter on.
+        make: builds one envelope (see :data:`EventBuilder`).
+        never_set: envelope attributes never set: a filter on them is refused.
+        envelope_kept: envelope attributes ``fields=`` never removes.
+        interaction_kept: paths into the payload ``fields=`` never removes.
+        unchanged: payload attributes whose change alone raises no event.
+        view: turns a stored (canonical) document and the API root (e.g.
+            ``"https://h/tmf-api/partyInteractionManagement/v5"``) into the payload;
+            ``None`` for v4, whose payload is the writer's own output.
+    """
+
+    version: str
+    schema: Schema
+    make: EventBuilder
+    never_set: frozenset[str]
+    envelope_kept: tuple[str, ...]
+    interaction_kept: tuple[Path, ...]
+    unchanged: frozenset[str] = frozenset()
+    view: Callable[[Mapping[str, Any], str], dict[str, Any]] | None = None
+
+
+V4_EVENTS = EventFormat(
+    "v4", EVENT_SCHEMA, make_event, NEVER_SET, ENVELOPE_KEPT, INTERACTION_KEPT
+)
+"""The TMF683 v4 notifications (the swagger's envelopes)."""
 
 
 def host_allowlist(hosts: Collection[str] | None) -> frozenset[str] | None:

@@ -25,10 +25,11 @@ from tmf683._model import EventSubscriptionInput
 from tmf683._serialization import structure
 from tmf683._validation import json_problems
 from tmf683.events.envelopes import (
+    V4_EVENTS,
+    EventFormat,
     EventSelector,
     events_for_change,
     host_allowlist,
-    make_event,
     validate_callback,
 )
 from tmf683.storage.base import Delivery, Document, Outbox, PartyInteractionStore
@@ -38,10 +39,35 @@ log = logging.getLogger(__name__)
 EventCallback = Callable[[Document], object]
 """An in-process subscriber, called with each selected event envelope."""
 
+Audience = tuple[str, str]
+"""Who an envelope is shaped for: the API version and its root (``""`` for v4, whose
+payload is the writer's output)."""
+
+RaisedEvents = list[tuple[Audience, Document]]
+"""The envelopes one write raised, each with its audience, for
+:meth:`EventPublisher.notify_local`."""
+
 
 @lru_cache(maxsize=16384)
-def _selector(query: str) -> EventSelector:
-    return EventSelector.parse(query)
+def _selector(query: str, format: EventFormat) -> EventSelector:
+    return EventSelector.parse(query, format)
+
+
+def _payload(
+    format: EventFormat, root: str, output: Callable[[Document], Document]
+) -> Callable[[Document], Document]:
+    """What an envelope of ``format`` for ``root`` carries for a stored document."""
+    shape = format.view
+    if shape is None:
+        return output
+    return lambda document: shape(document, root)
+
+
+def _audience(subscription: Mapping[str, object]) -> Audience:
+    return (
+        str(subscription.get("version", "v4")),
+        str(subscription.get("apiRoot", "")),
+    )
 
 
 def _new_id() -> str:
@@ -61,6 +87,9 @@ class EventPublisher:
         callback_hosts: host names hub callbacks may point to; ``None`` allows any.
         id_factory: returns a new unique id, for event ids (``eventId``),
             deliveries and subscriptions; default: a random UUID as a string.
+        formats: the event formats by version (``{"v4": V4_EVENTS, "v5":
+            V5_EVENTS}``); a subscription of a version not given gets nothing.
+            Default: v4 only.
     """
 
     def __init__(
@@ -70,76 +99,90 @@ class EventPublisher:
         clock: Callable[[], datetime],
         callback_hosts: Collection[str] | None = None,
         id_factory: Callable[[], str] = _new_id,
+        formats: Mapping[str, EventFormat] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.callback_hosts = host_allowlist(callback_hosts)
         self.id_factory = id_factory
-        self._local: dict[str, tuple[EventCallback, EventSelector]] = {}
+        self.formats = dict(formats or {"v4": V4_EVENTS})
+        self._local: dict[str, tuple[EventCallback, EventSelector, Audience]] = {}
         self._lock = threading.Lock()
         self._runner: ThreadPoolExecutor | None = None
         self._last: Future[None] | None = None
         self._closed = False
 
     def outbox(
-        self, output: Callable[[Document], Document], raised: list[Document]
+        self, output: Callable[[Document], Document], raised: RaisedEvents
     ) -> Outbox:
         """The outbox function for one write.
 
         Args:
-            output: turns a stored document into what clients see (adds ``href``).
-            raised: collects every event envelope raised, for :meth:`notify_local`.
+            output: turns a stored document into what v4 clients see (adds ``href``).
+            raised: collects every event envelope raised, with its audience, for
+                :meth:`notify_local`.
 
         Returns:
             A function the store calls inside its transaction, once per document
             written; it reads the hub subscriptions on its first call only, so one
-            write of many documents (``create_many``) reads them once. With no hub
-            subscription and no in-process subscriber it builds no envelope (and
-            takes no id from ``id_factory``).
+            write of many documents (``create_many``) reads them once. Each
+            audience (a version and its API root) with a subscriber gets its own
+            envelopes, built from that version's view of the change: a change only
+            v5 shows (``externalIdentifier``) raises v5 events and no v4 ones. With
+            no hub subscription and no in-process subscriber it builds no envelope
+            (and takes no id from ``id_factory``).
         """
-        read: list[list[Document]] = []  # the subscriptions, read once per write
+        read: list[dict[Audience, list[Document]]] = []  # subscriptions, read once
 
         def deliveries(old: Document | None, new: Document | None) -> list[Delivery]:
             found: list[Delivery] = []
-            changes = events_for_change(
-                None if old is None else output(old),
-                None if new is None else output(new),
-            )
-            if not changes:
-                return found
             if not read:
-                read.append(self.store.subscriptions())
-            subscriptions = read[0]
-            if not subscriptions and not self._local:
-                return found
-            now = self.clock()
-            for event_type, document, field_path in changes:
-                envelope = make_event(
-                    event_type,
-                    document,
-                    event_id=self.id_factory(),
-                    event_time=now,
-                    field_path=field_path,
+                groups: dict[Audience, list[Document]] = {}
+                for subscription in self.store.subscriptions():
+                    groups.setdefault(_audience(subscription), []).append(subscription)
+                read.append(groups)
+            audiences = dict(read[0])
+            with self._lock:
+                for _, _, audience in self._local.values():
+                    audiences.setdefault(audience, [])
+            now: datetime | None = None
+            for (version, root), subscriptions in audiences.items():
+                format = self.formats.get(version)
+                if format is None:
+                    continue
+                view = _payload(format, root, output)
+                changes = events_for_change(
+                    None if old is None else view(old),
+                    None if new is None else view(new),
+                    format.unchanged,
                 )
-                raised.append(envelope)
-                for subscription in subscriptions:
-                    selected = _selector(subscription.get("query") or "").select(
-                        envelope
+                for event_type, document, field_path in changes:
+                    now = self.clock() if now is None else now
+                    envelope = format.make(
+                        event_type,
+                        document,
+                        event_id=self.id_factory(),
+                        event_time=now,
+                        field_path=field_path,
                     )
-                    if selected is not None:
-                        found.append(
-                            Delivery(
-                                id=self.id_factory(),
-                                subscription_id=subscription["id"],
-                                callback=subscription["callback"],
-                                event=selected,
+                    raised.append(((version, root), envelope))
+                    for subscription in subscriptions:
+                        query = subscription.get("query") or ""
+                        selected = _selector(query, format).select(envelope)
+                        if selected is not None:
+                            found.append(
+                                Delivery(
+                                    id=self.id_factory(),
+                                    subscription_id=subscription["id"],
+                                    callback=subscription["callback"],
+                                    event=selected,
+                                )
                             )
-                        )
             return found
 
         return deliveries
 
-    def notify_local(self, raised: list[Document]) -> None:
+    def notify_local(self, raised: RaisedEvents) -> None:
         """Hand the events of a committed change to the in-process subscribers.
 
         They run on one background thread, in the order the changes committed; the
@@ -200,10 +243,13 @@ class EventPublisher:
 
     @staticmethod
     def _call(
-        local: list[tuple[EventCallback, EventSelector]], raised: list[Document]
+        local: list[tuple[EventCallback, EventSelector, Audience]],
+        raised: RaisedEvents,
     ) -> None:
-        for envelope in raised:
-            for function, selector in local:
+        for audience, envelope in raised:
+            for function, selector, wanted in local:
+                if wanted != audience:
+                    continue
                 selected = selector.select(envelope)
                 if selected is None:
                     continue
@@ -232,42 +278,90 @@ class EventPublisher:
         if found := json_problems(body):
             raise ValidationError(found)
         structure(dict(body), EventSubscriptionInput)
-        callback = validate_callback(body.get("callback"), self.callback_hosts)
-        query = body.get("query") or ""
-        _selector(query)
-        subscription = {"id": self.id_factory(), "callback": callback, "query": query}
+        return self.add_subscription(body.get("callback"), body.get("query"))
+
+    def add_subscription(
+        self,
+        callback: object,
+        query: object,
+        *,
+        version: str = "v4",
+        api_root: str = "",
+    ) -> Document:
+        """Store a hub subscription of one version, its body already checked.
+
+        Args:
+            callback: the listener's URL (checked here: absolute http(s), an allowed
+                host).
+            query: the subscription query in the version's names, or ``None``.
+            version: a key of :attr:`formats`.
+            api_root: for v5, the API root the payloads' ``href`` start with.
+
+        Returns:
+            The stored subscription: ``{"id", "callback", "query"}``, plus
+            ``"version"`` and ``"apiRoot"`` for any version other than v4 (absent
+            means v4, as in every database written before v5).
+
+        Raises:
+            ValidationError: the callback.
+            InvalidQueryError: a query that does not parse.
+        """
+        url = validate_callback(callback, self.callback_hosts)
+        text = query if isinstance(query, str) else ""
+        _selector(text, self.formats[version])
+        subscription: Document = {"id": self.id_factory(), "callback": url}
+        subscription["query"] = text
+        if version != "v4":
+            subscription |= {"version": version, "apiRoot": api_root}
         self.store.add_subscription(subscription)
         return subscription
 
-    def retrieve(self, subscription_id: str) -> Document:
-        """Read a hub subscription.
+    def retrieve(self, subscription_id: str, *, version: str = "v4") -> Document:
+        """Read a hub subscription of one version.
+
+        Returns:
+            The subscription as stored (see :meth:`add_subscription`).
 
         Raises:
-            NotFoundError: no subscription has that id.
+            NotFoundError: no subscription of that version has that id (each
+                version's hub sees its own subscriptions only).
         """
-        return self.store.get_subscription(subscription_id)
+        subscription = self.store.get_subscription(subscription_id)
+        if _audience(subscription)[0] != version:
+            raise NotFoundError("hub subscription", subscription_id)
+        return subscription
 
-    def unregister(self, subscription_id: str) -> None:
+    def unregister(self, subscription_id: str, *, version: str = "v4") -> None:
         """Remove a hub subscription and its deliveries, pending or failed.
 
         TMF683 ``unregisterListener``.
 
         Raises:
-            NotFoundError: no subscription has that id.
+            NotFoundError: no subscription of that version has that id.
         """
+        self.retrieve(subscription_id, version=version)
         self.store.delete_subscription(subscription_id)
 
     def failed_deliveries(self) -> list[Delivery]:
         """Deliveries the dispatcher gave up on, oldest first."""
         return self.store.failed_deliveries()
 
-    def subscribe(self, function: EventCallback, query: str = "") -> str:
+    def subscribe(
+        self,
+        function: EventCallback,
+        query: str = "",
+        *,
+        version: str = "v4",
+        api_root: str = "",
+    ) -> str:
         """Subscribe a Python callable in this process.
 
         Args:
             function: called with each selected event, after the change commits, on
                 a background thread (see :meth:`notify_local`).
             query: as a hub subscription's query.
+            version: the envelopes wanted, a key of :attr:`formats`.
+            api_root: for v5, the API root of the payloads' ``href``.
 
         Returns:
             The subscription id, for :meth:`unsubscribe`.
@@ -275,10 +369,10 @@ class EventPublisher:
         Raises:
             InvalidQueryError: the query does not parse.
         """
-        selector = _selector(query)
+        selector = _selector(query, self.formats[version])
         subscription_id = self.id_factory()
         with self._lock:
-            self._local[subscription_id] = (function, selector)
+            self._local[subscription_id] = (function, selector, (version, api_root))
         return subscription_id
 
     def unsubscribe(self, subscription_id: str) -> None:

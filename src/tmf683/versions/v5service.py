@@ -2,9 +2,10 @@
 
 :class:`PartyInteractionServiceV5` takes and returns v5 documents; it reads and writes
 the canonical documents (:mod:`.canonical`) through the mapping of :mod:`.v5`, so a v4
-service and a v5 service over one store see the same interactions by the same id. Its
-writes raise the same events as v4 ones, in v4 envelopes (through the v4 service it
-wraps); v5 envelopes are not part of the library yet.
+service and a v5 service over one store see the same interactions by the same id. Every
+write, whichever version made it, reaches v4 subscribers in v4 envelopes and v5
+subscribers (:attr:`PartyInteractionServiceV5.events`, a
+:class:`~tmf683.versions.v5hub.HubV5`) in v5 ones (:mod:`.v5events`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tmf683._inputs import read_list_query, read_selection
 from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._validation import validate_party_interaction
+from tmf683.events.publish import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
 from tmf683.query.evaluate import select
@@ -29,6 +31,7 @@ from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
 from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
 from tmf683.versions.v5 import from_v5, pairs_after_normalising, to_v5
+from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA, to_canonical
 
 V5_BASE_PATH = "/tmf-api/partyInteractionManagement/v5"
@@ -69,6 +72,7 @@ class PartyInteractionServiceV5:
 
     Attributes:
         v4: the v4 service; v4 clients of the same store use it (or another one).
+        events: the v5 hub (:class:`~tmf683.versions.v5hub.HubV5`).
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class PartyInteractionServiceV5:
         )
         self.store = self.v4.store
         self.base_url = base_url.rstrip("/")
+        self.events = HubV5(self.v4.events, self.base_url)
 
     def close(self) -> None:
         """Close the v4 service this one made (none when one was given); idempotent."""
@@ -115,7 +120,7 @@ class PartyInteractionServiceV5:
     def _view(self, document: Document, base_url: str | None) -> Document:
         return to_v5(document, self.href(document["id"], base_url=base_url))
 
-    def _outbox(self, raised: list[Document]) -> Outbox:
+    def _outbox(self, raised: RaisedEvents) -> Outbox:
         def v4_output(document: Document) -> Document:
             shown = v4_part(document)
             return {"id": shown["id"], "href": self.v4.href(shown["id"]), **shown}
@@ -187,7 +192,7 @@ class PartyInteractionServiceV5:
         if "status" in view:
             view.setdefault("statusChangeDate", now)
         stored = {"id": self.v4.id_factory(), **self._canonical(view, None, now)}
-        raised: list[Document] = []
+        raised: RaisedEvents = []
         self.store.add(stored, self._outbox(raised))
         self.v4.events.notify_local(raised)
         return project(self._view(stored, base_url), selection, V5_ALWAYS_SELECTED)
@@ -350,7 +355,7 @@ class PartyInteractionServiceV5:
                 stored["statusChangeDate"] = now
             return stored
 
-        raised: list[Document] = []
+        raised: RaisedEvents = []
         patched = self.store.update(id, change, self._outbox(raised))
         self.v4.events.notify_local(raised)
         return project(self._view(patched, base_url), selection, V5_ALWAYS_SELECTED)
@@ -372,6 +377,6 @@ class PartyInteractionServiceV5:
         """
         if query is not None:
             self._selection(None, query)
-        raised: list[Document] = []
+        raised: RaisedEvents = []
         self.store.delete(id, self._outbox(raised))
         self.v4.events.notify_local(raised)

@@ -1,0 +1,237 @@
+"""The v5 hub and v5 events: Hub_FVO in, Hub out, v5 envelopes beside v4 ones."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import MINIMAL, FixedClock
+from tmf683 import (
+    V5_BASE_PATH,
+    HubV5,
+    InvalidQueryError,
+    MemoryStore,
+    NotFoundError,
+    PartyInteractionService,
+    PartyInteractionServiceV5,
+    PartyInteractionStore,
+    ValidationError,
+)
+from tmf683.versions import v5contract
+from tmf683.versions.v5events import V5_EVENT_SCHEMAS
+
+V5_BODY: dict[str, Any] = {
+    "@type": "PartyInteraction",
+    "reason": "roaming",
+    "direction": "inbound",
+    "status": "open",
+    "relatedChannel": [
+        {
+            "@type": "RelatedChannel",
+            "role": "contact",
+            "channel": {"@type": "ChannelRef", "id": "555"},
+        }
+    ],
+    "externalIdentifier": [{"@type": "ExternalIdentifier", "id": "CRM-7"}],
+}
+HUB = {"@type": "Hub", "callback": "http://127.0.0.1:9/listener"}
+FAST = ("--retry-first-delay", "0.2")
+
+
+def valid_v5_event(envelope: dict[str, Any]) -> dict[str, Any]:
+    """Assert an envelope conforms to its event's schema in the v5 OAS."""
+    schema = V5_EVENT_SCHEMAS[envelope["eventType"]]
+    assert envelope["@type"] == schema
+    assert v5contract.schema_problems(envelope, schema) == []
+    assert (
+        v5contract.schema_problems(
+            envelope["event"]["partyInteraction"], "PartyInteraction"
+        )
+        == []
+    )
+    return envelope
+
+
+def services(
+    store: PartyInteractionStore | None = None,
+) -> tuple[PartyInteractionService, PartyInteractionServiceV5]:
+    ids = (f"id-{n}" for n in itertools.count())
+    v4 = PartyInteractionService(
+        store or MemoryStore(), clock=FixedClock(), id_factory=lambda: next(ids)
+    )
+    return v4, PartyInteractionServiceV5(v4)
+
+
+# --- the library ---------------------------------------------------------------
+
+
+def test_register_answers_the_hub_entity_and_each_hub_sees_its_own(store):
+    v4, v5 = services(store)
+    assert isinstance(v5.events, HubV5)
+    hub = v5.events.register({**HUB, "query": "eventType=PartyInteractionCreateEvent"})
+    assert v5contract.schema_problems(hub, "Hub") == []
+    assert hub == {
+        "id": hub["id"],
+        "href": f"{V5_BASE_PATH}/hub/{hub['id']}",
+        "callback": HUB["callback"],
+        "query": "eventType=PartyInteractionCreateEvent",
+        "@type": "Hub",
+    }
+    assert v5.events.retrieve(hub["id"], base_url="https://h/v5") == {
+        **hub,
+        "href": f"https://h/v5/hub/{hub['id']}",
+    }
+    with pytest.raises(NotFoundError):
+        v4.events.retrieve(hub["id"])
+    with pytest.raises(NotFoundError):
+        v4.events.unregister(hub["id"])
+    old = v4.events.register({"callback": HUB["callback"]})
+    with pytest.raises(NotFoundError):
+        v5.events.retrieve(old["id"])
+    v5.events.unregister(hub["id"])
+    with pytest.raises(NotFoundError):
+        v5.events.retrieve(hub["id"])
+    assert v4.events.retrieve(old["id"]) == old
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"callback": "http://127.0.0.1:9/"}, "$.@type"),
+        ({"@type": "Hub"}, "$.callback"),
+        ({**HUB, "callback": "ftp://x/"}, "$.callback"),
+        ({**HUB, "@type": "Nonsense"}, "$.@type"),
+        ({**HUB, "id": "mine"}, "$.id"),
+        ({**HUB, "query": 5}, "$.query"),
+        ("not an object", "$"),
+    ],
+)
+def test_bad_hub_bodies_are_refused_naming_the_attribute(body, where):
+    _, v5 = services()
+    with pytest.raises(ValidationError) as raised:
+        v5.events.register(body)
+    assert where in [path for path, _ in raised.value.problems]
+
+
+def test_a_v5_query_is_read_in_v5_names():
+    _, v5 = services()
+    v5.events.register(
+        {**HUB, "query": "event.partyInteraction.relatedChannel.channel.id=555"}
+    )
+    with pytest.raises(InvalidQueryError):
+        v5.events.register({**HUB, "query": "eventType=NoSuchEvent"})
+    with pytest.raises(InvalidQueryError):
+        v5.events.register({**HUB, "query": "source.id=x"})
+
+
+def collect(
+    v4: PartyInteractionService, v5: PartyInteractionServiceV5, query: str = ""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """In-process subscribers of each version (``query`` for the v5 one)."""
+    got4: list[dict[str, Any]] = []
+    got5: list[dict[str, Any]] = []
+    v4.events.subscribe(got4.append)
+    v5.events.subscribe(got5.append, query)
+    return got4, got5
+
+
+def test_each_version_gets_its_own_envelopes_whichever_version_wrote():
+    v4, v5 = services()
+    got4, got5 = collect(v4, v5)
+    created = v5.create(V5_BODY)
+    v4.patch(created["id"], {"status": "closed"})
+    v5.patch(
+        created["id"],
+        {"externalIdentifier": [{"@type": "ExternalIdentifier", "id": "CRM-8"}]},
+    )
+    v4.delete(created["id"])
+    v4.events.flush(10)
+    kinds = [e["eventType"] for e in got5]
+    assert kinds == [
+        "PartyInteractionCreateEvent",
+        "PartyInteractionAttributeValueChangeEvent",
+        "PartyInteractionStatusChangeEvent",
+        "PartyInteractionAttributeValueChangeEvent",
+        "PartyInteractionDeleteEvent",
+    ]
+    # v4 does not see externalIdentifier: that patch raised nothing for it
+    assert [e["eventType"] for e in got4] == [kinds[0], kinds[1], kinds[2], kinds[4]]
+    for envelope in got5:
+        valid_v5_event(envelope)
+        assert envelope["eventTime"] == envelope["timeOccurred"]
+    assert got5[1]["fieldPath"] == "status,statusChangeDate"
+    assert got5[3]["fieldPath"] == "externalIdentifier"
+    assert got5[0]["event"]["partyInteraction"]["href"] == (
+        f"{V5_BASE_PATH}/partyInteraction/{created['id']}"
+    )
+    assert "@type" not in got4[0]
+    assert "relatedChannel" not in got4[0]["event"]["partyInteraction"]
+    assert got4[0]["event"]["partyInteraction"]["channel"][0]["id"] == "555"
+    assert {e["eventId"] for e in got4}.isdisjoint(e["eventId"] for e in got5)
+
+
+def test_the_v5_payload_is_what_v5_reads_at_that_moment():
+    v4, v5 = services()
+    _, got5 = collect(v4, v5)
+    created = v4.create({**MINIMAL, "status": "open"})
+    after = v4.patch(created["id"], {"status": "held"})
+    v4.events.flush(10)
+    assert got5[0]["event"]["partyInteraction"]["status"] == "open"
+    assert got5[-1]["event"]["partyInteraction"] == v5.retrieve(after["id"])
+
+
+def test_a_v5_write_that_changes_nothing_raises_nothing():
+    v4, v5 = services()
+    got4, got5 = collect(v4, v5)
+    created = v5.create(V5_BODY)
+    v5.patch(created["id"], {"reason": V5_BODY["reason"]})
+    v4.events.flush(10)
+    assert [e["eventType"] for e in got5] == ["PartyInteractionCreateEvent"]
+    assert len(got4) == 1
+
+
+def test_a_v5_hub_query_selects_and_trims_in_v5_names():
+    v4, v5 = services()
+    _, got5 = collect(
+        v4,
+        v5,
+        "eventType=PartyInteractionCreateEvent"
+        "&event.partyInteraction.relatedChannel.channel.id=555"
+        "&fields=event.partyInteraction.reason",
+    )
+    v4.create({**MINIMAL, "channel": [{"id": "777"}]})
+    created = v5.create(V5_BODY)
+    v4.events.flush(10)
+    assert len(got5) == 1
+    assert got5[0]["event"] == {
+        "partyInteraction": {
+            "id": created["id"],
+            "href": created["href"],
+            "reason": "roaming",
+            "@type": "PartyInteraction",
+        }
+    }
+
+
+def test_hub_deliveries_are_written_with_the_change(store):
+    v4, v5 = services(store)
+    v5.events.register({**HUB, "query": "eventType=PartyInteractionCreateEvent"})
+    v4.events.register({"callback": "http://127.0.0.1:9/v4"})
+    created = v5.create(V5_BODY)
+    v4.patch(created["id"], {"description": "seen by both"})
+    due = store.due_deliveries(time.time() + 3600, 10)
+    by_callback = {d.callback: [] for d in due}
+    for delivery in due:
+        by_callback[delivery.callback].append(delivery.event)
+    assert [e["eventType"] for e in by_callback[HUB["callback"]]] == [
+        "PartyInteractionCreateEvent"
+    ]
+    valid_v5_event(by_callback[HUB["callback"]][0])
+    # one due at a time per callback (in order): the v4 create comes first
+    assert [e["eventType"] for e in by_callback["http://127.0.0.1:9/v4"]] == [
+        "PartyInteractionCreateEvent"
+    ]
+    assert "@type" not in by_callback["http://127.0.0.1:9/v4"][0]
