@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import falcon
+import httpx
 import pytest
 
 from tests.conftest import MINIMAL, FixedClock
+from tests.receiver import receiving
+from tests.servers import ServerProcess
+from tests.wsgi import serving
 from tmf683 import (
     V5_BASE_PATH,
     HubV5,
@@ -22,6 +28,7 @@ from tmf683 import (
 )
 from tmf683.versions import v5contract
 from tmf683.versions.v5events import V5_EVENT_SCHEMAS
+from tmf683_falcon import mount_listener
 
 V5_BODY: dict[str, Any] = {
     "@type": "PartyInteraction",
@@ -223,7 +230,7 @@ def test_hub_deliveries_are_written_with_the_change(store):
     created = v5.create(V5_BODY)
     v4.patch(created["id"], {"description": "seen by both"})
     due = store.due_deliveries(time.time() + 3600, 10)
-    by_callback = {d.callback: [] for d in due}
+    by_callback: dict[str, list[dict[str, Any]]] = {d.callback: [] for d in due}
     for delivery in due:
         by_callback[delivery.callback].append(delivery.event)
     assert [e["eventType"] for e in by_callback[HUB["callback"]]] == [
@@ -235,3 +242,105 @@ def test_hub_deliveries_are_written_with_the_change(store):
         "PartyInteractionCreateEvent"
     ]
     assert "@type" not in by_callback["http://127.0.0.1:9/v4"][0]
+
+
+# --- over HTTP: a real tmf683-server, real receivers --------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path) -> str:
+    """The ``--db`` of a fresh server: a new SQLite file or PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "hub.db")
+    return str(request.getfixturevalue("postgres_databases").create())
+
+
+@pytest.mark.slow
+def test_a_v4_and_a_v5_subscriber_each_get_their_own_envelopes(database):
+    json_patch = {"Content-Type": "application/json-patch+json"}
+    with (
+        receiving() as old,
+        receiving() as new,
+        ServerProcess("--db", database, "--versions", "v4,v5", *FAST) as server,
+    ):
+        v4_root, v5_root = server.bases["v4"], server.bases["v5"]
+        assert (
+            httpx.post(f"{v4_root}hub", json={"callback": old.url}).status_code == 201
+        )
+        registered = httpx.post(f"{v5_root}hub", json={**HUB, "callback": new.url})
+        assert registered.status_code == 201
+        assert registered.headers["location"] == registered.json()["href"]
+        created = httpx.post(f"{v5_root}partyInteraction", json=V5_BODY).json()
+        item = f"partyInteraction/{created['id']}"
+        merged = httpx.patch(f"{v4_root}{item}", json={"status": "closed"})
+        assert merged.status_code == 200
+        patched = httpx.patch(
+            f"{v4_root}{item}",
+            json=[{"op": "add", "path": "/description", "value": "d"}],
+            headers=json_patch,
+        )
+        assert patched.status_code == 200
+        assert httpx.delete(f"{v5_root}{item}").status_code == 204
+        kinds = [
+            "PartyInteractionCreateEvent",
+            "PartyInteractionAttributeValueChangeEvent",
+            "PartyInteractionStatusChangeEvent",
+            "PartyInteractionAttributeValueChangeEvent",
+            "PartyInteractionDeleteEvent",
+        ]
+        got_new = new.wait_for(len(kinds))
+        got_old = old.wait_for(len(kinds))
+    assert [e["eventType"] for e in got_new] == kinds
+    assert [e["eventType"] for e in got_old] == kinds
+    for envelope in got_new:
+        valid_v5_event(envelope)
+        payload = envelope["event"]["partyInteraction"]
+        assert payload["href"] == f"{v5_root}{item}"
+        assert payload["externalIdentifier"][0]["id"] == "CRM-7"
+    for envelope in got_old:
+        assert "@type" not in envelope
+        assert envelope["event"]["partyInteraction"]["href"] == f"{v4_root}{item}"
+        assert envelope["event"]["partyInteraction"]["channel"][0]["id"] == "555"
+    assert len({e["eventId"] for e in got_new + got_old}) == 2 * len(kinds)
+
+
+# --- the v5 listener ----------------------------------------------------------------
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[httpx.Client, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+    app = falcon.App()
+    mount_listener(app, received.append, base_path="/v5", version="v5")
+    with serving(app) as root, httpx.Client(base_url=root, timeout=10) as http:
+        yield http, received
+
+
+def test_the_v5_listener_answers_204_and_hands_the_envelope_over(listener):
+    http, received = listener
+    v4, v5 = services()
+    got: list[dict[str, Any]] = []
+    v5.events.subscribe(got.append)
+    v5.create(V5_BODY)
+    v4.events.flush(10)
+    response = http.post("/v5/listener/partyInteractionCreateEvent", json=got[0])
+    assert (response.status_code, response.content) == (204, b"")
+    assert received == got
+
+
+def test_the_v5_listener_refuses_a_bad_envelope_with_a_v5_error(listener):
+    http, received = listener
+    response = http.post(
+        "/v5/listener/partyInteractionDeleteEvent",
+        json={"eventType": "PartyInteractionCreateEvent", "eventId": "e"},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["@type"] == "Error"
+    assert "$.eventType" in body["message"]
+    assert received == []
+
+
+def test_mount_listener_knows_two_versions():
+    with pytest.raises(ValueError, match="v4 or v5"):
+        mount_listener(falcon.App(), print, version="v6")

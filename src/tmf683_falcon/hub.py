@@ -36,7 +36,7 @@ class HubCollection(_HubResource):
         if isinstance(self.service, PartyInteractionServiceV5):
             subscription = self.service.events.register(body, base_url=root)
         else:
-            subscription = self.service.events.register(body)
+            subscription = self.service.events.register(body, api_root=root)
         resp.status = falcon.HTTP_201
         resp.location = f"{root}/hub/{subscription['id']}"
         resp.media = subscription

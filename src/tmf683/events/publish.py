@@ -58,9 +58,21 @@ def _payload(
 ) -> Callable[[Document], Document]:
     """What an envelope of ``format`` for ``root`` carries for a stored document."""
     shape = format.view
-    if shape is None:
+    if shape is not None:
+        return lambda document: shape(document, root)
+    if not root:
         return output
-    return lambda document: shape(document, root)
+    return lambda document: {
+        **output(document),
+        "href": f"{root}/partyInteraction/{document['id']}",
+    }
+
+
+def _v4_shape(subscription: Document) -> Document:
+    """A v4 subscription as the swagger's ``EventSubscription``."""
+    return {
+        k: subscription[k] for k in ("id", "callback", "query") if k in subscription
+    }
 
 
 def _audience(subscription: Mapping[str, object]) -> Audience:
@@ -258,11 +270,15 @@ class EventPublisher:
                 except Exception:
                     log.exception("in-process subscriber %r failed", function)
 
-    def register(self, body: object) -> Document:
+    def register(self, body: object, *, api_root: str = "") -> Document:
         """Register a hub subscription (TMF683 ``registerListener``).
 
         Args:
             body: ``{"callback": URL, "query": "..."}``; ``query`` is optional.
+            api_root: the v4 API root the subscription was registered at (e.g.
+                ``"http://h:8080/tmf-api/partyInteraction/v4"``): the payloads'
+                ``href`` start with it, whichever version or server wrote; default:
+                the writer's own ``href``.
 
         Returns:
             ``{"id", "callback", "query"}`` as stored.
@@ -278,7 +294,10 @@ class EventPublisher:
         if found := json_problems(body):
             raise ValidationError(found)
         structure(dict(body), EventSubscriptionInput)
-        return self.add_subscription(body.get("callback"), body.get("query"))
+        stored = self.add_subscription(
+            body.get("callback"), body.get("query"), api_root=api_root
+        )
+        return _v4_shape(stored)
 
     def add_subscription(
         self,
@@ -295,12 +314,13 @@ class EventPublisher:
                 host).
             query: the subscription query in the version's names, or ``None``.
             version: a key of :attr:`formats`.
-            api_root: for v5, the API root the payloads' ``href`` start with.
+            api_root: the API root the payloads' ``href`` start with; ``""``: the
+                writer's (v4 only).
 
         Returns:
             The stored subscription: ``{"id", "callback", "query"}``, plus
-            ``"version"`` and ``"apiRoot"`` for any version other than v4 (absent
-            means v4, as in every database written before v5).
+            ``"version"`` for any version other than v4 (absent means v4, as in
+            every database written before v5) and ``"apiRoot"`` when given.
 
         Raises:
             ValidationError: the callback.
@@ -312,7 +332,9 @@ class EventPublisher:
         subscription: Document = {"id": self.id_factory(), "callback": url}
         subscription["query"] = text
         if version != "v4":
-            subscription |= {"version": version, "apiRoot": api_root}
+            subscription["version"] = version
+        if api_root:
+            subscription["apiRoot"] = api_root.rstrip("/")
         self.store.add_subscription(subscription)
         return subscription
 
@@ -320,7 +342,8 @@ class EventPublisher:
         """Read a hub subscription of one version.
 
         Returns:
-            The subscription as stored (see :meth:`add_subscription`).
+            For v4 ``{"id", "callback", "query"}``; for another version the
+            subscription as stored (see :meth:`add_subscription`).
 
         Raises:
             NotFoundError: no subscription of that version has that id (each
@@ -329,7 +352,7 @@ class EventPublisher:
         subscription = self.store.get_subscription(subscription_id)
         if _audience(subscription)[0] != version:
             raise NotFoundError("hub subscription", subscription_id)
-        return subscription
+        return _v4_shape(subscription) if version == "v4" else subscription
 
     def unregister(self, subscription_id: str, *, version: str = "v4") -> None:
         """Remove a hub subscription and its deliveries, pending or failed.
