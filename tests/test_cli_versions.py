@@ -34,7 +34,10 @@ def test_serves_v4_and_v5_over_one_store_by_default(tmp_path):
 
 def test_serves_both_on_postgres(postgres_databases):
     with ServerProcess("--db", postgres_databases.create()) as server:
-        created = httpx.post(f"{server.bases['v5']}partyInteraction", json=V5_BODY)
+        # the first v5 body compiles the OAS validators: give a loaded machine time
+        created = httpx.post(
+            f"{server.bases['v5']}partyInteraction", json=V5_BODY, timeout=60
+        )
         id = created.json()["id"]
         patched = httpx.patch(
             f"{server.bases['v4']}partyInteraction/{id}",
