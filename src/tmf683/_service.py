@@ -20,6 +20,7 @@ from tmf683._inputs import read_list_query, read_selection
 from tmf683._model import PartyInteraction
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
+from tmf683._service_base import ServiceBase
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
 from tmf683.events.envelopes import V4_EVENTS
 from tmf683.events.publish import EventPublisher, RaisedEvents
@@ -53,7 +54,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-class PartyInteractionService:
+class PartyInteractionService(ServiceBase):
     """Create, read, list, patch and delete PartyInteractions (TMF683 v4).
 
     Args:
@@ -103,27 +104,6 @@ class PartyInteractionService:
         Calls ``self.events.close()``. The store is the caller's: it stays open.
         """
         self.events.close()
-
-    def __enter__(self) -> PartyInteractionService:
-        """Return this service; the ``with`` block's end closes it (:meth:`close`)."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the service (:meth:`close`)."""
-        self.close()
-
-    def href(self, id: str, *, base_url: str | None = None) -> str:
-        """Return the URL of one PartyInteraction.
-
-        Args:
-            id: its id.
-            base_url: the API root; default: the service's.
-
-        Returns:
-            ``{base_url}/partyInteraction/{id}``.
-        """
-        root = self.base_url if base_url is None else base_url.rstrip("/")
-        return f"{root}/partyInteraction/{id}"
 
     def _output(self, document: Document, base_url: str | None) -> Document:
         output = {

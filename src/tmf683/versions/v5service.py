@@ -21,6 +21,7 @@ from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
 from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
+from tmf683._service_base import ServiceBase
 from tmf683._validation import validate_party_interaction
 from tmf683.events.publish import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
@@ -59,7 +60,7 @@ def _first_name(path: str) -> str:
     return path[2:].split(".")[0].split("[")[0]
 
 
-class PartyInteractionServiceV5:
+class PartyInteractionServiceV5(ServiceBase):
     """Create, read, list, patch and delete PartyInteractions in TMF683 v5 shapes.
 
     Args:
@@ -95,27 +96,6 @@ class PartyInteractionServiceV5:
         """Close the v4 service this one made (none when one was given); idempotent."""
         if self._owns_v4:
             self.v4.close()
-
-    def __enter__(self) -> PartyInteractionServiceV5:
-        """Return this service; the ``with`` block's end closes it (:meth:`close`)."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the service (:meth:`close`)."""
-        self.close()
-
-    def href(self, id: str, *, base_url: str | None = None) -> str:
-        """Return the v5 URL of one PartyInteraction.
-
-        Args:
-            id: its id.
-            base_url: the v5 API root; default: the service's.
-
-        Returns:
-            ``{base_url}/partyInteraction/{id}``.
-        """
-        root = self.base_url if base_url is None else base_url.rstrip("/")
-        return f"{root}/partyInteraction/{id}"
 
     def _view(self, document: Document, base_url: str | None) -> Document:
         return to_v5(document, self.href(document["id"], base_url=base_url))
