@@ -344,3 +344,12 @@ def test_the_v5_listener_refuses_a_bad_envelope_with_a_v5_error(listener):
 def test_mount_listener_knows_two_versions():
     with pytest.raises(ValueError, match="v4 or v5"):
         mount_listener(falcon.App(), print, version="v6")
+
+
+def test_a_404_names_the_versions_own_word_for_a_subscription():
+    v4, v5 = services()
+    hub = v5.events.register(HUB)
+    with pytest.raises(NotFoundError, match="no Hub with id 'nope'"):
+        v5.events.retrieve("nope")
+    with pytest.raises(NotFoundError, match="no EventSubscription with id"):
+        v4.events.retrieve(hub["id"])

@@ -8,7 +8,7 @@ from typing import Self
 class ServiceBase:
     """The lifecycle and ``href`` of a PartyInteraction service of one API version.
 
-    Subclasses set :attr:`base_url` (the API root, no trailing slash) and define
+    Subclasses set ``base_url`` (the API root, no trailing slash) and define
     :meth:`close`.
     """
 

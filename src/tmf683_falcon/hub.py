@@ -2,7 +2,8 @@
 
 Under v4 they answer the swagger's ``EventSubscription`` (``{id, callback, query}``);
 under v5 the OAS's ``Hub`` entity (``{id, href, callback, query, @type}``) through
-:class:`tmf683.HubV5`. Each version's hub sees only its own subscriptions.
+:class:`~tmf683.versions.v5hub.HubV5`. Each version's hub sees only its own
+subscriptions.
 """
 
 from __future__ import annotations

@@ -255,8 +255,8 @@ def _check_envelope_condition(condition: Condition, never_set: Collection[str]) 
 
 
 EventBuilder = Callable[..., dict[str, Any]]
-"""Builds one envelope: ``(event_type, interaction, *, event_id, event_time,
-field_path)`` as :func:`make_event`."""
+"""Builds one envelope, called as :func:`make_event` is (``event_type``,
+``interaction``, and ``event_id``, ``event_time``, ``field_path`` by name)."""
 
 
 @attrs.frozen

@@ -32,7 +32,13 @@ from tmf683.events.envelopes import (
     host_allowlist,
     validate_callback,
 )
-from tmf683.storage.base import Delivery, Document, Outbox, PartyInteractionStore
+from tmf683.storage.base import (
+    SUBSCRIPTION,
+    Delivery,
+    Document,
+    Outbox,
+    PartyInteractionStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +46,8 @@ EventCallback = Callable[[Document], object]
 """An in-process subscriber, called with each selected event envelope."""
 
 Audience = tuple[str, str]
-"""Who an envelope is shaped for: the API version and its root (``""`` for v4, whose
-payload is the writer's output)."""
+"""Who an envelope is shaped for, the API version and its root (``""`` for a v4
+subscription without one, whose payload is the writer's output)."""
 
 RaisedEvents = list[tuple[Audience, Document]]
 """The envelopes one write raised, each with its audience, for
@@ -66,6 +72,10 @@ def _payload(
         **output(document),
         "href": f"{root}/partyInteraction/{document['id']}",
     }
+
+
+HUB_NAMES = {"v4": SUBSCRIPTION, "v5": "Hub"}
+"""What each version calls a hub subscription, in 404 messages."""
 
 
 def _v4_shape(subscription: Document) -> Document:
@@ -313,7 +323,7 @@ class EventPublisher:
             callback: the listener's URL (checked here: absolute http(s), an allowed
                 host).
             query: the subscription query in the version's names, or ``None``.
-            version: a key of :attr:`formats`.
+            version: a key of ``formats``.
             api_root: the API root the payloads' ``href`` start with; ``""``: the
                 writer's (v4 only).
 
@@ -349,9 +359,12 @@ class EventPublisher:
             NotFoundError: no subscription of that version has that id (each
                 version's hub sees its own subscriptions only).
         """
-        subscription = self.store.get_subscription(subscription_id)
-        if _audience(subscription)[0] != version:
-            raise NotFoundError("hub subscription", subscription_id)
+        try:
+            subscription = self.store.get_subscription(subscription_id)
+        except NotFoundError:
+            subscription = {}
+        if not subscription or _audience(subscription)[0] != version:
+            raise NotFoundError(HUB_NAMES.get(version, SUBSCRIPTION), subscription_id)
         return _v4_shape(subscription) if version == "v4" else subscription
 
     def unregister(self, subscription_id: str, *, version: str = "v4") -> None:
@@ -383,7 +396,7 @@ class EventPublisher:
             function: called with each selected event, after the change commits, on
                 a background thread (see :meth:`notify_local`).
             query: as a hub subscription's query.
-            version: the envelopes wanted, a key of :attr:`formats`.
+            version: the envelopes wanted, a key of ``formats``.
             api_root: for v5, the API root of the payloads' ``href``.
 
         Returns:
