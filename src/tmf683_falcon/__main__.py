@@ -191,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             store, max_page_size=args.max_page_size, callback_hosts=args.callback_host
         )
         v5 = PartyInteractionServiceV5(service)
+        if "v5" in args.versions:
+            v5.warm_up()  # the first v5 request does not compile the OAS
         only_v5 = args.versions == ("v5",)
         app = create_app(
             v5 if only_v5 else service,
