@@ -22,8 +22,9 @@ from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
 from tmf683._service_base import ServiceBase
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
+from tmf683.events.audiences import RaisedEvents
 from tmf683.events.envelopes import V4_EVENTS
-from tmf683.events.publish import EventPublisher, RaisedEvents
+from tmf683.events.publish import EventPublisher
 from tmf683.patch.apply import (
     PatchFormat,
     apply_patch,

@@ -24,6 +24,14 @@ from tmf683._errors import NotFoundError, ValidationError
 from tmf683._model import EventSubscriptionInput
 from tmf683._serialization import structure
 from tmf683._validation import json_problems
+from tmf683.events.audiences import (
+    HUB_NAMES,
+    Audience,
+    RaisedEvents,
+    audience_of,
+    payload,
+    v4_shape,
+)
 from tmf683.events.envelopes import (
     V4_EVENTS,
     EventFormat,
@@ -45,51 +53,10 @@ log = logging.getLogger(__name__)
 EventCallback = Callable[[Document], object]
 """An in-process subscriber, called with each selected event envelope."""
 
-Audience = tuple[str, str]
-"""Who an envelope is shaped for, the API version and its root (``""`` for a v4
-subscription without one, whose payload is the writer's output)."""
-
-RaisedEvents = list[tuple[Audience, Document]]
-"""The envelopes one write raised, each with its audience, for
-:meth:`EventPublisher.notify_local`."""
-
 
 @lru_cache(maxsize=16384)
 def _selector(query: str, format: EventFormat) -> EventSelector:
     return EventSelector.parse(query, format)
-
-
-def _payload(
-    format: EventFormat, root: str, output: Callable[[Document], Document]
-) -> Callable[[Document], Document]:
-    """What an envelope of ``format`` for ``root`` carries for a stored document."""
-    shape = format.view
-    if shape is not None:
-        return lambda document: shape(document, root)
-    if not root:
-        return output
-    return lambda document: {
-        **output(document),
-        "href": f"{root}/partyInteraction/{document['id']}",
-    }
-
-
-HUB_NAMES = {"v4": SUBSCRIPTION, "v5": "Hub"}
-"""What each version calls a hub subscription, in 404 messages."""
-
-
-def _v4_shape(subscription: Document) -> Document:
-    """A v4 subscription as the swagger's ``EventSubscription``."""
-    return {
-        k: subscription[k] for k in ("id", "callback", "query") if k in subscription
-    }
-
-
-def _audience(subscription: Mapping[str, object]) -> Audience:
-    return (
-        str(subscription.get("version", "v4")),
-        str(subscription.get("apiRoot", "")),
-    )
 
 
 def _new_id() -> str:
@@ -161,7 +128,9 @@ class EventPublisher:
             if not read:
                 groups: dict[Audience, list[Document]] = {}
                 for subscription in self.store.subscriptions():
-                    groups.setdefault(_audience(subscription), []).append(subscription)
+                    groups.setdefault(audience_of(subscription), []).append(
+                        subscription
+                    )
                 read.append(groups)
             audiences = dict(read[0])
             with self._lock:
@@ -172,7 +141,7 @@ class EventPublisher:
                 format = self.formats.get(version)
                 if format is None:
                     continue
-                view = _payload(format, root, output)
+                view = payload(format, root, output)
                 changes = events_for_change(
                     None if old is None else view(old),
                     None if new is None else view(new),
@@ -307,7 +276,7 @@ class EventPublisher:
         stored = self.add_subscription(
             body.get("callback"), body.get("query"), api_root=api_root
         )
-        return _v4_shape(stored)
+        return v4_shape(stored)
 
     def add_subscription(
         self,
@@ -363,9 +332,9 @@ class EventPublisher:
             subscription = self.store.get_subscription(subscription_id)
         except NotFoundError:
             subscription = {}
-        if not subscription or _audience(subscription)[0] != version:
+        if not subscription or audience_of(subscription)[0] != version:
             raise NotFoundError(HUB_NAMES.get(version, SUBSCRIPTION), subscription_id)
-        return _v4_shape(subscription) if version == "v4" else subscription
+        return v4_shape(subscription) if version == "v4" else subscription
 
     def unregister(self, subscription_id: str, *, version: str = "v4") -> None:
         """Remove a hub subscription and its deliveries, pending or failed.

@@ -171,3 +171,26 @@ def validate(document: Any, schema: str) -> None:
     problems = schema_problems(document, schema)
     if problems:
         raise ValidationError(problems)
+
+
+def check_new(document: object, schema: str) -> None:
+    """Check the body of a create (an ``_FVO`` schema): what a client may send.
+
+    Args:
+        document: the parsed JSON body.
+        schema: e.g. ``"PartyInteraction_FVO"`` or ``"Hub_FVO"``.
+
+    Raises:
+        ValidationError: not an object; ``id`` or ``href`` given (the server sets
+            them); every problem against ``schema``, each with its ``$.path``.
+    """
+    if not isinstance(document, dict):
+        raise ValidationError([("$", "must be a JSON object")])
+    problems: list[Problem] = [
+        (f"$.{name}", "is set by the server; leave it out")
+        for name in ("id", "href")
+        if name in document
+    ]
+    problems += schema_problems(document, schema)
+    if problems:
+        raise ValidationError(sorted(problems))

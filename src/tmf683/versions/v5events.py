@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tmf683._datetimes import format_datetime
 from tmf683.events.envelopes import (
     ATTRIBUTE_VALUE_CHANGE,
     CREATE,
     DELETE,
     STATUS_CHANGE,
     EventFormat,
+    make_event,
 )
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.versions.v5 import to_v5
@@ -100,23 +100,24 @@ def make_v5_event(
         field_path: the changed attributes, for attribute value changes.
 
     Returns:
-        ``{"@type", "id", "eventId", "eventTime", "timeOccurred", "eventType",
-        ["fieldPath"], "event": {"partyInteraction": {...}}}``, valid against the
-        event's schema of the v5 OAS (:data:`V5_EVENT_SCHEMAS`).
+        The v4 envelope of :func:`~tmf683.events.envelopes.make_event` with
+        ``@type`` and ``id`` first and ``timeOccurred`` (equal to ``eventTime``)
+        last, valid against the event's schema of the v5 OAS
+        (:data:`V5_EVENT_SCHEMAS`).
     """
-    when = format_datetime(event_time)
-    envelope: dict[str, Any] = {
+    envelope = make_event(
+        event_type,
+        interaction,
+        event_id=event_id,
+        event_time=event_time,
+        field_path=field_path,
+    )
+    return {
         "@type": V5_EVENT_SCHEMAS[event_type],
         "id": event_id,
-        "eventId": event_id,
-        "eventTime": when,
-        "timeOccurred": when,
-        "eventType": event_type,
+        **envelope,
+        "timeOccurred": envelope["eventTime"],
     }
-    if field_path:
-        envelope["fieldPath"] = field_path
-    envelope["event"] = {"partyInteraction": dict(interaction)}
-    return envelope
 
 
 def _v5_payload(document: Mapping[str, Any], root: str) -> dict[str, Any]:

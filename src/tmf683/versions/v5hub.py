@@ -71,14 +71,7 @@ class HubV5:
             raise ValidationError([("$", "must be a JSON object")])
         if found := json_problems(body):
             raise ValidationError(found)
-        problems = [
-            (f"$.{name}", "is set by the server; leave it out")
-            for name in ("id", "href")
-            if name in body
-        ]
-        problems += v5contract.schema_problems(dict(body), "Hub_FVO")
-        if problems:
-            raise ValidationError(sorted(problems))
+        v5contract.check_new(dict(body), "Hub_FVO")
         stored = self.publisher.add_subscription(
             body.get("callback"),
             body.get("query"),

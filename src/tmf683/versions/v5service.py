@@ -23,7 +23,7 @@ from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import ServiceBase
 from tmf683._validation import validate_party_interaction
-from tmf683.events.publish import RaisedEvents
+from tmf683.events.audiences import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
 from tmf683.query.evaluate import select
@@ -167,16 +167,10 @@ class PartyInteractionServiceV5(ServiceBase):
                 its ``$.path``.
         """
         selection = self._selection(fields, query)
-        if not isinstance(document, Mapping):
-            raise ValidationError([("$", "must be a JSON object")])
-        problems = [
-            (f"$.{name}", "is set by the server; leave it out")
-            for name in ("id", "href")
-            if name in document
-        ]
-        problems += v5contract.schema_problems(dict(document), "PartyInteraction_FVO")
-        if problems:
-            raise ValidationError(sorted(problems))
+        v5contract.check_new(
+            dict(document) if isinstance(document, Mapping) else document,
+            "PartyInteraction_FVO",
+        )
         now = format_datetime(self.v4.clock())
         view = {"creationDate": now, **document}
         if "status" in view:
