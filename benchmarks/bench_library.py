@@ -9,6 +9,10 @@ PartyInteractionService into a fresh SQLite file or a fresh PostgreSQL database
 and dropped afterwards), then prints the median time (ms) of each query with
 limit=100 and its exact total count, the load rate, the size on disk per
 interaction and the query plans (the selective filters must use an index).
+
+Then each v5 query beside its v4 twin (``relatedChannel.channel.id`` beside
+``channel.id``...), and v5 retrieve and create beside v4's, the two run in turn, with
+the ratio v5/v4 and whether the v5 query got the v4 query's plan.
 """
 
 from __future__ import annotations
@@ -28,15 +32,17 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import customer_id, interactions
+from data import customer_id, interactions, v5_create_body
 
 from tmf683 import (
+    V5_PARTY_INTERACTION_SCHEMA,
     PartyInteractionService,
     PartyInteractionServiceV5,
     PostgresStore,
     SQLiteStore,
     parse_query,
 )
+from tmf683.versions.v5query import to_canonical
 
 POSTGRES_ADMIN = os.environ.get(
     "BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -66,33 +72,58 @@ QUERIES = {
     "customer + role (same element)": (
         "relatedParty.id={customer}&relatedParty.role=customer&limit=100"
     ),
+    "sort=-interactionDate.startDateTime": (
+        "sort=-interactionDate.startDateTime&limit=100"
+    ),
+    "fields=status,channel (status=open)": (
+        "status=open&fields=status,channel&limit=100"
+    ),
+    "deep page (offset N/2)": "offset={deep}&limit=100",
     "regex on reason": "reason.regex=^billing&limit=100",
 }
+SHARED_TWINS = (
+    # v4 measures whose query string is also a v5 one (attributes named alike)
+    "status=open",
+    "interactionDate range of ~100 matches",
+    "sort=-interactionDate.startDateTime",
+    "deep page (offset N/2)",
+)
 V5_TWINS = {
-    # v5 query -> the v4 measure it must run as fast as (the same index)
-    "v5 relatedChannel.channel.id=email": (
+    # v5 measure -> (its query, the v4 measure it must run as fast as: same index)
+    "relatedChannel.channel.id=email": (
         "relatedChannel.channel.id=email&limit=100",
         "channel.id=email",
     ),
-    "v5 relatedParty.partyOrPartyRole.id (customer)": (
+    "relatedParty.partyOrPartyRole.id (customer)": (
         "relatedParty.partyOrPartyRole.id={customer}&limit=100",
         "relatedParty.id (customer)",
     ),
-    "v5 customer + role (same element)": (
+    "partyOrPartyRole.id + role (same element)": (
         "relatedParty.partyOrPartyRole.id={customer}&relatedParty.role=customer"
         "&limit=100",
         "customer + role (same element)",
     ),
+    **{label: (QUERIES[label], label) for label in SHARED_TWINS},
+    "fields=status,relatedChannel (status=open)": (
+        "status=open&fields=status,relatedChannel&limit=100",
+        "fields=status,channel (status=open)",
+    ),
 }
 
 
-def median_ms(action, repeat=REPEAT):
-    times = []
+def medians_ms(*actions, repeat=REPEAT) -> list[float]:
+    """The median ms of each action, run in turn so that all meet the same load."""
+    times: list[list[float]] = [[] for _ in actions]
     for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        for action, into in zip(actions, times, strict=True):
+            started = time.perf_counter()
+            action()
+            into.append((time.perf_counter() - started) * 1000)
+    return [statistics.median(each) for each in times]
+
+
+def median_ms(action, repeat=REPEAT):
+    return medians_ms(action, repeat=repeat)[0]
 
 
 @contextmanager
@@ -112,7 +143,7 @@ def postgres_database() -> Iterator[str]:
             )
 
 
-def run(count: int, folder: Path, kind: str) -> list[tuple[str, float, int]]:
+def run(count: int, folder: Path, kind: str) -> tuple[list[Row], list[Twin]]:
     if kind == "sqlite":
         return measure(count, SQLiteStore(folder / f"bench-{count}.db"), folder)
     with postgres_database() as url:
@@ -139,8 +170,16 @@ def analyze(store) -> None:
         conn.execute("VACUUM (ANALYZE)")  # every table, as autovacuum would
 
 
-def measure(count: int, store, folder: Path) -> list[tuple[str, float, int]]:
-    service = PartyInteractionService(store)
+Row = tuple[str, float, int]
+Twin = tuple[str, float, float, int, int]  # label, v4 ms, v5 ms, v4 total, v5 total
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def load(count: int, service: PartyInteractionService) -> tuple[float, str, str]:
+    """Load N interactions; return the rate (per second), one id and ``since``."""
     started = time.perf_counter()
     first = None
     batch = max(1, min(1000, count // 100))
@@ -149,48 +188,86 @@ def measure(count: int, store, folder: Path) -> list[tuple[str, float, int]]:
     since = None
     while loaded < count:
         if since is None and loaded >= count * 0.99:
-            since = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+            since = now_text()
         chunk = [next(bodies) for _ in range(min(batch, count - loaded))]
         created = service.create_many(chunk)
         first = first or created[0]
         loaded += len(chunk)
-    load_seconds = time.perf_counter() - started
+    rate = count / (time.perf_counter() - started)
+    return rate, first["id"], since or now_text()
+
+
+def operation(label: str, v4_action, v5_action) -> Twin:
+    """One v4 operation beside its v5 twin, on one interaction."""
+    v4_ms, v5_ms = medians_ms(v4_action, v5_action)
+    return label, v4_ms, v5_ms, 1, 1
+
+
+def measure(count: int, store, folder: Path) -> tuple[list[Row], list[Twin]]:
+    service = PartyInteractionService(store)
+    rate, first_id, since = load(count, service)
     analyze(store)
+    rows = [("load (interactions/s)", rate, count)]
     size = size_on_disk(store, folder, count)
-    rows = [("load (interactions/s)", count / load_seconds, count)]
     rows.append(("size on disk (bytes/interaction)", size / count, count))
-    rows.append(("retrieve by id", median_ms(lambda: service.retrieve(first["id"])), 1))
-    since = since or datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    rows.append(("retrieve by id", median_ms(lambda: service.retrieve(first_id)), 1))
+    narrow_end = (NARROW_START + timedelta(days=365 * 100 / count)).isoformat()
+    values = {
+        "customer": customer_id(7),
+        "since": quote(since),
+        "narrow_end": quote(narrow_end.replace("+00:00", "Z")),
+        "deep": count // 2,
+    }
     plans = {}
+    totals = {}
     for label, template in QUERIES.items():
-        narrow_end = (NARROW_START + timedelta(days=365 * 100 / count)).isoformat()
-        query_string = template.format(
-            customer=customer_id(7),
-            since=quote(since),
-            narrow_end=quote(narrow_end.replace("+00:00", "Z")),
-        )
-        query = parse_query(query_string)
-        page = service.list(query)
-        rows.append(
-            (label, median_ms(lambda q=query: service.list(q)), page.total_count)
-        )
+        query = parse_query(template.format(**values))
+        totals[label] = service.list(query).total_count
+        rows.append((label, median_ms(lambda q=query: service.list(q)), totals[label]))
         plans[label] = store.explain(query)
     v5 = PartyInteractionServiceV5(service)
+    twins: list[Twin] = []
+    v5_plans = {}
     for label, (template, twin) in V5_TWINS.items():
-        query_string = template.format(customer=customer_id(7))
-        page = v5.list(query_string)
-        ms = median_ms(lambda q=query_string: v5.list(q))
-        # the v4 twin from its query string too: both sides parse, filter and render
-        twin_string = QUERIES[twin].format(customer=customer_id(7))
-        twin_ms = median_ms(lambda q=twin_string: service.list(q))
-        rows.append((label, ms, page.total_count))
-        rows.append((f"{label}: ratio to the v4 twin", ms / twin_ms, 0))
+        # both sides from their query strings: both parse, filter and render
+        v4_string = QUERIES[twin].format(**values)
+        v5_string = template.format(**values)
+        v5_total = v5.list(v5_string).total_count
+        v4_ms, v5_ms = medians_ms(
+            lambda q=v4_string: service.list(q), lambda q=v5_string: v5.list(q)
+        )
+        twins.append((label, v4_ms, v5_ms, totals[twin], v5_total))
+        canonical = to_canonical(
+            parse_query(v5_string, schema=V5_PARTY_INTERACTION_SCHEMA)
+        )
+        v5_plans[label] = (
+            ["evaluated in memory: a path with no canonical twin"]
+            if canonical is None
+            else ["the same plan as v4"]
+            if store.explain(canonical) == plans[twin]
+            else store.explain(canonical)
+        )
+    v4_body = next(interactions(1))
+    v5_body = v5_create_body(v5.retrieve(first_id))
+    twins += [
+        operation(
+            "retrieve by id",
+            lambda: service.retrieve(first_id),
+            lambda: v5.retrieve(first_id),
+        ),
+        # last, so that the rows they add change no total above
+        operation(
+            "create", lambda: service.create(v4_body), lambda: v5.create(v5_body)
+        ),
+    ]
     store.close()
     print(f"\n## {type(store).__name__}, N = {count:,}  (query plans)")
     for label, lines in plans.items():
         # long literal lists (a regex's accepted texts) are cut to keep plans legible
         print(f"- {label}: " + " | ".join(line[:300] for line in lines))
-    return rows
+    for label, lines in v5_plans.items():
+        print(f"- v5 {label}: " + " | ".join(line[:300] for line in lines))
+    return rows, twins
 
 
 def main() -> None:
@@ -202,15 +279,17 @@ def main() -> None:
     kinds = [kind.strip() for kind in args.stores.split(",") if kind.strip()]
     names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
     results = {}
+    twins = {}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as folder:
         for count in sizes:
             for kind in kinds:
-                results[count, kind] = run(count, Path(folder), kind)
+                results[count, kind], twins[count, kind] = run(
+                    count, Path(folder), kind
+                )
     columns = [(count, kind) for count in sizes for kind in kinds]
+    header = " | ".join(f"{names[k]} N={n:,}" for n, k in columns)
     labels = [label for label, _, _ in results[columns[0]]]
-    print(
-        "\n| measure | " + " | ".join(f"{names[k]} N={n:,}" for n, k in columns) + " |"
-    )
+    print(f"\n| measure | {header} |")
     print("|---|" + "---|" * len(columns))
     for index, label in enumerate(labels):
         cells = []
@@ -218,14 +297,25 @@ def main() -> None:
             _, value, total = results[column][index]
             if label.startswith(("load", "size")):
                 cells.append(f"{value:,.0f}")
-            elif label.endswith("ratio to the v4 twin"):
-                cells.append(f"{value:.2f}x")
             else:
                 cells.append(f"{value:.2f} ms ({total:,})")
         print(f"| {label} | " + " | ".join(cells) + " |")
     print(
         "\nQuery cells: median ms of 15 runs, page of 100 with its exact total count "
         "(in parentheses)."
+    )
+    print(f"\n| v5 measure | {header} |")
+    print("|---|" + "---|" * len(columns))
+    for index, (label, *_) in enumerate(twins[columns[0]]):
+        cells = []
+        for column in columns:
+            _, v4_ms, v5_ms, v4_total, v5_total = twins[column][index]
+            differ = "" if v4_total == v5_total else f" TOTALS {v4_total}/{v5_total}"
+            cells.append(f"{v4_ms:.2f} / {v5_ms:.2f} ms = {v5_ms / v4_ms:.2f}x{differ}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print(
+        "\nv5 cells: median ms of the v4 twin / of the v5 measure = v5/v4; the two "
+        "run in turn, 15 times each."
     )
 
 

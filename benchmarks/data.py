@@ -40,7 +40,11 @@ def customer_id(number: int) -> str:
 
 
 def interactions(count: int, seed: int = 683) -> Iterator[dict[str, Any]]:
-    """Yield ``count`` create bodies: 3 related parties, 2 channels, 2 notes."""
+    """Yield ``count`` v4 create bodies: 3 related parties, 2 channels, 2 notes.
+
+    Each channel has the ``role`` a v5 ``RelatedChannel`` requires, so the v5 view
+    of a stored one is a valid v5 create body (:func:`v5_create_body`).
+    """
     rng = random.Random(seed)
     customers = max(1, count // 3)
     for _ in range(count):
@@ -48,7 +52,12 @@ def interactions(count: int, seed: int = 683) -> Iterator[dict[str, Any]]:
         customer = customer_id(rng.randrange(customers))
         yield {
             "channel": [
-                {"id": channel, "name": channel.title(), "@referredType": "Channel"}
+                {
+                    "id": channel,
+                    "name": channel.title(),
+                    "role": "interactionChannel",
+                    "@referredType": "Channel",
+                }
                 for channel in rng.sample(CHANNELS, 2)
             ],
             "direction": rng.choice(["inbound", "outbound"]),
@@ -85,3 +94,11 @@ def interactions(count: int, seed: int = 683) -> Iterator[dict[str, Any]]:
                 {"id": "2", "author": "agent", "text": "Customer satisfied."},
             ],
         }
+
+
+SET_BY_THE_SERVER = ("id", "href", "creationDate", "lastUpdate", "statusChangeDate")
+
+
+def v5_create_body(view: dict[str, Any]) -> dict[str, Any]:
+    """The v5 create body of a stored interaction's v5 view: what a client sends."""
+    return {k: v for k, v in view.items() if k not in SET_BY_THE_SERVER}
