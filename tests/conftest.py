@@ -99,3 +99,11 @@ def server(tmp_path_factory) -> Iterator[ServerProcess]:
 def http(server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base, timeout=10.0) as client:
         yield client
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path) -> str:
+    """The ``--db`` of a fresh server: a new SQLite file or PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "fresh.db")
+    return str(request.getfixturevalue("postgres_databases").create())

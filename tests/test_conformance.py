@@ -88,14 +88,6 @@ def run_newman(collection: Path, base: str, report: Path, *extra: str) -> Any:
     return summary["stats"]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request, tmp_path) -> str:
-    """The ``--db`` of a fresh server: a new SQLite file or PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "fresh.db")
-    return str(request.getfixturevalue("postgres_databases").create())
-
-
 @pytest.mark.newman
 def test_official_ctk_passes_against_a_fresh_server(tmp_path, database):
     folder = ctk_dir()

@@ -247,14 +247,6 @@ def test_hub_deliveries_are_written_with_the_change(store):
 # --- over HTTP: a real tmf683-server, real receivers --------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request, tmp_path) -> str:
-    """The ``--db`` of a fresh server: a new SQLite file or PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "hub.db")
-    return str(request.getfixturevalue("postgres_databases").create())
-
-
 @pytest.mark.slow
 def test_a_v4_and_a_v5_subscriber_each_get_their_own_envelopes(database):
     json_patch = {"Content-Type": "application/json-patch+json"}
