@@ -345,3 +345,34 @@ def test_a_404_names_the_versions_own_word_for_a_subscription():
         v5.events.retrieve("nope")
     with pytest.raises(NotFoundError, match="no EventSubscription with id"):
         v4.events.retrieve(hub["id"])
+
+
+def test_a_stored_query_that_no_longer_parses_skips_that_subscription_only(
+    store, caplog
+):
+    """A subscription row whose query does not parse (an older release's rules, or
+    written straight into the store) must not fail every write: it gets nothing
+    and is logged by id; the other subscriptions of both versions still get theirs."""
+    v4, v5 = services(store)
+    store.add_subscription(
+        {"id": "broken-4", "callback": "http://127.0.0.1:9/b4", "query": "nosuch="}
+    )
+    store.add_subscription(
+        {
+            "id": "broken-5",
+            "callback": "http://127.0.0.1:9/b5",
+            "query": "eventType=(",
+            "version": "v5",
+        }
+    )
+    v4.events.register({"callback": "http://127.0.0.1:9/v4"})
+    v5.events.register(HUB)
+    with caplog.at_level("ERROR", logger="tmf683.events.publish"):
+        created = v5.create(V5_BODY)
+        v4.patch(created["id"], {"description": "still written"})
+    assert v4.retrieve(created["id"])["description"] == "still written"
+    callbacks = {d.callback for d in store.due_deliveries(time.time() + 3600, 10)}
+    assert callbacks == {"http://127.0.0.1:9/v4", HUB["callback"]}
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "broken-4" in logged
+    assert "broken-5" in logged

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 
-from tmf683._errors import NotFoundError, ValidationError
+from tmf683._errors import InvalidQueryError, NotFoundError, ValidationError
 from tmf683._model import EventSubscriptionInput
 from tmf683._serialization import structure
 from tmf683._validation import json_problems
@@ -100,6 +100,7 @@ class EventPublisher:
         self._runner: ThreadPoolExecutor | None = None
         self._last: Future[None] | None = None
         self._closed = False
+        self._unparseable: set[tuple[str, str]] = set()
 
     def outbox(
         self, output: Callable[[Document], Document], raised: RaisedEvents
@@ -158,8 +159,10 @@ class EventPublisher:
                     )
                     raised.append(((version, root), envelope))
                     for subscription in subscriptions:
-                        query = subscription.get("query") or ""
-                        selected = _selector(query, format).select(envelope)
+                        selector = self._stored_selector(subscription, format)
+                        if selector is None:
+                            continue
+                        selected = selector.select(envelope)
                         if selected is not None:
                             found.append(
                                 Delivery(
@@ -172,6 +175,34 @@ class EventPublisher:
             return found
 
         return deliveries
+
+    def _stored_selector(
+        self, subscription: Document, format: EventFormat
+    ) -> EventSelector | None:
+        """The selector of a stored subscription, or ``None`` if its query fails.
+
+        A stored query may no longer parse (stored by an older release with other
+        rules, or written straight into the store). Such a subscription gets
+        nothing, and is logged once per publisher with its id and the reason,
+        rather than failing every write that raises an event.
+        """
+        query = subscription.get("query") or ""
+        try:
+            return _selector(query, format)
+        except InvalidQueryError as error:
+            key = (subscription["id"], query)
+            with self._lock:
+                first = key not in self._unparseable
+                self._unparseable.add(key)
+            if first:
+                log.error(
+                    "hub subscription %s gets no events: its stored query %r does "
+                    "not parse (%s); delete it and register it again",
+                    subscription["id"],
+                    query,
+                    error,
+                )
+            return None
 
     def notify_local(self, raised: RaisedEvents) -> None:
         """Hand the events of a committed change to the in-process subscribers.
