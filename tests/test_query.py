@@ -237,6 +237,12 @@ def test_projection_keeps_id_href_and_selected_paths():
         "interactionDate": {"endDateTime": "e"},
     }
     assert project(document, None) == document
+    # names kept on the way: in each object a dotted path goes through, if present
+    assert project(document, (("relatedParty", "role"),), ("id",), ("id",)) == {
+        "id": "1",
+        "relatedParty": [{"id": "P", "role": "customer"}, {"id": "Q"}],
+    }
+    assert project(document, (("status",),), (), ("id",)) == {"status": "open"}
 
 
 @pytest.mark.parametrize(

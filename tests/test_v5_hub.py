@@ -376,3 +376,20 @@ def test_a_stored_query_that_no_longer_parses_skips_that_subscription_only(
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "broken-4" in logged
     assert "broken-5" in logged
+
+
+def test_a_dotted_v5_hub_fields_path_keeps_the_types_on_the_way():
+    v4, v5 = services()
+    _, got5 = collect(v4, v5, "fields=event.partyInteraction.relatedChannel.channel.id")
+    created = v5.create(V5_BODY)
+    v4.events.flush(10)
+    interaction = got5[0]["event"]["partyInteraction"]
+    assert interaction == {
+        "id": created["id"],
+        "href": created["href"],
+        "@type": "PartyInteraction",
+        "relatedChannel": [
+            {"@type": "RelatedChannel", "channel": {"@type": "ChannelRef", "id": "555"}}
+        ],
+    }
+    valid_v5_event(got5[0])

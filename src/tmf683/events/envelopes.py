@@ -225,7 +225,9 @@ class EventSelector:
         fields = self.query.fields
         if fields is not None:
             fields = (*fields, *self.format.interaction_kept)
-        return project(envelope, fields, self.format.envelope_kept)
+        return project(
+            envelope, fields, self.format.envelope_kept, self.format.kept_on_the_way
+        )
 
 
 INTERACTION_KEPT = (
@@ -270,6 +272,9 @@ class EventFormat:
         never_set: envelope attributes never set: a filter on them is refused.
         envelope_kept: envelope attributes ``fields=`` never removes.
         interaction_kept: paths into the payload ``fields=`` never removes.
+        kept_on_the_way: attributes a dotted ``fields=`` path keeps in each
+            nested object it goes through (see
+            :func:`~tmf683.query.projection.project`).
         unchanged: payload attributes whose change alone raises no event.
         view: turns a stored (canonical) document and the API root (e.g.
             ``"https://h/tmf-api/partyInteractionManagement/v5"``) into the payload;
@@ -283,6 +288,7 @@ class EventFormat:
     envelope_kept: tuple[str, ...]
     interaction_kept: tuple[Path, ...]
     unchanged: frozenset[str] = frozenset()
+    kept_on_the_way: tuple[str, ...] = ()
     view: Callable[[Mapping[str, Any], str], dict[str, Any]] | None = None
 
 

@@ -16,7 +16,9 @@ ALWAYS_SELECTED = ("id", "href")
 """Attributes every projection keeps."""
 
 
-def _merge_into(target: dict[str, Any], source: Any, path: Path) -> None:
+def _merge_into(
+    target: dict[str, Any], source: Any, path: Path, kept: tuple[str, ...] = ()
+) -> None:
     name, rest = path[0], path[1:]
     if name not in source:
         return
@@ -27,7 +29,8 @@ def _merge_into(target: dict[str, Any], source: Any, path: Path) -> None:
     if isinstance(value, Mapping):
         child = target.setdefault(name, {})
         if isinstance(child, dict):
-            _merge_into(child, value, rest)
+            _keep(child, value, kept)
+            _merge_into(child, value, rest, kept)
     elif isinstance(value, list):
         existing = target.get(name)
         items: list[Any] = (
@@ -36,13 +39,23 @@ def _merge_into(target: dict[str, Any], source: Any, path: Path) -> None:
         target[name] = items
         for selected, item in zip(items, value, strict=True):
             if isinstance(item, Mapping) and isinstance(selected, dict):
-                _merge_into(selected, item, rest)
+                _keep(selected, item, kept)
+                _merge_into(selected, item, rest, kept)
+
+
+def _keep(
+    target: dict[str, Any], source: Mapping[str, Any], kept: tuple[str, ...]
+) -> None:
+    for name in kept:
+        if name in source and name not in target:
+            target[name] = source[name]
 
 
 def project(
     document: Mapping[str, Any],
     fields: Iterable[Path] | None,
     always: Iterable[str] = ALWAYS_SELECTED,
+    kept_on_the_way: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Keep only the selected attributes of a document.
 
@@ -51,6 +64,10 @@ def project(
         fields: the selection from :attr:`tmf683.query.ast.Query.fields`; ``None``
             keeps everything, an empty selection keeps only ``id`` and ``href``.
         always: first-level attributes every selection keeps.
+        kept_on_the_way: attributes kept in every nested object a dotted path
+            goes through (v5 keeps ``@type`` and ``id`` there, so that
+            ``relatedChannel.channel.name`` still gives valid ``RelatedChannel``
+            and ``ChannelRef`` objects); none by default, as TMF630 says for v4.
 
     Returns:
         A new dict in the document's attribute order.
@@ -58,6 +75,7 @@ def project(
     if fields is None:
         return dict(document)
     selected: dict[str, Any] = {}
+    kept = tuple(kept_on_the_way)
     for path in [(name,) for name in always] + list(fields):
-        _merge_into(selected, document, path)
+        _merge_into(selected, document, path, kept)
     return {name: selected[name] for name in document if name in selected}

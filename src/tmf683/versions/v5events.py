@@ -26,7 +26,7 @@ from tmf683.events.envelopes import (
 )
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.versions.v5 import to_v5
-from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
+from tmf683.versions.v5query import V5_KEPT_ON_THE_WAY, V5_PARTY_INTERACTION_SCHEMA
 
 V5_EVENT_SCHEMAS = {
     CREATE: "PartyInteractionCreateEvent",
@@ -138,6 +138,7 @@ V5_EVENTS = EventFormat(
         ("event", "partyInteraction", "@type"),
     ),
     unchanged=frozenset({"lastUpdate"}),
+    kept_on_the_way=V5_KEPT_ON_THE_WAY,
     view=_v5_payload,
 )
 """The TMF683 v5 notifications, for :class:`~tmf683.events.publish.EventPublisher`."""

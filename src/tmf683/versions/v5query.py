@@ -197,3 +197,13 @@ def to_canonical(query: Query) -> Query | None:
         conditions=tuple(c for c in clauses if c is not None),
         sort=tuple(k for k in sort if k is not None),
     )
+
+
+V5_ALWAYS_SELECTED = ("id", "href", "@type")
+"""What every v5 ``fields=`` selection keeps: the OAS requires ``@type`` on every
+PartyInteraction, so a projected one stays valid against it."""
+
+V5_KEPT_ON_THE_WAY = ("@type", "id")
+"""What a dotted v5 ``fields=`` path keeps in each nested object it goes through:
+``fields=relatedChannel.channel.name`` gives ``RelatedChannel`` and ``ChannelRef``
+objects that still have their required ``@type`` (and the reference its ``id``)."""

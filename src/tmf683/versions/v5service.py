@@ -10,7 +10,7 @@ subscribers (:attr:`PartyInteractionServiceV5.events`, a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -33,14 +33,20 @@ from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
 from tmf683.versions.v5 import from_v5, pairs_after_normalising, to_v5
 from tmf683.versions.v5hub import HubV5
-from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA, to_canonical
+from tmf683.versions.v5query import (
+    V5_ALWAYS_SELECTED,
+    V5_KEPT_ON_THE_WAY,
+    V5_PARTY_INTERACTION_SCHEMA,
+    to_canonical,
+)
 
 V5_BASE_PATH = "/tmf-api/partyInteractionManagement/v5"
 """Where v5 lives by convention (the OAS's ``servers`` is a placeholder)."""
 
-V5_ALWAYS_SELECTED = ("id", "href", "@type")
-"""What every v5 ``fields=`` selection keeps: the OAS requires ``@type`` on every
-PartyInteraction, so a projected one stays valid against it."""
+
+def _project(document: Mapping[str, Any], selection: Iterable[Path] | None) -> Document:
+    return project(document, selection, V5_ALWAYS_SELECTED, V5_KEPT_ON_THE_WAY)
+
 
 V5_IMMUTABLE_ATTRIBUTES = ("id", "href", "direction", "creationDate")
 """Not in ``PartyInteraction_MVO``: a patch may repeat, not change them."""
@@ -179,7 +185,7 @@ class PartyInteractionServiceV5(ServiceBase):
         raised: RaisedEvents = []
         self.store.add(stored, self._outbox(raised))
         self.v4.events.notify_local(raised)
-        return project(self._view(stored, base_url), selection, V5_ALWAYS_SELECTED)
+        return _project(self._view(stored, base_url), selection)
 
     def retrieve(
         self,
@@ -207,9 +213,7 @@ class PartyInteractionServiceV5(ServiceBase):
             NotFoundError: no PartyInteraction has that id.
         """
         selection = self._selection(fields, query)
-        return project(
-            self._view(self.store.get(id), base_url), selection, V5_ALWAYS_SELECTED
-        )
+        return _project(self._view(self.store.get(id), base_url), selection)
 
     def list(
         self,
@@ -254,9 +258,7 @@ class PartyInteractionServiceV5(ServiceBase):
                 self._view(doc, base_url) for doc in self.store.find(Query()).items
             ]
             views, total = select(every, parsed)
-        items = [
-            project(dict(view), parsed.fields, V5_ALWAYS_SELECTED) for view in views
-        ]
+        items = [_project(view, parsed.fields) for view in views]
         return Page(items, total, parsed.offset, parsed.limit)
 
     def patch(
@@ -342,7 +344,7 @@ class PartyInteractionServiceV5(ServiceBase):
         raised: RaisedEvents = []
         patched = self.store.update(id, change, self._outbox(raised))
         self.v4.events.notify_local(raised)
-        return project(self._view(patched, base_url), selection, V5_ALWAYS_SELECTED)
+        return _project(self._view(patched, base_url), selection)
 
     def delete(
         self, id: str, *, query: str | None = None, base_url: str | None = None
