@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import signal
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -294,6 +296,50 @@ def test_a_v4_and_a_v5_subscriber_each_get_their_own_envelopes(database):
         assert envelope["event"]["partyInteraction"]["href"] == f"{v4_root}{item}"
         assert envelope["event"]["partyInteraction"]["channel"][0]["id"] == "555"
     assert len({e["eventId"] for e in got_new + got_old}) == 2 * len(kinds)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+def test_no_v5_or_v4_event_is_lost_or_doubled_across_a_crash(database):
+    """kill -9 with deliveries of both versions pending: after a restart on the same
+    store each subscriber gets each of its events once, in order, in its envelope."""
+    old_port, new_port = _free_port(), _free_port()
+    server = ServerProcess("--db", database, "--versions", "v4,v5", *FAST)
+    try:
+        v4_root, v5_root = server.bases["v4"], server.bases["v5"]
+        old_cb = f"http://127.0.0.1:{old_port}/listener"
+        new_cb = f"http://127.0.0.1:{new_port}/listener"
+        assert httpx.post(f"{v4_root}hub", json={"callback": old_cb}).is_success
+        assert httpx.post(f"{v5_root}hub", json={**HUB, "callback": new_cb}).is_success
+        ids = [httpx.post(f"{v5_root}partyInteraction", json=V5_BODY).json()["id"]]
+        ids.append(httpx.post(f"{v4_root}partyInteraction", json=MINIMAL).json()["id"])
+        ids.append(httpx.post(f"{v5_root}partyInteraction", json=V5_BODY).json()["id"])
+    finally:
+        assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+    with (
+        receiving(port=old_port) as old,
+        receiving(port=new_port) as new,
+        ServerProcess("--db", database, "--versions", "v4,v5", *FAST) as restarted,
+    ):
+        got_new = new.wait_for(3, seconds=60)
+        got_old = old.wait_for(3, seconds=60)
+        # one more change after the three: when it arrives, nothing came twice
+        httpx.post(f"{restarted.bases['v4']}partyInteraction", json=MINIMAL)
+        got_new = new.wait_for(4, seconds=60)
+        got_old = old.wait_for(4, seconds=60)
+    for got in (got_new, got_old):
+        assert [e["event"]["partyInteraction"]["id"] for e in got[:3]] == ids
+        assert len(got) == 4
+        assert len({e["eventId"] for e in got}) == 4
+    for envelope in got_new:
+        valid_v5_event(envelope)
+    assert all("@type" not in envelope for envelope in got_old)
 
 
 # --- the v5 listener ----------------------------------------------------------------
