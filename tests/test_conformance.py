@@ -119,13 +119,10 @@ def test_own_conformance_collection_passes_twice_against_a_fresh_server(
 def test_committed_collection_is_the_builders_output(tmp_path):
     built = tmp_path / "built.json"
     subprocess.run(
-        [
-            sys.executable,
-            str(OWN_COLLECTION.with_name("build_collection.py")),
-            str(built),
-        ],
+        [sys.executable, "-m", "tests.conformance.build_collection", str(built)],
         check=True,
         capture_output=True,
         timeout=60,
+        cwd=REPO_ROOT,
     )
     assert built.read_bytes() == OWN_COLLECTION.read_bytes()
