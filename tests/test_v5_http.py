@@ -169,6 +169,30 @@ def test_fields_on_post_and_patch_under_v5(client):
     }
 
 
+def test_a_subclass_type_with_its_schema_location_can_be_patched(client):
+    subclass = {
+        **V5_BODY,
+        "@type": "TaggedInteraction",
+        "@schemaLocation": "https://schemas.example.com/TaggedInteraction.json",
+    }
+    id = client.post(v5(), json=subclass).json()["id"]
+    merged = client.patch(v5(f"/{id}"), json={"status": "closed"})
+    assert merged.status_code == 200
+    assert valid_interaction(merged.json())["status"] == "closed"
+    assert merged.json()["@type"] == "TaggedInteraction"
+    replaced = client.patch(
+        v5(f"/{id}"),
+        json=[{"op": "add", "path": "/description", "value": "d"}],
+        headers=JSON_PATCH,
+    )
+    assert replaced.status_code == 200
+    assert valid_interaction(replaced.json())["description"] == "d"
+    # without its @schemaLocation the subclass @type is refused, as on create
+    dropped = client.patch(v5(f"/{id}"), json={"@schemaLocation": None})
+    assert "@type" in valid_error(dropped, 400, "invalidBody")["message"]
+    assert client.get(v5(f"/{id}")).json() == replaced.json()
+
+
 def test_list_filters_in_each_versions_names(client):
     from_v5 = create_v5(client)
     from_v4 = client.post(v4(), json={**MINIMAL, "channel": [{"id": "777"}]}).json()
