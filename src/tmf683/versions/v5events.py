@@ -136,6 +136,8 @@ V5_EVENTS = EventFormat(
         ("event", "partyInteraction", "id"),
         ("event", "partyInteraction", "href"),
         ("event", "partyInteraction", "@type"),
+        ("event", "partyInteraction", "@baseType"),
+        ("event", "partyInteraction", "@schemaLocation"),
     ),
     unchanged=frozenset({"lastUpdate"}),
     view=_v5_payload,

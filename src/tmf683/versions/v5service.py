@@ -38,9 +38,11 @@ from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA, to_canonical
 V5_BASE_PATH = "/tmf-api/partyInteractionManagement/v5"
 """Where v5 lives by convention (the OAS's ``servers`` is a placeholder)."""
 
-V5_ALWAYS_SELECTED = ("id", "href", "@type")
-"""What every v5 ``fields=`` selection keeps: the OAS requires ``@type`` on every
-PartyInteraction, so a projected one stays valid against it."""
+V5_ALWAYS_SELECTED = ("id", "href", "@type", "@baseType", "@schemaLocation")
+"""What every v5 ``fields=`` selection keeps (each where present): the OAS requires
+``@type`` on every PartyInteraction, so a projected one stays valid against it, and a
+subclass ``@type`` no schema of the OAS defines keeps the ``@schemaLocation`` (and
+``@baseType``) that make it valid under :mod:`tmf683.versions.v5contract`."""
 
 V5_IMMUTABLE_ATTRIBUTES = ("id", "href", "direction", "creationDate")
 """Not in ``PartyInteraction_MVO``: a patch may repeat, not change them."""
