@@ -2,7 +2,9 @@
 
 - The official TM Forum CTK for TMF683 v4, taken from ``TMF683_CTK_DIR`` or
   ``../shared/ctk`` beside the checkout; never copied into this project.
-- Our own collection in ``tests/conformance/``, which checks what the CTK does not.
+- Our own collections in ``tests/conformance/``, which check what the CTK does not:
+  one for v4, one for v5 served beside v4 over one store (every v5 response against
+  the OAS schemas, both roots, the same interactions across versions).
 
 newman comes from ``npm ci`` (``package.json`` and its lockfile). Where the CTK or
 newman is missing the tests skip and say how to provide them, unless
@@ -25,9 +27,10 @@ pytestmark = pytest.mark.slow
 NEWMAN = REPO_ROOT / "node_modules" / ".bin" / "newman"
 CTK_COLLECTION = "TMF683-PartyInteraction-v4.0.0.testkit.json"
 CTK_ENVIRONMENT = "TMFENV-V4.0.0.postman_environment.json"
-OWN_COLLECTION = (
-    REPO_ROOT / "tests" / "conformance" / "tmf683-conformance.postman_collection.json"
-)
+CONFORMANCE = REPO_ROOT / "tests" / "conformance"
+OWN_COLLECTION = CONFORMANCE / "tmf683-conformance.postman_collection.json"
+V5_COLLECTION = CONFORMANCE / "tmf683-v5-conformance.postman_collection.json"
+V5_MIN_ASSERTIONS = 1000
 NEWMAN_TIMEOUT_SECONDS = 300
 REQUIRED = os.environ.get("TMF683_REQUIRE_CTK") == "1"
 
@@ -116,16 +119,41 @@ def test_own_conformance_collection_passes_twice_against_a_fresh_server(
             assert stats["assertions"]["total"] > 50
 
 
-def test_committed_collection_is_the_builders_output(tmp_path):
+@pytest.mark.newman
+def test_own_v5_collection_passes_twice_against_a_fresh_server(tmp_path, database):
+    requests = sum(
+        len(folder["item"]) for folder in json.loads(V5_COLLECTION.read_text())["item"]
+    )
+    with ServerProcess("--db", database, "--versions", "v4,v5") as server:
+        v4_root = f"Party_Interaction_v4={server.bases['v4']}"
+        for run in ("first", "second"):
+            stats = run_newman(
+                V5_COLLECTION,
+                server.bases["v5"],
+                tmp_path / f"v5-{run}.json",
+                "--env-var",
+                v4_root,
+            )
+            assert stats["requests"]["total"] == requests
+            assert stats["requests"]["failed"] == 0
+            assert stats["assertions"]["failed"] == 0
+            assert stats["assertions"]["total"] > V5_MIN_ASSERTIONS
+
+
+@pytest.mark.parametrize(
+    ("builder", "committed"),
+    [
+        ("tests.conformance.build_collection", OWN_COLLECTION),
+        ("tests.conformance.build_collection_v5", V5_COLLECTION),
+    ],
+)
+def test_committed_collection_is_the_builders_output(tmp_path, builder, committed):
     built = tmp_path / "built.json"
     subprocess.run(
-        [
-            sys.executable,
-            str(OWN_COLLECTION.with_name("build_collection.py")),
-            str(built),
-        ],
+        [sys.executable, "-m", builder, str(built)],
         check=True,
         capture_output=True,
         timeout=60,
+        cwd=REPO_ROOT,
     )
-    assert built.read_bytes() == OWN_COLLECTION.read_bytes()
+    assert built.read_bytes() == committed.read_bytes()

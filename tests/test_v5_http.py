@@ -169,6 +169,58 @@ def test_fields_on_post_and_patch_under_v5(client):
     }
 
 
+def test_fields_keep_the_schema_location_of_a_subclass_type(client):
+    # A @type no schema of the OAS defines is valid with its @schemaLocation only, so
+    # a fields= selection that keeps @type keeps @schemaLocation and @baseType too.
+    subclass = {
+        **V5_BODY,
+        "@type": "TaggedInteraction",
+        "@baseType": "PartyInteraction",
+        "@schemaLocation": "https://schemas.example.com/TaggedInteraction.json",
+    }
+    kept = {k: subclass[k] for k in ("@type", "@baseType", "@schemaLocation")}
+    created = client.post(v5(), params={"fields": "reason"}, json=subclass)
+    assert created.status_code == 201
+    id = created.json()["id"]
+    answers = [
+        created.json(),
+        client.get(v5(f"/{id}"), params={"fields": "reason"}).json(),
+        client.patch(v5(f"/{id}"), params={"fields": "reason"}, json={}).json(),
+        *client.get(v5(), params={"id": id, "fields": "reason"}).json(),
+        *client.get(v5(), params={"id": id, "fields": "none"}).json(),
+    ]
+    for answer in answers:
+        assert {k: answer.get(k) for k in kept} == kept, answer
+        assert v5contract.schema_problems(answer, "PartyInteraction") == []
+    other = create_v5(client)
+    projected = client.get(v5(f"/{other['id']}"), params={"fields": "none"}).json()
+    assert set(projected) == {"id", "href", "@type"}
+
+
+def test_a_subclass_type_with_its_schema_location_can_be_patched(client):
+    subclass = {
+        **V5_BODY,
+        "@type": "TaggedInteraction",
+        "@schemaLocation": "https://schemas.example.com/TaggedInteraction.json",
+    }
+    id = client.post(v5(), json=subclass).json()["id"]
+    merged = client.patch(v5(f"/{id}"), json={"status": "closed"})
+    assert merged.status_code == 200
+    assert valid_interaction(merged.json())["status"] == "closed"
+    assert merged.json()["@type"] == "TaggedInteraction"
+    replaced = client.patch(
+        v5(f"/{id}"),
+        json=[{"op": "add", "path": "/description", "value": "d"}],
+        headers=JSON_PATCH,
+    )
+    assert replaced.status_code == 200
+    assert valid_interaction(replaced.json())["description"] == "d"
+    # without its @schemaLocation the subclass @type is refused, as on create
+    dropped = client.patch(v5(f"/{id}"), json={"@schemaLocation": None})
+    assert "@type" in valid_error(dropped, 400, "invalidBody")["message"]
+    assert client.get(v5(f"/{id}")).json() == replaced.json()
+
+
 def test_list_filters_in_each_versions_names(client):
     from_v5 = create_v5(client)
     from_v4 = client.post(v4(), json={**MINIMAL, "channel": [{"id": "777"}]}).json()

@@ -225,6 +225,35 @@ def test_a_v5_hub_query_selects_and_trims_in_v5_names():
     }
 
 
+def test_a_v5_hub_fields_selection_keeps_a_subclass_schema_location():
+    v4, v5 = services()
+    _, got5 = collect(v4, v5, "fields=event.partyInteraction.reason")
+    subclass = {
+        **V5_BODY,
+        "@type": "TaggedInteraction",
+        "@schemaLocation": "https://schemas.example.com/TaggedInteraction.json",
+    }
+    created = v5.create(subclass)
+    v4.events.flush(10)
+    assert [e["event"] for e in got5] == [
+        {
+            "partyInteraction": {
+                "id": created["id"],
+                "href": created["href"],
+                "reason": "roaming",
+                "@type": "TaggedInteraction",
+                "@schemaLocation": subclass["@schemaLocation"],
+            }
+        }
+    ]
+    assert (
+        v5contract.schema_problems(
+            got5[0]["event"]["partyInteraction"], "PartyInteraction"
+        )
+        == []
+    )
+
+
 def test_hub_deliveries_are_written_with_the_change(store):
     v4, v5 = services(store)
     v5.events.register({**HUB, "query": "eventType=PartyInteractionCreateEvent"})

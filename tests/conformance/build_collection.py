@@ -1,104 +1,35 @@
 """Build tests/conformance/tmf683-conformance.postman_collection.json.
 
 The collection is JSON with JavaScript inside; this script is its readable source.
-Edit here, then run ``python tests/conformance/build_collection.py`` and commit both.
-A test checks that the committed collection is this script's output.
+Edit here, then run ``python -m tests.conformance.build_collection`` and commit both.
+A test checks that the committed collection is this script's output. What the v4 and
+v5 builders share is in ``postman.py``.
 """
 
-import json
-import sys
-import uuid
-from pathlib import Path
-
-OUT = (
-    Path(sys.argv[1])
-    if len(sys.argv) > 1
-    else Path(__file__).with_name("tmf683-conformance.postman_collection.json")
+from tests.conformance.postman import (
+    COMMON_HELPERS,
+    COMMON_NAMES,
+    MERGE,
+    RUN_TAG,
+    Builder,
+    collection,
+    folder,
+    helper_library,
+    output_path,
+    write,
 )
 
-LIBRARY = r"""
-// Shared test helpers, written once here. Each test script evaluates this
-// source (see its first line) so the helpers bind to that request's pm object.
-pm.collectionVariables.set('tmfHelpers', '(' + function () {
-  const V = (k) => pm.collectionVariables.get(k);
-  const ID = (n) => V('id' + n);
-  const json = () => { try { return pm.response.json(); } catch (e) { return undefined; } };
-  const keysOf = (o) => (o && typeof o === 'object' ? Object.keys(o).sort() : []);
-  function expectStatus(code) {
-    pm.test('HTTP status is ' + code, () => pm.response.to.have.status(code));
-  }
-  function expectJsonType() {
-    pm.test('Content-Type is application/json', () =>
-      pm.expect(pm.response.headers.get('Content-Type') || '').to.match(/^application\/json/i));
-  }
-  // TMF Error body: code and reason non-empty strings, message a string,
-  // status the HTTP status as a string; mention: a word the message must contain.
-  function expectError(code, mention) {
-    expectStatus(code);
-    expectJsonType();
-    const b = json();
-    pm.test('Error body: code and reason are non-empty strings', () => {
-      pm.expect(b).to.be.an('object');
-      pm.expect(b.code).to.be.a('string').that.is.not.empty;
-      pm.expect(b.reason).to.be.a('string').that.is.not.empty;
-    });
-    pm.test('Error body: message is a string', () => pm.expect(b.message).to.be.a('string'));
-    pm.test('Error body: status is the string "' + code + '"', () => pm.expect(b.status).to.equal(String(code)));
-    if (mention) {
-      pm.test('Error message names ' + mention, () =>
-        pm.expect(String(b && b.message)).to.match(new RegExp('\\b' + mention + '\\b', 'i')));
-    }
-    return b;
-  }
-  // A list response holding exactly the interactions labelled in names ('A', 'B',
-  // 'C': created by this run), in that order when ordered, with X-Total-Count total.
-  function expectList(names, total, ordered) {
-    expectStatus(200);
-    expectJsonType();
-    const b = json();
-    pm.test('body is a JSON array', () => pm.expect(b).to.be.an('array'));
-    const arr = Array.isArray(b) ? b : [];
-    const got = arr.map((x) => x && x.id);
-    const want = names.map(ID);
-    const what = names.length ? names.join(', ') : 'nothing';
-    if (ordered) {
-      pm.test('returns exactly [' + what + '] in this order', () => pm.expect(got).to.eql(want));
-    } else {
-      pm.test('returns exactly {' + what + '} (no other item)', () => pm.expect(got).to.have.members(want));
-    }
-    pm.test('X-Result-Count equals the number of items returned', () =>
-      pm.expect(pm.response.headers.get('X-Result-Count')).to.equal(String(arr.length)));
-    pm.test('X-Total-Count is ' + total + ' (matches of the filter, not the collection size)', () =>
-      pm.expect(pm.response.headers.get('X-Total-Count')).to.equal(String(total)));
-    return arr;
-  }
-  function everyItemHas(arr, attr, allowed) {
-    pm.test('every item has ' + attr + ' in ' + JSON.stringify(allowed), () => {
-      pm.expect(arr).to.not.be.empty;
-      arr.forEach((x) => pm.expect(allowed).to.include(x[attr]));
-    });
-  }
-  function expectKeys(obj, keys, label) {
-    pm.test((label || 'object') + ' has exactly the keys ' + keys.join(', '), () =>
-      pm.expect(keysOf(obj)).to.eql(keys.slice().sort()));
-  }
-  return { V, ID, json, keysOf, expectStatus, expectJsonType, expectError, expectList, everyItemHas, expectKeys };
-}.toString() + ')()');
-"""
+OUT = output_path("tmf683-conformance.postman_collection.json")
 
-PRELUDE = (
-    "const { V, ID, json, keysOf, expectStatus, expectJsonType, expectError, expectList, "
-    "everyItemHas, expectKeys } = eval(pm.collectionVariables.get('tmfHelpers'));"
-)
+LIBRARY, PRELUDE = helper_library(COMMON_HELPERS, COMMON_NAMES)
 
-
-SETUP = r"""
+SETUP = (
+    r"""
 // Run-unique data: every value this run filters on carries the run tag, so a
 // second run against the same database only ever sees its own interactions.
-const set = (k, v) => pm.collectionVariables.set(k, v);
-const tag = Date.now() + '-' + Math.random().toString(36).slice(2, 10);
-set('runTag', tag);
-const reason = {
+const set = (k, v) => pm.collectionVariables.set(k, v);"""
+    + RUN_TAG
+    + r"""const reason = {
   A: 'Réclamation – facture ü ' + tag,
   B: 'Outbound follow-up call ' + tag,
   C: 'Q&A + 50% = deal / offer ' + tag,
@@ -146,58 +77,11 @@ set('badReason3', 'text plain ' + tag);
 set('encBadReasons', ['badReason1', 'badReason2', 'badReason3']
   .map((k) => encodeURIComponent(pm.collectionVariables.get(k))).join(','));
 """
+)
 
-JSON_HDR = [
-    {"key": "Content-Type", "value": "application/json;charset=utf-8"},
-    {"key": "Accept", "value": "application/json"},
-]
-ACCEPT = [{"key": "Accept", "value": "application/json"}]
-BASE = "{{Party_Interaction}}"
 ABC = "{{encReasonA}},{{encReasonB}},{{encReasonC}}"
 
-
-def lines(s):
-    return s.strip("\n").split("\n")
-
-
-def req(name, method, url, test, body=None, headers=None, pre=None, desc=None):
-    item = {
-        "name": name,
-        "event": [
-            {
-                "listen": "test",
-                "script": {
-                    "type": "text/javascript",
-                    "exec": lines(PRELUDE) + lines(test),
-                },
-            }
-        ],
-        "request": {
-            "method": method,
-            "header": headers
-            if headers is not None
-            else (JSON_HDR if body is not None else ACCEPT),
-            "url": BASE + url,
-        },
-        "response": [],
-    }
-    if pre:
-        item["event"].insert(
-            0,
-            {
-                "listen": "prerequest",
-                "script": {"type": "text/javascript", "exec": lines(pre)},
-            },
-        )
-    if body is not None:
-        item["request"]["body"] = {"mode": "raw", "raw": body}
-    if desc:
-        item["request"]["description"] = desc
-    return item
-
-
-def folder(name, desc, items):
-    return {"name": name, "description": desc, "item": items}
+req = Builder("{{Party_Interaction}}", PRELUDE).req
 
 
 def create_test(n):
@@ -640,10 +524,6 @@ expectList(['A', 'C'], 3, true);
 )
 
 # ------------------------------------------------------------------ 6 patch
-MERGE = [
-    {"key": "Content-Type", "value": "application/merge-patch+json"},
-    {"key": "Accept", "value": "application/json"},
-]
 items.append(
     folder(
         "6 PATCH",
@@ -902,42 +782,20 @@ VARS = [
     "page1",
 ]
 
-collection = {
-    "info": {
-        "_postman_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "tmf683-conformance")),
-        "name": "tmf683 conformance (TMF683 Party Interaction v4)",
-        "description": "tmf683's own conformance checks for TMF683 v4: values read back exactly, filters that really filter, fields=, X-Total-Count/X-Result-Count, paging, PATCH, DELETE and TMF Error bodies. Set Party_Interaction to the API base URL with a trailing slash. Every run uses fresh, run-tagged data and deletes it at the end. See tests/conformance/README.md.",
-        "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
-    },
-    "event": [
-        {
-            "listen": "prerequest",
-            "script": {"type": "text/javascript", "exec": lines(LIBRARY)},
-        },
-        {
-            "listen": "test",
-            "script": {
-                "type": "text/javascript",
-                "exec": [
-                    "// Every response of this collection: never a server error.",
-                    "pm.test('not a 5xx server error', () => pm.expect(pm.response.code).to.be.below(500));",
-                ],
-            },
-        },
-    ],
-    "variable": [
-        {
-            "key": "Party_Interaction",
-            "value": "http://localhost:8683/tmf-api/partyInteraction/v4/",
-        }
-    ]
-    + [{"key": k, "value": ""} for k in VARS],
-    "item": items,
-}
-
-with open(OUT, "w", encoding="utf-8") as f:
-    json.dump(collection, f, ensure_ascii=False, indent=2)
-    f.write("\n")
-
-request_count = sum(len(fo["item"]) for fo in items)
-print("requests:", request_count)
+write(
+    collection(
+        key="tmf683-conformance",
+        name="tmf683 conformance (TMF683 Party Interaction v4)",
+        description="tmf683's own conformance checks for TMF683 v4: values read back exactly, filters that really filter, fields=, X-Total-Count/X-Result-Count, paging, PATCH, DELETE and TMF Error bodies. Set Party_Interaction to the API base URL with a trailing slash. Every run uses fresh, run-tagged data and deletes it at the end. See tests/conformance/README.md.",
+        library=LIBRARY,
+        variables=[
+            {
+                "key": "Party_Interaction",
+                "value": "http://localhost:8683/tmf-api/partyInteraction/v4/",
+            }
+        ]
+        + [{"key": k, "value": ""} for k in VARS],
+        items=items,
+    ),
+    OUT,
+)

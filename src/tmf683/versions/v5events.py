@@ -136,6 +136,8 @@ V5_EVENTS = EventFormat(
         ("event", "partyInteraction", "id"),
         ("event", "partyInteraction", "href"),
         ("event", "partyInteraction", "@type"),
+        ("event", "partyInteraction", "@baseType"),
+        ("event", "partyInteraction", "@schemaLocation"),
     ),
     unchanged=frozenset({"lastUpdate"}),
     kept_on_the_way=V5_KEPT_ON_THE_WAY,

@@ -199,11 +199,14 @@ def to_canonical(query: Query) -> Query | None:
     )
 
 
-V5_ALWAYS_SELECTED = ("id", "href", "@type")
-"""What every v5 ``fields=`` selection keeps: the OAS requires ``@type`` on every
-PartyInteraction, so a projected one stays valid against it."""
+V5_ALWAYS_SELECTED = ("id", "href", "@type", "@baseType", "@schemaLocation")
+"""What every v5 ``fields=`` selection keeps (each where present): the OAS requires
+``@type`` on every PartyInteraction, so a projected one stays valid against it, and a
+subclass ``@type`` no schema of the OAS defines keeps the ``@schemaLocation`` (and
+``@baseType``) that make it valid under :mod:`tmf683.versions.v5contract`."""
 
-V5_KEPT_ON_THE_WAY = ("@type", "id")
-"""What a dotted v5 ``fields=`` path keeps in each nested object it goes through:
-``fields=relatedChannel.channel.name`` gives ``RelatedChannel`` and ``ChannelRef``
-objects that still have their required ``@type`` (and the reference its ``id``)."""
+V5_KEPT_ON_THE_WAY = ("@type", "@baseType", "@schemaLocation", "id")
+"""What a dotted v5 ``fields=`` path keeps in each nested object it goes through
+(where present): ``fields=relatedChannel.channel.name`` gives ``RelatedChannel`` and
+``ChannelRef`` objects that still have their required ``@type`` (and the reference
+its ``id``)."""

@@ -319,9 +319,13 @@ class PartyInteractionServiceV5(ServiceBase):
                 for name in patched.written
                 if name in merged and name not in V5_IMMUTABLE_ATTRIBUTES
             }
+            kind = {"@type": view["@type"]} | {  # a subclass: with its schema
+                name: merged[name]
+                for name in ("@baseType", "@schemaLocation")
+                if name in merged
+            }
             problems = v5contract.schema_problems(
-                {"@type": view["@type"], **_without_nulls(changes)},
-                "PartyInteraction_MVO",
+                {**kind, **_without_nulls(changes)}, "PartyInteraction_MVO"
             )
             result = {k: v for k, v in merged.items() if k not in ("id", "href")}
             problems += [  # what the patch did not touch is not judged again
