@@ -246,11 +246,8 @@ def to_v5(document: Document, href: str) -> Document:
             view[rule.v5] = _elements_to_v5(
                 document[rule.canonical], extra.get(rule.canonical) or [], rule
             )
-    attributes = extra.get("attributes")
-    if attributes:
-        attributes = {**V5_ONLY_DEFAULTS, **attributes}
-    else:  # a document v4 wrote: the defaults alone, nothing merged
-        attributes = V5_ONLY_DEFAULTS
+    attributes = extra.get("attributes")  # none in a document v4 wrote: no merge
+    attributes = {**V5_ONLY_DEFAULTS, **attributes} if attributes else V5_ONLY_DEFAULTS
     view.update((k, v) for k, v in attributes.items() if k not in view)
     return view
 
