@@ -422,6 +422,47 @@ def test_create_refuses_an_unknown_type_unless_it_has_a_schema_location():
     assert [p for p, _ in problems_of(lambda: v5.create(nested))] == ["$.note[0].@type"]
 
 
+@pytest.mark.parametrize(
+    ("party", "problems"),
+    [
+        # the discriminator's @type picks the schema: Individual's givenName is text
+        (
+            {"@type": "Individual", "id": "P", "givenName": 5},
+            [("$.partyOrPartyRole.givenName", "5 is not of type 'string'")],
+        ),
+        # PartyRef names no givenName (extension attributes are free)
+        ({"@type": "PartyRef", "id": "P", "givenName": 5}, []),
+        # no @type: one of the branches must hold, and none does without one
+        (
+            {"id": "P"},
+            [
+                (
+                    "$.partyOrPartyRole",
+                    "{'id': 'P'} is not valid under any of the given schemas",
+                )
+            ],
+        ),
+        (
+            "x",
+            [
+                ("$.partyOrPartyRole", "'x' is not of type 'object'"),
+                (
+                    "$.partyOrPartyRole",
+                    "'x' is not valid under any of the given schemas",
+                ),
+            ],
+        ),
+    ],
+)
+def test_the_type_of_a_discriminated_value_picks_its_schema(party, problems):
+    body = {
+        "@type": "RelatedPartyOrPartyRole",
+        "role": "customer",
+        "partyOrPartyRole": party,
+    }
+    assert schema_problems(body, "RelatedPartyOrPartyRole_FVO") == problems
+
+
 def test_create_refuses_server_attributes_and_names_nested_paths():
     _, v5 = services()
     body = {

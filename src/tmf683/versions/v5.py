@@ -53,11 +53,11 @@ def _ref_to_v5(
     element: Mapping[str, Any], inner: str, ref_type: str, outer: str
 ) -> Element:
     """A v4 flat reference with ``role`` -> v5 ``{role, <inner>: {ref}, @type}``."""
-    return {
-        **_pick(element, ("role",)),
-        inner: {**_pick(element, _REF), "@type": ref_type},
-        "@type": outer,
-    }
+    ref = {name: element[name] for name in _REF if name in element}
+    ref["@type"] = ref_type
+    if "role" in element:
+        return {"role": element["role"], inner: ref, "@type": outer}
+    return {inner: ref, "@type": outer}
 
 
 def _ref_from_v5(element: Mapping[str, Any], inner: str) -> Element:
@@ -101,7 +101,9 @@ _NOTE = ("id", "author", "date", "text")
 
 
 def _note_to_v5(element: Mapping[str, Any]) -> Element:
-    return {**_pick(element, _NOTE), "@type": "Note"}
+    note = {name: element[name] for name in _NOTE if name in element}
+    note["@type"] = "Note"
+    return note
 
 
 def _note_from_v5(element: Mapping[str, Any]) -> Element:
@@ -236,13 +238,16 @@ def to_v5(document: Document, href: str) -> Document:
     """
     extra = document.get(V5_KEY) or {}
     view: Document = {"id": document["id"], "href": href}
-    view.update(_pick(document, SHARED_ATTRIBUTES))
+    for name in SHARED_ATTRIBUTES:
+        if name in document:
+            view[name] = document[name]
     for rule in ARRAY_RULES:
         if rule.canonical in document:
             view[rule.v5] = _elements_to_v5(
                 document[rule.canonical], extra.get(rule.canonical) or [], rule
             )
-    attributes = {**V5_ONLY_DEFAULTS, **(extra.get("attributes") or {})}
+    attributes = extra.get("attributes")  # none in a document v4 wrote: no merge
+    attributes = {**V5_ONLY_DEFAULTS, **attributes} if attributes else V5_ONLY_DEFAULTS
     view.update((k, v) for k, v in attributes.items() if k not in view)
     return view
 
@@ -254,6 +259,8 @@ def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list
     unchanged; the others go to the first equal element that has none of its own.
     """
     items = elements if isinstance(elements, list) else []
+    if not pairs:  # no kept v5 form (every array v4 wrote): the default mapping
+        return [rule.to_v5(element) for element in items]
     shown: dict[int, Any] = {}
     unused = []
     for pair in pairs:

@@ -14,6 +14,7 @@ A ``@type`` that no schema of the OAS names is refused unless the object carries
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -28,26 +29,75 @@ OAS_FILE = "TMF683-PartyInteraction-v5.0.0.oas.yaml"
 _URI = "urn:tmf683:v5:oas"
 
 
+_SCHEMAS = "#/components/schemas/"
+_CHOICE = "x-tmf683-discriminator"
+"""The keyword :func:`_discriminated` writes in place of ``oneOf`` (:func:`_choose`)."""
+
+
+def _schema_uri(name: str) -> str:
+    return f"{_URI}:schema:{name}"
+
+
 def _discriminated(node: Any) -> Any:
-    """Rewrite ``oneOf`` + ``discriminator`` into an ``@type``-driven choice."""
+    """Rewrite ``oneOf`` + ``discriminator`` into an ``@type``-driven choice.
+
+    The branches and the mapping go to the :data:`_CHOICE` keyword
+    (:func:`_choose`); each ``#/components/schemas/X`` ref becomes the URI of
+    schema ``X``'s own resource (:func:`_schema_uri`), found without a JSON pointer
+    walk.
+    """
     if isinstance(node, list):
         return [_discriminated(item) for item in node]
     if not isinstance(node, dict):
         return node
     result = {k: _discriminated(v) for k, v in node.items()}
+    ref = result.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_SCHEMAS):
+        result["$ref"] = _schema_uri(ref.removeprefix(_SCHEMAS))
     mapping = (node.get("discriminator") or {}).get("mapping")
     if "oneOf" in result and mapping:
         branches = result.pop("oneOf")
-        chosen = [
-            {
-                "if": {"properties": {"@type": {"const": name}}, "required": ["@type"]},
-                "then": {"$ref": target},
-            }
-            for name, target in mapping.items()
-        ]
-        result["anyOf"] = branches
-        result["allOf"] = [*result.get("allOf", []), *chosen]
+        result[_CHOICE] = {
+            "anyOf": branches,
+            "mapping": {
+                name: _schema_uri(target.removeprefix(_SCHEMAS))
+                for name, target in mapping.items()
+            },
+            "branches": [
+                branch["$ref"]
+                for branch in branches
+                if isinstance(branch, dict) and set(branch) == {"$ref"}
+            ],
+        }
     return result
+
+
+def _choose(
+    validator: Any, choice: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[Any]:
+    """Check a value as OpenAPI reads ``oneOf`` with a ``discriminator``.
+
+    The same errors as ``anyOf: <branches>`` beside one
+    ``if: {@type: const <name>}, then: {$ref: <target>}`` per mapping entry, in one
+    look-up: an object is checked against the branch its ``@type`` names (none when
+    its ``@type`` is missing or outside the mapping), a value that is not an object
+    (which satisfies every such ``if``) against every target; the ``anyOf`` is
+    skipped when a target that is one of its branches holds (it holds then too).
+    """
+    mapping = choice["mapping"]
+    if isinstance(instance, dict):
+        kind = instance.get("@type")
+        targets = [mapping[kind]] if isinstance(kind, str) and kind in mapping else []
+    else:
+        targets = list(mapping.values())
+    errors = [
+        error
+        for target in targets
+        for error in validator.descend(instance, {"$ref": target})
+    ]
+    yield from errors
+    if errors or not any(target in choice["branches"] for target in targets):
+        yield from validator.descend(instance, {"anyOf": choice["anyOf"]})
 
 
 @cache
@@ -69,14 +119,17 @@ def _registry() -> referencing.Registry[Any]:
     import referencing
     import referencing.jsonschema
 
-    contents = _discriminated(copy.deepcopy(oas()))
-    resource = referencing.Resource.from_contents(
-        contents, default_specification=referencing.jsonschema.DRAFT202012
+    schemas = _discriminated(copy.deepcopy(oas()["components"]["schemas"]))
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (
+            _schema_uri(name),
+            referencing.Resource.from_contents(
+                contents, default_specification=referencing.jsonschema.DRAFT202012
+            ),
+        )
+        for name, contents in schemas.items()
     )
-    registry: referencing.Registry[Any] = referencing.Registry().with_resource(
-        _URI, resource
-    )
-    return registry
+    return registry.crawl()
 
 
 def schema_names() -> frozenset[str]:
@@ -85,14 +138,23 @@ def schema_names() -> frozenset[str]:
 
 
 @cache
-def _validator(schema: str) -> jsonschema.protocols.Validator:
+def _validator_class() -> Any:
+    """Draft 2020-12 with the :data:`_CHOICE` keyword (the stub leaves it untyped)."""
     import jsonschema
 
-    ref = {"$ref": f"{_URI}#/components/schemas/{schema}"}
-    validator: jsonschema.protocols.Validator = jsonschema.Draft202012Validator(
-        ref,
+    draft = jsonschema.Draft202012Validator
+    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        draft, {_CHOICE: _choose}
+    )
+
+
+@cache
+def _validator(schema: str) -> jsonschema.protocols.Validator:
+    kind = _validator_class()
+    validator: jsonschema.protocols.Validator = kind(
+        {"$ref": _schema_uri(schema)},
         registry=_registry(),
-        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+        format_checker=kind.FORMAT_CHECKER,
     )
     return validator
 
