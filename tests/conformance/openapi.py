@@ -7,10 +7,11 @@ draft-07 (draft-06; draft-04 only with its meta-schema added), no OpenAPI keywor
 (``tmf683/versions/spec``) at build time, so the collection checks every response
 against the contract itself:
 
-- **discriminator**: read as :mod:`tmf683.versions.v5contract` reads it, by the same
-  function (``v5contract._discriminated``): a ``oneOf`` with a ``discriminator``
-  mapping becomes ``anyOf`` of the branches plus, for each mapped ``@type``, an
-  ``if @type = name then $ref target``. The branches overlap (``PartyRef`` and
+- **discriminator**: read as :mod:`tmf683.versions.v5contract` reads it (which
+  does it with a keyword of its own, one look-up, where ajv needs plain draft-07;
+  ``tests/test_conformance_openapi.py`` holds the two verdicts equal): a ``oneOf``
+  with a ``discriminator`` mapping becomes ``anyOf`` of the branches plus, for each
+  mapped ``@type``, an ``if @type = name then $ref target``. The branches overlap (``PartyRef`` and
   ``Individual`` both fit a bare reference), so a plain ``oneOf`` would refuse every
   body; a ``@type`` outside the mapping is checked against any branch. A
   ``discriminator`` without ``oneOf`` (on ``allOf`` schemas) says nothing more and is
@@ -96,6 +97,27 @@ _PLAIN = frozenset(
 )
 # Formats both ajv 6 and Python's jsonschema know; the OAS file uses date-time only.
 KNOWN_FORMATS = frozenset({"date", "date-time", "email", "time", "uri", "uuid"})
+
+
+def _discriminated(node: Any) -> Any:
+    """Rewrite each ``oneOf`` + ``discriminator`` as ``anyOf`` + ``if``/``then``."""
+    if isinstance(node, list):
+        return [_discriminated(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: _discriminated(v) for k, v in node.items()}
+    mapping = (node.get("discriminator") or {}).get("mapping")
+    if "oneOf" in result and mapping:
+        chosen = [
+            {
+                "if": {"properties": {"@type": {"const": name}}, "required": ["@type"]},
+                "then": {"$ref": target},
+            }
+            for name, target in mapping.items()
+        ]
+        result["anyOf"] = result.pop("oneOf")
+        result["allOf"] = [*result.get("allOf", []), *chosen]
+    return result
 
 
 def _refs(node: Any, found: set[str]) -> None:
@@ -210,9 +232,7 @@ def draft07(
         oas: the OpenAPI document; the v5 file shipped in the package by default.
     """
     document = oas or v5contract.oas()
-    schemas = v5contract._discriminated(
-        copy.deepcopy(document["components"]["schemas"])
-    )
+    schemas = _discriminated(copy.deepcopy(document["components"]["schemas"]))
     names = reachable(schemas, roots)
     return {
         "$schema": DRAFT07,
