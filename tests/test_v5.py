@@ -252,6 +252,71 @@ def test_a_v4_patch_that_changes_an_element_shows_the_change_in_v5():
     ]
 
 
+def test_a_v4_edit_of_a_party_v5_wrote_keeps_the_v5_form():
+    """A v4 client that renames a party (same id and @referredType) changes the name
+    in the Individual a v5 client wrote; it does not turn it into a PartyRef."""
+    v4, v5 = services()
+    individual = {"@type": "Individual", "id": "P1", "givenName": "Ada"}
+    created = v5.create(
+        {
+            **V5_MINIMAL,
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyOrPartyRole",
+                    "role": "customer",
+                    "partyOrPartyRole": individual,
+                }
+            ],
+        }
+    )
+    v4.patch(
+        created["id"],
+        [{"op": "add", "path": "/relatedParty?role=customer/name", "value": "Ada L"}],
+        patch_format=PatchFormat.JSON_PATCH_QUERY,
+    )
+    assert v4.retrieve(created["id"])["relatedParty"] == [
+        {"id": "P1", "role": "customer", "@referredType": "Individual", "name": "Ada L"}
+    ]
+    after = v5.retrieve(created["id"])
+    assert after["relatedParty"] == [
+        {
+            "@type": "RelatedPartyOrPartyRole",
+            "role": "customer",
+            "partyOrPartyRole": {**individual, "name": "Ada L"},
+        }
+    ]
+    assert v5.list("relatedParty.partyOrPartyRole.@type=Individual").total_count == 1
+    # another party in its place (a new id) shows the default mapping
+    other = {"id": "P2", "role": "customer", "@referredType": "Individual"}
+    v4.patch(created["id"], {"relatedParty": [other]})
+    assert v5.retrieve(created["id"])["relatedParty"][0]["partyOrPartyRole"] == {
+        "id": "P2",
+        "@referredType": "Individual",
+        "@type": "PartyRef",
+    }
+
+
+def test_a_v5_edit_of_an_element_v4_wrote_keeps_what_only_v4_holds():
+    v4, v5 = services()
+    created = v4.create(
+        {**MINIMAL, "channel": [{"id": "555", "role": "r", "@type": "X", "x-c": 1}]}
+    )
+    shown = v5.retrieve(created["id"])["relatedChannel"]
+    v5.patch(created["id"], {"relatedChannel": [{**shown[0], "role": "edited"}]})
+    assert v4.retrieve(created["id"])["channel"] == [
+        {"id": "555", "role": "edited", "@type": "X", "x-c": 1}
+    ]
+    v5.patch(
+        created["id"],
+        {
+            "relatedChannel": [
+                {**shown[0], "channel": {"@type": "ChannelRef", "id": "9"}}
+            ]
+        },
+    )
+    assert v4.retrieve(created["id"])["channel"] == [{"id": "9", "role": "r"}]
+
+
 def test_a_v5_patch_keeps_what_only_v4_holds():
     v4, v5 = services()
     created = v4.create(
@@ -388,6 +453,46 @@ def test_create_v4_patch_v5_equals_the_oracle(body, patch):
     assert (after_v4.get("statusChangeDate") != before_v4.get("statusChangeDate")) == (
         status_changed and "status" in after_v4
     )
+
+
+EDITS = st.sampled_from(["keep", "role", "name"])
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(v5_bodies(), st.data())
+def test_v4_edits_of_elements_v5_wrote_keep_their_v5_form(body, data):
+    """v4 edits the role or name of channels and parties (same id): v5 shows each
+    element as v5 wrote it, with that edit (an oracle written over the v5 shapes)."""
+    v4, v5 = services()
+    id = v5.create(body)["id"]
+    before_v4, before_v5 = v4.retrieve(id), v5.retrieve(id)
+    patch: dict[str, Any] = {}
+    expected = dict(before_v5)
+    for v4_name, v5_name, inner in (
+        ("channel", "relatedChannel", "channel"),
+        ("relatedParty", "relatedParty", "partyOrPartyRole"),
+    ):
+        if v4_name not in before_v4:
+            continue
+        edited, shown = [], []
+        for element, view in zip(before_v4[v4_name], before_v5[v5_name], strict=True):
+            edit, value = data.draw(EDITS), data.draw(WORDS)
+            if edit == "role":
+                edited.append({**element, "role": value})
+                shown.append({**view, "role": value})
+            elif edit == "name":
+                edited.append({**element, "name": value})
+                shown.append({**view, inner: {**view[inner], "name": value}})
+            else:
+                edited.append(element)
+                shown.append(view)
+        patch[v4_name] = edited
+        expected[v5_name] = shown
+    v4.patch(id, patch)
+    assert without(v4.retrieve(id)) == without(apply_merge_patch(before_v4, patch))
+    after_v5 = v5.retrieve(id)
+    assert without(after_v5) == without(expected)
+    assert schema_problems(after_v5, "PartyInteraction") == []
 
 
 # --- v5 validation ---------------------------------------------------------------

@@ -27,3 +27,29 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[name] = apply_merge_patch(result.get(name), value)
     return result
+
+
+def make_merge_patch(source: Any, target: Any) -> Any:
+    """The merge patch (RFC 7386) that turns ``source`` into ``target``.
+
+    Members that differ are set (objects recursively), members ``target`` lacks
+    become ``null``. ``apply_merge_patch(source, make_merge_patch(source, target))``
+    equals ``target`` for JSON values without ``null`` members (a merge patch cannot
+    set a member to ``null``).
+
+    Args:
+        source: the JSON value before.
+        target: the JSON value after.
+
+    Returns:
+        The patch: an object when both are objects, else ``target`` itself.
+    """
+    if not isinstance(source, dict) or not isinstance(target, dict):
+        return target
+    patch: dict[str, Any] = {name: None for name in source if name not in target}
+    for name, value in target.items():
+        if name not in source:
+            patch[name] = value
+        elif source[name] != value:
+            patch[name] = make_merge_patch(source[name], value)
+    return patch

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from tmf683.patch.merge import apply_merge_patch, make_merge_patch
 from tmf683.storage.base import Document
 from tmf683.versions.canonical import V5_KEY
 
@@ -252,11 +253,37 @@ def to_v5(document: Document, href: str) -> Document:
     return view
 
 
+def _same_thing(before: object, after: object) -> bool:
+    """Whether two canonical elements are one thing edited.
+
+    They are when both have the same ``id`` (not missing) and ``@referredType``.
+    """
+    return (
+        isinstance(before, Mapping)
+        and isinstance(after, Mapping)
+        and before.get("id") is not None
+        and before.get("id") == after.get("id")
+        and before.get("@referredType") == after.get("@referredType")
+    )
+
+
+def _rebased(kept: Any, old: Any, new: Any) -> Any:
+    """One version's form of an element with the other version's edit applied.
+
+    ``kept`` is that form; ``old`` and ``new`` are the element as the editing
+    version saw it before and after its edit.
+    """
+    return apply_merge_patch(kept, make_merge_patch(old, new))
+
+
 def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list[Any]:
     """Each element's kept v5 form, or the default mapping.
 
     A kept form shows at its own position (``at``) while the element there is
-    unchanged; the others go to the first equal element that has none of its own.
+    unchanged, or with v4's edit applied while the element there keeps its ``id``
+    and ``@referredType`` (so a v4 client that renames a party does not wipe the
+    ``Individual`` a v5 client wrote); the others go to the first equal element that
+    has none of its own; the rest show the default mapping.
     """
     items = elements if isinstance(elements, list) else []
     if not pairs:  # no kept v5 form (every array v4 wrote): the default mapping
@@ -269,6 +296,17 @@ def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list
             shown.setdefault(at, pair["v5"])
         else:
             unused.append(pair)
+    for pair in list(unused):
+        at = pair.get("at")
+        if (
+            isinstance(at, int)
+            and at < len(items)
+            and at not in shown
+            and _same_thing(pair.get("v4"), items[at])
+        ):
+            unused.remove(pair)
+            before = pair["v4"]
+            shown[at] = _rebased(pair["v5"], rule.to_v5(before), rule.to_v5(items[at]))
     for index, element in enumerate(items):
         if index in shown:
             continue
@@ -328,16 +366,22 @@ def _elements_from_v5(
     before = previous.get(rule.canonical)
     before = before if isinstance(before, list) else []
     old_pairs = (previous.get(V5_KEY) or {}).get(rule.canonical) or []
-    shown = list(zip(before, _elements_to_v5(before, old_pairs, rule), strict=True))
+    views = _elements_to_v5(before, old_pairs, rule)
+    shown = list(zip(range(len(before)), before, views, strict=True))
     canonical: list[Any] = []
     pairs: list[Any] = []
     for element in elements if isinstance(elements, list) else []:
-        kept = next((s for s in shown if s[1] == element), None)
+        kept = next((s for s in shown if s[2] == element), None)
         if kept is not None:
             shown.remove(kept)
-            mapped = kept[0]
+            mapped = kept[1]
         elif isinstance(element, Mapping):
             mapped = rule.from_v5(element)
+            edited = next((s for s in shown if s[0] == len(canonical)), None)
+            if edited is not None and _same_thing(edited[1], mapped):
+                # v5 edited the element v4 wrote: keep what only v4 holds of it
+                shown.remove(edited)
+                mapped = _rebased(edited[1], rule.from_v5(edited[2]), mapped)
         else:
             mapped = element
         if not isinstance(mapped, Mapping) or rule.to_v5(mapped) != element:
