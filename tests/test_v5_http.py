@@ -7,6 +7,7 @@ schema and every v5 error body against its ``Error`` schema, with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -462,3 +463,39 @@ def test_create_app_serves_v5_alone_or_beside_v4_at_chosen_paths():
 def test_create_app_refuses_v5_beside_a_v5_service():
     with PartyInteractionServiceV5(MemoryStore()) as service, pytest.raises(TypeError):
         create_app(service, v5=service)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("beyond", str(2**70)),  # an integer outside the 64-bit range
+        ("infinite", "1e999"),  # a float the JSON parser makes inf
+        ("nul", '"a\\u0000b"'),
+    ],
+)
+def test_what_no_document_may_hold_is_refused_in_v5_only_attributes(client, name, text):
+    # Found by attacking a real server: v4 refuses these values everywhere, but a
+    # v5 body could carry them in what only v5 says (an extension attribute, kept
+    # under _v5); the store then refused the write with a 500, or (PostgreSQL, a
+    # big integer) stored a document whose v5 view could not be written as JSON,
+    # breaking every later v5 GET and list.
+    created = create_v5(client)
+    id = created["id"]
+    body = json.dumps({**V5_BODY, "x": "@"}).replace('"@"', text)
+    post = client.post(v5(), content=body, headers={"Content-Type": "application/json"})
+    assert "$.x" in valid_error(post, 400, "invalidBody")["message"]
+    patch = client.patch(
+        v5(f"/{id}"),
+        content=json.dumps(
+            {"externalIdentifier": [{"@type": "ExternalIdentifier", "id": "@"}]}
+        ).replace('"@"', text)
+        if name == "nul"
+        else f'{{"x": {text}}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert "$." in valid_error(patch, 400, "invalidBody")["message"]
+    after = client.get(v5(f"/{id}"))
+    assert after.status_code == 200
+    assert after.json() == created
+    assert client.get(v5()).status_code == 200
+    assert client.get(v4(f"/{id}")).status_code == 200
