@@ -499,3 +499,49 @@ def test_what_no_document_may_hold_is_refused_in_v5_only_attributes(client, name
     assert after.json() == created
     assert client.get(v5()).status_code == 200
     assert client.get(v4(f"/{id}")).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["Note", "ChannelRef", "ExternalIdentifier"])
+def test_a_party_whose_type_is_another_oas_schema_is_refused(client, kind):
+    # Found by attacking a real server: a RelatedPartyOrPartyRole whose
+    # partyOrPartyRole had the @type of another OAS schema (a Note, a ChannelRef)
+    # was accepted, because a @type outside the discriminator's mapping was checked
+    # against any branch and a bare {id} fits PartyRef; v4 then read the party with
+    # @referredType "Note".
+    created = create_v5(client)
+    id = created["id"]
+    party = {"@type": kind, "id": "X1"}
+    related = [
+        {"@type": "RelatedPartyOrPartyRole", "role": "c", "partyOrPartyRole": party}
+    ]
+    where = "$.relatedParty[0].partyOrPartyRole.@type"
+    post = client.post(v5(), json={**V5_BODY, "relatedParty": related})
+    assert where in valid_error(post, 400, "invalidBody")["message"]
+    merge = client.patch(v5(f"/{id}"), json={"relatedParty": related})
+    assert where in valid_error(merge, 400, "invalidBody")["message"]
+    path = "/relatedParty/0/partyOrPartyRole/@type"
+    json_patch = [{"op": "replace", "path": path, "value": kind}]
+    by_pointer = client.patch(v5(f"/{id}"), json=json_patch, headers=JSON_PATCH)
+    assert where in valid_error(by_pointer, 400, "invalidBody")["message"]
+    path = "/relatedParty?role=customer/partyOrPartyRole/@type"
+    query = [{"op": "replace", "path": path, "value": kind}]
+    by_query = client.patch(v5(f"/{id}"), json=query, headers=JSON_PATCH_QUERY)
+    assert where in valid_error(by_query, 400, "invalidBody")["message"]
+    assert client.get(v5(f"/{id}")).json() == created
+    assert client.get(v4(f"/{id}")).json()["relatedParty"][0]["@referredType"] == (
+        "Individual"
+    )
+
+
+def test_a_party_of_a_mapped_or_declared_subclass_type_is_still_accepted(client):
+    organization = {"@type": "Organization", "id": "O1", "tradingName": "ACME"}
+    subclass = {"@type": "Reseller", "@schemaLocation": "https://x/r.json", "id": "R1"}
+    related = [
+        {"@type": "RelatedPartyOrPartyRole", "role": "r", "partyOrPartyRole": party}
+        for party in (organization, subclass)
+    ]
+    created = create_v5(client, {**V5_BODY, "relatedParty": related})
+    assert [p["partyOrPartyRole"] for p in created["relatedParty"]] == [
+        organization,
+        subclass,
+    ]

@@ -5,10 +5,12 @@ The OAS (``spec/TMF683-PartyInteraction-v5.0.0.oas.yaml``, TM Forum, Apache 2.0,
 ``jsonschema`` with ``referencing`` resolving the ``#/components/schemas/...`` refs.
 Two OAS habits are read as OpenAPI means them: a ``oneOf`` with a ``discriminator``
 picks the branch its ``@type`` maps to (the branches overlap, so plain ``oneOf`` would
-refuse every body), and a ``@type`` outside the mapping is checked against any branch.
-A ``@type`` that no schema of the OAS names is refused unless the object carries
-``@schemaLocation`` (TMF630 extension). The known faults of the file's examples
-(``lastUpdateDate``, ``PArtyRef``...) are in examples only and play no part.
+refuse every body), and a ``@type`` outside the mapping is checked against any branch,
+unless it names another schema of the OAS that extends none of the branches (a
+``Note`` as ``partyOrPartyRole``): that is refused. A ``@type`` that no schema of the
+OAS names is refused unless the object carries ``@schemaLocation`` (TMF630
+extension). The known faults of the file's examples (``lastUpdateDate``,
+``PArtyRef``...) are in examples only and play no part.
 """
 
 from __future__ import annotations
@@ -50,6 +52,65 @@ def _discriminated(node: Any) -> Any:
     return result
 
 
+def _ancestors(name: str, schemas: dict[str, Any]) -> set[str]:
+    """``name`` and every schema it extends through ``allOf`` ``$ref`` s."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in schemas:
+            continue
+        seen.add(current)
+        for part in schemas[current].get("allOf", []):
+            if isinstance(part, dict) and isinstance(part.get("$ref"), str):
+                todo.append(part["$ref"].rsplit("/", 1)[-1])
+    return seen
+
+
+def _known_types_in_their_place(node: Any, schemas: dict[str, Any]) -> None:
+    """Refuse, where a discriminator chooses, a ``@type`` of another hierarchy.
+
+    After :func:`_discriminated`, a ``@type`` outside the mapping is checked against
+    any branch; that lets a subclass through, but also a schema the OAS itself
+    defines elsewhere (a ``Note`` or a ``ChannelRef`` as ``partyOrPartyRole``),
+    which every branch happens to fit. A ``@type`` naming an OAS schema must be
+    mapped, or extend one of the branches (``Individual`` is an ``Entity``).
+    Changes ``node`` in place.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _known_types_in_their_place(item, schemas)
+        return
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _known_types_in_their_place(value, schemas)
+    mapping = (node.get("discriminator") or {}).get("mapping")
+    if not mapping or "anyOf" not in node:
+        return
+    targets = {
+        ref.rsplit("/", 1)[-1]
+        for ref in [
+            *mapping.values(),
+            *(b.get("$ref") for b in node["anyOf"] if isinstance(b, dict)),
+        ]
+        if isinstance(ref, str)
+    }
+    allowed = sorted(
+        set(mapping) | {n for n in schemas if _ancestors(n, schemas) & targets}
+    )
+    node["allOf"] = [
+        *node.get("allOf", []),
+        {
+            "if": {
+                "properties": {"@type": {"enum": sorted(schemas)}},
+                "required": ["@type"],
+            },
+            "then": {"properties": {"@type": {"enum": allowed}}},
+        },
+    ]
+
+
 @cache
 def oas() -> dict[str, Any]:
     """Return the v5 OAS document (parsed once).
@@ -70,6 +131,7 @@ def _registry() -> referencing.Registry[Any]:
     import referencing.jsonschema
 
     contents = _discriminated(copy.deepcopy(oas()))
+    _known_types_in_their_place(contents, oas()["components"]["schemas"])
     resource = referencing.Resource.from_contents(
         contents, default_specification=referencing.jsonschema.DRAFT202012
     )
