@@ -545,3 +545,40 @@ def test_a_party_of_a_mapped_or_declared_subclass_type_is_still_accepted(client)
         organization,
         subclass,
     ]
+
+
+@pytest.mark.parametrize(
+    ("patch", "where"),
+    [
+        ({"@type": "Hub"}, "$.@type"),
+        (
+            {"note": [{"@type": "ChannelRef", "id": "1", "text": "t"}]},
+            "$.note[0].@type",
+        ),
+        (
+            {
+                "relatedChannel": [
+                    {
+                        "@type": "RelatedChannel",
+                        "role": "c",
+                        "channel": {"@type": "PartyRef", "id": "1"},
+                    }
+                ]
+            },
+            "$.relatedChannel[0].channel.@type",
+        ),
+    ],
+)
+def test_an_object_whose_type_is_an_unrelated_oas_schema_is_refused(
+    client, patch, where
+):
+    # Found by attacking a real server: the same as for partyOrPartyRole where a
+    # schema's own discriminator (no oneOf) names the @type: an interaction could
+    # become a "Hub", a note a "ChannelRef", a channel a "PartyRef".
+    created = create_v5(client)
+    id = created["id"]
+    merge = client.patch(v5(f"/{id}"), json=patch)
+    assert where in valid_error(merge, 400, "invalidBody")["message"]
+    post = client.post(v5(), json={**V5_BODY, **patch})
+    assert where in valid_error(post, 400, "invalidBody")["message"]
+    assert client.get(v5(f"/{id}")).json() == created

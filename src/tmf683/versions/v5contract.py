@@ -67,6 +67,26 @@ def _ancestors(name: str, schemas: dict[str, Any]) -> set[str]:
     return seen
 
 
+def _allowed_types(
+    mapping: dict[str, Any], targets: set[str], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``if``/``then`` that keeps a known ``@type`` to ``mapping`` or a subtype."""
+    allowed = sorted(
+        set(mapping) | {n for n in schemas if _ancestors(n, schemas) & targets}
+    )
+    return {
+        "if": {
+            "properties": {"@type": {"enum": sorted(schemas)}},
+            "required": ["@type"],
+        },
+        "then": {"properties": {"@type": {"enum": allowed}}},
+    }
+
+
+def _target(ref: object) -> str | None:
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
+
 def _known_types_in_their_place(node: Any, schemas: dict[str, Any]) -> None:
     """Refuse, where a discriminator chooses, a ``@type`` of another hierarchy.
 
@@ -74,8 +94,10 @@ def _known_types_in_their_place(node: Any, schemas: dict[str, Any]) -> None:
     any branch; that lets a subclass through, but also a schema the OAS itself
     defines elsewhere (a ``Note`` or a ``ChannelRef`` as ``partyOrPartyRole``),
     which every branch happens to fit. A ``@type`` naming an OAS schema must be
-    mapped, or extend one of the branches (``Individual`` is an ``Entity``).
-    Changes ``node`` in place.
+    mapped, or extend one of the branches (``Individual`` is an ``Entity``). The
+    same holds for a schema's own discriminator (``PartyInteraction`` maps only
+    itself): a known ``@type`` there is mapped or extends the schema. Changes
+    ``node`` (the OAS after :func:`_discriminated`) in place.
     """
     if isinstance(node, list):
         for item in node:
@@ -89,26 +111,35 @@ def _known_types_in_their_place(node: Any, schemas: dict[str, Any]) -> None:
     if not mapping or "anyOf" not in node:
         return
     targets = {
-        ref.rsplit("/", 1)[-1]
+        name
         for ref in [
             *mapping.values(),
             *(b.get("$ref") for b in node["anyOf"] if isinstance(b, dict)),
         ]
-        if isinstance(ref, str)
+        if (name := _target(ref)) is not None
     }
-    allowed = sorted(
-        set(mapping) | {n for n in schemas if _ancestors(n, schemas) & targets}
-    )
-    node["allOf"] = [
-        *node.get("allOf", []),
-        {
-            "if": {
-                "properties": {"@type": {"enum": sorted(schemas)}},
-                "required": ["@type"],
-            },
-            "then": {"properties": {"@type": {"enum": allowed}}},
-        },
-    ]
+    node["allOf"] = [*node.get("allOf", []), _allowed_types(mapping, targets, schemas)]
+
+
+def _own_types_in_their_place(
+    rewritten: dict[str, Any], schemas: dict[str, Any]
+) -> None:
+    """Keep a known ``@type`` where a schema's own discriminator (no ``oneOf``) is.
+
+    The rule of :func:`_known_types_in_their_place`, by the schema's name: mapped,
+    or a schema that extends it (or a mapped one).
+    """
+    for name, schema in rewritten.items():
+        mapping = (schema.get("discriminator") or {}).get("mapping")
+        if not mapping or "anyOf" in schema:
+            continue
+        targets = {name} | {
+            target for ref in mapping.values() if (target := _target(ref)) is not None
+        }
+        schema["allOf"] = [
+            *schema.get("allOf", []),
+            _allowed_types(mapping, targets, schemas),
+        ]
 
 
 @cache
@@ -131,7 +162,9 @@ def _registry() -> referencing.Registry[Any]:
     import referencing.jsonschema
 
     contents = _discriminated(copy.deepcopy(oas()))
-    _known_types_in_their_place(contents, oas()["components"]["schemas"])
+    schemas = oas()["components"]["schemas"]
+    _known_types_in_their_place(contents, schemas)
+    _own_types_in_their_place(contents["components"]["schemas"], schemas)
     resource = referencing.Resource.from_contents(
         contents, default_specification=referencing.jsonschema.DRAFT202012
     )
