@@ -540,11 +540,33 @@ def test_a_party_of_a_mapped_or_declared_subclass_type_is_still_accepted(client)
         {"@type": "RelatedPartyOrPartyRole", "role": "r", "partyOrPartyRole": party}
         for party in (organization, subclass)
     ]
-    created = create_v5(client, {**V5_BODY, "relatedParty": related})
+    # an entity may be any OAS schema that extends Entity or EntityRef (in a
+    # request, Individual_FVO extends Entity_FVO: the @type stays "Individual")
+    entity = {"@type": "Individual", "id": "I1", "givenName": "Ada"}
+    item_party = {"@type": "PartyRoleRef", "id": "PR1"}
+    items = [
+        {
+            "@type": "InteractionItem",
+            "item": {"@type": "RelatedEntityRefOrValue", "role": "r", "entity": entity},
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyRefOrPartyRoleRef",
+                    "role": "r",
+                    "partyOrPartyRole": item_party,
+                }
+            ],
+        }
+    ]
+    body = {**V5_BODY, "relatedParty": related, "interactionItem": items}
+    created = create_v5(client, body)
     assert [p["partyOrPartyRole"] for p in created["relatedParty"]] == [
         organization,
         subclass,
     ]
+    assert created["interactionItem"][0]["item"]["entity"] == entity
+    assert created["interactionItem"][0]["relatedParty"][0]["partyOrPartyRole"] == (
+        item_party
+    )
 
 
 @pytest.mark.parametrize(

@@ -67,12 +67,26 @@ def _ancestors(name: str, schemas: dict[str, Any]) -> set[str]:
     return seen
 
 
+_VARIANTS = ("_FVO", "_MVO")
+"""The request forms of a schema: ``Individual_FVO`` extends ``Party_FVO``, while its
+``@type`` stays ``Individual``."""
+
+
 def _allowed_types(
     mapping: dict[str, Any], targets: set[str], schemas: dict[str, Any]
 ) -> dict[str, Any]:
     """The ``if``/``then`` that keeps a known ``@type`` to ``mapping`` or a subtype."""
     allowed = sorted(
-        set(mapping) | {n for n in schemas if _ancestors(n, schemas) & targets}
+        set(mapping)
+        | {
+            name
+            for name in schemas
+            if not name.endswith(_VARIANTS)
+            and any(
+                _ancestors(name + variant, schemas) & targets
+                for variant in ("", *_VARIANTS)
+            )
+        }
     )
     return {
         "if": {
