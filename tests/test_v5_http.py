@@ -7,6 +7,7 @@ schema and every v5 error body against its ``Error`` schema, with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -462,3 +463,144 @@ def test_create_app_serves_v5_alone_or_beside_v4_at_chosen_paths():
 def test_create_app_refuses_v5_beside_a_v5_service():
     with PartyInteractionServiceV5(MemoryStore()) as service, pytest.raises(TypeError):
         create_app(service, v5=service)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("beyond", str(2**70)),  # an integer outside the 64-bit range
+        ("infinite", "1e999"),  # a float the JSON parser makes inf
+        ("nul", '"a\\u0000b"'),
+    ],
+)
+def test_what_no_document_may_hold_is_refused_in_v5_only_attributes(client, name, text):
+    # Found by attacking a real server: v4 refuses these values everywhere, but a
+    # v5 body could carry them in what only v5 says (an extension attribute, kept
+    # under _v5); the store then refused the write with a 500, or (PostgreSQL, a
+    # big integer) stored a document whose v5 view could not be written as JSON,
+    # breaking every later v5 GET and list.
+    created = create_v5(client)
+    id = created["id"]
+    body = json.dumps({**V5_BODY, "x": "@"}).replace('"@"', text)
+    post = client.post(v5(), content=body, headers={"Content-Type": "application/json"})
+    assert "$.x" in valid_error(post, 400, "invalidBody")["message"]
+    patch = client.patch(
+        v5(f"/{id}"),
+        content=json.dumps(
+            {"externalIdentifier": [{"@type": "ExternalIdentifier", "id": "@"}]}
+        ).replace('"@"', text)
+        if name == "nul"
+        else f'{{"x": {text}}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert "$." in valid_error(patch, 400, "invalidBody")["message"]
+    after = client.get(v5(f"/{id}"))
+    assert after.status_code == 200
+    assert after.json() == created
+    assert client.get(v5()).status_code == 200
+    assert client.get(v4(f"/{id}")).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["Note", "ChannelRef", "ExternalIdentifier"])
+def test_a_party_whose_type_is_another_oas_schema_is_refused(client, kind):
+    # Found by attacking a real server: a RelatedPartyOrPartyRole whose
+    # partyOrPartyRole had the @type of another OAS schema (a Note, a ChannelRef)
+    # was accepted, because a @type outside the discriminator's mapping was checked
+    # against any branch and a bare {id} fits PartyRef; v4 then read the party with
+    # @referredType "Note".
+    created = create_v5(client)
+    id = created["id"]
+    party = {"@type": kind, "id": "X1"}
+    related = [
+        {"@type": "RelatedPartyOrPartyRole", "role": "c", "partyOrPartyRole": party}
+    ]
+    where = "$.relatedParty[0].partyOrPartyRole.@type"
+    post = client.post(v5(), json={**V5_BODY, "relatedParty": related})
+    assert where in valid_error(post, 400, "invalidBody")["message"]
+    merge = client.patch(v5(f"/{id}"), json={"relatedParty": related})
+    assert where in valid_error(merge, 400, "invalidBody")["message"]
+    path = "/relatedParty/0/partyOrPartyRole/@type"
+    json_patch = [{"op": "replace", "path": path, "value": kind}]
+    by_pointer = client.patch(v5(f"/{id}"), json=json_patch, headers=JSON_PATCH)
+    assert where in valid_error(by_pointer, 400, "invalidBody")["message"]
+    path = "/relatedParty?role=customer/partyOrPartyRole/@type"
+    query = [{"op": "replace", "path": path, "value": kind}]
+    by_query = client.patch(v5(f"/{id}"), json=query, headers=JSON_PATCH_QUERY)
+    assert where in valid_error(by_query, 400, "invalidBody")["message"]
+    assert client.get(v5(f"/{id}")).json() == created
+    assert client.get(v4(f"/{id}")).json()["relatedParty"][0]["@referredType"] == (
+        "Individual"
+    )
+
+
+def test_a_party_of_a_mapped_or_declared_subclass_type_is_still_accepted(client):
+    organization = {"@type": "Organization", "id": "O1", "tradingName": "ACME"}
+    subclass = {"@type": "Reseller", "@schemaLocation": "https://x/r.json", "id": "R1"}
+    related = [
+        {"@type": "RelatedPartyOrPartyRole", "role": "r", "partyOrPartyRole": party}
+        for party in (organization, subclass)
+    ]
+    # an entity may be any OAS schema that extends Entity or EntityRef (in a
+    # request, Individual_FVO extends Entity_FVO: the @type stays "Individual")
+    entity = {"@type": "Individual", "id": "I1", "givenName": "Ada"}
+    item_party = {"@type": "PartyRoleRef", "id": "PR1"}
+    items = [
+        {
+            "@type": "InteractionItem",
+            "item": {"@type": "RelatedEntityRefOrValue", "role": "r", "entity": entity},
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyRefOrPartyRoleRef",
+                    "role": "r",
+                    "partyOrPartyRole": item_party,
+                }
+            ],
+        }
+    ]
+    body = {**V5_BODY, "relatedParty": related, "interactionItem": items}
+    created = create_v5(client, body)
+    assert [p["partyOrPartyRole"] for p in created["relatedParty"]] == [
+        organization,
+        subclass,
+    ]
+    assert created["interactionItem"][0]["item"]["entity"] == entity
+    assert created["interactionItem"][0]["relatedParty"][0]["partyOrPartyRole"] == (
+        item_party
+    )
+
+
+@pytest.mark.parametrize(
+    ("patch", "where"),
+    [
+        ({"@type": "Hub"}, "$.@type"),
+        (
+            {"note": [{"@type": "ChannelRef", "id": "1", "text": "t"}]},
+            "$.note[0].@type",
+        ),
+        (
+            {
+                "relatedChannel": [
+                    {
+                        "@type": "RelatedChannel",
+                        "role": "c",
+                        "channel": {"@type": "PartyRef", "id": "1"},
+                    }
+                ]
+            },
+            "$.relatedChannel[0].channel.@type",
+        ),
+    ],
+)
+def test_an_object_whose_type_is_an_unrelated_oas_schema_is_refused(
+    client, patch, where
+):
+    # Found by attacking a real server: the same as for partyOrPartyRole where a
+    # schema's own discriminator (no oneOf) names the @type: an interaction could
+    # become a "Hub", a note a "ChannelRef", a channel a "PartyRef".
+    created = create_v5(client)
+    id = created["id"]
+    merge = client.patch(v5(f"/{id}"), json=patch)
+    assert where in valid_error(merge, 400, "invalidBody")["message"]
+    post = client.post(v5(), json={**V5_BODY, **patch})
+    assert where in valid_error(post, 400, "invalidBody")["message"]
+    assert client.get(v5(f"/{id}")).json() == created

@@ -5,10 +5,12 @@ The OAS (``spec/TMF683-PartyInteraction-v5.0.0.oas.yaml``, TM Forum, Apache 2.0,
 ``jsonschema`` with ``referencing`` resolving the ``#/components/schemas/...`` refs.
 Two OAS habits are read as OpenAPI means them: a ``oneOf`` with a ``discriminator``
 picks the branch its ``@type`` maps to (the branches overlap, so plain ``oneOf`` would
-refuse every body), and a ``@type`` outside the mapping is checked against any branch.
-A ``@type`` that no schema of the OAS names is refused unless the object carries
-``@schemaLocation`` (TMF630 extension). The known faults of the file's examples
-(``lastUpdateDate``, ``PArtyRef``...) are in examples only and play no part.
+refuse every body), and a ``@type`` outside the mapping is checked against any branch,
+unless it names another schema of the OAS that extends none of the branches (a
+``Note`` as ``partyOrPartyRole``): that is refused. A ``@type`` that no schema of the
+OAS names is refused unless the object carries ``@schemaLocation`` (TMF630
+extension). The known faults of the file's examples (``lastUpdateDate``,
+``PArtyRef``...) are in examples only and play no part.
 """
 
 from __future__ import annotations
@@ -100,6 +102,114 @@ def _choose(
         yield from validator.descend(instance, {"anyOf": choice["anyOf"]})
 
 
+def _ancestors(name: str, schemas: dict[str, Any]) -> set[str]:
+    """``name`` and every schema it extends through ``allOf`` ``$ref`` s."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in schemas:
+            continue
+        seen.add(current)
+        for part in schemas[current].get("allOf", []):
+            if isinstance(part, dict) and isinstance(part.get("$ref"), str):
+                todo.append(part["$ref"].rsplit("/", 1)[-1])
+    return seen
+
+
+_VARIANTS = ("_FVO", "_MVO")
+"""The request forms of a schema: ``Individual_FVO`` extends ``Party_FVO``, while its
+``@type`` stays ``Individual``."""
+
+
+def _allowed_types(
+    mapping: dict[str, Any], targets: set[str], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``if``/``then`` that keeps a known ``@type`` to ``mapping`` or a subtype."""
+    allowed = sorted(
+        set(mapping)
+        | {
+            name
+            for name in schemas
+            if not name.endswith(_VARIANTS)
+            and any(
+                _ancestors(name + variant, schemas) & targets
+                for variant in ("", *_VARIANTS)
+            )
+        }
+    )
+    return {
+        "if": {
+            "properties": {"@type": {"enum": sorted(schemas)}},
+            "required": ["@type"],
+        },
+        "then": {"properties": {"@type": {"enum": allowed}}},
+    }
+
+
+def _target(ref: object) -> str | None:
+    """The schema name a ``$ref`` names, as the OAS or :func:`_schema_uri` writes it."""
+    if not isinstance(ref, str):
+        return None
+    return ref.removeprefix(_SCHEMAS).removeprefix(_schema_uri(""))
+
+
+def _known_types_in_their_place(node: Any, schemas: dict[str, Any]) -> None:
+    """Refuse, where a discriminator chooses, a ``@type`` of another hierarchy.
+
+    After :func:`_discriminated`, a ``@type`` outside the mapping is checked against
+    any branch; that lets a subclass through, but also a schema the OAS itself
+    defines elsewhere (a ``Note`` or a ``ChannelRef`` as ``partyOrPartyRole``),
+    which every branch happens to fit. A ``@type`` naming an OAS schema must be
+    mapped, or extend one of the branches (``Individual`` is an ``Entity``). The
+    same holds for a schema's own discriminator (``PartyInteraction`` maps only
+    itself): a known ``@type`` there is mapped or extends the schema. Changes
+    ``node`` (the OAS after :func:`_discriminated`) in place.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _known_types_in_their_place(item, schemas)
+        return
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _known_types_in_their_place(value, schemas)
+    mapping = (node.get("discriminator") or {}).get("mapping")
+    choice = node.get(_CHOICE)
+    if not mapping or not isinstance(choice, dict):
+        return
+    targets = {
+        name
+        for ref in [
+            *mapping.values(),
+            *(b.get("$ref") for b in choice["anyOf"] if isinstance(b, dict)),
+        ]
+        if (name := _target(ref)) is not None
+    }
+    node["allOf"] = [*node.get("allOf", []), _allowed_types(mapping, targets, schemas)]
+
+
+def _own_types_in_their_place(
+    rewritten: dict[str, Any], schemas: dict[str, Any]
+) -> None:
+    """Keep a known ``@type`` where a schema's own discriminator (no ``oneOf``) is.
+
+    The rule of :func:`_known_types_in_their_place`, by the schema's name: mapped,
+    or a schema that extends it (or a mapped one).
+    """
+    for name, schema in rewritten.items():
+        mapping = (schema.get("discriminator") or {}).get("mapping")
+        if not mapping or _CHOICE in schema:
+            continue
+        targets = {name} | {
+            target for ref in mapping.values() if (target := _target(ref)) is not None
+        }
+        schema["allOf"] = [
+            *schema.get("allOf", []),
+            _allowed_types(mapping, targets, schemas),
+        ]
+
+
 @cache
 def oas() -> dict[str, Any]:
     """Return the v5 OAS document (parsed once).
@@ -119,7 +229,10 @@ def _registry() -> referencing.Registry[Any]:
     import referencing
     import referencing.jsonschema
 
-    schemas = _discriminated(copy.deepcopy(oas()["components"]["schemas"]))
+    schemas = oas()["components"]["schemas"]
+    rewritten = _discriminated(copy.deepcopy(schemas))
+    _known_types_in_their_place(rewritten, schemas)
+    _own_types_in_their_place(rewritten, schemas)
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
         (
             _schema_uri(name),
@@ -127,7 +240,7 @@ def _registry() -> referencing.Registry[Any]:
                 contents, default_specification=referencing.jsonschema.DRAFT202012
             ),
         )
-        for name, contents in schemas.items()
+        for name, contents in rewritten.items()
     )
     return registry.crawl()
 

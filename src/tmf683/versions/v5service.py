@@ -22,7 +22,7 @@ from tmf683._inputs import read_list_query, read_selection
 from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import ServiceBase
-from tmf683._validation import validate_party_interaction
+from tmf683._validation import json_problems, validate_party_interaction
 from tmf683.events.audiences import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
@@ -134,7 +134,13 @@ class PartyInteractionServiceV5(ServiceBase):
         ``now`` (UTC ISO 8601) becomes ``lastUpdate``: the write's one clock reading,
         so ``lastUpdate`` equals ``creationDate`` on create and ``statusChangeDate``
         on a status change.
+
+        The whole v5 document is checked for what no document may hold (NUL, an
+        integer beyond 64 bits, a non-finite number, too deep): the v4 model sees
+        only the canonical part, not what goes under ``_v5``.
         """
+        if found := json_problems(view):
+            raise ValidationError(found)
         document = from_v5(view, previous)
         body = {k: v for k, v in v4_part(document).items() if k != "id"}
         normalised = unstructure(validate_party_interaction(body))
