@@ -138,13 +138,30 @@ def _allowed_types(
             )
         }
     )
-    return {
-        "if": {
-            "properties": {"@type": {"enum": sorted(schemas)}},
-            "required": ["@type"],
-        },
-        "then": {"properties": {"@type": {"enum": allowed}}},
-    }
+    return {_TYPES: {"known": frozenset(schemas), "allowed": allowed}}
+
+
+_TYPES = "x-tmf683-types"
+"""The keyword :func:`_allowed_types` writes: a ``@type`` that names an OAS schema
+must be one of ``allowed`` (:func:`_types_in_place`)."""
+
+
+def _types_in_place(
+    validator: Any, rule: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[Any]:
+    """Check that a ``@type`` naming an OAS schema is an allowed one.
+
+    The errors of ``if: {@type in known} then: {@type: enum allowed}``, in one set
+    look-up (``known`` is every schema name of the OAS).
+    """
+    if isinstance(instance, dict):
+        kind = instance.get("@type")
+        if (
+            isinstance(kind, str)
+            and kind in rule["known"]
+            and kind not in rule["allowed"]
+        ):
+            yield from validator.descend(kind, {"enum": rule["allowed"]}, path="@type")
 
 
 def _target(ref: object) -> str | None:
@@ -257,7 +274,7 @@ def _validator_class() -> Any:
 
     draft = jsonschema.Draft202012Validator
     return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-        draft, {_CHOICE: _choose}
+        draft, {_CHOICE: _choose, _TYPES: _types_in_place}
     )
 
 
