@@ -325,6 +325,18 @@ def test_a_v4_and_a_v5_subscriber_each_get_their_own_envelopes(database):
         assert envelope["event"]["partyInteraction"]["href"] == f"{v4_root}{item}"
         assert envelope["event"]["partyInteraction"]["channel"][0]["id"] == "555"
     assert len({e["eventId"] for e in got_new + got_old}) == 2 * len(kinds)
+    # what pairs the two envelopes of one change (docs/v5.md, "A migration")
+    for new_one, old_one in zip(got_new, got_old, strict=True):
+        assert new_one["eventTime"] == old_one["eventTime"]
+        assert (
+            new_one["event"]["partyInteraction"]["id"]
+            == old_one["event"]["partyInteraction"]["id"]
+        )
+    key = {
+        (e["eventType"], e["eventTime"], e["event"]["partyInteraction"]["id"])
+        for e in got_new
+    }
+    assert len(key) == len(kinds)
 
 
 def _free_port() -> int:
