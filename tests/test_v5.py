@@ -317,6 +317,18 @@ def test_a_v5_edit_of_an_element_v4_wrote_keeps_what_only_v4_holds():
     assert v4.retrieve(created["id"])["channel"] == [{"id": "9", "role": "r"}]
 
 
+def test_the_reserved_key_is_dropped_from_v5_bodies_as_from_v4_ones():
+    v4, v5 = services()
+    smuggled = {"attributes": {"@type": "Hub"}, "channel": [{"v4": {}, "v5": {}}]}
+    created = v5.create({**V5_MINIMAL, "_v5": smuggled})
+    assert "_v5" not in created
+    v5.patch(created["id"], {"_v5": smuggled, "status": "open"})
+    after = v5.retrieve(created["id"])
+    assert "_v5" not in after
+    assert after["@type"] == "PartyInteraction"
+    assert "_v5" not in v4.retrieve(created["id"])
+
+
 def test_a_v5_patch_keeps_what_only_v4_holds():
     v4, v5 = services()
     created = v4.create(

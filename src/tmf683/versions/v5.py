@@ -216,8 +216,9 @@ V5_ONLY_DEFAULTS = {"@type": "PartyInteraction"}
 
 _NONE = object()
 _MAPPED_V5 = frozenset(
-    ("id", "href", *SHARED_ATTRIBUTES, *(rule.v5 for rule in ARRAY_RULES))
+    ("id", "href", V5_KEY, *SHARED_ATTRIBUTES, *(rule.v5 for rule in ARRAY_RULES))
 )
+"""v5 attributes not kept as v5-only data (``_v5`` is reserved: dropped, as in v4)."""
 _MAPPED_CANONICAL = frozenset(
     ("id", V5_KEY, *SHARED_ATTRIBUTES, *(rule.canonical for rule in ARRAY_RULES))
 )
