@@ -73,7 +73,7 @@ def test_if_match_takes_versions_star_or_none(service, wrong):
 
 
 def test_a_refused_patch_raises_no_in_process_event(service):
-    seen = []
+    seen: list[dict[str, object]] = []
     service.events.subscribe(seen.append)
     id = service.create(MINIMAL)["id"]
     with pytest.raises(PreconditionFailedError):
