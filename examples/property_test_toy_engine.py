@@ -61,7 +61,7 @@ def agreement(fold_case: bool) -> Any:
         bodies: list[dict[str, Any]], query_string: str
     ) -> None:
         service = PartyInteractionService(MemoryStore())
-        stored = [service.create(body) for body in bodies]
+        stored: list[dict[str, Any]] = [service.create(body) for body in bodies]
         expected = [d for d in stored if matches(query_string, d)]
         actual = toy_filter(query_string, stored, fold_case=fold_case)
         if actual != expected:

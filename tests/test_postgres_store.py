@@ -18,6 +18,7 @@ from tests.waiting import wait_for
 from tmf683 import (
     NotFoundError,
     PostgresStore,
+    PreconditionFailedError,
     StoreConfigurationError,
     open_store,
     parse_query,
@@ -64,10 +65,30 @@ def test_the_schema_is_versioned_and_a_newer_one_is_refused(postgres_databases):
     url = postgres_databases.create()
     PostgresStore(url).close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(2,)]
         conn.execute("UPDATE tmf683_schema SET version = 99")
     with pytest.raises(StoreConfigurationError, match="upgrade tmf683"):
         PostgresStore(url)
+
+
+def test_a_version_1_schema_is_upgraded_with_versions_from_1(postgres_databases):
+    url = postgres_databases.create()
+    store = PostgresStore(url)
+    store.add({"id": "A", "channel": [{"id": "1"}], "direction": "in", "reason": "r"})
+    store.close()
+    with psycopg.connect(url) as conn:  # as the release before versions left it
+        conn.execute("ALTER TABLE party_interaction DROP COLUMN version")
+        conn.execute("UPDATE tmf683_schema SET version = 1")
+    upgraded = PostgresStore(url)
+    try:
+        assert upgraded.get("A").version == 1
+        with pytest.raises(PreconditionFailedError):
+            upgraded.update("A", lambda d: d, expected_version=2)
+        assert upgraded.update("A", lambda d: d, expected_version=1).version == 2
+    finally:
+        upgraded.close()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(2,)]
 
 
 def test_processes_starting_together_create_the_schema_once(postgres_databases):

@@ -13,6 +13,7 @@ from tmf683 import (
     MemoryStore,
     NotFoundError,
     PostgresStore,
+    PreconditionFailedError,
     SQLiteStore,
     parse_query,
 )
@@ -118,6 +119,102 @@ def test_concurrent_writers_lose_no_update(store):
     assert errors == []
     assert len(store.get("A")["note"]) == 80
     assert store.find(parse_query("limit=0")).total_count == 81
+
+
+def test_every_write_gives_a_new_version_read_with_the_document(store):
+    store.add(doc("A"))
+    assert store.get("A").version == 1
+    updated = store.update("A", lambda d: {**d, "status": "open"})
+    assert (updated["status"], updated.version) == ("open", 2)
+    unchanged = store.update("A", lambda d: d)  # a write, even one changing nothing
+    assert unchanged.version == 3
+    read = store.get("A")
+    assert (read["status"], read.version) == ("open", 3)
+    assert read == {**doc("A"), "status": "open"}  # a dict; the version aside
+
+
+def test_a_conditional_update_writes_only_at_the_expected_version(store):
+    store.add(doc("A"))
+    calls = []
+
+    def change(current):
+        calls.append(current["reason"])
+        return {**current, "reason": f"r{len(calls)}"}
+
+    assert store.update("A", change, expected_version=1).version == 2
+    with pytest.raises(PreconditionFailedError) as failed:
+        store.update("A", change, expected_version=1)
+    assert (failed.value.id, failed.value.version) == ("A", 2)
+    assert calls == ["r"]  # the change is not even computed from a stale version
+    assert store.update("A", change, expected_version={5, 2}).version == 3
+    with pytest.raises(PreconditionFailedError):
+        store.update("A", change, expected_version=())  # nothing expected matches
+    assert store.get("A")["reason"] == "r2"
+    assert store.get("A").version == 3
+
+
+def test_a_conditional_delete_removes_only_at_the_expected_version(store):
+    store.add(doc("A"))
+    store.update("A", lambda d: {**d, "status": "open"})
+    with pytest.raises(PreconditionFailedError):
+        store.delete("A", expected_version=1)
+    assert store.get("A")["status"] == "open"
+    assert store.delete("A", expected_version=2)["status"] == "open"
+    with pytest.raises(NotFoundError):  # a missing document is missing, not changed
+        store.delete("A", expected_version=2)
+    with pytest.raises(NotFoundError):
+        store.update("A", lambda d: d, expected_version=2)
+
+
+def test_a_refused_conditional_write_raises_no_delivery(store):
+    store.add(doc("A"))
+    raised = []
+
+    def outbox(before, after):
+        raised.append((before, after))
+        return []
+
+    with pytest.raises(PreconditionFailedError):
+        store.update("A", lambda d: d, outbox, expected_version=7)
+    with pytest.raises(PreconditionFailedError):
+        store.delete("A", outbox, expected_version=7)
+    assert raised == []
+
+
+def test_concurrent_conditional_writers_lose_no_update(store):
+    # read-modify-write with the version read: a writer that lost the race retries
+    store.add(doc("A", note=[]))
+    errors, refused = [], []
+
+    def append_notes(worker):
+        try:
+            for n in range(10):
+                while True:
+                    current = store.get("A")
+                    note = [*current["note"], {"id": f"{worker}-{n}"}]
+                    try:
+                        store.update(
+                            "A",
+                            lambda d, note=note: {**d, "note": note},
+                            expected_version=current.version,
+                        )
+                        break
+                    except PreconditionFailedError:
+                        refused.append(worker)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=append_notes, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    final = store.get("A")
+    assert sorted(n["id"] for n in final["note"]) == sorted(
+        f"{w}-{n}" for w in range(8) for n in range(10)
+    )
+    assert final.version == 1 + 80
 
 
 def test_sqlite_data_survives_reopening(tmp_path):
@@ -276,12 +373,34 @@ def test_sqlite_upgrades_a_version_1_file(tmp_path):
     try:
         assert upgraded.find(parse_query("relatedParty.id=P1")).total_count == 1
         assert upgraded.find(parse_query("status=open")).total_count == 1
+        assert upgraded.get("A").version == 1  # rows from before versions start at 1
+        assert upgraded.update("A", lambda d: d, expected_version=1).version == 2
         connection = sqlite3.connect(path)
         try:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
         finally:
             connection.close()
-        assert version == 3
+        assert version == 4
+    finally:
+        upgraded.close()
+
+
+def test_sqlite_upgrades_a_version_3_file_with_versions_from_1(tmp_path):
+    path = tmp_path / "v3.db"
+    before = SQLiteStore(path)
+    before.add(doc("A", status="open"))
+    before.close()
+    connection = sqlite3.connect(path)  # as the release before versions left it
+    connection.execute("ALTER TABLE party_interaction DROP COLUMN version")
+    connection.execute("PRAGMA user_version = 3")
+    connection.commit()
+    connection.close()
+    upgraded = SQLiteStore(path)
+    try:
+        assert upgraded.get("A").version == 1
+        with pytest.raises(PreconditionFailedError):
+            upgraded.delete("A", expected_version=2)
+        assert upgraded.update("A", lambda d: d, expected_version=1).version == 2
     finally:
         upgraded.close()
 

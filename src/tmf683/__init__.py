@@ -26,6 +26,7 @@ from tmf683._errors import (
     InvalidQueryError,
     NotFoundError,
     PatchConflictError,
+    PreconditionFailedError,
     Problem,
     StoreConfigurationError,
     StoreUnavailableError,
@@ -63,7 +64,12 @@ from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import open_store, safe_location, store_class
-from tmf683.storage.base import Document, Page, PartyInteractionStore
+from tmf683.storage.base import (
+    Document,
+    Page,
+    PartyInteractionStore,
+    VersionedDocument,
+)
 from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
 from tmf683.versions.v5service import V5_BASE_PATH, PartyInteractionServiceV5
@@ -109,6 +115,7 @@ __all__ = [
     "PatchFormat",
     "Patched",
     "PostgresStore",
+    "PreconditionFailedError",
     "Problem",
     "Quantity",
     "Query",
@@ -123,6 +130,7 @@ __all__ = [
     "TimePeriod",
     "Tmf683Error",
     "ValidationError",
+    "VersionedDocument",
     "add_delivery_options",
     "apply_merge_patch",
     "apply_patch",

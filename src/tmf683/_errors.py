@@ -15,6 +15,7 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     ├── RegexError (ValueError)              a .regex pattern RE2 refuses or too long
     ├── NotFoundError (LookupError)          no resource with that id
     ├── ConflictError                        the id exists already
+    ├── PreconditionFailedError              at another version than a write expected
     ├── StoreConfigurationError (ValueError) a --db value no store understands
     ├── StoreUnavailableError (OSError)      the database cannot be reached now
     └── DeliveryError (OSError)              a subscriber did not accept an event
@@ -142,6 +143,34 @@ class ConflictError(Tmf683Error):
 
     def __str__(self) -> str:
         return f"a {self.resource} with id '{self.id}' exists already"
+
+
+class PreconditionFailedError(Tmf683Error):
+    """A conditional write found the resource at another version (optimistic locking).
+
+    Raised by a ``patch`` or ``delete`` given ``if_match`` (the store's
+    ``expected_version``) when the stored version is not one of those given: someone
+    wrote it since it was read. Nothing was written; read it again, redo the change
+    and retry with the new version (HTTP: 412 Precondition Failed).
+
+    Args:
+        resource: the resource name, e.g. ``"PartyInteraction"``.
+        id: its identifier.
+        version: the version stored now.
+    """
+
+    def __init__(self, resource: str, id: str, version: int) -> None:
+        self.resource = resource
+        self.id = id
+        self.version = version
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"{self.resource} '{self.id}' has changed: it is at version "
+            f"{self.version}, not at the version given; read it again, redo the "
+            "change and retry with the new version"
+        )
 
 
 class StoreConfigurationError(Tmf683Error, ValueError):

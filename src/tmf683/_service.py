@@ -20,7 +20,7 @@ from tmf683._inputs import read_list_query, read_selection
 from tmf683._model import PartyInteraction
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
-from tmf683._service_base import ServiceBase
+from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
 from tmf683.events.audiences import RaisedEvents
 from tmf683.events.envelopes import V4_EVENTS
@@ -33,7 +33,14 @@ from tmf683.patch.apply import (
 )
 from tmf683.query.ast import Query
 from tmf683.query.projection import project
-from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
+from tmf683.storage.base import (
+    FIRST_VERSION,
+    Document,
+    Outbox,
+    Page,
+    PartyInteractionStore,
+    VersionedDocument,
+)
 from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
 from tmf683.versions.v5events import V5_EVENTS
 
@@ -124,7 +131,7 @@ class PartyInteractionService(ServiceBase):
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
-    ) -> Document:
+    ) -> VersionedDocument:
         """Create a PartyInteraction (TMF683 ``createPartyInteraction``).
 
         Args:
@@ -140,7 +147,7 @@ class PartyInteractionService(ServiceBase):
             The stored document with ``id`` and ``href`` first, projected by
             ``fields``; ``creationDate`` is now unless given; ``statusChangeDate``
             is now when ``status`` is given without it. Date-times are in UTC
-            (ISO 8601, ``Z``).
+            (ISO 8601, ``Z``). Its ``version`` is the first one (1).
 
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
@@ -152,7 +159,8 @@ class PartyInteractionService(ServiceBase):
         raised: RaisedEvents = []
         self.store.add(stored, self._outbox(base_url, raised))
         self.events.notify_local(raised)
-        return project(self._output(stored, base_url), selection)
+        shown = project(self._output(stored, base_url), selection)
+        return VersionedDocument(shown, FIRST_VERSION)
 
     def create_many(
         self,
@@ -170,7 +178,8 @@ class PartyInteractionService(ServiceBase):
             base_url: the API root for ``href``; default: the service's.
 
         Returns:
-            The stored documents, in the given order.
+            The stored documents, in the given order, each a
+            :class:`~tmf683.VersionedDocument` at the first version.
 
         Raises:
             ValidationError: every problem of every body, paths prefixed with the
@@ -188,7 +197,10 @@ class PartyInteractionService(ServiceBase):
         raised: RaisedEvents = []
         self.store.add_many(stored, self._outbox(base_url, raised))
         self.events.notify_local(raised)
-        return [self._output(document, base_url) for document in stored]
+        return [
+            VersionedDocument(self._output(document, base_url), FIRST_VERSION)
+            for document in stored
+        ]
 
     def _new_document(self, document: object) -> Document:
         """Validate a create body and complete it with the server's attributes."""
@@ -222,7 +234,7 @@ class PartyInteractionService(ServiceBase):
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
-    ) -> Document:
+    ) -> VersionedDocument:
         """Read one PartyInteraction (TMF683 ``retrievePartyInteraction``).
 
         Args:
@@ -236,7 +248,9 @@ class PartyInteractionService(ServiceBase):
             base_url: the API root for ``href``.
 
         Returns:
-            The document, projected by ``fields``.
+            The document, projected by ``fields``, its ``version`` attribute the
+            stored version (pass it as ``if_match`` to :meth:`patch` or
+            :meth:`delete`).
 
         Raises:
             TypeError: ``fields`` of another kind, or both ``fields`` and ``query``.
@@ -245,7 +259,9 @@ class PartyInteractionService(ServiceBase):
             NotFoundError: no PartyInteraction has that id.
         """
         selection = read_selection(fields, query)
-        return project(self._output(self.store.get(id), base_url), selection)
+        stored = self.store.get(id)
+        shown = project(self._output(stored, base_url), selection)
+        return VersionedDocument(shown, stored.version)
 
     def list(
         self,
@@ -290,7 +306,8 @@ class PartyInteractionService(ServiceBase):
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
-    ) -> Document:
+        if_match: IfMatch = None,
+    ) -> VersionedDocument:
         """Patch a PartyInteraction (TMF683 ``patchPartyInteraction``, TMF630 Part 5).
 
         The patch applies to the document as :meth:`retrieve` returns it (with
@@ -311,14 +328,20 @@ class PartyInteractionService(ServiceBase):
             query: instead of ``fields``, the raw query string, as for
                 :meth:`retrieve`.
             base_url: the API root for ``href``.
+            if_match: patch only if the stored version is this one (see
+                :data:`~tmf683._service_base.IfMatch`), checked atomically with the
+                write; ``None``: whatever the version.
 
         Returns:
-            The patched document, projected by ``fields``.
+            The patched document, projected by ``fields``, with its new
+            ``version``.
 
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
                 :meth:`retrieve`; checked before anything is stored.
             NotFoundError: no PartyInteraction has that id.
+            PreconditionFailedError: it is not at the version ``if_match`` gives;
+                nothing is stored.
             ValidationError: a malformed patch (checked before the document is
                 read), a change of an immutable attribute, or an invalid result;
                 for the JSON Patch formats each problem names its operation where
@@ -328,6 +351,7 @@ class PartyInteractionService(ServiceBase):
         """
         selection = read_selection(fields, query)
         check_patch(patch, patch_format)
+        expected = expected_version(if_match)
 
         def change(current: Document) -> Document:
             view = self._output(current, base_url)
@@ -351,12 +375,20 @@ class PartyInteractionService(ServiceBase):
             return with_v5_part(result, current.get(V5_KEY))
 
         raised: RaisedEvents = []
-        patched = self.store.update(id, change, self._outbox(base_url, raised))
+        patched = self.store.update(
+            id, change, self._outbox(base_url, raised), expected_version=expected
+        )
         self.events.notify_local(raised)
-        return project(self._output(patched, base_url), selection)
+        shown = project(self._output(patched, base_url), selection)
+        return VersionedDocument(shown, patched.version)
 
     def delete(
-        self, id: str, *, query: str | None = None, base_url: str | None = None
+        self,
+        id: str,
+        *,
+        query: str | None = None,
+        base_url: str | None = None,
+        if_match: IfMatch = None,
     ) -> None:
         """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
 
@@ -365,14 +397,19 @@ class PartyInteractionService(ServiceBase):
             query: the request's raw query string, checked as for
                 :meth:`retrieve` (only ``fields=`` applies; nothing is returned).
             base_url: the API root for the ``href`` in the delete event.
+            if_match: delete only if the stored version is this one, as for
+                :meth:`patch`.
 
         Raises:
             InvalidQueryError: another parameter in ``query``, or a malformed
                 ``fields``; nothing is deleted.
             NotFoundError: no PartyInteraction has that id.
+            PreconditionFailedError: it is not at the version ``if_match`` gives;
+                nothing is deleted.
         """
         if query is not None:
             read_selection(None, query)
+        expected = expected_version(if_match)
         raised: RaisedEvents = []
-        self.store.delete(id, self._outbox(base_url, raised))
+        self.store.delete(id, self._outbox(base_url, raised), expected_version=expected)
         self.events.notify_local(raised)

@@ -1,8 +1,36 @@
-"""What the v4 and the v5 service share: ``with`` blocks and ``href``."""
+"""What the v4 and the v5 service share: ``with`` blocks, ``href``, ``if_match``."""
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Iterable
+from typing import Literal, Self
+
+from tmf683.storage.base import ExpectedVersion
+
+IfMatch = int | Iterable[int] | Literal["*"] | None
+"""The ``if_match`` of a conditional patch or delete: the version the caller read
+(``VersionedDocument.version``), any of several, ``"*"`` (any existing document:
+the same as ``None``, as the document must exist anyway) or ``None`` (unconditional).
+"""
+
+
+def expected_version(if_match: IfMatch) -> ExpectedVersion:
+    """Return the store's ``expected_version`` for a service's ``if_match``.
+
+    Raises:
+        TypeError: ``if_match`` is none of the forms of :data:`IfMatch`.
+    """
+    if if_match is None or if_match == "*":
+        return None
+    if isinstance(if_match, int) and not isinstance(if_match, bool):
+        return if_match
+    if not isinstance(if_match, str | bytes) and isinstance(if_match, Iterable):
+        versions = frozenset(if_match)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in versions):
+            return versions
+    raise TypeError(
+        f"if_match takes a version (int), several, '*' or None, not {if_match!r}"
+    )
 
 
 class ServiceBase:

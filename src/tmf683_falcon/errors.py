@@ -20,10 +20,12 @@ from tmf683 import (
     InvalidQueryError,
     NotFoundError,
     PatchConflictError,
+    PreconditionFailedError,
     StoreUnavailableError,
     Tmf683Error,
     ValidationError,
 )
+from tmf683_falcon.etags import InvalidIfMatchError
 from tmf683_falcon.media import (
     MEDIA_TYPE,
     BodyTooLargeError,
@@ -38,6 +40,7 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     ValidationError: (400, "invalidBody", "Invalid request body"),
     NotFoundError: (404, "notFound", "Resource not found"),
     ConflictError: (409, "conflict", "Resource already exists"),
+    PreconditionFailedError: (412, "preconditionFailed", "Precondition failed"),
     StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }
@@ -49,6 +52,7 @@ _HTTP_CODES = {
     405: "methodNotAllowed",
     406: "notAcceptable",
     409: "conflict",
+    412: "preconditionFailed",
     413: "payloadTooLarge",
     415: "unsupportedMediaType",
     500: "internalError",
@@ -163,7 +167,7 @@ def serialize_http_error(
 def handle_route_http_error(
     req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError, params: Any
 ) -> None:
-    """Falcon error handler for the HTTP errors the TMF683 routes raise (413, 415).
+    """Falcon error handler for the HTTP errors the TMF683 routes raise (400, 413, 415).
 
     Writes a TMF Error body whatever error serializer the host app has.
     """
@@ -181,3 +185,4 @@ def add_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None
     app.add_error_handler(Tmf683Error, handle_core_error)
     app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
     app.add_error_handler(BodyTooLargeError, handle_route_http_error)
+    app.add_error_handler(InvalidIfMatchError, handle_route_http_error)

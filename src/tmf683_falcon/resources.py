@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import falcon
 
 from tmf683 import PartyInteractionService, PartyInteractionServiceV5
+from tmf683_falcon.etags import etag, if_match
 from tmf683_falcon.media import JSON_TYPES, read_body, read_patch
 
 Service = PartyInteractionService | PartyInteractionServiceV5
@@ -83,7 +84,7 @@ class PartyInteractionCollection(_Resource):
     on_head = on_get
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Create; 201 with ``Location``."""
+        """Create; 201 with ``Location`` and ``ETag``."""
         created = self.service.create(
             read_body(req, JSON_TYPES),
             query=req.query_string,
@@ -91,32 +92,47 @@ class PartyInteractionCollection(_Resource):
         )
         resp.status = falcon.HTTP_201
         resp.location = created["href"]
+        resp.set_header("ETag", etag(created.version))
         resp.media = created
 
 
 class PartyInteractionItem(_Resource):
-    """``/partyInteraction/{id}``: retrieve (GET), patch (PATCH), delete (DELETE)."""
+    """``/partyInteraction/{id}``: retrieve (GET), patch (PATCH), delete (DELETE).
+
+    Responses with the document carry its ``ETag``; PATCH and DELETE with
+    ``If-Match`` write only at that version (412 otherwise).
+    """
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Retrieve, with optional ``fields``."""
-        resp.media = self.service.retrieve(
+        found = self.service.retrieve(
             id, query=req.query_string, base_url=self.api_root(req)
         )
+        resp.set_header("ETag", etag(found.version))
+        resp.media = found
 
     on_head = on_get
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Merge patch (``application/json`` too), JSON Patch or JSON Patch Query."""
         body, patch_format = read_patch(req)
-        resp.media = self.service.patch(
+        patched = self.service.patch(
             id,
             body,
             patch_format=patch_format,
             query=req.query_string,
             base_url=self.api_root(req),
+            if_match=if_match(req),
         )
+        resp.set_header("ETag", etag(patched.version))
+        resp.media = patched
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Delete; 204."""
-        self.service.delete(id, query=req.query_string, base_url=self.api_root(req))
+        self.service.delete(
+            id,
+            query=req.query_string,
+            base_url=self.api_root(req),
+            if_match=if_match(req),
+        )
         resp.status = falcon.HTTP_204

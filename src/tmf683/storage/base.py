@@ -10,15 +10,25 @@ keep ``href``: the service builds it from its base URL on the way out, so moving
 server to another host does not leave stale links behind.
 
 Every method is safe to call from several threads at once.
+
+Versions (optimistic concurrency): every stored document has a version, an integer
+that is :data:`FIRST_VERSION` when it is added and grows by one with every
+``update``. Reads return it (:class:`VersionedDocument`); ``update`` and ``delete``
+take an ``expected_version`` and raise
+:class:`~tmf683._errors.PreconditionFailedError` when the stored version is not the
+one expected, checked in the write's own transaction (under the store's lock or row
+lock), so no write can slip in between the check and the write. Every store checks
+with :func:`check_version`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from tmf683._errors import PreconditionFailedError
 from tmf683.query.ast import Query
 
 RESOURCE = "PartyInteraction"
@@ -32,6 +42,61 @@ Document = dict[str, Any]
 
 DocumentChange = Callable[[Document], Document]
 """Computes the new state of a document from its current state; may raise."""
+
+FIRST_VERSION = 1
+"""The version of a document just added; each ``update`` adds one."""
+
+ExpectedVersion = int | Collection[int] | None
+"""The version a conditional write expects, one of several versions (an empty
+collection never matches), or ``None`` for an unconditional write."""
+
+
+class VersionedDocument(dict[str, Any]):
+    """A document (a plain ``dict`` in every other way) with its stored version.
+
+    Equality, ``repr`` and ``pprint`` show the contents only, as for any dict;
+    copies made with ``dict(...)`` or ``{**...}`` are plain dicts without the
+    version.
+
+    Args:
+        document: the contents.
+        version: the version of the stored document these contents come from.
+
+    Attributes:
+        version: an integer that changes with every write of the document
+            (:data:`FIRST_VERSION` when created); pass it as ``if_match`` (service)
+            or ``expected_version`` (store) to write only if nobody wrote since.
+    """
+
+    def __init__(self, document: Mapping[str, Any], version: int) -> None:
+        super().__init__(document)
+        self.version = version
+
+
+def check_version(
+    resource: str, id: str, expected: ExpectedVersion, version: int
+) -> None:
+    """Raise unless a conditional write may go ahead: the one check of every store.
+
+    Call it inside the write's transaction, with the version read there under the
+    lock the write holds.
+
+    Args:
+        resource: the resource name, for the error.
+        id: the document's id.
+        expected: the ``expected_version`` the write was given.
+        version: the version stored now.
+
+    Raises:
+        PreconditionFailedError: ``expected`` is not ``None`` and not (or does not
+            hold) ``version``.
+    """
+    if expected is None:
+        return
+    if isinstance(expected, int):
+        expected = (expected,)
+    if version not in expected:
+        raise PreconditionFailedError(resource, id, version)
 
 
 @attrs.frozen
@@ -167,14 +232,14 @@ class DocumentStore(Protocol):
         """
         ...
 
-    def get(self, id: str) -> Document:
-        """Read one document.
+    def get(self, id: str) -> VersionedDocument:
+        """Read one document with its version (read together, in one statement).
 
         Args:
             id: the document's id.
 
         Returns:
-            The stored document.
+            The stored document, its ``version`` attribute the stored version.
 
         Raises:
             NotFoundError: no document has that id.
@@ -182,40 +247,60 @@ class DocumentStore(Protocol):
         ...
 
     def update(
-        self, id: str, change: DocumentChange, outbox: Outbox | None = None
-    ) -> Document:
+        self,
+        id: str,
+        change: DocumentChange,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> VersionedDocument:
         """Replace a document by a function of its current state, atomically.
 
         No other write to that document happens between reading it and writing the
         result. When ``change`` raises, nothing is written and the error propagates.
+        The version grows by one.
 
         Args:
             id: the document's id.
             change: computes the new document from the current one; it must keep
-                ``"id"``.
+                ``"id"``. Not called when the version does not match.
             outbox: computes the deliveries from the old and new document, written
                 in the same transaction.
+            expected_version: write only if the stored version is this one (or one
+                of these); see :func:`check_version`.
 
         Returns:
-            The document as stored.
+            The document as stored, with its new version.
 
         Raises:
             NotFoundError: no document has that id.
+            PreconditionFailedError: the stored version is not the one expected;
+                nothing is written.
         """
         ...
 
-    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
+    def delete(
+        self,
+        id: str,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> Document:
         """Remove a document, atomically, with the deliveries it raises.
 
         Args:
             id: the document's id.
             outbox: computes the deliveries from the removed document.
+            expected_version: remove only if the stored version is this one (or
+                one of these); see :func:`check_version`.
 
         Returns:
             The document as it was before removal.
 
         Raises:
             NotFoundError: no document has that id.
+            PreconditionFailedError: the stored version is not the one expected;
+                nothing is removed.
         """
         ...
 

@@ -16,15 +16,19 @@ from tmf683._errors import ConflictError, NotFoundError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import select
 from tmf683.storage.base import (
+    FIRST_VERSION,
     RESOURCE,
     SUBSCRIPTION,
     Delivery,
     Document,
     DocumentChange,
+    ExpectedVersion,
     Outbox,
     Page,
     Send,
+    VersionedDocument,
     attempt_then_record,
+    check_version,
 )
 
 
@@ -36,6 +40,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._documents: dict[str, Document] = {}
+        self._versions: dict[str, int] = {}
         self._subscriptions: dict[str, Document] = {}
         self._deliveries: dict[str, Delivery] = {}
         self._lock = threading.RLock()
@@ -63,33 +68,56 @@ class MemoryStore:
             ]
             for document in documents:
                 self._documents[document["id"]] = copy.deepcopy(document)
+                self._versions[document["id"]] = FIRST_VERSION
             self._queue(queued)
 
-    def get(self, id: str) -> Document:
-        """Read one document; see the protocol. Raises NotFoundError."""
+    def get(self, id: str) -> VersionedDocument:
+        """Read one document with its version; see the protocol."""
         with self._lock:
             if id not in self._documents:
                 raise NotFoundError(RESOURCE, id)
-            return copy.deepcopy(self._documents[id])
+            return VersionedDocument(
+                copy.deepcopy(self._documents[id]), self._versions[id]
+            )
+
+    def _current(self, id: str, expected_version: ExpectedVersion) -> Document:
+        """A copy of the document, when the version matches (under the lock)."""
+        if id not in self._documents:
+            raise NotFoundError(RESOURCE, id)
+        check_version(RESOURCE, id, expected_version, self._versions[id])
+        return copy.deepcopy(self._documents[id])
 
     def update(
-        self, id: str, change: DocumentChange, outbox: Outbox | None = None
-    ) -> Document:
-        """Replace a document atomically; see the protocol. Raises NotFoundError."""
+        self,
+        id: str,
+        change: DocumentChange,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> VersionedDocument:
+        """Replace a document atomically; see the protocol."""
         with self._lock:
-            current = self.get(id)
+            current = self._current(id, expected_version)
             new = change(copy.deepcopy(current))
             queued = outbox(current, new) if outbox else ()
             self._documents[id] = copy.deepcopy(new)
+            self._versions[id] += 1
             self._queue(queued)
-            return new
+            return VersionedDocument(new, self._versions[id])
 
-    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
-        """Remove a document; see the protocol. Raises NotFoundError."""
+    def delete(
+        self,
+        id: str,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> Document:
+        """Remove a document; see the protocol."""
         with self._lock:
-            old = self.get(id)
+            old = self._current(id, expected_version)
             queued = outbox(old, None) if outbox else ()
             del self._documents[id]
+            del self._versions[id]
             self._queue(queued)
             return old
 
@@ -176,5 +204,6 @@ class MemoryStore:
         """Forget everything."""
         with self._lock:
             self._documents.clear()
+            self._versions.clear()
             self._subscriptions.clear()
             self._deliveries.clear()

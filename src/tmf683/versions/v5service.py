@@ -21,14 +21,21 @@ from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
 from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
-from tmf683._service_base import ServiceBase
+from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import json_problems, validate_party_interaction
 from tmf683.events.audiences import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
 from tmf683.query.evaluate import select
 from tmf683.query.projection import project
-from tmf683.storage.base import Document, Outbox, Page, PartyInteractionStore
+from tmf683.storage.base import (
+    FIRST_VERSION,
+    Document,
+    Outbox,
+    Page,
+    PartyInteractionStore,
+    VersionedDocument,
+)
 from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
 from tmf683.versions.v5 import from_v5, pairs_after_normalising, to_v5
@@ -159,7 +166,7 @@ class PartyInteractionServiceV5(ServiceBase):
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
-    ) -> Document:
+    ) -> VersionedDocument:
         """Create a PartyInteraction from a ``PartyInteraction_FVO`` body.
 
         Args:
@@ -171,7 +178,8 @@ class PartyInteractionServiceV5(ServiceBase):
 
         Returns:
             The v5 PartyInteraction, ``creationDate`` and ``lastUpdate`` now,
-            ``statusChangeDate`` now when ``status`` is given.
+            ``statusChangeDate`` now when ``status`` is given; its ``version`` is
+            the first one (1), shared with v4 as every later one.
 
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``.
@@ -191,7 +199,8 @@ class PartyInteractionServiceV5(ServiceBase):
         raised: RaisedEvents = []
         self.store.add(stored, self._outbox(raised))
         self.v4.events.notify_local(raised)
-        return _project(self._view(stored, base_url), selection)
+        shown = _project(self._view(stored, base_url), selection)
+        return VersionedDocument(shown, FIRST_VERSION)
 
     def retrieve(
         self,
@@ -200,7 +209,7 @@ class PartyInteractionServiceV5(ServiceBase):
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
-    ) -> Document:
+    ) -> VersionedDocument:
         """Read one PartyInteraction in its v5 shape.
 
         Args:
@@ -212,14 +221,17 @@ class PartyInteractionServiceV5(ServiceBase):
             base_url: the v5 API root for ``href``.
 
         Returns:
-            The v5 document, projected by ``fields``.
+            The v5 document, projected by ``fields``, its ``version`` attribute the
+            stored version (the same as v4 reads: one record).
 
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``.
             NotFoundError: no PartyInteraction has that id.
         """
         selection = self._selection(fields, query)
-        return _project(self._view(self.store.get(id), base_url), selection)
+        stored = self.store.get(id)
+        shown = _project(self._view(stored, base_url), selection)
+        return VersionedDocument(shown, stored.version)
 
     def list(
         self,
@@ -276,7 +288,8 @@ class PartyInteractionServiceV5(ServiceBase):
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
-    ) -> Document:
+        if_match: IfMatch = None,
+    ) -> VersionedDocument:
         """Patch the v5 view of a PartyInteraction, in any TMF630 Part 5 format.
 
         The patch applies to the v5 view (merge patch, RFC 7386; JSON Patch, RFC
@@ -295,19 +308,26 @@ class PartyInteractionServiceV5(ServiceBase):
             fields: the attributes to return, in v5 names.
             query: instead of ``fields``, the raw query string.
             base_url: the v5 API root for ``href``.
+            if_match: patch only if the stored version is this one, as for
+                :meth:`tmf683.PartyInteractionService.patch` (versions are shared
+                by v4 and v5).
 
         Returns:
-            The patched v5 document, projected by ``fields``.
+            The patched v5 document, projected by ``fields``, with its new
+            ``version``.
 
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``.
             NotFoundError: no PartyInteraction has that id.
+            PreconditionFailedError: it is not at the version ``if_match`` gives;
+                nothing is stored.
             ValidationError: a malformed patch, an immutable attribute changed, or a
                 result that is not a valid v5 PartyInteraction.
             PatchConflictError: a JSON Patch that does not apply to the v5 view.
         """
         selection = self._selection(fields, query)
         check_patch(patch, patch_format)
+        expected = expected_version(if_match)
 
         def change(current: Document) -> Document:
             view = self._view(current, base_url)
@@ -352,12 +372,20 @@ class PartyInteractionServiceV5(ServiceBase):
             return stored
 
         raised: RaisedEvents = []
-        patched = self.store.update(id, change, self._outbox(raised))
+        patched = self.store.update(
+            id, change, self._outbox(raised), expected_version=expected
+        )
         self.v4.events.notify_local(raised)
-        return _project(self._view(patched, base_url), selection)
+        shown = _project(self._view(patched, base_url), selection)
+        return VersionedDocument(shown, patched.version)
 
     def delete(
-        self, id: str, *, query: str | None = None, base_url: str | None = None
+        self,
+        id: str,
+        *,
+        query: str | None = None,
+        base_url: str | None = None,
+        if_match: IfMatch = None,
     ) -> None:
         """Delete a PartyInteraction (for both versions: it is one record).
 
@@ -366,13 +394,18 @@ class PartyInteractionServiceV5(ServiceBase):
             query: the raw query string, checked as for :meth:`retrieve`.
             base_url: the v5 API root, taken as by the v4 ``delete``; unused while
                 the delete event is a v4 envelope (with the v4 ``href``).
+            if_match: delete only if the stored version is this one, as for
+                :meth:`patch`.
 
         Raises:
             InvalidQueryError: another parameter than ``fields`` in ``query``.
             NotFoundError: no PartyInteraction has that id.
+            PreconditionFailedError: it is not at the version ``if_match`` gives;
+                nothing is deleted.
         """
         if query is not None:
             self._selection(None, query)
+        expected = expected_version(if_match)
         raised: RaisedEvents = []
-        self.store.delete(id, self._outbox(raised))
+        self.store.delete(id, self._outbox(raised), expected_version=expected)
         self.v4.events.notify_local(raised)

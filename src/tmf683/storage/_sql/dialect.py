@@ -58,6 +58,9 @@ class Dialect(Protocol):
             texts a pattern matches and tests equality with them.
         skip_locked: appended to the selection of deliveries an unregister deletes
             (rows locked by a dispatcher stay, for it to drop).
+        lock_row: appended to the selection of the row a write changes, locking it
+            until the transaction ends (``""`` where the transaction holds the
+            whole database already).
     """
 
     true: str
@@ -66,6 +69,7 @@ class Dialect(Protocol):
     descending: str
     regex_function: str | None
     skip_locked: str
+    lock_row: str
 
     def placeholder(self, name: str) -> str:
         """The placeholder of a named parameter, e.g. ``:name``."""

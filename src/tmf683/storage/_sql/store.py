@@ -10,10 +10,15 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 from tmf683._errors import ConflictError, NotFoundError
-from tmf683.storage._sql import outbox
+from tmf683.storage._sql import documents, outbox
 from tmf683.storage._sql.dialect import Connection, Dialect
-from tmf683.storage._sql.tables import SUBSCRIPTIONS, TABLE
-from tmf683.storage.base import RESOURCE, SUBSCRIPTION, Delivery, Document
+from tmf683.storage._sql.tables import SUBSCRIPTIONS
+from tmf683.storage.base import (
+    SUBSCRIPTION,
+    Delivery,
+    Document,
+    VersionedDocument,
+)
 
 
 class SQLStore:
@@ -46,9 +51,11 @@ class SQLStore:
                 return found
         raise NotFoundError(resource, id)
 
-    def get(self, id: str) -> Document:
-        """Read one document; see the protocol. Raises NotFoundError."""
-        return self._find_one(RESOURCE, TABLE, id)
+    def get(self, id: str) -> VersionedDocument:
+        """Read one document with its version; see the protocol."""
+        with self._read() as conn:
+            document, version = documents.read(self.dialect, conn, id)
+        return VersionedDocument(document, version)
 
     def add_subscription(self, subscription: Document) -> None:
         """Store a hub subscription; see the protocol. Raises ConflictError."""

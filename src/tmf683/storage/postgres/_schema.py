@@ -14,6 +14,9 @@ Version 1:
   transactional outbox (:mod:`tmf683.storage.postgres._outbox`).
 - ``tmf683_schema``: one row holding the version.
 
+Version 2 adds ``party_interaction.version`` (``bigint``, existing rows at 1): the
+document's version for conditional writes (:mod:`tmf683.storage._sql.documents`).
+
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
 here is built from module constants only.
@@ -34,11 +37,11 @@ from tmf683.storage._sql.tables import (
     TABLE,
     references,
 )
-from tmf683.storage.base import Document
+from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
@@ -94,6 +97,14 @@ def _create_version_1(conn: psycopg.Connection[Any]) -> None:
         conn.execute(statement)
 
 
+def _upgrade_to_version_2(conn: psycopg.Connection[Any]) -> None:
+    """Add the document version of conditional writes; existing rows are at 1."""
+    conn.execute(
+        f"ALTER TABLE {TABLE} ADD COLUMN version bigint NOT NULL "
+        f"DEFAULT {FIRST_VERSION}"
+    )
+
+
 def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -118,6 +129,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         )
     if version < 1:
         _create_version_1(conn)
+    if version < 2:
+        _upgrade_to_version_2(conn)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
         conn.execute(

@@ -10,8 +10,9 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 
-from tmf683._errors import ConflictError, NotFoundError, ValidationError
+from tmf683._errors import ConflictError, ValidationError
 from tmf683.query.ast import Query
+from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.store import SQLStore
@@ -25,9 +26,11 @@ from tmf683.storage.base import (
     Delivery,
     Document,
     DocumentChange,
+    ExpectedVersion,
     Outbox,
     Page,
     Send,
+    VersionedDocument,
 )
 from tmf683.storage.postgres import _outbox as events
 from tmf683.storage.postgres._connections import Connection, Connections
@@ -147,36 +150,43 @@ class PostgresStore(SQLStore):
             raise ConflictError(RESOURCE, taken[0] or ",".join(ids)) from exc
 
     def update(
-        self, id: str, change: DocumentChange, outbox: Outbox | None = None
-    ) -> Document:
-        """Replace a document atomically; see the protocol. Raises NotFoundError."""
-        self._known(id)
+        self,
+        id: str,
+        change: DocumentChange,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> VersionedDocument:
+        """Replace a document atomically; see the protocol and ``_sql.documents``.
+
+        The row stays locked (``SELECT ... FOR UPDATE``) from the version check to
+        the commit.
+        """
         with self._write() as conn:
-            seq, current = _one(
-                conn,
-                f"SELECT seq, document FROM {TABLE} WHERE id = %s FOR UPDATE",  # noqa: S608
-                id,
+            seq, current, version = documents.read_for_write(
+                DIALECT, conn, id, expected_version
             )
             new = change(copy.deepcopy(current))
-            conn.execute(
-                f"UPDATE {TABLE} SET document = %s::jsonb WHERE seq = %s",  # noqa: S608
-                [DIALECT.dump_document(new), seq],
-            )
+            version = documents.rewrite(DIALECT, conn, id, seq, version, new)
             conn.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = %s", [seq])  # noqa: S608
             write_references(conn, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(DIALECT, conn, outbox(current, new))
-        return new
+        return VersionedDocument(new, version)
 
-    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
-        """Remove a document; see the protocol. Raises NotFoundError."""
-        self._known(id)
+    def delete(
+        self,
+        id: str,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> Document:
+        """Remove a document; see the protocol and ``_sql.documents``."""
         with self._write() as conn:
-            old: Document = _one(
-                conn,
-                f"DELETE FROM {TABLE} WHERE id = %s RETURNING document",  # noqa: S608
-                id,
-            )[0]
+            seq, old, version = documents.read_for_write(
+                DIALECT, conn, id, expected_version
+            )
+            documents.remove(DIALECT, conn, id, seq, version)
             if outbox:
                 shared.insert_deliveries(DIALECT, conn, outbox(old, None))
         return old
@@ -257,23 +267,6 @@ class PostgresStore(SQLStore):
             )
         return True
 
-    def _known(self, id: str) -> None:
-        """Raise NotFoundError for an id PostgreSQL text cannot hold.
-
-        No stored id holds a NUL or an unpaired surrogate, and psycopg cannot send
-        one.
-        """
-        if not DIALECT.can_hold(id):
-            raise NotFoundError(RESOURCE, id)
-
     def close(self) -> None:
         """Close the pool's connections."""
         self._connections.close()
-
-
-def _one(conn: Connection, sql: str, id: str) -> tuple[Any, ...]:
-    """The row a statement on one document returns; NotFoundError without one."""
-    row: tuple[Any, ...] | None = conn.execute(sql, [id]).fetchone()
-    if row is None:
-        raise NotFoundError(RESOURCE, id)
-    return row

@@ -4,7 +4,9 @@ Version 1: ``party_interaction(seq, id, document)``. Version 2 adds the indexed
 generated columns of ``COLUMNS`` and the side table of ``REFERENCES`` (see
 ``tmf683.storage._sql.tables``), filled from the stored documents on upgrade.
 Version 3 adds the hub subscriptions and the transactional outbox
-(``tmf683.storage._sql.outbox``).
+(``tmf683.storage._sql.outbox``). Version 4 adds ``party_interaction.version``, the
+document's version for conditional writes (``tmf683.storage._sql.documents``); rows
+written before it start at 1.
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -28,9 +30,10 @@ from tmf683.storage._sql.tables import (
     TABLE,
     references,
 )
+from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Stored in ``PRAGMA user_version``."""
 
 
@@ -79,6 +82,13 @@ def _create_version_3(db: sqlite_utils.Database) -> None:
     )
     db.execute(
         f"CREATE INDEX idx_{DELIVERIES}_pending ON {DELIVERIES} (state, callback, seq)"
+    )
+
+
+def _upgrade_to_version_4(db: sqlite_utils.Database) -> None:
+    db.execute(
+        f"ALTER TABLE {TABLE} ADD COLUMN version INTEGER NOT NULL "
+        f"DEFAULT {FIRST_VERSION}"
     )
 
 
@@ -136,4 +146,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _upgrade_to_version_2(db)
     if version < 3:
         _create_version_3(db)
+    if version < 4:
+        _upgrade_to_version_4(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from tmf683._errors import ConflictError, NotFoundError, StoreConfigurationError
+from tmf683._errors import ConflictError, StoreConfigurationError
 from tmf683.query.ast import Query
+from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled, compile_query
 from tmf683.storage._sql.store import SQLStore
@@ -22,9 +23,11 @@ from tmf683.storage.base import (
     Delivery,
     Document,
     DocumentChange,
+    ExpectedVersion,
     Outbox,
     Page,
     Send,
+    VersionedDocument,
     attempt_then_record,
 )
 from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, dumps, regexp
@@ -121,17 +124,6 @@ class SQLiteStore(SQLStore):
         """This thread's connection, outside a transaction (one statement)."""
         yield self._db().conn
 
-    def _row(self, db: sqlite_utils.Database, id: str) -> tuple[int, Document]:
-        if not DIALECT.can_hold(id):
-            raise NotFoundError(RESOURCE, id)
-        row = db.execute(
-            f"SELECT seq, document FROM {TABLE} WHERE id = ?",  # noqa: S608 - constant
-            [id],
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(RESOURCE, id)
-        return row[0], DIALECT.load_document(row[1])
-
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
         self.add_many([document], outbox)
@@ -157,27 +149,39 @@ class SQLiteStore(SQLStore):
             raise ConflictError(RESOURCE, str(current and current["id"])) from exc
 
     def update(
-        self, id: str, change: DocumentChange, outbox: Outbox | None = None
-    ) -> Document:
-        """Replace a document atomically; see the protocol. Raises NotFoundError."""
+        self,
+        id: str,
+        change: DocumentChange,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> VersionedDocument:
+        """Replace a document atomically; see the protocol and ``_sql.documents``."""
         with self._transaction() as db:
-            seq, current = self._row(db, id)
+            seq, current, version = documents.read_for_write(
+                DIALECT, db.conn, id, expected_version
+            )
             delete_references(db, seq, current)
             new = change(DIALECT.load_document(dumps(current)))
-            db.execute(
-                f"UPDATE {TABLE} SET document = ? WHERE seq = ?",  # noqa: S608
-                [dumps(new), seq],
-            )
+            version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
             insert_references(db, seq, new)
             if outbox:
                 shared.insert_deliveries(DIALECT, db.conn, outbox(current, new))
-        return new
+        return VersionedDocument(new, version)
 
-    def delete(self, id: str, outbox: Outbox | None = None) -> Document:
-        """Remove a document; see the protocol. Raises NotFoundError."""
+    def delete(
+        self,
+        id: str,
+        outbox: Outbox | None = None,
+        *,
+        expected_version: ExpectedVersion = None,
+    ) -> Document:
+        """Remove a document; see the protocol and ``_sql.documents``."""
         with self._transaction() as db:
-            seq, old = self._row(db, id)
-            db.execute(f"DELETE FROM {TABLE} WHERE seq = ?", [seq])  # noqa: S608
+            seq, old, version = documents.read_for_write(
+                DIALECT, db.conn, id, expected_version
+            )
+            documents.remove(DIALECT, db.conn, id, seq, version)
             delete_references(db, seq, old)
             if outbox:
                 shared.insert_deliveries(DIALECT, db.conn, outbox(old, None))

@@ -1,0 +1,104 @@
+"""The conditional writes of one document, in SQL, for both engines.
+
+A write reads the row with its ``version`` under the write's lock (SQLite's
+``BEGIN IMMEDIATE``, PostgreSQL's ``SELECT ... FOR UPDATE``: the dialect's
+``lock_row``), checks the expected version there
+(:func:`~tmf683.storage.base.check_version`), and writes with ``WHERE seq = ... AND
+version = ...``: the check and the write are one transaction, and the statement
+itself would not touch a row another write changed. Every function runs inside the
+caller's transaction; SQL text here is built from module constants only.
+"""
+
+from __future__ import annotations
+
+from tmf683._errors import NotFoundError, PreconditionFailedError
+from tmf683.storage._sql.dialect import Connection, Dialect
+from tmf683.storage._sql.tables import TABLE
+from tmf683.storage.base import RESOURCE, Document, ExpectedVersion, check_version
+
+
+def read(dialect: Dialect, conn: Connection, id: str) -> tuple[Document, int]:
+    """The document and version of one row, read in one statement.
+
+    Raises:
+        NotFoundError: no document has that id.
+    """
+    key = dialect.placeholder("id")
+    row = (
+        conn.execute(
+            f"SELECT document, version FROM {TABLE} WHERE id = {key}",  # noqa: S608
+            {"id": id},
+        ).fetchone()
+        if dialect.can_hold(id)
+        else None
+    )
+    if row is None:
+        raise NotFoundError(RESOURCE, id)
+    return dialect.load_document(row[0]), int(row[1])
+
+
+def read_for_write(
+    dialect: Dialect, conn: Connection, id: str, expected: ExpectedVersion
+) -> tuple[int, Document, int]:
+    """Lock the row for the write and check its version.
+
+    Returns:
+        ``(seq, document, version)`` of the row.
+
+    Raises:
+        NotFoundError: no document has that id.
+        PreconditionFailedError: the stored version is not the one expected.
+    """
+    key = dialect.placeholder("id")
+    row = (
+        conn.execute(
+            f"SELECT seq, document, version FROM {TABLE} "  # noqa: S608 - constants
+            f"WHERE id = {key}{dialect.lock_row}",
+            {"id": id},
+        ).fetchone()
+        if dialect.can_hold(id)
+        else None
+    )
+    if row is None:
+        raise NotFoundError(RESOURCE, id)
+    version = int(row[2])
+    check_version(RESOURCE, id, expected, version)
+    return row[0], dialect.load_document(row[1]), version
+
+
+def rewrite(
+    dialect: Dialect, conn: Connection, id: str, seq: int, version: int, new: Document
+) -> int:
+    """Write the new document of a row read at ``version``; return the new version.
+
+    Raises:
+        PreconditionFailedError: the row is no longer at ``version`` (not under the
+            lock :func:`read_for_write` takes; a guard all the same).
+    """
+    document, at, key = (
+        dialect.placeholder(name) for name in ("document", "version", "seq")
+    )
+    cursor = conn.execute(
+        f"UPDATE {TABLE} SET document = {dialect.cast(document, 'jsonb')}, "  # noqa: S608
+        f"version = version + 1 WHERE seq = {key} AND version = {at}",
+        {"document": dialect.dump_document(new), "version": version, "seq": seq},
+    )
+    if cursor.rowcount != 1:  # pragma: no cover - the row is locked
+        raise PreconditionFailedError(RESOURCE, id, version)
+    return version + 1
+
+
+def remove(dialect: Dialect, conn: Connection, id: str, seq: int, version: int) -> None:
+    """Delete a row read at ``version``.
+
+    Raises:
+        PreconditionFailedError: the row is no longer at ``version`` (a guard, as
+            in :func:`rewrite`).
+    """
+    at, key = dialect.placeholder("version"), dialect.placeholder("seq")
+    cursor = conn.execute(
+        f"DELETE FROM {TABLE} WHERE seq = {key} AND version = {at}",  # noqa: S608
+        {"version": version, "seq": seq},
+    )
+    if cursor.rowcount != 1:  # pragma: no cover - the row is locked
+        raise PreconditionFailedError(RESOURCE, id, version)
