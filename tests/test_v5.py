@@ -138,10 +138,30 @@ def default_note(element: dict[str, Any]) -> dict[str, Any]:
     return {**element, "@type": "Note"}
 
 
-def expected_v5_array(before_v4, before_v5, after_v4, default) -> list[Any]:
+def rebased_channel(written, old, new) -> dict[str, Any]:
+    """Written by hand: v4's edit of a channel (``old`` -> ``new``) on the v5 form
+    written for it: ``role`` on the relatedChannel, the rest on its ``channel``."""
+    result = {**written, "channel": dict(written["channel"])}
+    for name in {*old, *new}:
+        target = result if name == "role" else result["channel"]
+        if name not in new:
+            target.pop(name, None)
+        elif old.get(name) != new[name]:
+            target[name] = new[name]
+    return result
+
+
+def same_thing(old, new) -> bool:
+    return old.get("id") is not None and all(
+        old.get(k) == new.get(k) for k in ("id", "@referredType")
+    )
+
+
+def expected_v5_array(before_v4, before_v5, after_v4, default, rebase) -> list[Any]:
     """The documented rule: an element unchanged at its position keeps the v5 form
-    written for it; the other written forms go to the first equal element without
-    one; the rest get the default mapping."""
+    written for it, and one edited there with its id and @referredType shows that
+    form with the edit (``rebase``); the other written forms go to the first equal
+    element without one; the rest get the default mapping."""
     written = {
         j: before_v5[j]
         for j, element in enumerate(before_v4)
@@ -151,6 +171,13 @@ def expected_v5_array(before_v4, before_v5, after_v4, default) -> list[Any]:
     for j in list(written):
         if j < len(after_v4) and after_v4[j] == before_v4[j]:
             result[j] = written.pop(j)
+    for j in list(written):
+        if (
+            j < len(after_v4)
+            and j not in result
+            and same_thing(before_v4[j], after_v4[j])
+        ):
+            result[j] = rebase(written.pop(j), before_v4[j], after_v4[j])
     for i, element in enumerate(after_v4):
         if i not in result:
             found = next((k for k in written if before_v4[k] == element), None)
@@ -422,9 +449,9 @@ def test_create_v5_patch_v4_equals_the_oracle(body, patch):
     expected = apply_merge_patch(
         before_v5, {k: v for k, v in patch.items() if k not in ("note", "channel")}
     )
-    for v4_name, v5_name, default in (
-        ("note", "note", default_note),
-        ("channel", "relatedChannel", default_channel),
+    for v4_name, v5_name, default, rebase in (
+        ("note", "note", default_note, None),  # notes without ids: never rebased
+        ("channel", "relatedChannel", default_channel, rebased_channel),
     ):
         if v4_name in patch:
             expected[v5_name] = expected_v5_array(
@@ -432,6 +459,7 @@ def test_create_v5_patch_v4_equals_the_oracle(body, patch):
                 before_v5.get(v5_name, []),
                 after_v4[v4_name],
                 default,
+                rebase,
             )
     assert without(after_v5) == without(expected)
     assert schema_problems(after_v5, "PartyInteraction") == []
