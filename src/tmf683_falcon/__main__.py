@@ -27,7 +27,9 @@ from tmf683 import (
     open_store,
     safe_location,
 )
+from tmf683_falcon import serving
 from tmf683_falcon.app import create_app, route_prefix
+from tmf683_falcon.errors import V5_ERROR_TYPE
 from tmf683_falcon.media import MAX_BODY_BYTES
 
 log = logging.getLogger("tmf683.server")
@@ -37,9 +39,6 @@ VERSIONS = ("v4", "v5")
 """The API versions the server can serve, in the order it logs them."""
 DISPATCHER_STOP_SECONDS = 15.0
 """How long a stopping server waits for a delivery in flight (its timeout is 10 s)."""
-WAITRESS_MAX_BODY_BYTES = 2 * MAX_BODY_BYTES
-"""The body limit given to waitress (bytes); bodies up to it reach the app, which
-answers a TMF 413 past ``MAX_BODY_BYTES``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: any host)",
     )
     add_delivery_options(parser)
+    _add_limit_options(parser)
     parser.add_argument(
         "--threads",
         type=_bounded_int(1, 1024),
@@ -123,6 +123,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker threads (default: %(default)s)",
     )
     return parser
+
+
+def waitress_body_limit(max_body_bytes: int) -> int:
+    """The ``max_request_body_size`` given to waitress for a body limit.
+
+    waitress counts a chunked body with its framing, so it gets room for that
+    (twice the limit, and 64 KiB); the app enforces the limit itself, exactly, on
+    the bytes of the body. A body past waitress's limit is refused by waitress from
+    its ``Content-Length`` (or as its chunks arrive), before it is buffered, with
+    the same TMF 413 (:mod:`tmf683_falcon.serving`).
+    """
+    return 2 * max_body_bytes + 64 * 1024
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    # Bounded resources and trusted server facts (issue 11, part h-limits).
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_bounded_int(1, None),
+        default=MAX_BODY_BYTES,
+        metavar="BYTES",
+        help="largest request body; a larger one gets 413 before it is parsed "
+        "(default: %(default)s, 1 MiB)",
+    )
 
 
 def _bounded_int(low: int, high: int | None) -> Callable[[str], int]:
@@ -201,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             v5_base_path=paths["v5"],
             base_url=args.base_url,
             partial_content=args.partial_content,
+            max_body_bytes=args.max_body_bytes,
         )
         try:
             server = waitress.create_server(
@@ -209,11 +234,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 threads=args.threads,
                 ident="tmf683",
-                max_request_body_size=WAITRESS_MAX_BODY_BYTES,
+                max_request_body_size=waitress_body_limit(args.max_body_bytes),
             )
         except OSError as exc:
             log.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
             return 2
+        v5_prefix = prefixes.get("v5")
+        serving.install(
+            server,
+            error_type_of=lambda path: (
+                V5_ERROR_TYPE
+                if v5_prefix is not None
+                and (path == v5_prefix or path.startswith(v5_prefix + "/"))
+                else None
+            ),
+            max_body_bytes=args.max_body_bytes,
+        )
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         host = f"[{args.host}]" if ":" in args.host else args.host

@@ -16,7 +16,7 @@ from tmf683_falcon.errors import (
     serialize_http_error,
 )
 from tmf683_falcon.hub import HubCollection, HubItem
-from tmf683_falcon.media import MEDIA_TYPE, json_handler
+from tmf683_falcon.media import MAX_BODY_BYTES, MEDIA_TYPE, BodyLimit, json_handler
 from tmf683_falcon.resources import (
     PartyInteractionCollection,
     PartyInteractionItem,
@@ -61,6 +61,7 @@ def mount(
     base_path: str | None = None,
     base_url: str | None = None,
     partial_content: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> None:
     """Add the TMF683 routes of one API version to an existing Falcon app.
 
@@ -86,11 +87,14 @@ def mount(
         partial_content: answer a list page that does not hold every match with
             206 Partial Content (TMF630 Part 1) instead of 200; off by default, as
             the v4 swagger declares no 206.
+        max_body_bytes: the largest request body of these routes, in bytes; a
+            larger one gets a TMF 413 before it is parsed.
     """
     v5 = isinstance(service, PartyInteractionServiceV5)
     default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
     path = prepare_routes(app, default if base_path is None else base_path)
     app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE if v5 else None))
+    app.add_middleware(BodyLimit(path, max_body_bytes))
     app.add_route(
         f"{path}/partyInteraction",
         PartyInteractionCollection(service, base_url, path, partial_content),
@@ -110,6 +114,7 @@ def create_app(
     partial_content: bool = False,
     v5: PartyInteractionServiceV5 | None = None,
     v5_base_path: str = V5_BASE_PATH,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -127,6 +132,7 @@ def create_app(
         v5: a v5 service to serve beside a v4 ``service``, usually
             ``PartyInteractionServiceV5(service)``.
         v5_base_path: path prefix of the ``v5`` API.
+        max_body_bytes: the largest request body, in bytes (see :func:`mount`).
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -154,5 +160,6 @@ def create_app(
             base_path=path,
             base_url=base_url,
             partial_content=partial_content,
+            max_body_bytes=max_body_bytes,
         )
     return app

@@ -17,8 +17,12 @@ PATCH_TYPES = {"application/json": PatchFormat.MERGE} | {
     patch_format.value: patch_format for patch_format in PatchFormat
 }
 """PATCH media type -> format; ``application/json`` is taken as a merge patch."""
-MAX_BODY_BYTES = 16 * 1024 * 1024
-"""Largest request body read, in bytes; a larger one gets 413."""
+MAX_BODY_BYTES = 1024 * 1024
+"""Default largest request body, in bytes (1 MiB); a larger one gets 413 before any
+byte of it is parsed (``max_body_bytes`` of :func:`~tmf683_falcon.create_app`,
+``--max-body-bytes`` of ``tmf683-server``)."""
+
+_LIMIT_KEY = "tmf683_max_body_bytes"
 
 
 class UnsupportedMediaTypeError(falcon.HTTPUnsupportedMediaType):
@@ -26,7 +30,43 @@ class UnsupportedMediaTypeError(falcon.HTTPUnsupportedMediaType):
 
 
 class BodyTooLargeError(falcon.HTTPContentTooLarge):
-    """A request body over :data:`MAX_BODY_BYTES` (HTTP 413)."""
+    """A request body over the body limit (HTTP 413)."""
+
+
+def _too_large(limit: int) -> BodyTooLargeError:
+    return BodyTooLargeError(description=f"the body is larger than {limit} bytes")
+
+
+class BodyLimit:
+    """Falcon middleware: the body limit of one mounted API, checked before reading.
+
+    A request under ``base_path`` whose ``Content-Length`` is over ``max_bytes``
+    gets 413 at once; :func:`read_body` reads at most ``max_bytes + 1`` bytes of a
+    body without a length (chunked), so no more than the limit is ever parsed.
+
+    Args:
+        base_path: the API's route prefix (``""`` for the root).
+        max_bytes: the largest body accepted, in bytes.
+    """
+
+    def __init__(self, base_path: str, max_bytes: int) -> None:
+        self.base_path = base_path
+        self.max_bytes = max_bytes
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Note the limit on ``req`` under this API; refuse a declared larger body."""
+        path = req.path.rstrip("/")
+        if path != self.base_path and not path.startswith(self.base_path + "/"):
+            return
+        setattr(req.context, _LIMIT_KEY, self.max_bytes)
+        if (req.content_length or 0) > self.max_bytes:
+            raise _too_large(self.max_bytes)
+
+
+def body_limit(req: falcon.Request) -> int:
+    """Return the body limit of a request: its API's, else :data:`MAX_BODY_BYTES`."""
+    limit: int = getattr(req.context, _LIMIT_KEY, MAX_BODY_BYTES)
+    return limit
 
 
 def _dumps(value: Any) -> bytes:
@@ -74,7 +114,7 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
 
     Raises:
         UnsupportedMediaTypeError: another media type, or a charset other than UTF-8.
-        BodyTooLargeError: a body over :data:`MAX_BODY_BYTES`.
+        BodyTooLargeError: a body over the limit (:func:`body_limit`).
         ValidationError: an empty body, or bytes that are not UTF-8 JSON.
     """
     raw_type = req.content_type or ""
@@ -88,11 +128,12 @@ def read_body(req: falcon.Request, accepted: frozenset[str]) -> Any:
             description=f"Content-Type '{raw_type or '(none)'}' is not supported here; "
             f"send {wanted} in UTF-8"
         )
-    data = req.bounded_stream.read(MAX_BODY_BYTES + 1)
-    if len(data) > MAX_BODY_BYTES:
-        raise BodyTooLargeError(
-            description=f"the body is larger than {MAX_BODY_BYTES} bytes"
-        )
+    limit = body_limit(req)
+    if (req.content_length or 0) > limit:
+        raise _too_large(limit)
+    data = req.bounded_stream.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(limit)
     if not data.strip():
         raise ValidationError([("$", "is missing: send a JSON object as the body")])
     return parse_json(data)
