@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
+from urllib.parse import urlsplit
 
 import waitress
 
@@ -147,6 +148,23 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
         help="largest request body; a larger one gets 413 before it is parsed "
         "(default: %(default)s, 1 MiB)",
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="without --base-url, a Host name links may be built from, besides "
+        "the listening address, localhost, 127.0.0.1 and ::1; repeat for several; "
+        "a request with another Host gets 400",
+    )
+
+
+def allowed_hosts(args: argparse.Namespace) -> list[str]:
+    """The Host names links may be built from: the defaults and ``--allowed-host``."""
+    hosts = [args.host, "localhost", "127.0.0.1", "::1", *args.allowed_host]
+    if args.base_url:
+        hosts.append(urlsplit(args.base_url).hostname or "")
+    return [host for host in hosts if host]
 
 
 def _bounded_int(low: int, high: int | None) -> Callable[[str], int]:
@@ -226,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             base_url=args.base_url,
             partial_content=args.partial_content,
             max_body_bytes=args.max_body_bytes,
+            allowed_hosts=allowed_hosts(args),
         )
         try:
             server = waitress.create_server(

@@ -28,6 +28,7 @@ from tmf683_falcon.media import (
     MEDIA_TYPE,
     BodyTooLargeError,
     UnsupportedMediaTypeError,
+    UntrustedHostError,
 )
 
 log = logging.getLogger(__name__)
@@ -181,3 +182,4 @@ def add_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None
     app.add_error_handler(Tmf683Error, handle_core_error)
     app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
     app.add_error_handler(BodyTooLargeError, handle_route_http_error)
+    app.add_error_handler(UntrustedHostError, handle_route_http_error)

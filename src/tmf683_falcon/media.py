@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import falcon
@@ -61,6 +62,52 @@ class BodyLimit:
         setattr(req.context, _LIMIT_KEY, self.max_bytes)
         if (req.content_length or 0) > self.max_bytes:
             raise _too_large(self.max_bytes)
+
+
+class UntrustedHostError(falcon.HTTPBadRequest):
+    """A request whose ``Host`` is not on the allow list, with no base URL (400)."""
+
+
+def host_name(netloc: str) -> str:
+    """The host of a ``Host`` value, lower case, without port or IPv6 brackets."""
+    text = netloc.strip().lower()
+    if text.startswith("["):
+        return text[1:].partition("]")[0]
+    if text.count(":") > 1:  # a bare IPv6 address
+        return text
+    return text.partition(":")[0]
+
+
+class HostGuard:
+    """Falcon middleware: links are built from a trusted ``Host`` only.
+
+    Without a base URL, ``href``, ``Location``, ``Link``, a hub subscription's root
+    (the root of its events) are built from the request's ``Host``; a request
+    under ``base_path`` whose ``Host`` is not on ``allowed`` gets a 400 TMF Error
+    before anything runs. With a base URL the ``Host`` is never used, so it is not
+    checked.
+
+    Args:
+        base_path: the API's route prefix (``""`` for the root).
+        allowed: host names (a port in a ``Host`` is kept as sent: pin it with a
+            base URL), compared case-insensitively.
+    """
+
+    def __init__(self, base_path: str, allowed: Iterable[str]) -> None:
+        self.base_path = base_path
+        self.allowed = frozenset(host_name(host) for host in allowed)
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Refuse a request under this API whose ``Host`` is not allowed."""
+        path = req.path.rstrip("/")
+        if path != self.base_path and not path.startswith(self.base_path + "/"):
+            return
+        if host_name(req.netloc) not in self.allowed:
+            raise UntrustedHostError(
+                description=f"the Host '{req.netloc}' is not one this server "
+                "answers for; use one of its allowed hosts (tmf683-server "
+                "--allowed-host, or --base-url)"
+            )
 
 
 def body_limit(req: falcon.Request) -> int:
