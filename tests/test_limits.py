@@ -161,3 +161,205 @@ def test_create_app_checks_the_limit_itself_under_any_wsgi_server(chunked):
                 assert response.status_code == status, response.text
                 if status == 413:
                     assert_tmf_error(response, 413, "payloadTooLarge", version == "v5")
+
+
+# --- Trust no client-supplied server facts: the Host -------------------------
+
+EVIL = {"Host": "evil.example", **JSON}
+
+
+def requests_of(base: str, version: str, created_id: str) -> list[tuple[str, str]]:
+    return [
+        ("GET", base + "partyInteraction"),
+        ("POST", base + "partyInteraction"),
+        ("GET", base + f"partyInteraction/{created_id}"),
+        ("DELETE", base + f"partyInteraction/{created_id}"),
+        ("POST", base + "hub"),
+    ]
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
+def test_a_host_off_the_allow_list_is_400_and_changes_nothing(limited, version):
+    base = limited.bases[version]
+    with httpx.Client(timeout=10) as client:
+        created = client.post(
+            base + "partyInteraction", content=body_of_size(300, version), headers=JSON
+        ).json()
+        for method, url in requests_of(base, version, created["id"]):
+            content = (
+                b'{"@type":"Hub","callback":"http://127.0.0.1:9/listener"}'
+                if url.endswith("hub")
+                else body_of_size(300, version)
+            )
+            response = client.request(
+                method,
+                url,
+                content=content if method == "POST" else None,
+                headers=EVIL,
+            )
+            body = assert_tmf_error(response, 400, "badRequest", version == "v5")
+            assert "evil.example" in body["message"]
+            assert "evil.example" not in response.headers.get("location", "")
+        still = client.get(base + f"partyInteraction/{created['id']}")
+    assert still.status_code == 200
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
+def test_localhost_and_the_bound_address_build_the_links(limited, version):
+    port = limited.base.split("/")[2].split(":")[1]
+    path = "/" + limited.bases[version].split("/", 3)[3]
+    with httpx.Client(timeout=10) as client:
+        for host in ["localhost", "LOCALHOST", "127.0.0.1"]:
+            response = client.post(
+                limited.bases[version] + "partyInteraction",
+                content=body_of_size(300, version),
+                headers={"Host": f"{host}:{port}", **JSON},
+            )
+            assert response.status_code == 201, response.text
+            root = f"http://{host}:{port}{path}"
+            assert response.headers["location"].startswith(root)
+            assert response.json()["href"].startswith(root)
+
+
+def test_the_base_url_builds_every_link_and_event_whatever_the_host(tmp_path):
+    from tests.receiver import receiving
+
+    base_url = "https://api.example.com"
+    with (
+        receiving() as receiver,
+        ServerProcess("--db", str(tmp_path / "t.db"), "--base-url", base_url) as server,
+        httpx.Client(timeout=10) as client,
+    ):
+        for version in ("v4", "v5"):
+            hub = client.post(
+                server.bases[version] + "hub",
+                json={"callback": receiver.url}
+                | ({"@type": "Hub"} if version == "v5" else {}),
+                headers=EVIL,
+            )
+            assert hub.status_code == 201, hub.text
+            assert hub.headers["location"].startswith(base_url + "/tmf-api/")
+        listed = None
+        for version in ("v4", "v5"):
+            created = client.post(
+                server.bases[version] + "partyInteraction",
+                content=body_of_size(300, version),
+                headers=EVIL,
+            )
+            assert created.status_code == 201, created.text
+            assert created.headers["location"].startswith(base_url + "/tmf-api/")
+            listed = client.get(
+                server.bases[version] + "partyInteraction?limit=1", headers=EVIL
+            )
+            assert "evil.example" not in listed.headers.get("link", "")
+            assert listed.headers["link"].startswith("<" + base_url + "/tmf-api/")
+        events = receiver.wait_for(4)
+    assert len(events) == 4, events
+    text = str(events)
+    assert "evil.example" not in text
+    assert base_url + "/tmf-api/" in text
+
+
+def test_an_allowed_host_option_adds_a_name(tmp_path):
+    with (
+        ServerProcess(
+            "--db", str(tmp_path / "t.db"), "--allowed-host", "api.internal"
+        ) as server,
+        httpx.Client(timeout=10) as client,
+    ):
+        port = server.base.split("/")[2].split(":")[1]
+        made = client.post(
+            server.base + "partyInteraction",
+            content=body_of_size(300),
+            headers={"Host": f"api.internal:{port}", **JSON},
+        )
+        other = client.get(server.base + "partyInteraction", headers=EVIL)
+    assert made.status_code == 201, made.text
+    assert made.json()["href"].startswith(f"http://api.internal:{port}/tmf-api/")
+    assert_tmf_error(other, 400, "badRequest", False)
+
+
+# --- Server-owned dates follow each contract ---------------------------------
+
+OLD = "2001-02-03T04:05:06.000000Z"
+MERGE = {"Content-Type": "application/merge-patch+json"}
+
+
+def v5_body(**values):
+    return {
+        "@type": "PartyInteraction",
+        "direction": "inbound",
+        "reason": "dates",
+        "status": "open",
+        "relatedChannel": [
+            {
+                "@type": "RelatedChannel",
+                "role": "c",
+                "channel": {"@type": "ChannelRef", "id": "555"},
+            }
+        ],
+        **values,
+    }
+
+
+@pytest.mark.parametrize("name", ["creationDate", "statusChangeDate"])
+def test_a_v5_create_cannot_set_a_server_date(limited, name):
+    with httpx.Client(base_url=limited.bases["v5"], timeout=10) as client:
+        response = client.post("partyInteraction", json=v5_body(**{name: OLD}))
+    body = assert_tmf_error(response, 400, "invalidBody", True)
+    assert f"$.{name} is set by the server" in body["message"]
+
+
+def test_a_v5_last_update_sent_is_replaced_by_the_server(limited):
+    with httpx.Client(base_url=limited.bases["v5"], timeout=10) as client:
+        created = client.post("partyInteraction", json=v5_body(lastUpdate=OLD))
+        assert created.status_code == 201, created.text
+        patched = client.patch(
+            f"partyInteraction/{created.json()['id']}",
+            json={"lastUpdate": OLD, "description": "d"},
+            headers=MERGE,
+        )
+    assert created.json()["lastUpdate"] == created.json()["creationDate"]
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["lastUpdate"] not in (OLD, created.json()["lastUpdate"])
+
+
+@pytest.mark.parametrize("name", ["creationDate", "statusChangeDate"])
+def test_a_v5_patch_may_repeat_not_change_a_server_date(limited, name):
+    with httpx.Client(base_url=limited.bases["v5"], timeout=10) as client:
+        created = client.post("partyInteraction", json=v5_body()).json()
+        url = f"partyInteraction/{created['id']}"
+        changed = client.patch(url, json={name: OLD}, headers=MERGE)
+        repeated = client.patch(
+            url, json={name: created[name], "status": "closed"}, headers=MERGE
+        )
+        after = client.get(url).json()
+    body = assert_tmf_error(changed, 400, "invalidBody", True)
+    assert f"$.{name} cannot be changed" in body["message"]
+    assert repeated.status_code == 200, repeated.text
+    assert after["creationDate"] == created["creationDate"]
+    assert after["statusChangeDate"] not in (OLD, created["statusChangeDate"])
+
+
+def test_v4_keeps_accepting_the_dates_its_swagger_lists(limited):
+    with httpx.Client(base_url=limited.bases["v4"], timeout=10) as client:
+        created = client.post(
+            "partyInteraction",
+            json={
+                "channel": [{"id": "555"}],
+                "direction": "inbound",
+                "reason": "dates",
+                "creationDate": OLD,
+                "statusChangeDate": OLD,
+            },
+        )
+        assert created.status_code == 201, created.text
+        patched = client.patch(
+            f"partyInteraction/{created.json()['id']}",
+            json={"statusChangeDate": "2002-02-03T04:05:06Z"},
+            headers=MERGE,
+        )
+    assert created.json()["creationDate"] == OLD
+    assert created.json()["statusChangeDate"] == OLD
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["statusChangeDate"] == "2002-02-03T04:05:06.000000Z"
