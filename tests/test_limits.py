@@ -363,3 +363,39 @@ def test_v4_keeps_accepting_the_dates_its_swagger_lists(limited):
     assert created.json()["statusChangeDate"] == OLD
     assert patched.status_code == 200, patched.text
     assert patched.json()["statusChangeDate"] == "2002-02-03T04:05:06.000000Z"
+
+
+# --- SQLite durability ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "level"), [("full", 2), ("normal", 1)])
+def test_sqlite_runs_synchronous_full_unless_told(tmp_path, mode, level):
+    from tmf683 import SQLiteStore, open_store
+
+    default = SQLiteStore(tmp_path / "default.db")
+    chosen = open_store(str(tmp_path / f"{mode}.db"), sqlite_synchronous=mode)
+    assert isinstance(chosen, SQLiteStore)
+    try:
+        assert default._db().execute("PRAGMA synchronous").fetchone() == (2,)
+        assert chosen._db().execute("PRAGMA synchronous").fetchone() == (level,)
+    finally:
+        default.close()
+        chosen.close()
+
+
+def test_an_unknown_synchronous_mode_is_refused(tmp_path):
+    from tmf683 import SQLiteStore, StoreConfigurationError
+
+    with pytest.raises(StoreConfigurationError, match="synchronous must be one of"):
+        SQLiteStore(tmp_path / "t.db", synchronous="off")
+
+
+def test_the_server_takes_the_relaxed_mode_as_an_option(tmp_path):
+    with (
+        ServerProcess(
+            "--db", str(tmp_path / "t.db"), "--sqlite-synchronous", "normal"
+        ) as server,
+        httpx.Client(base_url=server.base, timeout=10) as client,
+    ):
+        made = client.post("partyInteraction", content=body_of_size(300), headers=JSON)
+    assert made.status_code == 201, made.text

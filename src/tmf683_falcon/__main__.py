@@ -157,6 +157,13 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
         "the listening address, localhost, 127.0.0.1 and ::1; repeat for several; "
         "a request with another Host gets 400",
     )
+    parser.add_argument(
+        "--sqlite-synchronous",
+        choices=("full", "normal"),
+        default="full",
+        help="SQLite durability: full survives a power loss; normal is faster and "
+        "survives a crash of the process only (default: %(default)s)",
+    )
 
 
 def allowed_hosts(args: argparse.Namespace) -> list[str]:
@@ -224,7 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         # a connection per request thread and per delivery worker, and a spare few
-        store = open_store(args.db, max_connections=max(32, args.threads + 12))
+        store = open_store(
+            args.db,
+            max_connections=max(32, args.threads + 12),
+            sqlite_synchronous=args.sqlite_synchronous,
+        )
     except (StoreConfigurationError, OSError) as exc:
         log.error("cannot open the store: %s", exc)
         return 2

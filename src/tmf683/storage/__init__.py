@@ -59,7 +59,10 @@ def safe_location(location: str) -> str:
 
 
 def open_store(
-    location: str, *, max_connections: int | None = None
+    location: str,
+    *,
+    max_connections: int | None = None,
+    sqlite_synchronous: str = "full",
 ) -> PartyInteractionStore:
     """Open the store a location names (the server's ``--db`` and ``TMF683_DB``).
 
@@ -73,6 +76,9 @@ def open_store(
             exist; its tables are created on first use).
         max_connections: the most connections a PostgreSQL store's pool opens
             (default 32); the other stores ignore it.
+        sqlite_synchronous: a SQLite store's ``synchronous`` (``"full"``, the
+            default, or ``"normal"``; see :class:`~tmf683.SQLiteStore`); the other
+            stores ignore it.
 
     Returns:
         The open store.
@@ -103,7 +109,7 @@ def open_store(
         )
     from tmf683.storage.sqlite import SQLiteStore
 
-    return SQLiteStore(text)
+    return SQLiteStore(text, synchronous=sqlite_synchronous)
 
 
 def _postgres_extra_missing(

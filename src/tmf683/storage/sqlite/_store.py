@@ -37,6 +37,10 @@ from tmf683.storage.sqlite._schema import (
 _BUSY_TIMEOUT_SECONDS = 30.0
 
 
+SYNCHRONOUS_MODES = ("full", "normal")
+"""The ``synchronous`` settings a :class:`SQLiteStore` takes (SQLite's PRAGMA)."""
+
+
 class SQLiteStore(SQLStore):
     """PartyInteraction documents in one SQLite file.
 
@@ -48,6 +52,10 @@ class SQLiteStore(SQLStore):
         selective_matches: up to this many matches a page is read through the
             filter's index (see :meth:`find`); a tuning knob, default
             20 000.
+        synchronous: ``"full"`` (the default: a write is acknowledged once it is
+            on disk, so it survives a power loss, as on PostgreSQL) or ``"normal"``
+            (faster; in WAL mode it survives a crash of the process, but the
+            newest commits may be lost in a power loss).
 
     Raises:
         StoreConfigurationError: when the file cannot be opened or created, is not a
@@ -55,8 +63,19 @@ class SQLiteStore(SQLStore):
     """
 
     def __init__(
-        self, path: str | Path, *, selective_matches: int = SELECTIVE_MATCHES
+        self,
+        path: str | Path,
+        *,
+        selective_matches: int = SELECTIVE_MATCHES,
+        synchronous: str = "full",
     ) -> None:
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise StoreConfigurationError(
+                str(path),
+                f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, "
+                f"not {synchronous!r}",
+            )
+        self.synchronous = synchronous
         self.dialect = DIALECT
         self.integrity_error = sqlite3.IntegrityError
         self.path = Path(path)
@@ -85,7 +104,7 @@ class SQLiteStore(SQLStore):
                 check_same_thread=False,
                 timeout=_BUSY_TIMEOUT_SECONDS,
             )
-            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
             connection.create_function(REGEXP, 2, regexp, deterministic=True)
             db = sqlite_utils.Database(connection)
             with self._lock:
