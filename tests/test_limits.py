@@ -27,7 +27,7 @@ def limited(tmp_path_factory) -> Iterator[ServerProcess]:
 
 
 def assert_tmf_error(response: httpx.Response, status: int, code: str, v5: bool):
-    assert response.status_code == status, response.text
+    assert response.status_code == status, response.text[:500]
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert body["status"] == str(status)
@@ -158,7 +158,7 @@ def test_create_app_checks_the_limit_itself_under_any_wsgi_server(chunked):
                 response = client.post(
                     path, content=chunks(data) if chunked else data, headers=JSON
                 )
-                assert response.status_code == status, response.text
+                assert response.status_code == status, response.text[:500]
                 if status == 413:
                     assert_tmf_error(response, 413, "payloadTooLarge", version == "v5")
 
@@ -399,3 +399,71 @@ def test_the_server_takes_the_relaxed_mode_as_an_option(tmp_path):
     ):
         made = client.post("partyInteraction", content=body_of_size(300), headers=JSON)
     assert made.status_code == 201, made.text
+
+
+# --- Query cost: a deadline on every list query ------------------------------
+
+LOADED = 20_000
+
+
+def load(location: str, count: int = LOADED) -> str:
+    """Fill a store with ``count`` interactions (batches of 1,000); return one id."""
+    from tmf683 import open_store
+
+    store = open_store(location)
+    try:
+        service = PartyInteractionService(store)
+        first = ""
+        for start in range(0, count, 1000):
+            made = service.create_many(
+                [
+                    {
+                        "channel": [{"id": "555"}],
+                        "direction": "inbound",
+                        "reason": f"reason {n} of the load",
+                        "description": f"call {n}: the customer asked about plan "
+                        f"{n % 97} and bill {n * 7919 % 10007}",
+                    }
+                    for n in range(start, min(count, start + 1000))
+                ]
+            )
+            first = first or made[0]["id"]
+        return first
+    finally:
+        store.close()
+
+
+def expensive_query() -> str:
+    """100 ``;``-separated regex conditions, each over every description."""
+    return ";".join(
+        f"description.regex=(plan|bill) {n}[0-9]* (a|b|c)zz" for n in range(100)
+    )
+
+
+@pytest.mark.slow
+def test_expensive_queries_are_cut_off_and_a_get_by_id_still_answers(database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    known = load(database)
+    with (
+        ServerProcess("--db", database, "--query-timeout", "1") as server,
+        httpx.Client(base_url=server.base, timeout=60) as client,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        query = expensive_query()
+        running = [
+            pool.submit(client.get, f"partyInteraction?{query}") for _ in range(4)
+        ]
+        got = client.get(f"partyInteraction/{known}")
+        in_flight = sum(not future.done() for future in running)
+        answers = [future.result() for future in running]
+        health = client.get(f"partyInteraction/{known}")
+        v5 = client.get(server.bases["v5"] + f"partyInteraction?{query}")
+    assert got.status_code == 200, got.text
+    assert in_flight > 0  # the GET was answered while expensive queries ran
+    for answer in answers:
+        body = assert_tmf_error(answer, 503, "queryTimeout", False)
+        assert "deadline of 1 s" in body["message"]
+    assert health.status_code == 200
+    assert_tmf_error(v5, 503, "queryTimeout", True)
+    assert any("ran past its deadline" in line for line in server.log)

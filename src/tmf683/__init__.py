@@ -27,6 +27,7 @@ from tmf683._errors import (
     NotFoundError,
     PatchConflictError,
     Problem,
+    QueryTimeoutError,
     StoreConfigurationError,
     StoreUnavailableError,
     Tmf683Error,
@@ -63,7 +64,12 @@ from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import open_store, safe_location, store_class
-from tmf683.storage.base import Document, Page, PartyInteractionStore
+from tmf683.storage.base import (
+    DEFAULT_QUERY_TIMEOUT,
+    Document,
+    Page,
+    PartyInteractionStore,
+)
 from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
 from tmf683.versions.v5service import V5_BASE_PATH, PartyInteractionServiceV5
@@ -77,6 +83,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_BASE_PATH",
+    "DEFAULT_QUERY_TIMEOUT",
     "EVENT_TYPES",
     "MAX_NESTING_DEPTH",
     "PARTY_INTERACTION_SCHEMA",
@@ -112,6 +119,7 @@ __all__ = [
     "Problem",
     "Quantity",
     "Query",
+    "QueryTimeoutError",
     "RelatedChannel",
     "RelatedEntityRefOrValue",
     "RelatedParty",

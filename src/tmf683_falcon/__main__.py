@@ -19,6 +19,7 @@ import waitress
 
 from tmf683 import (
     DEFAULT_BASE_PATH,
+    DEFAULT_QUERY_TIMEOUT,
     V5_BASE_PATH,
     PartyInteractionService,
     PartyInteractionServiceV5,
@@ -164,6 +165,14 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
         help="SQLite durability: full survives a power loss; normal is faster and "
         "survives a crash of the process only (default: %(default)s)",
     )
+    parser.add_argument(
+        "--query-timeout",
+        type=_seconds,
+        default=DEFAULT_QUERY_TIMEOUT,
+        metavar="SECONDS",
+        help="deadline of one list query on SQLite or PostgreSQL; past it the "
+        "query stops with 503; 0 for none (default: %(default)s)",
+    )
 
 
 def allowed_hosts(args: argparse.Namespace) -> list[str]:
@@ -172,6 +181,16 @@ def allowed_hosts(args: argparse.Namespace) -> list[str]:
     if args.base_url:
         hosts.append(urlsplit(args.base_url).hostname or "")
     return [host for host in hosts if host]
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more seconds")
+    return value
 
 
 def _bounded_int(low: int, high: int | None) -> Callable[[str], int]:
@@ -235,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.db,
             max_connections=max(32, args.threads + 12),
             sqlite_synchronous=args.sqlite_synchronous,
+            query_timeout=args.query_timeout or None,
         )
     except (StoreConfigurationError, OSError) as exc:
         log.error("cannot open the store: %s", exc)

@@ -20,6 +20,7 @@ from tmf683 import (
     InvalidQueryError,
     NotFoundError,
     PatchConflictError,
+    QueryTimeoutError,
     StoreUnavailableError,
     Tmf683Error,
     ValidationError,
@@ -40,6 +41,7 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     NotFoundError: (404, "notFound", "Resource not found"),
     ConflictError: (409, "conflict", "Resource already exists"),
     StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
+    QueryTimeoutError: (503, "queryTimeout", "Query ran past its deadline"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }
 """Core error class -> (HTTP status, TMF ``code``, TMF ``reason``); looked up by MRO."""
@@ -131,7 +133,9 @@ def handle_core_error(
             break
     else:  # pragma: no cover - Tmf683Error is in the table
         status, code, reason = 500, "internalError", "Internal server error"
-    if status >= 500:
+    if isinstance(exc, QueryTimeoutError):
+        log.warning("%s %s: %s", req.method, req.path, exc)
+    elif status >= 500:
         log.error("%s %s failed", req.method, req.path, exc_info=exc)
     resp.status = status
     resp.content_type = MEDIA_TYPE

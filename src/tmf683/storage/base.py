@@ -34,6 +34,11 @@ DocumentChange = Callable[[Document], Document]
 """Computes the new state of a document from its current state; may raise."""
 
 
+DEFAULT_QUERY_TIMEOUT = 5.0
+"""Default deadline of one list query on the SQL stores, in seconds (tmf683-server
+``--query-timeout``): past it the query stops with a 503 TMF Error."""
+
+
 @attrs.frozen
 class Delivery:
     """One event on its way to one subscriber (a row of the transactional outbox).
