@@ -467,3 +467,95 @@ def test_expensive_queries_are_cut_off_and_a_get_by_id_still_answers(database):
     assert health.status_code == 200
     assert_tmf_error(v5, 503, "queryTimeout", True)
     assert any("ran past its deadline" in line for line in server.log)
+
+
+# --- Connections: idle sockets, trickling clients ----------------------------
+
+
+def address_of(server: ServerProcess) -> tuple[str, int]:
+    host, port = server.base.split("/")[2].split(":")
+    return host, int(port)
+
+
+def closed_by_the_server(sock: socket.socket, trickle: bytes = b"") -> bool:
+    """Send ``trickle`` (if any), then wait up to 0.2 s for the server to close."""
+    import select
+
+    if trickle:
+        try:
+            sock.sendall(trickle)
+        except OSError:
+            return True
+    readable, _, _ = select.select([sock], [], [], 0.2)
+    if not readable:
+        return False
+    try:
+        return sock.recv(65536) == b""
+    except OSError:
+        return True
+
+
+def test_500_idle_sockets_leave_the_server_answering(tmp_path):
+    with ServerProcess("--db", str(tmp_path / "t.db")) as server:
+        idle: list[socket.socket] = []
+        try:
+            for _ in range(500):
+                idle.append(socket.create_connection(address_of(server), timeout=10))
+            with httpx.Client(base_url=server.base, timeout=30) as client:
+                answer = client.get("partyInteraction?limit=1")
+                made = client.post(
+                    "partyInteraction", content=body_of_size(300), headers=JSON
+                )
+        finally:
+            for sock in idle:
+                sock.close()
+    assert answer.status_code == 200, answer.text
+    assert made.status_code == 201, made.text
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(tmp_path):
+    from tests.waiting import wait_for
+
+    with (
+        ServerProcess("--db", str(tmp_path / "t.db"), "--idle-timeout", "2") as server,
+        socket.create_connection(address_of(server), timeout=10) as sock,
+    ):
+        wait_for(lambda: closed_by_the_server(sock), timeout=15)
+
+
+def test_a_trickling_request_is_cut_off_at_the_request_timeout(tmp_path):
+    """A byte at a time keeps the connection from being idle; the read deadline
+    still ends it."""
+    from tests.waiting import wait_for
+
+    request = iter(
+        b"GET /tmf-api/partyInteraction/v4/partyInteraction HTTP/1.1\r\n" * 50
+    )
+    with (
+        ServerProcess(
+            "--db",
+            str(tmp_path / "t.db"),
+            "--idle-timeout",
+            "60",
+            "--request-timeout",
+            "1",
+        ) as server,
+        socket.create_connection(address_of(server), timeout=10) as sock,
+    ):
+        wait_for(lambda: closed_by_the_server(sock, bytes([next(request)])), timeout=20)
+        with httpx.Client(base_url=server.base, timeout=10) as client:
+            assert client.get("partyInteraction?limit=1").status_code == 200
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
+def test_headers_over_waitress_limit_get_a_tmf_error(limited, version):
+    response = httpx.get(
+        limited.bases[version] + "partyInteraction",
+        headers={"X-Big": "x" * 300_000},
+        timeout=10,
+    )
+    # waitress stops before it has the path, so the body cannot know the version
+    assert response.status_code == 431, response.text[:500]
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert (body["status"], body["code"]) == ("431", "headersTooLarge")

@@ -173,6 +173,31 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
         help="deadline of one list query on SQLite or PostgreSQL; past it the "
         "query stops with 503; 0 for none (default: %(default)s)",
     )
+    parser.add_argument(
+        "--connection-limit",
+        type=_bounded_int(1, 100_000),
+        default=1000,
+        metavar="N",
+        help="most open client connections; past it new ones wait in the listen "
+        "backlog (default: %(default)s; keep it below the open-file limit)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_bounded_int(1, None),
+        default=30,
+        metavar="SECONDS",
+        help="close a connection that sent nothing for this long, a half-sent "
+        "request included (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=_bounded_int(0, None),
+        default=30,
+        metavar="SECONDS",
+        help="close a connection whose request (line, headers and body) takes "
+        "longer than this to arrive, however slowly it trickles; 0 for none "
+        "(default: %(default)s)",
+    )
 
 
 def allowed_hosts(args: argparse.Namespace) -> list[str]:
@@ -285,6 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 threads=args.threads,
                 ident="tmf683",
                 max_request_body_size=waitress_body_limit(args.max_body_bytes),
+                connection_limit=args.connection_limit,
+                channel_timeout=args.idle_timeout,
+                cleanup_interval=max(1, min(30, args.idle_timeout // 2)),
+                asyncore_use_poll=True,  # select() fails past 1024 descriptors
             )
         except OSError as exc:
             log.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
@@ -299,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else None
             ),
             max_body_bytes=args.max_body_bytes,
+            read_deadline=args.request_timeout,
         )
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)

@@ -368,9 +368,9 @@ def validate(document: Any, schema: str) -> None:
 SERVER_SET_DATES: dict[str, tuple[str, ...]] = {
     "PartyInteraction_FVO": ("creationDate", "statusChangeDate"),
 }
-"""Dates a create body may not hold: the OAS leaves them out of the FVO (and the
-MVO), the server sets them. ``lastUpdate`` is in both, and the server sets it on
-every write whatever was sent."""
+"""Per create schema, the dates its body may not hold, as the OAS leaves them out of
+the FVO (and the MVO) and the server sets them. ``lastUpdate`` is in both, and the
+server sets it on every write whatever was sent."""
 
 
 def check_new(document: object, schema: str) -> None:
