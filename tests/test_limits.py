@@ -448,11 +448,11 @@ def test_expensive_queries_are_cut_off_and_a_get_by_id_still_answers(database):
     with (
         ServerProcess("--db", database, "--query-timeout", "1") as server,
         httpx.Client(base_url=server.base, timeout=60) as client,
-        ThreadPoolExecutor(4) as pool,
+        ThreadPoolExecutor(16) as pool,
     ):
         query = expensive_query()
         running = [
-            pool.submit(client.get, f"partyInteraction?{query}") for _ in range(4)
+            pool.submit(client.get, f"partyInteraction?{query}") for _ in range(16)
         ]
         got = client.get(f"partyInteraction/{known}")
         in_flight = sum(not future.done() for future in running)
