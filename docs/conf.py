@@ -92,6 +92,7 @@ _EXTERNAL_MODULES = (
     "sqlite3",
     "threading",
     "typing",
+    "waitress",
 )
 nitpick_ignore_regex = [
     (r"py:(class|exc|obj|func|meth|attr|mod|data)", rf"{module}(\..+)?")

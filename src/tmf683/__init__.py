@@ -28,6 +28,7 @@ from tmf683._errors import (
     PatchConflictError,
     PreconditionFailedError,
     Problem,
+    QueryTimeoutError,
     StoreConfigurationError,
     StoreUnavailableError,
     Tmf683Error,
@@ -65,6 +66,7 @@ from tmf683.query.projection import project
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import open_store, safe_location, store_class
 from tmf683.storage.base import (
+    DEFAULT_QUERY_TIMEOUT,
     Document,
     Page,
     PartyInteractionStore,
@@ -83,6 +85,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_BASE_PATH",
+    "DEFAULT_QUERY_TIMEOUT",
     "EVENT_TYPES",
     "MAX_NESTING_DEPTH",
     "PARTY_INTERACTION_SCHEMA",
@@ -119,6 +122,7 @@ __all__ = [
     "Problem",
     "Quantity",
     "Query",
+    "QueryTimeoutError",
     "RelatedChannel",
     "RelatedEntityRefOrValue",
     "RelatedParty",

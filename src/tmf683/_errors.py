@@ -209,6 +209,28 @@ class StoreUnavailableError(Tmf683Error, OSError):
         return f"the store is unavailable: {self.message}"
 
 
+class QueryTimeoutError(Tmf683Error):
+    """A list query ran past its deadline and was stopped; nothing was changed.
+
+    Raised by the SQL stores' ``find`` (``query_timeout``; tmf683-server
+    ``--query-timeout``). The same query will take as long again: narrow it (fewer
+    or cheaper conditions, a ``regex`` on fewer rows).
+
+    Args:
+        seconds: the deadline that passed.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(seconds)
+
+    def __str__(self) -> str:
+        return (
+            f"the query ran past its deadline of {self.seconds:g} s and was stopped; "
+            "narrow it (fewer or cheaper conditions, a regex over fewer interactions)"
+        )
+
+
 class DeliveryError(Tmf683Error, OSError):
     """A subscriber did not accept an event (TMF630 Part 2 notifications).
 

@@ -33,7 +33,7 @@ refused so that every stored document can be written back as JSON."""
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 """The largest JSON text of a stored document, in bytes, that a patch may build
-(16 MiB, the request body limit of ``tmf683-server``)."""
+(16 MiB; the request body limit of ``tmf683-server`` is 1 MiB by default)."""
 
 INTEGER_RANGE = (-(2**63), 2**63 - 1)
 """Integers a document may hold (signed 64-bit, what SQLite's JSON functions and

@@ -13,11 +13,13 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
+from urllib.parse import urlsplit
 
 import waitress
 
 from tmf683 import (
     DEFAULT_BASE_PATH,
+    DEFAULT_QUERY_TIMEOUT,
     V5_BASE_PATH,
     PartyInteractionService,
     PartyInteractionServiceV5,
@@ -27,7 +29,9 @@ from tmf683 import (
     open_store,
     safe_location,
 )
+from tmf683_falcon import serving
 from tmf683_falcon.app import create_app, route_prefix
+from tmf683_falcon.errors import V5_ERROR_TYPE
 from tmf683_falcon.media import MAX_BODY_BYTES
 
 log = logging.getLogger("tmf683.server")
@@ -37,9 +41,6 @@ VERSIONS = ("v4", "v5")
 """The API versions the server can serve, in the order it logs them."""
 DISPATCHER_STOP_SECONDS = 15.0
 """How long a stopping server waits for a delivery in flight (its timeout is 10 s)."""
-WAITRESS_MAX_BODY_BYTES = 2 * MAX_BODY_BYTES
-"""The body limit given to waitress (bytes); bodies up to it reach the app, which
-answers a TMF 413 past ``MAX_BODY_BYTES``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: any host)",
     )
     add_delivery_options(parser)
+    _add_limit_options(parser)
     parser.add_argument(
         "--threads",
         type=_bounded_int(1, 1024),
@@ -123,6 +125,97 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker threads (default: %(default)s)",
     )
     return parser
+
+
+def waitress_body_limit(max_body_bytes: int) -> int:
+    """The ``max_request_body_size`` given to waitress for a body limit.
+
+    waitress counts a chunked body with its framing, so it gets room for that
+    (twice the limit, and 64 KiB); the app enforces the limit itself, exactly, on
+    the bytes of the body. A body past waitress's limit is refused by waitress from
+    its ``Content-Length`` (or as its chunks arrive), before it is buffered, with
+    the same TMF 413 (:mod:`tmf683_falcon.serving`).
+    """
+    return 2 * max_body_bytes + 64 * 1024
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    # Bounded resources and trusted server facts (issue 11, part h-limits).
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_bounded_int(1, None),
+        default=MAX_BODY_BYTES,
+        metavar="BYTES",
+        help="largest request body; a larger one gets 413 before it is parsed "
+        "(default: %(default)s, 1 MiB)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="without --base-url, a Host name links may be built from, besides "
+        "the listening address, localhost, 127.0.0.1 and ::1; repeat for several; "
+        "a request with another Host gets 400",
+    )
+    parser.add_argument(
+        "--sqlite-synchronous",
+        choices=("full", "normal"),
+        default="full",
+        help="SQLite durability: full survives a power loss; normal is faster and "
+        "survives a crash of the process only (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--query-timeout",
+        type=_seconds,
+        default=DEFAULT_QUERY_TIMEOUT,
+        metavar="SECONDS",
+        help="deadline of one list query on SQLite or PostgreSQL; past it the "
+        "query stops with 503; 0 for none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--connection-limit",
+        type=_bounded_int(1, 100_000),
+        default=1000,
+        metavar="N",
+        help="most open client connections; past it new ones wait in the listen "
+        "backlog (default: %(default)s; keep it below the open-file limit)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_bounded_int(1, None),
+        default=30,
+        metavar="SECONDS",
+        help="close a connection that sent nothing for this long, a half-sent "
+        "request included (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=_bounded_int(0, None),
+        default=30,
+        metavar="SECONDS",
+        help="close a connection whose request (line, headers and body) takes "
+        "longer than this to arrive, however slowly it trickles; 0 for none "
+        "(default: %(default)s)",
+    )
+
+
+def allowed_hosts(args: argparse.Namespace) -> list[str]:
+    """The Host names links may be built from: the defaults and ``--allowed-host``."""
+    hosts = [args.host, "localhost", "127.0.0.1", "::1", *args.allowed_host]
+    if args.base_url:
+        hosts.append(urlsplit(args.base_url).hostname or "")
+    return [host for host in hosts if host]
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more seconds")
+    return value
 
 
 def _bounded_int(low: int, high: int | None) -> Callable[[str], int]:
@@ -182,7 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         # a connection per request thread and per delivery worker, and a spare few
-        store = open_store(args.db, max_connections=max(32, args.threads + 12))
+        store = open_store(
+            args.db,
+            max_connections=max(32, args.threads + 12),
+            sqlite_synchronous=args.sqlite_synchronous,
+            query_timeout=args.query_timeout or None,
+        )
     except (StoreConfigurationError, OSError) as exc:
         log.error("cannot open the store: %s", exc)
         return 2
@@ -201,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             v5_base_path=paths["v5"],
             base_url=args.base_url,
             partial_content=args.partial_content,
+            max_body_bytes=args.max_body_bytes,
+            allowed_hosts=allowed_hosts(args),
         )
         try:
             server = waitress.create_server(
@@ -209,11 +309,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 threads=args.threads,
                 ident="tmf683",
-                max_request_body_size=WAITRESS_MAX_BODY_BYTES,
+                max_request_body_size=waitress_body_limit(args.max_body_bytes),
+                connection_limit=args.connection_limit,
+                channel_timeout=args.idle_timeout,
+                cleanup_interval=max(1, min(30, args.idle_timeout // 2)),
+                asyncore_use_poll=True,  # select() fails past 1024 descriptors
             )
         except OSError as exc:
             log.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
             return 2
+        v5_prefix = prefixes.get("v5")
+        serving.install(
+            server,
+            error_type_of=lambda path: (
+                V5_ERROR_TYPE
+                if v5_prefix is not None
+                and (path == v5_prefix or path.startswith(v5_prefix + "/"))
+                else None
+            ),
+            max_body_bytes=args.max_body_bytes,
+            read_deadline=args.request_timeout,
+        )
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         host = f"[{args.host}]" if ":" in args.host else args.host

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import falcon
 
 from tmf683 import (
@@ -16,7 +18,13 @@ from tmf683_falcon.errors import (
     serialize_http_error,
 )
 from tmf683_falcon.hub import HubCollection, HubItem
-from tmf683_falcon.media import MEDIA_TYPE, json_handler
+from tmf683_falcon.media import (
+    MAX_BODY_BYTES,
+    MEDIA_TYPE,
+    BodyLimit,
+    HostGuard,
+    json_handler,
+)
 from tmf683_falcon.resources import (
     PartyInteractionCollection,
     PartyInteractionItem,
@@ -61,6 +69,8 @@ def mount(
     base_path: str | None = None,
     base_url: str | None = None,
     partial_content: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> None:
     """Add the TMF683 routes of one API version to an existing Falcon app.
 
@@ -86,11 +96,19 @@ def mount(
         partial_content: answer a list page that does not hold every match with
             206 Partial Content (TMF630 Part 1) instead of 200; off by default, as
             the v4 swagger declares no 206.
+        max_body_bytes: the largest request body of these routes, in bytes; a
+            larger one gets a TMF 413 before it is parsed.
+        allowed_hosts: without ``base_url``, the host names a request's ``Host``
+            may carry (links are built from it); any other gets a 400 TMF Error.
+            ``None``: not checked (``tmf683-server`` always gives a list).
     """
     v5 = isinstance(service, PartyInteractionServiceV5)
     default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
     path = prepare_routes(app, default if base_path is None else base_path)
     app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE if v5 else None))
+    app.add_middleware(BodyLimit(path, max_body_bytes))
+    if base_url is None and allowed_hosts is not None:
+        app.add_middleware(HostGuard(path, allowed_hosts))
     app.add_route(
         f"{path}/partyInteraction",
         PartyInteractionCollection(service, base_url, path, partial_content),
@@ -110,6 +128,8 @@ def create_app(
     partial_content: bool = False,
     v5: PartyInteractionServiceV5 | None = None,
     v5_base_path: str = V5_BASE_PATH,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -127,6 +147,9 @@ def create_app(
         v5: a v5 service to serve beside a v4 ``service``, usually
             ``PartyInteractionServiceV5(service)``.
         v5_base_path: path prefix of the ``v5`` API.
+        max_body_bytes: the largest request body, in bytes (see :func:`mount`).
+        allowed_hosts: the trusted ``Host`` names without ``base_url`` (see
+            :func:`mount`).
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -154,5 +177,7 @@ def create_app(
             base_path=path,
             base_url=base_url,
             partial_content=partial_content,
+            max_body_bytes=max_body_bytes,
+            allowed_hosts=allowed_hosts,
         )
     return app

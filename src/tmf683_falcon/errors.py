@@ -21,6 +21,7 @@ from tmf683 import (
     NotFoundError,
     PatchConflictError,
     PreconditionFailedError,
+    QueryTimeoutError,
     StoreUnavailableError,
     Tmf683Error,
     ValidationError,
@@ -30,6 +31,7 @@ from tmf683_falcon.media import (
     MEDIA_TYPE,
     BodyTooLargeError,
     UnsupportedMediaTypeError,
+    UntrustedHostError,
 )
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     ConflictError: (409, "conflict", "Resource already exists"),
     PreconditionFailedError: (412, "preconditionFailed", "Precondition failed"),
     StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
+    QueryTimeoutError: (503, "queryTimeout", "Query ran past its deadline"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }
 """Core error class -> (HTTP status, TMF ``code``, TMF ``reason``); looked up by MRO."""
@@ -134,7 +137,9 @@ def handle_core_error(
             break
     else:  # pragma: no cover - Tmf683Error is in the table
         status, code, reason = 500, "internalError", "Internal server error"
-    if status >= 500:
+    if isinstance(exc, QueryTimeoutError):
+        log.warning("%s %s: %s", req.method, req.path, exc)
+    elif status >= 500:
         log.error("%s %s failed", req.method, req.path, exc_info=exc)
     resp.status = status
     resp.content_type = MEDIA_TYPE
@@ -186,3 +191,4 @@ def add_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None
     app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
     app.add_error_handler(BodyTooLargeError, handle_route_http_error)
     app.add_error_handler(InvalidIfMatchError, handle_route_http_error)
+    app.add_error_handler(UntrustedHostError, handle_route_http_error)

@@ -15,7 +15,7 @@ import re
 import urllib.parse
 
 from tmf683._errors import StoreConfigurationError
-from tmf683.storage.base import PartyInteractionStore
+from tmf683.storage.base import DEFAULT_QUERY_TIMEOUT, PartyInteractionStore
 
 _FORMS = "a file path, sqlite:///PATH, postgresql://USER@HOST:PORT/DBNAME or memory:"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -59,7 +59,11 @@ def safe_location(location: str) -> str:
 
 
 def open_store(
-    location: str, *, max_connections: int | None = None
+    location: str,
+    *,
+    max_connections: int | None = None,
+    sqlite_synchronous: str = "full",
+    query_timeout: float | None = DEFAULT_QUERY_TIMEOUT,
 ) -> PartyInteractionStore:
     """Open the store a location names (the server's ``--db`` and ``TMF683_DB``).
 
@@ -73,6 +77,12 @@ def open_store(
             exist; its tables are created on first use).
         max_connections: the most connections a PostgreSQL store's pool opens
             (default 32); the other stores ignore it.
+        sqlite_synchronous: a SQLite store's ``synchronous`` (``"full"``, the
+            default, or ``"normal"``; see :class:`~tmf683.SQLiteStore`); the other
+            stores ignore it.
+        query_timeout: the deadline of one list query on a SQLite or PostgreSQL
+            store, in seconds (default 5; ``None``: none); past it the query stops
+            with :class:`~tmf683.QueryTimeoutError`. The memory store ignores it.
 
     Returns:
         The open store.
@@ -90,7 +100,7 @@ def open_store(
 
         return MemoryStore()
     if text.lower().startswith(_POSTGRES_SCHEMES) or _LIBPQ_KEYWORDS.match(text):
-        return _open_postgres(text, max_connections or 32)
+        return _open_postgres(text, max_connections or 32, query_timeout)
     if text.startswith("sqlite:///"):
         text = text.removeprefix("sqlite:///")
         if not text:
@@ -103,7 +113,9 @@ def open_store(
         )
     from tmf683.storage.sqlite import SQLiteStore
 
-    return SQLiteStore(text)
+    return SQLiteStore(
+        text, synchronous=sqlite_synchronous, query_timeout=query_timeout
+    )
 
 
 def _postgres_extra_missing(
@@ -115,12 +127,16 @@ def _postgres_extra_missing(
     )
 
 
-def _open_postgres(url: str, max_connections: int) -> PartyInteractionStore:
+def _open_postgres(
+    url: str, max_connections: int, query_timeout: float | None
+) -> PartyInteractionStore:
     try:
         from tmf683.storage.postgres import PostgresStore
     except ImportError as exc:
         raise _postgres_extra_missing(url, exc) from exc
-    return PostgresStore(url, max_connections=max_connections)
+    return PostgresStore(
+        url, max_connections=max_connections, query_timeout=query_timeout
+    )
 
 
 def _postgres_stand_in(cause: ImportError) -> type:

@@ -99,6 +99,11 @@ def check_version(
         raise PreconditionFailedError(resource, id, version)
 
 
+DEFAULT_QUERY_TIMEOUT = 5.0
+"""Default deadline of one list query on the SQL stores, in seconds (tmf683-server
+``--query-timeout``): past it the query stops with a 503 TMF Error."""
+
+
 @attrs.frozen
 class Delivery:
     """One event on its way to one subscriber (a row of the transactional outbox).

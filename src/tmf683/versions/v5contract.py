@@ -365,6 +365,14 @@ def validate(document: Any, schema: str) -> None:
         raise ValidationError(problems)
 
 
+SERVER_SET_DATES: dict[str, tuple[str, ...]] = {
+    "PartyInteraction_FVO": ("creationDate", "statusChangeDate"),
+}
+"""Per create schema, the dates its body may not hold, as the OAS leaves them out of
+the FVO (and the MVO) and the server sets them. ``lastUpdate`` is in both, and the
+server sets it on every write whatever was sent."""
+
+
 def check_new(document: object, schema: str) -> None:
     """Check the body of a create (an ``_FVO`` schema): what a client may send.
 
@@ -374,13 +382,19 @@ def check_new(document: object, schema: str) -> None:
 
     Raises:
         ValidationError: not an object; ``id`` or ``href`` given (the server sets
-            them); every problem against ``schema``, each with its ``$.path``.
+            them), or a date of :data:`SERVER_SET_DATES`; every problem against
+            ``schema``, each with its ``$.path``.
     """
     if not isinstance(document, dict):
         raise ValidationError([("$", "must be a JSON object")])
     problems: list[Problem] = [
         (f"$.{name}", "is set by the server; leave it out")
         for name in ("id", "href")
+        if name in document
+    ]
+    problems += [
+        (f"$.{name}", f"is set by the server (not in {schema}); leave it out")
+        for name in SERVER_SET_DATES.get(schema, ())
         if name in document
     ]
     problems += schema_problems(document, schema)

@@ -55,8 +55,15 @@ def _project(document: Mapping[str, Any], selection: Iterable[Path] | None) -> D
     return project(document, selection, V5_ALWAYS_SELECTED, V5_KEPT_ON_THE_WAY)
 
 
-V5_IMMUTABLE_ATTRIBUTES = ("id", "href", "direction", "creationDate")
-"""Not in ``PartyInteraction_MVO``: a patch may repeat, not change them."""
+V5_IMMUTABLE_ATTRIBUTES = (
+    "id",
+    "href",
+    "direction",
+    "creationDate",
+    "statusChangeDate",
+)
+"""Not in ``PartyInteraction_MVO``: a patch may repeat, not change them (the server
+sets ``statusChangeDate`` when ``status`` changes)."""
 
 Fields = str | Sequence[str | tuple[str, ...]] | None
 
@@ -171,7 +178,9 @@ class PartyInteractionServiceV5(ServiceBase):
 
         Args:
             document: the v5 body: ``@type``, ``reason``, ``direction`` and
-                ``relatedChannel`` required; no ``id`` or ``href``.
+                ``relatedChannel`` required; no ``id``, ``href``, ``creationDate``
+                or ``statusChangeDate`` (the server sets them; a ``lastUpdate``
+                sent is replaced by now).
             fields: the attributes to return, in v5 names (as for :meth:`retrieve`).
             query: instead of ``fields``, the raw query string.
             base_url: the v5 API root for ``href``.
@@ -298,7 +307,7 @@ class PartyInteractionServiceV5(ServiceBase):
         ``PartyInteraction_MVO`` (``direction`` is not patchable) and the result a
         valid PartyInteraction; the result is mapped back keeping what v4 holds and
         v5 does not show. ``lastUpdate`` becomes now; ``statusChangeDate`` too when
-        ``status`` changes (unless the patch sets it).
+        ``status`` changes (a patch may repeat, not change it, nor ``creationDate``).
 
         Args:
             id: the PartyInteraction's id.
@@ -365,9 +374,7 @@ class PartyInteractionServiceV5(ServiceBase):
                 raise ValidationError(sorted(set(problems)))
             now = format_datetime(self.v4.clock())
             stored = self._canonical(merged, current, now)
-            if stored.get("status") != current.get("status") and (
-                "statusChangeDate" not in patched.written and "status" in stored
-            ):
+            if stored.get("status") != current.get("status") and "status" in stored:
                 stored["statusChangeDate"] = now
             return stored
 

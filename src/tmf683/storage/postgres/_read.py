@@ -6,6 +6,7 @@ count, picks the page query by it, and answers the compiler's ``regex`` lookups.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,12 +22,16 @@ SELECTIVE_SHARE = 0.1
 """... and when they are at most this share of the table's rows."""
 
 
-def count(conn: psycopg.Connection[Any], query: Query) -> tuple[Compiled, int]:
+def count(
+    conn: psycopg.Connection[Any], query: Query, deadline: float | None = None
+) -> tuple[Compiled, int]:
     """Compile a query and count its matches.
 
     Args:
         conn: a connection inside the query's transaction.
         query: the parsed query.
+        deadline: a :func:`time.monotonic` time the ``regex`` matching in this
+            process may not pass (:class:`TimeoutError`); ``None``: none.
 
     Returns:
         The compiled clauses and the number of matches.
@@ -34,7 +39,9 @@ def count(conn: psycopg.Connection[Any], query: Query) -> tuple[Compiled, int]:
     compiled = compile_query(
         query,
         DIALECT,
-        regex_matches=lambda path, patterns: regex_matches(conn, path, patterns),
+        regex_matches=lambda path, patterns: regex_matches(
+            conn, path, patterns, deadline
+        ),
     )
     row = conn.execute(compiled.count, compiled.params).fetchone()
     return compiled, int(row[0]) if row else 0
@@ -99,7 +106,10 @@ def table_rows(conn: psycopg.Connection[Any]) -> float:
 
 
 def regex_matches(
-    conn: psycopg.Connection[Any], path: Path, patterns: Sequence[str]
+    conn: psycopg.Connection[Any],
+    path: Path,
+    patterns: Sequence[str],
+    deadline: float | None = None,
 ) -> list[str]:
     """The distinct texts at ``path`` (in this snapshot) matching a pattern (RE2).
 
@@ -107,9 +117,13 @@ def regex_matches(
         conn: a connection inside the query's transaction.
         path: attribute names from the document root.
         patterns: RE2 patterns, ORed.
+        deadline: a :func:`time.monotonic` time not to pass; ``None``: none.
 
     Returns:
         The texts, each once.
+
+    Raises:
+        TimeoutError: the deadline passed.
     """
     if path in COLUMNS:
         column = COLUMNS[path]
@@ -125,6 +139,10 @@ def regex_matches(
             "WHERE jsonb_typeof(value) = 'string'",
             [json_path_text(path)],
         ).fetchall()
-    return [
-        row[0] for row in rows if any(search(pattern, row[0]) for pattern in patterns)
-    ]
+    found = []
+    for index, (text,) in enumerate(rows):
+        if deadline is not None and index % 256 == 0 and time.monotonic() > deadline:
+            raise TimeoutError("the query's deadline passed")
+        if any(search(pattern, text) for pattern in patterns):
+            found.append(text)
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -10,7 +11,11 @@ from typing import Any
 
 from psycopg import errors as pg_errors
 
-from tmf683._errors import ConflictError, ValidationError
+from tmf683._errors import (
+    ConflictError,
+    QueryTimeoutError,
+    ValidationError,
+)
 from tmf683.query.ast import Query
 from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
@@ -22,6 +27,7 @@ from tmf683.storage._sql.tables import (
     TABLE,
 )
 from tmf683.storage.base import (
+    DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
     Delivery,
     Document,
@@ -62,6 +68,10 @@ class PostgresStore(SQLStore):
         selective_matches: up to this many matches (and a tenth of the table,
             ``selective_share``) a page is collected through
             the filter's indexes (see :meth:`find`); a tuning knob.
+        query_timeout: most seconds one list query (:meth:`find`) may run, in
+            PostgreSQL (its ``statement_timeout``) and in this process (the
+            ``regex`` matching): past it the query stops with
+            :class:`~tmf683.QueryTimeoutError`; ``None`` for no deadline.
 
     Operations raise :class:`~tmf683._errors.StoreUnavailableError` when the
     database cannot be reached or no connection frees up in ``wait_timeout``; a
@@ -83,8 +93,10 @@ class PostgresStore(SQLStore):
         wait_timeout: float = 10.0,
         attempt_timeout: float = 60.0,
         selective_matches: int = SELECTIVE_MATCHES,
+        query_timeout: float | None = DEFAULT_QUERY_TIMEOUT,
     ) -> None:
         self.dialect = DIALECT
+        self.query_timeout = query_timeout
         self.integrity_error = pg_errors.UniqueViolation
         self.conninfo = conninfo
         self.wait_timeout = wait_timeout
@@ -202,15 +214,29 @@ class PostgresStore(SQLStore):
         planner may walk the creation order looking for matches that all sit at
         its far end, such as the newest 1 %.)
         """
+        timeout = self.query_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._write() as conn:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            compiled, total = count(conn, query)
-            rows: list[tuple[Any, ...]] = []
-            if total > query.offset and query.limit != 0:
-                rows = conn.execute(
-                    self._page_sql(conn, compiled, total),
-                    {**compiled.params, "limit": query.limit, "offset": query.offset},
-                ).fetchall()
+            if timeout is not None:
+                # milliseconds, for this transaction only
+                conn.execute(
+                    f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}"
+                )
+            try:
+                compiled, total = count(conn, query, deadline)
+                rows: list[tuple[Any, ...]] = []
+                if total > query.offset and query.limit != 0:
+                    rows = conn.execute(
+                        self._page_sql(conn, compiled, total),
+                        {
+                            **compiled.params,
+                            "limit": query.limit,
+                            "offset": query.offset,
+                        },
+                    ).fetchall()
+            except (pg_errors.QueryCanceled, TimeoutError) as exc:
+                raise QueryTimeoutError(timeout or 0.0) from exc
         return Page([row[0] for row in rows], total)
 
     def _page_sql(self, conn: Connection, compiled: Compiled, total: int) -> str:

@@ -8,9 +8,11 @@ wait for the writer; each thread gets its own connection, so the store is safe u
 waitress's worker threads. Writes are single transactions (``BEGIN IMMEDIATE``): a
 failed write leaves nothing behind.
 
-Durability: ``synchronous=NORMAL`` in WAL mode survives a crash of the process (and
-``kill -9``) without losing a committed write; after a power loss the newest commits
-may be missing but the file is never corrupt.
+Durability: ``synchronous=FULL`` by default, so an acknowledged write survives a
+power loss, as on PostgreSQL. ``synchronous="normal"`` (``--sqlite-synchronous
+normal``) is faster: in WAL mode it still survives a crash of the process (and
+``kill -9``) without losing a committed write, but after a power loss the newest
+commits may be missing (the file is never corrupt).
 
 Importing this package loads ``sqlite-utils``, never a PostgreSQL driver.
 """

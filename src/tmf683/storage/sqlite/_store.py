@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import typing
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from tmf683._errors import ConflictError, StoreConfigurationError
+from tmf683._errors import (
+    ConflictError,
+    QueryTimeoutError,
+    StoreConfigurationError,
+)
 from tmf683.query.ast import Query
 from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
@@ -19,6 +24,7 @@ from tmf683.storage._sql.compiler import Compiled, compile_query
 from tmf683.storage._sql.store import SQLStore
 from tmf683.storage._sql.tables import SELECTIVE_MATCHES, TABLE
 from tmf683.storage.base import (
+    DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
     Delivery,
     Document,
@@ -40,6 +46,13 @@ from tmf683.storage.sqlite._schema import (
 _BUSY_TIMEOUT_SECONDS = 30.0
 
 
+_PROGRESS_STEPS = 1000
+"""SQLite virtual machine steps between two looks at a query's deadline."""
+
+SYNCHRONOUS_MODES = ("full", "normal")
+"""The ``synchronous`` settings a :class:`SQLiteStore` takes (SQLite's PRAGMA)."""
+
+
 class SQLiteStore(SQLStore):
     """PartyInteraction documents in one SQLite file.
 
@@ -51,6 +64,13 @@ class SQLiteStore(SQLStore):
         selective_matches: up to this many matches a page is read through the
             filter's index (see :meth:`find`); a tuning knob, default
             20 000.
+        synchronous: ``"full"`` (the default: a write is acknowledged once it is
+            on disk, so it survives a power loss, as on PostgreSQL) or ``"normal"``
+            (faster; in WAL mode it survives a crash of the process, but the
+            newest commits may be lost in a power loss).
+        query_timeout: most seconds one list query (:meth:`find`) may run before
+            it is stopped with :class:`~tmf683.QueryTimeoutError`; ``None`` for no
+            deadline.
 
     Raises:
         StoreConfigurationError: when the file cannot be opened or created, is not a
@@ -58,8 +78,21 @@ class SQLiteStore(SQLStore):
     """
 
     def __init__(
-        self, path: str | Path, *, selective_matches: int = SELECTIVE_MATCHES
+        self,
+        path: str | Path,
+        *,
+        selective_matches: int = SELECTIVE_MATCHES,
+        synchronous: str = "full",
+        query_timeout: float | None = DEFAULT_QUERY_TIMEOUT,
     ) -> None:
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise StoreConfigurationError(
+                str(path),
+                f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}, "
+                f"not {synchronous!r}",
+            )
+        self.synchronous = synchronous
+        self.query_timeout = query_timeout
         self.dialect = DIALECT
         self.integrity_error = sqlite3.IntegrityError
         self.path = Path(path)
@@ -88,7 +121,7 @@ class SQLiteStore(SQLStore):
                 check_same_thread=False,
                 timeout=_BUSY_TIMEOUT_SECONDS,
             )
-            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
             connection.create_function(REGEXP, 2, regexp, deterministic=True)
             db = sqlite_utils.Database(connection)
             with self._lock:
@@ -197,6 +230,12 @@ class SQLiteStore(SQLStore):
         """
         compiled = compile_query(query, DIALECT)
         db = self._db()
+        timeout = self.query_timeout
+        if timeout is not None:
+            deadline = time.monotonic() + timeout
+            db.conn.set_progress_handler(
+                lambda: time.monotonic() > deadline, _PROGRESS_STEPS
+            )
         db.execute("BEGIN")
         try:
             (total,) = db.execute(compiled.count, compiled.params).fetchone()
@@ -211,8 +250,14 @@ class SQLiteStore(SQLStore):
                         "offset": query.offset,
                     },
                 ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if timeout is not None and "interrupted" in str(exc):
+                raise QueryTimeoutError(timeout) from exc
+            raise
         finally:
-            db.execute("COMMIT")
+            db.conn.set_progress_handler(None, 0)
+            if db.conn.in_transaction:
+                db.execute("COMMIT")
         return Page([DIALECT.load_document(row[0]) for row in rows], total)
 
     def _page(self, query: Query, total: int) -> Compiled:
