@@ -19,6 +19,7 @@ import waitress
 from tmf683 import (
     DEFAULT_BASE_PATH,
     V5_BASE_PATH,
+    KeysUnavailableError,
     PartyInteractionService,
     PartyInteractionServiceV5,
     StoreConfigurationError,
@@ -28,6 +29,7 @@ from tmf683 import (
     safe_location,
 )
 from tmf683_falcon.app import create_app, route_prefix
+from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE, BearerAuth
 from tmf683_falcon.media import MAX_BODY_BYTES
 
 log = logging.getLogger("tmf683.server")
@@ -116,6 +118,28 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: any host)",
     )
     add_delivery_options(parser)
+    # Authentication (issue 11, h-auth): bearer tokens, off unless --jwks is given.
+    auth = parser.add_argument_group("authentication (OAuth2 bearer tokens)")
+    auth.add_argument(
+        "--jwks",
+        metavar="PATH_OR_URL",
+        help="require a bearer JWT signed by a key of this JWKS (a file, or the "
+        "issuer's jwks_uri); needs --issuer and --audience (default: no tokens)",
+    )
+    auth.add_argument("--issuer", metavar="ISS", help="the iss tokens must carry")
+    auth.add_argument("--audience", metavar="AUD", help="the aud tokens must name")
+    auth.add_argument(
+        "--read-scope",
+        default=DEFAULT_READ_SCOPE,
+        metavar="SCOPE",
+        help="scope GET and HEAD need (default: %(default)s)",
+    )
+    auth.add_argument(
+        "--write-scope",
+        default=DEFAULT_WRITE_SCOPE,
+        metavar="SCOPE",
+        help="scope POST, PATCH and DELETE need, /hub too (default: %(default)s)",
+    )
     parser.add_argument(
         "--threads",
         type=_bounded_int(1, 1024),
@@ -155,6 +179,37 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _bearer_auth(args: argparse.Namespace) -> BearerAuth | None:
+    """The bearer check the options ask for, None for none.
+
+    Raises:
+        KeysUnavailableError: a ``--jwks`` file that cannot be read (a URL that
+            cannot be fetched now is only logged: it is fetched again later).
+    """
+    if args.jwks is None:
+        return None
+    auth = BearerAuth(
+        args.jwks,
+        issuer=args.issuer,
+        audience=args.audience,
+        read_scope=args.read_scope,
+        write_scope=args.write_scope,
+    )
+    try:
+        auth.load_keys()
+    except KeysUnavailableError as exc:
+        if not args.jwks.startswith(("http://", "https://")):
+            raise
+        log.warning("%s; fetching them again at the first request", exc)
+    log.info(
+        "bearer tokens required: issuer %s, audience %s, keys from %s",
+        args.issuer,
+        args.audience,
+        auth.jwks,
+    )
+    return auth
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM.
 
@@ -172,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefixes = {version: route_prefix(paths[version]) for version in args.versions}
     if len(set(prefixes.values())) < len(prefixes):
         parser.error("--v4-base-path and --v5-base-path must differ")
+    if (args.jwks, args.issuer, args.audience).count(None) not in (0, 3):
+        parser.error("--jwks, --issuer and --audience go together")
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -180,6 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # waitress warns "Task queue depth is N" whenever every thread is busy: under
     # ordinary load that is a line per request, drowning the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    try:
+        auth = _bearer_auth(args)
+    except KeysUnavailableError as exc:
+        log.error("cannot read --jwks: %s", exc)
+        return 2
     try:
         # a connection per request thread and per delivery worker, and a spare few
         store = open_store(args.db, max_connections=max(32, args.threads + 12))
@@ -201,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             v5_base_path=paths["v5"],
             base_url=args.base_url,
             partial_content=args.partial_content,
+            auth=auth,
         )
         try:
             server = waitress.create_server(

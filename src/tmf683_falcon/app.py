@@ -9,6 +9,7 @@ from tmf683 import (
     V5_BASE_PATH,
     PartyInteractionServiceV5,
 )
+from tmf683_falcon.auth import BearerAuth, protect
 from tmf683_falcon.errors import (
     V5_ERROR_TYPE,
     ErrorTypeMarker,
@@ -61,6 +62,7 @@ def mount(
     base_path: str | None = None,
     base_url: str | None = None,
     partial_content: bool = False,
+    auth: BearerAuth | None = None,
 ) -> None:
     """Add the TMF683 routes of one API version to an existing Falcon app.
 
@@ -86,20 +88,26 @@ def mount(
         partial_content: answer a list page that does not hold every match with
             206 Partial Content (TMF630 Part 1) instead of 200; off by default, as
             the v4 swagger declares no 206.
+        auth: require a bearer token on every route added (see
+            :class:`~tmf683_falcon.BearerAuth`); default: none.
     """
     v5 = isinstance(service, PartyInteractionServiceV5)
     default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
     path = prepare_routes(app, default if base_path is None else base_path)
     app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE if v5 else None))
-    app.add_route(
-        f"{path}/partyInteraction",
-        PartyInteractionCollection(service, base_url, path, partial_content),
-    )
-    app.add_route(
-        f"{path}/partyInteraction/{{id}}", PartyInteractionItem(service, base_url, path)
-    )
-    app.add_route(f"{path}/hub", HubCollection(service, base_url, path))
-    app.add_route(f"{path}/hub/{{id}}", HubItem(service, base_url, path))
+    routes = {
+        f"{path}/partyInteraction": PartyInteractionCollection(
+            service, base_url, path, partial_content
+        ),
+        f"{path}/partyInteraction/{{id}}": PartyInteractionItem(
+            service, base_url, path
+        ),
+        f"{path}/hub": HubCollection(service, base_url, path),
+        f"{path}/hub/{{id}}": HubItem(service, base_url, path),
+    }
+    for template, resource in routes.items():
+        app.add_route(template, resource)
+    protect(app, auth, routes.values())
 
 
 def create_app(
@@ -110,6 +118,7 @@ def create_app(
     partial_content: bool = False,
     v5: PartyInteractionServiceV5 | None = None,
     v5_base_path: str = V5_BASE_PATH,
+    auth: BearerAuth | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -127,6 +136,8 @@ def create_app(
         v5: a v5 service to serve beside a v4 ``service``, usually
             ``PartyInteractionServiceV5(service)``.
         v5_base_path: path prefix of the ``v5`` API.
+        auth: require a bearer token on every route of both versions (see
+            :class:`~tmf683_falcon.BearerAuth`); default: none.
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -154,5 +165,6 @@ def create_app(
             base_path=path,
             base_url=base_url,
             partial_content=partial_content,
+            auth=auth,
         )
     return app
