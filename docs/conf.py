@@ -86,11 +86,14 @@ _EXTERNAL_MODULES = (
     "falcon",
     "http",
     "hypothesis",
+    "jwt",
+    "os",
     "pathlib",
     "psycopg",
     "psycopg_pool",
     "sqlite3",
     "threading",
+    "time",
     "typing",
 )
 nitpick_ignore_regex = [
