@@ -304,6 +304,9 @@ def test_server_refuses_incomplete_or_unreadable_auth_options(tmp_path):
     code, err = run_until_exit("--db", "memory:", "--jwks", str(tmp_path / "x"))
     assert code == 2
     assert "--jwks, --issuer and --audience go together" in err
+    code, err = run_until_exit("--db", "memory:", "--party-claim", "party_id")
+    assert code == 2
+    assert "--party-claim needs --jwks" in err
     code, err = run_until_exit(*auth_flags(str(tmp_path / "missing.json")))
     assert code == 2
     assert "cannot read --jwks" in err
@@ -313,3 +316,74 @@ def test_auth_is_off_by_default():
     with ServerProcess("--db", "memory:") as server:
         assert httpx.get(f"{server.base}partyInteraction").status_code == 200
         assert "bearer tokens required" not in "".join(server.log)
+
+
+def related(party_id):
+    return {
+        "v4": {
+            **MINIMAL,
+            "relatedParty": [
+                {"id": party_id, "role": "customer", "@referredType": "Individual"}
+            ],
+        },
+        "v5": {
+            **V5_BODY,
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyOrPartyRole",
+                    "role": "customer",
+                    "partyOrPartyRole": {"@type": "PartyRef", "id": party_id},
+                }
+            ],
+        },
+    }
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
+def test_party_claim_limits_what_a_token_sees(jwks, keys, version):
+    with ServerProcess(*auth_flags(jwks.url), "--party-claim", "party_id") as server:
+        root = server.bases[version]
+        admin = bearer(sign(keys.rsa))  # no party claim: sees everything
+        made = {}
+        for party_id in ("P1", "P2"):
+            response = httpx.post(
+                f"{root}partyInteraction",
+                json=related(party_id)[version],
+                headers=admin,
+            )
+            assert response.status_code == 201, response.text
+            made[party_id] = response.json()["id"]
+        p1 = bearer(sign(keys.rsa, party_id="P1"))
+        listed = httpx.get(f"{root}partyInteraction", headers=p1)
+        assert [item["id"] for item in listed.json()] == [made["P1"]]
+        assert listed.headers["X-Total-Count"] == "1"
+        everyone = httpx.get(f"{root}partyInteraction", headers=admin)
+        assert everyone.headers["X-Total-Count"] == "2"
+        other = f"{root}partyInteraction/{made['P2']}"
+        missing = f"{root}partyInteraction/no-such-id"
+        for method, body in (
+            ("GET", None),
+            ("PATCH", {"status": "x"}),
+            ("DELETE", None),
+        ):
+            hidden = httpx.request(method, other, json=body, headers=p1)
+            absent = httpx.request(method, missing, json=body, headers=p1)
+            assert hidden.status_code == absent.status_code == 404
+            assert hidden.json()["message"] == absent.json()["message"].replace(
+                "no-such-id", made["P2"]
+            )
+            assert ("@type" in hidden.json()) == (version == "v5")
+        assert httpx.get(other, headers=admin).status_code == 200
+        own = f"{root}partyInteraction/{made['P1']}"
+        assert httpx.get(own, headers=p1).status_code == 200
+        patched = httpx.patch(own, json={"status": "closed"}, headers=p1)
+        assert patched.status_code == 200
+        hub = httpx.post(f"{root}hub", json=HUBS[version], headers=p1)
+        assert hub.status_code == 403
+        assert "may not use the hub" in hub.json()["message"]
+        assert httpx.delete(own, headers=p1).status_code == 204
+        odd = httpx.get(
+            f"{root}partyInteraction", headers=bearer(sign(keys.rsa, party_id=["P1"]))
+        )
+        assert odd.status_code == 401
+        assert "party_id" in odd.json()["message"]

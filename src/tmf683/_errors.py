@@ -235,17 +235,19 @@ class InsufficientScopeError(Tmf683Error, PermissionError):
 
     Args:
         scope: the scope needed, e.g. ``"tmf683:write"``.
+        message: why, when not simply the missing scope.
 
     Attributes:
         scope: as given.
     """
 
-    def __init__(self, scope: str) -> None:
+    def __init__(self, scope: str, message: str | None = None) -> None:
         self.scope = scope
+        self.message = message
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return (
+        return self.message or (
             f"the token does not grant the scope '{self.scope}' this operation "
             "needs; ask the issuer for a token with it"
         )

@@ -22,6 +22,7 @@ from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
 from tmf683._service_base import ServiceBase
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
+from tmf683._visibility import check_visible, guarded, restrict
 from tmf683.events.audiences import RaisedEvents
 from tmf683.events.envelopes import V4_EVENTS
 from tmf683.events.publish import EventPublisher
@@ -222,6 +223,7 @@ class PartyInteractionService(ServiceBase):
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Document:
         """Read one PartyInteraction (TMF683 ``retrievePartyInteraction``).
 
@@ -234,6 +236,9 @@ class PartyInteractionService(ServiceBase):
             query: instead of ``fields``, the request's raw query string, in which
                 only ``fields=`` applies (for HTTP adapters).
             base_url: the API root for ``href``.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`); ``None``: every one.
 
         Returns:
             The document, projected by ``fields``.
@@ -245,13 +250,16 @@ class PartyInteractionService(ServiceBase):
             NotFoundError: no PartyInteraction has that id.
         """
         selection = read_selection(fields, query)
-        return project(self._output(self.store.get(id), base_url), selection)
+        document = self.store.get(id)
+        check_visible(document, party)
+        return project(self._output(document, base_url), selection)
 
     def list(
         self,
         query: str | Query | Mapping[str, str | list[str]] = "",
         *,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Page:
         """List PartyInteractions (TMF683 ``listPartyInteraction``, TMF630 Part 1).
 
@@ -262,6 +270,8 @@ class PartyInteractionService(ServiceBase):
                 ``{"status": "open", "limit": "10"}``, values in the query syntax
                 but not percent-encoded, a list of str for a repeated parameter.
             base_url: the API root for ``href`` (and for ``href`` filters).
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (the count too); ``None``: every one.
 
         Returns:
             The page, projected by the query's ``fields``, and the total count of
@@ -275,7 +285,8 @@ class PartyInteractionService(ServiceBase):
         parsed = read_list_query(query)
         limit = parsed.limit if parsed.limit is not None else self.max_page_size
         parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
-        page = self.store.find(href_as_id(parsed, self.href("", base_url=base_url)))
+        parsed = href_as_id(parsed, self.href("", base_url=base_url))
+        page = self.store.find(restrict(parsed, party))
         items = [
             project(self._output(doc, base_url), parsed.fields) for doc in page.items
         ]
@@ -290,6 +301,7 @@ class PartyInteractionService(ServiceBase):
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Document:
         """Patch a PartyInteraction (TMF683 ``patchPartyInteraction``, TMF630 Part 5).
 
@@ -311,6 +323,10 @@ class PartyInteractionService(ServiceBase):
             query: instead of ``fields``, the raw query string, as for
                 :meth:`retrieve`.
             base_url: the API root for ``href``.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is written); ``None``: every one.
 
         Returns:
             The patched document, projected by ``fields``.
@@ -330,6 +346,7 @@ class PartyInteractionService(ServiceBase):
         check_patch(patch, patch_format)
 
         def change(current: Document) -> Document:
+            check_visible(current, party)
             view = self._output(current, base_url)
             patched = apply_patch(
                 view, patch, patch_format, schema=PARTY_INTERACTION_SCHEMA
@@ -356,7 +373,12 @@ class PartyInteractionService(ServiceBase):
         return project(self._output(patched, base_url), selection)
 
     def delete(
-        self, id: str, *, query: str | None = None, base_url: str | None = None
+        self,
+        id: str,
+        *,
+        query: str | None = None,
+        base_url: str | None = None,
+        party: str | None = None,
     ) -> None:
         """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
 
@@ -365,6 +387,10 @@ class PartyInteractionService(ServiceBase):
             query: the request's raw query string, checked as for
                 :meth:`retrieve` (only ``fields=`` applies; nothing is returned).
             base_url: the API root for the ``href`` in the delete event.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is deleted); ``None``: every one.
 
         Raises:
             InvalidQueryError: another parameter in ``query``, or a malformed
@@ -374,5 +400,5 @@ class PartyInteractionService(ServiceBase):
         if query is not None:
             read_selection(None, query)
         raised: RaisedEvents = []
-        self.store.delete(id, self._outbox(base_url, raised))
+        self.store.delete(id, guarded(self._outbox(base_url, raised), party))
         self.events.notify_local(raised)

@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCOPE",
         help="scope POST, PATCH and DELETE need, /hub too (default: %(default)s)",
     )
+    auth.add_argument(
+        "--party-claim",
+        metavar="NAME",
+        help="a token whose claim NAME holds a party id sees only the interactions "
+        "whose relatedParty holds that party, others are 404 (default: off)",
+    )
     parser.add_argument(
         "--threads",
         type=_bounded_int(1, 1024),
@@ -194,6 +200,7 @@ def _bearer_auth(args: argparse.Namespace) -> BearerAuth | None:
         audience=args.audience,
         read_scope=args.read_scope,
         write_scope=args.write_scope,
+        party_claim=args.party_claim,
     )
     try:
         auth.load_keys()
@@ -229,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--v4-base-path and --v5-base-path must differ")
     if (args.jwks, args.issuer, args.audience).count(None) not in (0, 3):
         parser.error("--jwks, --issuer and --audience go together")
+    if args.party_claim is not None and args.jwks is None:
+        parser.error("--party-claim needs --jwks")
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,

@@ -107,7 +107,8 @@ def mount(
     }
     for template, resource in routes.items():
         app.add_route(template, resource)
-    protect(app, auth, routes.values())
+    hub = [routes[f"{path}/hub"], routes[f"{path}/hub/{{id}}"]]
+    protect(app, auth, routes.values(), partyless=hub)
 
 
 def create_app(

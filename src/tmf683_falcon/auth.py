@@ -199,6 +199,12 @@ class BearerAuth:
         jwks_lifespan: seconds a fetched JWKS is used before it is fetched again.
         refetch_interval: least seconds between two fetches caused by an unknown
             ``kid``.
+        party_claim: the claim naming the caller's party, e.g. ``"party_id"``: a
+            token whose claim holds a party id sees (lists, counts, retrieves,
+            patches, deletes) only the interactions whose ``relatedParty`` holds
+            that party, other ones are 404; it may not use the hub (events are not
+            filtered by party), a 403. A token without the claim sees every
+            interaction. Default ``None``: no restriction.
         clock: monotonic seconds, for the fetch intervals; default
             :func:`time.monotonic`.
 
@@ -219,6 +225,7 @@ class BearerAuth:
         jwks_timeout: float = JWKS_TIMEOUT_SECONDS,
         jwks_lifespan: float = JWKS_LIFESPAN_SECONDS,
         refetch_interval: float = REFETCH_INTERVAL_SECONDS,
+        party_claim: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         audiences = [audience] if isinstance(audience, str) else list(audience)
@@ -229,6 +236,7 @@ class BearerAuth:
         self.read_scope = read_scope
         self.write_scope = write_scope
         self.leeway = leeway
+        self.party_claim = party_claim
         try:
             self._keys = _KeySet(
                 jwks,
@@ -339,9 +347,35 @@ class BearerAuth:
         self.authorize(claims, self.scope_for(method))
         return claims
 
+    def party(self, claims: Mapping[str, Any]) -> str | None:
+        """The party verified claims restrict the caller to; ``None`` for none.
+
+        Raises:
+            AuthenticationError: the party claim is there but not a non-empty
+                string.
+        """
+        if self.party_claim is None or self.party_claim not in claims:
+            return None
+        value = claims[self.party_claim]
+        if not isinstance(value, str) or not value:
+            raise AuthenticationError(
+                f"the token's '{self.party_claim}' claim must be a party id (a "
+                "non-empty string)",
+                token_sent=True,
+            )
+        return value
+
 
 CLAIMS_CONTEXT_KEY = "tmf683_claims"
 """Where :class:`BearerMiddleware` leaves the verified claims on ``req.context``."""
+PARTY_CONTEXT_KEY = "tmf683_party"
+"""Where it leaves the party the caller is restricted to (see ``party_claim``)."""
+
+
+def request_party(req: falcon.Request) -> str | None:
+    """The party a request is restricted to, ``None`` for none."""
+    party: str | None = getattr(req.context, PARTY_CONTEXT_KEY, None)
+    return party
 
 
 class BearerMiddleware:
@@ -354,11 +388,18 @@ class BearerMiddleware:
     Args:
         auth: the token requirements.
         resources: the resource objects to protect.
+        partyless: those of them a party-restricted token may not use (the hub).
     """
 
-    def __init__(self, auth: BearerAuth, resources: Iterable[object]) -> None:
+    def __init__(
+        self,
+        auth: BearerAuth,
+        resources: Iterable[object],
+        partyless: Iterable[object] = (),
+    ) -> None:
         self.auth = auth
         self._protected = {id(resource) for resource in resources}
+        self._partyless = {id(resource) for resource in partyless}
 
     def process_resource(
         self,
@@ -370,15 +411,28 @@ class BearerMiddleware:
         """Check the token of a request routed to a protected resource."""
         if id(resource) not in self._protected:
             return
+        scope = self.auth.scope_for(req.method)
         claims = self.auth.check(req.get_header("Authorization"), req.method)
+        party = self.auth.party(claims)
+        if party is not None and id(resource) in self._partyless:
+            raise InsufficientScopeError(
+                scope,
+                "a token restricted to one party may not use the hub: its events "
+                "are not filtered by party",
+            )
         setattr(req.context, CLAIMS_CONTEXT_KEY, claims)
+        setattr(req.context, PARTY_CONTEXT_KEY, party)
 
 
 def protect(
     app: falcon.App[falcon.Request, falcon.Response],
     auth: BearerAuth | None,
     resources: Iterable[object],
+    partyless: Iterable[object] = (),
 ) -> None:
-    """Require ``auth`` on ``resources`` of ``app``; nothing when ``auth`` is None."""
+    """Require ``auth`` on ``resources`` of ``app``; nothing when ``auth`` is None.
+
+    ``partyless``: those of ``resources`` a party-restricted token may not use.
+    """
     if auth is not None:
-        app.add_middleware(BearerMiddleware(auth, resources))
+        app.add_middleware(BearerMiddleware(auth, resources, partyless))

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import falcon
 
 from tmf683 import PartyInteractionService, PartyInteractionServiceV5
+from tmf683_falcon.auth import request_party
 from tmf683_falcon.media import JSON_TYPES, read_body, read_patch
 
 Service = PartyInteractionService | PartyInteractionServiceV5
@@ -71,7 +72,9 @@ class PartyInteractionCollection(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List with TMF630 filters, ``fields``, ``offset`` and ``limit``."""
-        page = self.service.list(req.query_string, base_url=self.api_root(req))
+        page = self.service.list(
+            req.query_string, base_url=self.api_root(req), party=request_party(req)
+        )
         resp.media = page.items
         resp.set_header("X-Total-Count", str(page.total_count))
         resp.set_header("X-Result-Count", str(len(page.items)))
@@ -100,7 +103,10 @@ class PartyInteractionItem(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Retrieve, with optional ``fields``."""
         resp.media = self.service.retrieve(
-            id, query=req.query_string, base_url=self.api_root(req)
+            id,
+            query=req.query_string,
+            base_url=self.api_root(req),
+            party=request_party(req),
         )
 
     on_head = on_get
@@ -114,9 +120,15 @@ class PartyInteractionItem(_Resource):
             patch_format=patch_format,
             query=req.query_string,
             base_url=self.api_root(req),
+            party=request_party(req),
         )
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Delete; 204."""
-        self.service.delete(id, query=req.query_string, base_url=self.api_root(req))
+        self.service.delete(
+            id,
+            query=req.query_string,
+            base_url=self.api_root(req),
+            party=request_party(req),
+        )
         resp.status = falcon.HTTP_204

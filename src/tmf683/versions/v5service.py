@@ -23,6 +23,7 @@ from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import ServiceBase
 from tmf683._validation import json_problems, validate_party_interaction
+from tmf683._visibility import check_visible, guarded, restrict
 from tmf683.events.audiences import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
@@ -200,6 +201,7 @@ class PartyInteractionServiceV5(ServiceBase):
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Document:
         """Read one PartyInteraction in its v5 shape.
 
@@ -210,6 +212,9 @@ class PartyInteractionServiceV5(ServiceBase):
                 always kept.
             query: instead of ``fields``, the raw query string (only ``fields=``).
             base_url: the v5 API root for ``href``.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`); ``None``: every one.
 
         Returns:
             The v5 document, projected by ``fields``.
@@ -219,13 +224,16 @@ class PartyInteractionServiceV5(ServiceBase):
             NotFoundError: no PartyInteraction has that id.
         """
         selection = self._selection(fields, query)
-        return _project(self._view(self.store.get(id), base_url), selection)
+        document = self.store.get(id)
+        check_visible(document, party)
+        return _project(self._view(document, base_url), selection)
 
     def list(
         self,
         query: str | Query | Mapping[str, str | list[str]] = "",
         *,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Page:
         """List PartyInteractions with a TMF630 query in v5 names.
 
@@ -240,6 +248,8 @@ class PartyInteractionServiceV5(ServiceBase):
                 :data:`~tmf683.versions.v5query.V5_PARTY_INTERACTION_SCHEMA`) or a
                 mapping, as for :meth:`tmf683.PartyInteractionService.list`.
             base_url: the v5 API root for ``href`` (and ``href`` filters).
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (the count too); ``None``: every one.
 
         Returns:
             The page of v5 documents, projected by ``fields``, and the total count.
@@ -256,12 +266,13 @@ class PartyInteractionServiceV5(ServiceBase):
         )
         canonical = to_canonical(parsed)
         if canonical is not None:
-            found = self.store.find(canonical)
+            found = self.store.find(restrict(canonical, party))
             views: list[Any] = [self._view(doc, base_url) for doc in found.items]
             total = found.total_count
         else:
             every = [
-                self._view(doc, base_url) for doc in self.store.find(Query()).items
+                self._view(doc, base_url)
+                for doc in self.store.find(restrict(Query(), party)).items
             ]
             views, total = select(every, parsed)
         items = [_project(view, parsed.fields) for view in views]
@@ -276,6 +287,7 @@ class PartyInteractionServiceV5(ServiceBase):
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Document:
         """Patch the v5 view of a PartyInteraction, in any TMF630 Part 5 format.
 
@@ -295,6 +307,10 @@ class PartyInteractionServiceV5(ServiceBase):
             fields: the attributes to return, in v5 names.
             query: instead of ``fields``, the raw query string.
             base_url: the v5 API root for ``href``.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is written); ``None``: every one.
 
         Returns:
             The patched v5 document, projected by ``fields``.
@@ -310,6 +326,7 @@ class PartyInteractionServiceV5(ServiceBase):
         check_patch(patch, patch_format)
 
         def change(current: Document) -> Document:
+            check_visible(current, party)
             view = self._view(current, base_url)
             patched = apply_patch(
                 view, patch, patch_format, schema=V5_PARTY_INTERACTION_SCHEMA
@@ -357,7 +374,12 @@ class PartyInteractionServiceV5(ServiceBase):
         return _project(self._view(patched, base_url), selection)
 
     def delete(
-        self, id: str, *, query: str | None = None, base_url: str | None = None
+        self,
+        id: str,
+        *,
+        query: str | None = None,
+        base_url: str | None = None,
+        party: str | None = None,
     ) -> None:
         """Delete a PartyInteraction (for both versions: it is one record).
 
@@ -366,6 +388,10 @@ class PartyInteractionServiceV5(ServiceBase):
             query: the raw query string, checked as for :meth:`retrieve`.
             base_url: the v5 API root, taken as by the v4 ``delete``; unused while
                 the delete event is a v4 envelope (with the v4 ``href``).
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is deleted); ``None``: every one.
 
         Raises:
             InvalidQueryError: another parameter than ``fields`` in ``query``.
@@ -374,5 +400,5 @@ class PartyInteractionServiceV5(ServiceBase):
         if query is not None:
             self._selection(None, query)
         raised: RaisedEvents = []
-        self.store.delete(id, self._outbox(raised))
+        self.store.delete(id, guarded(self._outbox(raised), party))
         self.v4.events.notify_local(raised)
