@@ -247,3 +247,28 @@ def test_several_audiences_accept_any(keys):
     assert auth.authenticate(f"Bearer {sign(keys.rsa, aud=['y', AUDIENCE])}")
     with pytest.raises(AuthenticationError, match="another audience"):
         auth.authenticate(f"Bearer {sign(keys.rsa, aud='y')}")
+
+
+def test_a_jwks_file_that_is_not_an_object_is_unavailable(tmp_path, keys):
+    path = tmp_path / "jwks.json"
+    path.write_text("[]")
+    with pytest.raises(KeysUnavailableError, match="not a JSON object"):
+        auth_for(path).load_keys()
+    auth_for(keys.jwks()).load_keys()  # a JWKS given as a dict needs no loading
+
+
+def test_other_claim_failures_are_invalid_tokens(keys):
+    auth = auth_for(keys.jwks())
+    with pytest.raises(AuthenticationError, match="not valid") as failed:
+        auth.authenticate(f"Bearer {sign(keys.rsa, iat='yesterday')}")
+    assert failed.value.token_sent
+
+
+def test_a_party_claim_of_another_kind_is_refused(keys):
+    auth = auth_for(keys.jwks(), party_claim="party_id")
+    assert auth.party({"party_id": "P1"}) == "P1"
+    assert auth.party({}) is None
+    for value in ("", 7, ["P1"]):
+        with pytest.raises(AuthenticationError, match="party_id"):
+            auth.party({"party_id": value})
+    assert auth_for(keys.jwks()).party({"party_id": "P1"}) is None

@@ -387,3 +387,15 @@ def test_party_claim_limits_what_a_token_sees(jwks, keys, version):
         )
         assert odd.status_code == 401
         assert "party_id" in odd.json()["message"]
+
+
+def test_a_jwks_url_down_at_start_is_fetched_again_later(keys):
+    with jwks_served(keys.jwks()) as closed:
+        url = closed.url  # nothing answers there once closed
+    with ServerProcess(*auth_flags(url)) as server:
+        response = httpx.get(
+            f"{server.base}partyInteraction", headers=bearer(sign(keys.rsa))
+        )
+        assert response.status_code == 503
+        assert response.json()["code"] == "serviceUnavailable"
+    assert "fetching them again at the first request" in "".join(server.log)
