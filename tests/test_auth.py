@@ -272,3 +272,23 @@ def test_a_party_claim_of_another_kind_is_refused(keys):
         with pytest.raises(AuthenticationError, match="party_id"):
             auth.party({"party_id": value})
     assert auth_for(keys.jwks()).party({"party_id": "P1"}) is None
+
+
+def test_an_issuer_never_reached_is_retried_every_few_seconds_only(keys):
+    clock = FakeClock()
+    token = f"Bearer {sign(keys.rsa)}"
+    with jwks_served(keys.jwks()) as server:
+        server.status = 503
+        auth = auth_for(server.url, clock=clock)
+        for _ in range(3):
+            with pytest.raises(KeysUnavailableError):
+                auth.authenticate(token)
+        assert server.fetches == 1
+        clock.now += 4.9
+        with pytest.raises(KeysUnavailableError, match="retrying at most every 5 s"):
+            auth.authenticate(token)
+        assert server.fetches == 1
+        server.status = 200
+        clock.now += 0.1
+        assert auth.authenticate(token)["sub"] == "agent-7"
+        assert server.fetches == 2

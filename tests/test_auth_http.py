@@ -398,4 +398,4 @@ def test_a_jwks_url_down_at_start_is_fetched_again_later(keys):
         )
         assert response.status_code == 503
         assert response.json()["code"] == "serviceUnavailable"
-    assert "fetching them again at the first request" in "".join(server.log)
+    assert "trying again at the next request" in "".join(server.log)

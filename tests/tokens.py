@@ -100,10 +100,14 @@ def unsigned() -> str:
 
 
 class JwksServer:
-    """Serves ``jwks`` at ``url`` over loopback and counts the fetches."""
+    """Serves ``jwks`` at ``url`` over loopback and counts the fetches.
+
+    Set ``status`` to answer with another status (the body stays the JWKS).
+    """
 
     def __init__(self, jwks: dict[str, Any]) -> None:
         self.jwks = jwks
+        self.status = 200
         self.fetches = 0
         owner = self
 
@@ -111,7 +115,7 @@ class JwksServer:
             def do_GET(self) -> None:
                 owner.fetches += 1
                 body = json.dumps(owner.jwks).encode()
-                self.send_response(200)
+                self.send_response(owner.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

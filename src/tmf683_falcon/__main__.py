@@ -207,7 +207,7 @@ def _bearer_auth(args: argparse.Namespace) -> BearerAuth | None:
     except KeysUnavailableError as exc:
         if not args.jwks.startswith(("http://", "https://")):
             raise
-        log.warning("%s; fetching them again at the first request", exc)
+        log.warning("%s; trying again at the next request (at most every 5 s)", exc)
     log.info(
         "bearer tokens required: issuer %s, audience %s, keys from %s",
         args.issuer,

@@ -13,7 +13,8 @@ does the cryptography and the claim checks; nothing here verifies a signature.
 A JWKS URL is fetched with a timeout on first use and kept; it is fetched again after
 :data:`JWKS_LIFESPAN_SECONDS`, and when a token names a key (``kid``) the set does not
 hold, at most once per :data:`REFETCH_INTERVAL_SECONDS` (a file is re-read the same
-way, so rotated keys are picked up). A failed refetch keeps the keys already known.
+way, so rotated keys are picked up). A failed refetch keeps the keys already known;
+while none was ever fetched, attempts are :data:`UNAVAILABLE_RETRY_SECONDS` apart.
 
 :class:`BearerMiddleware` applies it to the resources :func:`~tmf683_falcon.mount` and
 :func:`~tmf683_falcon.mount_listener` create; the failures are the core's
@@ -56,6 +57,8 @@ JWKS_LIFESPAN_SECONDS = 300.0
 """How long a fetched key set is used before it is fetched again."""
 REFETCH_INTERVAL_SECONDS = 60.0
 """Least time between two fetches caused by a token naming an unknown ``kid``."""
+UNAVAILABLE_RETRY_SECONDS = 5.0
+"""Least time between two attempts while no key set was ever fetched."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that need the read scope; every other one needs the write scope."""
 
@@ -107,8 +110,15 @@ class _KeySet:
             return _matching(self._fixed, kid)
         with self._lock:
             now = self._clock()
-            if self._keys is None or now - self._fetched_at >= self._lifespan:
-                self._refresh(keep_on_failure=self._keys is not None)
+            if self._keys is None:
+                if now - self._fetched_at < UNAVAILABLE_RETRY_SECONDS:
+                    raise KeysUnavailableError(
+                        f"{self.description}: the last attempt failed; retrying "
+                        f"at most every {UNAVAILABLE_RETRY_SECONDS:g} s"
+                    )
+                self._refresh(keep_on_failure=False)
+            elif now - self._fetched_at >= self._lifespan:
+                self._refresh(keep_on_failure=True)
             assert self._keys is not None  # noqa: S101 - _refresh raised otherwise
             found = _matching(self._keys, kid)
             if not found and now - self._fetched_at >= self._refetch_interval:
