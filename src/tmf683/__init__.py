@@ -21,9 +21,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tmf683._errors import (
+    AuthenticationError,
     ConflictError,
     DeliveryError,
+    InsufficientScopeError,
     InvalidQueryError,
+    KeysUnavailableError,
     NotFoundError,
     PatchConflictError,
     PreconditionFailedError,
@@ -93,6 +96,7 @@ __all__ = [
     "V5_PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
     "AttributeKind",
+    "AuthenticationError",
     "ConflictError",
     "DeliveryError",
     "Dispatcher",
@@ -101,9 +105,11 @@ __all__ = [
     "EventSubscription",
     "EventSubscriptionInput",
     "HubV5",
+    "InsufficientScopeError",
     "InteractionItem",
     "InteractionRelationship",
     "InvalidQueryError",
+    "KeysUnavailableError",
     "MemoryStore",
     "NotFoundError",
     "Note",

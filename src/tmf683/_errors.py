@@ -18,6 +18,9 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     ├── PreconditionFailedError              at another version than a write expected
     ├── StoreConfigurationError (ValueError) a --db value no store understands
     ├── StoreUnavailableError (OSError)      the database cannot be reached now
+    ├── AuthenticationError (PermissionError) no bearer token, or one not to trust
+    ├── InsufficientScopeError (PermissionError) a valid token without the scope
+    ├── KeysUnavailableError (OSError)       the signing keys cannot be fetched now
     └── DeliveryError (OSError)              a subscriber did not accept an event
 """
 
@@ -228,6 +231,76 @@ class QueryTimeoutError(Tmf683Error):
         return (
             f"the query ran past its deadline of {self.seconds:g} s and was stopped; "
             "narrow it (fewer or cheaper conditions, a regex over fewer interactions)"
+        )
+
+
+class AuthenticationError(Tmf683Error, PermissionError):
+    """A request without a bearer token, or with one that cannot be trusted.
+
+    Raised by the Falcon adapter's bearer-token check (``tmf683_falcon.BearerAuth``)
+    for a missing token, a bad signature, an expired or not yet valid token, or one of
+    another issuer or audience. The adapter answers 401 with
+    ``WWW-Authenticate: Bearer`` (RFC 6750).
+
+    Args:
+        message: what is wrong, e.g. ``"the token has expired"``; never the token.
+        token_sent: whether the request carried a bearer token at all (RFC 6750
+            then names the error ``invalid_token``).
+
+    Attributes:
+        message: as given.
+        token_sent: as given.
+    """
+
+    def __init__(self, message: str, *, token_sent: bool) -> None:
+        self.message = message
+        self.token_sent = token_sent
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class KeysUnavailableError(Tmf683Error, OSError):
+    """The signing keys (JWKS) cannot be fetched now, so no token can be checked.
+
+    Nothing was done; retrying later is safe (the adapter answers 503).
+
+    Args:
+        message: why, e.g. the fetch error; never a token.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"the signing keys cannot be fetched now: {self.message}"
+
+
+class InsufficientScopeError(Tmf683Error, PermissionError):
+    """A valid token that does not grant the scope the operation needs.
+
+    The adapter answers 403 with ``WWW-Authenticate: Bearer
+    error="insufficient_scope"`` (RFC 6750).
+
+    Args:
+        scope: the scope needed, e.g. ``"tmf683:write"``.
+        message: why, when not simply the missing scope.
+
+    Attributes:
+        scope: as given.
+    """
+
+    def __init__(self, scope: str, message: str | None = None) -> None:
+        self.scope = scope
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return self.message or (
+            f"the token does not grant the scope '{self.scope}' this operation "
+            "needs; ask the issuer for a token with it"
         )
 
 

@@ -22,6 +22,7 @@ from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
+from tmf683._visibility import check_visible, guarded, precondition_hidden, restrict
 from tmf683.events.audiences import RaisedEvents
 from tmf683.events.envelopes import V4_EVENTS
 from tmf683.events.publish import EventPublisher
@@ -234,6 +235,7 @@ class PartyInteractionService(ServiceBase):
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> VersionedDocument:
         """Read one PartyInteraction (TMF683 ``retrievePartyInteraction``).
 
@@ -246,6 +248,9 @@ class PartyInteractionService(ServiceBase):
             query: instead of ``fields``, the request's raw query string, in which
                 only ``fields=`` applies (for HTTP adapters).
             base_url: the API root for ``href``.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`); ``None``: every one.
 
         Returns:
             The document, projected by ``fields``, its ``version`` attribute the
@@ -260,6 +265,7 @@ class PartyInteractionService(ServiceBase):
         """
         selection = read_selection(fields, query)
         stored = self.store.get(id)
+        check_visible(stored, party)
         shown = project(self._output(stored, base_url), selection)
         return VersionedDocument(shown, stored.version)
 
@@ -268,6 +274,7 @@ class PartyInteractionService(ServiceBase):
         query: str | Query | Mapping[str, str | list[str]] = "",
         *,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Page:
         """List PartyInteractions (TMF683 ``listPartyInteraction``, TMF630 Part 1).
 
@@ -278,6 +285,8 @@ class PartyInteractionService(ServiceBase):
                 ``{"status": "open", "limit": "10"}``, values in the query syntax
                 but not percent-encoded, a list of str for a repeated parameter.
             base_url: the API root for ``href`` (and for ``href`` filters).
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (the count too); ``None``: every one.
 
         Returns:
             The page, projected by the query's ``fields``, and the total count of
@@ -291,7 +300,8 @@ class PartyInteractionService(ServiceBase):
         parsed = read_list_query(query)
         limit = parsed.limit if parsed.limit is not None else self.max_page_size
         parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
-        page = self.store.find(href_as_id(parsed, self.href("", base_url=base_url)))
+        parsed = href_as_id(parsed, self.href("", base_url=base_url))
+        page = self.store.find(restrict(parsed, party))
         items = [
             project(self._output(doc, base_url), parsed.fields) for doc in page.items
         ]
@@ -307,6 +317,7 @@ class PartyInteractionService(ServiceBase):
         query: str | None = None,
         base_url: str | None = None,
         if_match: IfMatch = None,
+        party: str | None = None,
     ) -> VersionedDocument:
         """Patch a PartyInteraction (TMF683 ``patchPartyInteraction``, TMF630 Part 5).
 
@@ -331,6 +342,10 @@ class PartyInteractionService(ServiceBase):
             if_match: patch only if the stored version is this one (see
                 :data:`~tmf683._service_base.IfMatch`), checked atomically with the
                 write; ``None``: whatever the version.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is written); ``None``: every one.
 
         Returns:
             The patched document, projected by ``fields``, with its new
@@ -354,6 +369,7 @@ class PartyInteractionService(ServiceBase):
         expected = expected_version(if_match)
 
         def change(current: Document) -> Document:
+            check_visible(current, party)
             view = self._output(current, base_url)
             patched = apply_patch(
                 view, patch, patch_format, schema=PARTY_INTERACTION_SCHEMA
@@ -375,9 +391,10 @@ class PartyInteractionService(ServiceBase):
             return with_v5_part(result, current.get(V5_KEY))
 
         raised: RaisedEvents = []
-        patched = self.store.update(
-            id, change, self._outbox(base_url, raised), expected_version=expected
-        )
+        with precondition_hidden(self.store, id, party):
+            patched = self.store.update(
+                id, change, self._outbox(base_url, raised), expected_version=expected
+            )
         self.events.notify_local(raised)
         shown = project(self._output(patched, base_url), selection)
         return VersionedDocument(shown, patched.version)
@@ -389,6 +406,7 @@ class PartyInteractionService(ServiceBase):
         query: str | None = None,
         base_url: str | None = None,
         if_match: IfMatch = None,
+        party: str | None = None,
     ) -> None:
         """Delete a PartyInteraction (TMF683 ``deletePartyInteraction``).
 
@@ -399,6 +417,10 @@ class PartyInteractionService(ServiceBase):
             base_url: the API root for the ``href`` in the delete event.
             if_match: delete only if the stored version is this one, as for
                 :meth:`patch`.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is deleted); ``None``: every one.
 
         Raises:
             InvalidQueryError: another parameter in ``query``, or a malformed
@@ -411,5 +433,10 @@ class PartyInteractionService(ServiceBase):
             read_selection(None, query)
         expected = expected_version(if_match)
         raised: RaisedEvents = []
-        self.store.delete(id, self._outbox(base_url, raised), expected_version=expected)
+        with precondition_hidden(self.store, id, party):
+            self.store.delete(
+                id,
+                guarded(self._outbox(base_url, raised), party),
+                expected_version=expected,
+            )
         self.events.notify_local(raised)

@@ -3,19 +3,22 @@
 :func:`create_app` builds a standalone WSGI app; :func:`mount` adds the routes of one
 version (that of the service given) to an existing Falcon app; ``tmf683-server``
 serves v4 and v5 with waitress. The listener side (receiving TMF683 events) is
-:func:`mount_listener`. The default route prefixes are the core's
+:func:`mount_listener`; :class:`BearerAuth` makes them require OAuth2 bearer
+tokens. The default route prefixes are the core's
 :data:`~tmf683._service.DEFAULT_BASE_PATH` (v4) and
 :data:`~tmf683.versions.v5service.V5_BASE_PATH` (v5); the modules below
 ``tmf683_falcon`` are its implementation.
 """
 
 from tmf683_falcon.app import create_app, mount
+from tmf683_falcon.auth import BearerAuth
 from tmf683_falcon.errors import serialize_http_error
 from tmf683_falcon.listener import EventHandler, mount_listener
 from tmf683_falcon.media import MAX_BODY_BYTES
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "BearerAuth",
     "EventHandler",
     "create_app",
     "mount",

@@ -21,6 +21,7 @@ from tmf683 import (
     DEFAULT_BASE_PATH,
     DEFAULT_QUERY_TIMEOUT,
     V5_BASE_PATH,
+    KeysUnavailableError,
     PartyInteractionService,
     PartyInteractionServiceV5,
     StoreConfigurationError,
@@ -31,6 +32,7 @@ from tmf683 import (
 )
 from tmf683_falcon import serving
 from tmf683_falcon.app import create_app, route_prefix
+from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE, BearerAuth
 from tmf683_falcon.errors import V5_ERROR_TYPE
 from tmf683_falcon.media import MAX_BODY_BYTES
 
@@ -118,6 +120,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_delivery_options(parser)
     _add_limit_options(parser)
+    # Authentication (issue 11, h-auth): bearer tokens, off unless --jwks is given.
+    auth = parser.add_argument_group("authentication (OAuth2 bearer tokens)")
+    auth.add_argument(
+        "--jwks",
+        metavar="PATH_OR_URL",
+        help="require a bearer JWT signed by a key of this JWKS (a file, or the "
+        "issuer's jwks_uri); needs --issuer and --audience (default: no tokens)",
+    )
+    auth.add_argument("--issuer", metavar="ISS", help="the iss tokens must carry")
+    auth.add_argument("--audience", metavar="AUD", help="the aud tokens must name")
+    auth.add_argument(
+        "--read-scope",
+        default=DEFAULT_READ_SCOPE,
+        metavar="SCOPE",
+        help="scope GET and HEAD need (default: %(default)s)",
+    )
+    auth.add_argument(
+        "--write-scope",
+        default=DEFAULT_WRITE_SCOPE,
+        metavar="SCOPE",
+        help="scope POST, PATCH and DELETE need, /hub too (default: %(default)s)",
+    )
+    auth.add_argument(
+        "--party-claim",
+        metavar="NAME",
+        help="a token whose claim NAME holds a party id sees only the interactions "
+        "whose relatedParty holds that party, others are 404 (default: off)",
+    )
     parser.add_argument(
         "--threads",
         type=_bounded_int(1, 1024),
@@ -248,6 +278,38 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _bearer_auth(args: argparse.Namespace) -> BearerAuth | None:
+    """The bearer check the options ask for, None for none.
+
+    Raises:
+        KeysUnavailableError: a ``--jwks`` file that cannot be read (a URL that
+            cannot be fetched now is only logged: it is fetched again later).
+    """
+    if args.jwks is None:
+        return None
+    auth = BearerAuth(
+        args.jwks,
+        issuer=args.issuer,
+        audience=args.audience,
+        read_scope=args.read_scope,
+        write_scope=args.write_scope,
+        party_claim=args.party_claim,
+    )
+    try:
+        auth.load_keys()
+    except KeysUnavailableError as exc:
+        if not args.jwks.startswith(("http://", "https://")):
+            raise
+        log.warning("%s; trying again at the next request (at most every 5 s)", exc)
+    log.info(
+        "bearer tokens required: issuer %s, audience %s, keys from %s",
+        args.issuer,
+        args.audience,
+        auth.jwks,
+    )
+    return auth
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM.
 
@@ -265,6 +327,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefixes = {version: route_prefix(paths[version]) for version in args.versions}
     if len(set(prefixes.values())) < len(prefixes):
         parser.error("--v4-base-path and --v5-base-path must differ")
+    if (args.jwks, args.issuer, args.audience).count(None) not in (0, 3):
+        parser.error("--jwks, --issuer and --audience go together")
+    if args.party_claim is not None and args.jwks is None:
+        parser.error("--party-claim needs --jwks")
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -273,6 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # waitress warns "Task queue depth is N" whenever every thread is busy: under
     # ordinary load that is a line per request, drowning the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    try:
+        auth = _bearer_auth(args)
+    except KeysUnavailableError as exc:
+        log.error("cannot read --jwks: %s", exc)
+        return 2
     try:
         # a connection per request thread and per delivery worker, and a spare few
         store = open_store(
@@ -301,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             partial_content=args.partial_content,
             max_body_bytes=args.max_body_bytes,
             allowed_hosts=allowed_hosts(args),
+            auth=auth,
         )
         try:
             server = waitress.create_server(

@@ -11,6 +11,7 @@ from tmf683 import (
     V5_BASE_PATH,
     PartyInteractionServiceV5,
 )
+from tmf683_falcon.auth import BearerAuth, protect
 from tmf683_falcon.errors import (
     V5_ERROR_TYPE,
     ErrorTypeMarker,
@@ -71,6 +72,7 @@ def mount(
     partial_content: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
     allowed_hosts: Iterable[str] | None = None,
+    auth: BearerAuth | None = None,
 ) -> None:
     """Add the TMF683 routes of one API version to an existing Falcon app.
 
@@ -101,6 +103,8 @@ def mount(
         allowed_hosts: without ``base_url``, the host names a request's ``Host``
             may carry (links are built from it); any other gets a 400 TMF Error.
             ``None``: not checked (``tmf683-server`` always gives a list).
+        auth: require a bearer token on every route added (see
+            :class:`~tmf683_falcon.BearerAuth`); default: none.
     """
     v5 = isinstance(service, PartyInteractionServiceV5)
     default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
@@ -109,15 +113,20 @@ def mount(
     app.add_middleware(BodyLimit(path, max_body_bytes))
     if base_url is None and allowed_hosts is not None:
         app.add_middleware(HostGuard(path, allowed_hosts))
-    app.add_route(
-        f"{path}/partyInteraction",
-        PartyInteractionCollection(service, base_url, path, partial_content),
-    )
-    app.add_route(
-        f"{path}/partyInteraction/{{id}}", PartyInteractionItem(service, base_url, path)
-    )
-    app.add_route(f"{path}/hub", HubCollection(service, base_url, path))
-    app.add_route(f"{path}/hub/{{id}}", HubItem(service, base_url, path))
+    routes = {
+        f"{path}/partyInteraction": PartyInteractionCollection(
+            service, base_url, path, partial_content
+        ),
+        f"{path}/partyInteraction/{{id}}": PartyInteractionItem(
+            service, base_url, path
+        ),
+        f"{path}/hub": HubCollection(service, base_url, path),
+        f"{path}/hub/{{id}}": HubItem(service, base_url, path),
+    }
+    for template, resource in routes.items():
+        app.add_route(template, resource)
+    hub = [routes[f"{path}/hub"], routes[f"{path}/hub/{{id}}"]]
+    protect(app, auth, routes.values(), partyless=hub)
 
 
 def create_app(
@@ -130,6 +139,7 @@ def create_app(
     v5_base_path: str = V5_BASE_PATH,
     max_body_bytes: int = MAX_BODY_BYTES,
     allowed_hosts: Iterable[str] | None = None,
+    auth: BearerAuth | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -150,6 +160,8 @@ def create_app(
         max_body_bytes: the largest request body, in bytes (see :func:`mount`).
         allowed_hosts: the trusted ``Host`` names without ``base_url`` (see
             :func:`mount`).
+        auth: require a bearer token on every route of both versions (see
+            :class:`~tmf683_falcon.BearerAuth`); default: none.
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -179,5 +191,6 @@ def create_app(
             partial_content=partial_content,
             max_body_bytes=max_body_bytes,
             allowed_hosts=allowed_hosts,
+            auth=auth,
         )
     return app

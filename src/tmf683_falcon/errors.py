@@ -16,8 +16,11 @@ from typing import Any
 import falcon
 
 from tmf683 import (
+    AuthenticationError,
     ConflictError,
+    InsufficientScopeError,
     InvalidQueryError,
+    KeysUnavailableError,
     NotFoundError,
     PatchConflictError,
     PreconditionFailedError,
@@ -45,12 +48,17 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     PreconditionFailedError: (412, "preconditionFailed", "Precondition failed"),
     StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     QueryTimeoutError: (503, "queryTimeout", "Query ran past its deadline"),
+    AuthenticationError: (401, "unauthorized", "Unauthorized"),
+    InsufficientScopeError: (403, "forbidden", "Forbidden"),
+    KeysUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }
 """Core error class -> (HTTP status, TMF ``code``, TMF ``reason``); looked up by MRO."""
 
 _HTTP_CODES = {
     400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
     404: "notFound",
     405: "methodNotAllowed",
     406: "notAcceptable",
@@ -141,9 +149,38 @@ def handle_core_error(
         log.warning("%s %s: %s", req.method, req.path, exc)
     elif status >= 500:
         log.error("%s %s failed", req.method, req.path, exc_info=exc)
+    if (challenge := bearer_challenge(exc)) is not None:
+        resp.set_header("WWW-Authenticate", challenge)
     resp.status = status
     resp.content_type = MEDIA_TYPE
     resp.media = error_body(status, code, reason, str(exc), type_name=error_type(req))
+
+
+def _quoted(text: str) -> str:
+    """``text`` as an RFC 6750 quoted value: printable ASCII, no quote or backslash."""
+    kept = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+    return f'"{kept}"'
+
+
+def bearer_challenge(exc: Tmf683Error) -> str | None:
+    """The ``WWW-Authenticate`` value (RFC 6750 section 3) of an auth error.
+
+    Returns:
+        ``Bearer`` for a request without a token; ``Bearer error="invalid_token",
+        error_description="..."`` for a token that fails a check; ``Bearer
+        error="insufficient_scope", scope="..."`` for a valid token without the
+        scope; ``None`` for every other error.
+    """
+    if isinstance(exc, AuthenticationError):
+        if not exc.token_sent:
+            return "Bearer"
+        return f'Bearer error="invalid_token", error_description={_quoted(str(exc))}'
+    if isinstance(exc, InsufficientScopeError):
+        return (
+            'Bearer error="insufficient_scope", '
+            f"error_description={_quoted(str(exc))}, scope={_quoted(exc.scope)}"
+        )
+    return None
 
 
 def serialize_http_error(

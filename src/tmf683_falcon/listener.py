@@ -18,6 +18,7 @@ import falcon
 
 from tmf683 import EVENT_TYPES, validate_event
 from tmf683_falcon.app import prepare_routes
+from tmf683_falcon.auth import BearerAuth, protect
 from tmf683_falcon.errors import V5_ERROR_TYPE, ErrorTypeMarker
 from tmf683_falcon.media import JSON_TYPES, read_body
 
@@ -53,6 +54,7 @@ def mount_listener(
     *,
     base_path: str = "",
     version: str = "v4",
+    auth: BearerAuth | None = None,
 ) -> None:
     """Add the four TMF683 listener routes to a Falcon app.
 
@@ -66,6 +68,8 @@ def mount_listener(
             others.
         version: ``"v4"`` (answers 201) or ``"v5"`` (answers 204, Error bodies
             with ``@type``).
+        auth: require a bearer token with ``auth``'s write scope on the four
+            routes (the publisher sends it); default: none.
 
     Raises:
         ValueError: another ``version``.
@@ -76,8 +80,7 @@ def mount_listener(
     status = falcon.HTTP_204 if version == "v5" else falcon.HTTP_201
     if version == "v5":
         app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE))
-    for event_type in EVENT_TYPES:
-        app.add_route(
-            f"{path}/listener/{_route(event_type)}",
-            EventListener(event_type, handler, status),
-        )
+    listeners = [EventListener(kind, handler, status) for kind in EVENT_TYPES]
+    for listener in listeners:
+        app.add_route(f"{path}/listener/{_route(listener.event_type)}", listener)
+    protect(app, auth, listeners)

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import falcon
 
 from tmf683 import PartyInteractionService, PartyInteractionServiceV5
+from tmf683_falcon.auth import request_party
 from tmf683_falcon.etags import etag, if_match
 from tmf683_falcon.media import JSON_TYPES, read_body, read_patch
 
@@ -72,7 +73,9 @@ class PartyInteractionCollection(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List with TMF630 filters, ``fields``, ``offset`` and ``limit``."""
-        page = self.service.list(req.query_string, base_url=self.api_root(req))
+        page = self.service.list(
+            req.query_string, base_url=self.api_root(req), party=request_party(req)
+        )
         resp.media = page.items
         resp.set_header("X-Total-Count", str(page.total_count))
         resp.set_header("X-Result-Count", str(len(page.items)))
@@ -106,7 +109,10 @@ class PartyInteractionItem(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, id: str) -> None:
         """Retrieve, with optional ``fields``."""
         found = self.service.retrieve(
-            id, query=req.query_string, base_url=self.api_root(req)
+            id,
+            query=req.query_string,
+            base_url=self.api_root(req),
+            party=request_party(req),
         )
         resp.set_header("ETag", etag(found.version))
         resp.media = found
@@ -123,6 +129,7 @@ class PartyInteractionItem(_Resource):
             query=req.query_string,
             base_url=self.api_root(req),
             if_match=if_match(req),
+            party=request_party(req),
         )
         resp.set_header("ETag", etag(patched.version))
         resp.media = patched
@@ -134,5 +141,6 @@ class PartyInteractionItem(_Resource):
             query=req.query_string,
             base_url=self.api_root(req),
             if_match=if_match(req),
+            party=request_party(req),
         )
         resp.status = falcon.HTTP_204

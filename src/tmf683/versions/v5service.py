@@ -23,6 +23,7 @@ from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import json_problems, validate_party_interaction
+from tmf683._visibility import check_visible, guarded, precondition_hidden, restrict
 from tmf683.events.audiences import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
@@ -218,6 +219,7 @@ class PartyInteractionServiceV5(ServiceBase):
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> VersionedDocument:
         """Read one PartyInteraction in its v5 shape.
 
@@ -228,6 +230,9 @@ class PartyInteractionServiceV5(ServiceBase):
                 always kept.
             query: instead of ``fields``, the raw query string (only ``fields=``).
             base_url: the v5 API root for ``href``.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`); ``None``: every one.
 
         Returns:
             The v5 document, projected by ``fields``, its ``version`` attribute the
@@ -239,6 +244,7 @@ class PartyInteractionServiceV5(ServiceBase):
         """
         selection = self._selection(fields, query)
         stored = self.store.get(id)
+        check_visible(stored, party)
         shown = _project(self._view(stored, base_url), selection)
         return VersionedDocument(shown, stored.version)
 
@@ -247,6 +253,7 @@ class PartyInteractionServiceV5(ServiceBase):
         query: str | Query | Mapping[str, str | list[str]] = "",
         *,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> Page:
         """List PartyInteractions with a TMF630 query in v5 names.
 
@@ -261,6 +268,8 @@ class PartyInteractionServiceV5(ServiceBase):
                 :data:`~tmf683.versions.v5query.V5_PARTY_INTERACTION_SCHEMA`) or a
                 mapping, as for :meth:`tmf683.PartyInteractionService.list`.
             base_url: the v5 API root for ``href`` (and ``href`` filters).
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (the count too); ``None``: every one.
 
         Returns:
             The page of v5 documents, projected by ``fields``, and the total count.
@@ -277,12 +286,13 @@ class PartyInteractionServiceV5(ServiceBase):
         )
         canonical = to_canonical(parsed)
         if canonical is not None:
-            found = self.store.find(canonical)
+            found = self.store.find(restrict(canonical, party))
             views: list[Any] = [self._view(doc, base_url) for doc in found.items]
             total = found.total_count
         else:
             every = [
-                self._view(doc, base_url) for doc in self.store.find(Query()).items
+                self._view(doc, base_url)
+                for doc in self.store.find(restrict(Query(), party)).items
             ]
             views, total = select(every, parsed)
         items = [_project(view, parsed.fields) for view in views]
@@ -298,6 +308,7 @@ class PartyInteractionServiceV5(ServiceBase):
         query: str | None = None,
         base_url: str | None = None,
         if_match: IfMatch = None,
+        party: str | None = None,
     ) -> VersionedDocument:
         """Patch the v5 view of a PartyInteraction, in any TMF630 Part 5 format.
 
@@ -320,6 +331,10 @@ class PartyInteractionServiceV5(ServiceBase):
             if_match: patch only if the stored version is this one, as for
                 :meth:`tmf683.PartyInteractionService.patch` (versions are shared
                 by v4 and v5).
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is written); ``None``: every one.
 
         Returns:
             The patched v5 document, projected by ``fields``, with its new
@@ -339,6 +354,7 @@ class PartyInteractionServiceV5(ServiceBase):
         expected = expected_version(if_match)
 
         def change(current: Document) -> Document:
+            check_visible(current, party)
             view = self._view(current, base_url)
             patched = apply_patch(
                 view, patch, patch_format, schema=V5_PARTY_INTERACTION_SCHEMA
@@ -379,9 +395,10 @@ class PartyInteractionServiceV5(ServiceBase):
             return stored
 
         raised: RaisedEvents = []
-        patched = self.store.update(
-            id, change, self._outbox(raised), expected_version=expected
-        )
+        with precondition_hidden(self.store, id, party):
+            patched = self.store.update(
+                id, change, self._outbox(raised), expected_version=expected
+            )
         self.v4.events.notify_local(raised)
         shown = _project(self._view(patched, base_url), selection)
         return VersionedDocument(shown, patched.version)
@@ -393,6 +410,7 @@ class PartyInteractionServiceV5(ServiceBase):
         query: str | None = None,
         base_url: str | None = None,
         if_match: IfMatch = None,
+        party: str | None = None,
     ) -> None:
         """Delete a PartyInteraction (for both versions: it is one record).
 
@@ -403,6 +421,10 @@ class PartyInteractionServiceV5(ServiceBase):
                 the delete event is a v4 envelope (with the v4 ``href``).
             if_match: delete only if the stored version is this one, as for
                 :meth:`patch`.
+            party: restrict the caller to the interactions whose ``relatedParty``
+                holds this party id (another one is a
+                :class:`~tmf683.NotFoundError`, checked in the write's transaction,
+                and nothing is deleted); ``None``: every one.
 
         Raises:
             InvalidQueryError: another parameter than ``fields`` in ``query``.
@@ -414,5 +436,8 @@ class PartyInteractionServiceV5(ServiceBase):
             self._selection(None, query)
         expected = expected_version(if_match)
         raised: RaisedEvents = []
-        self.store.delete(id, self._outbox(raised), expected_version=expected)
+        with precondition_hidden(self.store, id, party):
+            self.store.delete(
+                id, guarded(self._outbox(raised), party), expected_version=expected
+            )
         self.v4.events.notify_local(raised)

@@ -1,0 +1,294 @@
+"""BearerAuth in the library: create_app, mount_listener, and fetching the JWKS."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import falcon
+import httpx
+import pytest
+
+from tests.conftest import MINIMAL
+from tests.tokens import (
+    AUDIENCE,
+    ISSUER,
+    READ,
+    WRITE,
+    FakeClock,
+    Keys,
+    jwks_served,
+    sign,
+)
+from tests.wsgi import serving
+from tmf683 import (
+    DEFAULT_BASE_PATH,
+    V5_BASE_PATH,
+    AuthenticationError,
+    InsufficientScopeError,
+    KeysUnavailableError,
+    MemoryStore,
+    PartyInteractionService,
+    PartyInteractionServiceV5,
+)
+from tmf683_falcon import BearerAuth, create_app, mount_listener
+from tmf683_falcon.auth import granted_scopes, protect
+
+
+@pytest.fixture(scope="module")
+def keys() -> Keys:
+    return Keys()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def auth_for(jwks, **options) -> BearerAuth:
+    return BearerAuth(jwks, issuer=ISSUER, audience=AUDIENCE, **options)
+
+
+@pytest.fixture
+def app_root(keys) -> Iterator[str]:
+    service = PartyInteractionService(MemoryStore())
+    app = create_app(
+        service, v5=PartyInteractionServiceV5(service), auth=auth_for(keys.jwks())
+    )
+    with serving(app) as root:
+        yield root
+    service.close()
+
+
+V4 = DEFAULT_BASE_PATH.rstrip("/")
+V5 = V5_BASE_PATH
+
+
+def test_create_app_requires_the_token_on_both_versions(app_root, keys):
+    for base in (V4, V5):
+        url = f"{app_root}{base}/partyInteraction"
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, headers=bearer(sign(keys.rsa))).status_code == 200
+    created = httpx.post(
+        f"{app_root}{V4}/partyInteraction", json=MINIMAL, headers=bearer(sign(keys.rsa))
+    )
+    assert created.status_code == 201
+    read_only = bearer(sign(keys.rsa, scope=READ))
+    item = f"{app_root}{V5}/partyInteraction/{created.json()['id']}"
+    assert httpx.get(item, headers=read_only).status_code == 200
+    refused = httpx.delete(item, headers=read_only)
+    assert refused.status_code == 403
+    assert refused.json()["@type"] == "Error"
+    assert httpx.get(item, headers=read_only).status_code == 200
+
+
+def test_falcon_404_and_405_are_unprotected_only_where_nothing_is_served(
+    app_root, keys
+):
+    assert httpx.get(f"{app_root}{V4}/elsewhere").status_code == 404
+    collection = f"{app_root}{V4}/partyInteraction"
+    assert httpx.put(collection).status_code == 401  # a route of ours: token first
+    response = httpx.put(collection, headers=bearer(sign(keys.rsa)))
+    assert response.status_code == 405
+
+
+def test_the_claims_are_left_on_the_request(keys):
+    seen: list[object] = []
+
+    class Probe:
+        def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+            seen.append(req.context.tmf683_claims["sub"])
+
+    app = falcon.App()
+    probe = Probe()
+    app.add_route("/probe", probe)
+    protect(app, auth_for(keys.jwks()), [probe])
+    with serving(app) as root:
+        assert httpx.get(f"{root}/probe", headers=bearer(sign(keys.rsa))).is_success
+    assert seen == ["agent-7"]
+
+
+@pytest.mark.parametrize(("version", "ok"), [("v4", 201), ("v5", 204)])
+def test_mount_listener_can_require_the_token(keys, version, ok):
+    received: list[object] = []
+    app = falcon.App()
+    mount_listener(
+        app,
+        received.append,
+        base_path="/crm",
+        version=version,
+        auth=auth_for(keys.jwks()),
+    )
+    envelope = {
+        "eventId": "E1",
+        "eventTime": "2024-05-01T10:00:00.000000Z",
+        "eventType": "PartyInteractionCreateEvent",
+        "event": {"partyInteraction": {"id": "1"}},
+    }
+    with serving(app) as root:
+        url = f"{root}/crm/listener/partyInteractionCreateEvent"
+        missing = httpx.post(url, json=envelope)
+        assert missing.status_code == 401
+        assert missing.headers["WWW-Authenticate"] == "Bearer"
+        assert ("@type" in missing.json()) == (version == "v5")
+        scoped = httpx.post(
+            url, json=envelope, headers=bearer(sign(keys.rsa, scope=READ))
+        )
+        assert scoped.status_code == 403
+        assert received == []
+        good = httpx.post(
+            url, json=envelope, headers=bearer(sign(keys.rsa, scope=WRITE))
+        )
+        assert good.status_code == ok
+    assert received == [envelope]
+
+
+def test_an_unknown_kid_refetches_at_most_once_a_minute(keys):
+    clock = FakeClock()
+    with jwks_served(keys.jwks()) as server:
+        auth = auth_for(server.url, clock=clock)
+        auth.authenticate(f"Bearer {sign(keys.rsa)}")
+        assert server.fetches == 1
+        server.jwks = keys.jwks("rotated")  # the issuer adds a key
+        rotated = f"Bearer {sign(keys.rsa, kid='rotated')}"
+        clock.now += 59
+        with pytest.raises(AuthenticationError, match="key set does not hold"):
+            auth.authenticate(rotated)
+        assert server.fetches == 1
+        clock.now += 1
+        assert auth.authenticate(rotated)["sub"] == "agent-7"
+        assert server.fetches == 2
+        for _ in range(3):
+            with pytest.raises(AuthenticationError):
+                auth.authenticate(f"Bearer {sign(keys.rsa, kid='unknown')}")
+        assert server.fetches == 2
+        clock.now += 60
+        with pytest.raises(AuthenticationError):
+            auth.authenticate(f"Bearer {sign(keys.rsa, kid='unknown')}")
+        assert server.fetches == 3
+
+
+def test_the_key_set_is_refetched_after_its_lifespan_and_kept_when_that_fails(keys):
+    clock = FakeClock()
+    with jwks_served(keys.jwks()) as server:
+        auth = auth_for(server.url, clock=clock, jwks_lifespan=300)
+        token = f"Bearer {sign(keys.rsa)}"
+        auth.authenticate(token)
+        clock.now += 299
+        auth.authenticate(token)
+        assert server.fetches == 1
+        clock.now += 1
+        auth.authenticate(token)
+        assert server.fetches == 2
+    clock.now += 300  # the issuer is down now: the known keys still serve
+    assert auth.authenticate(token)["iss"] == ISSUER
+
+
+def test_keys_that_cannot_be_fetched_are_a_503(keys):
+    with jwks_served(keys.jwks()) as server:
+        url = server.url  # closed below: nothing answers there any more
+    service = PartyInteractionService(MemoryStore())
+    app = create_app(PartyInteractionServiceV5(service), auth=auth_for(url))
+    with serving(app) as root:
+        response = httpx.get(
+            f"{root}{V5}/partyInteraction", headers=bearer(sign(keys.rsa))
+        )
+    service.close()
+    assert response.status_code == 503
+    assert response.json()["@type"] == "Error"
+    assert response.json()["code"] == "serviceUnavailable"
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_a_jwks_url_that_does_not_answer_times_out(keys):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # accepts connections, never answers
+        port = silent.getsockname()[1]
+        auth = auth_for(f"http://127.0.0.1:{port}/certs", jwks_timeout=0.2)
+        with pytest.raises(KeysUnavailableError, match="timed out"):
+            auth.load_keys()
+
+
+def test_scope_checks(keys):
+    auth = auth_for(keys.jwks(), read_scope="pi.read", write_scope="pi.write")
+    claims = auth.authenticate(f"Bearer {sign(keys.rsa, scope='pi.read other')}")
+    auth.authorize(claims, auth.scope_for("HEAD"))
+    with pytest.raises(InsufficientScopeError, match=r"'pi\.write'"):
+        auth.authorize(claims, auth.scope_for("patch"))
+
+
+@pytest.mark.parametrize(
+    ("claims", "granted"),
+    [
+        ({"scope": "a b  c"}, {"a", "b", "c"}),
+        ({"scp": ["a", 3, "b"]}, {"a", "b"}),
+        ({"scp": "a b"}, {"a", "b"}),
+        ({"scope": "a", "scp": ["b"]}, {"a", "b"}),
+        ({"scope": ["a"]}, {"a"}),
+        ({"scope": 7}, set()),
+        ({}, set()),
+    ],
+)
+def test_granted_scopes(claims, granted):
+    assert granted_scopes(claims) == granted
+
+
+def test_bearer_auth_refuses_unusable_settings(keys):
+    with pytest.raises(ValueError, match="issuer and an audience"):
+        BearerAuth(keys.jwks(), issuer="", audience=AUDIENCE)
+    with pytest.raises(ValueError, match="issuer and an audience"):
+        BearerAuth(keys.jwks(), issuer=ISSUER, audience=[])
+    with pytest.raises(ValueError, match="not usable"):
+        BearerAuth({"keys": []}, issuer=ISSUER, audience=AUDIENCE)
+
+
+def test_several_audiences_accept_any(keys):
+    auth = BearerAuth(keys.jwks(), issuer=ISSUER, audience=["x", AUDIENCE])
+    assert auth.authenticate(f"Bearer {sign(keys.rsa, aud=['y', AUDIENCE])}")
+    with pytest.raises(AuthenticationError, match="another audience"):
+        auth.authenticate(f"Bearer {sign(keys.rsa, aud='y')}")
+
+
+def test_a_jwks_file_that_is_not_an_object_is_unavailable(tmp_path, keys):
+    path = tmp_path / "jwks.json"
+    path.write_text("[]")
+    with pytest.raises(KeysUnavailableError, match="not a JSON object"):
+        auth_for(path).load_keys()
+    auth_for(keys.jwks()).load_keys()  # a JWKS given as a dict needs no loading
+
+
+def test_other_claim_failures_are_invalid_tokens(keys):
+    auth = auth_for(keys.jwks())
+    with pytest.raises(AuthenticationError, match="not valid") as failed:
+        auth.authenticate(f"Bearer {sign(keys.rsa, iat='yesterday')}")
+    assert failed.value.token_sent
+
+
+def test_a_party_claim_of_another_kind_is_refused(keys):
+    auth = auth_for(keys.jwks(), party_claim="party_id")
+    assert auth.party({"party_id": "P1"}) == "P1"
+    assert auth.party({}) is None
+    for value in ("", 7, ["P1"]):
+        with pytest.raises(AuthenticationError, match="party_id"):
+            auth.party({"party_id": value})
+    assert auth_for(keys.jwks()).party({"party_id": "P1"}) is None
+
+
+def test_an_issuer_never_reached_is_retried_every_few_seconds_only(keys):
+    clock = FakeClock()
+    token = f"Bearer {sign(keys.rsa)}"
+    with jwks_served(keys.jwks()) as server:
+        server.status = 503
+        auth = auth_for(server.url, clock=clock)
+        for _ in range(3):
+            with pytest.raises(KeysUnavailableError):
+                auth.authenticate(token)
+        assert server.fetches == 1
+        clock.now += 4.9
+        with pytest.raises(KeysUnavailableError, match="retrying at most every 5 s"):
+            auth.authenticate(token)
+        assert server.fetches == 1
+        server.status = 200
+        clock.now += 0.1
+        assert auth.authenticate(token)["sub"] == "agent-7"
+        assert server.fetches == 2
