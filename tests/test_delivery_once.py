@@ -1,0 +1,86 @@
+"""Events once: every event of a real server reaches a real receiver exactly once.
+
+No crash, so no event may repeat: each ``eventId`` arrives once, and when the server
+has stopped (a clean stop waits for the attempts in flight) nothing is left pending
+that could be sent again. Run on the live path (events delivered while they are
+raised) and on a backlog (raised with no dispatcher, then drained), on every store.
+"""
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import MINIMAL
+from tests.receiver import receiving
+from tests.servers import ServerProcess
+from tmf683 import open_store
+
+pytestmark = pytest.mark.slow
+
+EVENTS = 500
+CREATE_EVENT = "PartyInteractionCreateEvent"
+
+
+def _create(base: str, count: int) -> None:
+    with httpx.Client(base_url=base, timeout=30) as client:
+
+        def one(_: int) -> None:
+            client.post("partyInteraction", json=MINIMAL).raise_for_status()
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(one, range(count)))
+
+
+def _register(base: str, callback: str) -> None:
+    response = httpx.post(
+        f"{base}hub",
+        json={"callback": callback, "query": f"eventType={CREATE_EVENT}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+
+
+def _assert_once(events: list[dict[str, Any]], db: str | None) -> None:
+    counts = Counter(event["eventId"] for event in events)
+    repeated = {event_id: n for event_id, n in counts.items() if n > 1}
+    assert not repeated, f"{len(repeated)} events delivered more than once"
+    assert len(counts) == EVENTS
+    if db is not None:  # nothing left to send again
+        store = open_store(db)
+        try:
+            assert store.due_deliveries(float("inf"), 10_000) == []
+        finally:
+            store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def any_db(request, tmp_path) -> str:
+    if request.param == "memory":
+        return "memory:"
+    if request.param == "sqlite":
+        return str(tmp_path / "once.db")
+    return str(request.getfixturevalue("postgres_databases").create())
+
+
+def test_events_raised_while_delivering_arrive_once(any_db):
+    with receiving() as receiver:
+        with ServerProcess("--db", any_db) as server:
+            _register(server.base, receiver.url)
+            _create(server.base, EVENTS)
+            receiver.wait_for(EVENTS, 120)
+        # the server has stopped: every attempt it made has ended
+        _assert_once(receiver.events, None if any_db == "memory:" else any_db)
+
+
+def test_a_backlog_is_drained_once(database):
+    with receiving() as receiver:
+        with ServerProcess("--db", database, "--no-dispatcher") as server:
+            _register(server.base, receiver.url)
+            _create(server.base, EVENTS)
+        assert receiver.events == []
+        with ServerProcess("--db", database):
+            receiver.wait_for(EVENTS, 120)
+        _assert_once(receiver.events, database)
