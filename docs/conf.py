@@ -86,6 +86,7 @@ _EXTERNAL_MODULES = (
     "falcon",
     "http",
     "hypothesis",
+    "ipaddress",
     "pathlib",
     "psycopg",
     "psycopg_pool",

@@ -29,6 +29,7 @@ from tmf683._errors import (
     Problem,
     StoreConfigurationError,
     StoreUnavailableError,
+    SubscriptionLimitError,
     Tmf683Error,
     ValidationError,
 )
@@ -53,7 +54,12 @@ from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
 from tmf683._validation import MAX_NESTING_DEPTH, parse_json
-from tmf683.events.command import add_delivery_options, dispatcher_from
+from tmf683.events.callbacks import CallbackPolicy
+from tmf683.events.command import (
+    add_delivery_options,
+    callback_policy_from,
+    dispatcher_from,
+)
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
 from tmf683.events.transport import post_json
@@ -84,6 +90,7 @@ __all__ = [
     "V5_PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
     "AttributeKind",
+    "CallbackPolicy",
     "ConflictError",
     "DeliveryError",
     "Dispatcher",
@@ -120,12 +127,14 @@ __all__ = [
     "SchemaAttribute",
     "StoreConfigurationError",
     "StoreUnavailableError",
+    "SubscriptionLimitError",
     "TimePeriod",
     "Tmf683Error",
     "ValidationError",
     "add_delivery_options",
     "apply_merge_patch",
     "apply_patch",
+    "callback_policy_from",
     "dispatcher_from",
     "make_converter",
     "open_store",

@@ -21,6 +21,7 @@ from tmf683 import (
     NotFoundError,
     PatchConflictError,
     StoreUnavailableError,
+    SubscriptionLimitError,
     Tmf683Error,
     ValidationError,
 )
@@ -38,6 +39,7 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     ValidationError: (400, "invalidBody", "Invalid request body"),
     NotFoundError: (404, "notFound", "Resource not found"),
     ConflictError: (409, "conflict", "Resource already exists"),
+    SubscriptionLimitError: (409, "tooManySubscriptions", "Subscription limit reached"),
     StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }

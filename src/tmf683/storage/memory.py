@@ -12,12 +12,14 @@ from collections.abc import Sequence
 
 import attrs
 
-from tmf683._errors import ConflictError, NotFoundError
+from tmf683._errors import ConflictError, NotFoundError, SubscriptionLimitError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import select
 from tmf683.storage.base import (
+    FAILED_BEHIND,
     RESOURCE,
     SUBSCRIPTION,
+    TRIMMED,
     Delivery,
     Document,
     DocumentChange,
@@ -40,9 +42,26 @@ class MemoryStore:
         self._deliveries: dict[str, Delivery] = {}
         self._lock = threading.RLock()
 
+    max_pending_per_callback: int | None = None
+    """The most pending deliveries per callback; a write queueing more fails the
+    oldest. ``None``: no limit."""
+
     def _queue(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
             self._deliveries[delivery.id] = delivery
+        limit = self.max_pending_per_callback
+        if limit is None or not deliveries:
+            return
+        for callback in dict.fromkeys(d.callback for d in deliveries):
+            pending = [
+                d
+                for d in self._deliveries.values()
+                if d.callback == callback and d.state == "pending"
+            ]
+            for old in pending[: max(0, len(pending) - limit)]:
+                self._deliveries[old.id] = attrs.evolve(
+                    old, state="failed", last_error=TRIMMED
+                )
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
@@ -99,11 +118,15 @@ class MemoryStore:
             page, total = select(list(self._documents.values()), query)
             return Page([copy.deepcopy(dict(doc)) for doc in page], total)
 
-    def add_subscription(self, subscription: Document) -> None:
+    def add_subscription(
+        self, subscription: Document, *, limit: int | None = None
+    ) -> None:
         """Store a hub subscription; see the protocol."""
         with self._lock:
             if subscription["id"] in self._subscriptions:
                 raise ConflictError(SUBSCRIPTION, subscription["id"])
+            if limit is not None and len(self._subscriptions) >= limit:
+                raise SubscriptionLimitError(limit)
             self._subscriptions[subscription["id"]] = dict(subscription)
 
     def get_subscription(self, id: str) -> Document:
@@ -162,6 +185,19 @@ class MemoryStore:
                 state="pending" if next_attempt_at is not None else "failed",
                 last_error=error,
             )
+            if next_attempt_at is None:  # fail those queued behind it too
+                behind = False
+                for key, later in self._deliveries.items():
+                    behind = behind or key == delivery_id
+                    if (
+                        behind
+                        and key != delivery_id
+                        and later.state == "pending"
+                        and later.callback == delivery.callback
+                    ):
+                        self._deliveries[key] = attrs.evolve(
+                            later, state="failed", last_error=FAILED_BEHIND
+                        )
 
     def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
         """Attempt a delivery and record it; see the protocol (one process only)."""

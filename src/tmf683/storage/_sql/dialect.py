@@ -58,6 +58,9 @@ class Dialect(Protocol):
             texts a pattern matches and tests equality with them.
         skip_locked: appended to the selection of deliveries an unregister deletes
             (rows locked by a dispatcher stay, for it to drop).
+        lock_subscriptions: a statement making concurrent registrations under a
+            subscription limit wait for each other; ``""`` where the write
+            transaction does already.
     """
 
     true: str
@@ -66,6 +69,7 @@ class Dialect(Protocol):
     descending: str
     regex_function: str | None
     skip_locked: str
+    lock_subscriptions: str
 
     def placeholder(self, name: str) -> str:
         """The placeholder of a named parameter, e.g. ``:name``."""

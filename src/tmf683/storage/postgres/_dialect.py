@@ -166,6 +166,7 @@ class PostgresDialect:
     descending = "DESC NULLS LAST"
     regex_function: str | None = None
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    lock_subscriptions = "LOCK TABLE event_subscription IN SHARE ROW EXCLUSIVE MODE"
 
     def placeholder(self, name: str) -> str:
         """``%(name)s``."""

@@ -80,6 +80,7 @@ class SQLiteDialect:
     descending = "DESC"
     regex_function: str | None = REGEXP
     skip_locked = ""
+    lock_subscriptions = ""
 
     def placeholder(self, name: str) -> str:
         """``:name``."""

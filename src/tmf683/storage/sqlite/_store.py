@@ -151,7 +151,10 @@ class SQLiteStore(SQLStore):
                     insert_references(db, typing.cast(int, cursor.lastrowid), current)
                     if outbox:
                         shared.insert_deliveries(
-                            DIALECT, db.conn, outbox(None, current)
+                            DIALECT,
+                            db.conn,
+                            outbox(None, current),
+                            self.max_pending_per_callback,
                         )
         except sqlite3.IntegrityError as exc:
             raise ConflictError(RESOURCE, str(current and current["id"])) from exc
@@ -170,7 +173,12 @@ class SQLiteStore(SQLStore):
             )
             insert_references(db, seq, new)
             if outbox:
-                shared.insert_deliveries(DIALECT, db.conn, outbox(current, new))
+                shared.insert_deliveries(
+                    DIALECT,
+                    db.conn,
+                    outbox(current, new),
+                    self.max_pending_per_callback,
+                )
         return new
 
     def delete(self, id: str, outbox: Outbox | None = None) -> Document:
@@ -180,7 +188,9 @@ class SQLiteStore(SQLStore):
             db.execute(f"DELETE FROM {TABLE} WHERE seq = ?", [seq])  # noqa: S608
             delete_references(db, seq, old)
             if outbox:
-                shared.insert_deliveries(DIALECT, db.conn, outbox(old, None))
+                shared.insert_deliveries(
+                    DIALECT, db.conn, outbox(old, None), self.max_pending_per_callback
+                )
         return old
 
     def find(self, query: Query) -> Page:
