@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import MINIMAL
 from tests.receiver import receiving
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, dispatcher_process
 from tmf683 import open_store
 
 pytestmark = pytest.mark.slow
@@ -82,5 +82,22 @@ def test_a_backlog_is_drained_once(database):
             _create(server.base, EVENTS)
         assert receiver.events == []
         with ServerProcess("--db", database):
+            receiver.wait_for(EVENTS, 120)
+        _assert_once(receiver.events, database)
+
+
+def test_a_server_and_a_dispatcher_on_one_database_send_each_event_once(database):
+    """Two dispatchers (the server's and ``tmf683-dispatcher``) share one outbox.
+
+    On SQLite they used to send about half the events twice: nothing kept one
+    process from sending what the other was sending.
+    """
+    with receiving() as receiver:
+        with (
+            ServerProcess("--db", database) as server,
+            dispatcher_process("--db", database),
+        ):
+            _register(server.base, receiver.url)
+            _create(server.base, EVENTS)
             receiver.wait_for(EVENTS, 120)
         _assert_once(receiver.events, database)

@@ -413,3 +413,28 @@ def test_a_callback_keeps_at_most_its_pending_limit_the_oldest_fail(store):
     assert [d.id for d in failed] == ["A-create-0", "B-create-0"]
     assert {d.last_error for d in failed} == {TRIMMED}
     assert [d.id for d in store.due_deliveries(1.0)] == ["C-create-0"]
+
+
+def test_a_delivery_being_attempted_is_not_attempted_again_meanwhile(store):
+    """A second dispatcher on the store (here: another thread) sends nothing."""
+    subscribe(store, 0)
+    store.add(doc("A"), _outbox(["http://h/0"]))
+    store.add(doc("B"), _outbox(["http://h/0"]))
+    (head,) = store.due_deliveries(1.0)
+    nested = []
+
+    def other_dispatcher():
+        nested.append(store.attempt_delivery(head, 1.0, lambda d: 1 / 0))
+        # neither it nor the next one of its callback is due for anyone else
+        nested.append([d.id for d in store.due_deliveries(1.0)])
+
+    def send(delivery):
+        other = threading.Thread(target=other_dispatcher)
+        other.start()
+        other.join(30)
+        return AttemptOutcome(delivered=True)
+
+    assert store.attempt_delivery(head, 1.0, send)
+    assert nested[0] is False
+    assert nested[1] in ([], [head.id])  # PostgreSQL's read skips the locked row
+    assert [d.id for d in store.due_deliveries(1.0)] == ["B-create-0"]

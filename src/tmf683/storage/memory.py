@@ -199,8 +199,30 @@ class MemoryStore:
                             later, state="failed", last_error=FAILED_BEHIND
                         )
 
+    claim_seconds: float = 60.0
+    """How long a claimed delivery is not due for any other dispatcher."""
+
     def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
-        """Attempt a delivery and record it; see the protocol (one process only)."""
+        """Claim a delivery, attempt it and record it; see the protocol.
+
+        As on SQLite, the claim (its due time pushed ``claim_seconds`` ahead) keeps
+        a second dispatcher on this store from sending it meanwhile.
+        """
+        with self._lock:
+            current = self._deliveries.get(delivery.id)
+            head = next(
+                (
+                    d
+                    for d in self._deliveries.values()
+                    if d.state == "pending" and d.callback == delivery.callback
+                ),
+                None,
+            )
+            if current is None or head is not current or current.next_attempt_at > now:
+                return False
+            self._deliveries[delivery.id] = attrs.evolve(
+                current, next_attempt_at=now + self.claim_seconds
+            )
         return attempt_then_record(self, delivery, send)
 
     def failed_deliveries(self) -> list[Delivery]:

@@ -123,6 +123,30 @@ def due(dialect: Dialect, conn: Connection, now: float, limit: int) -> list[Deli
     return [row_to_delivery(dialect, row) for row in rows]
 
 
+def claim(
+    dialect: Dialect, conn: Connection, delivery_id: str, now: float, until: float
+) -> bool:
+    """Claim a delivery for one attempt: push its due time to ``until``.
+
+    Only a delivery still pending, due at ``now`` and the oldest pending one of its
+    callback is claimed; a claimed one is not due for anyone else (another
+    dispatcher process on the same file) until ``until``, when one that died
+    mid-attempt is sent again. The outcome's record replaces the claim.
+
+    Returns:
+        Whether this call claimed it.
+    """
+    id, at, until_at = _names(dialect, "id", "now", "until")
+    cursor = conn.execute(
+        f"UPDATE {DELIVERIES} SET next_attempt_at = {until_at} "  # noqa: S608
+        f"WHERE id = {id} AND state = 'pending' AND next_attempt_at <= {at} "
+        f"AND seq = (SELECT min(seq) FROM {DELIVERIES} AS o "
+        f"WHERE o.state = 'pending' AND o.callback = {DELIVERIES}.callback)",
+        {"id": delivery_id, "now": now, "until": until},
+    )
+    return bool(cursor.rowcount == 1)
+
+
 def record(
     dialect: Dialect,
     conn: Connection,

@@ -35,6 +35,9 @@ from tmf683.storage.sqlite._schema import (
 )
 
 _BUSY_TIMEOUT_SECONDS = 30.0
+# How long a delivery claimed for an attempt stays claimed: longer than an attempt
+# lasts (the dispatcher cuts one off after its timeout, 10 s by default).
+_CLAIM_SECONDS = 60.0
 
 
 class SQLiteStore(SQLStore):
@@ -261,8 +264,24 @@ class SQLiteStore(SQLStore):
             lines += [row[-1] for row in plan]
         return lines
 
+    claim_seconds: float = _CLAIM_SECONDS
+    """How long a claimed delivery is not due for any other dispatcher."""
+
     def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
-        """Attempt a delivery and record it; see the protocol (one process only)."""
+        """Claim a delivery, attempt it and record it; see the protocol.
+
+        The claim (its due time pushed ``claim_seconds`` ahead, committed before
+        the send) keeps any other dispatcher on the file, in this process or
+        another, from sending it or the next one to its callback meanwhile; if
+        this process dies mid-attempt, the delivery is due again when the claim
+        ends, and sent again with the same ``eventId``.
+        """
+        with self._write() as conn:
+            claimed = shared.claim(
+                DIALECT, conn, delivery.id, now, now + self.claim_seconds
+            )
+        if not claimed:
+            return False
         return attempt_then_record(self, delivery, send)
 
     def close(self) -> None:
