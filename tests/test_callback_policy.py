@@ -6,6 +6,8 @@ denied address is ``localhost`` with ``--callback-deny 127.0.0.0/8``.
 """
 
 import ipaddress
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -183,3 +185,17 @@ def callback_server(tmp_path_factory):
     db = tmp_path_factory.mktemp("callbacks") / "tmf683.db"
     with ServerProcess("--db", str(db)) as running:
         yield running
+
+
+@pytest.mark.parametrize("command", ["tmf683_falcon", "tmf683.events.command"])
+def test_a_deny_entry_that_is_not_a_cidr_is_refused_at_start(command, tmp_path):
+    db = str(tmp_path / "x.db")
+    finished = subprocess.run(
+        [sys.executable, "-m", command, "--db", db, "--callback-deny", "bad"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert "'bad' is not a CIDR" in finished.stderr

@@ -6,6 +6,7 @@ that could be sent again. Run on the live path (events delivered while they are
 raised) and on a backlog (raised with no dispatcher, then drained), on every store.
 """
 
+import signal
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -101,3 +102,25 @@ def test_a_server_and_a_dispatcher_on_one_database_send_each_event_once(database
             _create(server.base, EVENTS)
             receiver.wait_for(EVENTS, 120)
         _assert_once(receiver.events, database)
+
+
+def test_after_a_kill_only_the_event_in_flight_may_repeat(database):
+    """SIGKILL mid-delivery: every event still arrives; at most the one attempt in
+    flight (one callback: one at a time) arrives twice, with the same eventId."""
+    with receiving() as receiver:
+        with ServerProcess("--db", database, "--no-dispatcher") as server:
+            _register(server.base, receiver.url)
+            _create(server.base, EVENTS)
+        killed = ServerProcess("--db", database)
+        try:
+            receiver.wait_for(EVENTS // 5, 60)
+        finally:
+            killed.stop(signal.SIGKILL)
+        assert len(receiver.events) < EVENTS
+        with ServerProcess("--db", database), receiver.changed:
+            receiver.changed.wait_for(
+                lambda: len({e["eventId"] for e in receiver.events}) >= EVENTS, 120
+            )
+        counts = Counter(event["eventId"] for event in receiver.events)
+        assert len(counts) == EVENTS
+        assert sum(n - 1 for n in counts.values()) <= 1

@@ -84,6 +84,11 @@ class Dispatcher:
         self.allowed_hosts = host_allowlist(allowed_hosts)
         self.workers = workers
         self.callback_policy = callback_policy
+        # a store that claims deliveries (SQLite, memory) must hold a claim longer
+        # than an attempt may last
+        claim = getattr(store, "claim_seconds", None)
+        if isinstance(claim, float | int) and claim < timeout + 5:
+            store.claim_seconds = timeout + 5  # type: ignore[attr-defined]
         self._lifecycle = threading.Lock()  # start() and close() one at a time
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified as attempts end

@@ -199,7 +199,7 @@ class MemoryStore:
                             later, state="failed", last_error=FAILED_BEHIND
                         )
 
-    claim_seconds: float = 60.0
+    claim_seconds: float = 15.0
     """How long a claimed delivery is not due for any other dispatcher."""
 
     def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:

@@ -37,7 +37,7 @@ from tmf683.storage.sqlite._schema import (
 _BUSY_TIMEOUT_SECONDS = 30.0
 # How long a delivery claimed for an attempt stays claimed: longer than an attempt
 # lasts (the dispatcher cuts one off after its timeout, 10 s by default).
-_CLAIM_SECONDS = 60.0
+_CLAIM_SECONDS = 15.0
 
 
 class SQLiteStore(SQLStore):
