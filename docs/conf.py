@@ -88,6 +88,7 @@ _EXTERNAL_MODULES = (
     "hypothesis",
     "jwt",
     "os",
+    "ipaddress",
     "pathlib",
     "psycopg",
     "psycopg_pool",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 START_TIMEOUT_SECONDS = 20.0
@@ -107,3 +109,21 @@ def wait_for_exit(process: subprocess.Popen[str], seconds: float) -> int | None:
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def dispatcher_process(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """A running ``tmf683-dispatcher`` with ``args``; stopped (SIGTERM) afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmf683.events.command", *args],
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        if wait_for_exit(process, STOP_TIMEOUT_SECONDS) is None:
+            process.kill()
+            process.wait(STOP_TIMEOUT_SECONDS)

@@ -17,7 +17,13 @@ from tmf683 import (
     SQLiteStore,
     parse_query,
 )
-from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
+from tmf683.storage.base import (
+    FAILED_BEHIND,
+    TRIMMED,
+    AttemptOutcome,
+    Delivery,
+    PartyInteractionStore,
+)
 from tmf683.testing import party_interactions, query_strings
 
 
@@ -502,9 +508,52 @@ def test_the_outbox_is_written_with_the_change_and_served_in_order(store):
     assert store.attempt_delivery(retry, 200.0, send)
     assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1", "A-change-0"]
     store.record_attempt("A-change-0", delivered=False, error="gone for good")
-    assert [d.id for d in store.failed_deliveries()] == ["A-change-0"]
-    assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1", "A-delete-0"]
+    # the events queued behind it for that callback fail with it, at once
+    failed = store.failed_deliveries()
+    assert [d.id for d in failed] == ["A-change-0", "A-delete-0"]
+    assert [d.last_error for d in failed] == ["gone for good", FAILED_BEHIND]
+    assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1"]
+    # a later event to that callback is attempted as usual
+    store.add(doc("B"), outbox)
+    assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1", "B-create-0"]
     store.delete_subscription("S0")
     assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1"]
     assert store.failed_deliveries() == []
     assert sent == ["A-create-0"]
+
+
+def test_a_callback_keeps_at_most_its_pending_limit_the_oldest_fail(store):
+    subscribe(store, 0)
+    store.max_pending_per_callback = 3
+    outbox = _outbox(["http://h/0"])
+    for name in "ABCDE":
+        store.add(doc(name), outbox)
+    failed = store.failed_deliveries()
+    assert [d.id for d in failed] == ["A-create-0", "B-create-0"]
+    assert {d.last_error for d in failed} == {TRIMMED}
+    assert [d.id for d in store.due_deliveries(1.0)] == ["C-create-0"]
+
+
+def test_a_delivery_being_attempted_is_not_attempted_again_meanwhile(store):
+    """A second dispatcher on the store (here: another thread) sends nothing."""
+    subscribe(store, 0)
+    store.add(doc("A"), _outbox(["http://h/0"]))
+    store.add(doc("B"), _outbox(["http://h/0"]))
+    (head,) = store.due_deliveries(1.0)
+    nested = []
+
+    def other_dispatcher():
+        nested.append(store.attempt_delivery(head, 1.0, lambda d: 1 / 0))
+        # neither it nor the next one of its callback is due for anyone else
+        nested.append([d.id for d in store.due_deliveries(1.0)])
+
+    def send(delivery):
+        other = threading.Thread(target=other_dispatcher)
+        other.start()
+        other.join(30)
+        return AttemptOutcome(delivered=True)
+
+    assert store.attempt_delivery(head, 1.0, send)
+    assert nested[0] is False
+    assert nested[1] in ([], [head.id])  # PostgreSQL's read skips the locked row
+    assert [d.id for d in store.due_deliveries(1.0)] == ["B-create-0"]

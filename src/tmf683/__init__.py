@@ -34,6 +34,7 @@ from tmf683._errors import (
     QueryTimeoutError,
     StoreConfigurationError,
     StoreUnavailableError,
+    SubscriptionLimitError,
     Tmf683Error,
     ValidationError,
 )
@@ -58,7 +59,12 @@ from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
 from tmf683._validation import MAX_NESTING_DEPTH, parse_json
-from tmf683.events.command import add_delivery_options, dispatcher_from
+from tmf683.events.callbacks import CallbackPolicy
+from tmf683.events.command import (
+    add_delivery_options,
+    callback_policy_from,
+    dispatcher_from,
+)
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
 from tmf683.events.transport import post_json
@@ -97,6 +103,7 @@ __all__ = [
     "AttachmentRefOrValue",
     "AttributeKind",
     "AuthenticationError",
+    "CallbackPolicy",
     "ConflictError",
     "DeliveryError",
     "Dispatcher",
@@ -137,6 +144,7 @@ __all__ = [
     "SchemaAttribute",
     "StoreConfigurationError",
     "StoreUnavailableError",
+    "SubscriptionLimitError",
     "TimePeriod",
     "Tmf683Error",
     "ValidationError",
@@ -144,6 +152,7 @@ __all__ = [
     "add_delivery_options",
     "apply_merge_patch",
     "apply_patch",
+    "callback_policy_from",
     "dispatcher_from",
     "make_converter",
     "open_store",

@@ -176,6 +176,24 @@ class PreconditionFailedError(Tmf683Error):
         )
 
 
+class SubscriptionLimitError(Tmf683Error):
+    """The hub holds as many subscriptions as it may (``--max-subscriptions``).
+
+    Args:
+        limit: the most subscriptions the hub keeps.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"the hub holds {self.limit} subscriptions, the most it takes; "
+            "remove one first"
+        )
+
+
 class StoreConfigurationError(Tmf683Error, ValueError):
     """A store location (``--db`` or ``TMF683_DB``) that no store understands.
 

@@ -24,6 +24,7 @@ from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
 from tmf683._visibility import check_visible, guarded, precondition_hidden, restrict
 from tmf683.events.audiences import RaisedEvents
+from tmf683.events.callbacks import DEFAULT_POLICY, CallbackPolicy
 from tmf683.events.envelopes import V4_EVENTS
 from tmf683.events.publish import EventPublisher
 from tmf683.patch.apply import (
@@ -76,6 +77,11 @@ class PartyInteractionService(ServiceBase):
         id_factory: returns a new unique id.
         max_page_size: most items a list returns; a larger ``limit`` is lowered.
         callback_hosts: host names hub callbacks may point to; ``None`` allows any.
+        callback_policy: the addresses hub callbacks may reach
+            (:class:`~tmf683.events.callbacks.CallbackPolicy`; default: no
+            link-local or metadata address), checked at registration.
+        max_subscriptions: the most hub subscriptions kept, all versions together;
+            ``None``: no limit.
 
     Attributes:
         events: the :class:`~tmf683.events.publish.EventPublisher`: hub subscriptions,
@@ -91,6 +97,8 @@ class PartyInteractionService(ServiceBase):
         id_factory: Callable[[], str] = _new_id,
         max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
         callback_hosts: Collection[str] | None = None,
+        callback_policy: CallbackPolicy = DEFAULT_POLICY,
+        max_subscriptions: int | None = None,
     ) -> None:
         if max_page_size < 1:
             raise ValueError("max_page_size must be at least 1")
@@ -103,6 +111,8 @@ class PartyInteractionService(ServiceBase):
             store,
             clock=clock,
             callback_hosts=callback_hosts,
+            callback_policy=callback_policy,
+            max_subscriptions=max_subscriptions,
             id_factory=id_factory,
             formats={"v4": V4_EVENTS, "v5": V5_EVENTS},
         )

@@ -26,6 +26,7 @@ from tmf683 import (
     PartyInteractionServiceV5,
     StoreConfigurationError,
     add_delivery_options,
+    callback_policy_from,
     dispatcher_from,
     open_store,
     safe_location,
@@ -105,6 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer 206 for list pages that do not hold every match (TMF630); "
         "default 200, as the v4 swagger declares",
+    )
+    # h-events (issue 11, bounded hub)
+    parser.add_argument(
+        "--max-subscriptions",
+        type=_bounded_int(1, None),
+        default=1000,
+        metavar="N",
+        help="most hub subscriptions, v4 and v5 together; one more gets a 409 "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-pending-per-callback",
+        type=_bounded_int(1, None),
+        default=10_000,
+        metavar="N",
+        help="most undelivered events per callback; a change queueing more marks "
+        "the oldest failed (default: %(default)s)",
     )
     parser.add_argument(
         "--no-dispatcher",
@@ -355,9 +373,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreConfigurationError, OSError) as exc:
         log.error("cannot open the store: %s", exc)
         return 2
+    # h-events: every store of tmf683 has it (see OutboxStore)
+    store.max_pending_per_callback = args.max_pending_per_callback  # type: ignore[attr-defined]
     try:
         service = PartyInteractionService(
-            store, max_page_size=args.max_page_size, callback_hosts=args.callback_host
+            store,
+            max_page_size=args.max_page_size,
+            callback_hosts=args.callback_host,
+            callback_policy=callback_policy_from(args),  # h-events: SSRF
+            max_subscriptions=args.max_subscriptions,  # h-events: bounded hub
         )
         v5 = PartyInteractionServiceV5(service)
         if "v5" in args.versions:

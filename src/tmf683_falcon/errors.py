@@ -26,6 +26,7 @@ from tmf683 import (
     PreconditionFailedError,
     QueryTimeoutError,
     StoreUnavailableError,
+    SubscriptionLimitError,
     Tmf683Error,
     ValidationError,
 )
@@ -46,6 +47,7 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     NotFoundError: (404, "notFound", "Resource not found"),
     ConflictError: (409, "conflict", "Resource already exists"),
     PreconditionFailedError: (412, "preconditionFailed", "Precondition failed"),
+    SubscriptionLimitError: (409, "tooManySubscriptions", "Subscription limit reached"),
     StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     QueryTimeoutError: (503, "queryTimeout", "Query ran past its deadline"),
     AuthenticationError: (401, "unauthorized", "Unauthorized"),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 
 from tmf683._errors import StoreConfigurationError
+from tmf683.events.callbacks import CallbackPolicy, parse_network
 from tmf683.events.dispatch import Dispatcher
 from tmf683.storage import open_store, safe_location
 from tmf683.storage.base import PartyInteractionStore
@@ -53,6 +54,45 @@ def add_delivery_options(parser: argparse.ArgumentParser) -> None:
         help="delay before the first retry; each next one is 2.2 times longer "
         "(default: %(default)s, about 50 minutes over 10 attempts)",
     )
+    _add_callback_options(parser)
+
+
+def _cidr(text: str) -> str:
+    try:
+        parse_network(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a CIDR") from None
+    return text
+
+
+def _add_callback_options(parser: argparse.ArgumentParser) -> None:
+    # h-events (issue 11, SSRF-safe callbacks)
+    parser.add_argument(
+        "--callback-deny",
+        action="append",
+        type=_cidr,
+        default=[],
+        metavar="CIDR",
+        help="refuse hub callbacks on addresses in this network, at registration "
+        "and at every delivery; repeat for several (link-local and metadata "
+        "addresses are always refused; loopback and private ranges are allowed "
+        "unless denied here, e.g. 127.0.0.0/8, 10.0.0.0/8)",
+    )
+    parser.add_argument(
+        "--callback-allow",
+        action="append",
+        metavar="CIDR|HOST",
+        help="allow only hub callbacks on this network or host name; repeat for "
+        "several (default: any address not refused)",
+    )
+
+
+def callback_policy_from(args: argparse.Namespace) -> CallbackPolicy:
+    """The callback policy the parsed options describe."""
+    return CallbackPolicy(
+        deny=getattr(args, "callback_deny", None) or (),
+        allow=getattr(args, "callback_allow", None),
+    )
 
 
 def dispatcher_from(
@@ -64,6 +104,7 @@ def dispatcher_from(
         max_attempts=args.max_attempts,
         first_delay=args.retry_first_delay,
         allowed_hosts=getattr(args, "callback_host", None),
+        callback_policy=callback_policy_from(args),
     )
 
 

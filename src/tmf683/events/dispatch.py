@@ -27,8 +27,9 @@ import time
 from collections.abc import Callable, Collection
 
 from tmf683._errors import StoreUnavailableError, ValidationError
+from tmf683.events.callbacks import DEFAULT_POLICY, CallbackPolicy
 from tmf683.events.envelopes import host_allowlist, validate_callback
-from tmf683.events.transport import Post, post_json
+from tmf683.events.transport import CallbackRefused, Post, post_json
 from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ class Dispatcher:
             attempt, so a narrowed allowlist also holds for older subscriptions);
             ``None`` allows any.
         workers: callbacks served at once; one slow subscriber holds one worker.
+        callback_policy: the addresses callbacks may reach, checked at every
+            attempt (default: no link-local or metadata address). With the default
+            ``post`` the host is resolved at each attempt, every address checked and
+            the checked one connected to; a ``post`` of your own gets the check of
+            literal addresses only. A refused address fails the delivery for good.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class Dispatcher:
         jitter: Callable[[], float] = lambda: random.uniform(0.8, 1.2),  # noqa: S311
         allowed_hosts: Collection[str] | None = None,
         workers: int = 8,
+        callback_policy: CallbackPolicy = DEFAULT_POLICY,
     ) -> None:
         self.store = store
         self.post = post
@@ -76,6 +83,12 @@ class Dispatcher:
         self.jitter = jitter
         self.allowed_hosts = host_allowlist(allowed_hosts)
         self.workers = workers
+        self.callback_policy = callback_policy
+        # a store that claims deliveries (SQLite, memory) must hold a claim longer
+        # than an attempt may last
+        claim = getattr(store, "claim_seconds", None)
+        if isinstance(claim, float | int) and claim < timeout + 5:
+            store.claim_seconds = timeout + 5  # type: ignore[attr-defined]
         self._lifecycle = threading.Lock()  # start() and close() one at a time
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified as attempts end
@@ -156,7 +169,24 @@ class Dispatcher:
             )
             return AttemptOutcome(delivered=False, error="callback host not allowed")
         try:
-            self.post(delivery.callback, delivery.event, self.timeout)
+            if self.post is post_json:
+                post_json(
+                    delivery.callback,
+                    delivery.event,
+                    self.timeout,
+                    policy=self.callback_policy,
+                )
+            else:
+                self._check_literal(delivery.callback)
+                self.post(delivery.callback, delivery.event, self.timeout)
+        except CallbackRefused as exc:
+            log.error(
+                "event %s not sent to %s: %s",
+                delivery.event.get("eventId"),
+                delivery.callback,
+                exc,
+            )
+            return AttemptOutcome(delivered=False, error=str(exc))
         except Exception as exc:  # any failure to deliver counts as one attempt
             failures = delivery.attempts + 1
             if failures >= self.max_attempts:
@@ -181,6 +211,12 @@ class Dispatcher:
                 error=str(exc),
             )
         return AttemptOutcome(delivered=True)
+
+    def _check_literal(self, url: str) -> None:
+        """Refuse a callback whose host is a literal address the policy refuses."""
+        reason = self.callback_policy.literal_refusal(url)
+        if reason is not None:
+            raise CallbackRefused(f"not sent: {reason}")
 
     # -- scheduling -------------------------------------------------------------
 

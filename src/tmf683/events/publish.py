@@ -32,6 +32,7 @@ from tmf683.events.audiences import (
     payload,
     v4_shape,
 )
+from tmf683.events.callbacks import DEFAULT_POLICY, CallbackPolicy
 from tmf683.events.envelopes import (
     V4_EVENTS,
     EventFormat,
@@ -74,6 +75,11 @@ class EventPublisher:
         store: where subscriptions and the outbox live (the documents' store).
         clock: returns the current time, aware (``eventTime``).
         callback_hosts: host names hub callbacks may point to; ``None`` allows any.
+        callback_policy: the addresses hub callbacks may reach, checked at
+            registration (default: no link-local or metadata address).
+        max_subscriptions: the most hub subscriptions (all versions) the store
+            keeps; one more is refused with SubscriptionLimitError. ``None``: no
+            limit (``tmf683-server``: 1000).
         id_factory: returns a new unique id, for event ids (``eventId``),
             deliveries and subscriptions; default: a random UUID as a string.
         formats: the event formats by version (``{"v4": V4_EVENTS, "v5":
@@ -87,12 +93,16 @@ class EventPublisher:
         *,
         clock: Callable[[], datetime],
         callback_hosts: Collection[str] | None = None,
+        callback_policy: CallbackPolicy = DEFAULT_POLICY,
+        max_subscriptions: int | None = None,
         id_factory: Callable[[], str] = _new_id,
         formats: Mapping[str, EventFormat] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.callback_hosts = host_allowlist(callback_hosts)
+        self.callback_policy = callback_policy
+        self.max_subscriptions = max_subscriptions
         self.id_factory = id_factory
         self.formats = dict(formats or {"v4": V4_EVENTS})
         self._local: dict[str, tuple[EventCallback, EventSelector, Audience]] = {}
@@ -333,10 +343,14 @@ class EventPublisher:
             every database written before v5) and ``"apiRoot"`` when given.
 
         Raises:
-            ValidationError: the callback.
+            ValidationError: the callback (its form, its host, or an address the
+                callback policy refuses).
             InvalidQueryError: a query that does not parse.
+            SubscriptionLimitError: ``max_subscriptions`` exist already.
         """
         url = validate_callback(callback, self.callback_hosts)
+        if (reason := self.callback_policy.refusal(url)) is not None:
+            raise ValidationError([("$.callback", f"is not allowed: {reason}")])
         text = query if isinstance(query, str) else ""
         _selector(text, self.formats[version])
         subscription: Document = {"id": self.id_factory(), "callback": url}
@@ -345,7 +359,7 @@ class EventPublisher:
             subscription["version"] = version
         if api_root:
             subscription["apiRoot"] = api_root.rstrip("/")
-        self.store.add_subscription(subscription)
+        self.store.add_subscription(subscription, limit=self.max_subscriptions)
         return subscription
 
     def retrieve(self, subscription_id: str, *, version: str = "v4") -> Document:

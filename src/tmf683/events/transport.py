@@ -16,12 +16,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from tmf683._errors import DeliveryError
+from tmf683.events.callbacks import CallbackPolicy
 
 Post = Callable[[str, dict[str, Any], float], None]
 """Sends one event, as ``post(url, event, timeout_seconds)``; raises DeliveryError
 when the subscriber does not accept it (default :func:`post_json`)."""
+
+
+class CallbackRefused(DeliveryError):
+    """The callback's host stands for an address the callback policy refuses."""
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -38,9 +44,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 class _Sockets:
     """The sockets of one exchange, to cut them when its time is up."""
 
-    def __init__(self) -> None:
+    def __init__(self, addresses: list[str] | None = None) -> None:
         self.opened: list[socket.socket] = []
         self.expired = False
+        self.addresses = addresses  # the checked addresses to connect to, if any
 
     def cut(self) -> None:
         self.expired = True
@@ -56,7 +63,15 @@ class _Sockets:
 
         class Connection(base):  # type: ignore[valid-type,misc]
             def connect(self) -> None:
-                super().connect()
+                if sockets.addresses is None:
+                    super().connect()
+                else:  # checked addresses; Host header and TLS name stay the URL's
+                    sock = _connect(sockets.addresses, self.port, self.timeout)
+                    if isinstance(self, http.client.HTTPSConnection):
+                        sock = self._context.wrap_socket(
+                            sock, server_hostname=self.host
+                        )
+                    self.sock = sock
                 sockets.opened.append(self.sock)
 
         return Connection
@@ -80,7 +95,13 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(self.connection, req)
 
 
-def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
+def post_json(
+    url: str,
+    event: dict[str, Any],
+    timeout: float,
+    *,
+    policy: CallbackPolicy | None = None,
+) -> None:
     """POST an event as JSON and require a 2xx answer within ``timeout`` in all.
 
     The time covers connecting, sending and reading the answer's status and headers:
@@ -93,10 +114,16 @@ def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
         url: the callback, as registered.
         event: the event envelope; sent as UTF-8 JSON, non-ASCII unescaped.
         timeout: seconds for the whole exchange.
+        policy: when given, the callback's host is resolved here, every address
+            it resolves to is checked, and the connection goes to the first of them
+            that answers (the ``Host`` header and the TLS server name stay the
+            URL's), so a name that resolves elsewhere after the check cannot lead
+            past it.
 
     Raises:
         DeliveryError: another status (3xx included), a refused connection, a
             broken answer, or a timeout; its message says which.
+            :class:`CallbackRefused` when ``policy`` refuses an address.
     """
     request = urllib.request.Request(  # noqa: S310 - registered http(s) callbacks only
         url,
@@ -104,7 +131,7 @@ def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
         headers={"Content-Type": "application/json;charset=utf-8"},
         method="POST",
     )
-    sockets = _Sockets()
+    sockets = _Sockets(_checked_addresses(url, policy))
     opener = urllib.request.build_opener(
         _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
     )
@@ -128,3 +155,29 @@ def post_json(url: str, event: dict[str, Any], timeout: float) -> None:
         raise DeliveryError(f"no answer within {timeout:g} s")
     if not 200 <= status < 300:
         raise DeliveryError(f"HTTP {status}")
+
+
+def _connect(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` that answers."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+def _checked_addresses(url: str, policy: CallbackPolicy | None) -> list[str] | None:
+    """The addresses to connect to for ``url`` under ``policy`` (None: no policy)."""
+    if policy is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return [str(a) for a in policy.checked_addresses(host, port)]
+    except PermissionError as exc:
+        raise CallbackRefused(f"not sent: {exc}") from exc
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise DeliveryError(f"cannot resolve {host}: {exc}") from exc

@@ -328,11 +328,19 @@ class DocumentStore(Protocol):
 class SubscriptionStore(Protocol):
     """A place to keep the hub subscriptions (TMF630 Part 2, ``/hub``)."""
 
-    def add_subscription(self, subscription: Document) -> None:
+    def add_subscription(
+        self, subscription: Document, *, limit: int | None = None
+    ) -> None:
         """Store a hub subscription ``{"id", "callback", "query"}``.
+
+        Args:
+            subscription: the subscription.
+            limit: the most subscriptions the store may hold, checked atomically
+                with the insert; ``None``: no limit.
 
         Raises:
             ConflictError: the id exists already.
+            SubscriptionLimitError: ``limit`` subscriptions exist already.
         """
         ...
 
@@ -357,12 +365,25 @@ class SubscriptionStore(Protocol):
         ...
 
 
+FAILED_BEHIND = "not sent: an earlier event to this callback failed for good"
+"""The ``last_error`` of the pending deliveries failed at once behind one of their
+callback that failed for good (see :meth:`OutboxStore.record_attempt`)."""
+TRIMMED = "not sent: more events were waiting for this callback than it may queue"
+"""The ``last_error`` of the oldest pending deliveries failed when a callback has
+more than ``max_pending_per_callback`` waiting (see :class:`OutboxStore`)."""
+
+
 @runtime_checkable
 class OutboxStore(Protocol):
     """The transactional outbox: deliveries written with the changes that raised them.
 
     Rows are added by the :class:`DocumentStore` writes (their ``outbox`` argument);
     a dispatcher reads and records them here.
+
+    The stores of tmf683 have a ``max_pending_per_callback`` attribute: the most
+    pending deliveries one callback may have; a write that queues more fails the
+    oldest (``last_error`` :data:`TRIMMED`), in its transaction. ``None`` (the
+    default): no limit.
     """
 
     def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
@@ -394,7 +415,10 @@ class OutboxStore(Protocol):
             delivery_id: the delivery.
             delivered: the subscriber accepted it: the delivery is removed.
             next_attempt_at: when to retry (seconds since the epoch); ``None`` with
-                ``delivered=False`` marks the delivery failed for good.
+                ``delivered=False`` marks the delivery failed for good, and with it
+                every pending delivery queued behind it for the same callback
+                (``last_error`` :data:`FAILED_BEHIND`): a callback down for good
+                does not drain event by event for hours.
             error: why the attempt failed.
         """
         ...

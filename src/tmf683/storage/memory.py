@@ -12,13 +12,15 @@ from collections.abc import Sequence
 
 import attrs
 
-from tmf683._errors import ConflictError, NotFoundError
+from tmf683._errors import ConflictError, NotFoundError, SubscriptionLimitError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import select
 from tmf683.storage.base import (
+    FAILED_BEHIND,
     FIRST_VERSION,
     RESOURCE,
     SUBSCRIPTION,
+    TRIMMED,
     Delivery,
     Document,
     DocumentChange,
@@ -45,9 +47,26 @@ class MemoryStore:
         self._deliveries: dict[str, Delivery] = {}
         self._lock = threading.RLock()
 
+    max_pending_per_callback: int | None = None
+    """The most pending deliveries per callback; a write queueing more fails the
+    oldest. ``None``: no limit."""
+
     def _queue(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
             self._deliveries[delivery.id] = delivery
+        limit = self.max_pending_per_callback
+        if limit is None or not deliveries:
+            return
+        for callback in dict.fromkeys(d.callback for d in deliveries):
+            pending = [
+                d
+                for d in self._deliveries.values()
+                if d.callback == callback and d.state == "pending"
+            ]
+            for old in pending[: max(0, len(pending) - limit)]:
+                self._deliveries[old.id] = attrs.evolve(
+                    old, state="failed", last_error=TRIMMED
+                )
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
@@ -127,11 +146,15 @@ class MemoryStore:
             page, total = select(list(self._documents.values()), query)
             return Page([copy.deepcopy(dict(doc)) for doc in page], total)
 
-    def add_subscription(self, subscription: Document) -> None:
+    def add_subscription(
+        self, subscription: Document, *, limit: int | None = None
+    ) -> None:
         """Store a hub subscription; see the protocol."""
         with self._lock:
             if subscription["id"] in self._subscriptions:
                 raise ConflictError(SUBSCRIPTION, subscription["id"])
+            if limit is not None and len(self._subscriptions) >= limit:
+                raise SubscriptionLimitError(limit)
             self._subscriptions[subscription["id"]] = dict(subscription)
 
     def get_subscription(self, id: str) -> Document:
@@ -190,9 +213,44 @@ class MemoryStore:
                 state="pending" if next_attempt_at is not None else "failed",
                 last_error=error,
             )
+            if next_attempt_at is None:  # fail those queued behind it too
+                behind = False
+                for key, later in self._deliveries.items():
+                    behind = behind or key == delivery_id
+                    if (
+                        behind
+                        and key != delivery_id
+                        and later.state == "pending"
+                        and later.callback == delivery.callback
+                    ):
+                        self._deliveries[key] = attrs.evolve(
+                            later, state="failed", last_error=FAILED_BEHIND
+                        )
+
+    claim_seconds: float = 15.0
+    """How long a claimed delivery is not due for any other dispatcher."""
 
     def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
-        """Attempt a delivery and record it; see the protocol (one process only)."""
+        """Claim a delivery, attempt it and record it; see the protocol.
+
+        As on SQLite, the claim (its due time pushed ``claim_seconds`` ahead) keeps
+        a second dispatcher on this store from sending it meanwhile.
+        """
+        with self._lock:
+            current = self._deliveries.get(delivery.id)
+            head = next(
+                (
+                    d
+                    for d in self._deliveries.values()
+                    if d.state == "pending" and d.callback == delivery.callback
+                ),
+                None,
+            )
+            if current is None or head is not current or current.next_attempt_at > now:
+                return False
+            self._deliveries[delivery.id] = attrs.evolve(
+                current, next_attempt_at=now + self.claim_seconds
+            )
         return attempt_then_record(self, delivery, send)
 
     def failed_deliveries(self) -> list[Delivery]:

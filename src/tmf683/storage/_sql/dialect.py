@@ -61,6 +61,9 @@ class Dialect(Protocol):
         lock_row: appended to the selection of the row a write changes, locking it
             until the transaction ends (``""`` where the transaction holds the
             whole database already).
+        lock_subscriptions: a statement making concurrent registrations under a
+            subscription limit wait for each other; ``""`` where the write
+            transaction does already.
     """
 
     true: str
@@ -70,6 +73,7 @@ class Dialect(Protocol):
     regex_function: str | None
     skip_locked: str
     lock_row: str
+    lock_subscriptions: str
 
     def placeholder(self, name: str) -> str:
         """The placeholder of a named parameter, e.g. ``:name``."""

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tmf683._errors import SubscriptionLimitError
 from tmf683.storage._sql.dialect import Connection, Dialect
 from tmf683.storage._sql.tables import DELIVERIES, DELIVERY_COLUMNS, SUBSCRIPTIONS
-from tmf683.storage.base import Delivery, Document
+from tmf683.storage.base import FAILED_BEHIND, TRIMMED, Delivery, Document
 
 OLDEST_OF_CALLBACK = (
     f"d.seq = (SELECT min(seq) FROM {DELIVERIES} "  # noqa: S608 - constants
@@ -30,9 +31,12 @@ def _names(dialect: Dialect, *names: str) -> list[str]:
 
 
 def insert_deliveries(
-    dialect: Dialect, conn: Connection, deliveries: Sequence[Delivery]
+    dialect: Dialect,
+    conn: Connection,
+    deliveries: Sequence[Delivery],
+    limit: int | None = None,
 ) -> None:
-    """Write outbox rows."""
+    """Write outbox rows; past ``limit`` pending per callback, fail the oldest."""
     if not deliveries:
         return
     names = DELIVERY_COLUMNS.split(", ")
@@ -54,6 +58,26 @@ def insert_deliveries(
             for d in deliveries
         ],
     )
+    if limit is not None:
+        for callback in dict.fromkeys(d.callback for d in deliveries):
+            trim(dialect, conn, callback, limit)
+
+
+def trim(dialect: Dialect, conn: Connection, callback: str, limit: int) -> None:
+    """Fail the oldest pending deliveries of a callback beyond the newest ``limit``.
+
+    One index range of ``limit`` entries (the ``(state, callback, seq)`` index); a
+    delivery being sent now (locked, on PostgreSQL) is left to its dispatcher.
+    """
+    cb, most, reason = _names(dialect, "callback", "limit", "reason")
+    conn.execute(
+        f"UPDATE {DELIVERIES} SET state = 'failed', last_error = {reason} "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM {DELIVERIES} WHERE state = 'pending' "
+        f"AND callback = {cb} AND seq <= (SELECT seq FROM {DELIVERIES} "
+        f"WHERE state = 'pending' AND callback = {cb} ORDER BY seq DESC "
+        f"LIMIT 1 OFFSET {most}){dialect.skip_locked})",
+        {"callback": callback, "limit": limit, "reason": TRIMMED},
+    )
 
 
 def row_to_delivery(dialect: Dialect, row: Sequence[Any]) -> Delivery:
@@ -70,16 +94,57 @@ def row_to_delivery(dialect: Dialect, row: Sequence[Any]) -> Delivery:
     )
 
 
+HEADS = (
+    "WITH RECURSIVE heads (callback) AS ("  # noqa: S608 - constants
+    f"SELECT min(callback) FROM {DELIVERIES} WHERE state = 'pending' UNION ALL "
+    f"SELECT (SELECT min(callback) FROM {DELIVERIES} WHERE state = 'pending' "
+    "AND callback > heads.callback) FROM heads WHERE heads.callback IS NOT NULL) "
+)
+"""The callbacks with a pending delivery: one index probe each (a loose index scan
+of the ``(state, callback, seq)`` index), however many deliveries wait behind them."""
+
+
 def due(dialect: Dialect, conn: Connection, now: float, limit: int) -> list[Delivery]:
-    """The oldest pending delivery of each callback, when its time has come."""
+    """The oldest pending delivery of each callback, when its time has come.
+
+    The cost grows with the number of callbacks, not of pending deliveries: each
+    callback's head is one index probe (the former query checked every pending row
+    and sorted them, for every event sent).
+    """
     now_at, most = _names(dialect, "now", "limit")
+    columns = ", ".join(f"d.{name}" for name in DELIVERY_COLUMNS.split(", "))
     rows = conn.execute(
-        f"SELECT {DELIVERY_COLUMNS} FROM {DELIVERIES} AS d "  # noqa: S608 - constants
-        f"WHERE d.state = 'pending' AND d.next_attempt_at <= {now_at} AND "
-        f"{OLDEST_OF_CALLBACK} ORDER BY d.seq LIMIT {most}",
+        f"{HEADS}SELECT {columns} FROM heads JOIN {DELIVERIES} AS d "  # noqa: S608
+        f"ON d.seq = (SELECT min(seq) FROM {DELIVERIES} WHERE state = 'pending' "
+        f"AND callback = heads.callback) WHERE d.next_attempt_at <= {now_at} "
+        f"ORDER BY d.seq LIMIT {most}",
         {"now": now, "limit": limit},
     ).fetchall()
     return [row_to_delivery(dialect, row) for row in rows]
+
+
+def claim(
+    dialect: Dialect, conn: Connection, delivery_id: str, now: float, until: float
+) -> bool:
+    """Claim a delivery for one attempt: push its due time to ``until``.
+
+    Only a delivery still pending, due at ``now`` and the oldest pending one of its
+    callback is claimed; a claimed one is not due for anyone else (another
+    dispatcher process on the same file) until ``until``, when one that died
+    mid-attempt is sent again. The outcome's record replaces the claim.
+
+    Returns:
+        Whether this call claimed it.
+    """
+    id, at, until_at = _names(dialect, "id", "now", "until")
+    cursor = conn.execute(
+        f"UPDATE {DELIVERIES} SET next_attempt_at = {until_at} "  # noqa: S608
+        f"WHERE id = {id} AND state = 'pending' AND next_attempt_at <= {at} "
+        f"AND seq = (SELECT min(seq) FROM {DELIVERIES} AS o "
+        f"WHERE o.state = 'pending' AND o.callback = {DELIVERIES}.callback)",
+        {"id": delivery_id, "now": now, "until": until},
+    )
+    return bool(cursor.rowcount == 1)
 
 
 def record(
@@ -109,6 +174,27 @@ def record(
             "id": delivery_id,
         },
     )
+    if next_attempt_at is None:
+        fail_behind(dialect, conn, delivery_id)
+
+
+def fail_behind(dialect: Dialect, conn: Connection, delivery_id: str) -> None:
+    """Fail every pending delivery queued behind one that failed for good.
+
+    A callback whose oldest event gave up is down for good as far as the outbox
+    knows: the events queued behind it are failed at once (each kept, listed by
+    ``failed_deliveries``) instead of each taking every attempt in turn for hours.
+    Events raised later are queued and attempted as usual.
+    """
+    id, reason = _names(dialect, "id", "reason")
+    conn.execute(
+        f"UPDATE {DELIVERIES} SET state = 'failed', last_error = {reason} "  # noqa: S608
+        f"WHERE id IN (SELECT later.id FROM {DELIVERIES} AS later "
+        f"JOIN {DELIVERIES} AS head ON head.id = {id} "
+        "WHERE later.state = 'pending' AND later.callback = head.callback "
+        f"AND later.seq > head.seq{dialect.skip_locked})",
+        {"id": delivery_id, "reason": FAILED_BEHIND},
+    )
 
 
 def failed(dialect: Dialect, conn: Connection) -> list[Delivery]:
@@ -119,6 +205,23 @@ def failed(dialect: Dialect, conn: Connection) -> list[Delivery]:
         {},
     ).fetchall()
     return [row_to_delivery(dialect, row) for row in rows]
+
+
+def check_room(dialect: Dialect, conn: Connection, limit: int) -> None:
+    """Raise SubscriptionLimitError when ``limit`` subscriptions exist.
+
+    The dialect's ``lock_subscriptions`` makes concurrent registrations wait for
+    each other (SQLite's write transaction does already), so the count holds until
+    the caller's insert commits.
+    """
+    if dialect.lock_subscriptions:
+        conn.execute(dialect.lock_subscriptions, {})
+    (count,) = conn.execute(
+        f"SELECT count(*) FROM {SUBSCRIPTIONS}",  # noqa: S608 - constant
+        {},
+    ).fetchone()
+    if count >= limit:
+        raise SubscriptionLimitError(limit)
 
 
 def add_subscription(

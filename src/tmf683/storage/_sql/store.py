@@ -30,10 +30,13 @@ class SQLStore:
     Attributes:
         dialect: the engine's rules.
         integrity_error: what the driver raises for a taken unique id.
+        max_pending_per_callback: the most pending deliveries per callback; a
+            write queueing more fails the oldest. ``None``: no limit.
     """
 
     dialect: Dialect
     integrity_error: type[Exception]
+    max_pending_per_callback: int | None = None
 
     def _write(self) -> AbstractContextManager[Connection]:
         """A connection inside a write transaction, committed at the end."""
@@ -57,10 +60,14 @@ class SQLStore:
             document, version = documents.read(self.dialect, conn, id)
         return VersionedDocument(document, version)
 
-    def add_subscription(self, subscription: Document) -> None:
+    def add_subscription(
+        self, subscription: Document, *, limit: int | None = None
+    ) -> None:
         """Store a hub subscription; see the protocol. Raises ConflictError."""
         try:
             with self._write() as conn:
+                if limit is not None:
+                    outbox.check_room(self.dialect, conn, limit)
                 outbox.add_subscription(self.dialect, conn, subscription)
         except self.integrity_error as exc:
             raise ConflictError(SUBSCRIPTION, subscription["id"]) from exc

@@ -167,6 +167,7 @@ class PostgresDialect:
     regex_function: str | None = None
     skip_locked = " FOR UPDATE SKIP LOCKED"
     lock_row = " FOR UPDATE"
+    lock_subscriptions = "LOCK TABLE event_subscription IN SHARE ROW EXCLUSIVE MODE"
 
     def placeholder(self, name: str) -> str:
         """``%(name)s``."""

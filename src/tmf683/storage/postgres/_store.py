@@ -156,7 +156,12 @@ class PostgresStore(SQLStore):
                 write_references(conn, zip(seqs, documents, strict=True))
                 if outbox:
                     for document in documents:
-                        shared.insert_deliveries(DIALECT, conn, outbox(None, document))
+                        shared.insert_deliveries(
+                            DIALECT,
+                            conn,
+                            outbox(None, document),
+                            self.max_pending_per_callback,
+                        )
         except pg_errors.UniqueViolation as exc:
             taken = (exc.diag.message_detail or "").partition("=(")[2].rpartition(")")
             raise ConflictError(RESOURCE, taken[0] or ",".join(ids)) from exc
@@ -183,7 +188,9 @@ class PostgresStore(SQLStore):
             conn.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = %s", [seq])  # noqa: S608
             write_references(conn, [(seq, new)])
             if outbox:
-                shared.insert_deliveries(DIALECT, conn, outbox(current, new))
+                shared.insert_deliveries(
+                    DIALECT, conn, outbox(current, new), self.max_pending_per_callback
+                )
         return VersionedDocument(new, version)
 
     def delete(
@@ -200,7 +207,9 @@ class PostgresStore(SQLStore):
             )
             documents.remove(DIALECT, conn, id, seq, version)
             if outbox:
-                shared.insert_deliveries(DIALECT, conn, outbox(old, None))
+                shared.insert_deliveries(
+                    DIALECT, conn, outbox(old, None), self.max_pending_per_callback
+                )
         return old
 
     def find(self, query: Query) -> Page:

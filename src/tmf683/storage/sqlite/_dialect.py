@@ -81,6 +81,7 @@ class SQLiteDialect:
     regex_function: str | None = REGEXP
     skip_locked = ""
     lock_row = ""
+    lock_subscriptions = ""
 
     def placeholder(self, name: str) -> str:
         """``:name``."""

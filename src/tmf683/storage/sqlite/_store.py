@@ -44,6 +44,9 @@ from tmf683.storage.sqlite._schema import (
 )
 
 _BUSY_TIMEOUT_SECONDS = 30.0
+# How long a delivery claimed for an attempt stays claimed: longer than an attempt
+# lasts (the dispatcher cuts one off after its timeout, 10 s by default).
+_CLAIM_SECONDS = 15.0
 
 
 _PROGRESS_STEPS = 1000
@@ -176,7 +179,10 @@ class SQLiteStore(SQLStore):
                     insert_references(db, typing.cast(int, cursor.lastrowid), current)
                     if outbox:
                         shared.insert_deliveries(
-                            DIALECT, db.conn, outbox(None, current)
+                            DIALECT,
+                            db.conn,
+                            outbox(None, current),
+                            self.max_pending_per_callback,
                         )
         except sqlite3.IntegrityError as exc:
             raise ConflictError(RESOURCE, str(current and current["id"])) from exc
@@ -199,7 +205,12 @@ class SQLiteStore(SQLStore):
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
             insert_references(db, seq, new)
             if outbox:
-                shared.insert_deliveries(DIALECT, db.conn, outbox(current, new))
+                shared.insert_deliveries(
+                    DIALECT,
+                    db.conn,
+                    outbox(current, new),
+                    self.max_pending_per_callback,
+                )
         return VersionedDocument(new, version)
 
     def delete(
@@ -217,7 +228,9 @@ class SQLiteStore(SQLStore):
             documents.remove(DIALECT, db.conn, id, seq, version)
             delete_references(db, seq, old)
             if outbox:
-                shared.insert_deliveries(DIALECT, db.conn, outbox(old, None))
+                shared.insert_deliveries(
+                    DIALECT, db.conn, outbox(old, None), self.max_pending_per_callback
+                )
         return old
 
     def find(self, query: Query) -> Page:
@@ -300,8 +313,24 @@ class SQLiteStore(SQLStore):
             lines += [row[-1] for row in plan]
         return lines
 
+    claim_seconds: float = _CLAIM_SECONDS
+    """How long a claimed delivery is not due for any other dispatcher."""
+
     def attempt_delivery(self, delivery: Delivery, now: float, send: Send) -> bool:
-        """Attempt a delivery and record it; see the protocol (one process only)."""
+        """Claim a delivery, attempt it and record it; see the protocol.
+
+        The claim (its due time pushed ``claim_seconds`` ahead, committed before
+        the send) keeps any other dispatcher on the file, in this process or
+        another, from sending it or the next one to its callback meanwhile; if
+        this process dies mid-attempt, the delivery is due again when the claim
+        ends, and sent again with the same ``eventId``.
+        """
+        with self._write() as conn:
+            claimed = shared.claim(
+                DIALECT, conn, delivery.id, now, now + self.claim_seconds
+            )
+        if not claimed:
+            return False
         return attempt_then_record(self, delivery, send)
 
     def close(self) -> None:
