@@ -46,3 +46,48 @@ def test_an_empty_fields_is_accepted_on_list_and_retrieve(api, created, fields):
     listed = api.get(f"partyInteraction?id={created['id']}&{fields}")
     assert listed.status_code == 200, listed.text
     assert listed.json() == [whole]
+
+
+def error_of(response: httpx.Response, version: str, status: int, code: str):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json;charset=utf-8"
+    body = response.json()
+    assert body["code"] == code
+    assert body["status"] == str(status)
+    assert body.get("@type") == ("Error" if version == "v5" else None)
+    return body
+
+
+@pytest.mark.parametrize("api", VERSIONS, indirect=True)
+@pytest.mark.parametrize(
+    "accept", ["text/html", "application/xml, text/*", "application/json;q=0"]
+)
+def test_an_accept_that_excludes_json_gets_406(api, created, accept, request):
+    version = request.node.callspec.params["api"]
+    headers = {"Accept": accept}
+    for response in (
+        api.get("partyInteraction", headers=headers),
+        api.get(f"partyInteraction/{created['id']}", headers=headers),
+        api.post("partyInteraction", json=MINIMAL, headers=headers),
+        api.delete(f"partyInteraction/{created['id']}", headers=headers),
+    ):
+        body = error_of(response, version, 406, "notAcceptable")
+        assert "application/json" in body["message"]
+    # nothing was created nor deleted
+    assert api.get(f"partyInteraction/{created['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("api", VERSIONS, indirect=True)
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "*/*",
+        "application/*",
+        "application/json",
+        "application/json;charset=utf-8",
+        "text/html, application/json;q=0.1",
+    ],
+)
+def test_an_accept_that_admits_json_is_served(api, created, accept):
+    response = api.get(f"partyInteraction/{created['id']}", headers={"Accept": accept})
+    assert response.status_code == 200, response.text

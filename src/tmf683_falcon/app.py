@@ -9,6 +9,7 @@ from tmf683 import (
     V5_BASE_PATH,
     PartyInteractionServiceV5,
 )
+from tmf683_falcon.accept import RequireJsonAccept
 from tmf683_falcon.errors import (
     V5_ERROR_TYPE,
     ErrorTypeMarker,
@@ -67,7 +68,8 @@ def mount(
     Adds ``{base_path}/partyInteraction``, ``{base_path}/partyInteraction/{id}``,
     ``{base_path}/hub`` and ``{base_path}/hub/{id}``
     and error handlers that give the routes' own errors (400, 404 for an unknown id,
-    409, 413, 415) TMF Error bodies. The version is the service's: a
+    406 for an ``Accept`` without JSON, 409, 413, 415) TMF Error bodies. The version
+    is the service's: a
     :class:`~tmf683.PartyInteractionService` serves v4, a
     :class:`~tmf683.PartyInteractionServiceV5` serves v5 (with ``"@type": "Error"``
     in its Error bodies); call ``mount`` once for each to serve both over one store.
@@ -91,6 +93,7 @@ def mount(
     default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
     path = prepare_routes(app, default if base_path is None else base_path)
     app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE if v5 else None))
+    app.add_middleware(RequireJsonAccept(path))
     app.add_route(
         f"{path}/partyInteraction",
         PartyInteractionCollection(service, base_url, path, partial_content),
