@@ -91,3 +91,27 @@ def test_an_accept_that_excludes_json_gets_406(api, created, accept, request):
 def test_an_accept_that_admits_json_is_served(api, created, accept):
     response = api.get(f"partyInteraction/{created['id']}", headers={"Accept": accept})
     assert response.status_code == 200, response.text
+
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+ROUTES = ["partyInteraction", "partyInteraction/{id}", "hub", "hub/{id}"]
+
+
+@pytest.mark.parametrize("api", VERSIONS, indirect=True)
+@pytest.mark.parametrize("route", ROUTES)
+def test_allow_lists_exactly_the_methods_the_route_serves(api, route):
+    path = route.format(id="no-such-id")
+    served = set()
+    for method in METHODS:
+        # no body: a served POST/PATCH answers 400 or 415, never 405
+        response = api.request(method, path)
+        if response.status_code != 405:
+            served.add(method)
+    options = api.options(path)
+    refused = api.put(path) if "PUT" not in served else api.request("TRACE", path)
+    assert refused.status_code == 405
+    for response in (options, refused):
+        allow = {m.strip() for m in response.headers["allow"].split(",")}
+        assert allow == served, (response.request.method, allow, served)
+    if route == "hub/{id}":
+        assert served == {"GET", "DELETE", "OPTIONS"}

@@ -18,6 +18,7 @@ from tmf683_falcon.errors import (
 )
 from tmf683_falcon.hub import HubCollection, HubItem
 from tmf683_falcon.media import MEDIA_TYPE, json_handler
+from tmf683_falcon.methods import AllowListsOptions
 from tmf683_falcon.resources import (
     PartyInteractionCollection,
     PartyInteractionItem,
@@ -94,6 +95,7 @@ def mount(
     path = prepare_routes(app, default if base_path is None else base_path)
     app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE if v5 else None))
     app.add_middleware(RequireJsonAccept(path))
+    app.add_middleware(AllowListsOptions(path))
     app.add_route(
         f"{path}/partyInteraction",
         PartyInteractionCollection(service, base_url, path, partial_content),
