@@ -8,9 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from tests.conftest import MINIMAL
+from tests.servers import ServerProcess
+from tests.waiting import wait_for
 from tmf683 import parse_fields, parse_query
 
 VERSIONS = ["v4", "v5"]
@@ -115,3 +119,59 @@ def test_allow_lists_exactly_the_methods_the_route_serves(api, route):
         assert allow == served, (response.request.method, allow, served)
     if route == "hub/{id}":
         assert served == {"GET", "DELETE", "OPTIONS"}
+
+
+def _allow_connections(admin_url: str, name: str, allowed: bool) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
+                sql.Identifier(name), sql.SQL("true" if allowed else "false")
+            )
+        )
+        if not allowed:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+
+
+@pytest.mark.slow
+def test_with_postgresql_unreachable_requests_get_a_503_and_then_recover(
+    postgres_databases,
+):
+    url = postgres_databases.create()
+    name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+    admin = postgres_databases.admin_url
+    with (
+        ServerProcess("--db", url, "--no-dispatcher") as server,
+        httpx.Client(base_url=server.base, timeout=30.0) as http,
+    ):
+        created = http.post("partyInteraction", json=MINIMAL)
+        assert created.status_code == 201, created.text
+        _allow_connections(admin, name, allowed=False)
+        try:
+            # every request answers (the first after the pool has waited for a
+            # connection, the later ones at once while it knows the database is
+            # down), each a TMF 503
+            for path in [
+                "partyInteraction",
+                f"partyInteraction/{created.json()['id']}",
+            ]:
+                for _ in range(3):
+                    response = http.get(path)
+                    assert response.status_code == 503, response.text
+                    assert response.json() == {
+                        "code": "serviceUnavailable",
+                        "reason": "Service unavailable",
+                        "message": response.json()["message"],
+                        "status": "503",
+                    }
+                    assert "unavailable" in response.json()["message"]
+            assert "cannot be reached" in http.get("partyInteraction").json()["message"]
+        finally:
+            _allow_connections(admin, name, allowed=True)
+        wait_for(lambda: http.get("partyInteraction").status_code == 200, 60.0)
+        assert [d["id"] for d in http.get("partyInteraction").json()] == [
+            created.json()["id"]
+        ]
