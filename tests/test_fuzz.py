@@ -104,9 +104,12 @@ def corrected_v4() -> dict[str, Any]:
         for path, item in raw["paths"].items()
         if not path.startswith("/listener/")
     }
-    raw["paths"]["/hub/{id}"]["get"] = _get_hub(
-        raw["paths"]["/hub/{id}"]["delete"], "#/definitions/EventSubscription"
-    )
+    hub = raw["paths"]["/hub/{id}"]
+    # before DELETE, so that reads of the seeded subscriptions find them
+    raw["paths"]["/hub/{id}"] = {
+        "get": _get_hub(hub["delete"], "#/definitions/EventSubscription"),
+        **hub,
+    }
     definitions = raw["definitions"]
     for name in ("RelatedChannel", "RelatedParty"):
         definitions[name]["required"].remove("href")
@@ -149,7 +152,10 @@ def corrected_v5() -> dict[str, Any]:
         if not path.startswith("/listener/")
     }
     hub = raw["paths"]["/hub/{id}"]
-    hub["get"] = _get_hub(hub["delete"], "#/components/schemas/Hub", oas3=True)
+    raw["paths"]["/hub/{id}"] = {
+        "get": _get_hub(hub["delete"], "#/components/schemas/Hub", oas3=True),
+        **hub,
+    }
     corrected: dict[str, Any] = _discriminated_any_of(raw)
     return corrected
 
@@ -237,23 +243,23 @@ def _for_id(operation: Any, mode: GenerationMode, id: str) -> Any:
 
 
 def fuzz_operations(
-    schema: Any, findings: Findings, ids: list[str] | None = None
+    schema: Any, findings: Findings, ids: dict[str, list[str]] | None = None
 ) -> None:
     """Draw ``EXAMPLES`` valid and invalid requests for every operation.
 
-    With ``ids``, the ``{id}`` of ``/partyInteraction/{id}`` is one of them (stored
-    interactions, so that reads, patches and deletes reach a document), and the
-    operations without it are left out (the pass without ``ids`` sends them).
+    With ``ids`` (path -> ids), the ``{id}`` of those paths is one of the given ids
+    (stored interactions and subscriptions, so that reads, patches and deletes reach
+    a document), and the other operations are left out (the pass without ``ids``
+    sends them).
     """
     for result in schema.get_all_operations():
         operation = result.ok()
-        by_id = operation.path == "/partyInteraction/{id}"
-        if ids is not None and not by_id:
+        if ids is not None and operation.path not in ids:
             continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             cases = operation.as_strategy(generation_mode=mode)
             if ids is not None:
-                cases = st.sampled_from(ids).flatmap(
+                cases = st.sampled_from(ids[operation.path]).flatmap(
                     functools.partial(_for_id, operation, mode)
                 )
 
@@ -286,12 +292,19 @@ def fuzz_stateful(schema: Any, findings: Findings) -> None:
     )
 
 
-def seed(server: ServerProcess, findings: Findings) -> list[str]:
-    """Create ``SEEDED`` interactions through v4 with bodies the profile accepts.
+def seed(
+    server: ServerProcess, version: str, findings: Findings
+) -> dict[str, list[str]]:
+    """Create ``SEEDED`` interactions and subscriptions the server accepts.
 
-    The bodies are :func:`tmf683.testing.party_interactions` (valid under the TMF630
-    profile, unlike most schema-valid ones), so the 201s, and in the v5 pass the v5
-    view of v4-written documents, are checked against the contract too.
+    Interactions through v4, with :func:`tmf683.testing.party_interactions` bodies
+    (valid under the TMF630 profile, unlike most schema-valid ones), so the 201s,
+    and in the v5 pass the v5 view of v4-written documents, are checked against the
+    contract too; subscriptions through ``version``'s own hub (each version's hub
+    sees only its own), to a loopback callback that is never called.
+
+    Returns:
+        ``{"/partyInteraction/{id}": ids, "/hub/{id}": ids}``.
     """
     schema = schemathesis.openapi.from_dict(corrected_v4())
     schema.config.update(base_url=server.bases["v4"].rstrip("/"))
@@ -312,7 +325,23 @@ def seed(server: ServerProcess, findings: Findings) -> list[str]:
 
     send()
     assert ids, findings.statuses
-    return ids
+    own = schemathesis.openapi.from_dict(LOADERS[version]())
+    own.config.update(base_url=server.bases[version].rstrip("/"))
+    register = own["/hub"]["POST"]
+    hubs: list[str] = []
+    for number in range(SEEDED):
+        body: dict[str, Any] = {"callback": f"http://127.0.0.1:9/listener/{number}"}
+        if version == "v5":
+            body["@type"] = "Hub"
+        case = register.Case(body=body, media_type="application/json")
+        response = case.call()
+        findings.check(case, response)
+        assert response.status_code == 201, response.text
+        hubs.append(response.json()["id"])
+    return {"/partyInteraction/{id}": ids, "/hub/{id}": hubs}
+
+
+LOADERS = {"v4": corrected_v4, "v5": corrected_v5}
 
 
 @pytest.fixture(scope="module")
@@ -325,16 +354,14 @@ def server(tmp_path_factory) -> Iterator[ServerProcess]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("version", "load"), [("v4", corrected_v4), ("v5", corrected_v5)]
-)
-def test_fuzzing_finds_no_server_error_nor_contract_violation(server, version, load):
-    schema = schemathesis.openapi.from_dict(load())
+@pytest.mark.parametrize("version", sorted(LOADERS))
+def test_fuzzing_finds_no_server_error_nor_contract_violation(server, version):
+    schema = schemathesis.openapi.from_dict(LOADERS[version]())
     schema.config.update(base_url=server.bases[version].rstrip("/"))
     schema.config.generation.update(deterministic=True)
     findings = Findings()
     fuzz_operations(schema, findings)
-    fuzz_operations(schema, findings, ids=seed(server, findings))
+    fuzz_operations(schema, findings, ids=seed(server, version, findings))
     fuzz_stateful(schema, findings)
     total = sum(findings.requests.values())
     print(f"\n{version}: {total} requests;", dict(sorted(findings.statuses.items())))
