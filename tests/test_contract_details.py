@@ -121,6 +121,13 @@ def test_allow_lists_exactly_the_methods_the_route_serves(api, route):
         assert served == {"GET", "DELETE", "OPTIONS"}
 
 
+@pytest.mark.parametrize("api", VERSIONS, indirect=True)
+def test_an_unknown_path_has_no_allow(api):
+    response = api.options("noSuchResource")
+    assert response.status_code == 404
+    assert "allow" not in response.headers
+
+
 def _allow_connections(admin_url: str, name: str, allowed: bool) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(

@@ -39,5 +39,4 @@ class AllowListsOptions:
         if allow is None:
             return
         methods = [method.strip() for method in allow.split(",") if method.strip()]
-        if "OPTIONS" not in methods:
-            resp.set_header("Allow", ", ".join([*methods, "OPTIONS"]))
+        resp.set_header("Allow", ", ".join(dict.fromkeys([*methods, "OPTIONS"])))
