@@ -2,6 +2,7 @@
 #   make serve   install the server and start it on the embedded SQLite store
 #   make test    install everything and run lint, type checks, docs build and all tests
 #   make test-fast   the tests not marked slow, without coverage (a quick check while editing)
+#   make fuzz   schemathesis against a real server, v4 and v5 (FUZZ_EXAMPLES=400 by default)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DB ?= $(or $(TMF683_DB),./tmf683.db)
 
-.PHONY: serve test test-fast lint docs pytest clean
+FUZZ_EXAMPLES ?= 400
+
+.PHONY: serve test test-fast fuzz lint docs pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +51,9 @@ test: lint docs pytest
 
 test-fast: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q -m "not slow"
+
+fuzz: $(VENV)/.dev-installed
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) node_modules docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage*

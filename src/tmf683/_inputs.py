@@ -30,10 +30,12 @@ _SAFE_VALUE = ',"'
 """Kept as written: ``,`` separates values, ``"`` quotes a value holding a comma."""
 
 
-def _fields_value(text: str, schema: Schema) -> tuple[Path, ...]:
-    """Parse one raw ``fields=`` value; an ``&`` in it is a character, not a split."""
-    fields = parse_query("fields=" + text.replace("&", "%26"), schema=schema).fields
-    return () if fields is None else fields
+def _fields_value(text: str, schema: Schema) -> tuple[Path, ...] | None:
+    """Parse one raw ``fields=`` value; an ``&`` in it is a character, not a split.
+
+    ``None`` for an empty value (every attribute, as ``fields=`` in a URL).
+    """
+    return parse_query("fields=" + text.replace("&", "%26"), schema=schema).fields
 
 
 def read_selection(
@@ -77,7 +79,7 @@ def read_selection(
         paths: list[Path] = []
         for item in fields:
             if isinstance(item, str):
-                paths += _fields_value(item, schema)
+                paths += _fields_value(item, schema) or ()
             elif (
                 isinstance(item, tuple)
                 and item

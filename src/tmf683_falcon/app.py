@@ -11,6 +11,7 @@ from tmf683 import (
     V5_BASE_PATH,
     PartyInteractionServiceV5,
 )
+from tmf683_falcon.accept import RequireJsonAccept
 from tmf683_falcon.auth import BearerAuth, protect
 from tmf683_falcon.errors import (
     V5_ERROR_TYPE,
@@ -26,6 +27,7 @@ from tmf683_falcon.media import (
     HostGuard,
     json_handler,
 )
+from tmf683_falcon.methods import AllowListsOptions
 from tmf683_falcon.resources import (
     PartyInteractionCollection,
     PartyInteractionItem,
@@ -79,7 +81,8 @@ def mount(
     Adds ``{base_path}/partyInteraction``, ``{base_path}/partyInteraction/{id}``,
     ``{base_path}/hub`` and ``{base_path}/hub/{id}``
     and error handlers that give the routes' own errors (400, 404 for an unknown id,
-    409, 413, 415) TMF Error bodies. The version is the service's: a
+    406 for an ``Accept`` without JSON, 409, 413, 415) TMF Error bodies. The version
+    is the service's: a
     :class:`~tmf683.PartyInteractionService` serves v4, a
     :class:`~tmf683.PartyInteractionServiceV5` serves v5 (with ``"@type": "Error"``
     in its Error bodies); call ``mount`` once for each to serve both over one store.
@@ -113,6 +116,8 @@ def mount(
     app.add_middleware(BodyLimit(path, max_body_bytes))
     if base_url is None and allowed_hosts is not None:
         app.add_middleware(HostGuard(path, allowed_hosts))
+    app.add_middleware(RequireJsonAccept(path))
+    app.add_middleware(AllowListsOptions(path))
     routes = {
         f"{path}/partyInteraction": PartyInteractionCollection(
             service, base_url, path, partial_content

@@ -30,6 +30,7 @@ from tmf683 import (
     Tmf683Error,
     ValidationError,
 )
+from tmf683_falcon.accept import NotAcceptableError
 from tmf683_falcon.etags import InvalidIfMatchError
 from tmf683_falcon.media import (
     MEDIA_TYPE,
@@ -211,7 +212,7 @@ def serialize_http_error(
 def handle_route_http_error(
     req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError, params: Any
 ) -> None:
-    """Falcon error handler for the HTTP errors the TMF683 routes raise (400, 413, 415).
+    """Falcon error handler for the TMF683 routes' HTTP errors (400, 406, 413, 415).
 
     Writes a TMF Error body whatever error serializer the host app has.
     """
@@ -228,6 +229,7 @@ def add_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None
     """
     app.add_error_handler(Tmf683Error, handle_core_error)
     app.add_error_handler(UnsupportedMediaTypeError, handle_route_http_error)
+    app.add_error_handler(NotAcceptableError, handle_route_http_error)
     app.add_error_handler(BodyTooLargeError, handle_route_http_error)
     app.add_error_handler(InvalidIfMatchError, handle_route_http_error)
     app.add_error_handler(UntrustedHostError, handle_route_http_error)

@@ -194,7 +194,7 @@ def _non_negative(parameter: str, raw: str) -> int:
     return int(text)
 
 
-def _names(parameter: str, raw: str) -> list[str]:
+def _names(parameter: str, raw: str, *, empty_ok: bool = False) -> list[str]:
     try:
         names = [unquote(part, errors="strict").strip() for part in raw.split(",")]
     except UnicodeDecodeError as exc:
@@ -202,13 +202,17 @@ def _names(parameter: str, raw: str) -> list[str]:
             parameter, "is not valid percent-encoded UTF-8"
         ) from exc
     names = [name for name in names if name]
-    if not names:
+    if not names and not empty_ok:
         raise InvalidQueryError(parameter, "needs at least one attribute name")
     return names
 
 
-def _parse_fields(raw: str) -> tuple[Path, ...]:
-    names = _names("fields", raw)
+def _parse_fields(raw: str) -> tuple[Path, ...] | None:
+    # an empty fields= selects nothing in particular: every attribute, as without it
+    # (the swagger's fields is a plain string, and "" is one)
+    names = _names("fields", raw, empty_ok=True)
+    if not names:
+        return None
     if names == ["none"]:
         return ()
     return tuple(_check_name("fields", name) for name in names)
@@ -328,7 +332,7 @@ def parse_query(query_string: str, *, schema: Schema) -> Query:
             clauses.append(clause)
     return Query(
         conditions=tuple(clauses),
-        fields=_parse_fields(controls["fields"]) if "fields" in controls else None,
+        fields=_parse_fields(controls.get("fields", "")),
         sort=_parse_sort(controls["sort"], schema) if "sort" in controls else (),
         offset=_non_negative("offset", controls["offset"])
         if "offset" in controls

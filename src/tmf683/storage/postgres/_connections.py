@@ -8,6 +8,13 @@ ignores the values: a list filter's selectivity, the outbox's time) and has
 ``idle_in_transaction_session_timeout`` set, so a frozen process cannot keep its
 locks. Pooled connections are checked before use: one broken by a database restart
 is replaced instead of failing an operation.
+
+While the pool's last attempt to connect failed (the database is down or refuses
+connections), an operation that finds no usable connection in the pool fails at once
+with :class:`~tmf683._errors.StoreUnavailableError` instead of waiting
+``wait_timeout`` for a connection that cannot come: a request thread is not held
+for nothing. The first successful connection (the pool keeps retrying in the
+background) ends that state.
 """
 
 from __future__ import annotations
@@ -65,8 +72,26 @@ class Connections:
         self.wait_timeout = wait_timeout
         self.idle_timeout = idle_timeout
         self._local = threading.local()
+        self.unreachable: str | None = None
+        """Why the pool's last connection attempt failed; ``None`` once one works."""
+        connections = self
+
+        class WatchedConnection(psycopg.Connection[Any]):
+            """A pooled connection whose opening tells the pool's state."""
+
+            @classmethod
+            def connect(cls, *args: Any, **kwargs: Any) -> WatchedConnection:
+                try:
+                    conn = super().connect(*args, **kwargs)
+                except psycopg.OperationalError as exc:
+                    connections.unreachable = " ".join(str(exc).split())
+                    raise
+                connections.unreachable = None
+                return conn
+
         self._pool = psycopg_pool.ConnectionPool(
             conninfo,
+            connection_class=WatchedConnection,
             min_size=min_size,
             max_size=max_size,
             kwargs={
@@ -130,8 +155,12 @@ class Connections:
         if current is not None:
             yield current
             return
+        # the database is known to be unreachable: take a pooled connection if one
+        # is there (it is checked), never wait for one that cannot be opened
+        unreachable = self.unreachable
+        timeout = self.wait_timeout if unreachable is None else 0.0
         try:
-            with self._pool.connection(timeout=self.wait_timeout) as conn:
+            with self._pool.connection(timeout=timeout) as conn:
                 self._local.conn = conn
                 try:
                     with conn.transaction():
@@ -146,9 +175,14 @@ class Connections:
             # an id, status, direction or date text too long for its B-tree index
             message = " ".join(str(exc).split())
             raise ValidationError([("$", f"holds a text too long: {message}")]) from exc
+        except psycopg_pool.PoolTimeout as exc:
+            if unreachable is not None:
+                raise StoreUnavailableError(
+                    f"the database cannot be reached: {unreachable}"
+                ) from exc
+            raise StoreUnavailableError(" ".join(str(exc).split())) from exc
         except (
             psycopg.OperationalError,
-            psycopg_pool.PoolTimeout,
             pg_errors.IdleInTransactionSessionTimeout,
         ) as exc:
             raise StoreUnavailableError(" ".join(str(exc).split())) from exc
