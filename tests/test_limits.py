@@ -279,6 +279,52 @@ def test_an_allowed_host_option_adds_a_name(tmp_path):
     assert_tmf_error(other, 400, "badRequest", False)
 
 
+def raw_post(base: str, host: bytes, body: bytes) -> bytes:
+    """POST ``body`` to ``base`` + partyInteraction with this exact ``Host``."""
+    _, _, address, path = base.split("/", 3)
+    name, _, port = address.partition(":")
+    request = (
+        b"POST /"
+        + path.encode()
+        + b"partyInteraction HTTP/1.1\r\nHost: "
+        + host
+        + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+        + body
+    )
+    with socket.create_connection((name, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
+def test_an_allowed_host_with_userinfo_a_path_or_a_bad_port_is_400(limited, version):
+    # "127.0.0.1:PORT@evil.example" passed the allow list as "127.0.0.1" and made
+    # links whose host is evil.example (http://127.0.0.1:PORT@evil.example/...).
+    port = limited.base.split("/")[2].split(":")[1].encode()
+    for host in [
+        b"127.0.0.1:" + port + b"@evil.example",
+        b"localhost:@evil.example",
+        b"[::1]@evil.example",
+        b"localhost:" + port + b"/evil",
+        b"localhost:" + port + b"#@evil.example",
+        b"127.0.0.1:x",
+    ]:
+        answer = raw_post(limited.bases[version], host, body_of_size(300, version))
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), (host, answer[:300])
+        assert b"location:" not in head.lower(), host
+        assert b'"badRequest"' in body, (host, body)
+    good = raw_post(
+        limited.bases[version], b"[::1]:" + port, body_of_size(300, version)
+    )
+    assert good.startswith(b"HTTP/1.1 201 "), good[:300]
+
+
 # --- Server-owned dates follow each contract ---------------------------------
 
 OLD = "2001-02-03T04:05:06.000000Z"

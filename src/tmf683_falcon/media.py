@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -68,6 +69,11 @@ class UntrustedHostError(falcon.HTTPBadRequest):
     """A request whose ``Host`` is not on the allow list, with no base URL (400)."""
 
 
+_HOST_VALUE = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?")
+"""A ``Host`` value links may be built from: a name or address and a port at most
+(no userinfo, path, query or fragment, which would move a link's host elsewhere)."""
+
+
 def host_name(netloc: str) -> str:
     """The host of a ``Host`` value, lower case, without port or IPv6 brackets."""
     text = netloc.strip().lower()
@@ -102,7 +108,8 @@ class HostGuard:
         path = req.path.rstrip("/")
         if path != self.base_path and not path.startswith(self.base_path + "/"):
             return
-        if host_name(req.netloc) not in self.allowed:
+        netloc = req.netloc
+        if not _HOST_VALUE.fullmatch(netloc) or host_name(netloc) not in self.allowed:
             raise UntrustedHostError(
                 description=f"the Host '{req.netloc}' is not one this server "
                 "answers for; use one of its allowed hosts (tmf683-server "
