@@ -115,6 +115,30 @@ def test_registration_refuses_a_denied_callback_naming_the_reason(
 
 
 @pytest.mark.parametrize("version", ["v4", "v5"])
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "http://[64:ff9b::a9fe:a9fe]/x",  # NAT64
+        "http://[2002:a9fe:a9fe::]/x",  # 6to4
+        "http://[::ffff:0:a9fe:a9fe]/x",  # IPv4-translated
+        "http://[::a9fe:a9fe]/x",  # IPv4-compatible
+    ],
+)
+def test_registration_refuses_metadata_embedded_in_other_ipv6_forms(
+    callback_server, version, callback
+):
+    # These were registered (201) and then attempted: only the IPv4-mapped form
+    # was read as the IPv4 address it stands for.
+    response = httpx.post(
+        f"{callback_server.bases[version]}hub",
+        json=_hub(version, callback),
+        timeout=10,
+    )
+    assert response.status_code == 400, response.text
+    assert "169.254.0.0/16" in response.json()["message"]
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
 def test_registration_refuses_addresses_of_the_deny_option(tmp_path, version):
     db = str(tmp_path / "deny.db")
     with ServerProcess("--db", db, "--callback-deny", "127.0.0.0/8") as server:

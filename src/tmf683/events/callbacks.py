@@ -35,10 +35,32 @@ ALWAYS_DENIED: tuple[Network, ...] = tuple(
 """Refused whatever the options say (IPv4-mapped IPv6 forms are checked as IPv4)."""
 
 
+_EMBEDDING_IPV4 = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in (
+        "64:ff9b::/96",  # NAT64 (RFC 6052): a NAT64 gateway connects to the IPv4
+        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+        "::/96",  # IPv4-compatible (deprecated, RFC 4291)
+    )
+)
+
+
 def _plain(address: Address) -> Address:
-    """The IPv4 address an IPv4-mapped one (``::ffff:a.b.c.d``) stands for."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+    """The IPv4 address an IPv6 one embedding it stands for (else ``address``).
+
+    IPv4-mapped (``::ffff:a.b.c.d``), 6to4 (``2002:AABB:CCDD::``), NAT64
+    (``64:ff9b::a.b.c.d``), IPv4-translated and IPv4-compatible forms.
+    """
+    if not isinstance(address, ipaddress.IPv6Address):
+        return address
+    if address.ipv4_mapped is not None:
         return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.is_loopback or address.is_unspecified:
+        return address
+    if any(address in network for network in _EMBEDDING_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
 
