@@ -325,6 +325,42 @@ def test_an_allowed_host_with_userinfo_a_path_or_a_bad_port_is_400(limited, vers
     assert good.startswith(b"HTTP/1.1 201 "), good[:300]
 
 
+@pytest.mark.slow
+def test_clients_that_never_read_their_answers_do_not_stop_the_server(tmp_path):
+    # Each socket pipelines 40 one-megabyte list requests and reads nothing: its
+    # task thread blocked on the full output buffer, and waitress's idle check
+    # skips a channel with a request pending, so two such sockets held both
+    # threads for good and every other client timed out.
+    with ServerProcess(
+        "--db", str(tmp_path / "t.db"), "--threads", "2", "--idle-timeout", "2",
+        "--no-dispatcher", "--sqlite-synchronous", "normal",
+    ) as server:  # fmt: skip
+        url = server.base + "partyInteraction"
+        with httpx.Client(timeout=10) as client:
+            for _ in range(1000):
+                made = client.post(url, content=body_of_size(1000), headers=JSON)
+                assert made.status_code == 201, made.text
+        _, _, address, path = url.split("/", 3)
+        name, _, port = address.partition(":")
+        request = f"GET /{path}?limit=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        stalled = []
+        try:
+            for _ in range(2):
+                sock = socket.create_connection((name, int(port)), timeout=10)
+                stalled.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.sendall(request * 40)
+            answers = []
+            with httpx.Client(timeout=30) as client:
+                # the stalled sockets fill their buffers within the first dozen
+                for _ in range(60):
+                    answers.append(client.get(url + "?limit=1").status_code)
+        finally:
+            for sock in stalled:
+                sock.close()
+    assert answers == [200] * 60
+
+
 # --- Server-owned dates follow each contract ---------------------------------
 
 OLD = "2001-02-03T04:05:06.000000Z"

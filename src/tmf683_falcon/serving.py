@@ -11,6 +11,7 @@ closes a connection whose request has taken longer than the read deadline to arr
 from __future__ import annotations
 
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,26 @@ class TmfChannel(HTTPChannel):  # type: ignore[misc]
         return result
 
 
+def _close_stalled_readers(listener: Any, now: float) -> None:
+    """Run the idle check, also on a client that stops reading its answers.
+
+    waitress closes only idle channels with no request pending; a client that sends
+    requests and never reads the answers keeps its task thread blocked on a full
+    output buffer for good, so a few such sockets (as many as ``--threads``) stop
+    the server. Such a channel, with nothing sent for the idle timeout, is closed:
+    its task thread is released.
+    """
+    BaseWSGIServer.maintenance(listener, now)
+    cutoff = now - listener.adj.channel_timeout
+    for channel in list(listener.active_channels.values()):
+        if (
+            channel.requests
+            and channel.total_outbufs_len > channel.adj.outbuf_high_watermark
+            and channel.last_activity < cutoff
+        ):
+            channel.handle_close()  # the socket is not writable: close it here
+
+
 def install(
     server: Any,
     *,
@@ -105,6 +126,7 @@ def install(
     ] or [server]
     for listener in listeners:
         listener.channel_class = TmfChannel
+        listener.maintenance = types.MethodType(_close_stalled_readers, listener)
         listener.tmf683_error_type = error_type_of
         listener.tmf683_max_body_bytes = max_body_bytes
         listener.tmf683_read_deadline = float(read_deadline or 0)
