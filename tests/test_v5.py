@@ -573,7 +573,7 @@ def test_create_refuses_an_unknown_type_unless_it_has_a_schema_location():
         # the discriminator's @type picks the schema: Individual's givenName is text
         (
             {"@type": "Individual", "id": "P", "givenName": 5},
-            [("$.partyOrPartyRole.givenName", "5 is not of type 'string'")],
+            [("$.partyOrPartyRole.givenName", '5 is not of type "string"')],
         ),
         # PartyRef names no givenName (extension attributes are free)
         ({"@type": "PartyRef", "id": "P", "givenName": 5}, []),
@@ -583,19 +583,14 @@ def test_create_refuses_an_unknown_type_unless_it_has_a_schema_location():
             [
                 (
                     "$.partyOrPartyRole",
-                    "{'id': 'P'} is not valid under any of the given schemas",
+                    '{"id":"P"} is not valid under any of the schemas listed in the '
+                    "'anyOf' keyword",
                 )
             ],
         ),
         (
             "x",
-            [
-                ("$.partyOrPartyRole", "'x' is not of type 'object'"),
-                (
-                    "$.partyOrPartyRole",
-                    "'x' is not valid under any of the given schemas",
-                ),
-            ],
+            [("$.partyOrPartyRole", '"x" is not of type "object"')],
         ),
     ],
 )
@@ -606,6 +601,37 @@ def test_the_type_of_a_discriminated_value_picks_its_schema(party, problems):
         "partyOrPartyRole": party,
     }
     assert schema_problems(body, "RelatedPartyOrPartyRole_FVO") == problems
+
+
+def test_a_refusal_quotes_a_large_value_shortened_and_every_allowed_type():
+    body = {
+        "@type": "RelatedPartyOrPartyRole",
+        "role": "customer",
+        "partyOrPartyRole": {"id": "P" * 10_000},
+    }
+    [(path, message)] = schema_problems(body, "RelatedPartyOrPartyRole_FVO")
+    assert path == "$.partyOrPartyRole"
+    assert message.startswith('{"id":"PPP')
+    assert "..." in message
+    assert message.endswith(
+        "is not valid under any of the schemas listed in the 'anyOf' keyword"
+    )
+    assert len(message) < 200
+    body["partyOrPartyRole"] = {"@type": "Note", "text": "t"}
+    messages = [m for _, m in schema_problems(body, "RelatedPartyOrPartyRole_FVO")]
+    assert any(
+        all(
+            f'"{kind}"' in m
+            for kind in (
+                "Individual",
+                "Organization",
+                "PartyRef",
+                "PartyRoleRef",
+                "Supplier",
+            )
+        )
+        for m in messages
+    ), messages
 
 
 def test_create_refuses_server_attributes_and_names_nested_paths():

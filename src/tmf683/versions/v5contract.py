@@ -1,22 +1,24 @@
 """The TMF683 v5 contract: bodies checked against the OAS file itself.
 
 The OAS (``spec/TMF683-PartyInteraction-v5.0.0.oas.yaml``, TM Forum, Apache 2.0, see
-``spec/NOTICE``) is OpenAPI 3.0.1; its schemas are read as JSON Schema 2020-12 by
-``jsonschema`` with ``referencing`` resolving the ``#/components/schemas/...`` refs.
-Two OAS habits are read as OpenAPI means them: a ``oneOf`` with a ``discriminator``
-picks the branch its ``@type`` maps to (the branches overlap, so plain ``oneOf`` would
-refuse every body), and a ``@type`` outside the mapping is checked against any branch,
-unless it names another schema of the OAS that extends none of the branches (a
-``Note`` as ``partyOrPartyRole``): that is refused. A ``@type`` that no schema of the
-OAS names is refused unless the object carries ``@schemaLocation`` (TMF630
-extension). The known faults of the file's examples (``lastUpdateDate``,
-``PArtyRef``...) are in examples only and play no part.
+``spec/NOTICE``) is OpenAPI 3.0.1; its schemas are read as JSON Schema 2020-12 and
+checked by ``jsonschema-rs`` (compiled once, about a microsecond per object, so a
+1 MiB body is checked in milliseconds), each ``#/components/schemas/...`` ref resolved
+in one registry. Two OAS habits are rewritten into plain JSON Schema as OpenAPI means
+them: a ``oneOf`` with a ``discriminator`` picks the branch its ``@type`` maps to (the
+branches overlap, so plain ``oneOf`` would refuse every body), and a ``@type`` outside
+the mapping is checked against any branch, unless it names another schema of the OAS
+that extends none of the branches (a ``Note`` as ``partyOrPartyRole``): that is
+refused. A ``@type`` that no schema of the OAS names is refused unless the object
+carries ``@schemaLocation`` (TMF630 extension). ``format`` is not checked here (dates
+are read by the model, as in v4). The known faults of the file's examples
+(``lastUpdateDate``, ``PArtyRef``...) are in examples only and play no part.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+import json
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -24,29 +26,37 @@ from typing import TYPE_CHECKING, Any
 from tmf683._errors import Problem, ValidationError
 
 if TYPE_CHECKING:  # loaded on first use: ``import tmf683`` stays light
-    import jsonschema.protocols
-    import referencing
+    import jsonschema_rs
 
 OAS_FILE = "TMF683-PartyInteraction-v5.0.0.oas.yaml"
 _URI = "urn:tmf683:v5:oas"
 
 
 _SCHEMAS = "#/components/schemas/"
-_CHOICE = "x-tmf683-discriminator"
-"""The keyword :func:`_discriminated` writes in place of ``oneOf`` (:func:`_choose`)."""
 
 
 def _schema_uri(name: str) -> str:
     return f"{_URI}:schema:{name}"
 
 
+def _has_type(names: list[str]) -> dict[str, Any]:
+    """The ``if`` that holds for an object whose ``@type`` is one of ``names``.
+
+    It holds for a value that is not an object too (``properties`` and
+    ``required`` say nothing of those).
+    """
+    return {"properties": {"@type": {"enum": names}}, "required": ["@type"]}
+
+
 def _discriminated(node: Any) -> Any:
     """Rewrite ``oneOf`` + ``discriminator`` into an ``@type``-driven choice.
 
-    The branches and the mapping go to the :data:`_CHOICE` keyword
-    (:func:`_choose`); each ``#/components/schemas/X`` ref becomes the URI of
-    schema ``X``'s own resource (:func:`_schema_uri`), found without a JSON pointer
-    walk.
+    In plain JSON Schema: one ``if: {@type: <name>}, then: {$ref: <target>}`` per
+    mapping entry, beside ``anyOf: <branches>`` for an object whose ``@type`` is
+    missing or maps to no branch (a subclass is checked against any branch). A value
+    that is not an object satisfies every ``if``, so it is checked against every
+    target. Each ``#/components/schemas/X`` ref becomes the URI of schema ``X``'s
+    own resource (:func:`_schema_uri`), found without a JSON pointer walk.
     """
     if isinstance(node, list):
         return [_discriminated(item) for item in node]
@@ -59,47 +69,29 @@ def _discriminated(node: Any) -> Any:
     mapping = (node.get("discriminator") or {}).get("mapping")
     if "oneOf" in result and mapping:
         branches = result.pop("oneOf")
-        result[_CHOICE] = {
-            "anyOf": branches,
-            "mapping": {
-                name: _schema_uri(target.removeprefix(_SCHEMAS))
-                for name, target in mapping.items()
-            },
-            "branches": [
-                branch["$ref"]
-                for branch in branches
-                if isinstance(branch, dict) and set(branch) == {"$ref"}
-            ],
+        refs = {
+            b["$ref"] for b in branches if isinstance(b, dict) and set(b) == {"$ref"}
         }
+        targets = {
+            name: _schema_uri(target.removeprefix(_SCHEMAS))
+            for name, target in mapping.items()
+        }
+        direct = sorted(name for name, uri in targets.items() if uri in refs)
+        result["allOf"] = [
+            *result.get("allOf", []),
+            *(
+                {"if": _has_type([name]), "then": {"$ref": uri}}
+                for name, uri in targets.items()
+            ),
+            {"if": _has_type(direct), "else": {"anyOf": branches}},
+        ]
+        result[_BRANCHES] = sorted(refs | set(targets.values()))
     return result
 
 
-def _choose(
-    validator: Any, choice: dict[str, Any], instance: Any, schema: Any
-) -> Iterator[Any]:
-    """Check a value as OpenAPI reads ``oneOf`` with a ``discriminator``.
-
-    The same errors as ``anyOf: <branches>`` beside one
-    ``if: {@type: const <name>}, then: {$ref: <target>}`` per mapping entry, in one
-    look-up: an object is checked against the branch its ``@type`` names (none when
-    its ``@type`` is missing or outside the mapping), a value that is not an object
-    (which satisfies every such ``if``) against every target; the ``anyOf`` is
-    skipped when a target that is one of its branches holds (it holds then too).
-    """
-    mapping = choice["mapping"]
-    if isinstance(instance, dict):
-        kind = instance.get("@type")
-        targets = [mapping[kind]] if isinstance(kind, str) and kind in mapping else []
-    else:
-        targets = list(mapping.values())
-    errors = [
-        error
-        for target in targets
-        for error in validator.descend(instance, {"$ref": target})
-    ]
-    yield from errors
-    if errors or not any(target in choice["branches"] for target in targets):
-        yield from validator.descend(instance, {"anyOf": choice["anyOf"]})
+_BRANCHES = "x-tmf683-branches"
+"""Where :func:`_discriminated` notes the schemas a choice names (its branches and
+mapping targets), for :func:`_known_types_in_their_place`; no validator reads it."""
 
 
 def _ancestors(name: str, schemas: dict[str, Any]) -> set[str]:
@@ -125,7 +117,11 @@ _VARIANTS = ("_FVO", "_MVO")
 def _allowed_types(
     mapping: dict[str, Any], targets: set[str], schemas: dict[str, Any]
 ) -> dict[str, Any]:
-    """The ``if``/``then`` that keeps a known ``@type`` to ``mapping`` or a subtype."""
+    """The ``if``/``then`` that keeps a known ``@type`` to ``mapping`` or a subtype.
+
+    ``if`` the ``@type`` names a schema of the OAS, ``then`` it is one of the
+    allowed ones.
+    """
     allowed = sorted(
         set(mapping)
         | {
@@ -138,30 +134,10 @@ def _allowed_types(
             )
         }
     )
-    return {_TYPES: {"known": frozenset(schemas), "allowed": allowed}}
-
-
-_TYPES = "x-tmf683-types"
-"""The keyword :func:`_allowed_types` writes: a ``@type`` that names an OAS schema
-must be one of ``allowed`` (:func:`_types_in_place`)."""
-
-
-def _types_in_place(
-    validator: Any, rule: dict[str, Any], instance: Any, schema: Any
-) -> Iterator[Any]:
-    """Check that a ``@type`` naming an OAS schema is an allowed one.
-
-    The errors of ``if: {@type in known} then: {@type: enum allowed}``, in one set
-    look-up (``known`` is every schema name of the OAS).
-    """
-    if isinstance(instance, dict):
-        kind = instance.get("@type")
-        if (
-            isinstance(kind, str)
-            and kind in rule["known"]
-            and kind not in rule["allowed"]
-        ):
-            yield from validator.descend(kind, {"enum": rule["allowed"]}, path="@type")
+    return {
+        "if": _has_type(sorted(schemas)),
+        "then": {"properties": {"@type": {"enum": allowed}}},
+    }
 
 
 def _target(ref: object) -> str | None:
@@ -192,17 +168,10 @@ def _known_types_in_their_place(node: Any, schemas: dict[str, Any]) -> None:
     for value in node.values():
         _known_types_in_their_place(value, schemas)
     mapping = (node.get("discriminator") or {}).get("mapping")
-    choice = node.get(_CHOICE)
-    if not mapping or not isinstance(choice, dict):
+    named = node.pop(_BRANCHES, None)
+    if not mapping or named is None:
         return
-    targets = {
-        name
-        for ref in [
-            *mapping.values(),
-            *(b.get("$ref") for b in choice["anyOf"] if isinstance(b, dict)),
-        ]
-        if (name := _target(ref)) is not None
-    }
+    targets = {name for ref in named if (name := _target(ref)) is not None}
     node["allOf"] = [*node.get("allOf", []), _allowed_types(mapping, targets, schemas)]
 
 
@@ -216,7 +185,7 @@ def _own_types_in_their_place(
     """
     for name, schema in rewritten.items():
         mapping = (schema.get("discriminator") or {}).get("mapping")
-        if not mapping or _CHOICE in schema:
+        if not mapping or "oneOf" in (schemas.get(name) or {}):
             continue
         targets = {name} | {
             target for ref in mapping.values() if (target := _target(ref)) is not None
@@ -241,25 +210,28 @@ def oas() -> dict[str, Any]:
     return loaded
 
 
-@cache
-def _registry() -> referencing.Registry[Any]:
-    import referencing
-    import referencing.jsonschema
-
+def _rewritten() -> dict[str, Any]:
+    """The OAS's schemas as plain JSON Schema 2020-12, by name (see module doc)."""
     schemas = oas()["components"]["schemas"]
-    rewritten = _discriminated(copy.deepcopy(schemas))
+    rewritten: dict[str, Any] = _discriminated(copy.deepcopy(schemas))
     _known_types_in_their_place(rewritten, schemas)
     _own_types_in_their_place(rewritten, schemas)
-    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
-        (
-            _schema_uri(name),
-            referencing.Resource.from_contents(
-                contents, default_specification=referencing.jsonschema.DRAFT202012
-            ),
-        )
-        for name, contents in rewritten.items()
+    return rewritten
+
+
+@cache
+def _registry() -> jsonschema_rs.Registry:
+    import jsonschema_rs
+
+    return jsonschema_rs.Registry(
+        [
+            (_schema_uri(name), {"$schema": _DRAFT, **contents})
+            for name, contents in _rewritten().items()
+        ]
     )
-    return registry.crawl()
+
+
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def schema_names() -> frozenset[str]:
@@ -268,25 +240,12 @@ def schema_names() -> frozenset[str]:
 
 
 @cache
-def _validator_class() -> Any:
-    """Draft 2020-12 with the :data:`_CHOICE` keyword (the stub leaves it untyped)."""
-    import jsonschema
+def _validator(schema: str) -> jsonschema_rs.Validator:
+    import jsonschema_rs
 
-    draft = jsonschema.Draft202012Validator
-    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-        draft, {_CHOICE: _choose, _TYPES: _types_in_place}
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": _schema_uri(schema)}, registry=_registry(), validate_formats=False
     )
-
-
-@cache
-def _validator(schema: str) -> jsonschema.protocols.Validator:
-    kind = _validator_class()
-    validator: jsonschema.protocols.Validator = kind(
-        {"$ref": _schema_uri(schema)},
-        registry=_registry(),
-        format_checker=kind.FORMAT_CHECKER,
-    )
-    return validator
 
 
 def _path(parts: Any) -> str:
@@ -334,20 +293,50 @@ def schema_problems(document: Any, schema: str) -> list[Problem]:
     if problems:
         return sorted(problems)
     for error in _validator(schema).iter_errors(document):
-        deepest = min(
-            [error, *(error.context or [])], key=lambda e: -len(e.absolute_path)
-        )
-        where = _path(deepest.absolute_path)
-        required, instance = deepest.validator_value, deepest.instance
-        if deepest.validator == "required" and isinstance(instance, dict):
-            problems += [
-                (f"{where}.{name}", "is required")
-                for name in (required if isinstance(required, list) else ())
-                if name not in instance
-            ]
+        deepest = max(_with_context(error), key=lambda e: len(e.instance_path))
+        where = _path(deepest.instance_path)
+        if deepest.kind.name == "required":
+            problems.append(
+                (f"{where}.{deepest.kind.as_dict()['property']}", "is required")
+            )
         else:
-            problems.append((where, deepest.message))
+            problems.append((where, _message(deepest)))
     return sorted(set(problems))
+
+
+def _with_context(error: jsonschema_rs.ValidationError) -> list[Any]:
+    """``error`` and, for an ``anyOf``, the errors of each of its branches."""
+    context = (
+        error.kind.as_dict().get("context") if error.kind.name == "anyOf" else None
+    )
+    return [error, *(e for branch in context or () for e in branch)]
+
+
+_SHOWN = 80
+"""At most this many characters of a value are repeated in a message."""
+
+
+def _as_quoted(value: Any) -> str:
+    """``value`` as ``jsonschema-rs`` quotes it in its messages (compact, sorted)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _shown(value: Any) -> str:
+    text = _as_quoted(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _message(error: jsonschema_rs.ValidationError) -> str:
+    """The error's message, with the value shortened and every allowed value named."""
+    kind = error.kind.as_dict()
+    if error.kind.name == "enum":
+        allowed = ", ".join(json.dumps(option) for option in kind["options"])
+        return f"{_shown(error.instance)} is not one of {allowed}"
+    message = error.message
+    whole = _as_quoted(error.instance)
+    if message.startswith(whole):
+        return _shown(error.instance) + message[len(whole) :]
+    return message
 
 
 def validate(document: Any, schema: str) -> None:
