@@ -79,6 +79,12 @@ class ServerProcess:
                     self._url_seen.set()
         self._url_seen.set()
 
+    @property
+    def root(self) -> str:
+        """The server's own root, e.g. ``http://127.0.0.1:PORT`` (no slash after)."""
+        scheme, _, authority = self.base.split("/", 3)[:3]
+        return f"{scheme}//{authority}"
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Send ``sig``, wait for the exit (kill after a timeout); return the code."""
         if self.process.poll() is None:

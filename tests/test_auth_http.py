@@ -264,6 +264,13 @@ def test_unknown_paths_stay_404_without_a_token(server):
     assert response.json()["@type"] == "Error"
 
 
+def test_the_liveness_probe_needs_no_token(server):
+    # probes (Kubernetes, a container HEALTHCHECK) carry no token
+    response = httpx.get(f"{server.root}/health")
+    assert (response.status_code, response.json()) == (200, {"status": "pass"})
+    assert httpx.get(f"{server.base}partyInteraction").status_code == 401
+
+
 def test_tokens_never_appear_in_the_log(jwks, keys):
     tokens = [sign(keys.rsa), sign(keys.rsa, scope=READ)]
     tokens.append(sign(keys.ec, kid="ec", alg="ES256"))

@@ -176,6 +176,9 @@ def test_with_postgresql_unreachable_requests_get_a_503_and_then_recover(
                     }
                     assert "unavailable" in response.json()["message"]
             assert "cannot be reached" in http.get("partyInteraction").json()["message"]
+            # the liveness probe touches no store: the process is alive
+            alive = http.get(f"{server.root}/health")
+            assert (alive.status_code, alive.json()) == (200, {"status": "pass"})
         finally:
             _allow_connections(admin, name, allowed=True)
         wait_for(lambda: http.get("partyInteraction").status_code == 200, 60.0)

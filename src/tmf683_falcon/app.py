@@ -28,6 +28,7 @@ from tmf683_falcon.media import (
     json_handler,
 )
 from tmf683_falcon.methods import AllowListsOptions
+from tmf683_falcon.probes import HEALTH_PATH, Health
 from tmf683_falcon.resources import (
     PartyInteractionCollection,
     PartyInteractionItem,
@@ -171,7 +172,8 @@ def create_app(
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
         waitress). Every error, falcon's own 404/405/415 included, has a TMF body
-        (with ``@type`` under the v5 base path).
+        (with ``@type`` under the v5 base path). ``GET /health`` is the liveness
+        probe (``tmf683_falcon.probes``; no token, no store access).
 
     Raises:
         TypeError: ``v5`` given with a v5 ``service``.
@@ -198,4 +200,5 @@ def create_app(
             allowed_hosts=allowed_hosts,
             auth=auth,
         )
+    app.add_route(HEALTH_PATH, Health())
     return app
