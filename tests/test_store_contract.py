@@ -557,3 +557,65 @@ def test_a_delivery_being_attempted_is_not_attempted_again_meanwhile(store):
     assert nested[0] is False
     assert nested[1] in ([], [head.id])  # PostgreSQL's read skips the locked row
     assert [d.id for d in store.due_deliveries(1.0)] == ["B-create-0"]
+
+
+# --- scan: every match in creation order, batch by batch, under the deadline ----
+
+
+def test_scan_yields_every_match_in_creation_order_in_batches(store):
+    store.add_many([doc(f"D{n}", status="odd" if n % 2 else "even") for n in range(7)])
+    batches = list(store.scan(parse_query("status=odd"), batch_size=2))
+    assert [[d["id"] for d in batch] for batch in batches] == [
+        ["D1", "D3"],
+        ["D5"],
+    ]
+    everything = [d["id"] for batch in store.scan(parse_query("")) for d in batch]
+    assert everything == [f"D{n}" for n in range(7)]
+    assert list(store.scan(parse_query("status=none"))) == []
+
+
+def test_a_scan_sees_once_each_document_that_stays(store):
+    store.add_many([doc(f"D{n}") for n in range(6)])
+    seen = []
+    for batch in store.scan(parse_query(""), batch_size=2):
+        seen += [d["id"] for d in batch]
+        if len(seen) == 2:  # between batches: one gone ahead, one behind, one new
+            store.delete("D0")
+            store.delete("D3")
+            store.add(doc("D6"))
+    # D0, D3 and D6 were written meanwhile (may or may not be seen); the rest once
+    assert [id for id in seen if id not in ("D0", "D3", "D6")] == [
+        "D1",
+        "D2",
+        "D4",
+        "D5",
+    ]
+    assert len(seen) == len(set(seen))
+
+
+def test_a_scan_past_the_query_timeout_stops(store):
+    import time
+
+    from tmf683 import QueryTimeoutError
+
+    store.add_many([doc(f"D{n}") for n in range(4)])
+    store.query_timeout = 0.05
+    batches = store.scan(parse_query(""), batch_size=1)
+    started = time.monotonic()
+    next(batches)
+    # the caller's own work between batches counts: wait on the clock itself
+    while time.monotonic() < started + 0.1:
+        pass
+    with pytest.raises(QueryTimeoutError, match=r"deadline of 0\.05 s"):
+        next(batches)
+
+
+def test_the_memory_store_find_stops_at_its_deadline():
+    from tmf683 import QueryTimeoutError
+
+    store = MemoryStore(query_timeout=0.0)
+    store.add_many([doc(f"D{n}") for n in range(1000)])
+    with pytest.raises(QueryTimeoutError):
+        store.find(parse_query("reason.regex=x"))
+    assert MemoryStore().query_timeout == 5.0  # the SQL stores' default
+    assert len(MemoryStore(query_timeout=None).find(parse_query("")).items) == 0

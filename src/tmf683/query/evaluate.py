@@ -102,6 +102,19 @@ def matches(document: Mapping[str, Any], conditions: Iterable[Clause]) -> bool:
     return all(_holds(node, document) for node in plan(conditions))
 
 
+def matcher(conditions: Iterable[Clause]) -> Callable[[Mapping[str, Any]], bool]:
+    """The test of :func:`matches` for one filter, planned once for many documents.
+
+    Args:
+        conditions: the filter; an empty filter matches everything.
+
+    Returns:
+        A function telling whether a document satisfies the filter.
+    """
+    tree = plan(conditions)
+    return lambda document: all(_holds(node, document) for node in tree)
+
+
 def _sort_key(key: SortKey) -> Callable[[Mapping[str, Any]], tuple[int, Any]]:
     def extract(document: Mapping[str, Any]) -> tuple[int, Any]:
         value = typed(_value(document, key.path), key.kind)

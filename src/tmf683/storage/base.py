@@ -23,7 +23,7 @@ with :func:`check_version`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -100,8 +100,11 @@ def check_version(
 
 
 DEFAULT_QUERY_TIMEOUT = 5.0
-"""Default deadline of one list query on the SQL stores, in seconds (tmf683-server
+"""Default deadline of one list query, in seconds (tmf683-server
 ``--query-timeout``): past it the query stops with a 503 TMF Error."""
+
+SCAN_BATCH = 500
+"""Documents per batch of :meth:`DocumentStore.scan`."""
 
 
 @attrs.frozen
@@ -320,8 +323,40 @@ class DocumentStore(Protocol):
         Returns:
             The page and the total count of matches, with the semantics of
             :func:`tmf683.query.evaluate.select`.
+
+        Raises:
+            QueryTimeoutError: it ran past the store's ``query_timeout``.
         """
         ...
+
+    def scan(
+        self, query: Query, batch_size: int = SCAN_BATCH
+    ) -> Iterator[list[Document]]:
+        """Yield every document matching ``query``'s conditions, batch by batch.
+
+        For work a query cannot do in the store (a v5 filter on data that only v5
+        names): the documents come in the default (creation) order, at most
+        ``batch_size`` at a time, so memory stays bounded whatever the table's size.
+        ``sort``, ``offset``, ``limit`` and ``fields`` are ignored. Each batch is
+        read on its own, after the last one's position: a document written meanwhile
+        may or may not be seen, one that stays is seen once.
+
+        Args:
+            query: the conditions (e.g. a party restriction).
+            batch_size: the most documents a batch holds.
+
+        Yields:
+            Lists of documents.
+
+        Raises:
+            QueryTimeoutError: the scan, counted from its first batch and with the
+                caller's work between batches, ran past ``query_timeout``.
+        """
+        ...
+
+    query_timeout: float | None
+    """The most seconds one list query (:meth:`find`, a whole :meth:`scan`) may run;
+    ``None``: no deadline."""
 
 
 @runtime_checkable

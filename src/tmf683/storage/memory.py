@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import attrs
 
 from tmf683._errors import ConflictError, NotFoundError, SubscriptionLimitError
 from tmf683.query.ast import Query
-from tmf683.query.evaluate import select
+from tmf683.query.evaluate import matches, select
+from tmf683.storage._deadline import Deadline
 from tmf683.storage.base import (
+    DEFAULT_QUERY_TIMEOUT,
     FAILED_BEHIND,
     FIRST_VERSION,
     RESOURCE,
+    SCAN_BATCH,
     SUBSCRIPTION,
     TRIMMED,
     Delivery,
@@ -40,7 +43,15 @@ class MemoryStore:
     Implements :class:`tmf683.storage.base.PartyInteractionStore`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, query_timeout: float | None = DEFAULT_QUERY_TIMEOUT) -> None:
+        """Create an empty store.
+
+        Args:
+            query_timeout: most seconds one list query (:meth:`find`, a whole
+                :meth:`scan`) may run before it stops with
+                :class:`~tmf683.QueryTimeoutError`; ``None`` for no deadline.
+        """
+        self.query_timeout = query_timeout
         self._documents: dict[str, Document] = {}
         self._versions: dict[str, int] = {}
         self._subscriptions: dict[str, Document] = {}
@@ -142,9 +153,30 @@ class MemoryStore:
 
     def find(self, query: Query) -> Page:
         """Answer a list query with the reference evaluator; see the protocol."""
+        deadline = Deadline(self.query_timeout)
         with self._lock:
-            page, total = select(list(self._documents.values()), query)
-            return Page([copy.deepcopy(dict(doc)) for doc in page], total)
+            documents = list(self._documents.values())
+        page, total = select(deadline.bounded(documents), query)
+        return Page([copy.deepcopy(dict(doc)) for doc in page], total)
+
+    def scan(
+        self, query: Query, batch_size: int = SCAN_BATCH
+    ) -> Iterator[list[Document]]:
+        """Yield the matching documents in batches; see the protocol."""
+        deadline = Deadline(self.query_timeout)
+        with self._lock:
+            documents = list(self._documents.values())
+        batch: list[Document] = []
+        for document in deadline.bounded(documents):
+            if matches(document, query.conditions):
+                batch.append(copy.deepcopy(document))
+            if len(batch) == batch_size:
+                deadline.check()
+                yield batch
+                batch = []
+        deadline.check()
+        if batch:
+            yield batch
 
     def add_subscription(
         self, subscription: Document, *, limit: int | None = None

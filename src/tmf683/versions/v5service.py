@@ -27,7 +27,6 @@ from tmf683._visibility import check_visible, guarded, precondition_hidden, rest
 from tmf683.events.audiences import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
-from tmf683.query.evaluate import select
 from tmf683.query.projection import project
 from tmf683.storage.base import (
     FIRST_VERSION,
@@ -47,6 +46,7 @@ from tmf683.versions.v5query import (
     V5_PARTY_INTERACTION_SCHEMA,
     to_canonical,
 )
+from tmf683.versions.v5scan import select_by_scan
 
 V5_BASE_PATH = "/tmf-api/partyInteractionManagement/v5"
 """Where v5 lives by convention (the OAS's ``servers`` is a placeholder)."""
@@ -259,8 +259,9 @@ class PartyInteractionServiceV5(ServiceBase):
 
         A query whose every path has a canonical twin runs in the store on the same
         columns and side table as v4; one naming v5-only data (``@type``,
-        ``lastUpdate``, ``externalIdentifier``...) is evaluated over the v5 views of
-        all documents by the in-memory evaluator (correct, not indexed).
+        ``lastUpdate``, ``externalIdentifier``...) is evaluated on the v5 view of
+        each document over a scan of the store (:mod:`.v5scan`: correct, not
+        indexed; memory bounded by the page, time by the store's query deadline).
 
         Args:
             query: a raw query string, a parsed :class:`~tmf683.Query` (parsed
@@ -277,6 +278,7 @@ class PartyInteractionServiceV5(ServiceBase):
         Raises:
             TypeError: a query of another kind.
             InvalidQueryError: a query that does not parse against the v5 schema.
+            QueryTimeoutError: it ran past the store's ``query_timeout``.
         """
         parsed = read_list_query(query, schema=V5_PARTY_INTERACTION_SCHEMA)
         page_size = self.v4.max_page_size
@@ -290,11 +292,12 @@ class PartyInteractionServiceV5(ServiceBase):
             views: list[Any] = [self._view(doc, base_url) for doc in found.items]
             total = found.total_count
         else:
-            every = [
-                self._view(doc, base_url)
-                for doc in self.store.find(restrict(Query(), party)).items
-            ]
-            views, total = select(every, parsed)
+            views, total = select_by_scan(
+                self.store,
+                restrict(Query(), party),
+                parsed,
+                lambda doc: self._view(doc, base_url),
+            )
         items = [_project(view, parsed.fields) for view in views]
         return Page(items, total, parsed.offset, parsed.limit)
 

@@ -12,6 +12,7 @@ caller's transaction; SQL text here is built from module constants only.
 from __future__ import annotations
 
 from tmf683._errors import NotFoundError, PreconditionFailedError
+from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.dialect import Connection, Dialect
 from tmf683.storage._sql.tables import TABLE
 from tmf683.storage.base import RESOURCE, Document, ExpectedVersion, check_version
@@ -102,3 +103,29 @@ def remove(dialect: Dialect, conn: Connection, id: str, seq: int, version: int) 
     )
     if cursor.rowcount != 1:  # pragma: no cover - the row is locked
         raise PreconditionFailedError(RESOURCE, id, version)
+
+
+def batch_after(
+    dialect: Dialect, conn: Connection, compiled: Compiled, after: int, size: int
+) -> list[tuple[int, Document]]:
+    """The next ``size`` matching rows after position ``after``, in creation order.
+
+    Args:
+        dialect: the engine's rules.
+        conn: a connection.
+        compiled: the filter (its ``where`` and parameters; no sort).
+        after: the ``seq`` of the last row read before (0 at the start).
+        size: the most rows returned.
+
+    Returns:
+        ``(seq, document)`` pairs, ``seq`` increasing.
+    """
+    where = compiled.where.removeprefix("WHERE ")
+    test = f" AND ({where})" if where else ""
+    after_key, size_key = dialect.placeholder("after"), dialect.placeholder("size")
+    rows = conn.execute(
+        f"SELECT seq, document FROM {TABLE} WHERE seq > {after_key}{test} "  # noqa: S608 - see _sql
+        f"ORDER BY seq LIMIT {size_key}",
+        {**compiled.params, "after": after, "size": size},
+    ).fetchall()
+    return [(int(row[0]), dialect.load_document(row[1])) for row in rows]

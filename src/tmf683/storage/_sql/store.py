@@ -7,13 +7,18 @@ transactions and its driver's integrity error; the SQL comes from
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 from tmf683._errors import ConflictError, NotFoundError
+from tmf683.query.ast import Query
+from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents, outbox
+from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.dialect import Connection, Dialect
 from tmf683.storage._sql.tables import SUBSCRIPTIONS
 from tmf683.storage.base import (
+    SCAN_BATCH,
     SUBSCRIPTION,
     Delivery,
     Document,
@@ -25,7 +30,7 @@ class SQLStore:
     """What a SQL store does the same on every engine (see the protocol).
 
     Subclasses set :attr:`dialect` and :attr:`integrity_error` and implement
-    :meth:`_write` and :meth:`_read`.
+    :meth:`_write`, :meth:`_read` and :meth:`_compile`.
 
     Attributes:
         dialect: the engine's rules.
@@ -45,6 +50,32 @@ class SQLStore:
     def _read(self) -> AbstractContextManager[Connection]:
         """A connection for a read of one statement."""
         raise NotImplementedError  # pragma: no cover
+
+    query_timeout: float | None = None
+
+    def _compile(self, conn: Connection, query: Query, deadline: Deadline) -> Compiled:
+        """The query's filter, compiled on ``conn`` (inside its statement's read)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def scan(
+        self, query: Query, batch_size: int = SCAN_BATCH
+    ) -> Iterator[list[Document]]:
+        """Yield the matching documents in batches of ``seq``; see the protocol."""
+        deadline = Deadline(self.query_timeout)
+        after = 0
+        while True:
+            deadline.check()
+            with self._read() as conn:
+                compiled = self._compile(conn, query, deadline)
+                rows = documents.batch_after(
+                    self.dialect, conn, compiled, after, batch_size
+                )
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [document for _, document in rows]
+            if len(rows) < batch_size:
+                return
 
     def _find_one(self, resource: str, table: str, id: str) -> Document:
         if self.dialect.can_hold(id):

@@ -36,15 +36,31 @@ def count(
     Returns:
         The compiled clauses and the number of matches.
     """
-    compiled = compile_query(
+    compiled = compile_filter(conn, query, deadline)
+    row = conn.execute(compiled.count, compiled.params).fetchone()
+    return compiled, int(row[0]) if row else 0
+
+
+def compile_filter(
+    conn: psycopg.Connection[Any], query: Query, deadline: float | None = None
+) -> Compiled:
+    """Compile a query, looking up on ``conn`` the texts its ``regex`` accepts.
+
+    Args:
+        conn: a connection inside the query's transaction.
+        query: the parsed query.
+        deadline: as for :func:`count`.
+
+    Returns:
+        The compiled clauses.
+    """
+    return compile_query(
         query,
         DIALECT,
         regex_matches=lambda path, patterns: regex_matches(
             conn, path, patterns, deadline
         ),
     )
-    row = conn.execute(compiled.count, compiled.params).fetchone()
-    return compiled, int(row[0]) if row else 0
 
 
 def page_sql(

@@ -17,6 +17,7 @@ from tmf683._errors import (
     ValidationError,
 )
 from tmf683.query.ast import Query
+from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled
@@ -41,7 +42,13 @@ from tmf683.storage.base import (
 from tmf683.storage.postgres import _outbox as events
 from tmf683.storage.postgres._connections import Connection, Connections
 from tmf683.storage.postgres._dialect import DIALECT
-from tmf683.storage.postgres._read import SELECTIVE_SHARE, count, page_sql, table_rows
+from tmf683.storage.postgres._read import (
+    SELECTIVE_SHARE,
+    compile_filter,
+    count,
+    page_sql,
+    table_rows,
+)
 from tmf683.storage.postgres._schema import create_or_upgrade, write_references
 
 
@@ -247,6 +254,10 @@ class PostgresStore(SQLStore):
             except (pg_errors.QueryCanceled, TimeoutError) as exc:
                 raise QueryTimeoutError(timeout or 0.0) from exc
         return Page([row[0] for row in rows], total)
+
+    def _compile(self, conn: Any, query: Query, deadline: Deadline) -> Compiled:
+        """The filter in PostgreSQL's SQL, its ``regex`` texts looked up on ``conn``."""
+        return compile_filter(conn, query, deadline.at)
 
     def _page_sql(self, conn: Connection, compiled: Compiled, total: int) -> str:
         return page_sql(

@@ -9,6 +9,7 @@ import typing
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -18,6 +19,7 @@ from tmf683._errors import (
     StoreConfigurationError,
 )
 from tmf683.query.ast import Query
+from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled, compile_query
@@ -272,6 +274,10 @@ class SQLiteStore(SQLStore):
             if db.conn.in_transaction:
                 db.execute("COMMIT")
         return Page([DIALECT.load_document(row[0]) for row in rows], total)
+
+    def _compile(self, conn: Any, query: Query, deadline: Deadline) -> Compiled:
+        """The filter in SQLite's SQL (regex by its function, no lookup needed)."""
+        return compile_query(query, DIALECT)
 
     def _page(self, query: Query, total: int) -> Compiled:
         """The compilation for the page: dense when the matches are many."""
