@@ -396,6 +396,122 @@ def test_party_claim_limits_what_a_token_sees(jwks, keys, version):
         assert "party_id" in odd.json()["message"]
 
 
+PARTY_PATCHES = {
+    # (media type, a patch of P1's own interaction that writes P2 in)
+    "v4": [
+        (
+            "application/merge-patch+json",
+            {
+                "relatedParty": [
+                    related("P2")["v4"]["relatedParty"][0],
+                    related("P1")["v4"]["relatedParty"][0],
+                ]
+            },
+        ),
+        (
+            "application/json-patch+json",
+            [
+                {
+                    "op": "add",
+                    "path": "/relatedParty/-",
+                    "value": related("P2")["v4"]["relatedParty"][0],
+                }
+            ],
+        ),
+        (
+            "application/json-patch-query+json",
+            [{"op": "replace", "path": "/relatedParty?id=P1/id", "value": "P2"}],
+        ),
+    ],
+    "v5": [
+        (
+            "application/merge-patch+json",
+            {
+                "relatedParty": [
+                    related("P1")["v5"]["relatedParty"][0],
+                    related("P2")["v5"]["relatedParty"][0],
+                ]
+            },
+        ),
+        (
+            "application/json-patch+json",
+            [
+                {
+                    "op": "add",
+                    "path": "/relatedParty/-",
+                    "value": related("P2")["v5"]["relatedParty"][0],
+                }
+            ],
+        ),
+        (
+            "application/json-patch-query+json",
+            [
+                {
+                    "op": "replace",
+                    "path": "/relatedParty?partyOrPartyRole.id=P1/partyOrPartyRole/id",
+                    "value": "P2",
+                }
+            ],
+        ),
+    ],
+}
+
+
+def assert_party_refused(response: httpx.Response, version: str, *ids: str) -> None:
+    assert response.status_code == 403, response.text
+    assert "WWW-Authenticate" not in response.headers
+    body = response.json()
+    assert (body["code"], body["status"]) == ("forbidden", "403")
+    assert ("@type" in body) == (version == "v5")
+    if version == "v5":
+        assert body["@type"] == "Error"
+    assert "restricted to party 'P1'" in body["message"]
+    for id in ids:
+        assert f"'{id}'" in body["message"]
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
+def test_a_party_token_cannot_write_another_party_in(jwks, keys, version):
+    with ServerProcess(*auth_flags(jwks.url), "--party-claim", "party_id") as server:
+        root = server.bases[version]
+        items = f"{root}partyInteraction"
+        admin = bearer(sign(keys.rsa))
+        p1 = bearer(sign(keys.rsa, party_id="P1"))
+        p2 = bearer(sign(keys.rsa, party_id="P2"))
+        both = related("P1")[version]
+        both = {
+            **both,
+            "relatedParty": both["relatedParty"]
+            + related("P2")[version]["relatedParty"],
+        }
+        for planted in (related("P2")[version], both):
+            assert_party_refused(
+                httpx.post(items, json=planted, headers=p1), version, "P2"
+            )
+        assert httpx.get(items, headers=admin).headers["X-Total-Count"] == "0"
+        own = httpx.post(items, json=related("P1")[version], headers=p1)
+        assert own.status_code == 201, own.text
+        url = f"{root}partyInteraction/{own.json()['id']}"
+        for media_type, patch in PARTY_PATCHES[version]:
+            response = httpx.patch(
+                url,
+                content=json.dumps(patch),
+                headers={**p1, "Content-Type": media_type},
+            )
+            assert_party_refused(response, version, "P2")
+        assert httpx.get(url, headers=p1).headers["ETag"] == own.headers["ETag"]
+        assert httpx.get(items, headers=p2).json() == []
+        assert httpx.get(url, headers=p2).status_code == 404
+        patched = httpx.patch(url, json={"status": "closed"}, headers=p1)
+        assert patched.status_code == 200, patched.text
+        listed = httpx.get(items, headers=p1)
+        assert [item["id"] for item in listed.json()] == [own.json()["id"]]
+        # a token without the claim still writes any party
+        for_p2 = httpx.post(items, json=related("P2")[version], headers=admin)
+        assert for_p2.status_code == 201
+        assert httpx.get(items, headers=p2).headers["X-Total-Count"] == "1"
+
+
 def test_a_jwks_url_down_at_start_is_fetched_again_later(keys):
     with jwks_served(keys.jwks()) as closed:
         url = closed.url  # nothing answers there once closed

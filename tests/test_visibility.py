@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import MINIMAL
-from tmf683 import NotFoundError, PartyInteractionServiceV5, PreconditionFailedError
+from tmf683 import (
+    NotFoundError,
+    PartyInteractionServiceV5,
+    PartyRestrictionError,
+    PreconditionFailedError,
+)
 
 
 def party(id, role):
@@ -78,8 +83,13 @@ def test_single_operations_on_the_partys_interaction_work(service, made):
     assert service.list("", party="P1").total_count == 1
 
 
-def test_a_patch_that_removes_the_party_is_applied_once(service, made):
-    service.patch(made["p1"], {"relatedParty": [party("P2", "customer")]}, party="P1")
+def test_a_patch_that_removes_the_party_is_refused(service, made):
+    """A restricted caller may not hide its interaction from itself (nor hand it to
+    another party): nothing is written; tests/test_party_writes.py has the rest."""
+    with pytest.raises(PartyRestrictionError):
+        service.patch(made["p1"], {"relatedParty": [party("P3", "x")]}, party="P1")
+    assert service.retrieve(made["p1"], party="P1")["relatedParty"][0]["id"] == "P1"
+    service.patch(made["p1"], {"relatedParty": [party("P3", "x")]})  # unrestricted
     with pytest.raises(NotFoundError):
         service.retrieve(made["p1"], party="P1")
 

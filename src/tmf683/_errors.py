@@ -20,6 +20,7 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     ├── StoreUnavailableError (OSError)      the database cannot be reached now
     ├── AuthenticationError (PermissionError) no bearer token, or one not to trust
     ├── InsufficientScopeError (PermissionError) a valid token without the scope
+    ├── PartyRestrictionError (PermissionError) a party's write of another party
     ├── KeysUnavailableError (OSError)       the signing keys cannot be fetched now
     └── DeliveryError (OSError)              a subscriber did not accept an event
 """
@@ -319,6 +320,49 @@ class InsufficientScopeError(Tmf683Error, PermissionError):
         return self.message or (
             f"the token does not grant the scope '{self.scope}' this operation "
             "needs; ask the issuer for a token with it"
+        )
+
+
+class PartyRestrictionError(Tmf683Error, PermissionError):
+    """A write by a caller restricted to one party that brings in another or drops it.
+
+    A caller restricted to party ``P`` (``party=P``; over HTTP a token with the
+    ``--party-claim``) may create and patch only interactions that keep ``P`` in
+    ``relatedParty`` and name no other party it did not find there. Nothing was
+    written and no event raised (the adapter answers 403 ``forbidden``).
+
+    Args:
+        party: the caller's party id, e.g. ``"P1"``.
+        others: the party ids the write would bring in, in the order they appear;
+            empty when only ``P`` is missing.
+        missing: whether the result holds no ``relatedParty`` element of ``P``.
+
+    Attributes:
+        party, others, missing: as given.
+    """
+
+    def __init__(
+        self, party: str, others: Iterable[str] = (), *, missing: bool = False
+    ) -> None:
+        self.party = party
+        self.others: tuple[str, ...] = tuple(others)
+        self.missing = missing
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        found = []
+        if self.others:
+            named = ", ".join(f"'{other}'" for other in self.others)
+            found.append(f"may not write other parties into relatedParty ({named})")
+        if self.missing:
+            found.append(
+                f"must keep an element with id '{self.party}' in relatedParty "
+                "(v5: relatedParty[].partyOrPartyRole.id)"
+            )
+        return (
+            f"a caller restricted to party '{self.party}' "
+            + " and ".join(found)
+            + "; nothing was written"
         )
 
 

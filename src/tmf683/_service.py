@@ -22,7 +22,13 @@ from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
-from tmf683._visibility import check_visible, guarded, precondition_hidden, restrict
+from tmf683._visibility import (
+    check_party_write,
+    check_visible,
+    guarded,
+    precondition_hidden,
+    restrict,
+)
 from tmf683.events.audiences import RaisedEvents
 from tmf683.events.callbacks import DEFAULT_POLICY, CallbackPolicy
 from tmf683.events.envelopes import V4_EVENTS
@@ -142,6 +148,7 @@ class PartyInteractionService(ServiceBase):
         fields: str | Sequence[str | tuple[str, ...]] | None = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> VersionedDocument:
         """Create a PartyInteraction (TMF683 ``createPartyInteraction``).
 
@@ -153,6 +160,10 @@ class PartyInteractionService(ServiceBase):
             query: instead of ``fields``, the raw query string, as for
                 :meth:`retrieve`.
             base_url: the API root for ``href``; default: the service's.
+            party: the caller's party when restricted to one (as for
+                :meth:`list`): every ``relatedParty`` id must be this one and one
+                element must have it, else
+                :class:`~tmf683.PartyRestrictionError`; ``None``: any parties.
 
         Returns:
             The stored document with ``id`` and ``href`` first, projected by
@@ -164,9 +175,12 @@ class PartyInteractionService(ServiceBase):
             TypeError, InvalidQueryError: for ``fields`` or ``query``, as for
                 :meth:`retrieve`; checked before anything is stored.
             ValidationError: every problem of the body, each with its ``$.path``.
+            PartyRestrictionError: ``party`` given and the body names another
+                party or not ``party``; nothing is stored.
         """
         selection = read_selection(fields, query)
         stored = self._new_document(document)
+        check_party_write(None, stored, party)
         raised: RaisedEvents = []
         self.store.add(stored, self._outbox(base_url, raised))
         self.events.notify_local(raised)
@@ -178,6 +192,7 @@ class PartyInteractionService(ServiceBase):
         documents: Sequence[Mapping[str, Any] | PartyInteraction | object],
         *,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> list[Document]:
         """Create several PartyInteractions at once, all or none (bulk import).
 
@@ -187,6 +202,8 @@ class PartyInteractionService(ServiceBase):
         Args:
             documents: the JSON bodies or model objects.
             base_url: the API root for ``href``; default: the service's.
+            party: the caller's party when restricted to one, as for
+                :meth:`create`, for every body; ``None``: any parties.
 
         Returns:
             The stored documents, in the given order, each a
@@ -195,6 +212,8 @@ class PartyInteractionService(ServiceBase):
         Raises:
             ValidationError: every problem of every body, paths prefixed with the
                 body's index, e.g. ``$[3].channel``; nothing is stored.
+            PartyRestrictionError: ``party`` given and a body names another party
+                or not ``party``; nothing is stored.
         """
         stored: list[Document] = []
         problems: list[tuple[str, str]] = []
@@ -205,6 +224,8 @@ class PartyInteractionService(ServiceBase):
                 problems += [(f"$[{index}]{path[1:]}", m) for path, m in exc.problems]
         if problems:
             raise ValidationError(problems)
+        for new in stored:
+            check_party_write(None, new, party)
         raised: RaisedEvents = []
         self.store.add_many(stored, self._outbox(base_url, raised))
         self.events.notify_local(raised)
@@ -355,7 +376,9 @@ class PartyInteractionService(ServiceBase):
             party: restrict the caller to the interactions whose ``relatedParty``
                 holds this party id (another one is a
                 :class:`~tmf683.NotFoundError`, checked in the write's transaction,
-                and nothing is written); ``None``: every one.
+                and nothing is written), and the result may hold no party id the
+                interaction did not hold but this one, and must hold this one;
+                ``None``: every one, any parties.
 
         Returns:
             The patched document, projected by ``fields``, with its new
@@ -373,6 +396,8 @@ class PartyInteractionService(ServiceBase):
                 one is to blame, e.g. ``$[1].path``.
             PatchConflictError: a JSON Patch that does not apply to the document
                 (a failing ``test``, a path to nothing, a query selecting nothing).
+            PartyRestrictionError: ``party`` given and the result brings in another
+                party or drops ``party``; nothing is stored.
         """
         selection = read_selection(fields, query)
         check_patch(patch, patch_format)
@@ -398,6 +423,7 @@ class PartyInteractionService(ServiceBase):
             ):
                 interaction.status_change_date = self.clock()
             result = {"id": id, **unstructure(interaction)}
+            check_party_write(current, result, party)
             return with_v5_part(result, current.get(V5_KEY))
 
         raised: RaisedEvents = []

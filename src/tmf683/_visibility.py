@@ -8,6 +8,11 @@ language on list (the count too), and the reference evaluator checks it on the
 document a retrieve, patch or delete reads, inside the write's transaction. Others
 are answered as if they did not exist (:class:`~tmf683.NotFoundError`), so ids do not
 leak.
+
+Such a caller may not write other parties in either (:func:`check_party_write`): a
+create must name only ``P`` and name it, a patch may bring in no party but ``P`` and
+must keep ``P``; otherwise :class:`~tmf683.PartyRestrictionError`, before anything is
+stored. The check reads the canonical document, so it is the same for v4 and v5.
 """
 
 from __future__ import annotations
@@ -18,7 +23,11 @@ from typing import Any
 
 import attrs
 
-from tmf683._errors import NotFoundError, PreconditionFailedError
+from tmf683._errors import (
+    NotFoundError,
+    PartyRestrictionError,
+    PreconditionFailedError,
+)
 from tmf683.query.ast import AnyOf, Condition, Operator, Query
 from tmf683.query.evaluate import matches
 from tmf683.storage.base import DocumentStore, Outbox
@@ -62,6 +71,51 @@ def check_visible(document: Mapping[str, Any], party: str | None) -> None:
     """
     if party is not None and not matches(document, (party_clause(party),)):
         raise NotFoundError(RESOURCE, str(document.get("id", "")))
+
+
+def _party_ids(document: Mapping[str, Any]) -> list[str]:
+    """The ``id`` of every ``relatedParty`` element that has one, in order."""
+    related = document.get("relatedParty")
+    if not isinstance(related, list):
+        return []
+    return [
+        element["id"]
+        for element in related
+        if isinstance(element, Mapping) and element.get("id") is not None
+    ]
+
+
+def check_party_write(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any], party: str | None
+) -> None:
+    """Raise :class:`~tmf683.PartyRestrictionError` if ``party`` may not write this.
+
+    A caller restricted to ``party`` may write a document only if every
+    ``relatedParty`` id in ``after`` is ``party`` or was in ``before`` already (on a
+    create, with no ``before``: every id is ``party``), and ``after`` is visible to
+    ``party`` (:func:`check_visible`'s rule), so it can neither plant an interaction
+    in another party's list nor hide one from itself.
+
+    Args:
+        before: the stored (canonical) document a patch changes; ``None`` for a
+            create.
+        after: the canonical document to store (v5 writes: after the mapping, so
+            ``relatedParty[].partyOrPartyRole.id`` is ``relatedParty[].id`` here).
+        party: the caller's party; ``None`` for an unrestricted caller (nothing is
+            checked).
+
+    Raises:
+        PartyRestrictionError: naming the party ids brought in, and whether
+            ``party`` is missing; called before the store writes, so nothing is.
+    """
+    if party is None:
+        return
+    known = set(_party_ids(before)) if before is not None else set()
+    known.add(party)
+    others = list(dict.fromkeys(i for i in _party_ids(after) if i not in known))
+    missing = not matches(after, (party_clause(party),))
+    if others or missing:
+        raise PartyRestrictionError(party, [str(i) for i in others], missing=missing)
 
 
 def guarded(outbox: Outbox, party: str | None) -> Outbox:

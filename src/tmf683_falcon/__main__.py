@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--party-claim",
         metavar="NAME",
         help="a token whose claim NAME holds a party id sees only the interactions "
-        "whose relatedParty holds that party, others are 404 (default: off)",
+        "whose relatedParty holds that party, others are 404, and may create or "
+        "patch none naming another party (403) (default: off)",
     )
     parser.add_argument(
         "--threads",

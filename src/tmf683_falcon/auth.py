@@ -212,8 +212,11 @@ class BearerAuth:
         party_claim: the claim naming the caller's party, e.g. ``"party_id"``: a
             token whose claim holds a party id sees (lists, counts, retrieves,
             patches, deletes) only the interactions whose ``relatedParty`` holds
-            that party, other ones are 404; it may not use the hub (events are not
-            filtered by party), a 403. A token without the claim sees every
+            that party, other ones are 404; what it creates or patches may bring
+            in no other party and must keep its own, else a 403
+            (:class:`~tmf683.PartyRestrictionError`); it may not use the hub
+            (events are not filtered by party), a 403. A token without the claim
+            sees every
             interaction. Default ``None``: no restriction.
         clock: monotonic seconds, for the fetch intervals; default
             :func:`time.monotonic`.

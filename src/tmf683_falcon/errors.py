@@ -22,6 +22,7 @@ from tmf683 import (
     InvalidQueryError,
     KeysUnavailableError,
     NotFoundError,
+    PartyRestrictionError,
     PatchConflictError,
     PreconditionFailedError,
     QueryTimeoutError,
@@ -53,6 +54,7 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     QueryTimeoutError: (503, "queryTimeout", "Query ran past its deadline"),
     AuthenticationError: (401, "unauthorized", "Unauthorized"),
     InsufficientScopeError: (403, "forbidden", "Forbidden"),
+    PartyRestrictionError: (403, "forbidden", "Forbidden"),
     KeysUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }

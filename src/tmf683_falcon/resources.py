@@ -92,6 +92,7 @@ class PartyInteractionCollection(_Resource):
             read_body(req, JSON_TYPES),
             query=req.query_string,
             base_url=self.api_root(req),
+            party=request_party(req),
         )
         resp.status = falcon.HTTP_201
         resp.location = created["href"]

@@ -23,7 +23,13 @@ from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import json_problems, validate_party_interaction
-from tmf683._visibility import check_visible, guarded, precondition_hidden, restrict
+from tmf683._visibility import (
+    check_party_write,
+    check_visible,
+    guarded,
+    precondition_hidden,
+    restrict,
+)
 from tmf683.events.audiences import RaisedEvents
 from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
 from tmf683.query.ast import Path, Query
@@ -174,6 +180,7 @@ class PartyInteractionServiceV5(ServiceBase):
         fields: Fields = None,
         query: str | None = None,
         base_url: str | None = None,
+        party: str | None = None,
     ) -> VersionedDocument:
         """Create a PartyInteraction from a ``PartyInteraction_FVO`` body.
 
@@ -185,6 +192,9 @@ class PartyInteractionServiceV5(ServiceBase):
             fields: the attributes to return, in v5 names (as for :meth:`retrieve`).
             query: instead of ``fields``, the raw query string.
             base_url: the v5 API root for ``href``.
+            party: the caller's party when restricted to one: every
+                ``relatedParty[].partyOrPartyRole.id`` must be this one and one must
+                be, else :class:`~tmf683.PartyRestrictionError`; ``None``: any.
 
         Returns:
             The v5 PartyInteraction, ``creationDate`` and ``lastUpdate`` now,
@@ -195,6 +205,8 @@ class PartyInteractionServiceV5(ServiceBase):
             TypeError, InvalidQueryError: for ``fields`` or ``query``.
             ValidationError: every problem of the body against the OAS, each with
                 its ``$.path``.
+            PartyRestrictionError: ``party`` given and the body names another
+                party or not ``party``; nothing is stored.
         """
         selection = self._selection(fields, query)
         v5contract.check_new(
@@ -206,6 +218,7 @@ class PartyInteractionServiceV5(ServiceBase):
         if "status" in view:
             view.setdefault("statusChangeDate", now)
         stored = {"id": self.v4.id_factory(), **self._canonical(view, None, now)}
+        check_party_write(None, stored, party)
         raised: RaisedEvents = []
         self.store.add(stored, self._outbox(raised))
         self.v4.events.notify_local(raised)
@@ -337,7 +350,9 @@ class PartyInteractionServiceV5(ServiceBase):
             party: restrict the caller to the interactions whose ``relatedParty``
                 holds this party id (another one is a
                 :class:`~tmf683.NotFoundError`, checked in the write's transaction,
-                and nothing is written); ``None``: every one.
+                and nothing is written), and the result may hold no party id the
+                interaction did not hold but this one, and must hold this one;
+                ``None``: every one, any parties.
 
         Returns:
             The patched v5 document, projected by ``fields``, with its new
@@ -351,6 +366,8 @@ class PartyInteractionServiceV5(ServiceBase):
             ValidationError: a malformed patch, an immutable attribute changed, or a
                 result that is not a valid v5 PartyInteraction.
             PatchConflictError: a JSON Patch that does not apply to the v5 view.
+            PartyRestrictionError: ``party`` given and the result brings in another
+                party or drops ``party``; nothing is stored.
         """
         selection = self._selection(fields, query)
         check_patch(patch, patch_format)
@@ -395,6 +412,7 @@ class PartyInteractionServiceV5(ServiceBase):
             stored = self._canonical(merged, current, now)
             if stored.get("status") != current.get("status") and "status" in stored:
                 stored["statusChangeDate"] = now
+            check_party_write(current, stored, party)
             return stored
 
         raised: RaisedEvents = []
