@@ -17,6 +17,7 @@ class Receiver:
         self.events: list[dict[str, Any]] = []
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.request_headers: list[dict[str, str]] = []  # of each request, in order
         self.attempts = 0
         self.fail_first = fail_first
         self.changed = threading.Condition()  # notified at each request
@@ -29,6 +30,7 @@ class Receiver:
                     receiver.attempts += 1
                     receiver.received.append(json.loads(body))
                     receiver.paths.append(self.path)
+                    receiver.request_headers.append(dict(self.headers.items()))
                     failing = receiver.attempts <= receiver.fail_first
                     if not failing:
                         receiver.events.append(json.loads(body))

@@ -1,5 +1,9 @@
 """The HTTP transport of hub events: one JSON POST, bounded in time, no redirects.
 
+A delivery goes straight to the callback's host and port, never through a proxy of
+the environment (``http_proxy``, ``https_proxy``, ``all_proxy``): the callback policy
+checks the address connected to, so nothing may stand between the check and it.
+
 :func:`post_json` is the dispatcher's default way to send an event
 (:class:`~tmf683.events.dispatch.Dispatcher` ``post``). It knows nothing of
 scheduling or retries: it sends once and says whether the subscriber accepted.
@@ -108,7 +112,9 @@ def post_json(
     a subscriber that answers a byte at a time is cut off when it is up, so an
     attempt never outlasts it (a dispatcher on PostgreSQL holds the delivery's lock
     meanwhile). A redirect is a failure, never followed (TMF630 Part 2 notifications
-    go to the registered callback only).
+    go to the registered callback only). The connection goes directly to the
+    callback's host and port, with an origin-form request line: ``http_proxy``,
+    ``https_proxy`` and ``all_proxy`` are ignored.
 
     Args:
         url: the callback, as registered.
@@ -133,7 +139,12 @@ def post_json(
     )
     sockets = _Sockets(_checked_addresses(url, policy))
     opener = urllib.request.build_opener(
-        _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
+        # no proxy: build_opener's default ProxyHandler() takes one from the
+        # environment and sends the request there, in absolute form
+        urllib.request.ProxyHandler({}),
+        _NoRedirects,
+        _HTTPHandler(sockets),
+        _HTTPSHandler(sockets),
     )
     deadline = threading.Timer(timeout, sockets.cut)
     deadline.daemon = True
