@@ -20,8 +20,8 @@ from tests.receiver import receiving
 from tests.servers import ServerProcess
 from tmf683 import CallbackPolicy, Dispatcher, PartyInteractionService, post_json
 
-PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY")
-PROXY_VARIABLES += ("all_proxy", "ALL_PROXY")
+PROXY_VARIABLES: tuple[str, ...] = ("http_proxy", "HTTP_PROXY", "https_proxy")
+PROXY_VARIABLES += ("HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 
 
 class Proxy:
