@@ -273,7 +273,7 @@ class PartyInteractionServiceV5(ServiceBase):
         A query whose every path has a canonical twin runs in the store on the same
         columns and side table as v4; one naming v5-only data (``@type``,
         ``lastUpdate``, ``externalIdentifier``...) is evaluated on the v5 view of
-        each document over a scan of the store (:mod:`.v5scan`: correct, not
+        each document over a scan of the store (``tmf683.versions.v5scan``: correct, not
         indexed; memory bounded by the page, time by the store's query deadline).
 
         Args:
