@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,19 @@ MINIMAL = {
     "channel": [{"id": "555"}],
     "direction": "inbounds",
     "reason": "The user wanted to buy TV and internet plan",
+}
+
+V5_BODY: dict[str, Any] = {
+    "@type": "PartyInteraction",
+    "reason": "Wants a new plan",
+    "direction": "inbound",
+    "relatedChannel": [
+        {
+            "@type": "RelatedChannel",
+            "role": "interactionChannel",
+            "channel": {"@type": "ChannelRef", "id": "555"},
+        }
+    ],
 }
 
 

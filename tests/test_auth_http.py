@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, V5_BODY
 from tests.servers import ServerProcess
 from tests.test_cli import run_until_exit
 from tests.tokens import (
@@ -32,18 +32,6 @@ from tests.tokens import (
     unsigned,
 )
 
-V5_BODY = {
-    "@type": "PartyInteraction",
-    "reason": "Wants a new plan",
-    "direction": "inbound",
-    "relatedChannel": [
-        {
-            "@type": "RelatedChannel",
-            "role": "interactionChannel",
-            "channel": {"@type": "ChannelRef", "id": "555"},
-        }
-    ],
-}
 BODIES = {"v4": MINIMAL, "v5": V5_BODY}
 HUBS = {
     "v4": {"callback": "http://127.0.0.1:9/listener"},

@@ -15,23 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, V5_BODY
 from tests.receiver import receiving
 from tests.servers import ServerProcess
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
-V5_BODY: dict[str, Any] = {
-    "@type": "PartyInteraction",
-    "reason": "Wants a new plan",
-    "direction": "inbound",
-    "relatedChannel": [
-        {
-            "@type": "RelatedChannel",
-            "role": "interactionChannel",
-            "channel": {"@type": "ChannelRef", "id": "555"},
-        }
-    ],
-}
 STRONG_TAG = re.compile(r'"[1-9][0-9]*"')
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MINIMAL
+from tests.conftest import MINIMAL, V5_BODY
 from tmf683 import (
     PartyInteractionService,
     PartyInteractionServiceV5,
@@ -23,19 +23,6 @@ MERGE, JSON_PATCH, QUERY = (
     PatchFormat.JSON_PATCH,
     PatchFormat.JSON_PATCH_QUERY,
 )
-
-V5_BODY: dict[str, Any] = {
-    "@type": "PartyInteraction",
-    "reason": "Wants a new plan",
-    "direction": "inbound",
-    "relatedChannel": [
-        {
-            "@type": "RelatedChannel",
-            "role": "interactionChannel",
-            "channel": {"@type": "ChannelRef", "id": "555"},
-        }
-    ],
-}
 
 
 def v4_party(id: str, role: str = "customer") -> dict[str, Any]:
