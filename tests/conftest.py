@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -69,6 +70,18 @@ def postgres_url(postgres_databases) -> str:
     """One database for the session's store tests; emptied by each user."""
     url: str = postgres_databases.create()
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres_for_properties(postgres_databases):
+    """A PostgreSQL store on a database of its own (no subscriptions, which other
+    tests leave in ``postgres_url``), and a connection to empty it between
+    examples."""
+    url = postgres_databases.create()
+    opened = PostgresStore(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield opened, conn
+    opened.close()
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

@@ -12,11 +12,11 @@ from tmf683 import (
     ConflictError,
     MemoryStore,
     NotFoundError,
-    PostgresStore,
     PreconditionFailedError,
     SQLiteStore,
     parse_query,
 )
+from tmf683.query.ast import Query
 from tmf683.storage.base import (
     FAILED_BEHIND,
     TRIMMED,
@@ -243,15 +243,6 @@ def test_sqlite_uses_wal(tmp_path):
         connection.close()
         opened.close()
     assert journal == "wal"
-
-
-@pytest.fixture(scope="session")
-def postgres_for_properties(postgres_url):
-    """A PostgreSQL store and a connection of the test's own to its database."""
-    opened = PostgresStore(postgres_url)
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        yield opened, conn
-    opened.close()
 
 
 def _empty(conn):
@@ -520,6 +511,33 @@ def test_the_outbox_is_written_with_the_change_and_served_in_order(store):
     assert [d.id for d in store.due_deliveries(200.0)] == ["A-create-1"]
     assert store.failed_deliveries() == []
     assert sent == ["A-create-0"]
+
+
+def test_a_taken_delivery_id_fails_the_write_and_is_no_id_conflict(store):
+    """An event id factory that repeats itself is the caller's fault: the write is
+    refused whole, and not as a ConflictError naming the interaction (which would
+    tell a client its new interaction's id was taken)."""
+    subscribe(store, 0)
+
+    def repeated(old, new):
+        document = new or old
+        return [Delivery("E1", "S0", "http://h/0", {"id": document["id"]})]
+
+    store.add(doc("A"), repeated)
+    for write in (
+        lambda: store.add(doc("B"), repeated),
+        lambda: store.add_many([doc("C"), doc("D")], repeated),
+        lambda: store.update("A", lambda d: {**d, "status": "open"}, repeated),
+        lambda: store.delete("A", repeated),
+    ):
+        with pytest.raises(
+            (ValueError, sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
+        ) as raised:
+            write()
+        assert not isinstance(raised.value, ConflictError), raised.value
+    assert [d["id"] for d in store.find(Query()).items] == ["A"]
+    assert "status" not in store.get("A")
+    assert [d.id for d in store.due_deliveries(1.0)] == ["E1"]
 
 
 def test_a_callback_keeps_at_most_its_pending_limit_the_oldest_fail(store):

@@ -154,7 +154,11 @@ Send = Callable[[Delivery], AttemptOutcome]
 
 Outbox = Callable[[Document | None, Document | None], Sequence[Delivery]]
 """Computes the deliveries a change raises, from the document before (``None`` for a
-create) and after (``None`` for a delete); called inside the write transaction."""
+create) and after (``None`` for a delete); called inside the write transaction.
+Delivery ids must be new: one taken already fails the whole write (nothing is
+stored) with the store's own error (the driver's integrity error, or a
+``ValueError`` in memory), never a :class:`~tmf683.ConflictError`, which names a
+taken document id only."""
 
 
 @attrs.frozen

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
@@ -62,6 +63,22 @@ class MemoryStore:
     """The most pending deliveries per callback; a write queueing more fails the
     oldest. ``None``: no limit."""
 
+    def _checked(self, deliveries: Iterable[Delivery]) -> list[Delivery]:
+        """The deliveries, when no id of theirs is taken (SQL's unique key).
+
+        Raises:
+            ValueError: an id repeated or in the outbox already (an event id
+                factory that repeats itself); the write then changes nothing.
+        """
+        checked = list(deliveries)
+        ids = [delivery.id for delivery in checked]
+        taken = [id for id in ids if id in self._deliveries] or [
+            id for id, count in Counter(ids).items() if count > 1
+        ]
+        if taken:
+            raise ValueError(f"the delivery id {taken[0]!r} is taken already")
+        return checked
+
     def _queue(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
             self._deliveries[delivery.id] = delivery
@@ -93,9 +110,9 @@ class MemoryStore:
                 if document["id"] in self._documents or document["id"] in seen:
                     raise ConflictError(RESOURCE, document["id"])
                 seen.add(document["id"])
-            queued = [
+            queued = self._checked(
                 d for doc in documents for d in (outbox(None, doc) if outbox else ())
-            ]
+            )
             for document in documents:
                 self._documents[document["id"]] = copy.deepcopy(document)
                 self._versions[document["id"]] = FIRST_VERSION
@@ -129,7 +146,7 @@ class MemoryStore:
         with self._lock:
             current = self._current(id, expected_version)
             new = change(copy.deepcopy(current))
-            queued = outbox(current, new) if outbox else ()
+            queued = self._checked(outbox(current, new) if outbox else ())
             self._documents[id] = copy.deepcopy(new)
             self._versions[id] += 1
             self._queue(queued)
@@ -145,7 +162,7 @@ class MemoryStore:
         """Remove a document; see the protocol."""
         with self._lock:
             old = self._current(id, expected_version)
-            queued = outbox(old, None) if outbox else ()
+            queued = self._checked(outbox(old, None) if outbox else ())
             del self._documents[id]
             del self._versions[id]
             self._queue(queued)

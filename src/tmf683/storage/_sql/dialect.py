@@ -135,3 +135,12 @@ class Dialect(Protocol):
     ) -> None:
         """Run one statement once per row of named parameters."""
         ...
+
+    def taken_id(self, exc: Exception, table: str) -> bool:
+        """Whether the driver's integrity error ``exc`` is a taken ``table.id``.
+
+        Only that one is a :class:`~tmf683.ConflictError`: another unique key
+        (a delivery id repeated by an event id factory) is a fault of the caller
+        and goes up as the driver raised it.
+        """
+        ...

@@ -101,6 +101,8 @@ class SQLStore:
                     outbox.check_room(self.dialect, conn, limit)
                 outbox.add_subscription(self.dialect, conn, subscription)
         except self.integrity_error as exc:
+            if not self.dialect.taken_id(exc, SUBSCRIPTIONS):
+                raise
             raise ConflictError(SUBSCRIPTION, subscription["id"]) from exc
 
     def get_subscription(self, id: str) -> Document:

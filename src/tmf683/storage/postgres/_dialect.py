@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 import orjson
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg.types.json import Json
 
 from tmf683._errors import ValidationError
@@ -247,6 +248,13 @@ class PostgresDialect:
         """``executemany`` on a cursor of the connection."""
         with typing.cast(psycopg.Connection[Any], conn).cursor() as cursor:
             cursor.executemany(sql, rows)
+
+    def taken_id(self, exc: Exception, table: str) -> bool:
+        """The unique constraint of ``id ... UNIQUE`` is named ``<table>_id_key``."""
+        return (
+            isinstance(exc, pg_errors.UniqueViolation)
+            and exc.diag.constraint_name == f"{table}_id_key"
+        )
 
 
 DIALECT = PostgresDialect()

@@ -170,6 +170,8 @@ class PostgresStore(SQLStore):
                             self.max_pending_per_callback,
                         )
         except pg_errors.UniqueViolation as exc:
+            if not DIALECT.taken_id(exc, TABLE):
+                raise
             taken = (exc.diag.message_detail or "").partition("=(")[2].rpartition(")")
             raise ConflictError(RESOURCE, taken[0] or ",".join(ids)) from exc
 

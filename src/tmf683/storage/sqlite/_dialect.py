@@ -141,5 +141,11 @@ class SQLiteDialect:
         """``sqlite3.Connection.executemany``."""
         typing.cast(sqlite3.Connection, conn).executemany(sql, rows)
 
+    def taken_id(self, exc: Exception, table: str) -> bool:
+        """SQLite names the column: ``UNIQUE constraint failed: <table>.id``."""
+        return isinstance(exc, sqlite3.IntegrityError) and str(exc) == (
+            f"UNIQUE constraint failed: {table}.id"
+        )
+
 
 DIALECT = SQLiteDialect()

@@ -187,6 +187,8 @@ class SQLiteStore(SQLStore):
                             self.max_pending_per_callback,
                         )
         except sqlite3.IntegrityError as exc:
+            if not DIALECT.taken_id(exc, TABLE):
+                raise
             raise ConflictError(RESOURCE, str(current and current["id"])) from exc
 
     def update(
