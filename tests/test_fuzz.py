@@ -203,6 +203,31 @@ class Findings:
     )
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
 
+    def send(self, case: Any) -> None:
+        """Send ``case`` and check the response; nothing is raised.
+
+        A request that gets no response (refused, reset, timed out) is a finding
+        like a failed check. Raising it inside a Hypothesis run would make
+        Hypothesis replay the case to shrink it, against a server whose state has
+        moved on: in a stateful run the replay then draws differently and the run
+        ends in ``FlakyStrategyDefinition``, which hides the fault.
+        """
+        try:
+            response = case.call()
+        except Exception as exc:
+            self.unanswered(case, exc)
+            return
+        self.check(case, response)
+
+    def unanswered(self, case: Any, exc: Exception) -> None:
+        """Record a request that got no response (or whose check crashed)."""
+        label = f"{case.method} {case.path}"
+        self.requests[label] += 1
+        self.failures.setdefault(
+            (label, f"no response: {type(exc).__name__}"),
+            f"{exc}\nreproduce: {case.as_curl_command()}",
+        )
+
     def check(self, case: Any, response: schemathesis.Response) -> None:
         label = f"{case.method} {case.path}"
         self.requests[label] += 1
@@ -220,6 +245,13 @@ class Findings:
                     f"{failure}\n[{response.status_code}] {response.text[:500]}\n"
                     f"reproduce: {case.as_curl_command()}",
                 )
+        except Exception as exc:
+            # a check that crashes on a response is a finding, not a replay
+            self.failures.setdefault(
+                (label, f"check crashed: {type(exc).__name__}"),
+                f"{exc}\n[{response.status_code}] {response.text[:500]}\n"
+                f"reproduce: {case.as_curl_command()}",
+            )
 
     def report(self) -> str:
         return "\n\n".join(
@@ -266,7 +298,7 @@ def fuzz_operations(
             @SETTINGS
             @given(case=cases)
             def send(case: Any) -> None:
-                findings.check(case, case.call())
+                findings.send(case)
 
             try:
                 send()
@@ -280,6 +312,14 @@ def fuzz_stateful(schema: Any, findings: Findings) -> None:
     """Chain operations through the links schemathesis infers from the schema."""
 
     class Machine(schema.as_state_machine()):  # type: ignore[misc]
+        def step(self, input):
+            # a request without response ends this step only: no link follows it
+            try:
+                return super().step(input)
+            except Exception as exc:
+                findings.unanswered(input.case, exc)
+                return None
+
         def validate_response(self, response, case, **kwargs) -> None:
             findings.check(case, response)
 
