@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 DB ?= $(or $(TMF683_DB),./tmf683.db)
+ARGS ?=
 
 FUZZ_EXAMPLES ?= 400
 
@@ -34,7 +35,7 @@ node_modules/.installed: package.json package-lock.json
 	fi
 
 serve: $(VENV)/.server-installed
-	$(BIN)/tmf683-server --host $(HOST) --port $(PORT) --db $(DB)
+	$(BIN)/tmf683-server --host $(HOST) --port $(PORT) --db $(DB) $(ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests examples benchmarks
