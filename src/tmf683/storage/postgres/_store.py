@@ -168,6 +168,7 @@ class PostgresStore(SQLStore):
                             conn,
                             outbox(None, document),
                             self.max_pending_per_callback,
+                            self.max_failed_per_callback,
                         )
         except pg_errors.UniqueViolation as exc:
             taken = (exc.diag.message_detail or "").partition("=(")[2].rpartition(")")
@@ -196,7 +197,11 @@ class PostgresStore(SQLStore):
             write_references(conn, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(
-                    DIALECT, conn, outbox(current, new), self.max_pending_per_callback
+                    DIALECT,
+                    conn,
+                    outbox(current, new),
+                    self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return VersionedDocument(new, version)
 
@@ -215,7 +220,11 @@ class PostgresStore(SQLStore):
             documents.remove(DIALECT, conn, id, seq, version)
             if outbox:
                 shared.insert_deliveries(
-                    DIALECT, conn, outbox(old, None), self.max_pending_per_callback
+                    DIALECT,
+                    conn,
+                    outbox(old, None),
+                    self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return old
 
@@ -310,6 +319,7 @@ class PostgresStore(SQLStore):
                 outcome.delivered,
                 outcome.next_attempt_at,
                 outcome.error,
+                self.max_failed_per_callback,
             )
         return True
 

@@ -185,6 +185,7 @@ class SQLiteStore(SQLStore):
                             db.conn,
                             outbox(None, current),
                             self.max_pending_per_callback,
+                            self.max_failed_per_callback,
                         )
         except sqlite3.IntegrityError as exc:
             raise ConflictError(RESOURCE, str(current and current["id"])) from exc
@@ -212,6 +213,7 @@ class SQLiteStore(SQLStore):
                     db.conn,
                     outbox(current, new),
                     self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return VersionedDocument(new, version)
 
@@ -231,7 +233,11 @@ class SQLiteStore(SQLStore):
             delete_references(db, seq, old)
             if outbox:
                 shared.insert_deliveries(
-                    DIALECT, db.conn, outbox(old, None), self.max_pending_per_callback
+                    DIALECT,
+                    db.conn,
+                    outbox(old, None),
+                    self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return old
 
