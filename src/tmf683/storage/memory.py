@@ -81,11 +81,13 @@ class MemoryStore:
         if limit is None or not deliveries:
             return
         for callback in dict.fromkeys(d.callback for d in deliveries):
-            for old in _beyond(self._of_callback(callback, "pending"), limit):
+            trimmed = _beyond(self._of_callback(callback, "pending"), limit)
+            for old in trimmed:
                 self._deliveries[old.id] = attrs.evolve(
                     old, state="failed", last_error=TRIMMED
                 )
-            self._trim_failed(callback)
+            if trimmed:
+                self._trim_failed(callback)
 
     def _trim_failed(self, callback: str) -> None:
         """Delete a callback's oldest failed deliveries past its limit (locked)."""

@@ -84,11 +84,12 @@ def trim(
 
     One index range of ``limit`` entries (the ``(state, callback, seq)`` index); a
     delivery being sent now (locked, on PostgreSQL) is left to its dispatcher.
-    Then the callback's failed deliveries are trimmed to ``failed_limit``
-    (:func:`trim_failed`; ``None``: all are kept).
+    When that failed some, the callback's failed deliveries are then trimmed to
+    ``failed_limit`` (:func:`trim_failed`; ``None``: all are kept): a write that
+    fails nothing does not pay for the walk of that index range.
     """
     cb, most, reason = _names(dialect, "callback", "limit", "reason")
-    conn.execute(
+    cursor = conn.execute(
         f"UPDATE {DELIVERIES} SET state = 'failed', last_error = {reason} "  # noqa: S608
         f"WHERE id IN (SELECT id FROM {DELIVERIES} WHERE state = 'pending' "
         f"AND callback = {cb} AND seq <= (SELECT seq FROM {DELIVERIES} "
@@ -96,7 +97,7 @@ def trim(
         f"LIMIT 1 OFFSET {most}){dialect.skip_locked})",
         {"callback": callback, "limit": limit, "reason": TRIMMED},
     )
-    if failed_limit is not None:
+    if failed_limit is not None and cursor.rowcount > 0:
         trim_failed(dialect, conn, callback, failed_limit)
 
 
