@@ -4,6 +4,7 @@ Real servers (both versions' hubs) on SQLite and PostgreSQL, a real dispatcher a
 a real receiver on loopback.
 """
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -11,10 +12,10 @@ import pytest
 
 from tests.conftest import MINIMAL
 from tests.receiver import receiving
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, dispatcher_process
 from tests.waiting import wait_for
 from tmf683 import open_store
-from tmf683.storage.base import FAILED_BEHIND
+from tmf683.storage.base import FAILED_BEHIND, TRIMMED, Delivery
 
 LIMIT = 5
 
@@ -105,3 +106,75 @@ def test_past_the_pending_limit_the_oldest_events_fail_and_the_newest_go(databas
         with ServerProcess("--db", database, *bounded):
             events = receiver.wait_for(limit, 30)
         assert [e["event"]["partyInteraction"]["id"] for e in events] == ids[-limit:]
+
+
+FAILED_CAP = 3
+
+
+def _per_callback(failed: list[Delivery]) -> dict[str, list[str]]:
+    """The interaction ids of each callback's failed events, oldest first."""
+    kept: dict[str, list[str]] = {}
+    for delivery in failed:
+        interaction = delivery.event["event"]["partyInteraction"]["id"]
+        kept.setdefault(delivery.callback, []).append(interaction)
+    return kept
+
+
+def _dead_callbacks(count: int) -> list[str]:
+    with receiving() as receiver:
+        url = receiver.url
+    # the receiver is closed: its port refuses every connection
+    return [f"{url}/{n}" for n in range(count)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deliverer", ["server", "tmf683-dispatcher"])
+def test_a_dead_callback_keeps_at_most_its_failed_limit(database, deliverer):
+    """However many events fail, each callback keeps its newest FAILED_CAP."""
+    callbacks, created = _dead_callbacks(2), 20
+    capped = ("--max-failed-per-callback", str(FAILED_CAP))
+    fast = ("--max-attempts", "2", "--retry-first-delay", "0.05")
+    own = deliverer == "server"
+    server_args = (*capped, *fast) if own else ("--no-dispatcher",)
+    with contextlib.ExitStack() as running:
+        server = running.enter_context(ServerProcess("--db", database, *server_args))
+        if not own:  # the server keeps the default limit: the dispatcher's applies
+            running.enter_context(dispatcher_process("--db", database, *capped, *fast))
+        for callback in callbacks:
+            answer = httpx.post(f"{server.base}hub", json={"callback": callback})
+            assert answer.status_code == 201
+        ids = []
+        for _ in range(created):
+            answer = httpx.post(f"{server.base}partyInteraction", json=MINIMAL)
+            ids.append(answer.json()["id"])
+        store = running.enter_context(contextlib.closing(open_store(database)))
+        most = 0
+
+        def all_failed() -> bool:
+            nonlocal most
+            kept = _per_callback(store.failed_deliveries())
+            most = max([most, *map(len, kept.values())])
+            return all(kept.get(c, [""])[-1] == ids[-1] for c in callbacks)
+
+        wait_for(all_failed, 60)
+        kept = _per_callback(store.failed_deliveries())
+    assert most <= FAILED_CAP  # at every look, not only at the end
+    assert kept == dict.fromkeys(callbacks, ids[-FAILED_CAP:])
+
+
+@pytest.mark.slow
+def test_past_the_pending_limit_the_failed_limit_holds_too(database):
+    with receiving() as receiver:
+        limits = ("--max-pending-per-callback", "2", "--max-failed-per-callback", "3")
+        with ServerProcess("--db", database, "--no-dispatcher", *limits) as server:
+            answer = httpx.post(f"{server.base}hub", json={"callback": receiver.url})
+            assert answer.status_code == 201
+            ids = []
+            for _ in range(10):
+                answer = httpx.post(f"{server.base}partyInteraction", json=MINIMAL)
+                ids.append(answer.json()["id"])
+        with contextlib.closing(open_store(database)) as store:
+            failed = store.failed_deliveries()
+        # the queue kept the newest 2; of the 8 trimmed from it, the newest 3 stay
+        assert {d.last_error for d in failed} == {TRIMMED}
+        assert _per_callback(failed) == {receiver.url: ids[-5:-2]}

@@ -1,5 +1,6 @@
 """The tmf683-server command as a user runs it: options, logging, stopping."""
 
+import argparse
 import signal
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import pytest
 
 from tests.conftest import MINIMAL
 from tests.servers import ServerProcess, wait_for_exit
+from tmf683 import MemoryStore, add_delivery_options, bound_outbox
+from tmf683_falcon.__main__ import build_parser
 
 pytestmark = pytest.mark.slow
 
@@ -112,6 +115,8 @@ def test_max_page_size_lowers_limits():
         (["--db", "NOT_SQLITE"], "cannot be opened as a SQLite database"),
         (["--max-attempts", "0"], "0 must be above 0"),
         (["--retry-first-delay", "soon"], "'soon' is not a number"),
+        (["--max-failed-per-callback", "-1"], "-1 must be 0 or more"),
+        (["--max-failed-per-callback", "many"], "'many' is not a whole number"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
@@ -129,6 +134,7 @@ def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
     [
         (["--db", "/nonexistent/dir/x.db"], "cannot open the store"),
         (["--max-attempts", "-1"], "-1 must be above 0"),
+        (["--max-failed-per-callback", "-5"], "-5 must be 0 or more"),
     ],
 )
 def test_the_dispatcher_command_refuses_what_it_cannot_use(args, message):
@@ -140,6 +146,21 @@ def test_the_dispatcher_command_refuses_what_it_cannot_use(args, message):
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [([], 10_000), (["--max-failed-per-callback", "0"], 0)]
+)
+def test_the_failed_limit_option_reaches_the_store(given, kept):
+    """Both commands parse it (shared delivery options) and set it on the store."""
+    dispatcher_parser = argparse.ArgumentParser()
+    add_delivery_options(dispatcher_parser)
+    for parser in (build_parser(), dispatcher_parser):
+        store = MemoryStore()
+        bound_outbox(store, parser.parse_args(["--max-failed-per-callback", "7"]))
+        assert store.max_failed_per_callback == 7
+        bound_outbox(store, parser.parse_args(given))
+        assert store.max_failed_per_callback == kept
 
 
 def test_console_script_help_lists_the_options():

@@ -65,7 +65,7 @@ def test_the_schema_is_versioned_and_a_newer_one_is_refused(postgres_databases):
     url = postgres_databases.create()
     PostgresStore(url).close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(3,)]
         conn.execute("UPDATE tmf683_schema SET version = 99")
     with pytest.raises(StoreConfigurationError, match="upgrade tmf683"):
         PostgresStore(url)
@@ -88,7 +88,50 @@ def test_a_version_1_schema_is_upgraded_with_versions_from_1(postgres_databases)
     finally:
         upgraded.close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(2,)]
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(3,)]
+
+
+def _failed_index(conn):
+    rows = conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'event_delivery_failed_idx'"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_a_version_2_schema_gets_the_index_of_failed_deliveries(postgres_databases):
+    url = postgres_databases.create()
+    store = PostgresStore(url)
+    store.add_subscription({"id": "S", "callback": "http://h/", "query": ""})
+    store.close()
+    with psycopg.connect(url) as conn:  # as the release before the failed cap left it
+        assert _failed_index(conn) != []
+        conn.execute("DROP INDEX event_delivery_failed_idx")
+        conn.execute("UPDATE tmf683_schema SET version = 2")
+    upgraded = PostgresStore(url)
+    try:
+        assert [s["id"] for s in upgraded.subscriptions()] == ["S"]
+    finally:
+        upgraded.close()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(3,)]
+        (definition,) = _failed_index(conn)
+        assert "(callback, seq) WHERE (state = 'failed'::text)" in definition
+
+
+def test_the_trim_of_failed_deliveries_reads_its_index(postgres_databases):
+    """The trim's range comes from the partial index, not from a table scan."""
+    url = postgres_databases.create()
+    PostgresStore(url).close()
+    with psycopg.connect(url) as conn:
+        conn.execute("SET enable_seqscan = off")  # a tiny table: the planner's pick
+        plan = " ".join(
+            row[0]
+            for row in conn.execute(
+                "EXPLAIN SELECT seq FROM event_delivery WHERE state = 'failed' "
+                "AND callback = 'http://h/' ORDER BY seq DESC LIMIT 1 OFFSET 5"
+            ).fetchall()
+        )
+    assert "event_delivery_failed_idx" in plan, plan
 
 
 def test_processes_starting_together_create_the_schema_once(postgres_databases):

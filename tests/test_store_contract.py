@@ -552,6 +552,123 @@ def test_a_callback_keeps_at_most_its_pending_limit_the_oldest_fail(store):
     assert [d.id for d in store.due_deliveries(1.0)] == ["C-create-0"]
 
 
+# --- failed deliveries: at most max_failed_per_callback per callback, newest kept --
+
+
+def _ids(deliveries):
+    return [d.id for d in deliveries]
+
+
+def _give_up(store, delivery_id):
+    store.record_attempt(delivery_id, delivered=False, error="down for good")
+
+
+def test_past_the_pending_limit_a_callback_keeps_its_newest_failed(store):
+    subscribe(store, 0)
+    store.max_pending_per_callback = 2
+    store.max_failed_per_callback = 3
+    outbox = _outbox(["http://h/0"])
+    for name in "ABCDEFGH":
+        store.add(doc(name), outbox)
+    # A..F were trimmed from the queue; only the newest three of them stay
+    failed = store.failed_deliveries()
+    assert _ids(failed) == ["D-create-0", "E-create-0", "F-create-0"]
+    assert {d.last_error for d in failed} == {TRIMMED}
+    # the pending ones are untouched
+    assert _ids(store.due_deliveries(1.0)) == ["G-create-0"]
+    store.record_attempt("G-create-0", delivered=True)
+    assert _ids(store.due_deliveries(1.0)) == ["H-create-0"]
+    # an update and a delete trim too
+    store.update("H", lambda d: {**d, "status": "open"}, outbox)
+    store.delete("G", outbox)
+    assert _ids(store.failed_deliveries()) == ["E-create-0", "F-create-0", "H-create-0"]
+
+
+def test_giving_up_keeps_the_newest_failed_of_that_callback_only(store):
+    for n in range(2):
+        subscribe(store, n)
+    store.max_failed_per_callback = 2
+    outbox = _outbox(["http://h/0", "http://h/1"])
+    for name in "ABC":
+        store.add(doc(name), outbox)
+        _give_up(store, f"{name}-create-0")
+    failed = store.failed_deliveries()
+    assert _ids(failed) == ["B-create-0", "C-create-0"]
+    assert [(d.attempts, d.last_error) for d in failed] == [(1, "down for good")] * 2
+    # the other callback's queue is untouched
+    assert _ids(store.due_deliveries(1.0)) == ["A-create-1"]
+    for name in "ABC":
+        store.record_attempt(f"{name}-create-1", delivered=True)
+    assert store.due_deliveries(1.0) == []
+    assert _ids(store.failed_deliveries()) == ["B-create-0", "C-create-0"]
+
+
+def test_the_queue_failed_behind_a_give_up_keeps_its_newest(store):
+    for n in range(2):
+        subscribe(store, n)
+    store.max_failed_per_callback = 2
+    outbox = _outbox(["http://h/0", "http://h/1"])
+    for name in "ABCDE":
+        store.add(doc(name), outbox)
+    _give_up(store, "A-create-1")  # B..E fail behind it
+    failed = store.failed_deliveries()
+    assert _ids(failed) == ["D-create-1", "E-create-1"]
+    assert {d.last_error for d in failed} == {FAILED_BEHIND}
+    # the other callback's pending deliveries are untouched
+    assert _ids(store.due_deliveries(1.0)) == ["A-create-0"]
+    _give_up(store, "A-create-0")
+    # each callback keeps its own newest two: trimming one leaves the other's
+    assert _ids(store.failed_deliveries()) == [
+        "D-create-0",
+        "D-create-1",
+        "E-create-0",
+        "E-create-1",
+    ]
+
+
+def test_a_failed_limit_of_0_keeps_no_failed_delivery(store):
+    for n in range(2):
+        subscribe(store, n)
+    store.max_pending_per_callback = 2
+    store.max_failed_per_callback = 0
+    outbox = _outbox(["http://h/0", "http://h/1"])
+    for name in "ABC":  # A is trimmed from both queues
+        store.add(doc(name), outbox)
+    assert store.failed_deliveries() == []
+    assert _ids(store.due_deliveries(1.0)) == ["B-create-0", "B-create-1"]
+    _give_up(store, "B-create-0")  # and C-create-0 behind it
+    assert store.failed_deliveries() == []
+    assert _ids(store.due_deliveries(1.0)) == ["B-create-1"]
+    store.record_attempt("B-create-1", delivered=True)
+    assert _ids(store.due_deliveries(1.0)) == ["C-create-1"]
+
+
+def test_without_a_failed_limit_every_failed_delivery_stays(store):
+    subscribe(store, 0)
+    store.max_pending_per_callback = 1
+    for name in "ABCDE":
+        store.add(doc(name), _outbox(["http://h/0"]))
+    assert len(store.failed_deliveries()) == 4
+
+
+def test_sqlite_trims_failed_deliveries_through_an_index(tmp_path):
+    """The ``(state, callback, seq)`` index serves the failed range too."""
+    sqlite = SQLiteStore(tmp_path / "plan.db")
+    try:
+        plan = " | ".join(
+            str(row[-1])
+            for row in sqlite._db().execute(
+                "EXPLAIN QUERY PLAN SELECT seq FROM event_delivery "
+                "WHERE state = 'failed' AND callback = ? ORDER BY seq DESC "
+                "LIMIT 1 OFFSET ?",
+                ["http://h/", 5],
+            )
+        )
+    finally:
+        sqlite.close()
+    assert "USING COVERING INDEX idx_event_delivery_pending" in plan, plan
+
+
 def test_a_delivery_being_attempted_is_not_attempted_again_meanwhile(store):
     """A second dispatcher on the store (here: another thread) sends nothing."""
     subscribe(store, 0)

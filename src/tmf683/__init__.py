@@ -63,6 +63,7 @@ from tmf683._validation import MAX_NESTING_DEPTH, parse_json
 from tmf683.events.callbacks import CallbackPolicy
 from tmf683.events.command import (
     add_delivery_options,
+    bound_outbox,
     callback_policy_from,
     dispatcher_from,
 )
@@ -154,6 +155,7 @@ __all__ = [
     "add_delivery_options",
     "apply_merge_patch",
     "apply_patch",
+    "bound_outbox",
     "callback_policy_from",
     "dispatcher_from",
     "make_converter",

@@ -26,6 +26,7 @@ from tmf683 import (
     PartyInteractionServiceV5,
     StoreConfigurationError,
     add_delivery_options,
+    bound_outbox,
     callback_policy_from,
     dispatcher_from,
     open_store,
@@ -376,6 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # h-events: every store of tmf683 has it (see OutboxStore)
     store.max_pending_per_callback = args.max_pending_per_callback  # type: ignore[attr-defined]
+    bound_outbox(store, args)  # issue 11: failed events kept per callback
     try:
         service = PartyInteractionService(
             store,

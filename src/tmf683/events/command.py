@@ -24,6 +24,9 @@ from tmf683.storage.base import PartyInteractionStore
 
 log = logging.getLogger("tmf683.dispatcher")
 
+DEFAULT_MAX_FAILED_PER_CALLBACK = 10_000
+"""``--max-failed-per-callback`` unless given: failed events kept per callback."""
+
 
 def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
     def convert(text: str) -> float:
@@ -36,6 +39,16 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
         return value
 
     return convert
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
 
 
 def add_delivery_options(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +66,15 @@ def add_delivery_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="delay before the first retry; each next one is 2.2 times longer "
         "(default: %(default)s, about 50 minutes over 10 attempts)",
+    )
+    # issue 11, bounded resources: a dead callback's failed events
+    parser.add_argument(
+        "--max-failed-per-callback",
+        type=_count,
+        default=DEFAULT_MAX_FAILED_PER_CALLBACK,
+        metavar="N",
+        help="most events kept as failed per callback; failing more deletes the "
+        "oldest failed ones of that callback; 0 keeps none (default: %(default)s)",
     )
     _add_callback_options(parser)
 
@@ -93,6 +115,21 @@ def callback_policy_from(args: argparse.Namespace) -> CallbackPolicy:
         deny=getattr(args, "callback_deny", None) or (),
         allow=getattr(args, "callback_allow", None),
     )
+
+
+def bound_outbox(store: PartyInteractionStore, args: argparse.Namespace) -> None:
+    """Set on the store the outbox limit the parsed delivery options give.
+
+    Sets the store's ``max_failed_per_callback`` (see
+    :class:`~tmf683.storage.base.OutboxStore`) from ``--max-failed-per-callback``;
+    the server and the dispatcher command both call it, as a dispatcher's give-up
+    and a server's pending limit both fail deliveries.
+
+    Args:
+        store: a store of tmf683 (they all have the attribute).
+        args: options parsed by a parser given :func:`add_delivery_options`.
+    """
+    store.max_failed_per_callback = args.max_failed_per_callback  # type: ignore[attr-defined]
 
 
 def dispatcher_from(
@@ -149,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    bound_outbox(store, args)
     log.info("delivering events from %s", safe_location(args.db))
     dispatcher = dispatcher_from(store, args)
     try:

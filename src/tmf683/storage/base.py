@@ -423,6 +423,15 @@ class OutboxStore(Protocol):
     pending deliveries one callback may have; a write that queues more fails the
     oldest (``last_error`` :data:`TRIMMED`), in its transaction. ``None`` (the
     default): no limit.
+
+    They also have a ``max_failed_per_callback`` attribute: the most deliveries
+    that failed for good one callback keeps (those :meth:`failed_deliveries`
+    lists). Whenever deliveries of a callback become failed (the pending limit,
+    the give-up of :meth:`record_attempt` and the deliveries failed behind it),
+    the oldest failed ones of that callback past the limit are deleted, in the
+    same transaction: the newest failed stay; ``0`` keeps none; other callbacks
+    and pending deliveries are untouched. ``None`` (the default): every failed
+    delivery is kept until its subscription is removed.
     """
 
     def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
@@ -484,7 +493,10 @@ class OutboxStore(Protocol):
         ...
 
     def failed_deliveries(self) -> list[Delivery]:
-        """Deliveries that failed for good, oldest first."""
+        """Deliveries that failed for good, oldest first.
+
+        At most ``max_failed_per_callback`` per callback, when set (see the class).
+        """
         ...
 
 

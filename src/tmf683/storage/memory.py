@@ -79,6 +79,18 @@ class MemoryStore:
             raise ValueError(f"the delivery id {taken[0]!r} is taken already")
         return checked
 
+    max_failed_per_callback: int | None = None
+    """The most failed deliveries kept per callback; failing more deletes the
+    oldest failed ones of that callback. ``None``: no limit."""
+
+    def _of_callback(self, callback: str, state: str) -> list[Delivery]:
+        """The deliveries of a callback in a state, oldest first (under the lock)."""
+        return [
+            d
+            for d in self._deliveries.values()
+            if d.callback == callback and d.state == state
+        ]
+
     def _queue(self, deliveries: Sequence[Delivery]) -> None:
         for delivery in deliveries:
             self._deliveries[delivery.id] = delivery
@@ -86,15 +98,20 @@ class MemoryStore:
         if limit is None or not deliveries:
             return
         for callback in dict.fromkeys(d.callback for d in deliveries):
-            pending = [
-                d
-                for d in self._deliveries.values()
-                if d.callback == callback and d.state == "pending"
-            ]
-            for old in pending[: max(0, len(pending) - limit)]:
+            trimmed = _beyond(self._of_callback(callback, "pending"), limit)
+            for old in trimmed:
                 self._deliveries[old.id] = attrs.evolve(
                     old, state="failed", last_error=TRIMMED
                 )
+            if trimmed:
+                self._trim_failed(callback)
+
+    def _trim_failed(self, callback: str) -> None:
+        """Delete a callback's oldest failed deliveries past its limit (locked)."""
+        limit = self.max_failed_per_callback
+        if limit is not None:
+            for old in _beyond(self._of_callback(callback, "failed"), limit):
+                del self._deliveries[old.id]
 
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
@@ -275,6 +292,7 @@ class MemoryStore:
                         self._deliveries[key] = attrs.evolve(
                             later, state="failed", last_error=FAILED_BEHIND
                         )
+                self._trim_failed(delivery.callback)
 
     claim_seconds: float = 15.0
     """How long a claimed delivery is not due for any other dispatcher."""
@@ -314,3 +332,8 @@ class MemoryStore:
             self._versions.clear()
             self._subscriptions.clear()
             self._deliveries.clear()
+
+
+def _beyond(deliveries: list[Delivery], limit: int) -> list[Delivery]:
+    """The oldest of ``deliveries`` (oldest first) beyond the newest ``limit``."""
+    return deliveries[: max(0, len(deliveries) - limit)]

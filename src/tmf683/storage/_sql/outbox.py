@@ -35,8 +35,18 @@ def insert_deliveries(
     conn: Connection,
     deliveries: Sequence[Delivery],
     limit: int | None = None,
+    failed_limit: int | None = None,
 ) -> None:
-    """Write outbox rows; past ``limit`` pending per callback, fail the oldest."""
+    """Write outbox rows; past ``limit`` pending per callback, fail the oldest.
+
+    Args:
+        dialect: the engine's rules.
+        conn: a connection inside the write's transaction.
+        deliveries: the rows to write.
+        limit: the most pending deliveries per callback (``None``: no limit).
+        failed_limit: the most failed deliveries per callback kept when the
+            pending limit fails some (``None``: no limit); see :func:`trim_failed`.
+    """
     if not deliveries:
         return
     names = DELIVERY_COLUMNS.split(", ")
@@ -60,23 +70,61 @@ def insert_deliveries(
     )
     if limit is not None:
         for callback in dict.fromkeys(d.callback for d in deliveries):
-            trim(dialect, conn, callback, limit)
+            trim(dialect, conn, callback, limit, failed_limit)
 
 
-def trim(dialect: Dialect, conn: Connection, callback: str, limit: int) -> None:
+def trim(
+    dialect: Dialect,
+    conn: Connection,
+    callback: str,
+    limit: int,
+    failed_limit: int | None = None,
+) -> None:
     """Fail the oldest pending deliveries of a callback beyond the newest ``limit``.
 
     One index range of ``limit`` entries (the ``(state, callback, seq)`` index); a
     delivery being sent now (locked, on PostgreSQL) is left to its dispatcher.
+    When that failed some, the callback's failed deliveries are then trimmed to
+    ``failed_limit`` (:func:`trim_failed`; ``None``: all are kept): a write that
+    fails nothing does not pay for the walk of that index range.
     """
     cb, most, reason = _names(dialect, "callback", "limit", "reason")
-    conn.execute(
+    cursor = conn.execute(
         f"UPDATE {DELIVERIES} SET state = 'failed', last_error = {reason} "  # noqa: S608
         f"WHERE id IN (SELECT id FROM {DELIVERIES} WHERE state = 'pending' "
         f"AND callback = {cb} AND seq <= (SELECT seq FROM {DELIVERIES} "
         f"WHERE state = 'pending' AND callback = {cb} ORDER BY seq DESC "
         f"LIMIT 1 OFFSET {most}){dialect.skip_locked})",
         {"callback": callback, "limit": limit, "reason": TRIMMED},
+    )
+    if failed_limit is not None and cursor.rowcount > 0:
+        trim_failed(dialect, conn, callback, failed_limit)
+
+
+def trim_failed(dialect: Dialect, conn: Connection, callback: str, limit: int) -> None:
+    """Delete the oldest failed deliveries of a callback beyond the newest ``limit``.
+
+    Called in the transaction that fails deliveries (the pending limit of
+    :func:`trim`, the give-up of :func:`record` and :func:`fail_behind`), so a dead
+    callback keeps at most ``limit`` failed rows however long it stays dead; ``0``
+    keeps none. One index range of ``limit`` entries: SQLite's ``(state, callback,
+    seq)`` index, PostgreSQL's partial ``(callback, seq) WHERE state = 'failed'``
+    one. A row another transaction is deleting (locked, on PostgreSQL) is skipped
+    rather than waited for.
+
+    Args:
+        dialect: the engine's rules.
+        conn: a connection inside the caller's transaction.
+        callback: the callback whose failed deliveries are trimmed.
+        limit: how many of its newest failed deliveries stay (0 or more).
+    """
+    cb, most = _names(dialect, "callback", "limit")
+    conn.execute(
+        f"DELETE FROM {DELIVERIES} WHERE id IN (SELECT id FROM {DELIVERIES} "  # noqa: S608
+        f"WHERE state = 'failed' AND callback = {cb} AND seq <= (SELECT seq "
+        f"FROM {DELIVERIES} WHERE state = 'failed' AND callback = {cb} "
+        f"ORDER BY seq DESC LIMIT 1 OFFSET {most}){dialect.skip_locked})",
+        {"callback": callback, "limit": limit},
     )
 
 
@@ -154,8 +202,22 @@ def record(
     delivered: bool,
     next_attempt_at: float | None,
     error: str | None,
+    failed_limit: int | None = None,
 ) -> None:
-    """Remove a delivered row, or count a failed attempt (and maybe give up)."""
+    """Remove a delivered row, or count a failed attempt (and maybe give up).
+
+    Args:
+        dialect: the engine's rules.
+        conn: a connection inside the caller's transaction.
+        delivery_id: the delivery attempted.
+        delivered: the subscriber accepted it: the row goes.
+        next_attempt_at: when to retry (seconds since the epoch); ``None`` (and
+            not delivered): give up, failing the delivery and those queued behind
+            it (:func:`fail_behind`).
+        error: why the attempt failed.
+        failed_limit: on giving up, the most failed deliveries its callback keeps
+            (:func:`trim_failed`; ``None``: all).
+    """
     id, at, state, last_error = _names(dialect, "id", "at", "state", "error")
     if delivered:
         conn.execute(
@@ -175,16 +237,22 @@ def record(
         },
     )
     if next_attempt_at is None:
-        fail_behind(dialect, conn, delivery_id)
+        fail_behind(dialect, conn, delivery_id, failed_limit)
 
 
-def fail_behind(dialect: Dialect, conn: Connection, delivery_id: str) -> None:
+def fail_behind(
+    dialect: Dialect,
+    conn: Connection,
+    delivery_id: str,
+    failed_limit: int | None = None,
+) -> None:
     """Fail every pending delivery queued behind one that failed for good.
 
     A callback whose oldest event gave up is down for good as far as the outbox
-    knows: the events queued behind it are failed at once (each kept, listed by
-    ``failed_deliveries``) instead of each taking every attempt in turn for hours.
-    Events raised later are queued and attempted as usual.
+    knows: the events queued behind it are failed at once (kept, listed by
+    ``failed_deliveries``, up to ``failed_limit`` per callback: the newest failed
+    stay, :func:`trim_failed`) instead of each taking every attempt in turn for
+    hours. Events raised later are queued and attempted as usual.
     """
     id, reason = _names(dialect, "id", "reason")
     conn.execute(
@@ -195,6 +263,13 @@ def fail_behind(dialect: Dialect, conn: Connection, delivery_id: str) -> None:
         f"AND later.seq > head.seq{dialect.skip_locked})",
         {"id": delivery_id, "reason": FAILED_BEHIND},
     )
+    if failed_limit is not None:
+        row = conn.execute(
+            f"SELECT callback FROM {DELIVERIES} WHERE id = {id}",  # noqa: S608
+            {"id": delivery_id},
+        ).fetchone()
+        if row is not None:
+            trim_failed(dialect, conn, row[0], failed_limit)
 
 
 def failed(dialect: Dialect, conn: Connection) -> list[Delivery]:

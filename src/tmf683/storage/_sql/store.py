@@ -37,11 +37,15 @@ class SQLStore:
         integrity_error: what the driver raises for a taken unique id.
         max_pending_per_callback: the most pending deliveries per callback; a
             write queueing more fails the oldest. ``None``: no limit.
+        max_failed_per_callback: the most failed deliveries kept per callback;
+            failing more deletes the oldest failed, in the same transaction.
+            ``None``: no limit.
     """
 
     dialect: Dialect
     integrity_error: type[Exception]
     max_pending_per_callback: int | None = None
+    max_failed_per_callback: int | None = None
 
     def _write(self) -> AbstractContextManager[Connection]:
         """A connection inside a write transaction, committed at the end."""
@@ -139,7 +143,13 @@ class SQLStore:
         """Record the outcome of an attempt; see the protocol."""
         with self._write() as conn:
             outbox.record(
-                self.dialect, conn, delivery_id, delivered, next_attempt_at, error
+                self.dialect,
+                conn,
+                delivery_id,
+                delivered,
+                next_attempt_at,
+                error,
+                self.max_failed_per_callback,
             )
 
     def failed_deliveries(self) -> list[Delivery]:

@@ -17,6 +17,10 @@ Version 1:
 Version 2 adds ``party_interaction.version`` (``bigint``, existing rows at 1): the
 document's version for conditional writes (:mod:`tmf683.storage._sql.documents`).
 
+Version 3 adds the partial index ``event_delivery (callback, seq) WHERE state =
+'failed'``: the range the trim of a callback's failed deliveries reads
+(``max_failed_per_callback``).
+
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
 here is built from module constants only.
@@ -32,6 +36,7 @@ import psycopg
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.tables import (
     COLUMNS,
+    DELIVERIES,
     INDEXED_COLUMNS,
     REFERENCE_TABLE,
     TABLE,
@@ -41,7 +46,7 @@ from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
@@ -105,6 +110,14 @@ def _upgrade_to_version_2(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def _upgrade_to_version_3(conn: psycopg.Connection[Any]) -> None:
+    """Index each callback's failed deliveries, for the trim of the oldest."""
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {DELIVERIES}_failed_idx ON {DELIVERIES} "
+        "(callback, seq) WHERE state = 'failed'"
+    )
+
+
 def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -131,6 +144,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _create_version_1(conn)
     if version < 2:
         _upgrade_to_version_2(conn)
+    if version < 3:
+        _upgrade_to_version_3(conn)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
         conn.execute(

@@ -168,6 +168,7 @@ class PostgresStore(SQLStore):
                             conn,
                             outbox(None, document),
                             self.max_pending_per_callback,
+                            self.max_failed_per_callback,
                         )
         except pg_errors.UniqueViolation as exc:
             if not DIALECT.taken_id(exc, TABLE):
@@ -198,7 +199,11 @@ class PostgresStore(SQLStore):
             write_references(conn, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(
-                    DIALECT, conn, outbox(current, new), self.max_pending_per_callback
+                    DIALECT,
+                    conn,
+                    outbox(current, new),
+                    self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return VersionedDocument(new, version)
 
@@ -217,7 +222,11 @@ class PostgresStore(SQLStore):
             documents.remove(DIALECT, conn, id, seq, version)
             if outbox:
                 shared.insert_deliveries(
-                    DIALECT, conn, outbox(old, None), self.max_pending_per_callback
+                    DIALECT,
+                    conn,
+                    outbox(old, None),
+                    self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return old
 
@@ -312,6 +321,7 @@ class PostgresStore(SQLStore):
                 outcome.delivered,
                 outcome.next_attempt_at,
                 outcome.error,
+                self.max_failed_per_callback,
             )
         return True
 

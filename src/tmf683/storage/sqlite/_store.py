@@ -185,6 +185,7 @@ class SQLiteStore(SQLStore):
                             db.conn,
                             outbox(None, current),
                             self.max_pending_per_callback,
+                            self.max_failed_per_callback,
                         )
         except sqlite3.IntegrityError as exc:
             if not DIALECT.taken_id(exc, TABLE):
@@ -214,6 +215,7 @@ class SQLiteStore(SQLStore):
                     db.conn,
                     outbox(current, new),
                     self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return VersionedDocument(new, version)
 
@@ -233,7 +235,11 @@ class SQLiteStore(SQLStore):
             delete_references(db, seq, old)
             if outbox:
                 shared.insert_deliveries(
-                    DIALECT, db.conn, outbox(old, None), self.max_pending_per_callback
+                    DIALECT,
+                    db.conn,
+                    outbox(old, None),
+                    self.max_pending_per_callback,
+                    self.max_failed_per_callback,
                 )
         return old
 
