@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import logging
+import math
 import socket
+import time
 from collections.abc import Iterator
 
 import falcon
@@ -17,19 +21,23 @@ from tests.tokens import (
     WRITE,
     FakeClock,
     Keys,
+    claims,
     jwks_served,
     sign,
+    sign_payload,
 )
 from tests.wsgi import serving
 from tmf683 import (
     DEFAULT_BASE_PATH,
     V5_BASE_PATH,
     AuthenticationError,
+    ForbiddenError,
     InsufficientScopeError,
     KeysUnavailableError,
     MemoryStore,
     PartyInteractionService,
     PartyInteractionServiceV5,
+    PartyRestrictionError,
 )
 from tmf683_falcon import BearerAuth, create_app, mount_listener
 from tmf683_falcon.auth import granted_scopes, protect
@@ -183,20 +191,33 @@ def test_the_key_set_is_refetched_after_its_lifespan_and_kept_when_that_fails(ke
     assert auth.authenticate(token)["iss"] == ISSUER
 
 
-def test_keys_that_cannot_be_fetched_are_a_503(keys):
+def test_keys_that_cannot_be_fetched_are_a_503_with_retry_after(keys, caplog):
+    caplog.set_level(logging.DEBUG)
     with jwks_served(keys.jwks()) as server:
         url = server.url  # closed below: nothing answers there any more
     service = PartyInteractionService(MemoryStore())
-    app = create_app(PartyInteractionServiceV5(service), auth=auth_for(url))
+    clock = FakeClock()
+    app = create_app(
+        PartyInteractionServiceV5(service), auth=auth_for(url, clock=clock)
+    )
     with serving(app) as root:
-        response = httpx.get(
-            f"{root}{V5}/partyInteraction", headers=bearer(sign(keys.rsa))
-        )
+        answers = []
+        for _ in range(3):
+            answers.append(
+                httpx.get(
+                    f"{root}{V5}/partyInteraction", headers=bearer(sign(keys.rsa))
+                )
+            )
+            clock.now += 2
     service.close()
-    assert response.status_code == 503
-    assert response.json()["@type"] == "Error"
-    assert response.json()["code"] == "serviceUnavailable"
-    assert "WWW-Authenticate" not in response.headers
+    for response in answers:
+        assert response.status_code == 503
+        assert response.json()["@type"] == "Error"
+        assert response.json()["code"] == "serviceUnavailable"
+        assert "WWW-Authenticate" not in response.headers
+    assert [r.headers["Retry-After"] for r in answers] == ["5", "3", "1"]
+    logged = [(r.name, r.levelname) for r in caplog.records if r.levelno > 20]
+    assert logged == [("tmf683_falcon.auth", "WARNING")]  # no ERROR, no traceback
 
 
 def test_a_jwks_url_that_does_not_answer_times_out(keys):
@@ -257,10 +278,64 @@ def test_a_jwks_file_that_is_not_an_object_is_unavailable(tmp_path, keys):
     auth_for(keys.jwks()).load_keys()  # a JWKS given as a dict needs no loading
 
 
-def test_other_claim_failures_are_invalid_tokens(keys):
+NOT_NUMBERS = {
+    # PyJWT reads these with int(): it took the string and the booleans
+    "a numeric string": str(int(time.time()) + 300),
+    "true": True,
+    "false": False,
+    "null": None,
+    "a word": "yesterday",
+    "an array": [1],
+    "an object": {"seconds": 1},
+    "NaN": math.nan,
+    "Infinity": math.inf,
+    "-Infinity": -math.inf,
+}
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", NOT_NUMBERS.values(), ids=NOT_NUMBERS.keys())
+def test_time_claims_that_are_not_numbers_are_refused(keys, claim, value):
     auth = auth_for(keys.jwks())
-    with pytest.raises(AuthenticationError, match="not valid") as failed:
-        auth.authenticate(f"Bearer {sign(keys.rsa, iat='yesterday')}")
+    token = sign_payload(keys.rsa, {**claims(), claim: value})
+    with pytest.raises(AuthenticationError) as failed:
+        auth.authenticate(f"Bearer {token}")
+    assert str(failed.value).startswith(f"the token's '{claim}' claim must be a number")
+    assert failed.value.token_sent
+
+
+def test_time_claims_of_any_size_are_numbers(keys):
+    auth = auth_for(keys.jwks())
+    now = time.time()
+    for accepted in (
+        {"exp": now + 300.5, "nbf": now - 0.5, "iat": now},
+        {"exp": 10**400},  # beyond any float: PyJWT compares integers exactly
+        {"exp": 1e308, "nbf": -(10**400), "iat": -1e308},
+    ):
+        token = sign_payload(keys.rsa, {**claims(), **accepted})
+        assert auth.authenticate(f"Bearer {token}")["sub"] == "agent-7"
+    for claim, value, message in (
+        ("exp", -(10**400), "expired"),
+        ("nbf", 10**400, "not valid yet"),
+        ("iat", 1e308, "not valid yet"),
+    ):
+        token = sign_payload(keys.rsa, {**claims(), claim: value})
+        with pytest.raises(AuthenticationError, match=message):
+            auth.authenticate(f"Bearer {token}")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ['{"exp": 1e999}', '{"exp": 1' + "0" * 5000 + "}", '{"nbf": NaN}', "[1]"],
+    ids=["1e999", "5001 digits", "NaN literal", "an array"],
+)
+def test_payloads_json_reads_oddly_are_401_not_500(keys, payload):
+    def part(data: str) -> str:
+        return base64.urlsafe_b64encode(data.encode()).rstrip(b"=").decode()
+
+    token = ".".join([part('{"alg": "RS256", "kid": "rsa"}'), part(payload), "c2ln"])
+    with pytest.raises(AuthenticationError) as failed:
+        auth_for(keys.jwks()).authenticate(f"Bearer {token}")
     assert failed.value.token_sent
 
 
@@ -274,21 +349,124 @@ def test_a_party_claim_of_another_kind_is_refused(keys):
     assert auth_for(keys.jwks()).party({"party_id": "P1"}) is None
 
 
-def test_an_issuer_never_reached_is_retried_every_few_seconds_only(keys):
+def auth_log(caplog) -> list[tuple[str, str]]:
+    """The key set's log so far: (level name, message)."""
+    return [
+        (record.levelname, record.getMessage())
+        for record in caplog.records
+        if record.name == "tmf683_falcon.auth"
+    ]
+
+
+def test_an_issuer_never_reached_is_retried_every_few_seconds_only(keys, caplog):
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
     clock = FakeClock()
     token = f"Bearer {sign(keys.rsa)}"
     with jwks_served(keys.jwks()) as server:
         server.status = 503
         auth = auth_for(server.url, clock=clock)
         for _ in range(3):
-            with pytest.raises(KeysUnavailableError):
+            with pytest.raises(KeysUnavailableError) as failed:
                 auth.authenticate(token)
+            assert failed.value.retry_after == 5  # the next attempt, 5 s away
         assert server.fetches == 1
-        clock.now += 4.9
+        clock.now += 2.5
+        with pytest.raises(KeysUnavailableError) as failed:
+            auth.authenticate(token)
+        assert failed.value.retry_after == 3  # 2.5 s, rounded up
+        clock.now += 2.4
         with pytest.raises(KeysUnavailableError, match="retrying at most every 5 s"):
             auth.authenticate(token)
         assert server.fetches == 1
-        server.status = 200
         clock.now += 0.1
+        with pytest.raises(KeysUnavailableError) as failed:
+            auth.authenticate(token)  # the second attempt fails too
+        assert (server.fetches, failed.value.retry_after) == (2, 5)
+        [(level, message)] = auth_log(caplog)  # one line for the whole outage
+        assert level == "WARNING"
+        assert server.url in message
+        assert "answering 503 with Retry-After" in message
+        server.status = 200
+        clock.now += 5
         assert auth.authenticate(token)["sub"] == "agent-7"
-        assert server.fetches == 2
+        assert server.fetches == 3
+    assert auth_log(caplog)[1:] == [
+        ("INFO", f"signing keys fetched again from {server.url}")
+    ]
+
+
+def test_an_outage_with_known_keys_is_logged_once_and_its_end_once(keys, caplog):
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
+    clock = FakeClock()
+    token = f"Bearer {sign(keys.rsa)}"
+    with jwks_served(keys.jwks()) as first:
+        auth = auth_for(first.url, clock=clock)
+        auth.authenticate(token)
+    assert auth_log(caplog) == []
+    for _ in range(3):  # each one past the lifespan: a failed refetch
+        clock.now += 300
+        assert auth.authenticate(token)["sub"] == "agent-7"  # the known keys
+        with pytest.raises(AuthenticationError, match="does not hold"):
+            auth.authenticate(f"Bearer {sign(keys.rsa, kid='rotated')}")
+    [(level, message)] = auth_log(caplog)
+    assert level == "WARNING"
+    assert first.url in message
+    assert "keeping the known keys" in message
+    with jwks_served(keys.jwks("rotated"), port=first.port) as again:
+        clock.now += 60
+        assert auth.authenticate(f"Bearer {sign(keys.rsa, kid='rotated')}")
+        clock.now += 300
+        assert auth.authenticate(token)
+        assert again.fetches == 2
+    assert auth_log(caplog)[1:] == [
+        ("INFO", f"signing keys fetched again from {first.url}")
+    ]
+
+
+@pytest.mark.parametrize(
+    "jwks",
+    [
+        "http://jwks.example/certs",
+        "http://192.0.2.7:8080/certs",
+        "http://[2001:db8::1]/certs",
+        "http://127.0.0.1.example/certs",
+    ],
+)
+def test_a_plain_http_jwks_off_this_machine_is_a_warning(jwks, caplog):
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
+    auth_for(jwks)  # nothing is fetched yet: the warning comes at once
+    [(level, message)] = auth_log(caplog)
+    assert level == "WARNING"
+    assert jwks in message
+    assert "anyone on the way can swap the keys" in message
+
+
+@pytest.mark.parametrize(
+    "jwks",
+    [
+        "https://jwks.example/certs",
+        "http://127.0.0.1:8080/certs",
+        "http://127.8.9.10/certs",
+        "http://localhost:8080/certs",
+        "http://LocalHost./certs",
+        "http://[::1]:8080/certs",
+        "jwks.json",
+    ],
+)
+def test_https_loopback_and_files_are_no_warning(jwks, caplog):
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
+    auth_for(jwks)
+    assert auth_log(caplog) == []
+
+
+def test_forbidden_is_the_403_more_scope_would_not_cure():
+    assert issubclass(InsufficientScopeError, ForbiddenError)
+    assert issubclass(PartyRestrictionError, ForbiddenError)
+    assert issubclass(ForbiddenError, PermissionError)
+    assert str(ForbiddenError("not the hub")) == "not the hub"
+    scope = InsufficientScopeError("tmf683:write")
+    assert (scope.scope, scope.message) == ("tmf683:write", str(scope))
+    assert "'tmf683:write'" in scope.message
+    party = PartyRestrictionError("P1", ["P2"])
+    assert party.message == str(party)
+    assert "'P2'" in party.message

@@ -7,7 +7,10 @@ RFC 6750 challenge and a TMF Error body, and accept good RS256 and ES256 tokens.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,11 +29,14 @@ from tests.tokens import (
     WRITE,
     JwksServer,
     Keys,
+    claims,
     forged_hs256,
     jwks_served,
     sign,
+    sign_payload,
     unsigned,
 )
+from tests.waiting import wait_for
 
 BODIES = {"v4": MINIMAL, "v5": V5_BODY}
 HUBS = {
@@ -373,9 +379,20 @@ def test_party_claim_limits_what_a_token_sees(jwks, keys, version):
         assert httpx.get(own, headers=p1).status_code == 200
         patched = httpx.patch(own, json={"status": "closed"}, headers=p1)
         assert patched.status_code == 200
-        hub = httpx.post(f"{root}hub", json=HUBS[version], headers=p1)
-        assert hub.status_code == 403
-        assert "may not use the hub" in hub.json()["message"]
+        subscription = httpx.post(f"{root}hub", json=HUBS[version], headers=admin)
+        hub_id = subscription.json()["id"]
+        for method, path, body in (
+            ("POST", "hub", HUBS[version]),
+            ("GET", f"hub/{hub_id}", None),
+            ("DELETE", f"hub/{hub_id}", None),
+        ):
+            hub = httpx.request(method, f"{root}{path}", json=body, headers=p1)
+            # more scope would not help: no insufficient_scope challenge
+            assert hub.status_code == 403
+            assert "WWW-Authenticate" not in hub.headers
+            assert (hub.json()["code"], hub.json()["status"]) == ("forbidden", "403")
+            assert "may not use the hub" in hub.json()["message"]
+        assert httpx.get(f"{root}hub/{hub_id}", headers=admin).status_code == 200
         assert httpx.delete(own, headers=p1).status_code == 204
         odd = httpx.get(
             f"{root}partyInteraction", headers=bearer(sign(keys.rsa, party_id=["P1"]))
@@ -500,13 +517,111 @@ def test_a_party_token_cannot_write_another_party_in(jwks, keys, version):
         assert httpx.get(items, headers=p2).headers["X-Total-Count"] == "1"
 
 
-def test_a_jwks_url_down_at_start_is_fetched_again_later(keys):
+def auth_lines(server: ServerProcess, level: str) -> list[str]:
+    """The server's log lines of the key set (``tmf683_falcon.auth``) at ``level``."""
+    return [line for line in server.log if f" {level} tmf683_falcon.auth: " in line]
+
+
+@pytest.mark.slow  # waits out the 5 s between two attempts
+def test_a_jwks_outage_is_one_warning_503s_with_retry_after_and_one_info(keys):
     with jwks_served(keys.jwks()) as closed:
-        url = closed.url  # nothing answers there once closed
-    with ServerProcess(*auth_flags(url)) as server:
+        port = closed.port  # nothing answers there once closed
+    with ServerProcess(*auth_flags(closed.url)) as server:
+        url = f"{server.base}partyInteraction"
+        token = bearer(sign(keys.rsa))
+        for _ in range(5):
+            response = httpx.get(url, headers=token)
+            assert response.status_code == 503
+            assert response.json()["code"] == "serviceUnavailable"
+            assert 1 <= int(response.headers["Retry-After"]) <= 5
+            assert "WWW-Authenticate" not in response.headers
+        with jwks_served(keys.jwks(), port=port) as back:
+            # the next attempt, at most 5 s after the last one, finds the keys
+            wait_for(
+                lambda: httpx.get(url, headers=token).status_code == 200,
+                timeout=15,
+                interval=0.2,
+            )
+            wait_for(lambda: auth_lines(server, "INFO"))  # every line before it, too
+            assert httpx.get(url, headers=token).status_code == 200
+            assert back.fetches == 1
+    [warning] = auth_lines(server, "WARNING")
+    assert closed.url in warning
+    assert "answering 503 with Retry-After" in warning
+    [info] = auth_lines(server, "INFO")
+    assert f"signing keys fetched again from {closed.url}" in info
+    log = "".join(server.log)
+    assert " ERROR " not in log
+    assert "Traceback" not in log
+
+
+NOT_NUMBERS = {
+    "a numeric string": lambda now: str(now + 300),
+    "true": lambda now: True,
+    "null": lambda now: None,
+    "NaN": lambda now: math.nan,
+    "Infinity": lambda now: math.inf,
+}
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", NOT_NUMBERS.values(), ids=NOT_NUMBERS.keys())
+def test_time_claims_that_are_not_numbers_are_401(server, keys, claim, value):
+    payload = {**claims(), claim: value(int(time.time()))}
+    for root in server.bases.values():
         response = httpx.get(
-            f"{server.base}partyInteraction", headers=bearer(sign(keys.rsa))
+            f"{root}partyInteraction",
+            headers=bearer(sign_payload(keys.rsa, payload)),
         )
-        assert response.status_code == 503
-        assert response.json()["code"] == "serviceUnavailable"
-    assert "trying again at the next request" in "".join(server.log)
+        assert response.status_code == 401, response.text
+        challenge = response.headers["WWW-Authenticate"]
+        assert challenge.startswith('Bearer error="invalid_token"')
+        assert f"'{claim}' claim must be a number" in challenge
+        assert f"'{claim}' claim must be a number" in response.json()["message"]
+
+
+def test_huge_time_claims_are_no_500(server, keys):
+    root = server.base
+    for payload, status in (
+        ({"exp": 10**400}, 200),
+        ({"exp": 1e308, "iat": -1e308}, 200),
+        ({"nbf": 10**400}, 401),
+        ({"iat": 1e308}, 401),
+        ({"exp": -(10**400)}, 401),
+    ):
+        response = httpx.get(
+            f"{root}partyInteraction", headers=bearer(sign(keys.rsa, **payload))
+        )
+        assert response.status_code == status, (payload, response.text)
+
+
+def non_loopback_address() -> str:
+    """An address of this machine that is not loopback, or skip the test."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: a route lookup
+        except OSError:
+            pytest.skip("this machine has no IPv4 route off loopback")
+        address: str = probe.getsockname()[0]
+    if ipaddress.ip_address(address).is_loopback:
+        pytest.skip("this machine has no IPv4 address off loopback")
+    return address
+
+
+def test_a_plain_http_jwks_off_loopback_is_one_warning(keys):
+    address = non_loopback_address()
+    with (
+        jwks_served(keys.jwks(), host="0.0.0.0", url_host=address) as jwks,  # noqa: S104
+        ServerProcess(*auth_flags(jwks.url)) as server,
+    ):
+        for root in server.bases.values():
+            ok = httpx.get(f"{root}partyInteraction", headers=bearer(sign(keys.rsa)))
+            assert ok.status_code == 200
+    [warning] = auth_lines(server, "WARNING")
+    assert f"the JWKS {jwks.url} is fetched over plain http" in warning
+
+
+def test_a_loopback_jwks_is_no_warning(server, good):
+    ok = httpx.get(f"{server.base}partyInteraction", headers=bearer(good))
+    assert ok.status_code == 200
+    assert auth_lines(server, "WARNING") == []

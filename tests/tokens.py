@@ -74,8 +74,15 @@ def sign(
     key: Any, kid: str | None = "rsa", alg: str = "RS256", **overrides: Any
 ) -> str:
     """A JWT of :func:`claims` signed with ``key``."""
+    return sign_payload(key, claims(**overrides), kid=kid, alg=alg)
+
+
+def sign_payload(
+    key: Any, payload: dict[str, Any], kid: str | None = "rsa", alg: str = "RS256"
+) -> str:
+    """A JWT of exactly ``payload`` (``None`` values are sent as JSON ``null``)."""
     headers = {} if kid is None else {"kid": kid}
-    return jwt.encode(claims(**overrides), key, algorithm=alg, headers=headers)
+    return jwt.encode(payload, key, algorithm=alg, headers=headers)
 
 
 def _b64(data: bytes) -> str:
@@ -103,9 +110,19 @@ class JwksServer:
     """Serves ``jwks`` at ``url`` over loopback and counts the fetches.
 
     Set ``status`` to answer with another status (the body stays the JWKS).
+    ``port`` 0 takes a free one; give the ``port`` of a closed server to bring it
+    back. ``host`` is the address listened on (``"0.0.0.0"`` for every interface);
+    ``url`` names 127.0.0.1 unless ``url_host`` says another.
     """
 
-    def __init__(self, jwks: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        jwks: dict[str, Any],
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        url_host: str = "127.0.0.1",
+    ) -> None:
         self.jwks = jwks
         self.status = 200
         self.fetches = 0
@@ -124,8 +141,9 @@ class JwksServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/certs"
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.port = self.httpd.server_port
+        self.url = f"http://{url_host}:{self.port}/certs"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -136,8 +154,9 @@ class JwksServer:
 
 
 @contextmanager
-def jwks_served(jwks: dict[str, Any]) -> Iterator[JwksServer]:
-    server = JwksServer(jwks)
+def jwks_served(jwks: dict[str, Any], **where: Any) -> Iterator[JwksServer]:
+    """A :class:`JwksServer` (``where``: its ``port``, ``host``, ``url_host``)."""
+    server = JwksServer(jwks, **where)
     try:
         yield server
     finally:

@@ -16,13 +16,19 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     ├── NotFoundError (LookupError)          no resource with that id
     ├── ConflictError                        the id exists already
     ├── PreconditionFailedError              at another version than a write expected
+    ├── SubscriptionLimitError               the hub holds as many as it may
     ├── StoreConfigurationError (ValueError) a --db value no store understands
     ├── StoreUnavailableError (OSError)      the database cannot be reached now
+    ├── QueryTimeoutError                    a list query ran past its deadline
     ├── AuthenticationError (PermissionError) no bearer token, or one not to trust
-    ├── InsufficientScopeError (PermissionError) a valid token without the scope
-    ├── PartyRestrictionError (PermissionError) a party's write of another party
+    ├── ForbiddenError (PermissionError)     a known caller who may not do this
+    │   ├── InsufficientScopeError           a valid token without the scope
+    │   └── PartyRestrictionError            a party's write of another party
     ├── KeysUnavailableError (OSError)       the signing keys cannot be fetched now
     └── DeliveryError (OSError)              a subscriber did not accept an event
+
+An error that knows when retrying may succeed says so in :attr:`Tmf683Error.retry_after`
+(whole seconds; the adapter sends it as ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -35,7 +41,15 @@ Problem = tuple[str, str]
 
 
 class Tmf683Error(Exception):
-    """Root of every error tmf683 raises on purpose."""
+    """Root of every error tmf683 raises on purpose.
+
+    Attributes:
+        retry_after: whole seconds after which the same call may succeed, when the
+            error knows (a dependency that is down and retried on a schedule);
+            ``None`` (the default) when it does not, or when retrying will not help.
+    """
+
+    retry_after: int | None = None
 
 
 class ValidationError(Tmf683Error, ValueError):
@@ -283,10 +297,40 @@ class AuthenticationError(Tmf683Error, PermissionError):
 class KeysUnavailableError(Tmf683Error, OSError):
     """The signing keys (JWKS) cannot be fetched now, so no token can be checked.
 
-    Nothing was done; retrying later is safe (the adapter answers 503).
+    Nothing was done; retrying later is safe (the adapter answers 503, with
+    ``Retry-After`` when ``retry_after`` is known).
 
     Args:
         message: why, e.g. the fetch error; never a token.
+        retry_after: whole seconds until the keys are fetched again (the next
+            attempt of the key set), ``None`` when unknown.
+
+    Attributes:
+        message, retry_after: as given.
+    """
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"the signing keys cannot be fetched now: {self.message}"
+
+
+class ForbiddenError(Tmf683Error, PermissionError):
+    """A caller known to be who it says, who may not do this (HTTP 403 ``forbidden``).
+
+    Raised as such when asking for more scope would not help, e.g. a token
+    restricted to one party on the hub; its subclasses say why more precisely. The
+    adapter answers 403 with no ``WWW-Authenticate`` challenge, except for
+    :class:`InsufficientScopeError`.
+
+    Args:
+        message: what is refused and why; never a token.
+
+    Attributes:
+        message: as given.
     """
 
     def __init__(self, message: str) -> None:
@@ -294,14 +338,14 @@ class KeysUnavailableError(Tmf683Error, OSError):
         super().__init__(message)
 
     def __str__(self) -> str:
-        return f"the signing keys cannot be fetched now: {self.message}"
+        return self.message
 
 
-class InsufficientScopeError(Tmf683Error, PermissionError):
+class InsufficientScopeError(ForbiddenError):
     """A valid token that does not grant the scope the operation needs.
 
     The adapter answers 403 with ``WWW-Authenticate: Bearer
-    error="insufficient_scope"`` (RFC 6750).
+    error="insufficient_scope"`` (RFC 6750): a token with the scope would pass.
 
     Args:
         scope: the scope needed, e.g. ``"tmf683:write"``.
@@ -309,27 +353,26 @@ class InsufficientScopeError(Tmf683Error, PermissionError):
 
     Attributes:
         scope: as given.
+        message: as given, or the default naming ``scope``.
     """
 
     def __init__(self, scope: str, message: str | None = None) -> None:
         self.scope = scope
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return self.message or (
-            f"the token does not grant the scope '{self.scope}' this operation "
+        super().__init__(
+            message
+            or f"the token does not grant the scope '{scope}' this operation "
             "needs; ask the issuer for a token with it"
         )
 
 
-class PartyRestrictionError(Tmf683Error, PermissionError):
+class PartyRestrictionError(ForbiddenError):
     """A write by a caller restricted to one party that brings in another or drops it.
 
     A caller restricted to party ``P`` (``party=P``; over HTTP a token with the
     ``--party-claim``) may create and patch only interactions that keep ``P`` in
     ``relatedParty`` and name no other party it did not find there. Nothing was
-    written and no event raised (the adapter answers 403 ``forbidden``).
+    written and no event raised (the adapter answers 403 ``forbidden``, with no
+    ``WWW-Authenticate`` challenge: no scope would allow it).
 
     Args:
         party: the caller's party id, e.g. ``"P1"``.
@@ -339,6 +382,7 @@ class PartyRestrictionError(Tmf683Error, PermissionError):
 
     Attributes:
         party, others, missing: as given.
+        message: what the write may not do, naming the parties.
     """
 
     def __init__(

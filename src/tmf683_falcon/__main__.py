@@ -303,7 +303,8 @@ def _bearer_auth(args: argparse.Namespace) -> BearerAuth | None:
 
     Raises:
         KeysUnavailableError: a ``--jwks`` file that cannot be read (a URL that
-            cannot be fetched now is only logged: it is fetched again later).
+            cannot be fetched now is only logged, by the key set: it is fetched
+            again at a request, at most every few seconds).
     """
     if args.jwks is None:
         return None
@@ -317,10 +318,9 @@ def _bearer_auth(args: argparse.Namespace) -> BearerAuth | None:
     )
     try:
         auth.load_keys()
-    except KeysUnavailableError as exc:
+    except KeysUnavailableError:
         if not args.jwks.startswith(("http://", "https://")):
             raise
-        log.warning("%s; trying again at the next request (at most every 5 s)", exc)
     log.info(
         "bearer tokens required: issuer %s, audience %s, keys from %s",
         args.issuer,

@@ -3,43 +3,59 @@
 Off unless asked for. :class:`BearerAuth` holds what a token must satisfy: signed by a
 key of a JWKS (a file, an ``http(s)`` URL or a dict) with RS256 or ES256 (``none``
 and every HS* algorithm are refused), the configured ``iss`` and ``aud``, ``exp``
-present and not past, ``nbf`` not ahead (60 s leeway on both), and the scope the
-operation needs in ``scope`` (space-separated) or ``scp`` (an array, or a
-space-separated string): the read scope for ``GET``/``HEAD``/``OPTIONS``, the write
-scope for everything else (``POST``/``PATCH``/``DELETE`` of interactions, ``/hub``
-registration and removal, and a listener's ``POST``). PyJWT (with ``cryptography``)
-does the cryptography and the claim checks; nothing here verifies a signature.
+present and not past, ``nbf`` and ``iat`` not ahead (60 s leeway on each), each of
+the three a JSON number where present (not a string or a boolean, which PyJWT would
+coerce), and the scope the operation needs in ``scope`` (space-separated) or ``scp``
+(an array, or a space-separated string): the read scope for
+``GET``/``HEAD``/``OPTIONS``, the write scope for everything else
+(``POST``/``PATCH``/``DELETE`` of interactions, ``/hub`` registration and removal,
+and a listener's ``POST``). PyJWT (with ``cryptography``) does the cryptography and
+the claim checks; nothing here verifies a signature.
 
 A JWKS URL is fetched with a timeout on first use and kept; it is fetched again after
 :data:`JWKS_LIFESPAN_SECONDS`, and when a token names a key (``kid``) the set does not
 hold, at most once per :data:`REFETCH_INTERVAL_SECONDS` (a file is re-read the same
 way, so rotated keys are picked up). A failed refetch keeps the keys already known;
-while none was ever fetched, attempts are :data:`UNAVAILABLE_RETRY_SECONDS` apart.
+while none was ever fetched, attempts are :data:`UNAVAILABLE_RETRY_SECONDS` apart and
+each request in between is a :class:`~tmf683.KeysUnavailableError` whose
+``retry_after`` counts the whole seconds to the next attempt. An outage (fetches
+failing) is logged once: a WARNING at its first failure, nothing while it lasts, an
+INFO when the keys are fetched again. A plain ``http://`` URL to a host other than
+loopback is a WARNING when the key set is made: anyone on the path could swap the keys.
 
 :class:`BearerMiddleware` applies it to the resources :func:`~tmf683_falcon.mount` and
 :func:`~tmf683_falcon.mount_listener` create; the failures are the core's
 :class:`~tmf683.AuthenticationError` (401), :class:`~tmf683.InsufficientScopeError`
-(403) and :class:`~tmf683.KeysUnavailableError` (503), mapped to HTTP with the other
-core errors in :mod:`tmf683_falcon.errors`. A token never goes into a message or a
-log line.
+(403 with an ``insufficient_scope`` challenge), :class:`~tmf683.ForbiddenError` (403:
+a party-restricted token on the hub) and :class:`~tmf683.KeysUnavailableError` (503),
+mapped to HTTP with the other core errors in :mod:`tmf683_falcon.errors`. A token
+never goes into a message or a log line.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import falcon
 import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 
-from tmf683 import AuthenticationError, InsufficientScopeError, KeysUnavailableError
+from tmf683 import (
+    AuthenticationError,
+    ForbiddenError,
+    InsufficientScopeError,
+    KeysUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +66,9 @@ DEFAULT_WRITE_SCOPE = "tmf683:write"
 ALGORITHMS = ("RS256", "ES256")
 """The signature algorithms accepted; ``none`` and HS* never are."""
 LEEWAY_SECONDS = 60
-"""Clock skew allowed on ``exp`` and ``nbf``."""
+"""Clock skew allowed on ``exp``, ``nbf`` and ``iat``."""
+TIME_CLAIMS = ("exp", "nbf", "iat")
+"""The claims that must be JSON numbers (RFC 7519 NumericDate) when present."""
 JWKS_TIMEOUT_SECONDS = 5.0
 """How long fetching a JWKS URL may take."""
 JWKS_LIFESPAN_SECONDS = 300.0
@@ -58,7 +76,8 @@ JWKS_LIFESPAN_SECONDS = 300.0
 REFETCH_INTERVAL_SECONDS = 60.0
 """Least time between two fetches caused by a token naming an unknown ``kid``."""
 UNAVAILABLE_RETRY_SECONDS = 5.0
-"""Least time between two attempts while no key set was ever fetched."""
+"""Least time between two attempts while no key set was ever fetched; the
+``Retry-After`` of the 503 answered meanwhile counts down to the next one."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that need the read scope; every other one needs the write scope."""
 
@@ -87,6 +106,13 @@ class _KeySet:
             client = PyJWKClient(str(source), cache_jwk_set=False, timeout=timeout)
             self._fetch = client.fetch_data
             self.description = str(source)
+            if _in_clear_text(self.description):
+                log.warning(
+                    "the JWKS %s is fetched over plain http from a host that is not "
+                    "this machine: anyone on the way can swap the keys and sign "
+                    "tokens of their own; use an https URL or a file",
+                    self.description,
+                )
         else:
             path = Path(source)
             self._fetch = lambda: json.loads(path.read_text(encoding="utf-8"))
@@ -97,6 +123,7 @@ class _KeySet:
         self._lock = threading.Lock()
         self._keys: PyJWKSet | None = self._fixed
         self._fetched_at = -float("inf")
+        self._failing = False  # the last fetch failed: an outage, logged once
 
     def load(self) -> None:
         """Fetch now; raise :class:`~tmf683.KeysUnavailableError` on failure."""
@@ -111,10 +138,12 @@ class _KeySet:
         with self._lock:
             now = self._clock()
             if self._keys is None:
-                if now - self._fetched_at < UNAVAILABLE_RETRY_SECONDS:
+                wait = UNAVAILABLE_RETRY_SECONDS - (now - self._fetched_at)
+                if wait > 0:
                     raise KeysUnavailableError(
                         f"{self.description}: the last attempt failed; retrying "
-                        f"at most every {UNAVAILABLE_RETRY_SECONDS:g} s"
+                        f"at most every {UNAVAILABLE_RETRY_SECONDS:g} s",
+                        retry_after=_whole_seconds(wait),
                     )
                 self._refresh(keep_on_failure=False)
             elif now - self._fetched_at >= self._lifespan:
@@ -127,13 +156,60 @@ class _KeySet:
             return found
 
     def _refresh(self, *, keep_on_failure: bool) -> None:
+        """Fetch the set; on failure keep the known keys or raise (no keys).
+
+        Logs the first failure of an outage as a WARNING and the first success
+        after one as an INFO; nothing else.
+
+        Raises:
+            KeysUnavailableError: the fetch failed and ``keep_on_failure`` is
+                false; ``retry_after`` is the wait before the next attempt.
+        """
         self._fetched_at = self._clock()
         try:
-            self._keys = _parse_key_set(self._fetch(), self.description)
+            keys = _parse_key_set(self._fetch(), self.description)
         except (OSError, ValueError, jwt.PyJWTError) as exc:
+            if not self._failing:
+                self._failing = True
+                log.warning(
+                    "the signing keys cannot be fetched from %s (%s); %s; nothing "
+                    "more is logged until they are fetched again",
+                    self.description,
+                    exc,
+                    "keeping the known keys"
+                    if self._keys is not None
+                    else "answering 503 with Retry-After and trying again at most "
+                    f"every {UNAVAILABLE_RETRY_SECONDS:g} s",
+                )
             if not keep_on_failure:
-                raise KeysUnavailableError(f"{self.description}: {exc}") from exc
-            log.warning("keeping the known keys; %s: %s", self.description, exc)
+                raise KeysUnavailableError(
+                    f"{self.description}: {exc}",
+                    retry_after=_whole_seconds(UNAVAILABLE_RETRY_SECONDS),
+                ) from exc
+            return
+        self._keys = keys
+        if self._failing:
+            self._failing = False
+            log.info("signing keys fetched again from %s", self.description)
+
+
+def _whole_seconds(seconds: float) -> int:
+    """``seconds`` rounded up to a whole ``Retry-After`` (at least 1)."""
+    return max(1, math.ceil(seconds))
+
+
+def _in_clear_text(url: str) -> bool:
+    """Whether ``url`` is plain ``http`` to a host other than loopback."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it is resolved elsewhere, on the way
+        return True
 
 
 def _parse_key_set(data: Any, description: str) -> PyJWKSet:
@@ -170,13 +246,44 @@ def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
 
 _FAILURES: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.ExpiredSignatureError, "the token has expired (exp)"),
-    (jwt.ImmatureSignatureError, "the token is not valid yet (nbf)"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet (nbf or iat ahead)"),
     (jwt.InvalidIssuerError, "the token comes from another issuer (iss)"),
     (jwt.InvalidAudienceError, "the token is meant for another audience (aud)"),
     (jwt.InvalidAlgorithmError, "the token's algorithm is not accepted"),
     (jwt.InvalidSignatureError, "the token's signature does not verify"),
     (jwt.DecodeError, "the token is not a well-formed JWT"),
 )
+
+
+def _check_time_claims(token: str) -> None:
+    """Refuse a token whose ``exp``, ``nbf`` or ``iat`` is there but not a number.
+
+    PyJWT reads them with ``int()``: it would take ``"1700000000"`` or ``true``.
+    Read from the unverified payload, before any key is looked up: it only ever
+    refuses. A number may be as large as JSON allows (PyJWT compares it exactly);
+    ``NaN`` and ``Infinity``, which Python's JSON reader accepts, are not numbers
+    here.
+
+    Raises:
+        AuthenticationError: naming the first such claim.
+        jwt.DecodeError: the payload is not a JSON object.
+    """
+    payload = jwt.decode(token, options={"verify_signature": False})
+    for name in TIME_CLAIMS:
+        if name in payload and not _is_numeric_date(payload[name]):
+            raise AuthenticationError(
+                f"the token's '{name}' claim must be a number (seconds since "
+                "1970-01-01T00:00:00Z, RFC 7519 NumericDate)",
+                token_sent=True,
+            )
+
+
+def _is_numeric_date(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _failure(exc: jwt.PyJWTError) -> str:
@@ -204,7 +311,7 @@ class BearerAuth:
             several here accept any of them.
         read_scope: the scope ``GET``/``HEAD``/``OPTIONS`` need.
         write_scope: the scope every other method needs.
-        leeway: seconds of clock skew allowed on ``exp`` and ``nbf``.
+        leeway: seconds of clock skew allowed on ``exp``, ``nbf`` and ``iat``.
         jwks_timeout: seconds a JWKS fetch may take.
         jwks_lifespan: seconds a fetched JWKS is used before it is fetched again.
         refetch_interval: least seconds between two fetches caused by an unknown
@@ -215,9 +322,10 @@ class BearerAuth:
             that party, other ones are 404; what it creates or patches may bring
             in no other party and must keep its own, else a 403
             (:class:`~tmf683.PartyRestrictionError`); it may not use the hub
-            (events are not filtered by party), a 403. A token without the claim
-            sees every
-            interaction. Default ``None``: no restriction.
+            (events are not filtered by party), a 403
+            (:class:`~tmf683.ForbiddenError`, no scope challenge). A token
+            without the claim sees every interaction. Default ``None``: no
+            restriction.
         clock: monotonic seconds, for the fetch intervals; default
             :func:`time.monotonic`.
 
@@ -308,6 +416,7 @@ class BearerAuth:
                     + " or ".join(ALGORITHMS),
                     token_sent=True,
                 )
+            _check_time_claims(token)
             kid = header.get("kid")
             keys = self._keys.keys(kid if isinstance(kid, str) else None)
             if not keys:
@@ -424,14 +533,12 @@ class BearerMiddleware:
         """Check the token of a request routed to a protected resource."""
         if id(resource) not in self._protected:
             return
-        scope = self.auth.scope_for(req.method)
         claims = self.auth.check(req.get_header("Authorization"), req.method)
         party = self.auth.party(claims)
         if party is not None and id(resource) in self._partyless:
-            raise InsufficientScopeError(
-                scope,
+            raise ForbiddenError(
                 "a token restricted to one party may not use the hub: its events "
-                "are not filtered by party",
+                "are not filtered by party"
             )
         setattr(req.context, CLAIMS_CONTEXT_KEY, claims)
         setattr(req.context, PARTY_CONTEXT_KEY, party)

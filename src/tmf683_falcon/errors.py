@@ -18,11 +18,11 @@ import falcon
 from tmf683 import (
     AuthenticationError,
     ConflictError,
+    ForbiddenError,
     InsufficientScopeError,
     InvalidQueryError,
     KeysUnavailableError,
     NotFoundError,
-    PartyRestrictionError,
     PatchConflictError,
     PreconditionFailedError,
     QueryTimeoutError,
@@ -53,12 +53,16 @@ ERROR_TABLE: dict[type[Tmf683Error], tuple[int, str, str]] = {
     StoreUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     QueryTimeoutError: (503, "queryTimeout", "Query ran past its deadline"),
     AuthenticationError: (401, "unauthorized", "Unauthorized"),
-    InsufficientScopeError: (403, "forbidden", "Forbidden"),
-    PartyRestrictionError: (403, "forbidden", "Forbidden"),
+    ForbiddenError: (403, "forbidden", "Forbidden"),
     KeysUnavailableError: (503, "serviceUnavailable", "Service unavailable"),
     Tmf683Error: (500, "internalError", "Internal server error"),
 }
-"""Core error class -> (HTTP status, TMF ``code``, TMF ``reason``); looked up by MRO."""
+"""Core error class -> (HTTP status, TMF ``code``, TMF ``reason``); looked up by MRO.
+
+Besides the body: an error's ``retry_after`` becomes ``Retry-After``
+(:func:`handle_core_error`), and the auth errors get ``WWW-Authenticate``
+(:func:`bearer_challenge`).
+"""
 
 _HTTP_CODES = {
     400: "badRequest",
@@ -143,7 +147,13 @@ def error_body(
 def handle_core_error(
     req: falcon.Request, resp: falcon.Response, exc: Tmf683Error, params: Any
 ) -> None:
-    """Falcon error handler turning a core error into its status and TMF Error body."""
+    """Falcon error handler turning a core error into its status and TMF Error body.
+
+    Sets ``Retry-After`` (whole seconds) when the error knows its ``retry_after``,
+    and the RFC 6750 challenge of an auth error. Logs a query timeout as a warning
+    and every other 5xx with its traceback, except a keys outage, which the key set
+    logs once for its whole length (``tmf683_falcon.auth``).
+    """
     for cls in type(exc).__mro__:
         if cls in ERROR_TABLE:
             status, code, reason = ERROR_TABLE[cls]
@@ -152,8 +162,10 @@ def handle_core_error(
         status, code, reason = 500, "internalError", "Internal server error"
     if isinstance(exc, QueryTimeoutError):
         log.warning("%s %s: %s", req.method, req.path, exc)
-    elif status >= 500:
+    elif status >= 500 and not isinstance(exc, KeysUnavailableError):
         log.error("%s %s failed", req.method, req.path, exc_info=exc)
+    if exc.retry_after is not None:
+        resp.set_header("Retry-After", str(exc.retry_after))
     if (challenge := bearer_challenge(exc)) is not None:
         resp.set_header("WWW-Authenticate", challenge)
     resp.status = status
@@ -174,7 +186,8 @@ def bearer_challenge(exc: Tmf683Error) -> str | None:
         ``Bearer`` for a request without a token; ``Bearer error="invalid_token",
         error_description="..."`` for a token that fails a check; ``Bearer
         error="insufficient_scope", scope="..."`` for a valid token without the
-        scope; ``None`` for every other error.
+        scope; ``None`` for every other error (a plain
+        :class:`~tmf683.ForbiddenError` included: no scope would help).
     """
     if isinstance(exc, AuthenticationError):
         if not exc.token_sent:
