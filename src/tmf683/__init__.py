@@ -24,6 +24,7 @@ from tmf683._errors import (
     AuthenticationError,
     ConflictError,
     DeliveryError,
+    DeliveryTokenError,
     InsufficientScopeError,
     InvalidQueryError,
     KeysUnavailableError,
@@ -64,10 +65,12 @@ from tmf683.events.callbacks import CallbackPolicy
 from tmf683.events.command import (
     add_delivery_options,
     callback_policy_from,
+    delivery_token_from,
     dispatcher_from,
 )
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
+from tmf683.events.token import TokenFile
 from tmf683.events.transport import post_json
 from tmf683.patch.apply import Patched, PatchFormat, apply_patch
 from tmf683.patch.merge import apply_merge_patch
@@ -107,6 +110,7 @@ __all__ = [
     "CallbackPolicy",
     "ConflictError",
     "DeliveryError",
+    "DeliveryTokenError",
     "Dispatcher",
     "Document",
     "ErrorBody",
@@ -149,12 +153,14 @@ __all__ = [
     "SubscriptionLimitError",
     "TimePeriod",
     "Tmf683Error",
+    "TokenFile",
     "ValidationError",
     "VersionedDocument",
     "add_delivery_options",
     "apply_merge_patch",
     "apply_patch",
     "callback_policy_from",
+    "delivery_token_from",
     "dispatcher_from",
     "make_converter",
     "open_store",
