@@ -184,10 +184,9 @@ def test_post_json_sends_the_token_as_a_bearer_header():
 
 
 def test_post_json_refuses_a_token_that_is_no_header_value_without_showing_it():
-    secret = "abc\r\nX-Injected: 1"
-    with receiving() as receiver:
-        with pytest.raises(DeliveryError) as raised:
-            post_json(receiver.url, {"eventId": "E1"}, 10, token=secret)
+    bad = "abc\r\nX-Injected: 1"
+    with receiving() as receiver, pytest.raises(DeliveryError) as raised:
+        post_json(receiver.url, {"eventId": "E1"}, 10, token=bad)
     assert receiver.attempts == 0
     assert "RFC 6750" in str(raised.value)
     assert "abc" not in str(raised.value)
