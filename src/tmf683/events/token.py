@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 """An RFC 6750 ``b64token``, the only text sent after ``Authorization: Bearer``."""
 RECENT_WRITE_SECONDS = 2.0
-"""A file modified this recently is read again at the next use: a second write in
-the same timestamp tick, of the same size, changes none of what is compared."""
+"""Seconds during which a freshly modified file is read again at every use, since a
+second write in the same timestamp tick, of the same size, changes none of what is
+compared."""
 
 _Stamp = tuple[int, int, int, int]  # device, inode, size, mtime in ns
 
@@ -45,7 +46,9 @@ class TokenFile:
     modification time with those of the last read and reads it again when one
     differs, so a token rewritten in place, or replaced by a rename (as a
     Kubernetes secret volume does, swapping a symlinked directory), is picked up
-    at the next delivery. A file that has gone, or that holds no usable token
+    at the next delivery (a file modified in the last
+    :data:`RECENT_WRITE_SECONDS` is read at every call, so two writes within one
+    timestamp tick are not missed). A file that has gone, or that holds no usable token
     (being written, say), keeps the last token: a warning is logged once until a
     good token is read again.
 
