@@ -24,6 +24,7 @@ from tmf683._errors import (
     AuthenticationError,
     ConflictError,
     DeliveryError,
+    DeliveryTokenError,
     ForbiddenError,
     InsufficientScopeError,
     InvalidQueryError,
@@ -66,10 +67,12 @@ from tmf683.events.command import (
     add_delivery_options,
     bound_outbox,
     callback_policy_from,
+    delivery_token_from,
     dispatcher_from,
 )
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
+from tmf683.events.token import TokenFile
 from tmf683.events.transport import post_json
 from tmf683.patch.apply import Patched, PatchFormat, apply_patch
 from tmf683.patch.merge import apply_merge_patch
@@ -109,6 +112,7 @@ __all__ = [
     "CallbackPolicy",
     "ConflictError",
     "DeliveryError",
+    "DeliveryTokenError",
     "Dispatcher",
     "Document",
     "ErrorBody",
@@ -152,6 +156,7 @@ __all__ = [
     "SubscriptionLimitError",
     "TimePeriod",
     "Tmf683Error",
+    "TokenFile",
     "ValidationError",
     "VersionedDocument",
     "add_delivery_options",
@@ -159,6 +164,7 @@ __all__ = [
     "apply_patch",
     "bound_outbox",
     "callback_policy_from",
+    "delivery_token_from",
     "dispatcher_from",
     "make_converter",
     "open_store",

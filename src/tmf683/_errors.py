@@ -25,6 +25,7 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     │   ├── InsufficientScopeError           a valid token without the scope
     │   └── PartyRestrictionError            a party's write of another party
     ├── KeysUnavailableError (OSError)       the signing keys cannot be fetched now
+    ├── DeliveryTokenError (OSError)         no usable token in the delivery token file
     └── DeliveryError (OSError)              a subscriber did not accept an event
 
 An error that knows when retrying may succeed says so in :attr:`Tmf683Error.retry_after`
@@ -407,6 +408,35 @@ class PartyRestrictionError(ForbiddenError):
             f"a caller restricted to party '{self.party}' "
             + " and ".join(found)
             + "; nothing was written"
+        )
+
+
+class DeliveryTokenError(Tmf683Error, OSError):
+    """The delivery token file holds no usable bearer token, so none can be sent.
+
+    Raised by :class:`~tmf683.events.token.TokenFile` when it is created
+    (``--delivery-token-file``): the file is missing or unreadable, empty, or holds
+    something that is not one RFC 6750 token. ``tmf683-server`` and
+    ``tmf683-dispatcher`` then exit with status 2. Once started, a file that goes
+    away or goes bad only keeps the last good token (a warning is logged).
+
+    Args:
+        path: the file, as given.
+        message: what is wrong, e.g. ``"is empty"``; never the file's text.
+
+    Attributes:
+        path, message: as given.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"delivery token file '{self.path}' {self.message}; it must hold one "
+            "bearer token on one line"
         )
 
 

@@ -21,6 +21,7 @@ from tmf683 import (
     DEFAULT_BASE_PATH,
     DEFAULT_QUERY_TIMEOUT,
     V5_BASE_PATH,
+    DeliveryTokenError,
     KeysUnavailableError,
     PartyInteractionService,
     PartyInteractionServiceV5,
@@ -28,6 +29,7 @@ from tmf683 import (
     add_delivery_options,
     bound_outbox,
     callback_policy_from,
+    delivery_token_from,
     dispatcher_from,
     open_store,
     safe_location,
@@ -339,7 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The exit status: 0 after a clean stop, 2 for bad arguments, a store that
-        cannot be opened or an address that cannot be listened on.
+        cannot be opened, an address that cannot be listened on or a
+        ``--delivery-token-file`` without a token.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -363,6 +366,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         auth = _bearer_auth(args)
     except KeysUnavailableError as exc:
         log.error("cannot read --jwks: %s", exc)
+        return 2
+    try:
+        token = delivery_token_from(args)
+    except DeliveryTokenError as exc:
+        log.error("%s", exc)
         return 2
     try:
         # a connection per request thread and per delivery worker, and a spare few
@@ -441,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 prefix,
                 safe_location(args.db),
             )
-        dispatcher = dispatcher_from(store, args)
+        dispatcher = dispatcher_from(store, args, token=token)
         try:
             if not args.no_dispatcher:
                 dispatcher.start()

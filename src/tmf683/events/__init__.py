@@ -8,6 +8,8 @@ each with one job, each using only the ones above it:
   on them and the callback rules;
 - ``publish``: hub registrations, in-process subscribers, and the outbox rows written
   in the store's transaction of each change;
+- ``token``: the bearer token sent with deliveries, read from a file that may be
+  rotated (``TokenFile``);
 - ``transport``: one HTTP POST of one event (``post_json``), bounded in time, no
   redirects;
 - ``dispatch``: the dispatcher that sends due outbox rows, with retries and backoff,

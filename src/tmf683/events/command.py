@@ -16,9 +16,10 @@ import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from tmf683._errors import StoreConfigurationError
+from tmf683._errors import DeliveryTokenError, StoreConfigurationError
 from tmf683.events.callbacks import CallbackPolicy, parse_network
 from tmf683.events.dispatch import Dispatcher
+from tmf683.events.token import TokenFile
 from tmf683.storage import open_store, safe_location
 from tmf683.storage.base import PartyInteractionStore
 
@@ -76,6 +77,13 @@ def add_delivery_options(parser: argparse.ArgumentParser) -> None:
         help="most events kept as failed per callback; failing more deletes the "
         "oldest failed ones of that callback; 0 keeps none (default: %(default)s)",
     )
+    parser.add_argument(
+        "--delivery-token-file",
+        metavar="PATH",
+        help="send the bearer token this file holds (one line) with every event, "
+        "for listeners that require one; the file is read again when it changes "
+        "(default: no token)",
+    )
     _add_callback_options(parser)
 
 
@@ -132,16 +140,55 @@ def bound_outbox(store: PartyInteractionStore, args: argparse.Namespace) -> None
     store.max_failed_per_callback = args.max_failed_per_callback  # type: ignore[attr-defined]
 
 
+def delivery_token_from(args: argparse.Namespace) -> TokenFile | None:
+    """The delivery token the parsed options name (``--delivery-token-file``).
+
+    Read it at start-up, before serving, so a missing file stops the command. Logs
+    a warning when no ``--callback-allow`` narrows the callbacks: the token then
+    goes to every callback anyone registers.
+
+    Returns:
+        The token file, or None without the option.
+
+    Raises:
+        DeliveryTokenError: the file is missing, unreadable or holds no token.
+    """
+    path = getattr(args, "delivery_token_file", None)
+    if path is None:
+        return None
+    token = TokenFile(path)
+    log.info("sending the bearer token of %s with every event", token.path)
+    if not getattr(args, "callback_allow", None):
+        log.warning(
+            "--delivery-token-file without --callback-allow: the delivery token "
+            "is sent to every callback anyone registers; allow only your "
+            "listeners with --callback-allow CIDR|HOST"
+        )
+    return token
+
+
 def dispatcher_from(
-    store: PartyInteractionStore, args: argparse.Namespace
+    store: PartyInteractionStore,
+    args: argparse.Namespace,
+    *,
+    token: TokenFile | None = None,
 ) -> Dispatcher:
-    """Build the dispatcher the parsed options describe."""
+    """Build the dispatcher the parsed options describe.
+
+    Args:
+        store: the store to deliver from.
+        args: the parsed options of :func:`add_delivery_options` (and
+            ``--callback-host``).
+        token: the delivery token, from :func:`delivery_token_from`; default
+            none.
+    """
     return Dispatcher(
         store,
         max_attempts=args.max_attempts,
         first_delay=args.retry_first_delay,
         allowed_hosts=getattr(args, "callback_host", None),
         callback_policy=callback_policy_from(args),
+        token=token,
     )
 
 
@@ -153,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Deliver until SIGINT or SIGTERM.
 
     Returns:
-        0 after a clean stop, 2 for bad arguments or a store that cannot be opened.
+        0 after a clean stop, 2 for bad arguments, a store that cannot be opened
+        or a delivery token file without a token.
     """
     parser = argparse.ArgumentParser(
         prog="tmf683-dispatcher", description="Deliver TMF683 hub events."
@@ -179,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        token = delivery_token_from(args)
+    except DeliveryTokenError as exc:
+        log.error("%s", exc)
+        return 2
+    try:
         store = open_store(args.db)
     except (StoreConfigurationError, OSError) as exc:
         log.error("cannot open the store: %s", exc)
@@ -188,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     bound_outbox(store, args)
     log.info("delivering events from %s", safe_location(args.db))
-    dispatcher = dispatcher_from(store, args)
+    dispatcher = dispatcher_from(store, args, token=token)
     try:
         dispatcher.run(stop)
     except KeyboardInterrupt:

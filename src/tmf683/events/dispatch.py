@@ -56,6 +56,14 @@ class Dispatcher:
             ``post`` the host is resolved at each attempt, every address checked and
             the checked one connected to; a ``post`` of your own gets the check of
             literal addresses only. A refused address fails the delivery for good.
+        token: returns the bearer token to send with the next delivery, or None
+            to send none; called at each attempt, so it may change (e.g. a
+            :class:`~tmf683.events.token.TokenFile`). Default: no token. Only the
+            default ``post`` sends it.
+
+    Raises:
+        ValueError: ``token`` given with a ``post`` of your own (which sends its
+            own headers).
     """
 
     def __init__(
@@ -72,7 +80,13 @@ class Dispatcher:
         allowed_hosts: Collection[str] | None = None,
         workers: int = 8,
         callback_policy: CallbackPolicy = DEFAULT_POLICY,
+        token: Callable[[], str | None] | None = None,
     ) -> None:
+        if token is not None and post is not post_json:
+            raise ValueError(
+                "a token is sent by the default post only; a post of your own "
+                "sends its own Authorization header"
+            )
         self.store = store
         self.post = post
         self.clock = clock
@@ -84,6 +98,7 @@ class Dispatcher:
         self.allowed_hosts = host_allowlist(allowed_hosts)
         self.workers = workers
         self.callback_policy = callback_policy
+        self.token = token
         # a store that claims deliveries (SQLite, memory) must hold a claim longer
         # than an attempt may last
         claim = getattr(store, "claim_seconds", None)
@@ -175,6 +190,7 @@ class Dispatcher:
                     delivery.event,
                     self.timeout,
                     policy=self.callback_policy,
+                    token=None if self.token is None else self.token(),
                 )
             else:
                 self._check_literal(delivery.callback)

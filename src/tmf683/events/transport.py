@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from tmf683._errors import DeliveryError
 from tmf683.events.callbacks import CallbackPolicy
+from tmf683.events.token import is_bearer_token
 
 Post = Callable[[str, dict[str, Any], float], None]
 """Sends one event, as ``post(url, event, timeout_seconds)``; raises DeliveryError
@@ -105,6 +106,7 @@ def post_json(
     timeout: float,
     *,
     policy: CallbackPolicy | None = None,
+    token: str | None = None,
 ) -> None:
     """POST an event as JSON and require a 2xx answer within ``timeout`` in all.
 
@@ -125,16 +127,25 @@ def post_json(
             that answers (the ``Host`` header and the TLS server name stay the
             URL's), so a name that resolves elsewhere after the check cannot lead
             past it.
+        token: when given, sent as ``Authorization: Bearer <token>`` (RFC 6750),
+            for a listener that requires one; it never goes into an error message.
 
     Raises:
-        DeliveryError: another status (3xx included), a refused connection, a
-            broken answer, or a timeout; its message says which.
+        DeliveryError: another status (3xx included; a listener refusing the
+            token answers 401 or 403), a refused connection, a broken answer, a
+            timeout, or a ``token`` that is not an RFC 6750 token (nothing is
+            sent); its message says which.
             :class:`CallbackRefused` when ``policy`` refuses an address.
     """
+    headers = {"Content-Type": "application/json;charset=utf-8"}
+    if token is not None:
+        if not is_bearer_token(token):  # a bad header would echo it in an error
+            raise DeliveryError("not sent: the bearer token is not an RFC 6750 token")
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(  # noqa: S310 - registered http(s) callbacks only
         url,
         data=json.dumps(event, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json;charset=utf-8"},
+        headers=headers,
         method="POST",
     )
     sockets = _Sockets(_checked_addresses(url, policy))
