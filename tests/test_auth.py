@@ -217,7 +217,7 @@ def test_keys_that_cannot_be_fetched_are_a_503_with_retry_after(keys, caplog):
         assert "WWW-Authenticate" not in response.headers
     assert [r.headers["Retry-After"] for r in answers] == ["5", "3", "1"]
     logged = [(r.name, r.levelname) for r in caplog.records if r.levelno > 20]
-    assert logged == [("tmf683_falcon.auth", "WARNING")]  # no ERROR, no traceback
+    assert logged == [("tmf683_falcon.jwks", "WARNING")]  # no ERROR, no traceback
 
 
 def test_a_jwks_url_that_does_not_answer_times_out(keys):
@@ -354,12 +354,12 @@ def auth_log(caplog) -> list[tuple[str, str]]:
     return [
         (record.levelname, record.getMessage())
         for record in caplog.records
-        if record.name == "tmf683_falcon.auth"
+        if record.name == "tmf683_falcon.jwks"
     ]
 
 
 def test_an_issuer_never_reached_is_retried_every_few_seconds_only(keys, caplog):
-    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.jwks")
     clock = FakeClock()
     token = f"Bearer {sign(keys.rsa)}"
     with jwks_served(keys.jwks()) as server:
@@ -396,7 +396,7 @@ def test_an_issuer_never_reached_is_retried_every_few_seconds_only(keys, caplog)
 
 
 def test_an_outage_with_known_keys_is_logged_once_and_its_end_once(keys, caplog):
-    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.jwks")
     clock = FakeClock()
     token = f"Bearer {sign(keys.rsa)}"
     with jwks_served(keys.jwks()) as first:
@@ -433,7 +433,7 @@ def test_an_outage_with_known_keys_is_logged_once_and_its_end_once(keys, caplog)
     ],
 )
 def test_a_plain_http_jwks_off_this_machine_is_a_warning(jwks, caplog):
-    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.jwks")
     auth_for(jwks)  # nothing is fetched yet: the warning comes at once
     [(level, message)] = auth_log(caplog)
     assert level == "WARNING"
@@ -454,7 +454,7 @@ def test_a_plain_http_jwks_off_this_machine_is_a_warning(jwks, caplog):
     ],
 )
 def test_https_loopback_and_files_are_no_warning(jwks, caplog):
-    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.auth")
+    caplog.set_level(logging.DEBUG, logger="tmf683_falcon.jwks")
     auth_for(jwks)
     assert auth_log(caplog) == []
 
@@ -470,3 +470,20 @@ def test_forbidden_is_the_403_more_scope_would_not_cure():
     party = PartyRestrictionError("P1", ["P2"])
     assert party.message == str(party)
     assert "'P2'" in party.message
+
+
+@pytest.mark.parametrize(
+    ("source", "url"),
+    [
+        ("https://idp.example/jwks", True),
+        ("HTTPS://idp.example/jwks", True),
+        ("Http://127.0.0.1:1/jwks", True),
+        ("/etc/tmf683/jwks.json", False),
+        ("jwks.json", False),
+        ("file:///etc/jwks.json", False),
+    ],
+)
+def test_a_jwks_url_is_told_from_a_path_whatever_the_case_of_its_scheme(source, url):
+    from tmf683_falcon.jwks import is_url
+
+    assert is_url(source) is url

@@ -518,8 +518,8 @@ def test_a_party_token_cannot_write_another_party_in(jwks, keys, version):
 
 
 def auth_lines(server: ServerProcess, level: str) -> list[str]:
-    """The server's log lines of the key set (``tmf683_falcon.auth``) at ``level``."""
-    return [line for line in server.log if f" {level} tmf683_falcon.auth: " in line]
+    """The server's log lines of the key set (``tmf683_falcon.jwks``) at ``level``."""
+    return [line for line in server.log if f" {level} tmf683_falcon.jwks: " in line]
 
 
 @pytest.mark.slow  # waits out the 5 s between two attempts

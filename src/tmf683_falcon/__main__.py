@@ -38,6 +38,7 @@ from tmf683_falcon import serving
 from tmf683_falcon.app import create_app, route_prefix
 from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE, BearerAuth
 from tmf683_falcon.errors import V5_ERROR_TYPE
+from tmf683_falcon.jwks import is_url
 from tmf683_falcon.media import MAX_BODY_BYTES
 
 log = logging.getLogger("tmf683.server")
@@ -321,7 +322,7 @@ def _bearer_auth(args: argparse.Namespace) -> BearerAuth | None:
     try:
         auth.load_keys()
     except KeysUnavailableError:
-        if not args.jwks.startswith(("http://", "https://")):
+        if not is_url(args.jwks):
             raise
     log.info(
         "bearer tokens required: issuer %s, audience %s, keys from %s",

@@ -12,16 +12,7 @@ coerce), and the scope the operation needs in ``scope`` (space-separated) or ``s
 and a listener's ``POST``). PyJWT (with ``cryptography``) does the cryptography and
 the claim checks; nothing here verifies a signature.
 
-A JWKS URL is fetched with a timeout on first use and kept; it is fetched again after
-:data:`JWKS_LIFESPAN_SECONDS`, and when a token names a key (``kid``) the set does not
-hold, at most once per :data:`REFETCH_INTERVAL_SECONDS` (a file is re-read the same
-way, so rotated keys are picked up). A failed refetch keeps the keys already known;
-while none was ever fetched, attempts are :data:`UNAVAILABLE_RETRY_SECONDS` apart and
-each request in between is a :class:`~tmf683.KeysUnavailableError` whose
-``retry_after`` counts the whole seconds to the next attempt. An outage (fetches
-failing) is logged once: a WARNING at its first failure, nothing while it lasts, an
-INFO when the keys are fetched again. A plain ``http://`` URL to a host other than
-loopback is a WARNING when the key set is made: anyone on the path could swap the keys.
+The keys come from :mod:`tmf683_falcon.jwks` (fetching, caching, outages).
 
 :class:`BearerMiddleware` applies it to the resources :func:`~tmf683_falcon.mount` and
 :func:`~tmf683_falcon.mount_listener` create; the failures are the core's
@@ -34,198 +25,42 @@ never goes into a message or a log line.
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import logging
 import math
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import falcon
 import jwt
-from jwt import PyJWK, PyJWKClient, PyJWKSet
+from jwt import PyJWK
 
 from tmf683 import (
     AuthenticationError,
     ForbiddenError,
     InsufficientScopeError,
-    KeysUnavailableError,
 )
-
-log = logging.getLogger(__name__)
+from tmf683_falcon.jwks import (
+    ALGORITHMS,
+    JWKS_LIFESPAN_SECONDS,
+    JWKS_TIMEOUT_SECONDS,
+    REFETCH_INTERVAL_SECONDS,
+    KeySet,
+)
 
 DEFAULT_READ_SCOPE = "tmf683:read"
 """The scope ``GET`` and ``HEAD`` need."""
 DEFAULT_WRITE_SCOPE = "tmf683:write"
 """The scope ``POST``, ``PATCH`` and ``DELETE`` need (``/hub`` included)."""
-ALGORITHMS = ("RS256", "ES256")
-"""The signature algorithms accepted; ``none`` and HS* never are."""
 LEEWAY_SECONDS = 60
 """Clock skew allowed on ``exp``, ``nbf`` and ``iat``."""
 TIME_CLAIMS = ("exp", "nbf", "iat")
 """The claims that must be JSON numbers (RFC 7519 NumericDate) when present."""
-JWKS_TIMEOUT_SECONDS = 5.0
-"""How long fetching a JWKS URL may take."""
-JWKS_LIFESPAN_SECONDS = 300.0
-"""How long a fetched key set is used before it is fetched again."""
-REFETCH_INTERVAL_SECONDS = 60.0
-"""Least time between two fetches caused by a token naming an unknown ``kid``."""
-UNAVAILABLE_RETRY_SECONDS = 5.0
-"""Least time between two attempts while no key set was ever fetched; the
-``Retry-After`` of the 503 answered meanwhile counts down to the next one."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that need the read scope; every other one needs the write scope."""
 
 Claims = dict[str, Any]
 """The verified claims of a token."""
-
-
-class _KeySet:
-    """The keys of one JWKS source, fetched lazily and refetched within bounds."""
-
-    def __init__(
-        self,
-        source: str | os.PathLike[str] | Mapping[str, Any],
-        *,
-        timeout: float,
-        lifespan: float,
-        refetch_interval: float,
-        clock: Callable[[], float],
-    ) -> None:
-        self._fixed: PyJWKSet | None = None
-        self._fetch: Callable[[], Any]
-        if isinstance(source, Mapping):
-            self._fixed = _parse_key_set(dict(source), "the JWKS given")
-            self.description = "the JWKS given"
-        elif str(source).startswith(("http://", "https://")):
-            client = PyJWKClient(str(source), cache_jwk_set=False, timeout=timeout)
-            self._fetch = client.fetch_data
-            self.description = str(source)
-            if _in_clear_text(self.description):
-                log.warning(
-                    "the JWKS %s is fetched over plain http from a host that is not "
-                    "this machine: anyone on the way can swap the keys and sign "
-                    "tokens of their own; use an https URL or a file",
-                    self.description,
-                )
-        else:
-            path = Path(source)
-            self._fetch = lambda: json.loads(path.read_text(encoding="utf-8"))
-            self.description = str(path)
-        self._lifespan = lifespan
-        self._refetch_interval = refetch_interval
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._keys: PyJWKSet | None = self._fixed
-        self._fetched_at = -float("inf")
-        self._failing = False  # the last fetch failed: an outage, logged once
-
-    def load(self) -> None:
-        """Fetch now; raise :class:`~tmf683.KeysUnavailableError` on failure."""
-        if self._fixed is None:
-            with self._lock:
-                self._refresh(keep_on_failure=False)
-
-    def keys(self, kid: str | None) -> list[PyJWK]:
-        """The signing keys that may have signed a token naming ``kid``."""
-        if self._fixed is not None:
-            return _matching(self._fixed, kid)
-        with self._lock:
-            now = self._clock()
-            if self._keys is None:
-                wait = UNAVAILABLE_RETRY_SECONDS - (now - self._fetched_at)
-                if wait > 0:
-                    raise KeysUnavailableError(
-                        f"{self.description}: the last attempt failed; retrying "
-                        f"at most every {UNAVAILABLE_RETRY_SECONDS:g} s",
-                        retry_after=_whole_seconds(wait),
-                    )
-                self._refresh(keep_on_failure=False)
-            elif now - self._fetched_at >= self._lifespan:
-                self._refresh(keep_on_failure=True)
-            assert self._keys is not None  # noqa: S101 - _refresh raised otherwise
-            found = _matching(self._keys, kid)
-            if not found and now - self._fetched_at >= self._refetch_interval:
-                self._refresh(keep_on_failure=True)
-                found = _matching(self._keys, kid)
-            return found
-
-    def _refresh(self, *, keep_on_failure: bool) -> None:
-        """Fetch the set; on failure keep the known keys or raise (no keys).
-
-        Logs the first failure of an outage as a WARNING and the first success
-        after one as an INFO; nothing else.
-
-        Raises:
-            KeysUnavailableError: the fetch failed and ``keep_on_failure`` is
-                false; ``retry_after`` is the wait before the next attempt.
-        """
-        self._fetched_at = self._clock()
-        try:
-            keys = _parse_key_set(self._fetch(), self.description)
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
-            if not self._failing:
-                self._failing = True
-                log.warning(
-                    "the signing keys cannot be fetched from %s (%s); %s; nothing "
-                    "more is logged until they are fetched again",
-                    self.description,
-                    exc,
-                    "keeping the known keys"
-                    if self._keys is not None
-                    else "answering 503 with Retry-After and trying again at most "
-                    f"every {UNAVAILABLE_RETRY_SECONDS:g} s",
-                )
-            if not keep_on_failure:
-                raise KeysUnavailableError(
-                    f"{self.description}: {exc}",
-                    retry_after=_whole_seconds(UNAVAILABLE_RETRY_SECONDS),
-                ) from exc
-            return
-        self._keys = keys
-        if self._failing:
-            self._failing = False
-            log.info("signing keys fetched again from %s", self.description)
-
-
-def _whole_seconds(seconds: float) -> int:
-    """``seconds`` rounded up to a whole ``Retry-After`` (at least 1)."""
-    return max(1, math.ceil(seconds))
-
-
-def _in_clear_text(url: str) -> bool:
-    """Whether ``url`` is plain ``http`` to a host other than loopback."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "http":
-        return False
-    host = (parts.hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a name: it is resolved elsewhere, on the way
-        return True
-
-
-def _parse_key_set(data: Any, description: str) -> PyJWKSet:
-    if not isinstance(data, dict):
-        raise ValueError(f"{description} is not a JSON object with 'keys'")
-    return PyJWKSet.from_dict(data)
-
-
-def _matching(keys: PyJWKSet, kid: str | None) -> list[PyJWK]:
-    return [
-        key
-        for key in keys.keys
-        if key.public_key_use in ("sig", None)
-        and key.algorithm_name in ALGORITHMS
-        and (kid is None or key.key_id == kid)
-    ]
 
 
 def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
@@ -359,7 +194,7 @@ class BearerAuth:
         self.leeway = leeway
         self.party_claim = party_claim
         try:
-            self._keys = _KeySet(
+            self._keys = KeySet(
                 jwks,
                 timeout=jwks_timeout,
                 lifespan=jwks_lifespan,
