@@ -343,9 +343,12 @@ def test_a_party_claim_of_another_kind_is_refused(keys):
     auth = auth_for(keys.jwks(), party_claim="party_id")
     assert auth.party({"party_id": "P1"}) == "P1"
     assert auth.party({}) is None
-    for value in ("", 7, ["P1"]):
+    # a JSON string may escape a lone surrogate or a NUL; no stored id holds one
+    for value in ("", 7, ["P1"], "\ud800", "P\udfffQ", "P\x00"):
         with pytest.raises(AuthenticationError, match="party_id"):
             auth.party({"party_id": value})
+    for text in ("\U0001f600", "P\u2028", "Ω-7"):
+        assert auth.party({"party_id": text}) == text
     assert auth_for(keys.jwks()).party({"party_id": "P1"}) is None
 
 

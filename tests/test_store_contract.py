@@ -296,6 +296,35 @@ def test_a_condition_without_values_matches_nothing(store):
     assert (page.items, page.total_count) == ([], 0)
 
 
+@pytest.mark.parametrize(
+    ("operator", "value"),
+    [
+        ("EQ", "\ud800"),
+        ("NE", "\ud800"),
+        ("GT", "b\ud800"),
+        ("GTE", "b\ud800x"),
+        ("LT", "b\udfff"),
+        ("LTE", "\ud800"),
+    ],
+)
+def test_a_text_no_store_holds_is_compared_as_the_oracle_does(store, operator, value):
+    """An unpaired surrogate in a condition built in code (a party restriction, a
+    ``Query`` of one's own; the parser refuses it): no 500 on any store, and the
+    answer of the in-memory evaluator, by code point."""
+    from tmf683.query.ast import Condition, Operator
+
+    oracle = MemoryStore()
+    for id, reason in [("A", "a"), ("B", "b"), ("C", "b\ue000"), ("D", "\ue001")]:
+        for target in (store, oracle):
+            target.add(doc(id, reason=reason))
+    query = Query(conditions=(Condition(("reason",), Operator[operator], (value,)),))
+    expected = oracle.find(query)
+    assert expected.total_count not in (0, 4) or operator in ("EQ", "NE")
+    found = store.find(query)
+    assert [d["id"] for d in found.items] == [d["id"] for d in expected.items]
+    assert found.total_count == expected.total_count
+
+
 def test_sqlite_refuses_what_is_not_a_database(tmp_path):
     from tmf683 import StoreConfigurationError
 

@@ -309,18 +309,24 @@ class BearerAuth:
 
         Raises:
             AuthenticationError: the party claim is there but not a non-empty
-                string.
+                string of Unicode text (no NUL, no unpaired surrogate: no stored
+                party id holds one).
         """
         if self.party_claim is None or self.party_claim not in claims:
             return None
         value = claims[self.party_claim]
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or not _is_text(value):
             raise AuthenticationError(
                 f"the token's '{self.party_claim}' claim must be a party id (a "
-                "non-empty string)",
+                "non-empty string of Unicode text)",
                 token_sent=True,
             )
         return value
+
+
+def _is_text(value: str) -> bool:
+    """Whether ``value`` holds neither NUL nor an unpaired surrogate."""
+    return "\0" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
 
 
 CLAIMS_CONTEXT_KEY = "tmf683_claims"

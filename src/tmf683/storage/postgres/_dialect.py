@@ -30,15 +30,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import orjson
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Json
 
 from tmf683._errors import ValidationError
-from tmf683.query.ast import Condition, Operator, Path
+from tmf683.query.ast import Condition, Path
 from tmf683.query.schema import AttributeKind
+from tmf683.storage._sql import texts
 from tmf683.storage._sql.dialect import Bind, Connection
 from tmf683.storage._sql.tables import UNSTORABLE
 from tmf683.storage.base import Document
@@ -90,28 +90,6 @@ def json_path_text(path: Path) -> str:
     """
     quoted = (name.replace("\\", "\\\\").replace('"', '\\"') for name in path)
     return "lax $" + "".join(f'."{name}"' for name in quoted)
-
-
-def order_test(sign: str, bound: str) -> tuple[str, str]:
-    """The test of text ``s`` against ``bound`` as a test PostgreSQL can bind.
-
-    Let ``bound = p + c + rest`` where ``c`` is its first NUL or unpaired
-    surrogate; a stored text ``s`` holds neither. Against ``p + NUL + rest``,
-    ``s`` compares as against ``p`` except that ``s == p`` is the smaller: ``>`` and
-    ``>=`` become ``> p``, ``<`` and ``<=`` become ``<= p``. A surrogate lies between
-    U+D7FF and U+E000, so against ``p + surrogate + rest`` ``s`` is greater exactly
-    when ``s >= p + U+E000``.
-
-    Returns:
-        ``(sign, bound)`` to test instead.
-    """
-    found = UNSTORABLE.search(bound)
-    if found is None:
-        return sign, bound
-    prefix, greater = bound[: found.start()], sign.startswith(">")
-    if found.group() == "\0":
-        return (">" if greater else "<="), prefix
-    return (">=" if greater else "<"), prefix + "\ue000"
 
 
 def _exact(value: Any) -> Any:
@@ -201,10 +179,7 @@ class PostgresDialect:
         No stored text holds either, so no stored text equals such a value, and
         PostgreSQL could not receive it as a parameter.
         """
-        if condition.operator not in (Operator.EQ, Operator.NE):
-            return condition
-        values = tuple(v for v in condition.values if not UNSTORABLE.search(str(v)))
-        return attrs.evolve(condition, values=values)
+        return texts.storable(condition, UNSTORABLE)
 
     def member(
         self, bind: Bind, value: str, values: Sequence[Any], kind: AttributeKind
@@ -219,10 +194,10 @@ class PostgresDialect:
     def order_test(
         self, bind: Bind, value: str, sign: str, bound: Any, kind: AttributeKind
     ) -> str:
-        """Numbers as exact ``numeric``; texts through :func:`order_test`."""
+        """Numbers as exact ``numeric``; texts rewritten around NUL and surrogates."""
         if kind is AttributeKind.NUMBER:
             return f"{value} {sign} {bind(Decimal(bound))}::numeric"
-        text_sign, text = order_test(sign, str(bound))
+        text_sign, text = texts.order_test(sign, str(bound), UNSTORABLE)
         return f"{value} {text_sign} {bind(text)}::text"
 
     def can_hold(self, text: str) -> bool:

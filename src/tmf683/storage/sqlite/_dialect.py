@@ -21,6 +21,7 @@ from typing import Any
 from tmf683.query.ast import Condition, Path
 from tmf683.query.regex import search
 from tmf683.query.schema import AttributeKind
+from tmf683.storage._sql import texts
 from tmf683.storage._sql.dialect import Bind, Connection
 from tmf683.storage._sql.tables import SURROGATE
 from tmf683.storage.base import Document
@@ -103,8 +104,11 @@ class SQLiteDialect:
         )
 
     def storable(self, condition: Condition) -> Condition:
-        """``condition`` itself: SQLite stores every text."""
-        return condition
+        """``eq`` and ``ne`` without the values holding an unpaired surrogate.
+
+        No stored text holds one, and sqlite3 could not bind it (not UTF-8).
+        """
+        return texts.storable(condition, SURROGATE)
 
     def member(
         self, bind: Bind, value: str, values: Sequence[Any], kind: AttributeKind
@@ -115,7 +119,9 @@ class SQLiteDialect:
     def order_test(
         self, bind: Bind, value: str, sign: str, bound: Any, kind: AttributeKind
     ) -> str:
-        """``value <sign> :p``."""
+        """``value <sign> :p``; a text bound rewritten around surrogates."""
+        if isinstance(bound, str):
+            sign, bound = texts.order_test(sign, bound, SURROGATE)
         return f"{value} {sign} {bind(bound)}"
 
     def can_hold(self, text: str) -> bool:
