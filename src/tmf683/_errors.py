@@ -401,7 +401,7 @@ class PartyRestrictionError(ForbiddenError):
             found.append(f"may not write other parties into relatedParty ({named})")
         if self.missing:
             found.append(
-                f"must keep an element with id '{self.party}' in relatedParty "
+                f"must name itself: an element with id '{self.party}' in relatedParty "
                 "(v5: relatedParty[].partyOrPartyRole.id)"
             )
         return (

@@ -75,6 +75,7 @@ class KeySet:
         clock: Callable[[], float],
     ) -> None:
         self._fixed: PyJWKSet | None = None
+        self._is_file = False
         self._fetch: Callable[[], Any]
         if isinstance(source, Mapping):
             self._fixed = _parse_key_set(dict(source), "the JWKS given")
@@ -92,7 +93,8 @@ class KeySet:
                 )
         else:
             path = Path(source)
-            self._fetch = lambda: json.loads(path.read_text(encoding="utf-8"))
+            self._fetch = lambda: _read_json(path)
+            self._is_file = True
             self.description = str(path)
         self._lifespan = lifespan
         self._refetch_interval = refetch_interval
@@ -103,10 +105,14 @@ class KeySet:
         self._failing = False  # the last fetch failed: an outage, logged once
 
     def load(self) -> None:
-        """Fetch now; raise :class:`~tmf683.KeysUnavailableError` on failure."""
+        """Fetch now; raise :class:`~tmf683.KeysUnavailableError` on failure.
+
+        A file's failure is the caller's to report (the server stops on a file it
+        cannot read): only a URL's is logged here, as the start of an outage.
+        """
         if self._fixed is None:
             with self._lock:
-                self._refresh(keep_on_failure=False)
+                self._refresh(keep_on_failure=False, quiet=self._is_file)
 
     def keys(self, kid: str | None) -> list[PyJWK]:
         """The signing keys that may have signed a token naming ``kid``."""
@@ -132,7 +138,7 @@ class KeySet:
                 found = _matching(self._keys, kid)
             return found
 
-    def _refresh(self, *, keep_on_failure: bool) -> None:
+    def _refresh(self, *, keep_on_failure: bool, quiet: bool = False) -> None:
         """Fetch the set; on failure keep the known keys or raise (no keys).
 
         Logs the first failure of an outage as a WARNING and the first success
@@ -146,7 +152,7 @@ class KeySet:
         try:
             keys = _parse_key_set(self._fetch(), self.description)
         except (OSError, ValueError, jwt.PyJWTError) as exc:
-            if not self._failing:
+            if not self._failing and not quiet:
                 self._failing = True
                 log.warning(
                     "the signing keys cannot be fetched from %s (%s); %s; nothing "
@@ -203,3 +209,12 @@ def _matching(keys: PyJWKSet, kid: str | None) -> list[PyJWK]:
         and key.algorithm_name in ALGORITHMS
         and (kid is None or key.key_id == kid)
     ]
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON a key file holds; ``ValueError`` naming the file when it is not."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{path} is not JSON (a JWKS is): {exc}") from None
