@@ -25,13 +25,20 @@ from tmf683 import (
     project,
     unstructure,
 )
+from tmf683._errors import PathError
+from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._validation import json_problems, validate_party_interaction
 from tmf683.query.ast import AnyOf, Condition
 from tmf683.query.evaluate import select
+from tmf683.query.schema import Schema, resolve
 from tmf683.testing import party_interactions
 from tmf683.versions.v5 import from_v5, to_v5
 from tmf683.versions.v5contract import schema_problems
-from tmf683.versions.v5query import V5_ALWAYS_SELECTED, V5_KEPT_ON_THE_WAY
+from tmf683.versions.v5query import (
+    V5_ALWAYS_SELECTED,
+    V5_KEPT_ON_THE_WAY,
+    canonical_path,
+)
 from tmf683.versions.v5service import RESERVED
 
 V5_ROOT = "/tmf-api/partyInteractionManagement/v5"
@@ -1089,3 +1096,139 @@ def test_a_v5_json_patch_that_does_not_apply_changes_nothing(store):
         )
     )
     assert [path for path, _ in problems] == ["$[0].path"]
+
+
+# --- v4 names under v5 -------------------------------------------------------------
+
+
+def leaf_paths(schema: Schema, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every path of a query schema that ends at a value."""
+    return [
+        path
+        for attribute in schema.attributes
+        for path in (
+            leaf_paths(attribute.schema, (*prefix, attribute.name))
+            if attribute.schema is not None
+            else [(*prefix, attribute.name)]
+        )
+    ]
+
+
+def known_steps(path: tuple[str, ...], schema: Schema) -> bool:
+    """Whether ``schema`` knows every step of ``path`` (none is an extension)."""
+    current: Schema | None = schema
+    for name in path:
+        attribute = None if current is None else current.attribute(name)
+        if attribute is None:
+            return False
+        current = attribute.schema
+    return True
+
+
+@pytest.mark.parametrize("path", leaf_paths(PARTY_INTERACTION_SCHEMA), ids=".".join)
+def test_a_v4_path_under_v5_is_a_v5_path_or_a_400_naming_the_v5_spelling(path):
+    """Oracle: the v5 schema as written (which steps it knows) and the mapping of
+    filters onto canonical paths (``canonical_path``), which must give the v4 path
+    back from the suggested v5 one."""
+    text = ".".join(path)
+    if known_steps(path, V5_PARTY_INTERACTION_SCHEMA):
+        assert resolve(path, V5_PARTY_INTERACTION_SCHEMA).path == path
+        return
+    with pytest.raises(PathError) as caught:
+        resolve(path, V5_PARTY_INTERACTION_SCHEMA)
+    message = str(caught.value)
+    first_unknown = next(
+        n
+        for n in range(len(path))
+        if not known_steps(path[: n + 1], V5_PARTY_INTERACTION_SCHEMA)
+    )
+    assert f"names '{path[first_unknown]}'" in message
+    suggested = message.rsplit("; write ", 1)[1]
+    assert suggested.startswith(".".join(path[:first_unknown]))
+    if first_unknown == len(path) - 1:  # the v5 spelling of the very attribute
+        resolve(tuple(suggested.split(".")), V5_PARTY_INTERACTION_SCHEMA)
+        twin = canonical_path(tuple(suggested.split(".")))
+        assert twin in (None, path)
+    for form in (f"sort={text}", f"fields={text}"):
+        with pytest.raises(InvalidQueryError, match=f"write {suggested}"):
+            parse_query(form, schema=V5_PARTY_INTERACTION_SCHEMA)
+
+
+V4_NAMES = {
+    "relatedParty.id": "relatedParty.partyOrPartyRole.id",
+    "relatedParty.@referredType": "relatedParty.partyOrPartyRole.@referredType",
+    "relatedParty.name": "relatedParty.partyOrPartyRole.name",
+    "interactionItem.item.id": "interactionItem.item.entity.id",
+    "interactionItem.relatedParty.href": (
+        "interactionItem.relatedParty.partyOrPartyRole.href"
+    ),
+    "channel": "relatedChannel",
+    "relatedChannel.id": "relatedChannel.channel.id",
+}
+
+
+def test_v4_names_under_v5_are_refused_where_they_matched_nothing(store):
+    v4, v5 = services(store)
+    v4.create(
+        {**MINIMAL, "relatedParty": [{"id": "P1", "@referredType": "Individual"}]}
+    )
+    jane = {"@type": "Individual", "id": "P2", "givenName": "Jane"}
+    v5.create(
+        {
+            **V5_MINIMAL,
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyOrPartyRole",
+                    "role": "customer",
+                    "partyOrPartyRole": jane,
+                }
+            ],
+        }
+    )
+    for v4_name, v5_name in V4_NAMES.items():
+        hub = {
+            "@type": "Hub",
+            "callback": "http://127.0.0.1:9/cb",
+            "query": f"event.partyInteraction.{v4_name}=P1",
+        }
+        for call in (
+            lambda name=v4_name: v5.list({name: "P1"}),
+            lambda name=v4_name: v5.list({"sort": name}),
+            lambda name=v4_name: v5.retrieve("PI-0001", fields=name),
+            lambda name=v4_name: v5.retrieve(
+                "PI-0001", fields=[tuple(name.split("."))]
+            ),
+            lambda name=v4_name: v5.retrieve("PI-0001", query=f"fields={name}"),
+            lambda body=hub: v5.events.register(body),
+        ):
+            with pytest.raises(InvalidQueryError, match=f"write [a-zA-Z.]*{v5_name}"):
+                call()
+    assert v4.list("relatedParty.id=P1").total_count == 1  # v4 is unchanged
+    assert v5.list("relatedParty.partyOrPartyRole.id=P1").total_count == 1
+    assert [
+        p["relatedParty"][0]["partyOrPartyRole"]["id"]
+        for p in v5.list("relatedParty.partyOrPartyRole.givenName=Jane").items
+    ] == ["P2"]  # an extension of a subclass still filters
+    assert v5.list("relatedParty.partyOrPartyRole.givenName=Ada").total_count == 0
+    assert (
+        v5.retrieve("PI-0002", fields="relatedParty.partyOrPartyRole.givenName")[
+            "relatedParty"
+        ][0]["partyOrPartyRole"]["givenName"]
+        == "Jane"
+    )
+
+
+def test_a_json_patch_query_filter_in_v4_names_is_refused_under_v5(store):
+    _, v5 = services(store)
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    refused = problems_of(
+        lambda: v5.patch(
+            created["id"],
+            [{"op": "replace", "path": "/relatedChannel?id=555/role", "value": "r"}],
+            patch_format=PatchFormat.JSON_PATCH_QUERY,
+        )
+    )
+    [(where, message)] = refused
+    assert where == "$[0].path"
+    assert message.endswith("write channel.id")  # relative to the filtered element
+    assert v5.retrieve(created["id"]).version == created.version
