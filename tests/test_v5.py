@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import MINIMAL, FixedClock
@@ -25,13 +25,21 @@ from tmf683 import (
     project,
     unstructure,
 )
-from tmf683._validation import validate_party_interaction
+from tmf683._errors import PathError
+from tmf683._schema import PARTY_INTERACTION_SCHEMA
+from tmf683._validation import json_problems, validate_party_interaction
 from tmf683.query.ast import AnyOf, Condition
 from tmf683.query.evaluate import select
+from tmf683.query.schema import Schema, resolve
 from tmf683.testing import party_interactions
 from tmf683.versions.v5 import from_v5, to_v5
 from tmf683.versions.v5contract import schema_problems
-from tmf683.versions.v5query import V5_ALWAYS_SELECTED, V5_KEPT_ON_THE_WAY
+from tmf683.versions.v5query import (
+    V5_ALWAYS_SELECTED,
+    V5_KEPT_ON_THE_WAY,
+    canonical_path,
+)
+from tmf683.versions.v5service import RESERVED
 
 V5_ROOT = "/tmf-api/partyInteractionManagement/v5"
 SERVER_SET = ("id", "href", "creationDate", "lastUpdate", "statusChangeDate")
@@ -344,16 +352,50 @@ def test_a_v5_edit_of_an_element_v4_wrote_keeps_what_only_v4_holds():
     assert v4.retrieve(created["id"])["channel"] == [{"id": "9", "role": "r"}]
 
 
-def test_the_reserved_key_is_dropped_from_v5_bodies_as_from_v4_ones():
+@pytest.mark.parametrize(
+    ("patch", "patch_format", "where", "message"),
+    [
+        ({"_v5": {"x": 1}}, PatchFormat.MERGE, "$._v5", RESERVED),
+        ({"_v5": None}, PatchFormat.MERGE, "$._v5", RESERVED),
+        (
+            [{"op": "add", "path": "/_v5", "value": {"x": 1}}],
+            PatchFormat.JSON_PATCH,
+            "$[0].path",
+            f"writes '_v5', which {RESERVED}",
+        ),
+        (
+            [
+                {"op": "test", "path": "/status", "value": "open"},
+                {"op": "add", "path": "/_v5", "value": {}},
+            ],
+            PatchFormat.JSON_PATCH_QUERY,
+            "$[1].path",
+            f"writes '_v5', which {RESERVED}",
+        ),
+    ],
+)
+def test_the_reserved_key_is_refused_in_v5_patches(patch, patch_format, where, message):
+    _, v5 = services()
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    refused = problems_of(
+        lambda: v5.patch(created["id"], patch, patch_format=patch_format)
+    )
+    assert refused == [(where, message)]
+    assert v5.retrieve(created["id"]).version == created.version  # nothing written
+    assert "_v5" not in v5.retrieve(created["id"])
+
+
+def test_the_reserved_key_is_refused_in_v5_creates_as_in_v4_ones():
     v4, v5 = services()
     smuggled = {"attributes": {"@type": "Hub"}, "channel": [{"v4": {}, "v5": {}}]}
-    created = v5.create({**V5_MINIMAL, "_v5": smuggled})
-    assert "_v5" not in created
-    v5.patch(created["id"], {"_v5": smuggled, "status": "open"})
-    after = v5.retrieve(created["id"])
-    assert "_v5" not in after
-    assert after["@type"] == "PartyInteraction"
-    assert "_v5" not in v4.retrieve(created["id"])
+    assert problems_of(lambda: v5.create({**V5_MINIMAL, "_v5": smuggled})) == [
+        ("$._v5", RESERVED)
+    ]
+    assert problems_of(lambda: v5.create({"_v5": None})) == [("$._v5", RESERVED)]
+    assert v4.list("limit=0").total_count == 0
+    assert [
+        path for path, _ in problems_of(lambda: v4.create({**MINIMAL, "_v5": {}}))
+    ] == ["$._v5"]
 
 
 def test_a_v5_patch_keeps_what_only_v4_holds():
@@ -646,6 +688,74 @@ def test_create_refuses_server_attributes_and_names_nested_paths():
     assert [p for p, _ in problems_of(lambda: v5.create(body))] == [
         "$.id",
         "$.relatedChannel[0].channel.id",
+    ]
+
+
+NEAR_SURROGATES = st.characters(min_codepoint=0xD7FE, max_codepoint=0xE001)
+"""Characters around the surrogates (U+D800..U+DFFF), so most texts hold one."""
+JSON_WITH_SURROGATES = st.recursive(
+    st.text(NEAR_SURROGATES, max_size=3) | st.integers(-5, 5) | st.none(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(NEAR_SURROGATES, max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def bodies_with_a_surrogate(draw) -> tuple[dict[str, Any], str, Any]:
+    """A v5 body (valid or not) with an extension holding an unpaired surrogate
+    somewhere (in a name or a text), the extension's name and its value."""
+    name = draw(st.text(NEAR_SURROGATES, min_size=1, max_size=3))
+    value = draw(JSON_WITH_SURROGATES)
+    base = draw(st.sampled_from([V5_MINIMAL, {"reason": "r"}, {}]))
+    body = {**base, name: value}
+    assume(json_problems(body))
+    return body, name, value
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(bodies_with_a_surrogate())
+def test_a_surrogate_anywhere_is_refused_as_v4_refuses_it(found):
+    """The oracle is the check every v4 body goes through (json_problems)."""
+    body, name, value = found
+    expected = json_problems(body)
+    _, v5 = services()
+    assert problems_of(lambda: v5.create(body)) == expected
+    created = v5.create(V5_MINIMAL)
+    written = apply_merge_patch({}, {name: value})  # a removal writes nothing
+    if json_problems(written):
+        assert problems_of(lambda: v5.patch(created["id"], {name: value})) == (
+            json_problems(written)
+        )
+    else:  # as v4 takes it: a no-op
+        created = v5.patch(created["id"], {name: value})
+    hub = {"@type": "Hub", "callback": "http://127.0.0.1:9/cb", name: value}
+    assert problems_of(lambda: v5.events.register(hub)) == json_problems(hub)
+    for patch_format in (PatchFormat.JSON_PATCH, PatchFormat.JSON_PATCH_QUERY):
+        operation = {"op": "add", "path": f"/{name}", "value": value}
+        with pytest.raises(ValidationError) as caught:
+            v5.patch(created["id"], [operation], patch_format=patch_format)
+        assert caught.value.problems[0][0].startswith("$[0].")
+    assert v5.retrieve(created["id"]).version == created.version
+
+
+def test_a_surrogate_in_a_name_is_refused_naming_where_the_name_is():
+    _, v5 = services()
+    created = v5.create(V5_MINIMAL)
+    key_problem = "has an attribute name that must not contain an unpaired surrogate"
+    for body in ({**V5_MINIMAL, "\ud800": 1}, {"reason": "r", "\ud800": 1}):
+        with pytest.raises(ValidationError) as caught:
+            v5.create(body)
+        [(where, message)] = caught.value.problems
+        assert (where, message.split(" (")[0]) == ("$", key_problem)
+    [(where, message)] = problems_of(
+        lambda: v5.patch(created["id"], {"note": [{"\udfff": "x"}]})
+    )
+    assert (where, message.split(" (")[0]) == ("$.note[0]", key_problem)
+    assert problems_of(lambda: v5.create({"reason": "\ud800"})) == [
+        ("$.reason", "must not contain an unpaired surrogate (not valid Unicode)")
     ]
 
 
@@ -986,3 +1096,139 @@ def test_a_v5_json_patch_that_does_not_apply_changes_nothing(store):
         )
     )
     assert [path for path, _ in problems] == ["$[0].path"]
+
+
+# --- v4 names under v5 -------------------------------------------------------------
+
+
+def leaf_paths(schema: Schema, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every path of a query schema that ends at a value."""
+    return [
+        path
+        for attribute in schema.attributes
+        for path in (
+            leaf_paths(attribute.schema, (*prefix, attribute.name))
+            if attribute.schema is not None
+            else [(*prefix, attribute.name)]
+        )
+    ]
+
+
+def known_steps(path: tuple[str, ...], schema: Schema) -> bool:
+    """Whether ``schema`` knows every step of ``path`` (none is an extension)."""
+    current: Schema | None = schema
+    for name in path:
+        attribute = None if current is None else current.attribute(name)
+        if attribute is None:
+            return False
+        current = attribute.schema
+    return True
+
+
+@pytest.mark.parametrize("path", leaf_paths(PARTY_INTERACTION_SCHEMA), ids=".".join)
+def test_a_v4_path_under_v5_is_a_v5_path_or_a_400_naming_the_v5_spelling(path):
+    """Oracle: the v5 schema as written (which steps it knows) and the mapping of
+    filters onto canonical paths (``canonical_path``), which must give the v4 path
+    back from the suggested v5 one."""
+    text = ".".join(path)
+    if known_steps(path, V5_PARTY_INTERACTION_SCHEMA):
+        assert resolve(path, V5_PARTY_INTERACTION_SCHEMA).path == path
+        return
+    with pytest.raises(PathError) as caught:
+        resolve(path, V5_PARTY_INTERACTION_SCHEMA)
+    message = str(caught.value)
+    first_unknown = next(
+        n
+        for n in range(len(path))
+        if not known_steps(path[: n + 1], V5_PARTY_INTERACTION_SCHEMA)
+    )
+    assert f"names '{path[first_unknown]}'" in message
+    suggested = message.rsplit("; write ", 1)[1]
+    assert suggested.startswith(".".join(path[:first_unknown]))
+    if first_unknown == len(path) - 1:  # the v5 spelling of the very attribute
+        resolve(tuple(suggested.split(".")), V5_PARTY_INTERACTION_SCHEMA)
+        twin = canonical_path(tuple(suggested.split(".")))
+        assert twin in (None, path)
+    for form in (f"sort={text}", f"fields={text}"):
+        with pytest.raises(InvalidQueryError, match=f"write {suggested}"):
+            parse_query(form, schema=V5_PARTY_INTERACTION_SCHEMA)
+
+
+V4_NAMES = {
+    "relatedParty.id": "relatedParty.partyOrPartyRole.id",
+    "relatedParty.@referredType": "relatedParty.partyOrPartyRole.@referredType",
+    "relatedParty.name": "relatedParty.partyOrPartyRole.name",
+    "interactionItem.item.id": "interactionItem.item.entity.id",
+    "interactionItem.relatedParty.href": (
+        "interactionItem.relatedParty.partyOrPartyRole.href"
+    ),
+    "channel": "relatedChannel",
+    "relatedChannel.id": "relatedChannel.channel.id",
+}
+
+
+def test_v4_names_under_v5_are_refused_where_they_matched_nothing(store):
+    v4, v5 = services(store)
+    v4.create(
+        {**MINIMAL, "relatedParty": [{"id": "P1", "@referredType": "Individual"}]}
+    )
+    jane = {"@type": "Individual", "id": "P2", "givenName": "Jane"}
+    v5.create(
+        {
+            **V5_MINIMAL,
+            "relatedParty": [
+                {
+                    "@type": "RelatedPartyOrPartyRole",
+                    "role": "customer",
+                    "partyOrPartyRole": jane,
+                }
+            ],
+        }
+    )
+    for v4_name, v5_name in V4_NAMES.items():
+        hub = {
+            "@type": "Hub",
+            "callback": "http://127.0.0.1:9/cb",
+            "query": f"event.partyInteraction.{v4_name}=P1",
+        }
+        for call in (
+            lambda name=v4_name: v5.list({name: "P1"}),
+            lambda name=v4_name: v5.list({"sort": name}),
+            lambda name=v4_name: v5.retrieve("PI-0001", fields=name),
+            lambda name=v4_name: v5.retrieve(
+                "PI-0001", fields=[tuple(name.split("."))]
+            ),
+            lambda name=v4_name: v5.retrieve("PI-0001", query=f"fields={name}"),
+            lambda body=hub: v5.events.register(body),
+        ):
+            with pytest.raises(InvalidQueryError, match=f"write [a-zA-Z.]*{v5_name}"):
+                call()
+    assert v4.list("relatedParty.id=P1").total_count == 1  # v4 is unchanged
+    assert v5.list("relatedParty.partyOrPartyRole.id=P1").total_count == 1
+    assert [
+        p["relatedParty"][0]["partyOrPartyRole"]["id"]
+        for p in v5.list("relatedParty.partyOrPartyRole.givenName=Jane").items
+    ] == ["P2"]  # an extension of a subclass still filters
+    assert v5.list("relatedParty.partyOrPartyRole.givenName=Ada").total_count == 0
+    assert (
+        v5.retrieve("PI-0002", fields="relatedParty.partyOrPartyRole.givenName")[
+            "relatedParty"
+        ][0]["partyOrPartyRole"]["givenName"]
+        == "Jane"
+    )
+
+
+def test_a_json_patch_query_filter_in_v4_names_is_refused_under_v5(store):
+    _, v5 = services(store)
+    created = v5.create({**V5_MINIMAL, "status": "open"})
+    refused = problems_of(
+        lambda: v5.patch(
+            created["id"],
+            [{"op": "replace", "path": "/relatedChannel?id=555/role", "value": "r"}],
+            patch_format=PatchFormat.JSON_PATCH_QUERY,
+        )
+    )
+    [(where, message)] = refused
+    assert where == "$[0].path"
+    assert message.endswith("write channel.id")  # relative to the filtered element
+    assert v5.retrieve(created["id"]).version == created.version

@@ -604,3 +604,145 @@ def test_an_object_whose_type_is_an_unrelated_oas_schema_is_refused(
     post = client.post(v5(), json={**V5_BODY, **patch})
     assert where in valid_error(post, 400, "invalidBody")["message"]
     assert client.get(v5(f"/{id}")).json() == created
+
+
+# --- found by an adversarial tester: surrogates, the reserved key, v4 names ---------
+
+SURROGATE_KEY = "has an attribute name that must not contain an unpaired surrogate"
+
+
+def raw(client: httpx.Client, method: str, url: str, text: str, kind: str) -> Any:
+    """Send ``text`` as it is (a JSON ``\\ud800`` escape stays one)."""
+    return client.request(method, url, content=text, headers={"Content-Type": kind})
+
+
+def test_an_unpaired_surrogate_is_a_400_naming_where_it_is(client):
+    # Was a 500: the OAS validator cannot take text that is not Unicode.
+    created = create_v5(client)
+    id = created["id"]
+    body = json.dumps(V5_BODY)[:-1]
+    cases = [
+        ("POST", v5(), '{"reason": "\\ud800"}', "application/json", "$.reason"),
+        ("POST", v5(), body + ', "\\ud800": 1}', "application/json", "$ has"),
+        ("POST", v5(), body + ', "x": {"\\udc00": 1}}', "application/json", "$.x has"),
+        (
+            "PATCH",
+            v5(f"/{id}"),
+            '{"\\ud800": 1}',
+            "application/merge-patch+json",
+            "$ has",
+        ),
+        (
+            "PATCH",
+            v5(f"/{id}"),
+            '{"note": [{"@type": "Note", "text": "\\ud800"}]}',
+            "application/merge-patch+json",
+            "$.note[0].text",
+        ),
+        (
+            "PATCH",
+            v5(f"/{id}"),
+            '[{"op": "add", "path": "/\\ud800", "value": 1}]',
+            JSON_PATCH["Content-Type"],
+            "$[0].path",
+        ),
+        (
+            "PATCH",
+            v5(f"/{id}"),
+            '[{"op": "add", "path": "/x", "value": {"\\ud800": 1}}]',
+            JSON_PATCH_QUERY["Content-Type"],
+            "$[0].value has",
+        ),
+        (
+            "POST",
+            f"{V5_BASE_PATH}/hub",
+            '{"@type": "Hub", "callback": "http://127.0.0.1:9/", "\\ud800": 1}',
+            "application/json",
+            "$ has",
+        ),
+    ]
+    for method, url, text, kind, where in cases:
+        message = valid_error(raw(client, method, url, text, kind), 400, "invalidBody")[
+            "message"
+        ]
+        assert message.startswith(where), (text, message)
+        assert "unpaired surrogate" in message
+        if " has" in where:
+            assert SURROGATE_KEY in message
+    after = client.get(v5(f"/{id}"))
+    assert (after.status_code, after.json()) == (200, created)
+    assert client.get(v5(), params={"limit": "0"}).headers["x-total-count"] == "1"
+
+
+def test_the_reserved_key_is_a_400_in_every_v5_write(client):
+    created = create_v5(client)
+    id = created["id"]
+    etag = client.get(v5(f"/{id}")).headers["etag"]
+    merge = {"Content-Type": "application/merge-patch+json"}
+    for patch, headers, where in [
+        ({"_v5": {"x": 1}}, merge, "$._v5 is not a TMF683 attribute"),
+        ({"_v5": None}, merge, "$._v5 is not a TMF683 attribute"),
+        ([{"op": "add", "path": "/_v5", "value": {"x": 1}}], JSON_PATCH, "$[0].path"),
+        ([{"op": "add", "path": "/_v5", "value": 1}], JSON_PATCH_QUERY, "$[0].path"),
+    ]:
+        refused = client.patch(v5(f"/{id}"), content=json.dumps(patch), headers=headers)
+        assert valid_error(refused, 400, "invalidBody")["message"].startswith(where)
+    posted = client.post(v5(), json={**V5_BODY, "_v5": {"attributes": {}}})
+    assert valid_error(posted, 400, "invalidBody")["message"].startswith(
+        "$._v5 is not a TMF683 attribute"
+    )
+    after = client.get(v5(f"/{id}"))
+    assert (after.headers["etag"], after.json()) == (etag, created)  # no new version
+    v4_error(client.post(v4(), json={**MINIMAL, "_v5": {}}), 400, "invalidBody")
+
+
+def test_v4_names_in_v5_queries_are_a_400_naming_the_v5_spelling(client):
+    ada = create_v5(client)
+    client.post(
+        v4(),
+        json={**MINIMAL, "relatedParty": [{"id": "P1", "@referredType": "Individual"}]},
+    )
+    count = {"limit": "0"}
+    assert (
+        client.get(v4(), params={"relatedParty.id": "P1", **count}).headers[
+            "x-total-count"
+        ]
+        == "2"
+    )
+    assert (
+        client.get(
+            v5(), params={"relatedParty.partyOrPartyRole.id": "P1", **count}
+        ).headers["x-total-count"]
+        == "2"
+    )
+    given = {"relatedParty.partyOrPartyRole.givenName": "Ada"}  # an Individual's
+    assert [i["id"] for i in client.get(v5(), params=given).json()] == [ada["id"]]
+    for v4_name, v5_name in [
+        ("relatedParty.id", "relatedParty.partyOrPartyRole.id"),
+        ("relatedParty.@referredType", "relatedParty.partyOrPartyRole.@referredType"),
+        ("relatedParty.name", "relatedParty.partyOrPartyRole.name"),
+        ("interactionItem.item.id", "interactionItem.item.entity.id"),
+        ("channel", "relatedChannel"),
+    ]:
+        for params in (
+            {v4_name: "P1", **count},
+            {"sort": v4_name},
+            {"fields": v4_name},
+        ):
+            message = valid_error(client.get(v5(), params=params), 400, "invalidQuery")[
+                "message"
+            ]
+            assert f"write {v5_name}" in message
+            assert f"names '{v4_name.split('.')[-1]}'" in message
+    hub = client.post(
+        f"{V5_BASE_PATH}/hub",
+        json={
+            "@type": "Hub",
+            "callback": "http://127.0.0.1:9/",
+            "query": "event.partyInteraction.relatedParty.id=P1",
+        },
+    )
+    assert (
+        "write event.partyInteraction.relatedParty.partyOrPartyRole.id"
+        in (valid_error(hub, 400, "invalidQuery")["message"])
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 import socket
 import time
@@ -480,3 +481,39 @@ def test_a_dotted_v5_hub_fields_path_keeps_the_types_on_the_way():
         ],
     }
     valid_v5_event(got5[0])
+
+
+def test_a_server_answers_the_adversarial_inputs_with_400s_not_500s(database):
+    """What a tester sent to ``python -m tmf683_falcon``: an unpaired surrogate, the
+    reserved ``_v5``, v4 names in v5 queries; each was a 500 or silently ignored."""
+    with ServerProcess("--db", database, "--versions", "v4,v5", *FAST) as server:
+        v4_root, v5_root = server.bases["v4"], server.bases["v5"]
+        created = httpx.post(f"{v5_root}partyInteraction", json=V5_BODY).json()
+        item = f"{v5_root}partyInteraction/{created['id']}"
+        as_json = {"Content-Type": "application/json"}
+        merge = {"Content-Type": "application/merge-patch+json"}
+        body = json.dumps(V5_BODY)[:-1] + ', "\\ud800": 1}'
+        for method, url, text, headers in [
+            ("POST", f"{v5_root}partyInteraction", '{"reason":"\\ud800"}', as_json),
+            ("POST", f"{v5_root}partyInteraction", body, as_json),
+            ("PATCH", item, '{"\\ud800":1}', merge),
+            (
+                "POST",
+                f"{v5_root}hub",
+                json.dumps(HUB)[:-1] + ', "\\ud800": 1}',
+                as_json,
+            ),
+            ("PATCH", item, '{"_v5":{"x":1}}', merge),
+            ("PATCH", item, '{"_v5":null}', merge),
+        ]:
+            answer = httpx.request(method, url, content=text, headers=headers)
+            assert (answer.status_code, answer.json()["code"]) == (400, "invalidBody")
+        for query in ("relatedParty.id=P1", "interactionItem.item.id=1"):
+            listed = httpx.get(f"{v5_root}partyInteraction?{query}&limit=0")
+            assert (listed.status_code, listed.json()["code"]) == (400, "invalidQuery")
+        hub = {**HUB, "query": "event.partyInteraction.relatedParty.id=P1"}
+        assert httpx.post(f"{v5_root}hub", json=hub).status_code == 400
+        v4_named = httpx.get(f"{v4_root}partyInteraction?channel.id=555")
+        assert [i["id"] for i in v4_named.json()] == [created["id"]]  # v4 unchanged
+        assert httpx.get(item).json() == created
+        assert not any("Traceback" in line for line in server.log)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from tmf683._errors import InvalidQueryError
 from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683.query.ast import Path, Query
-from tmf683.query.parse import IN_NAME_OPERATORS
+from tmf683.query.parse import IN_NAME_OPERATORS, check_field
 from tmf683.query.schema import Schema
 
 FIELDS_FORMS = (
@@ -85,7 +85,7 @@ def read_selection(
                 and item
                 and all(isinstance(n, str) for n in item)
             ):
-                paths.append(item)
+                paths.append(check_field("fields", item, schema))
             else:
                 raise TypeError(
                     f"fields items must be str or paths (non-empty tuples of str), "

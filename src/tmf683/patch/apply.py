@@ -147,16 +147,27 @@ def refused_changes(
     for name in immutable:
         if result.get(name, _ABSENT) != view.get(name, _ABSENT):
             refused.append(
-                _blame(written, name, f"cannot be changed (not in {update_schema})")
+                blame(written, name, f"cannot be changed (not in {update_schema})")
             )
     if "creationDate" in view and "creationDate" not in result:
         refused.append(
-            _blame(written, "creationDate", "cannot be removed, only changed")
+            blame(written, "creationDate", "cannot be removed, only changed")
         )
     return refused
 
 
-def _blame(written: dict[str, str], name: str, message: str) -> Problem:
+def blame(written: dict[str, str], name: str, message: str) -> Problem:
+    """The problem of a patch writing a first-level name it may not write.
+
+    Args:
+        written: :attr:`Patched.written`.
+        name: the first-level name, e.g. ``"direction"``.
+        message: what is wrong with writing it, e.g. ``"cannot be changed"``.
+
+    Returns:
+        ``("$.direction", message)`` for a merge patch; ``("$[1].path", "writes
+        'direction', which " + message)`` for an operation of the JSON Patch formats.
+    """
     where = written.get(name, f"$.{name}")
     if where == f"$.{name}":
         return where, message

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import jsonpatch
 import jsonpointer
 
@@ -66,7 +67,7 @@ def _conditions(
     if element.attribute(name) is None:
         alias = SchemaAttribute(name, AttributeKind.OBJECT, schema=element)
         attributes = (*attributes, alias)
-    wrapper = Schema(element.name, attributes, extensible=element.extensible)
+    wrapper = attrs.evolve(element, attributes=attributes)
     try:
         query = parse_query(text, schema=wrapper)
     except InvalidQueryError as exc:

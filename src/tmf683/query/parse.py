@@ -41,7 +41,7 @@ from tmf683.query.ast import (
     Value,
 )
 from tmf683.query.regex import compile_pattern
-from tmf683.query.schema import ResolvedPath, Schema, resolve
+from tmf683.query.schema import ResolvedPath, Schema, check_withdrawn, resolve
 from tmf683.query.values import split_values, typed_value, unquoted
 
 RESERVED_PARAMETERS = frozenset({"fields", "offset", "limit", "sort"})
@@ -207,7 +207,32 @@ def _names(parameter: str, raw: str, *, empty_ok: bool = False) -> list[str]:
     return names
 
 
-def _parse_fields(raw: str) -> tuple[Path, ...] | None:
+def check_field(parameter: str, path: Path, schema: Schema) -> Path:
+    """Return a ``fields=`` path unless it goes through a withdrawn name.
+
+    A ``fields=`` path may end at an object or name what the schema does not know
+    (it selects nothing then); only a name the schema withdraws
+    (``withdrawn`` of :class:`tmf683.query.schema.Schema`) is refused.
+
+    Args:
+        parameter: the query parameter, for the error (``"fields"``).
+        path: the selected path, e.g. ``("relatedParty", "id")``.
+        schema: the resource's type.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        InvalidQueryError: a step of ``path`` is withdrawn.
+    """
+    try:
+        check_withdrawn(path, schema)
+    except PathError as exc:
+        raise InvalidQueryError(parameter, str(exc)) from exc
+    return path
+
+
+def _parse_fields(raw: str, schema: Schema) -> tuple[Path, ...] | None:
     # an empty fields= selects nothing in particular: every attribute, as without it
     # (the swagger's fields is a plain string, and "" is one)
     names = _names("fields", raw, empty_ok=True)
@@ -215,7 +240,9 @@ def _parse_fields(raw: str) -> tuple[Path, ...] | None:
         return None
     if names == ["none"]:
         return ()
-    return tuple(_check_name("fields", name) for name in names)
+    return tuple(
+        check_field("fields", _check_name("fields", name), schema) for name in names
+    )
 
 
 def _parse_sort(raw: str, schema: Schema) -> tuple[SortKey, ...]:
@@ -332,7 +359,7 @@ def parse_query(query_string: str, *, schema: Schema) -> Query:
             clauses.append(clause)
     return Query(
         conditions=tuple(clauses),
-        fields=_parse_fields(controls.get("fields", "")),
+        fields=_parse_fields(controls.get("fields", ""), schema),
         sort=_parse_sort(controls["sort"], schema) if "sort" in controls else (),
         offset=_non_negative("offset", controls["offset"])
         if "offset" in controls

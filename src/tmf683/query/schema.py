@@ -74,23 +74,77 @@ class Schema:
             the schema (TMF630 extension through ``@type``): a filter on an unknown
             last name is then allowed, compared as text, and matches only documents
             that have the attribute. ``False`` refuses unknown names.
+        withdrawn: names refused even where ``extensible`` lets unknown names
+            through, each with what to write instead, relative to the object
+            (``""`` for no suggestion): e.g. ``("id", "partyOrPartyRole.id")`` for
+            a name another version of the API has here and this one moved.
 
     Raises:
-        ValueError: two attributes have the same name.
+        ValueError: two attributes have the same name, or a withdrawn name is one
+            of them.
     """
 
     name: str
     attributes: tuple[SchemaAttribute, ...]
     extensible: bool = False
+    withdrawn: tuple[tuple[str, str], ...] = ()
 
     def __attrs_post_init__(self) -> None:
         names = [attribute.name for attribute in self.attributes]
         if len(set(names)) != len(names):
             raise ValueError(f"schema {self.name} names an attribute twice")
+        if any(name in names for name, _ in self.withdrawn):
+            raise ValueError(f"schema {self.name} withdraws one of its attributes")
 
     def attribute(self, name: str) -> SchemaAttribute | None:
         """Return the attribute called ``name`` (a JSON name), or ``None``."""
         return next((a for a in self.attributes if a.name == name), None)
+
+    def replacement(self, name: str) -> str | None:
+        """Return what to write instead of ``name`` if it is withdrawn.
+
+        Returns:
+            The replacement relative to the object, ``""`` for none; ``None`` when
+            ``name`` is not withdrawn.
+        """
+        return next((instead for n, instead in self.withdrawn if n == name), None)
+
+
+def _withdrawn_error(path: tuple[str, ...], position: int, schema: Schema) -> PathError:
+    name = path[position]
+    instead = schema.replacement(name)
+    hint = f"; write {'.'.join((*path[:position], instead))}" if instead else ""
+    return PathError(
+        f"names '{name}', which {schema.name} does not have here (another version "
+        f"of the API has it){hint}"
+    )
+
+
+def check_withdrawn(path: tuple[str, ...], schema: Schema) -> None:
+    """Refuse a path through a withdrawn name (``withdrawn`` of :class:`Schema`).
+
+    For paths that need not lead to a value, as ``fields=`` ones (they may end at an
+    object, or name an extension attribute anywhere): the known steps are followed,
+    and the path is refused if one of them is a withdrawn name.
+
+    Args:
+        path: e.g. ``("relatedParty", "id")``.
+        schema: the object type the path starts from.
+
+    Raises:
+        PathError: a step is withdrawn where the path reaches it; the message names
+            it and what to write instead.
+    """
+    current: Schema | None = schema
+    for position, name in enumerate(path):
+        if current is None:
+            return
+        attribute = current.attribute(name)
+        if attribute is None:
+            if current.replacement(name) is not None:
+                raise _withdrawn_error(path, position, current)
+            return
+        current = attribute.schema
 
 
 @attrs.frozen
@@ -115,7 +169,8 @@ def resolve(path: tuple[str, ...], schema: Schema) -> ResolvedPath:
 
     An unknown name is an extension attribute, compared as a string, when it is the
     last step and its object is ``extensible``; elsewhere it is an error,
-    so a misspelt path is refused instead of never matching.
+    so a misspelt path is refused instead of never matching. A withdrawn name
+    (``withdrawn`` of :class:`Schema`) is an error wherever it is.
 
     Args:
         path: e.g. ``("relatedParty", "id")``.
@@ -126,13 +181,15 @@ def resolve(path: tuple[str, ...], schema: Schema) -> ResolvedPath:
 
     Raises:
         PathError: the path ends at an object or array, continues past a plain value,
-            or crosses a name the schema does not have.
+            crosses a name the schema does not have, or names a withdrawn one.
     """
     current = schema
     arrays: list[int] = []
     for position, name in enumerate(path):
         last = position == len(path) - 1
         attribute = current.attribute(name)
+        if attribute is None and current.replacement(name) is not None:
+            raise _withdrawn_error(path, position, current)
         if attribute is None:
             if last and current.extensible:
                 return ResolvedPath(path, AttributeKind.STRING, tuple(arrays))

@@ -30,7 +30,7 @@ from tmf683.storage.base import Document
 
 V5_KEY = "_v5"
 """The reserved first-level key of the v5-only data; never shown to a v4 client, and
-refused in a v4 body."""
+refused in a v4 or v5 body."""
 
 
 def v4_part(document: Document) -> Document:

@@ -218,7 +218,8 @@ _NONE = object()
 _MAPPED_V5 = frozenset(
     ("id", "href", V5_KEY, *SHARED_ATTRIBUTES, *(rule.v5 for rule in ARRAY_RULES))
 )
-"""v5 attributes not kept as v5-only data (``_v5`` is reserved: dropped, as in v4)."""
+"""v5 attributes not kept as v5-only data (``_v5`` is reserved: the v5 service refuses
+it in a body, and the mapping drops it)."""
 _MAPPED_CANONICAL = frozenset(
     ("id", V5_KEY, *SHARED_ATTRIBUTES, *(rule.canonical for rule in ARRAY_RULES))
 )

@@ -24,6 +24,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from tmf683._errors import Problem, ValidationError
+from tmf683._validation import json_problems
 
 if TYPE_CHECKING:  # loaded on first use: ``import tmf683`` stays light
     import jsonschema_rs
@@ -286,9 +287,17 @@ def schema_problems(document: Any, schema: str) -> list[Problem]:
         document: the JSON value.
         schema: the schema's name, e.g. ``"PartyInteraction_FVO"``.
 
+    What no TMF683 document may hold (:func:`tmf683._validation.json_problems`: NUL,
+    an unpaired surrogate, in a value or an attribute name, an integer beyond 64
+    bits, a non-finite number, nesting too deep) is checked first, and alone: the
+    validator takes only Unicode text.
+
     Returns:
         ``($.path, message)`` pairs, sorted; empty when it conforms.
     """
+    problems = json_problems(document)
+    if problems:
+        return problems
     problems = _unknown_types(document, "$", schema_names())
     if problems:
         return sorted(problems)

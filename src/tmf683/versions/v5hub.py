@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from tmf683._errors import ValidationError
-from tmf683._validation import json_problems
 from tmf683.events.publish import EventCallback, EventPublisher
 from tmf683.storage.base import Document
 from tmf683.versions import v5contract
@@ -69,8 +68,6 @@ class HubV5:
         """
         if not isinstance(body, Mapping):
             raise ValidationError([("$", "must be a JSON object")])
-        if found := json_problems(body):
-            raise ValidationError(found)
         v5contract.check_new(dict(body), "Hub_FVO")
         stored = self.publisher.add_subscription(
             body.get("callback"),

@@ -18,7 +18,7 @@ import attrs
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683.query.ast import AnyOf, Clause, Condition, Path, Query, SortKey
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute, resolve
-from tmf683.versions.v5 import SHARED_ATTRIBUTES
+from tmf683.versions.v5 import ARRAY_RULES, SHARED_ATTRIBUTES
 
 _S = AttributeKind.STRING
 _D = AttributeKind.DATE_TIME
@@ -100,7 +100,62 @@ _ITEM = _object(
     text=("id", "reason", "resolution", "interactionItemType"),
 )
 
-V5_PARTY_INTERACTION_SCHEMA = _object(
+_RENAMED = {r.canonical: r.v5 for r in ARRAY_RULES if r.canonical != r.v5}
+"""v4 array names v5 spells otherwise, wherever they are (``channel`` ->
+``relatedChannel``, in a PartyInteraction and in an InteractionItem)."""
+
+
+def _instead(name: str, v5: Schema) -> str:
+    """What v5 writes, in ``v5``, for the v4 attribute ``name`` it does not have.
+
+    The renamed array (``relatedChannel`` for ``channel``), or the name in the
+    reference the v5 element wraps (``partyOrPartyRole.id`` for a v4
+    ``relatedParty.id``); ``""`` when there is no such simple mapping.
+    """
+    renamed = _RENAMED.get(name)
+    if renamed is not None and v5.attribute(renamed) is not None:
+        return renamed
+    for attribute in v5.attributes:
+        inner = attribute.schema
+        if inner is not None and not attribute.array and inner.attribute(name):
+            return f"{attribute.name}.{name}"
+    return ""
+
+
+def _v4_names_withdrawn(v5: Schema, v4: Schema) -> Schema:
+    """Withdraw from ``v5``, at every place, the names ``v4`` has there and it has not.
+
+    See ``withdrawn`` in :class:`tmf683.query.schema.Schema`.
+
+    The places pair by name, v4 ``channel`` with v5 ``relatedChannel``: a v4 name
+    under v5 is a 400 naming it and what v5 writes instead, not an extension
+    attribute that matches nothing, while a genuine extension (a subclass's
+    attribute: ``relatedParty.partyOrPartyRole.givenName``) still passes.
+    """
+    attributes = []
+    for attribute in v5.attributes:
+        twin = v4.attribute(attribute.name) or next(
+            (
+                v4.attribute(old)
+                for old, new in _RENAMED.items()
+                if new == attribute.name
+            ),
+            None,
+        )
+        if attribute.schema is not None and twin is not None and twin.schema:
+            attribute = attrs.evolve(
+                attribute, schema=_v4_names_withdrawn(attribute.schema, twin.schema)
+            )
+        attributes.append(attribute)
+    withdrawn = tuple(
+        (a.name, _instead(a.name, v5))
+        for a in v4.attributes
+        if v5.attribute(a.name) is None
+    )
+    return attrs.evolve(v5, attributes=tuple(attributes), withdrawn=withdrawn)
+
+
+_V5_AS_WRITTEN = _object(
     "PartyInteraction",
     SchemaAttribute("creationDate", _D),
     SchemaAttribute("lastUpdate", _D),
@@ -115,8 +170,13 @@ V5_PARTY_INTERACTION_SCHEMA = _object(
     _many("externalIdentifier", _EXTERNAL_IDENTIFIER),
     text=("id", "href", "description", "direction", "reason", "status"),
 )
+V5_PARTY_INTERACTION_SCHEMA = _v4_names_withdrawn(
+    _V5_AS_WRITTEN, PARTY_INTERACTION_SCHEMA
+)
 """The schema of the TMF683 v5 PartyInteraction, which list filters, ``sort=`` and
-``fields=`` in v5 names reach."""
+``fields=`` in v5 names reach. A name TMF683 v4 has at a place and v5 has not
+(``relatedParty.id``, ``channel``, ``interactionItem.item.id``) is withdrawn there:
+refused, naming what v5 writes instead (``relatedParty.partyOrPartyRole.id``)."""
 
 _TRANSLATIONS: dict[Path, Path] = {
     ("relatedChannel", "role"): ("channel", "role"),

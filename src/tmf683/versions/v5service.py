@@ -16,13 +16,13 @@ from typing import Any
 import attrs
 
 from tmf683._datetimes import format_datetime
-from tmf683._errors import ValidationError
+from tmf683._errors import Problem, ValidationError
 from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
 from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
-from tmf683._validation import json_problems, validate_party_interaction
+from tmf683._validation import validate_party_interaction
 from tmf683._visibility import (
     check_party_write,
     check_visible,
@@ -31,7 +31,13 @@ from tmf683._visibility import (
     restrict,
 )
 from tmf683.events.audiences import RaisedEvents
-from tmf683.patch.apply import PatchFormat, apply_patch, check_patch, refused_changes
+from tmf683.patch.apply import (
+    PatchFormat,
+    apply_patch,
+    blame,
+    check_patch,
+    refused_changes,
+)
 from tmf683.query.ast import Path, Query
 from tmf683.query.projection import project
 from tmf683.storage.base import (
@@ -80,6 +86,24 @@ def _without_nulls(patch: Any) -> Any:
     if not isinstance(patch, dict):
         return patch
     return {k: _without_nulls(v) for k, v in patch.items() if v is not None}
+
+
+RESERVED = f"is not a TMF683 attribute (the name {V5_KEY} is reserved)"
+"""Why a v5 body or patch may not name :data:`~.canonical.V5_KEY` at first level:
+the store keeps the v5-only data there (v4 refuses it the same way)."""
+
+
+def _reserved(written: dict[str, str]) -> list[Problem]:
+    """The problem of a body or patch that writes the reserved first-level name.
+
+    Args:
+        written: the first-level names written, each with where, as
+            :attr:`tmf683.patch.apply.Patched.written` (``{"_v5": "$._v5"}``).
+
+    Returns:
+        One problem when ``_v5`` is among them (a removal too), else none.
+    """
+    return [blame(written, V5_KEY, RESERVED)] if V5_KEY in written else []
 
 
 def _first_name(path: str) -> str:
@@ -156,12 +180,11 @@ class PartyInteractionServiceV5(ServiceBase):
         so ``lastUpdate`` equals ``creationDate`` on create and ``statusChangeDate``
         on a status change.
 
-        The whole v5 document is checked for what no document may hold (NUL, an
-        integer beyond 64 bits, a non-finite number, too deep): the v4 model sees
-        only the canonical part, not what goes under ``_v5``.
+        What no document may hold (NUL, an unpaired surrogate, an integer beyond 64
+        bits...) was refused before, for the whole v5 body (what goes under ``_v5``
+        too), by :func:`~tmf683.versions.v5contract.schema_problems`, which every
+        body and every patched attribute goes through.
         """
-        if found := json_problems(view):
-            raise ValidationError(found)
         document = from_v5(view, previous)
         body = {k: v for k, v in v4_part(document).items() if k != "id"}
         normalised = unstructure(validate_party_interaction(body))
@@ -204,11 +227,15 @@ class PartyInteractionServiceV5(ServiceBase):
         Raises:
             TypeError, InvalidQueryError: for ``fields`` or ``query``.
             ValidationError: every problem of the body against the OAS, each with
-                its ``$.path``.
+                its ``$.path``; or, alone, a first-level ``_v5`` (reserved).
             PartyRestrictionError: ``party`` given and the body names another
                 party or not ``party``; nothing is stored.
         """
         selection = self._selection(fields, query)
+        if isinstance(document, Mapping) and (
+            found := _reserved({name: f"$.{name}" for name in document})
+        ):
+            raise ValidationError(found)
         v5contract.check_new(
             dict(document) if isinstance(document, Mapping) else document,
             "PartyInteraction_FVO",
@@ -363,8 +390,9 @@ class PartyInteractionServiceV5(ServiceBase):
             NotFoundError: no PartyInteraction has that id.
             PreconditionFailedError: it is not at the version ``if_match`` gives;
                 nothing is stored.
-            ValidationError: a malformed patch, an immutable attribute changed, or a
-                result that is not a valid v5 PartyInteraction.
+            ValidationError: a malformed patch, an immutable attribute or the
+                reserved ``_v5`` written, or a result that is not a valid v5
+                PartyInteraction.
             PatchConflictError: a JSON Patch that does not apply to the v5 view.
             PartyRestrictionError: ``party`` given and the result brings in another
                 party or drops ``party``; nothing is stored.
@@ -381,7 +409,7 @@ class PartyInteractionServiceV5(ServiceBase):
             )
             refused = refused_changes(
                 view, patched, V5_IMMUTABLE_ATTRIBUTES, "PartyInteraction_MVO"
-            )
+            ) + _reserved(patched.written)
             if refused:
                 raise ValidationError(refused)
             merged = patched.document
