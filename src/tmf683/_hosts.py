@@ -45,7 +45,7 @@ def host_key(host: str) -> str:
 
     Args:
         host: a host name or an IP address, as an option gives it or as
-            :func:`urllib.parse.urlsplit` reads it from a URL (``hostname``).
+            ``urllib.parse.urlsplit`` reads it from a URL (``hostname``).
 
     Returns:
         An IP address in canonical form, without brackets (``"::1"``); a name in
