@@ -244,3 +244,173 @@ def test_safe_location_masks_passwords(location, shown):
     from tmf683 import safe_location
 
     assert safe_location(location) == shown
+
+
+def test_base_url_may_carry_a_path_prefix_and_its_trailing_slash_is_dropped():
+    with ServerProcess(
+        "--db", "memory:", "--base-url", "HTTPS://gw.example.com:8443/tmf/"
+    ) as s:
+        created = post(s.base)
+        listed = httpx.get(f"{s.base}partyInteraction?limit=1")
+    root = "https://gw.example.com:8443/tmf/tmf-api/partyInteraction/v4"
+    assert created["href"] == f"{root}/partyInteraction/{created['id']}"
+    assert listed.headers["link"].startswith(f"<{root}/partyInteraction?offset=0")
+
+
+def parsed(option, value):
+    """The value ``tmf683-server`` reads for ``option`` given as ``value``."""
+    from tmf683_falcon.__main__ import build_parser
+
+    args = build_parser().parse_args([f"{option}={value}"])
+    return getattr(args, option[2:].replace("-", "_"))
+
+
+def refusal(capsys, option, value, command):
+    """The last stderr line of ``command`` refusing ``option`` (exit status 2)."""
+    from tmf683.events.command import main as dispatcher_main
+    from tmf683_falcon.__main__ import main as server_main
+
+    main = server_main if command == "tmf683-server" else dispatcher_main
+    with pytest.raises(SystemExit) as raised:
+        main([f"{option}={value}"])
+    assert raised.value.code == 2
+    return capsys.readouterr().err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "read"),
+    [
+        ("--callback-host", "crm.example.com", ["crm.example.com"]),
+        ("--callback-host", "CRM.Example.com.", ["crm.example.com"]),
+        ("--callback-host", "xn--bcher-kva.example", ["xn--bcher-kva.example"]),
+        ("--callback-host", "10.0.0.7", ["10.0.0.7"]),
+        ("--callback-host", "2001:DB8::1", ["2001:db8::1"]),
+        ("--callback-host", "[::1]", ["::1"]),
+        ("--callback-allow", "10.20.0.0/16", ["10.20.0.0/16"]),
+        ("--callback-allow", "fc00::/7", ["fc00::/7"]),
+        ("--callback-allow", "::1", ["::1"]),
+        ("--callback-allow", "crm.example.com.", ["crm.example.com."]),
+        ("--callback-allow", "xn--bcher-kva.example", ["xn--bcher-kva.example"]),
+        ("--allowed-host", "api.example.com", ["api.example.com"]),
+        ("--allowed-host", "API.example.com.:8443", ["api.example.com"]),
+        ("--allowed-host", "203.0.113.5:80", ["203.0.113.5"]),
+        ("--allowed-host", "[2001:db8::1]:8080", ["2001:db8::1"]),
+        ("--allowed-host", "xn--bcher-kva.example", ["xn--bcher-kva.example"]),
+        ("--base-url", "https://api.example.com", "https://api.example.com"),
+        ("--base-url", "https://api.example.com/", "https://api.example.com"),
+        ("--base-url", "http://[::1]:8080/gw//", "http://[::1]:8080/gw"),
+        (
+            "--base-url",
+            "HTTP://xn--bcher-kva.example./a",
+            "http://xn--bcher-kva.example./a",
+        ),
+    ],
+)
+def test_network_options_accept_hosts_addresses_and_urls(option, value, read):
+    assert parsed(option, value) == read
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        (
+            "--callback-host",
+            "http://x/",
+            "'http://x/' is not a host name or an IP address: it is a URL; "
+            "give the host alone",
+        ),
+        ("--callback-host", "crm.example.com:443", "it has a port"),
+        ("--callback-host", "*.example.com", "wildcards (*) are not supported"),
+        ("--callback-host", "", "'' is not a host name or an IP address: it is empty"),
+        ("--callback-host", "bücher.example", "in its xn-- (punycode) form"),
+        ("--callback-host", "a_b.example", "its label 'a_b' holds a character"),
+        (
+            "--callback-allow",
+            "http://x/",
+            "'http://x/' is not a network (CIDR) or a host name: it is a URL; "
+            "give the host alone",
+        ),
+        ("--callback-allow", "10.0.0.1:80", "it has a port"),
+        ("--callback-allow", "10.0.0.0/33", "it is not a valid CIDR"),
+        ("--callback-allow", "", "it is empty"),
+        ("--callback-allow", "crm example.com", "it contains a space"),
+        ("--callback-allow", "*.example.com", "wildcards (*) are not supported"),
+    ],
+)
+@pytest.mark.parametrize("command", ["tmf683-server", "tmf683-dispatcher"])
+def test_callback_options_refuse_what_they_could_never_match(
+    capsys, command, option, value, expected
+):
+    line = refusal(capsys, option, value, command)
+    assert line.startswith(f"{command}: error: argument {option}: '{value}' is not")
+    assert expected in line
+    assert "not a valid IP address" not in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        (
+            "--allowed-host",
+            "http://api.example.com/",
+            "'http://api.example.com/' is not a host name or an IP address with an "
+            "optional port (HOST, HOST:PORT, [IPv6]:PORT): it is a URL; give the "
+            "host alone",
+        ),
+        ("--allowed-host", "api.example.com/v4", "it has a path"),
+        ("--allowed-host", "user@api.example.com", "it carries user information"),
+        ("--allowed-host", "api.example.com:0", "its port 0 is not between 1 and"),
+        ("--allowed-host", "api.example.com:70000", "its port 70000 is not"),
+        ("--allowed-host", "api.example.com:https", "its port 'https' is not a"),
+        ("--allowed-host", "2001:db8::1", "an IPv6 address goes in brackets"),
+        ("--allowed-host", "[2001:db8::1", "is not closed"),
+        ("--allowed-host", "*.example.com", "wildcards (*) are not supported"),
+        ("--allowed-host", "", "it is empty"),
+        (
+            "--base-url",
+            "api.example.com",
+            "'api.example.com' is not an absolute http or https URL with a host and "
+            "an optional path (e.g. https://api.example.com/gateway): it does not "
+            "start with http:// or https://",
+        ),
+        ("--base-url", "ftp://api.example.com", "does not start with http://"),
+        ("--base-url", "https://", "it has no host"),
+        ("--base-url", "https:///v4", "it has no host"),
+        ("--base-url", "https://api.example.com/?x=1", "it has a query or a fragment"),
+        ("--base-url", "https://api.example.com/#top", "it has a query or a fragment"),
+        ("--base-url", "https://u:p@api.example.com", "it carries user information"),
+        ("--base-url", "https://api.example.com:0", "its port 0 is not between"),
+        ("--base-url", "https://api_1.example.com", "its label 'api_1' holds"),
+        ("--base-url", "https://api.example.com/a b", "it holds a space"),
+        ("--base-url", "", "it does not start with http://"),
+    ],
+)
+def test_server_host_options_refuse_what_is_not_a_host_or_url(
+    capsys, option, value, expected
+):
+    line = refusal(capsys, option, value, "tmf683-server")
+    assert line.startswith(f"tmf683-server: error: argument {option}: '{value}' is")
+    assert expected in line
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["tmf683_falcon", "--port", "0", "--db", "memory:"], "--allowed-host"),
+        (["tmf683.events.command", "--db", "memory:"], "--callback-allow"),
+    ],
+    ids=["server", "dispatcher"],
+)
+def test_the_real_commands_exit_2_with_one_error_line(command, option):
+    result = subprocess.run(
+        [sys.executable, "-m", *command, option, "http://x/"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1
+    assert f"argument {option}: 'http://x/' is not a " in errors[0]
+    assert "serving" not in result.stderr
+    assert "delivering" not in result.stderr

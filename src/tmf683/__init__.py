@@ -41,6 +41,7 @@ from tmf683._errors import (
     Tmf683Error,
     ValidationError,
 )
+from tmf683._hosts import parse_host_port
 from tmf683._model import (
     AttachmentRefOrValue,
     ErrorBody,
@@ -169,6 +170,7 @@ __all__ = [
     "make_converter",
     "open_store",
     "parse_fields",
+    "parse_host_port",
     "parse_json",
     "parse_query",
     "post_json",

@@ -32,6 +32,7 @@ from tmf683 import (
     delivery_token_from,
     dispatcher_from,
     open_store,
+    parse_host_port,
     safe_location,
 )
 from tmf683_falcon import serving
@@ -96,8 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--base-url",
-        help="scheme and host used in href, e.g. https://api.example.com "
-        "(default: from each request)",
+        type=_base_url,
+        metavar="URL",
+        help="scheme, host and optional path prefix used in href, e.g. "
+        "https://api.example.com (default: from each request)",
     )
     parser.add_argument(
         "--max-page-size",
@@ -132,13 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-dispatcher",
         action="store_true",
         help="do not deliver hub events from this process (run tmf683-dispatcher)",
-    )
-    parser.add_argument(
-        "--callback-host",
-        action="append",
-        metavar="HOST",
-        help="allow hub callbacks to this host only; repeat for several "
-        "(default: any host)",
     )
     add_delivery_options(parser)
     _add_limit_options(parser)
@@ -205,11 +201,13 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-host",
         action="append",
+        type=_allowed_host,
         default=[],
-        metavar="HOST",
+        metavar="HOST[:PORT]",
         help="without --base-url, a Host name links may be built from, besides "
-        "the listening address, localhost, 127.0.0.1 and ::1; repeat for several; "
-        "a request with another Host gets 400",
+        "the listening address, localhost, 127.0.0.1 and ::1 (a port is accepted "
+        "and not compared); repeat for several; a request with another Host "
+        "gets 400",
     )
     parser.add_argument(
         "--sqlite-synchronous",
@@ -259,6 +257,51 @@ def allowed_hosts(args: argparse.Namespace) -> list[str]:
     if args.base_url:
         hosts.append(urlsplit(args.base_url).hostname or "")
     return [host for host in hosts if host]
+
+
+def _allowed_host(text: str) -> str:
+    """``--allowed-host``: the host of ``HOST[:PORT]``, as the Host check compares."""
+    try:
+        host, _ = parse_host_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a host name or an IP address with an optional port "
+            f"(HOST, HOST:PORT, [IPv6]:PORT): {exc}"
+        ) from None
+    return host
+
+
+def _base_url(text: str) -> str:
+    """``--base-url``: an absolute http(s) URL, without its trailing slash."""
+    try:
+        return _read_base_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an absolute http or https URL with a host and an "
+            f"optional path (e.g. https://api.example.com/gateway): {exc}"
+        ) from None
+
+
+def _read_base_url(text: str) -> str:
+    """The base URL ``text`` stands for, without its trailing slash.
+
+    Raises:
+        ValueError: it is not one; the message says why.
+    """
+    if not text.isascii() or any(ch.isspace() for ch in text):
+        raise ValueError("it holds a space or a character that is not ASCII")
+    parts = urlsplit(text)
+    scheme = parts.scheme
+    if scheme not in ("http", "https") or not text.lower().startswith(f"{scheme}://"):
+        raise ValueError("it does not start with http:// or https://")
+    if "?" in text or "#" in text:
+        raise ValueError("it has a query or a fragment")
+    if "@" in parts.netloc:
+        raise ValueError("it carries user information (user@)")
+    if not parts.netloc:
+        raise ValueError("it has no host")
+    parse_host_port(parts.netloc)
+    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _seconds(text: str) -> float:

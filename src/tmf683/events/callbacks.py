@@ -19,6 +19,8 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from tmf683._hosts import host_key, parse_host
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -69,6 +71,38 @@ def parse_network(text: str) -> Network:
     return ipaddress.ip_network(text.strip(), strict=False)
 
 
+def parse_allow_entry(text: str) -> Network | str:
+    """Read an entry of an allow list (``--callback-allow``).
+
+    Args:
+        text: a network (``"10.20.0.0/16"``), an IP address (``"10.0.0.7"``,
+            ``"::1"``, ``"[::1]"``) or a host name (``"crm.example.com"``; the
+            forms of :mod:`tmf683._hosts`: no wildcard, no port, no URL).
+
+    Returns:
+        The network (an address: its ``/32`` or ``/128``), or the name in the form
+        it is compared in (lower case, no trailing dot).
+
+    Raises:
+        ValueError: ``text`` is neither; the message holds it and what is expected,
+            e.g. ``'http://x/' is not a network (CIDR) or a host name: it is a URL;
+            give the host alone``.
+    """
+    try:
+        return parse_network(text)
+    except ValueError:
+        pass
+    try:
+        if "/" in text and "://" not in text:
+            raise ValueError("it is not a valid CIDR (ADDRESS/BITS, e.g. 10.0.0.0/8)")
+        host = parse_host(text)
+    except ValueError as exc:
+        raise ValueError(
+            f"'{text}' is not a network (CIDR) or a host name: {exc}"
+        ) from None
+    return host if _literal(host) is None else parse_network(host)
+
+
 class CallbackPolicy:
     """The addresses hub callbacks may reach.
 
@@ -79,7 +113,8 @@ class CallbackPolicy:
             refusals still hold).
 
     Raises:
-        ValueError: an entry of ``deny`` is not a CIDR.
+        ValueError: an entry of ``deny`` is not a CIDR, or one of ``allow`` is not
+            read by :func:`parse_allow_entry`.
     """
 
     def __init__(
@@ -94,10 +129,11 @@ class CallbackPolicy:
             networks: list[Network] = []
             hosts: set[str] = set()
             for entry in allow:
-                try:
-                    networks.append(parse_network(entry))
-                except ValueError:
-                    hosts.add(entry.strip().lower().rstrip("."))
+                parsed = parse_allow_entry(entry)
+                if isinstance(parsed, str):
+                    hosts.add(parsed)
+                else:
+                    networks.append(parsed)
             self.allow_networks = tuple(networks)
             self.allow_hosts = frozenset(hosts)
 
@@ -108,7 +144,7 @@ class CallbackPolicy:
             if plain in network or address in network:
                 return f"address {address} is in a denied range ({network})"
         if self.allow_networks is not None:
-            if host.lower().rstrip(".") in self.allow_hosts:
+            if host_key(host) in self.allow_hosts:
                 return None
             if not any(plain in n or address in n for n in self.allow_networks):
                 return f"address {address} is not on the callback allow list"
@@ -170,7 +206,7 @@ class CallbackPolicy:
         except PermissionError as exc:
             return str(exc)
         except (OSError, UnicodeError, ValueError):
-            named = host.lower().rstrip(".") in self.allow_hosts
+            named = host_key(host) in self.allow_hosts
             if self.allow_networks is not None and not named:
                 return f"callback host {host} does not resolve to an allowed address"
             return None

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 
 from tmf683._errors import DeliveryTokenError, StoreConfigurationError
-from tmf683.events.callbacks import CallbackPolicy, parse_network
+from tmf683._hosts import parse_host
+from tmf683.events.callbacks import CallbackPolicy, parse_allow_entry, parse_network
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.token import TokenFile
 from tmf683.storage import open_store, safe_location
@@ -54,6 +55,14 @@ def _count(text: str) -> int:
 
 def add_delivery_options(parser: argparse.ArgumentParser) -> None:
     """Add the delivery options shared by the server and the dispatcher command."""
+    parser.add_argument(
+        "--callback-host",
+        action="append",
+        type=_callback_host,
+        metavar="HOST",
+        help="accept and deliver hub callbacks to this host only (a host name or "
+        "an IP address); repeat for several (default: any host)",
+    )
     parser.add_argument(
         "--max-attempts",
         type=_positive(int),
@@ -95,6 +104,23 @@ def _cidr(text: str) -> str:
     return text
 
 
+def _callback_host(text: str) -> str:
+    try:
+        return parse_host(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a host name or an IP address: {exc}"
+        ) from None
+
+
+def _allow_entry(text: str) -> str:
+    try:
+        parse_allow_entry(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _add_callback_options(parser: argparse.ArgumentParser) -> None:
     # h-events (issue 11, SSRF-safe callbacks)
     parser.add_argument(
@@ -111,9 +137,11 @@ def _add_callback_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--callback-allow",
         action="append",
+        type=_allow_entry,
         metavar="CIDR|HOST",
-        help="allow only hub callbacks on this network or host name; repeat for "
-        "several (default: any address not refused)",
+        help="allow only hub callbacks on this network (CIDR or IP address) or "
+        "host name (no wildcard, port or URL); repeat for several (default: any "
+        "address not refused)",
     )
 
 
@@ -211,13 +239,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("TMF683_DB") or "./tmf683.db",
         help="the store the servers write to: a SQLite file path, sqlite:///PATH or "
         "a PostgreSQL URL (default: $TMF683_DB, else ./tmf683.db)",
-    )
-    parser.add_argument(
-        "--callback-host",
-        action="append",
-        metavar="HOST",
-        help="deliver only to callbacks on this host; repeat for several "
-        "(default: any)",
     )
     add_delivery_options(parser)
     args = parser.parse_args(argv)

@@ -25,6 +25,7 @@ import attrs
 
 from tmf683._datetimes import format_datetime
 from tmf683._errors import InvalidQueryError, Problem, ValidationError
+from tmf683._hosts import host_key
 from tmf683._schema import EVENT_SCHEMA
 from tmf683.query.ast import AnyOf, Condition, Operator, Path, Query
 from tmf683.query.evaluate import matches
@@ -299,15 +300,16 @@ V4_EVENTS = EventFormat(
 
 
 def host_allowlist(hosts: Collection[str] | None) -> frozenset[str] | None:
-    """The callback hosts allowed, lower-cased for :func:`validate_callback`.
+    """The callback hosts allowed, in the form :func:`validate_callback` compares.
 
     Args:
         hosts: host names (``--callback-host``); ``None`` allows any.
 
     Returns:
-        The names, lower-cased; ``None`` for ``None``.
+        The names in the form they are compared in (lower case, no trailing dot,
+        addresses canonical: ``tmf683._hosts.host_key``); ``None`` for ``None``.
     """
-    return None if hosts is None else frozenset(h.lower() for h in hosts)
+    return None if hosts is None else frozenset(host_key(h) for h in hosts)
 
 
 def validate_callback(url: object, allowed_hosts: frozenset[str] | None = None) -> str:
@@ -348,7 +350,7 @@ def validate_callback(url: object, allowed_hosts: frozenset[str] | None = None) 
         )
     if port == 0:
         raise ValidationError([("$.callback", "has port 0")])
-    if allowed_hosts is not None and parts.hostname.lower() not in allowed_hosts:
+    if allowed_hosts is not None and host_key(parts.hostname) not in allowed_hosts:
         raise ValidationError(
             [("$.callback", f"host '{parts.hostname}' is not allowed on this server")]
         )
