@@ -200,3 +200,17 @@ def test_a_query_move_from_nothing_is_a_conflict_and_leaves_its_input_alone():
     )
     assert moved.document["note"] == [{"id": "0"}, {"id": "1", "text": "t", "x": "t"}]
     assert document == before
+
+
+def test_v5_one_query_over_20000_elements_passes_and_keeps_the_rest():
+    # v5 pairs each patched element with the stored one it came from (to keep what
+    # only v4 holds); done by a hash of the view, not a scan per element
+    _, v5 = services()
+    count = 20_000
+    stored = [{"@type": "Note", "id": str(n), "text": "t"} for n in range(count)]
+    created = v5.create({**V5_BODY, "note": stored})
+    patch = [{"op": "replace", "path": "/note?id.ne=0/text", "value": "u"}]
+    result = v5.patch(created["id"], patch, patch_format=QUERY)
+    assert [note["text"] for note in result["note"][:2]] == ["t", "u"]
+    assert [note["id"] for note in result["note"]] == [str(n) for n in range(count)]
+    assert v5.retrieve(created["id"]) == result
