@@ -19,7 +19,7 @@ classes to status codes in one table (``tmf683_falcon.errors``).
     ├── SubscriptionLimitError               the hub holds as many as it may
     ├── StoreConfigurationError (ValueError) a --db value no store understands
     ├── StoreUnavailableError (OSError)      the database cannot be reached now
-    ├── QueryTimeoutError                    a list query ran past its deadline
+    ├── QueryTimeoutError                    a list query or patch past its deadline
     ├── AuthenticationError (PermissionError) no bearer token, or one not to trust
     ├── ForbiddenError (PermissionError)     a known caller who may not do this
     │   ├── InsufficientScopeError           a valid token without the scope
@@ -247,21 +247,32 @@ class StoreUnavailableError(Tmf683Error, OSError):
 
 
 class QueryTimeoutError(Tmf683Error):
-    """A list query ran past its deadline and was stopped; nothing was changed.
+    """A list query, or a patch, ran past its deadline and was stopped.
+
+    Nothing was changed.
 
     Raised by the SQL stores' ``find`` (``query_timeout``; tmf683-server
-    ``--query-timeout``). The same query will take as long again: narrow it (fewer
-    or cheaper conditions, a ``regex`` on fewer rows).
+    ``--query-timeout``), and by a JSON Patch Query whose filters take longer than
+    the same deadline (``patch=True``). The same query will take as long again:
+    narrow it (fewer or cheaper conditions, a ``regex`` on fewer rows).
 
     Args:
         seconds: the deadline that passed.
+        patch: a patch ran past it, not a list query.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, patch: bool = False) -> None:
         self.seconds = seconds
+        self.patch = patch
         super().__init__(seconds)
 
     def __str__(self) -> str:
+        if self.patch:
+            return (
+                f"the patch ran past its deadline of {self.seconds:g} s and was "
+                "stopped; nothing was stored: split it, or select fewer elements "
+                "with cheaper filters"
+            )
         return (
             f"the query ran past its deadline of {self.seconds:g} s and was stopped; "
             "narrow it (fewer or cheaper conditions, a regex over fewer interactions)"

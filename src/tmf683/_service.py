@@ -39,6 +39,7 @@ from tmf683.patch.apply import (
     check_patch,
     refused_changes,
 )
+from tmf683.patch.budget import PatchBudget
 from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.storage.base import (
@@ -407,7 +408,11 @@ class PartyInteractionService(ServiceBase):
             check_visible(current, party)
             view = self._output(current, base_url)
             patched = apply_patch(
-                view, patch, patch_format, schema=PARTY_INTERACTION_SCHEMA
+                view,
+                patch,
+                patch_format,
+                schema=PARTY_INTERACTION_SCHEMA,
+                budget=PatchBudget(timeout=self.store.query_timeout),
             )
             refused = refused_changes(view, patched, IMMUTABLE_ATTRIBUTES)
             if refused:

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from tmf683._errors import Problem, ValidationError
+from tmf683.patch.budget import PatchBudget
 from tmf683.patch.json_patch import Expand, Operation, apply_json_patch, read_operations
 from tmf683.patch.merge import apply_merge_patch
 from tmf683.patch.query import expand
@@ -75,6 +76,7 @@ def apply_patch(
     patch_format: PatchFormat = PatchFormat.MERGE,
     *,
     schema: Schema | None = None,
+    budget: PatchBudget | None = None,
 ) -> Patched:
     """Apply a patch in any TMF630 Part 5 format to a JSON object, atomically.
 
@@ -86,6 +88,8 @@ def apply_patch(
         schema: the type of ``document``, which JSON Patch Query filters resolve
             against (e.g. :data:`~tmf683._schema.PARTY_INTERACTION_SCHEMA`);
             required for that format only.
+        budget: what a JSON Patch may spend (steps, bytes written); ``None``: the
+            defaults of :class:`~tmf683.patch.budget.PatchBudget`.
 
     Returns:
         The patched document and the names written; nothing is changed when an
@@ -94,7 +98,9 @@ def apply_patch(
     Raises:
         ValueError: JSON Patch Query without a ``schema``.
         ValidationError: a malformed patch (every problem naming its operation,
-            e.g. ``$[1].op``), or one leaving something else than an object.
+            e.g. ``$[1].op``), one leaving something else than an object, one
+            going past a limit of ``budget`` (naming the operation, ``$[3]``), or
+            one leaving a document larger than 16 MiB of JSON.
         PatchConflictError: a well-formed patch that does not apply to this
             document: a failing ``test``, a path to nothing, a query selecting no
             element (naming the operation, e.g. ``$[2].path``).
@@ -110,10 +116,12 @@ def apply_patch(
             raise ValueError("JSON Patch Query needs the document's schema")
         known = schema
 
-        def expansion(doc: Any, operation: Operation, index: int) -> list[Operation]:
-            return expand(doc, operation, index, known)
+        def expansion(
+            doc: Any, operation: Operation, index: int, budget: PatchBudget
+        ) -> list[Operation]:
+            return expand(doc, operation, index, known, budget)
 
-    patched, written = apply_json_patch(document, checked, expansion)
+    patched, written = apply_json_patch(document, checked, expansion, budget)
     if not isinstance(patched, dict):
         raise ValidationError([("$", "must leave a JSON object, not replace it")])
     return Patched(patched, written)

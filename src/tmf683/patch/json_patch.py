@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import jsonpatch
@@ -17,6 +17,7 @@ import jsonpointer
 
 from tmf683._errors import PatchConflictError, Problem, ValidationError
 from tmf683._validation import MAX_DOCUMENT_BYTES, json_problems
+from tmf683.patch.budget import PatchBudget
 
 Operation = dict[str, Any]
 """One RFC 6902 operation, e.g.
@@ -110,13 +111,22 @@ def check_pointer(text: str, where: str) -> None:
     try:
         jsonpointer.JsonPointer(text)
     except jsonpointer.JsonPointerException as exc:
-        raise ValidationError([(where, f"is not a JSON Pointer: {exc}")]) from exc
+        raise _not_a_pointer(where, exc) from exc
+
+
+def _not_a_pointer(where: str, exc: Exception) -> ValidationError:
+    return ValidationError([(where, f"is not a JSON Pointer: {exc}")])
 
 
 def first_name(pointer: str) -> str | None:
-    """Return the first member name of a JSON Pointer; ``None`` for the root ``""``."""
-    parts = jsonpointer.JsonPointer(pointer).parts
-    return str(parts[0]) if parts else None
+    """Return the first member name of a JSON Pointer; ``None`` for the root ``""``.
+
+    Args:
+        pointer: a valid JSON Pointer, e.g. ``"/a~1b/0"`` (first name ``"a/b"``).
+    """
+    if not pointer:
+        return None
+    return pointer.split("/", 2)[1].replace("~1", "/").replace("~0", "~")
 
 
 def apply_operation(document: Any, operation: Operation, index: int) -> Any:
@@ -136,11 +146,16 @@ def apply_operation(document: Any, operation: Operation, index: int) -> Any:
             ``from`` leading nowhere in the document (``$[index].path``).
     """
     where = f"$[{index}]"
-    check_pointer(operation["path"], f"{where}.path")
     if operation["op"] in _NEEDS_FROM:
         check_pointer(operation["from"], f"{where}.from")
     try:
-        return jsonpatch.JsonPatch([operation]).apply(document, in_place=True)
+        # the operation's class directly: a JsonPatch of one would check its
+        # shape (done by read_operations) and parse its pointer twice
+        step = jsonpatch.JsonPatch.operations[operation["op"]](operation)
+    except jsonpointer.JsonPointerException as exc:
+        raise _not_a_pointer(f"{where}.path", exc) from exc
+    try:
+        return step.apply(document)
     except jsonpatch.JsonPatchTestFailed as exc:
         message = f"test failed: '{operation['path']}' does not hold the value given"
         raise PatchConflictError([(f"{where}.value", message)]) from exc
@@ -154,13 +169,17 @@ def apply_operation(document: Any, operation: Operation, index: int) -> Any:
         raise ValidationError([(where, str(exc))]) from exc
 
 
-Expand = Callable[[Any, Operation, int], Iterable[Operation]]
+Expand = Callable[[Any, Operation, int, PatchBudget], list[Operation]]
 """Turns one operation into plain RFC 6902 ones against the document as it is now
-(JSON Patch Query); arguments ``(document, operation, index)``."""
+(JSON Patch Query); arguments ``(document, operation, index, budget)``, spending
+from ``budget`` a step for every array element it examines."""
 
 
 def apply_json_patch(
-    document: Any, operations: list[Operation], expand: Expand | None = None
+    document: Any,
+    operations: list[Operation],
+    expand: Expand | None = None,
+    budget: PatchBudget | None = None,
 ) -> tuple[Any, dict[str, str]]:
     """Apply checked operations in order on a deep copy of ``document``.
 
@@ -169,6 +188,8 @@ def apply_json_patch(
         operations: from :func:`read_operations`.
         expand: for JSON Patch Query, turns each operation into plain ones just
             before it applies; ``None`` applies them as they are.
+        budget: what the patch may spend; ``None``: a new
+            :class:`~tmf683.patch.budget.PatchBudget` with the default limits.
 
     Returns:
         ``(patched, written)``: the new value, and the first-level member names the
@@ -179,25 +200,25 @@ def apply_json_patch(
     Raises:
         ValidationError, PatchConflictError: as :func:`apply_operation` (and
             ``expand``) raise them; the first failing operation stops the patch.
+        ValidationError: the patch goes past a limit of ``budget`` (naming the
+            operation, ``$[index]``), or leaves a document whose JSON text is
+            larger than :data:`~tmf683._validation.MAX_DOCUMENT_BYTES` (``$``).
     """
+    budget = budget or PatchBudget()
     patched = copy.deepcopy(document)
     written: dict[str, str] = {}
     whole: str | None = None
-    size = _size(document)
     for index, operation in enumerate(operations):
-        plain = [operation] if expand is None else expand(patched, operation, index)
+        where = f"$[{index}]"
+        plain = (
+            [operation] if expand is None else expand(patched, operation, index, budget)
+        )
+        budget.step(len(plain), where)
+        if operation["op"] in ("add", "replace"):
+            budget.write(_size(operation["value"]) * len(plain), where)
         for concrete in plain:
-            size += _growth(patched, concrete)
-            if size > MAX_DOCUMENT_BYTES:
-                raise ValidationError(
-                    [
-                        (
-                            f"$[{index}]",
-                            "makes the document larger than "
-                            f"{MAX_DOCUMENT_BYTES} bytes of JSON",
-                        )
-                    ]
-                )
+            if concrete["op"] == "copy":
+                budget.write(_copied(patched, concrete["from"]), where)
             patched = apply_operation(patched, concrete, index)
             if concrete["op"] not in _WRITES:
                 continue
@@ -207,9 +228,15 @@ def apply_json_patch(
             for pointer in sources:
                 name = first_name(pointer)
                 if name is None:
-                    whole = whole or f"$[{index}].path"
+                    whole = whole or f"{where}.path"
                 else:
-                    written.setdefault(name, f"$[{index}].path")
+                    written.setdefault(name, f"{where}.path")
+    if (size := _size(patched)) > MAX_DOCUMENT_BYTES:
+        message = (
+            f"leaves a document of {size} bytes of JSON, larger than "
+            f"{MAX_DOCUMENT_BYTES}"
+        )
+        raise ValidationError([("$", message)])
     if whole is not None:
         for name in [*_names(document), *_names(patched)]:
             written.setdefault(name, whole)
@@ -220,21 +247,15 @@ def _size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-def _growth(document: Any, operation: Operation) -> int:
-    """An upper bound of the bytes ``operation`` adds to ``document``'s JSON text.
+def _copied(document: Any, pointer: str) -> int:
+    """The bytes of JSON a ``copy`` from ``pointer`` writes.
 
-    Only ``add``, ``replace`` and ``copy`` add text (``copy`` can double a document
-    with one short operation); each costs the size of the value it writes, so the
-    checks of one patch cost at most about :data:`MAX_DOCUMENT_BYTES` in all.
+    0 when nothing is there: the operation fails when it applies.
     """
-    if operation["op"] in ("add", "replace"):
-        return _size(operation["value"])
-    if operation["op"] == "copy":
-        try:
-            return _size(jsonpointer.resolve_pointer(document, operation["from"]))
-        except jsonpointer.JsonPointerException:
-            return 0  # nothing there: the operation fails when it applies
-    return 0
+    try:
+        return _size(jsonpointer.resolve_pointer(document, pointer))
+    except jsonpointer.JsonPointerException:
+        return 0
 
 
 def _names(value: Any) -> list[str]:

@@ -19,16 +19,18 @@ before the match) is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import attrs
-import jsonpatch
 import jsonpointer
 
 from tmf683._errors import InvalidQueryError, PatchConflictError, ValidationError
+from tmf683.patch.budget import PatchBudget
 from tmf683.patch.json_patch import Operation, check_pointer
-from tmf683.query.ast import Clause
-from tmf683.query.evaluate import matches
+from tmf683.query.ast import AnyOf
+from tmf683.query.evaluate import matcher
 from tmf683.query.parse import parse_query
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 
@@ -57,10 +59,19 @@ def _element_schema(prefix: str, schema: Schema, where: str) -> tuple[str, Schem
     return name, current
 
 
-def _conditions(
+@lru_cache(maxsize=256)
+def _matcher(
     text: str, name: str, element: Schema, where: str
-) -> tuple[Clause, ...]:
-    """Parse the filter after ``?`` with names relative or led by the array's name."""
+) -> tuple[Callable[[Mapping[str, Any]], bool], int]:
+    """Parse and plan the filter after ``?``, names relative or led by the array's name.
+
+    Once per operation: not per element, nor per element of an outer query (the
+    parse is cached).
+
+    Returns:
+        ``(holds, weight)``: the test of one element, and the steps it costs: one
+        per value compared (``id=1,2`` is two; ``a=1;b=2`` two).
+    """
     if not text:
         raise ValidationError([(where, "has an empty query after '?'")])
     attributes = element.attributes
@@ -81,10 +92,18 @@ def _conditions(
         or query.limit is not None
     ):
         raise ValidationError([(where, "takes only filters after '?'")])
-    return query.conditions
+    conditions = [
+        condition
+        for clause in query.conditions
+        for condition in (clause.conditions if isinstance(clause, AnyOf) else [clause])
+    ]
+    weight = sum(max(1, len(condition.values)) for condition in conditions)
+    return matcher(query.conditions), weight
 
 
-def select(document: Any, path: str, schema: Schema, where: str) -> list[str]:
+def select(
+    document: Any, path: str, schema: Schema, where: str, budget: PatchBudget
+) -> list[str]:
     """Return the plain JSON Pointers a JSON Patch Query path selects, highest first.
 
     Args:
@@ -92,6 +111,8 @@ def select(document: Any, path: str, schema: Schema, where: str) -> list[str]:
         path: the operation's ``path`` or ``from``, e.g. ``"/note?id=2/text"``.
         schema: the type of ``document``, e.g. the v4 PartyInteraction's.
         where: the problem path, e.g. ``"$[0].path"``.
+        budget: spent a step for every value a filter compares in every array
+            element it examines.
 
     Returns:
         The selected pointers, e.g. ``["/note/3/text", "/note/1/text"]``; ``[path]``
@@ -102,6 +123,8 @@ def select(document: Any, path: str, schema: Schema, where: str) -> list[str]:
             objects of ``schema``, or the query does not parse (an unknown name, a
             value of the wrong type, ``fields``...).
         PatchConflictError: the document has no array there, or no element matches.
+        ValidationError: the steps of ``budget`` run out (see
+            :class:`~tmf683.patch.budget.PatchBudget`).
     """
     prefix, question, rest = path.partition("?")
     check_pointer(prefix, where)
@@ -109,26 +132,34 @@ def select(document: Any, path: str, schema: Schema, where: str) -> list[str]:
         return [path]
     text, slash, tail = rest.partition("/")
     name, element = _element_schema(prefix, schema, where)
-    conditions = _conditions(text, name, element, where)
+    holds, weight = _matcher(text, name, element, where)
     array = jsonpointer.resolve_pointer(document, prefix, _MISSING)
     if not isinstance(array, list):
         raise PatchConflictError([(where, f"'{prefix}' is not an array here")])
+    budget.step(len(array) * weight, where)
     found = [
         index
         for index, item in enumerate(array)
-        if isinstance(item, dict) and matches({**item, name: item}, conditions)
+        if isinstance(item, dict) and holds({**item, name: item})
     ]
     if not found:
         raise PatchConflictError([(where, f"'?{text}' selects no element of {prefix}")])
+    concrete = [f"{prefix}/{index}" + (f"/{tail}" if slash else "") for index in found]
+    concrete.reverse()
+    if "?" not in tail:  # checked as a JSON Pointer when it applies
+        return concrete
     selected: list[str] = []
-    for index in reversed(found):
-        concrete = f"{prefix}/{index}" + (f"/{tail}" if slash else "")
-        selected += select(document, concrete, schema, where)
+    for pointer in concrete:
+        selected += select(document, pointer, schema, where, budget)
     return selected
 
 
 def expand(
-    document: Any, operation: Operation, index: int, schema: Schema
+    document: Any,
+    operation: Operation,
+    index: int,
+    schema: Schema,
+    budget: PatchBudget,
 ) -> list[Operation]:
     """Turn one JSON Patch Query operation into plain RFC 6902 operations.
 
@@ -137,6 +168,8 @@ def expand(
         operation: one checked operation (``op`` already un-aliased).
         index: its position in the patch, for error paths.
         schema: the type of ``document``.
+        budget: spent a step for every value a filter compares in every array
+            element it examines.
 
     Returns:
         One operation per selected element, highest index first.
@@ -154,7 +187,7 @@ def expand(
     moved: dict[str, str] = {}
     target = document
     if operation["op"] in ("move", "copy"):
-        sources = select(document, operation["from"], schema, f"{where}.from")
+        sources = select(document, operation["from"], schema, f"{where}.from", budget)
         if len(sources) != 1:
             raise PatchConflictError(
                 [(f"{where}.from", f"selects {len(sources)} elements, not one")]
@@ -163,10 +196,8 @@ def expand(
         if operation["op"] == "move" and "?" in operation["path"]:
             # RFC 6902 4.4: a move removes 'from', then adds at 'path', so the
             # path's filters select in the document without the moved value
-            target = jsonpatch.apply_patch(
-                document, [{"op": "remove", "path": sources[0]}], in_place=False
-            )
-    paths = select(target, operation["path"], schema, f"{where}.path")
+            target = _without(document, sources[0], f"{where}.from")
+    paths = select(target, operation["path"], schema, f"{where}.path", budget)
     if operation["op"] == "move" and len(paths) != 1:
         raise PatchConflictError(
             [(f"{where}.path", f"selects {len(paths)} elements, not one")]
@@ -180,3 +211,37 @@ def expand(
             {"op": "add", "path": paths[0], "value": value},
         ]
     return [{**operation, "path": path, **moved} for path in paths]
+
+
+def _without(document: Any, pointer: str, where: str) -> Any:
+    """``document`` without the value at ``pointer``, left unchanged.
+
+    Only the objects and arrays on the way to the value are copied (shallowly); the
+    rest is shared, so this costs the sizes of those containers, not the document's.
+
+    Raises:
+        PatchConflictError: nothing is at ``pointer``, or it is the root.
+    """
+    parts = jsonpointer.JsonPointer(pointer).parts
+    result = _shallow(document)
+    node = result
+    try:
+        if not parts:
+            raise LookupError(pointer)
+        for part in parts[:-1]:
+            key = jsonpointer.JsonPointer.get_part(node, part)
+            node[key] = _shallow(node[key])
+            node = node[key]
+        del node[jsonpointer.JsonPointer.get_part(node, parts[-1])]
+    except (LookupError, TypeError, jsonpointer.JsonPointerException) as exc:
+        message = f"cannot move '{pointer}': there is nothing there to move"
+        raise PatchConflictError([(where, message)]) from exc
+    return result
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value

@@ -20,6 +20,7 @@ What v5 says and v4 cannot is kept under :data:`~.canonical.V5_KEY`.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -369,27 +370,56 @@ def _elements_from_v5(
     before = before if isinstance(before, list) else []
     old_pairs = (previous.get(V5_KEY) or {}).get(rule.canonical) or []
     views = _elements_to_v5(before, old_pairs, rule)
-    shown = list(zip(range(len(before)), before, views, strict=True))
+    # the elements not matched yet, by position, and the positions of each view in
+    # order (a hash lookup rather than a scan of every element for every element)
+    left = set(range(len(before)))
+    by_view: dict[Any, deque[int]] = {}
+    for at, view in enumerate(views):
+        by_view.setdefault(_hashable(view), deque()).append(at)
     canonical: list[Any] = []
     pairs: list[Any] = []
     for element in elements if isinstance(elements, list) else []:
-        kept = next((s for s in shown if s[2] == element), None)
+        kept = _first_left(by_view.get(_hashable(element)), left)
         if kept is not None:
-            shown.remove(kept)
-            mapped = kept[1]
+            left.discard(kept)
+            mapped = before[kept]
         elif isinstance(element, Mapping):
             mapped = rule.from_v5(element)
-            edited = next((s for s in shown if s[0] == len(canonical)), None)
-            if edited is not None and _same_thing(edited[1], mapped):
+            edited = len(canonical)
+            if edited in left and _same_thing(before[edited], mapped):
                 # v5 edited the element v4 wrote: keep what only v4 holds of it
-                shown.remove(edited)
-                mapped = _rebased(edited[1], rule.from_v5(edited[2]), mapped)
+                left.discard(edited)
+                old = rule.from_v5(views[edited])
+                mapped = _rebased(before[edited], old, mapped)
         else:
             mapped = element
         if not isinstance(mapped, Mapping) or rule.to_v5(mapped) != element:
             pairs.append({"v4": mapped, "v5": element, "at": len(canonical)})
         canonical.append(mapped)
     return canonical, pairs
+
+
+def _hashable(value: Any) -> Any:
+    """A hashable stand-in for a JSON value, equal exactly when the values are.
+
+    Objects become frozen sets of their members, arrays tuples (marked, so that an
+    array never equals an object); numbers, booleans, texts and ``null`` stay as they
+    are (``1 == 1.0 == True`` holds for the stand-ins as for the values).
+    """
+    if isinstance(value, Mapping):
+        return frozenset((name, _hashable(item)) for name, item in value.items())
+    if isinstance(value, list):
+        return ("[", tuple(_hashable(item) for item in value))
+    return value
+
+
+def _first_left(positions: deque[int] | None, left: set[int]) -> int | None:
+    """The first of ``positions`` still in ``left`` (dropping those that are not)."""
+    while positions:
+        if positions[0] in left:
+            return positions.popleft()
+        positions.popleft()
+    return None
 
 
 def pairs_after_normalising(document: Document, normalised: Document) -> Document:

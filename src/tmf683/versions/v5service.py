@@ -38,6 +38,7 @@ from tmf683.patch.apply import (
     check_patch,
     refused_changes,
 )
+from tmf683.patch.budget import PatchBudget
 from tmf683.query.ast import Path, Query
 from tmf683.query.projection import project
 from tmf683.storage.base import (
@@ -405,7 +406,11 @@ class PartyInteractionServiceV5(ServiceBase):
             check_visible(current, party)
             view = self._view(current, base_url)
             patched = apply_patch(
-                view, patch, patch_format, schema=V5_PARTY_INTERACTION_SCHEMA
+                view,
+                patch,
+                patch_format,
+                schema=V5_PARTY_INTERACTION_SCHEMA,
+                budget=PatchBudget(timeout=self.store.query_timeout),
             )
             refused = refused_changes(
                 view, patched, V5_IMMUTABLE_ATTRIBUTES, "PartyInteraction_MVO"
