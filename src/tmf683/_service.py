@@ -49,7 +49,8 @@ from tmf683.storage.base import (
     PartyInteractionStore,
     VersionedDocument,
 )
-from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
+from tmf683.versions.canonical import v4_part, with_v5_part
+from tmf683.versions.v5 import traced_for_v4_patch, v5_part_after_v4_patch
 from tmf683.versions.v5events import V5_EVENTS
 
 DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
@@ -407,7 +408,10 @@ class PartyInteractionService(ServiceBase):
             check_visible(current, party)
             view = self._output(current, base_url)
             patched = apply_patch(
-                view, patch, patch_format, schema=PARTY_INTERACTION_SCHEMA
+                traced_for_v4_patch(view, current),
+                patch,
+                patch_format,
+                schema=PARTY_INTERACTION_SCHEMA,
             )
             refused = refused_changes(view, patched, IMMUTABLE_ATTRIBUTES)
             if refused:
@@ -424,7 +428,8 @@ class PartyInteractionService(ServiceBase):
                 interaction.status_change_date = self.clock()
             result = {"id": id, **unstructure(interaction)}
             check_party_write(current, result, party)
-            return with_v5_part(result, current.get(V5_KEY))
+            kept = v5_part_after_v4_patch(current, patched.document, result)
+            return with_v5_part(result, kept)
 
         raised: RaisedEvents = []
         with precondition_hidden(self.store, id, party):

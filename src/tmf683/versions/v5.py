@@ -28,6 +28,13 @@ import attrs
 from tmf683.patch.merge import apply_merge_patch, make_merge_patch
 from tmf683.storage.base import Document
 from tmf683.versions.canonical import V5_KEY
+from tmf683.versions.v5match import (
+    forms_after_write,
+    match,
+    origins,
+    same_thing,
+    traced,
+)
 
 SHARED_ATTRIBUTES = (
     "creationDate",
@@ -254,20 +261,6 @@ def to_v5(document: Document, href: str) -> Document:
     return view
 
 
-def _same_thing(before: object, after: object) -> bool:
-    """Whether two canonical elements are one thing edited.
-
-    They are when both have the same ``id`` (not missing) and ``@referredType``.
-    """
-    return (
-        isinstance(before, Mapping)
-        and isinstance(after, Mapping)
-        and before.get("id") is not None
-        and before.get("id") == after.get("id")
-        and before.get("@referredType") == after.get("@referredType")
-    )
-
-
 def _rebased(kept: Any, old: Any, new: Any) -> Any:
     """One version's form of an element with the other version's edit applied.
 
@@ -280,11 +273,12 @@ def _rebased(kept: Any, old: Any, new: Any) -> Any:
 def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list[Any]:
     """Each element's kept v5 form, or the default mapping.
 
-    A kept form shows at its own position (``at``) while the element there is
-    unchanged, or with v4's edit applied while the element there keeps its ``id``
-    and ``@referredType`` (so a v4 client that renames a party does not wipe the
-    ``Individual`` a v5 client wrote); the others go to the first equal element that
-    has none of its own; the rest show the default mapping.
+    A kept form shows at its own position (``at``) while the element there is the
+    one it was kept with (every v4 write re-anchors the forms, see
+    :func:`v5_part_after_v4_patch`). Forms kept elsewhere (documents whose v4 writes
+    predate that) go to elements without one by :func:`.v5match.match`: an equal
+    element, or the edited form of the only element with its ``id`` and
+    ``@referredType``, never an ambiguous one; the rest show the default mapping.
     """
     items = elements if isinstance(elements, list) else []
     if not pairs:  # no kept v5 form (every array v4 wrote): the default mapping
@@ -296,29 +290,91 @@ def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list
         if isinstance(at, int) and at < len(items) and items[at] == pair.get("v4"):
             shown.setdefault(at, pair["v5"])
         else:
-            unused.append(pair)
-    for pair in list(unused):
-        at = pair.get("at")
-        if (
-            isinstance(at, int)
-            and at < len(items)
-            and at not in shown
-            and _same_thing(pair.get("v4"), items[at])
-        ):
-            unused.remove(pair)
-            before = pair["v4"]
-            shown[at] = _rebased(pair["v5"], rule.to_v5(before), rule.to_v5(items[at]))
-    for index, element in enumerate(items):
-        if index in shown:
+            unused.append((pair.get("v4"), pair["v5"]))
+    rest = [index for index in range(len(items)) if index not in shown]
+    matched = match(unused, [items[i] for i in rest], rule.to_v5, _rebaser(rule))
+    shown.update(zip(rest, matched, strict=True))
+    return [shown[index] for index in range(len(items))]
+
+
+def _rebaser(rule: ArrayRule) -> Callable[[Any, Any, Any], Any]:
+    """v4's edit of a canonical element (``old`` -> ``new``) applied to a v5 form."""
+
+    def rebase(form: Any, old: Any, new: Any) -> Any:
+        return _rebased(form, rule.to_v5(old), rule.to_v5(new))
+
+    return rebase
+
+
+def traced_for_v4_patch(view: Document, document: Document) -> Document:
+    """The v4 view a v4 patch applies to, its elements traced where v5 kept forms.
+
+    Args:
+        view: the v4 view of ``document`` (what the v4 client reads).
+        document: the stored canonical document.
+
+    Returns:
+        ``view`` with each array that has kept v5 forms made of
+        :class:`~.v5match.Traced` elements (equal to the plain ones), so
+        :func:`v5_part_after_v4_patch` knows where each element went; ``view``
+        itself when there is none.
+    """
+    extra = document.get(V5_KEY) or {}
+    names = [rule.canonical for rule in ARRAY_RULES if extra.get(rule.canonical)]
+    if not names:
+        return view
+    return {k: traced(v) if k in names else v for k, v in view.items()}
+
+
+def v5_part_after_v4_patch(
+    document: Document, patched: Mapping[str, Any], result: Document
+) -> Any:
+    """The v5-only data of ``document`` anchored to the elements of ``result``.
+
+    Each kept v5 form follows its element (see :mod:`.v5match`): moved with it,
+    dropped with it, edited with it; an element whose origin is ambiguous gets no
+    kept form (the default mapping).
+
+    Args:
+        document: the stored canonical document before the v4 patch.
+        patched: the patch's result on :func:`traced_for_v4_patch`'s view (its
+            traces), before the v4 model normalised it.
+        result: the canonical document to store (no :data:`~.canonical.V5_KEY`).
+
+    Returns:
+        The new :data:`~.canonical.V5_KEY` value: the same ``attributes``, the pairs
+        of each array re-computed (``at`` and ``v4`` those of ``result``); ``None``
+        when ``document`` has none.
+    """
+    extra = document.get(V5_KEY)
+    if not extra:
+        return extra
+    arrays = {rule.canonical for rule in ARRAY_RULES}
+    fixed = {k: v for k, v in extra.items() if k not in arrays}
+    for rule in ARRAY_RULES:
+        pairs = extra.get(rule.canonical)
+        if not pairs:
             continue
-        match = next((p for p in unused if p.get("v4") == element), None)
-        if match is not None:
-            unused.remove(match)
-            shown[index] = match["v5"]
-    return [
-        shown[index] if index in shown else rule.to_v5(element)
-        for index, element in enumerate(items)
-    ]
+        before = document.get(rule.canonical)
+        before = before if isinstance(before, list) else []
+        after = result.get(rule.canonical)
+        after = after if isinstance(after, list) else []
+        forms = forms_after_write(
+            before,
+            _elements_to_v5(before, pairs, rule),
+            after,
+            origins(patched.get(rule.canonical), len(after)),
+            rule.to_v5,
+            _rebaser(rule),
+        )
+        kept = [
+            {"v4": element, "v5": form, "at": index}
+            for index, (element, form) in enumerate(zip(after, forms, strict=True))
+            if not isinstance(element, Mapping) or form != rule.to_v5(element)
+        ]
+        if kept:
+            fixed[rule.canonical] = kept
+    return fixed
 
 
 def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Document:
@@ -379,7 +435,7 @@ def _elements_from_v5(
         elif isinstance(element, Mapping):
             mapped = rule.from_v5(element)
             edited = next((s for s in shown if s[0] == len(canonical)), None)
-            if edited is not None and _same_thing(edited[1], mapped):
+            if edited is not None and same_thing(edited[1], mapped):
                 # v5 edited the element v4 wrote: keep what only v4 holds of it
                 shown.remove(edited)
                 mapped = _rebased(edited[1], rule.from_v5(edited[2]), mapped)
