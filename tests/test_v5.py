@@ -173,7 +173,7 @@ def expected_v5_array(before_v4, before_v5, after_v4, default, rebase) -> list[A
     @referredType, with the edit (``rebase``), when no other element to place has
     them; the rest (new, or ambiguous) get the default mapping."""
     if after_v4 == before_v4:
-        return before_v5
+        return list(before_v5)
     free = list(range(len(before_v4)))
     result: dict[int, Any] = {}
     for i, element in enumerate(after_v4):

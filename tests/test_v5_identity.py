@@ -136,15 +136,17 @@ def repeated_bodies(draw) -> dict[str, Any]:
 
 
 @st.composite
-def removes_and_moves(draw, lengths: dict[str, int]) -> list[dict[str, Any]]:
-    """1 to 6 v4 JSON Patch removes, moves and copies within the arrays, valid for
-    the arrays' lengths as each operation leaves them (``channel`` keeps one)."""
+def removes_and_moves(
+    draw, lengths: dict[str, int], required: str = "channel"
+) -> list[dict[str, Any]]:
+    """1 to 6 JSON Patch removes, moves and copies within the arrays, valid for the
+    arrays' lengths as each operation leaves them (``required`` keeps one)."""
     lengths = dict(lengths)
     operations: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(1, 6))):
         name = draw(st.sampled_from(sorted(n for n, size in lengths.items() if size)))
         size = lengths[name]
-        kinds = ["move", "copy"] + (["remove"] if size > 1 or name != "channel" else [])
+        kinds = ["move", "copy"] + (["remove"] if size > 1 or name != required else [])
         kind = draw(st.sampled_from(kinds))
         source = draw(st.integers(0, size - 1))
         if kind == "remove":
@@ -160,12 +162,15 @@ def removes_and_moves(draw, lengths: dict[str, int]) -> list[dict[str, Any]]:
     return operations
 
 
-def in_v5_names(operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The same operations on the v5 arrays (``/channel/0`` -> ``/relatedChannel/0``)."""
+def renamed(
+    operations: list[dict[str, Any]], names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The same operations on the arrays ``names`` maps to (``/channel/0`` ->
+    ``/relatedChannel/0``)."""
 
     def renamed(pointer: str) -> str:
         _, name, rest = pointer.split("/", 2)
-        return f"/{ARRAYS[name]}/{rest}"
+        return f"/{names[name]}/{rest}"
 
     return [
         {
@@ -189,7 +194,7 @@ def test_v4_removes_and_moves_keep_each_elements_own_v5_data(body, data):
     v4.patch(created["id"], operations, patch_format=PatchFormat.JSON_PATCH)
     expected = jsonpatch.apply_patch(
         {name: copy.deepcopy(created[name]) for name in ARRAYS.values()},
-        in_v5_names(operations),
+        renamed(operations, ARRAYS),
     )
     after = v5.retrieve(created["id"])
     assert {name: after.get(name, []) for name in ARRAYS.values()} == expected
@@ -197,6 +202,58 @@ def test_v4_removes_and_moves_keep_each_elements_own_v5_data(body, data):
     # and v5 reads the same again after a v4 write that leaves the arrays alone
     v4.patch(created["id"], {"description": "d"})
     assert v5.retrieve(created["id"]) == {**after, "description": "d"}
+
+
+def v4_element(id: str, role: str, ext: str, referred: bool) -> dict[str, Any]:
+    """A v4 channel or party: extension ``ext`` (a subclass) when not empty."""
+    element = {"id": id, "role": role}
+    if referred:
+        element["@referredType"] = "Individual"
+    if ext:
+        element |= {"@type": "MyRef", "@schemaLocation": "http://x/r.json", "ext": ext}
+    return element
+
+
+@st.composite
+def v4_repeated_bodies(draw) -> dict[str, Any]:
+    """v4 bodies whose channels and parties v5 shows alike (same id and role) with
+    different v4-only data (a subclass with an extension attribute)."""
+    exts = st.sampled_from(["", "A", "B"])
+    roles = st.sampled_from(["a", "b"])
+    return {
+        "direction": "inbound",
+        "reason": "x",
+        "channel": draw(
+            st.lists(
+                st.builds(v4_element, FEW, roles, exts, st.just(False)),
+                min_size=1,
+                max_size=4,
+            )
+        ),
+        "relatedParty": draw(
+            st.lists(st.builds(v4_element, FEW, roles, exts, st.just(True)), max_size=4)
+        ),
+    }
+
+
+V4_ARRAYS = {"relatedChannel": "channel", "relatedParty": "relatedParty"}
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(v4_repeated_bodies(), st.data())
+def test_v5_removes_and_moves_keep_each_elements_own_v4_data(body, data):
+    """The other way: the v4 create's elements with the same operations applied."""
+    v4, v5 = services()
+    created = v4.create(body)
+    lengths = {name: len(body[v4_name]) for name, v4_name in V4_ARRAYS.items()}
+    operations = data.draw(removes_and_moves(lengths, "relatedChannel"))
+    v5.patch(created["id"], operations, patch_format=PatchFormat.JSON_PATCH)
+    expected = jsonpatch.apply_patch(
+        {name: copy.deepcopy(created[name]) for name in V4_ARRAYS.values()},
+        renamed(operations, V4_ARRAYS),
+    )
+    after = v4.retrieve(created["id"])
+    assert {name: after.get(name, []) for name in V4_ARRAYS.values()} == expected
 
 
 def test_the_testers_case_removing_ada_keeps_bob():
@@ -263,7 +320,7 @@ def test_a_document_whose_v5_data_predates_the_anchoring_reads_unambiguously():
     ada, bob = ADA_AND_BOB["relatedParty"]
     ada_v4 = {"id": "P1", "role": "customer", "@referredType": "Individual"}
     bob_v4 = {**ada_v4, "role": "payer"}
-    stored = {
+    stored: dict[str, Any] = {
         "id": "x",
         "relatedParty": [bob_v4],
         "_v5": {

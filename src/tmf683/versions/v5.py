@@ -29,7 +29,9 @@ from tmf683.patch.merge import apply_merge_patch, make_merge_patch
 from tmf683.storage.base import Document
 from tmf683.versions.canonical import V5_KEY
 from tmf683.versions.v5match import (
+    Traced,
     forms_after_write,
+    key,
     match,
     origins,
     same_thing,
@@ -326,6 +328,21 @@ def traced_for_v4_patch(view: Document, document: Document) -> Document:
     return {k: traced(v) if k in names else v for k, v in view.items()}
 
 
+def traced_for_v5_patch(view: Document) -> Document:
+    """The v5 view a v5 patch applies to, its array elements traced.
+
+    Args:
+        view: the v5 view of a stored document (from :func:`to_v5`).
+
+    Returns:
+        A copy whose mapped arrays are made of :class:`~.v5match.Traced` elements
+        (equal to the plain ones), so :func:`from_v5` maps each element a JSON
+        Patch moved or left to the canonical element it was shown for.
+    """
+    names = {rule.v5 for rule in ARRAY_RULES}
+    return {k: traced(v) if k in names else v for k, v in view.items()}
+
+
 def v5_part_after_v4_patch(
     document: Document, patched: Mapping[str, Any], result: Document
 ) -> Any:
@@ -420,16 +437,36 @@ def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Docume
 def _elements_from_v5(
     elements: object, previous: Document, rule: ArrayRule
 ) -> tuple[list[Any], list[Any]]:
+    """The canonical elements of a v5 array, and the v5 forms to keep.
+
+    An element a v5 JSON Patch kept (a :class:`~.v5match.Traced` one, see
+    :func:`traced_for_v5_patch`) maps to the canonical element it was shown for,
+    with the edit when it keeps its ``id`` and ``@referredType``; another one to
+    the canonical element of an equal shown one, else by the default mapping (with
+    the edit applied to the canonical element in its place when that is the same
+    thing).
+    """
     before = previous.get(rule.canonical)
     before = before if isinstance(before, list) else []
     old_pairs = (previous.get(V5_KEY) or {}).get(rule.canonical) or []
     views = _elements_to_v5(before, old_pairs, rule)
     shown = list(zip(range(len(before)), before, views, strict=True))
+    by_origin = dict(enumerate(shown))
     canonical: list[Any] = []
     pairs: list[Any] = []
-    for element in elements if isinstance(elements, list) else []:
+    for item in elements if isinstance(elements, list) else []:
+        origin = by_origin.get(item.origin) if isinstance(item, Traced) else None
+        element = dict(item) if isinstance(item, Traced) else item
         kept = next((s for s in shown if s[2] == element), None)
-        if kept is not None:
+        if origin is not None:  # the patch moved, copied or edited this element
+            if origin in shown:
+                shown.remove(origin)
+            mapped = origin[1]
+            if origin[2] != element:
+                mapped = rule.from_v5(element)
+                if key(origin[1]) == key(mapped):
+                    mapped = _rebased(origin[1], rule.from_v5(origin[2]), mapped)
+        elif kept is not None:
             shown.remove(kept)
             mapped = kept[1]
         elif isinstance(element, Mapping):

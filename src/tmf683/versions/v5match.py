@@ -98,11 +98,12 @@ def same_thing(before: object, after: object) -> bool:
         isinstance(before, Mapping)
         and isinstance(after, Mapping)
         and before.get("id") is not None
-        and _key(before) == _key(after)
+        and key(before) == key(after)
     )
 
 
-def _key(element: Mapping[str, Any]) -> tuple[Any, Any]:
+def key(element: Mapping[str, Any]) -> tuple[Any, Any]:
+    """What names the thing an element is: ``(id, @referredType)``, either ``None``."""
     return element.get("id"), element.get("@referredType")
 
 
@@ -140,7 +141,7 @@ def forms_after_write(
         elif (
             isinstance(old, Mapping)
             and isinstance(element, Mapping)
-            and _key(old) == _key(element)
+            and key(old) == key(element)
         ):
             result[index] = rebase(forms[trace], old, element)
         else:

@@ -44,7 +44,12 @@ from tmf683.storage.base import (
 )
 from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
-from tmf683.versions.v5 import from_v5, pairs_after_normalising, to_v5
+from tmf683.versions.v5 import (
+    from_v5,
+    pairs_after_normalising,
+    to_v5,
+    traced_for_v5_patch,
+)
 from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import (
     V5_ALWAYS_SELECTED,
@@ -377,7 +382,10 @@ class PartyInteractionServiceV5(ServiceBase):
             check_visible(current, party)
             view = self._view(current, base_url)
             patched = apply_patch(
-                view, patch, patch_format, schema=V5_PARTY_INTERACTION_SCHEMA
+                traced_for_v5_patch(view),
+                patch,
+                patch_format,
+                schema=V5_PARTY_INTERACTION_SCHEMA,
             )
             refused = refused_changes(
                 view, patched, V5_IMMUTABLE_ATTRIBUTES, "PartyInteraction_MVO"
