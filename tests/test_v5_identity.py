@@ -256,6 +256,32 @@ def test_v5_removes_and_moves_keep_each_elements_own_v4_data(body, data):
     assert {name: after.get(name, []) for name in V4_ARRAYS.values()} == expected
 
 
+def test_a_v5_merge_patch_keeps_the_v4_data_it_can_tell_and_no_other():
+    v4, v5 = services()
+    related = [v4_element("P1", "customer", ext, True) for ext in ("A", "B")]
+    body = {"direction": "inbound", "reason": "x", "channel": [{"id": "1"}]}
+    id = v4.create({**body, "relatedParty": related})["id"]
+    shown = v5.retrieve(id)["relatedParty"]
+    assert shown[0] == shown[1]  # v5 cannot tell them apart
+    v5.patch(id, {"relatedParty": shown})  # written back as shown: both kept
+    assert v4.retrieve(id)["relatedParty"] == related
+    v5.patch(id, {"relatedParty": shown[:1]})  # which one? neither's extension
+    assert v4.retrieve(id)["relatedParty"] == [
+        {"id": "P1", "role": "customer", "@referredType": "Individual"}
+    ]
+    # told apart by role: the payer's extension stays with the payer, edited too
+    related = [
+        v4_element("P1", role, ext, True) for role, ext in (("a", "A"), ("b", "B"))
+    ]
+    id = v4.create({**body, "relatedParty": related})["id"]
+    payer = v5.retrieve(id)["relatedParty"][1]
+    v5.patch(id, {"relatedParty": [payer]})
+    assert v4.retrieve(id)["relatedParty"] == [related[1]]
+    renamed = {**payer, "partyOrPartyRole": {**payer["partyOrPartyRole"], "name": "N"}}
+    v5.patch(id, {"relatedParty": [renamed]})
+    assert v4.retrieve(id)["relatedParty"] == [{**related[1], "name": "N"}]
+
+
 def test_the_testers_case_removing_ada_keeps_bob():
     v4, v5 = services()
     id = v5.create(ADA_AND_BOB)["id"]

@@ -34,7 +34,6 @@ from tmf683.versions.v5match import (
     key,
     match,
     origins,
-    same_thing,
     traced,
 )
 
@@ -439,49 +438,45 @@ def _elements_from_v5(
 ) -> tuple[list[Any], list[Any]]:
     """The canonical elements of a v5 array, and the v5 forms to keep.
 
-    An element a v5 JSON Patch kept (a :class:`~.v5match.Traced` one, see
-    :func:`traced_for_v5_patch`) maps to the canonical element it was shown for,
-    with the edit when it keeps its ``id`` and ``@referredType``; another one to
-    the canonical element of an equal shown one, else by the default mapping (with
-    the edit applied to the canonical element in its place when that is the same
-    thing).
+    Each v5 element gets the canonical element of the shown one it is, by the rules
+    of :mod:`.v5match` with the v5 elements as the written ones: one a v5 JSON Patch
+    kept (a :class:`~.v5match.Traced` one, see :func:`traced_for_v5_patch`) or an
+    array written back as shown keeps its own; another takes that of an equal shown
+    one (when all equal ones hold the same), or that of the only shown one with its
+    ``id`` and ``@referredType``, with the edit; the rest (ambiguous or new) map by
+    default, without what only v4 held.
     """
     before = previous.get(rule.canonical)
     before = before if isinstance(before, list) else []
     old_pairs = (previous.get(V5_KEY) or {}).get(rule.canonical) or []
     views = _elements_to_v5(before, old_pairs, rule)
-    shown = list(zip(range(len(before)), before, views, strict=True))
-    by_origin = dict(enumerate(shown))
-    canonical: list[Any] = []
-    pairs: list[Any] = []
-    for item in elements if isinstance(elements, list) else []:
-        origin = by_origin.get(item.origin) if isinstance(item, Traced) else None
-        element = dict(item) if isinstance(item, Traced) else item
-        kept = next((s for s in shown if s[2] == element), None)
-        if origin is not None:  # the patch moved, copied or edited this element
-            if origin in shown:
-                shown.remove(origin)
-            mapped = origin[1]
-            if origin[2] != element:
-                mapped = rule.from_v5(element)
-                if key(origin[1]) == key(mapped):
-                    mapped = _rebased(origin[1], rule.from_v5(origin[2]), mapped)
-        elif kept is not None:
-            shown.remove(kept)
-            mapped = kept[1]
-        elif isinstance(element, Mapping):
-            mapped = rule.from_v5(element)
-            edited = next((s for s in shown if s[0] == len(canonical)), None)
-            if edited is not None and same_thing(edited[1], mapped):
-                # v5 edited the element v4 wrote: keep what only v4 holds of it
-                shown.remove(edited)
-                mapped = _rebased(edited[1], rule.from_v5(edited[2]), mapped)
-        else:
-            mapped = element
-        if not isinstance(mapped, Mapping) or rule.to_v5(mapped) != element:
-            pairs.append({"v4": mapped, "v5": element, "at": len(canonical)})
-        canonical.append(mapped)
-    return canonical, pairs
+    items = elements if isinstance(elements, list) else []
+    plain = [dict(item) if isinstance(item, Traced) else item for item in items]
+
+    def default(element: Any) -> Any:
+        return rule.from_v5(element) if isinstance(element, Mapping) else element
+
+    def rebase(canonical: Any, old: Any, new: Any) -> Any:
+        return _rebased(canonical, rule.from_v5(old), rule.from_v5(new))
+
+    def identify(element: Any) -> tuple[Any, Any]:
+        return key(rule.from_v5(element))
+
+    mapped = forms_after_write(
+        views,
+        before,
+        plain,
+        origins(items, len(items)),
+        default,
+        rebase,
+        identify,
+    )
+    pairs = [
+        {"v4": canonical, "v5": element, "at": index}
+        for index, (canonical, element) in enumerate(zip(mapped, plain, strict=True))
+        if not isinstance(canonical, Mapping) or rule.to_v5(canonical) != element
+    ]
+    return mapped, pairs
 
 
 def pairs_after_normalising(document: Document, normalised: Document) -> Document:

@@ -1,29 +1,31 @@
-"""Which kept v5 form each element of a canonical array shows after a v4 write.
+"""Which element is which after a write, so that each keeps what only one version says.
 
 A v4 write sees only the canonical (v4) elements, and two elements may look alike to
 v4 (the same party ``P1`` as ``customer`` and as ``payer``, or twice as
-``customer``) while v5 wrote different data for them (``Ada`` and ``Bob``). The v5
-forms kept under ``_v5`` follow their elements in two ways, in this order:
+``customer``) while v5 wrote different data for them (``Ada`` and ``Bob``); a v5
+write, likewise, sees elements alike that v4 holds with different extension
+attributes. What the writing version cannot see (the kept v5 forms under ``_v5``, or
+v4's own data) follows its element in two ways, in this order:
 
-1. **Tracing.** Before a v4 patch applies, each element of an array with kept v5
-   forms is a :class:`Traced` dict that knows its position before the patch; it is
-   equal to the plain element, so ``test`` operations and JSON Patch Query filters
-   see nothing of it. JSON Patch ``remove``, ``move`` and edits inside an element
-   keep the element object, so its trace; ``copy`` copies it (the copy is a copy of
-   that element, v5 data included). A traced element shows its own form: as it was
-   when the element is unchanged, with v4's edit applied when it keeps its ``id``
-   and ``@referredType``, else the default mapping.
+1. **Tracing.** Before a patch applies, each element of an array is a
+   :class:`Traced` dict that knows its position before the patch; it is equal to
+   the plain element, so ``test`` operations and JSON Patch Query filters see
+   nothing of it. JSON Patch ``remove``, ``move`` and edits inside an element keep
+   the element object, so its trace; ``copy`` copies it (the copy is a copy of that
+   element, the other version's data included). A traced element keeps its own
+   form: as it was when the element is unchanged, with the edit applied when it
+   keeps its ``id`` and ``@referredType``, else the default mapping.
 2. **Matching**, for the elements without a trace (an array written whole by a merge
    patch or a ``replace``, an element ``add``-ed or ``replace``-d): an array written
    back exactly as it was keeps every form in place; otherwise an element takes the
    form of an equal element from before when all equal ones had the same form, and
    the edited form of the one element from before with its ``id`` and
    ``@referredType`` when no other element, before or after, has them. An element
-   that could be one of several with different forms is **ambiguous** and shows the
+   that could be one of several with different forms is **ambiguous** and gets the
    default mapping: it never shows another element's data.
 
-The functions take the mapping as arguments (``default``, ``rebase``), so this module
-knows nothing of v5 names.
+The functions take the mapping as arguments (``default``, ``rebase``, ``identify``),
+so this module knows nothing of either version's names.
 """
 
 from __future__ import annotations
@@ -89,22 +91,25 @@ def origins(patched: object, count: int) -> list[int | None]:
     return [item.origin if isinstance(item, Traced) else None for item in items]
 
 
-def same_thing(before: object, after: object) -> bool:
-    """Whether two canonical elements name one thing.
-
-    They do when both have the same ``id`` (not missing) and ``@referredType``.
-    """
-    return (
-        isinstance(before, Mapping)
-        and isinstance(after, Mapping)
-        and before.get("id") is not None
-        and key(before) == key(after)
-    )
+Identify = Callable[[Any], tuple[Any, Any]]
+"""An element -> the ``(id, @referredType)`` of the thing it names."""
 
 
 def key(element: Mapping[str, Any]) -> tuple[Any, Any]:
-    """What names the thing an element is: ``(id, @referredType)``, either ``None``."""
+    """What names the thing a canonical element is: ``(id, @referredType)``."""
     return element.get("id"), element.get("@referredType")
+
+
+def same_thing(before: object, after: object, identify: Identify = key) -> bool:
+    """Whether two elements name one thing.
+
+    They do when both have the same ``id`` (not missing) and ``@referredType``, as
+    ``identify`` reads them (canonical elements by default).
+    """
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return False
+    named = identify(before)
+    return named[0] is not None and named == identify(after)
 
 
 def forms_after_write(
@@ -114,17 +119,23 @@ def forms_after_write(
     traces: Sequence[int | None],
     default: Default,
     rebase: Rebase,
+    identify: Identify = key,
 ) -> list[Any]:
-    """The v5 form of each element of a canonical array after a v4 write.
+    """The other version's form of each element of an array after a write.
+
+    For a v4 write the elements are canonical and the forms the kept v5 ones; for
+    a v5 write the elements are v5 ones and the forms the canonical elements (with
+    what only v4 holds).
 
     Args:
-        before: the canonical elements before the write.
-        forms: the v5 form each of them showed (same length as ``before``).
-        after: the canonical elements after the write, as stored.
+        before: the elements before the write, as the writing version saw them.
+        forms: the form each of them had (same length as ``before``).
+        after: the elements after the write.
         traces: for each of ``after``, its index in ``before`` when traced, else
             ``None`` (see :func:`origins`).
-        default: the default mapping.
-        rebase: applies v4's edit of an element to its form.
+        default: the default mapping of an element to its form.
+        rebase: applies the writer's edit of an element to its form.
+        identify: the ``(id, @referredType)`` an element names.
 
     Returns:
         One form per element of ``after``, by the rules of this module.
@@ -141,7 +152,7 @@ def forms_after_write(
         elif (
             isinstance(old, Mapping)
             and isinstance(element, Mapping)
-            and key(old) == key(element)
+            and identify(old) == identify(element)
         ):
             result[index] = rebase(forms[trace], old, element)
         else:
@@ -154,6 +165,7 @@ def forms_after_write(
         [after[i] for i in rest],
         default,
         rebase,
+        identify,
     )
     result.update(zip(rest, matched, strict=True))
     return [result[index] for index in range(len(after))]
@@ -164,15 +176,17 @@ def match(
     elements: Sequence[Any],
     default: Default,
     rebase: Rebase,
+    identify: Identify = key,
 ) -> list[Any]:
     """Give elements without a trace the forms of known elements, where unambiguous.
 
     Args:
-        known: ``(canonical element, v5 form)`` of the elements before the write
-            that no traced element took.
-        elements: the canonical elements to give a form, in array order.
+        known: ``(element, form)`` of the elements before the write that no traced
+            element took.
+        elements: the elements to give a form, in array order.
         default: the default mapping.
-        rebase: applies v4's edit of an element to its form.
+        rebase: applies the writer's edit of an element to its form.
+        identify: the ``(id, @referredType)`` an element names.
 
     Returns:
         One form per element: first an equal known element's form (all equal ones
@@ -190,11 +204,11 @@ def match(
     for index, element in enumerate(elements):
         if index in result:
             continue
-        olds = [j for j in free if same_thing(known[j][0], element)]
+        olds = [j for j in free if same_thing(known[j][0], element, identify)]
         alike = [
             k
             for k, other in enumerate(elements)
-            if k not in result and same_thing(element, other)
+            if k not in result and same_thing(element, other, identify)
         ]
         if len(olds) == 1 and len(alike) == 1:
             free.remove(olds[0])
