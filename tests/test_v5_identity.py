@@ -340,6 +340,31 @@ def test_a_merge_patch_keeps_the_element_it_can_tell_and_no_other_data():
     )
 
 
+def test_a_trace_carried_out_of_its_array_is_not_taken_by_a_later_patch():
+    """A v4 patch may copy a traced element into an extension attribute (which a
+    memory store keeps as it is); moved back by a later patch, it is no element of
+    that patch's, so it does not take Ada's v5 form."""
+    v4, v5 = services()
+    id = v5.create(ADA_AND_BOB)["id"]
+    v4.patch(
+        id,
+        [
+            {"op": "add", "path": "/@type", "value": "MyInteraction"},
+            {"op": "add", "path": "/@schemaLocation", "value": "http://x/i.json"},
+            {"op": "copy", "from": "/relatedParty/0", "path": "/kept"},
+        ],
+        patch_format=PatchFormat.JSON_PATCH,
+    )
+    v4.patch(
+        id,
+        [{"op": "move", "from": "/kept", "path": "/relatedParty/-"}],
+        patch_format=PatchFormat.JSON_PATCH,
+    )
+    shown = v5.retrieve(id)["relatedParty"]
+    assert shown[:2] == ADA_AND_BOB["relatedParty"]
+    assert shown[2]["partyOrPartyRole"]["@type"] == "PartyRef"
+
+
 def test_a_document_whose_v5_data_predates_the_anchoring_reads_unambiguously():
     """What the previous version stored after the tester's remove: the kept forms
     at their old positions. Bob's form is the only one equal to what is left."""

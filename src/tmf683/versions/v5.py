@@ -28,14 +28,7 @@ import attrs
 from tmf683.patch.merge import apply_merge_patch, make_merge_patch
 from tmf683.storage.base import Document
 from tmf683.versions.canonical import V5_KEY
-from tmf683.versions.v5match import (
-    Traced,
-    forms_after_write,
-    key,
-    match,
-    origins,
-    traced,
-)
+from tmf683.versions.v5match import Trace, Traced, forms_after_write, key, match
 
 SHARED_ATTRIBUTES = (
     "creationDate",
@@ -307,12 +300,13 @@ def _rebaser(rule: ArrayRule) -> Callable[[Any, Any, Any], Any]:
     return rebase
 
 
-def traced_for_v4_patch(view: Document, document: Document) -> Document:
+def traced_for_v4_patch(view: Document, document: Document, trace: Trace) -> Document:
     """The v4 view a v4 patch applies to, its elements traced where v5 kept forms.
 
     Args:
         view: the v4 view of ``document`` (what the v4 client reads).
         document: the stored canonical document.
+        trace: the patch's traces.
 
     Returns:
         ``view`` with each array that has kept v5 forms made of
@@ -324,14 +318,15 @@ def traced_for_v4_patch(view: Document, document: Document) -> Document:
     names = [rule.canonical for rule in ARRAY_RULES if extra.get(rule.canonical)]
     if not names:
         return view
-    return {k: traced(v) if k in names else v for k, v in view.items()}
+    return {k: trace.traced(v) if k in names else v for k, v in view.items()}
 
 
-def traced_for_v5_patch(view: Document) -> Document:
+def traced_for_v5_patch(view: Document, trace: Trace) -> Document:
     """The v5 view a v5 patch applies to, its array elements traced.
 
     Args:
         view: the v5 view of a stored document (from :func:`to_v5`).
+        trace: the patch's traces (give it to :func:`from_v5`).
 
     Returns:
         A copy whose mapped arrays are made of :class:`~.v5match.Traced` elements
@@ -339,11 +334,11 @@ def traced_for_v5_patch(view: Document) -> Document:
         Patch moved or left to the canonical element it was shown for.
     """
     names = {rule.v5 for rule in ARRAY_RULES}
-    return {k: traced(v) if k in names else v for k, v in view.items()}
+    return {k: trace.traced(v) if k in names else v for k, v in view.items()}
 
 
 def v5_part_after_v4_patch(
-    document: Document, patched: Mapping[str, Any], result: Document
+    document: Document, patched: Mapping[str, Any], result: Document, trace: Trace
 ) -> Any:
     """The v5-only data of ``document`` anchored to the elements of ``result``.
 
@@ -356,6 +351,7 @@ def v5_part_after_v4_patch(
         patched: the patch's result on :func:`traced_for_v4_patch`'s view (its
             traces), before the v4 model normalised it.
         result: the canonical document to store (no :data:`~.canonical.V5_KEY`).
+        trace: the patch's traces, as given to :func:`traced_for_v4_patch`.
 
     Returns:
         The new :data:`~.canonical.V5_KEY` value: the same ``attributes``, the pairs
@@ -379,7 +375,7 @@ def v5_part_after_v4_patch(
             before,
             _elements_to_v5(before, pairs, rule),
             after,
-            origins(patched.get(rule.canonical), len(after)),
+            trace.origins(patched.get(rule.canonical), len(after)),
             rule.to_v5,
             _rebaser(rule),
         )
@@ -393,7 +389,11 @@ def v5_part_after_v4_patch(
     return fixed
 
 
-def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Document:
+def from_v5(
+    view: Mapping[str, Any],
+    previous: Document | None = None,
+    trace: Trace | None = None,
+) -> Document:
     """Return the canonical document of a v5 PartyInteraction.
 
     Args:
@@ -401,6 +401,9 @@ def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Docume
         previous: the canonical document it replaces (a patch): its v4-only
             attributes, and the canonical form of every element the v5 view leaves as
             it showed it, are kept.
+        trace: when ``view`` is a patch's result on :func:`traced_for_v5_patch`'s
+            view, that patch's traces: each element it kept keeps its own canonical
+            form.
 
     Returns:
         The canonical document: the v4 attributes v5 can express, and what only v5
@@ -417,7 +420,7 @@ def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Docume
     for rule in ARRAY_RULES:
         if rule.v5 not in view:
             continue
-        elements, pairs = _elements_from_v5(view[rule.v5], previous, rule)
+        elements, pairs = _elements_from_v5(view[rule.v5], previous, rule, trace)
         document[rule.canonical] = elements
         if pairs:
             extra[rule.canonical] = pairs
@@ -434,7 +437,7 @@ def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Docume
 
 
 def _elements_from_v5(
-    elements: object, previous: Document, rule: ArrayRule
+    elements: object, previous: Document, rule: ArrayRule, trace: Trace | None
 ) -> tuple[list[Any], list[Any]]:
     """The canonical elements of a v5 array, and the v5 forms to keep.
 
@@ -466,7 +469,7 @@ def _elements_from_v5(
         views,
         before,
         plain,
-        origins(items, len(items)),
+        trace.origins(items, len(items)) if trace else [None] * len(items),
         default,
         rebase,
         identify,

@@ -30,8 +30,11 @@ so this module knows nothing of either version's names.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 Default = Callable[[Any], Any]
 """A canonical element -> its default v5 form."""
@@ -41,54 +44,79 @@ Rebase = Callable[[Any, Any, Any], Any]
 
 
 class Traced(dict[str, Any]):
-    """A canonical element that remembers its position before a v4 patch.
+    """A canonical or v5 element that remembers its position before a patch.
 
-    Equal to the plain dict, serialised like it; only :attr:`origin` tells it apart,
+    Equal to the plain dict, serialised like it; only its attributes tell it apart,
     and nothing a JSON body holds can make one.
 
     Attributes:
-        origin: the element's index in the canonical array before the patch.
+        origin: the element's index in its array before the patch.
+        write: the :attr:`Trace.write` of the patch that made it (a patch may carry
+            a traced element elsewhere, where it outlives that patch: a later
+            patch takes only its own).
     """
 
-    __slots__ = ("origin",)
+    __slots__ = ("origin", "write")
 
-    def __init__(self, element: Mapping[str, Any], origin: int) -> None:
+    def __init__(self, element: Mapping[str, Any], origin: int, write: int) -> None:
         super().__init__(element)
         self.origin = origin
+        self.write = write
 
 
-def traced(elements: object) -> object:
-    """Return ``elements`` with each object a :class:`Traced` one at its index.
+_WRITES = itertools.count()
 
-    Args:
-        elements: a canonical array (anything else is returned as it is).
 
-    Returns:
-        A new list (objects wrapped, other items as they are), or ``elements``.
+@attrs.frozen
+class Trace:
+    """The traces of one patch: wraps the elements, then reads where each went.
+
+    Attributes:
+        write: this patch's number, unique in the process.
     """
-    if not isinstance(elements, list):
-        return elements
-    return [
-        Traced(element, index) if isinstance(element, Mapping) else element
-        for index, element in enumerate(elements)
-    ]
 
+    write: int = attrs.field(factory=lambda: next(_WRITES))
 
-def origins(patched: object, count: int) -> list[int | None]:
-    """The position before the patch of each element of a patched array.
+    def traced(self, elements: object) -> object:
+        """Return ``elements`` with each object a :class:`Traced` one at its index.
 
-    Args:
-        patched: the array as the patch left it (elements :class:`Traced` or not).
-        count: the length of the array as stored after the write (the v4 model
-            keeps it; another length means the trace says nothing).
+        Args:
+            elements: an array (anything else is returned as it is).
 
-    Returns:
-        ``count`` items: the :attr:`Traced.origin`, or ``None`` (no trace).
-    """
-    items = patched if isinstance(patched, list) else []
-    if len(items) != count:
-        return [None] * count
-    return [item.origin if isinstance(item, Traced) else None for item in items]
+        Returns:
+            A new list (objects wrapped, other items as they are), or ``elements``.
+        """
+        if not isinstance(elements, list):
+            return elements
+        return [
+            Traced(element, index, self.write)
+            if isinstance(element, Mapping)
+            else element
+            for index, element in enumerate(elements)
+        ]
+
+    def origins(self, patched: object, count: int) -> list[int | None]:
+        """The position before the patch of each element of a patched array.
+
+        Args:
+            patched: the array as the patch left it (elements :class:`Traced` or
+                not).
+            count: the length of the array as stored after the write (the v4
+                model keeps it; another length means the trace says nothing).
+
+        Returns:
+            ``count`` items: the :attr:`Traced.origin` of this patch's traces, or
+            ``None`` (no trace, or another patch's).
+        """
+        items = patched if isinstance(patched, list) else []
+        if len(items) != count:
+            return [None] * count
+        return [
+            item.origin
+            if isinstance(item, Traced) and item.write == self.write
+            else None
+            for item in items
+        ]
 
 
 Identify = Callable[[Any], tuple[Any, Any]]
@@ -132,7 +160,7 @@ def forms_after_write(
         forms: the form each of them had (same length as ``before``).
         after: the elements after the write.
         traces: for each of ``after``, its index in ``before`` when traced, else
-            ``None`` (see :func:`origins`).
+            ``None`` (see :meth:`Trace.origins`).
         default: the default mapping of an element to its form.
         rebase: applies the writer's edit of an element to its form.
         identify: the ``(id, @referredType)`` an element names.

@@ -51,6 +51,7 @@ from tmf683.versions.v5 import (
     traced_for_v5_patch,
 )
 from tmf683.versions.v5hub import HubV5
+from tmf683.versions.v5match import Trace
 from tmf683.versions.v5query import (
     V5_ALWAYS_SELECTED,
     V5_KEPT_ON_THE_WAY,
@@ -153,13 +154,19 @@ class PartyInteractionServiceV5(ServiceBase):
         return read_selection(fields, query, schema=V5_PARTY_INTERACTION_SCHEMA)
 
     def _canonical(
-        self, view: Mapping[str, Any], previous: Document | None, now: str
+        self,
+        view: Mapping[str, Any],
+        previous: Document | None,
+        now: str,
+        trace: Trace | None = None,
     ) -> Document:
         """Map a v5 body to canonical, checked and normalised by the v4 model.
 
         ``now`` (UTC ISO 8601) becomes ``lastUpdate``: the write's one clock reading,
         so ``lastUpdate`` equals ``creationDate`` on create and ``statusChangeDate``
         on a status change.
+        ``trace``: for a patch, its traces (see
+        :func:`~tmf683.versions.v5.from_v5`).
 
         The whole v5 document is checked for what no document may hold (NUL, an
         integer beyond 64 bits, a non-finite number, too deep): the v4 model sees
@@ -167,7 +174,7 @@ class PartyInteractionServiceV5(ServiceBase):
         """
         if found := json_problems(view):
             raise ValidationError(found)
-        document = from_v5(view, previous)
+        document = from_v5(view, previous, trace)
         body = {k: v for k, v in v4_part(document).items() if k != "id"}
         normalised = unstructure(validate_party_interaction(body))
         if "id" in document:
@@ -381,8 +388,9 @@ class PartyInteractionServiceV5(ServiceBase):
         def change(current: Document) -> Document:
             check_visible(current, party)
             view = self._view(current, base_url)
+            trace = Trace()  # where each element goes, for what only v4 holds of it
             patched = apply_patch(
-                traced_for_v5_patch(view),
+                traced_for_v5_patch(view, trace),
                 patch,
                 patch_format,
                 schema=V5_PARTY_INTERACTION_SCHEMA,
@@ -417,7 +425,7 @@ class PartyInteractionServiceV5(ServiceBase):
             if problems:
                 raise ValidationError(sorted(set(problems)))
             now = format_datetime(self.v4.clock())
-            stored = self._canonical(merged, current, now)
+            stored = self._canonical(merged, current, now, trace)
             if stored.get("status") != current.get("status") and "status" in stored:
                 stored["statusChangeDate"] = now
             check_party_write(current, stored, party)
