@@ -444,3 +444,37 @@ def test_over_http_a_v4_remove_keeps_the_other_partys_v5_data(tmp_path):
             assert removed.status_code == 200
             shown = client.get(f"{v4_url}/{id}", params={"fields": "relatedParty"})
             assert shown.json()["relatedParty"] == [related[1]]
+
+
+def test_a_v4_edit_inside_an_item_keeps_the_items_form_not_its_partys():
+    """The item keeps its interactionItemType; its changed relatedParty array shows
+    the default mapping (never the removed party's @baseType on the other)."""
+    v4, v5 = services()
+
+    def item_party(role: str, based: bool) -> dict[str, Any]:
+        ref = {"@type": "PartyRef", "id": "P1", "@referredType": "Individual"}
+        return {
+            "@type": "RelatedPartyRefOrPartyRoleRef",
+            "role": role,
+            "partyOrPartyRole": {**ref, "@baseType": "X"} if based else ref,
+        }
+
+    item = {
+        "@type": "InteractionItem",
+        "interactionItemType": "t",
+        "item": {
+            "@type": "RelatedEntityRefOrValue",
+            "role": "r",
+            "entity": {"@type": "EntityRef", "id": "E1"},
+        },
+        "relatedParty": [item_party("a", True), item_party("b", False)],
+    }
+    id = v5.create({**V5_MINIMAL, "interactionItem": [item]})["id"]
+    v4.patch(
+        id,
+        [{"op": "remove", "path": "/interactionItem/0/relatedParty/0"}],
+        patch_format=PatchFormat.JSON_PATCH,
+    )
+    assert v5.retrieve(id)["interactionItem"] == [
+        {**item, "relatedParty": [item_party("b", False)]}
+    ]
