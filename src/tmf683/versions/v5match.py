@@ -31,6 +31,7 @@ so this module knows nothing of either version's names.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -128,16 +129,19 @@ def key(element: Mapping[str, Any]) -> tuple[Any, Any]:
     return element.get("id"), element.get("@referredType")
 
 
-def same_thing(before: object, after: object, identify: Identify = key) -> bool:
-    """Whether two elements name one thing.
+def _name(element: object, identify: Identify) -> tuple[Any, Any] | None:
+    """``identify(element)`` when it names a thing (an object with an ``id``).
 
-    They do when both have the same ``id`` (not missing) and ``@referredType``, as
-    ``identify`` reads them (canonical elements by default).
+    Two elements with the same name are one thing, perhaps edited.
     """
-    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
-        return False
-    named = identify(before)
-    return named[0] is not None and named == identify(after)
+    if not isinstance(element, Mapping):
+        return None
+    named = identify(element)
+    try:
+        hash(named)
+    except TypeError:  # an id that is no JSON scalar names nothing
+        return None
+    return named if named[0] is not None else None
 
 
 def forms_after_write(
@@ -219,8 +223,9 @@ def match(
     Returns:
         One form per element: first an equal known element's form (all equal ones
         must have the same form; each known element serves once), then the edited
-        form of the only known element that is :func:`same_thing` as the element
-        when no other element to place is; the default mapping for the others.
+        form of the only known element with the element's ``id`` and
+        ``@referredType`` when no other element to place has them; the default
+        mapping for the others.
     """
     free = list(range(len(known)))
     result: dict[int, Any] = {}
@@ -229,17 +234,18 @@ def match(
         if equal and all(known[j][1] == known[equal[0]][1] for j in equal):
             free.remove(equal[0])
             result[index] = known[equal[0]][1]
+    named = [_name(element, identify) for element in elements]
+    unplaced = Counter(n for i, n in enumerate(named) if i not in result and n)
+    by_name: dict[tuple[Any, Any], list[int]] = {}
+    for j in free:
+        if name := _name(known[j][0], identify):
+            by_name.setdefault(name, []).append(j)
     for index, element in enumerate(elements):
-        if index in result:
+        name = named[index]
+        if index in result or name is None or unplaced[name] != 1:
             continue
-        olds = [j for j in free if same_thing(known[j][0], element, identify)]
-        alike = [
-            k
-            for k, other in enumerate(elements)
-            if k not in result and same_thing(element, other, identify)
-        ]
-        if len(olds) == 1 and len(alike) == 1:
-            free.remove(olds[0])
+        olds = by_name.get(name, [])
+        if len(olds) == 1:
             old, form = known[olds[0]]
             result[index] = rebase(form, old, element)
     return [
