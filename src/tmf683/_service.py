@@ -50,8 +50,10 @@ from tmf683.storage.base import (
     PartyInteractionStore,
     VersionedDocument,
 )
-from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
+from tmf683.versions.canonical import v4_part, with_v5_part
+from tmf683.versions.v5 import traced_for_v4_patch, v5_part_after_v4_patch
 from tmf683.versions.v5events import V5_EVENTS
+from tmf683.versions.v5match import Trace
 
 DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
 """Where the API lives, as the v4 swagger's ``basePath`` says: the adapter's default
@@ -407,8 +409,9 @@ class PartyInteractionService(ServiceBase):
         def change(current: Document) -> Document:
             check_visible(current, party)
             view = self._output(current, base_url)
+            trace = Trace()  # where each element goes, for the v5 data kept of it
             patched = apply_patch(
-                view,
+                traced_for_v4_patch(view, current, trace),
                 patch,
                 patch_format,
                 schema=PARTY_INTERACTION_SCHEMA,
@@ -429,7 +432,8 @@ class PartyInteractionService(ServiceBase):
                 interaction.status_change_date = self.clock()
             result = {"id": id, **unstructure(interaction)}
             check_party_write(current, result, party)
-            return with_v5_part(result, current.get(V5_KEY))
+            kept = v5_part_after_v4_patch(current, patched.document, result, trace)
+            return with_v5_part(result, kept)
 
         raised: RaisedEvents = []
         with precondition_hidden(self.store, id, party):

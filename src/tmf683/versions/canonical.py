@@ -14,9 +14,11 @@ and ``relatedParty[].id`` in the side table). What only v5 can say lives under
   ``interactionItem``, ``interactionRelationship``): for each element a v5 client wrote
   that the default mapping would not give back, the canonical element (``v4``), the
   element as v5 wrote it (``v5``) and its position (``at``). The v5 view shows the
-  ``v5`` element wherever the canonical array still holds an equal ``v4`` element (at
-  ``at`` first), so a v4 patch that keeps an element keeps its v5 form, and one that
-  changes it shows the change.
+  ``v5`` element where the canonical array holds the ``v4`` element at ``at``; every
+  v4 patch re-anchors the pairs to where its elements went (:mod:`.v5match`), so an
+  element keeps its own v5 form, with v4's edit, and an element v4 cannot tell from
+  another with a different form shows the default mapping. Pairs that a v4 write
+  of an earlier release left at old positions are matched the same way on read.
 
 Documents stored before v5 existed have no :data:`V5_KEY`: they are valid canonical
 documents as they are (no migration).

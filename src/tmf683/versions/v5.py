@@ -20,7 +20,6 @@ What v5 says and v4 cannot is kept under :data:`~.canonical.V5_KEY`.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,6 +28,7 @@ import attrs
 from tmf683.patch.merge import apply_merge_patch, make_merge_patch
 from tmf683.storage.base import Document
 from tmf683.versions.canonical import V5_KEY
+from tmf683.versions.v5match import Trace, Traced, forms_after_write, key, match
 
 SHARED_ATTRIBUTES = (
     "creationDate",
@@ -256,20 +256,6 @@ def to_v5(document: Document, href: str) -> Document:
     return view
 
 
-def _same_thing(before: object, after: object) -> bool:
-    """Whether two canonical elements are one thing edited.
-
-    They are when both have the same ``id`` (not missing) and ``@referredType``.
-    """
-    return (
-        isinstance(before, Mapping)
-        and isinstance(after, Mapping)
-        and before.get("id") is not None
-        and before.get("id") == after.get("id")
-        and before.get("@referredType") == after.get("@referredType")
-    )
-
-
 def _rebased(kept: Any, old: Any, new: Any) -> Any:
     """One version's form of an element with the other version's edit applied.
 
@@ -282,11 +268,12 @@ def _rebased(kept: Any, old: Any, new: Any) -> Any:
 def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list[Any]:
     """Each element's kept v5 form, or the default mapping.
 
-    A kept form shows at its own position (``at``) while the element there is
-    unchanged, or with v4's edit applied while the element there keeps its ``id``
-    and ``@referredType`` (so a v4 client that renames a party does not wipe the
-    ``Individual`` a v5 client wrote); the others go to the first equal element that
-    has none of its own; the rest show the default mapping.
+    A kept form shows at its own position (``at``) while the element there is the
+    one it was kept with (every v4 write re-anchors the forms, see
+    :func:`v5_part_after_v4_patch`). Forms kept elsewhere (documents whose v4 writes
+    predate that) go to elements without one by :func:`.v5match.match`: an equal
+    element, or the edited form of the only element with its ``id`` and
+    ``@referredType``, never an ambiguous one; the rest show the default mapping.
     """
     items = elements if isinstance(elements, list) else []
     if not pairs:  # no kept v5 form (every array v4 wrote): the default mapping
@@ -298,32 +285,116 @@ def _elements_to_v5(elements: object, pairs: list[Any], rule: ArrayRule) -> list
         if isinstance(at, int) and at < len(items) and items[at] == pair.get("v4"):
             shown.setdefault(at, pair["v5"])
         else:
-            unused.append(pair)
-    for pair in list(unused):
-        at = pair.get("at")
-        if (
-            isinstance(at, int)
-            and at < len(items)
-            and at not in shown
-            and _same_thing(pair.get("v4"), items[at])
-        ):
-            unused.remove(pair)
-            before = pair["v4"]
-            shown[at] = _rebased(pair["v5"], rule.to_v5(before), rule.to_v5(items[at]))
-    for index, element in enumerate(items):
-        if index in shown:
+            unused.append((pair.get("v4"), pair["v5"]))
+    rest = [index for index in range(len(items)) if index not in shown]
+    matched = match(unused, [items[i] for i in rest], rule.to_v5, _rebaser(rule))
+    shown.update(zip(rest, matched, strict=True))
+    return [shown[index] for index in range(len(items))]
+
+
+def _rebaser(rule: ArrayRule) -> Callable[[Any, Any, Any], Any]:
+    """v4's edit of a canonical element (``old`` -> ``new``) applied to a v5 form."""
+
+    def rebase(form: Any, old: Any, new: Any) -> Any:
+        return _rebased(form, rule.to_v5(old), rule.to_v5(new))
+
+    return rebase
+
+
+def traced_for_v4_patch(view: Document, document: Document, trace: Trace) -> Document:
+    """The v4 view a v4 patch applies to, its elements traced where v5 kept forms.
+
+    Args:
+        view: the v4 view of ``document`` (what the v4 client reads).
+        document: the stored canonical document.
+        trace: the patch's traces.
+
+    Returns:
+        ``view`` with each array that has kept v5 forms made of
+        :class:`~.v5match.Traced` elements (equal to the plain ones), so
+        :func:`v5_part_after_v4_patch` knows where each element went; ``view``
+        itself when there is none.
+    """
+    extra = document.get(V5_KEY) or {}
+    names = [rule.canonical for rule in ARRAY_RULES if extra.get(rule.canonical)]
+    if not names:
+        return view
+    return {k: trace.traced(v) if k in names else v for k, v in view.items()}
+
+
+def traced_for_v5_patch(view: Document, trace: Trace) -> Document:
+    """The v5 view a v5 patch applies to, its array elements traced.
+
+    Args:
+        view: the v5 view of a stored document (from :func:`to_v5`).
+        trace: the patch's traces (give it to :func:`from_v5`).
+
+    Returns:
+        A copy whose mapped arrays are made of :class:`~.v5match.Traced` elements
+        (equal to the plain ones), so :func:`from_v5` maps each element a JSON
+        Patch moved or left to the canonical element it was shown for.
+    """
+    names = {rule.v5 for rule in ARRAY_RULES}
+    return {k: trace.traced(v) if k in names else v for k, v in view.items()}
+
+
+def v5_part_after_v4_patch(
+    document: Document, patched: Mapping[str, Any], result: Document, trace: Trace
+) -> Any:
+    """The v5-only data of ``document`` anchored to the elements of ``result``.
+
+    Each kept v5 form follows its element (see :mod:`.v5match`): moved with it,
+    dropped with it, edited with it; an element whose origin is ambiguous gets no
+    kept form (the default mapping).
+
+    Args:
+        document: the stored canonical document before the v4 patch.
+        patched: the patch's result on :func:`traced_for_v4_patch`'s view (its
+            traces), before the v4 model normalised it.
+        result: the canonical document to store (no :data:`~.canonical.V5_KEY`).
+        trace: the patch's traces, as given to :func:`traced_for_v4_patch`.
+
+    Returns:
+        The new :data:`~.canonical.V5_KEY` value: the same ``attributes``, the pairs
+        of each array re-computed (``at`` and ``v4`` those of ``result``); ``None``
+        when ``document`` has none.
+    """
+    extra = document.get(V5_KEY)
+    if not extra:
+        return extra
+    arrays = {rule.canonical for rule in ARRAY_RULES}
+    fixed = {k: v for k, v in extra.items() if k not in arrays}
+    for rule in ARRAY_RULES:
+        pairs = extra.get(rule.canonical)
+        if not pairs:
             continue
-        match = next((p for p in unused if p.get("v4") == element), None)
-        if match is not None:
-            unused.remove(match)
-            shown[index] = match["v5"]
-    return [
-        shown[index] if index in shown else rule.to_v5(element)
-        for index, element in enumerate(items)
-    ]
+        before = document.get(rule.canonical)
+        before = before if isinstance(before, list) else []
+        after = result.get(rule.canonical)
+        after = after if isinstance(after, list) else []
+        forms = forms_after_write(
+            before,
+            _elements_to_v5(before, pairs, rule),
+            after,
+            trace.origins(patched.get(rule.canonical), len(after)),
+            rule.to_v5,
+            _rebaser(rule),
+        )
+        kept = [
+            {"v4": element, "v5": form, "at": index}
+            for index, (element, form) in enumerate(zip(after, forms, strict=True))
+            if not isinstance(element, Mapping) or form != rule.to_v5(element)
+        ]
+        if kept:
+            fixed[rule.canonical] = kept
+    return fixed
 
 
-def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Document:
+def from_v5(
+    view: Mapping[str, Any],
+    previous: Document | None = None,
+    trace: Trace | None = None,
+) -> Document:
     """Return the canonical document of a v5 PartyInteraction.
 
     Args:
@@ -331,6 +402,9 @@ def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Docume
         previous: the canonical document it replaces (a patch): its v4-only
             attributes, and the canonical form of every element the v5 view leaves as
             it showed it, are kept.
+        trace: when ``view`` is a patch's result on :func:`traced_for_v5_patch`'s
+            view, that patch's traces: each element it kept keeps its own canonical
+            form.
 
     Returns:
         The canonical document: the v4 attributes v5 can express, and what only v5
@@ -347,7 +421,7 @@ def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Docume
     for rule in ARRAY_RULES:
         if rule.v5 not in view:
             continue
-        elements, pairs = _elements_from_v5(view[rule.v5], previous, rule)
+        elements, pairs = _elements_from_v5(view[rule.v5], previous, rule, trace)
         document[rule.canonical] = elements
         if pairs:
             extra[rule.canonical] = pairs
@@ -364,62 +438,49 @@ def from_v5(view: Mapping[str, Any], previous: Document | None = None) -> Docume
 
 
 def _elements_from_v5(
-    elements: object, previous: Document, rule: ArrayRule
+    elements: object, previous: Document, rule: ArrayRule, trace: Trace | None
 ) -> tuple[list[Any], list[Any]]:
+    """The canonical elements of a v5 array, and the v5 forms to keep.
+
+    Each v5 element gets the canonical element of the shown one it is, by the rules
+    of :mod:`.v5match` with the v5 elements as the written ones: one a v5 JSON Patch
+    kept (a :class:`~.v5match.Traced` one, see :func:`traced_for_v5_patch`) or an
+    array written back as shown keeps its own; another takes that of an equal shown
+    one (when all equal ones hold the same), or that of the only shown one with its
+    ``id`` and ``@referredType``, with the edit; the rest (ambiguous or new) map by
+    default, without what only v4 held.
+    """
     before = previous.get(rule.canonical)
     before = before if isinstance(before, list) else []
     old_pairs = (previous.get(V5_KEY) or {}).get(rule.canonical) or []
     views = _elements_to_v5(before, old_pairs, rule)
-    # the elements not matched yet, by position, and the positions of each view in
-    # order (a hash lookup rather than a scan of every element for every element)
-    left = set(range(len(before)))
-    by_view: dict[Any, deque[int]] = {}
-    for at, view in enumerate(views):
-        by_view.setdefault(_hashable(view), deque()).append(at)
-    canonical: list[Any] = []
-    pairs: list[Any] = []
-    for element in elements if isinstance(elements, list) else []:
-        kept = _first_left(by_view.get(_hashable(element)), left)
-        if kept is not None:
-            left.discard(kept)
-            mapped = before[kept]
-        elif isinstance(element, Mapping):
-            mapped = rule.from_v5(element)
-            edited = len(canonical)
-            if edited in left and _same_thing(before[edited], mapped):
-                # v5 edited the element v4 wrote: keep what only v4 holds of it
-                left.discard(edited)
-                old = rule.from_v5(views[edited])
-                mapped = _rebased(before[edited], old, mapped)
-        else:
-            mapped = element
-        if not isinstance(mapped, Mapping) or rule.to_v5(mapped) != element:
-            pairs.append({"v4": mapped, "v5": element, "at": len(canonical)})
-        canonical.append(mapped)
-    return canonical, pairs
+    items = elements if isinstance(elements, list) else []
+    plain = [dict(item) if isinstance(item, Traced) else item for item in items]
 
+    def default(element: Any) -> Any:
+        return rule.from_v5(element) if isinstance(element, Mapping) else element
 
-def _hashable(value: Any) -> Any:
-    """A hashable stand-in for a JSON value, equal exactly when the values are.
+    def rebase(canonical: Any, old: Any, new: Any) -> Any:
+        return _rebased(canonical, rule.from_v5(old), rule.from_v5(new))
 
-    Objects become frozen sets of their members, arrays tuples (marked, so that an
-    array never equals an object); numbers, booleans, texts and ``null`` stay as they
-    are (``1 == 1.0 == True`` holds for the stand-ins as for the values).
-    """
-    if isinstance(value, Mapping):
-        return frozenset((name, _hashable(item)) for name, item in value.items())
-    if isinstance(value, list):
-        return ("[", tuple(_hashable(item) for item in value))
-    return value
+    def identify(element: Any) -> tuple[Any, Any]:
+        return key(rule.from_v5(element))
 
-
-def _first_left(positions: deque[int] | None, left: set[int]) -> int | None:
-    """The first of ``positions`` still in ``left`` (dropping those that are not)."""
-    while positions:
-        if positions[0] in left:
-            return positions.popleft()
-        positions.popleft()
-    return None
+    mapped = forms_after_write(
+        views,
+        before,
+        plain,
+        trace.origins(items, len(items)) if trace else [None] * len(items),
+        default,
+        rebase,
+        identify,
+    )
+    pairs = [
+        {"v4": canonical, "v5": element, "at": index}
+        for index, (canonical, element) in enumerate(zip(mapped, plain, strict=True))
+        if not isinstance(canonical, Mapping) or rule.to_v5(canonical) != element
+    ]
+    return mapped, pairs
 
 
 def pairs_after_normalising(document: Document, normalised: Document) -> Document:

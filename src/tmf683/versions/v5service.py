@@ -51,8 +51,14 @@ from tmf683.storage.base import (
 )
 from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
-from tmf683.versions.v5 import from_v5, pairs_after_normalising, to_v5
+from tmf683.versions.v5 import (
+    from_v5,
+    pairs_after_normalising,
+    to_v5,
+    traced_for_v5_patch,
+)
 from tmf683.versions.v5hub import HubV5
+from tmf683.versions.v5match import Trace
 from tmf683.versions.v5query import (
     V5_ALWAYS_SELECTED,
     V5_KEPT_ON_THE_WAY,
@@ -173,20 +179,26 @@ class PartyInteractionServiceV5(ServiceBase):
         return read_selection(fields, query, schema=V5_PARTY_INTERACTION_SCHEMA)
 
     def _canonical(
-        self, view: Mapping[str, Any], previous: Document | None, now: str
+        self,
+        view: Mapping[str, Any],
+        previous: Document | None,
+        now: str,
+        trace: Trace | None = None,
     ) -> Document:
         """Map a v5 body to canonical, checked and normalised by the v4 model.
 
         ``now`` (UTC ISO 8601) becomes ``lastUpdate``: the write's one clock reading,
         so ``lastUpdate`` equals ``creationDate`` on create and ``statusChangeDate``
         on a status change.
+        ``trace``: for a patch, its traces (see
+        :func:`~tmf683.versions.v5.from_v5`).
 
         What no document may hold (NUL, an unpaired surrogate, an integer beyond 64
         bits...) was refused before, for the whole v5 body (what goes under ``_v5``
         too), by :func:`~tmf683.versions.v5contract.schema_problems`, which every
         body and every patched attribute goes through.
         """
-        document = from_v5(view, previous)
+        document = from_v5(view, previous, trace)
         body = {k: v for k, v in v4_part(document).items() if k != "id"}
         normalised = unstructure(validate_party_interaction(body))
         if "id" in document:
@@ -405,8 +417,9 @@ class PartyInteractionServiceV5(ServiceBase):
         def change(current: Document) -> Document:
             check_visible(current, party)
             view = self._view(current, base_url)
+            trace = Trace()  # where each element goes, for what only v4 holds of it
             patched = apply_patch(
-                view,
+                traced_for_v5_patch(view, trace),
                 patch,
                 patch_format,
                 schema=V5_PARTY_INTERACTION_SCHEMA,
@@ -442,7 +455,7 @@ class PartyInteractionServiceV5(ServiceBase):
             if problems:
                 raise ValidationError(sorted(set(problems)))
             now = format_datetime(self.v4.clock())
-            stored = self._canonical(merged, current, now)
+            stored = self._canonical(merged, current, now, trace)
             if stored.get("status") != current.get("status") and "status" in stored:
                 stored["statusChangeDate"] = now
             check_party_write(current, stored, party)
