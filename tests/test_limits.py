@@ -653,3 +653,17 @@ def test_headers_over_waitress_limit_get_a_tmf_error(limited, version):
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert (body["status"], body["code"]) == ("431", "headersTooLarge")
+
+
+@pytest.mark.parametrize("location", ["memory:", "sqlite"])
+def test_open_store_gives_every_store_the_query_timeout(tmp_path, location):
+    from tmf683 import open_store
+
+    if location == "sqlite":
+        location = str(tmp_path / "t.db")
+    for timeout in (0.25, None):
+        store = open_store(location, query_timeout=timeout)
+        try:
+            assert store.query_timeout == timeout
+        finally:
+            store.close()

@@ -80,9 +80,9 @@ def open_store(
         sqlite_synchronous: a SQLite store's ``synchronous`` (``"full"``, the
             default, or ``"normal"``; see :class:`~tmf683.SQLiteStore`); the other
             stores ignore it.
-        query_timeout: the deadline of one list query on a SQLite or PostgreSQL
-            store, in seconds (default 5; ``None``: none); past it the query stops
-            with :class:`~tmf683.QueryTimeoutError`. The memory store ignores it.
+        query_timeout: the deadline of one list query (and of one patch), in
+            seconds (default 5; ``None``: none), on every store; past it the query
+            stops with :class:`~tmf683.QueryTimeoutError`.
 
     Returns:
         The open store.
@@ -98,7 +98,7 @@ def open_store(
     if text == "memory:":
         from tmf683.storage.memory import MemoryStore
 
-        return MemoryStore()
+        return MemoryStore(query_timeout=query_timeout)
     if text.lower().startswith(_POSTGRES_SCHEMES) or _LIBPQ_KEYWORDS.match(text):
         return _open_postgres(text, max_connections or 32, query_timeout)
     if text.startswith("sqlite:///"):
