@@ -72,10 +72,7 @@ class PatchBudget:
             ValidationError: fewer than ``count`` steps are left.
             QueryTimeoutError: the deadline has passed (``patch=True``).
         """
-        try:
-            self.deadline.check()
-        except QueryTimeoutError as exc:
-            raise QueryTimeoutError(exc.seconds, patch=True) from None
+        self.check_deadline()
         self.steps_left -= count
         if self.steps_left < 0:
             message = (
@@ -84,6 +81,15 @@ class PatchBudget:
                 "select fewer elements"
             )
             raise ValidationError([(where, message)])
+
+    def check_deadline(self) -> None:
+        """Raise when the patch's deadline has passed.
+
+        Raises:
+            QueryTimeoutError: it has (``patch=True``).
+        """
+        if self.deadline.expired():
+            raise QueryTimeoutError(self.deadline.timeout or 0.0, patch=True)
 
     def write(self, size: int, where: str) -> None:
         """Spend ``size`` bytes before writing them.

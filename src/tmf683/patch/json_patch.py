@@ -18,6 +18,7 @@ import jsonpointer
 from tmf683._errors import PatchConflictError, Problem, ValidationError
 from tmf683._validation import MAX_DOCUMENT_BYTES, json_problems
 from tmf683.patch.budget import PatchBudget
+from tmf683.query.regex import guarded
 
 Operation = dict[str, Any]
 """One RFC 6902 operation, e.g.
@@ -210,9 +211,12 @@ def apply_json_patch(
     whole: str | None = None
     for index, operation in enumerate(operations):
         where = f"$[{index}]"
-        plain = (
-            [operation] if expand is None else expand(patched, operation, index, budget)
-        )
+        with guarded(budget.check_deadline):  # before each regex of its queries
+            plain = (
+                [operation]
+                if expand is None
+                else expand(patched, operation, index, budget)
+            )
         budget.step(len(plain), where)
         if operation["op"] in ("add", "replace"):
             budget.write(_size(operation["value"]) * len(plain), where)

@@ -4,11 +4,20 @@ A client's pattern runs against every candidate value; Python's backtracking eng
 would let one pattern such as ``(a+)+$`` hold a worker for minutes. RE2 matches in
 time linear in the text, and patterns are bounded in length. Matching is a search
 (anywhere in the text; anchor with ``^`` and ``$``), case-sensitive.
+
+Linear is not cheap: a pattern whose automaton outgrows RE2's memory (``a.{99}c``)
+runs on its slow engine at about 1-2 s per MB of text. A caller with a deadline runs
+its searches :func:`guarded` by it, so that its clock is read before each search,
+not only between rows or elements: a query or patch then stops within one search
+(a text is at most 1 MiB, the body limit) of its deadline.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +33,27 @@ MAX_REPEAT = 100
 it onto its slow engine."""
 
 _COUNTED_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+
+
+_GUARD: ContextVar[Callable[[], None] | None] = ContextVar(
+    "tmf683_regex_guard", default=None
+)
+
+
+@contextmanager
+def guarded(check: Callable[[], None]) -> Iterator[None]:
+    """Call ``check`` before every :func:`search` made inside the block.
+
+    Args:
+        check: raises to stop the work, e.g. a deadline's check raising
+            :class:`~tmf683.QueryTimeoutError`; it is called on the thread (and
+            context) doing the search, SQLite's registered function included.
+    """
+    token = _GUARD.set(check)
+    try:
+        yield
+    finally:
+        _GUARD.reset(token)
 
 
 def _options() -> Any:
@@ -69,5 +99,13 @@ def search(pattern: str, text: object) -> bool:
 
     Returns:
         ``True`` on a match.
+
+    Raises:
+        Exception: whatever the check of an enclosing :func:`guarded` raises.
     """
-    return isinstance(text, str) and compile_pattern(pattern).search(text) is not None
+    if not isinstance(text, str):
+        return False
+    check = _GUARD.get()
+    if check is not None:
+        check()
+    return compile_pattern(pattern).search(text) is not None

@@ -25,13 +25,17 @@ class Deadline:
         self.timeout = timeout
         self.at = None if timeout is None else time.monotonic() + timeout
 
+    def expired(self) -> bool:
+        """Whether the deadline has passed (never, without one)."""
+        return self.at is not None and time.monotonic() > self.at
+
     def check(self) -> None:
         """Raise when the deadline has passed.
 
         Raises:
             QueryTimeoutError: it has (naming the timeout in seconds).
         """
-        if self.at is not None and time.monotonic() > self.at:
+        if self.expired():
             raise QueryTimeoutError(self.timeout or 0.0)
 
     def bounded(self, items: Iterable[T]) -> Iterator[T]:

@@ -16,6 +16,7 @@ import attrs
 from tmf683._errors import ConflictError, NotFoundError, SubscriptionLimitError
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import matches, select
+from tmf683.query.regex import guarded
 from tmf683.storage._deadline import Deadline
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
@@ -190,7 +191,8 @@ class MemoryStore:
         deadline = Deadline(self.query_timeout)
         with self._lock:
             documents = list(self._documents.values())
-        page, total = select(deadline.bounded(documents), query)
+        with guarded(deadline.check):
+            page, total = select(deadline.bounded(documents), query)
         return Page([copy.deepcopy(dict(doc)) for doc in page], total)
 
     def scan(
@@ -202,7 +204,9 @@ class MemoryStore:
             documents = list(self._documents.values())
         batch: list[Document] = []
         for document in deadline.bounded(documents):
-            if matches(document, query.conditions):
+            with guarded(deadline.check):
+                matched = matches(document, query.conditions)
+            if matched:
                 batch.append(copy.deepcopy(document))
             if len(batch) == batch_size:
                 deadline.check()

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
-from tmf683._errors import ConflictError, NotFoundError
+from tmf683._errors import ConflictError, NotFoundError, QueryTimeoutError
 from tmf683.query.ast import Query
+from tmf683.query.regex import guarded
 from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents, outbox
 from tmf683.storage._sql.compiler import Compiled
@@ -69,11 +70,20 @@ class SQLStore:
         after = 0
         while True:
             deadline.check()
-            with self._read() as conn:
-                compiled = self._compile(conn, query, deadline)
-                rows = documents.batch_after(
-                    self.dialect, conn, compiled, after, batch_size
-                )
+            try:
+                with self._read() as conn, guarded(deadline.check):
+                    compiled = self._compile(conn, query, deadline)
+                    rows = documents.batch_after(
+                        self.dialect, conn, compiled, after, batch_size
+                    )
+            except QueryTimeoutError:
+                raise
+            except Exception as exc:
+                # SQLite reports the deadline's check in its regex function as
+                # the function's failure
+                if deadline.expired():
+                    raise QueryTimeoutError(deadline.timeout or 0.0) from exc
+                raise
             if not rows:
                 return
             after = rows[-1][0]

@@ -19,6 +19,7 @@ from tmf683._errors import (
     StoreConfigurationError,
 )
 from tmf683.query.ast import Query
+from tmf683.query.regex import guarded
 from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
@@ -254,27 +255,31 @@ class SQLiteStore(SQLStore):
         compiled = compile_query(query, DIALECT)
         db = self._db()
         timeout = self.query_timeout
-        if timeout is not None:
-            deadline = time.monotonic() + timeout
-            db.conn.set_progress_handler(
-                lambda: time.monotonic() > deadline, _PROGRESS_STEPS
-            )
+        deadline = Deadline(timeout)
+        if deadline.at is not None:
+            at = deadline.at
+            db.conn.set_progress_handler(lambda: time.monotonic() > at, _PROGRESS_STEPS)
         db.execute("BEGIN")
         try:
-            (total,) = db.execute(compiled.count, compiled.params).fetchone()
-            rows = []
-            if total > query.offset and query.limit != 0:
-                page = self._page(query, total)
-                rows = db.execute(
-                    self._page_sql(page, total),
-                    {
-                        **page.params,
-                        "limit": -1 if query.limit is None else query.limit,
-                        "offset": query.offset,
-                    },
-                ).fetchall()
+            with guarded(deadline.check):
+                (total,) = db.execute(compiled.count, compiled.params).fetchone()
+                rows = []
+                if total > query.offset and query.limit != 0:
+                    page = self._page(query, total)
+                    rows = db.execute(
+                        self._page_sql(page, total),
+                        {
+                            **page.params,
+                            "limit": -1 if query.limit is None else query.limit,
+                            "offset": query.offset,
+                        },
+                    ).fetchall()
         except sqlite3.OperationalError as exc:
-            if timeout is not None and "interrupted" in str(exc):
+            # interrupted by the progress handler, or by the deadline's check in
+            # the regex function (which SQLite reports as the function's failure)
+            if timeout is not None and (
+                "interrupted" in str(exc) or deadline.expired()
+            ):
                 raise QueryTimeoutError(timeout) from exc
             raise
         finally:
