@@ -115,8 +115,18 @@ def test_max_page_size_lowers_limits():
         (["--db", "NOT_SQLITE"], "cannot be opened as a SQLite database"),
         (["--max-attempts", "0"], "0 must be above 0"),
         (["--retry-first-delay", "soon"], "'soon' is not a number"),
-        (["--max-failed-per-callback", "-1"], "-1 must be 0 or more"),
+        (["--max-failed-per-callback", "-1"], "-1 must be from 0 to"),
         (["--max-failed-per-callback", "many"], "'many' is not a whole number"),
+        # a store's integer holds at most 2**63 - 1: beyond, every write was a 500
+        (
+            ["--max-failed-per-callback", "9223372036854775808"],
+            "must be from 0 to 9223372036854775807",
+        ),
+        (
+            ["--max-pending-per-callback", "9223372036854775808"],
+            "at most 9223372036854775807",
+        ),
+        (["--max-subscriptions", "99999999999999999999"], "at most"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
@@ -134,7 +144,8 @@ def test_bad_options_exit_2_with_a_message(args, message, tmp_path):
     [
         (["--db", "/nonexistent/dir/x.db"], "cannot open the store"),
         (["--max-attempts", "-1"], "-1 must be above 0"),
-        (["--max-failed-per-callback", "-5"], "-5 must be 0 or more"),
+        (["--max-failed-per-callback", "-5"], "-5 must be from 0 to"),
+        (["--max-failed-per-callback", str(2**63)], "must be from 0 to"),
     ],
 )
 def test_the_dispatcher_command_refuses_what_it_cannot_use(args, message):

@@ -65,6 +65,7 @@ from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
 from tmf683._validation import MAX_NESTING_DEPTH, parse_json
 from tmf683.events.callbacks import CallbackPolicy
 from tmf683.events.command import (
+    MAX_COUNT,
     add_delivery_options,
     bound_outbox,
     callback_policy_from,
@@ -103,6 +104,7 @@ __all__ = [
     "DEFAULT_BASE_PATH",
     "DEFAULT_QUERY_TIMEOUT",
     "EVENT_TYPES",
+    "MAX_COUNT",
     "MAX_NESTING_DEPTH",
     "PARTY_INTERACTION_SCHEMA",
     "V5_BASE_PATH",

@@ -20,6 +20,7 @@ import waitress
 from tmf683 import (
     DEFAULT_BASE_PATH,
     DEFAULT_QUERY_TIMEOUT,
+    MAX_COUNT,
     V5_BASE_PATH,
     DeliveryTokenError,
     KeysUnavailableError,
@@ -322,9 +323,12 @@ def _bounded_int(low: int, high: int | None) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(
                 f"'{text}' is not a whole number"
             ) from None
-        if value < low or (high is not None and value > high):
-            upper = "" if high is None else f" and at most {high}"
-            raise argparse.ArgumentTypeError(f"{value} must be at least {low}{upper}")
+        # no option takes more than a store's integer holds (2**63 - 1)
+        top = MAX_COUNT if high is None else high
+        if not low <= value <= top:
+            raise argparse.ArgumentTypeError(
+                f"{value} must be at least {low} and at most {top}"
+            )
         return value
 
     return convert

@@ -43,13 +43,18 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
     return convert
 
 
+MAX_COUNT = 2**63 - 1
+"""The largest count an option takes: the largest integer the stores hold (SQLite
+``INTEGER``, PostgreSQL ``bigint``)."""
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    if not 0 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{value} must be from 0 to {MAX_COUNT}")
     return value
 
 
