@@ -44,8 +44,8 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
 
 
 MAX_COUNT = 2**63 - 1
-"""The largest count an option takes: the largest integer the stores hold (SQLite
-``INTEGER``, PostgreSQL ``bigint``)."""
+"""The largest count an option takes, which is the largest integer the stores hold
+(SQLite ``INTEGER``, PostgreSQL ``bigint``)."""
 
 
 def _count(text: str) -> int:
