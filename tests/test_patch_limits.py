@@ -57,18 +57,29 @@ def test_one_query_over_20000_elements_passes(service):
     result = service.patch(created["id"], patch, patch_format=QUERY)
     assert {note["text"] for note in result["note"]} == {"u"}
     assert len(result["note"]) == 20_000
+    # five ids are one look-up per element, not five (found by the second round)
+    patch = [{"op": "replace", "path": "/note?id=1,2,3,4,5/text", "value": "v"}]
+    result = service.patch(created["id"], patch, patch_format=QUERY)
+    assert [note["text"] for note in result["note"]].count("v") == 5
 
 
-def test_steps_count_elements_times_values_plus_operations_applied():
+def test_steps_count_elements_times_conditions_plus_operations_applied():
+    """An equality is one step per element whatever its values (a look-up); the
+    other operators one per value compared."""
     document = {**MINIMAL, "note": notes(3)}
     budget = PatchBudget()
     patch = [
         {"op": "replace", "path": "/note?id=1/text", "value": "x"},  # 3 + 1
-        {"op": "test", "path": "/note?id=0,2/text", "value": "t"},  # 3 * 2 + 2
+        {"op": "test", "path": "/note?id=0,2/text", "value": "t"},  # 3 + 2
+        {
+            "op": "test",
+            "path": "/note?id.gt=1;text.regex=t/text",
+            "value": "t",
+        },  # 3*2 + 2
         {"op": "replace", "path": "/reason", "value": "r"},  # 1
     ]
     apply_patch(document, patch, QUERY, schema=PARTY_INTERACTION_SCHEMA, budget=budget)
-    assert budget.steps - budget.steps_left == 4 + 8 + 1
+    assert budget.steps - budget.steps_left == 4 + 5 + 8 + 1
     written = budget.written - budget.written_left
     assert written == len('"x"') + len('"r"')
 

@@ -29,7 +29,7 @@ import jsonpointer
 from tmf683._errors import InvalidQueryError, PatchConflictError, ValidationError
 from tmf683.patch.budget import PatchBudget
 from tmf683.patch.json_patch import Operation, check_pointer
-from tmf683.query.ast import AnyOf
+from tmf683.query.ast import AnyOf, Operator
 from tmf683.query.evaluate import matcher
 from tmf683.query.parse import parse_query
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
@@ -70,7 +70,8 @@ def _matcher(
 
     Returns:
         ``(holds, weight)``: the test of one element, and the steps it costs: one
-        per value compared (``id=1,2`` is two; ``a=1;b=2`` two).
+        per condition of equality (``id=1,2`` is one), one per value for the other
+        operators (``text.regex=a,b`` is two); ``a=1;b=2`` is two.
     """
     if not text:
         raise ValidationError([(where, "has an empty query after '?'")])
@@ -97,7 +98,14 @@ def _matcher(
         for clause in query.conditions
         for condition in (clause.conditions if isinstance(clause, AnyOf) else [clause])
     ]
-    weight = sum(max(1, len(condition.values)) for condition in conditions)
+    # an equality tests membership in its values (one look-up, ``id=1,2,3`` too);
+    # the other operators compare each value
+    weight = sum(
+        1
+        if condition.operator in (Operator.EQ, Operator.NE)
+        else max(1, len(condition.values))
+        for condition in conditions
+    )
     return matcher(query.conditions), weight
 
 
