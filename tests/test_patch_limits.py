@@ -27,7 +27,7 @@ from tmf683 import (
     apply_patch,
 )
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
-from tmf683._validation import MAX_DOCUMENT_BYTES
+from tmf683._validation import MAX_DOCUMENT_BYTES, json_size
 from tmf683.patch.budget import MAX_PATCH_STEPS, MAX_WRITTEN_BYTES, PatchBudget
 
 QUERY = PatchFormat.JSON_PATCH_QUERY
@@ -225,3 +225,61 @@ def test_v5_one_query_over_20000_elements_passes_and_keeps_the_rest():
     assert [note["text"] for note in result["note"][:2]] == ["t", "u"]
     assert [note["id"] for note in result["note"]] == [str(n) for n in range(count)]
     assert v5.retrieve(created["id"]) == result
+
+
+@pytest.mark.parametrize("version", ["v4", "v5"])
+def test_merge_patches_cannot_grow_a_document_past_16_mib(version):
+    """Found by the second adversarial round: each merge patch added 900 KB of
+    extension attributes, under the body limit, and the document grew without
+    bound (22 MB after 25 patches). What is stored is checked, in every format."""
+    v4, v5 = services()
+    service = v4 if version == "v4" else v5
+    body = {**MINIMAL, "@type": "Big", "@schemaLocation": "https://x.example/b.json"}
+    if version == "v5":
+        body = {**V5_BODY, "@type": "Big", "@schemaLocation": "https://x.example/b"}
+    created = service.create(body)
+    chunk = "a" * 900_000
+    refused: ValidationError | None = None
+    count = 0
+    while refused is None and count < 40:
+        try:
+            service.patch(created["id"], {f"x{count}": chunk})
+            count += 1
+        except ValidationError as exc:
+            refused = exc
+    assert refused is not None
+    assert "larger than 16777216" in str(refused)
+    assert refused.problems[0][0] == "$"
+    assert 16 <= count <= 19
+    kept = v4.retrieve(created["id"])
+    assert kept.version == created.version + count
+    assert f"x{count}" not in kept
+
+
+def test_a_v5_json_patch_is_measured_on_what_is_stored_not_on_the_v5_view():
+    """Found by the second adversarial round: the v5 view (``@type`` on every
+    element, ``partyOrPartyRole`` wrappers) is larger than the stored document, and
+    a v5 JSON Patch of ``status`` was refused on a document v4 and v5 merge patches
+    could still change."""
+    v4, v5 = services()
+    created = v4.create({**MINIMAL, "description": "x" * 900_000})
+    v4.patch(
+        created["id"],
+        [{"op": "add", "path": "/note", "value": []}]
+        + [{"op": "add", "path": "/note/-", "value": {"text": ""}}] * 16
+        + [
+            {"op": "copy", "from": "/description", "path": f"/note/{k}/text"}
+            for k in range(16)
+        ],
+        patch_format=JSON_PATCH,
+    )
+    parties = [{"id": "p", "@referredType": "I"}] * 25_000
+    v4.patch(created["id"], {"relatedParty": parties})
+    assert json_size(v5.retrieve(created["id"])) > MAX_DOCUMENT_BYTES
+    assert json_size(dict(v4.retrieve(created["id"]))) <= MAX_DOCUMENT_BYTES
+    patched = v5.patch(
+        created["id"],
+        [{"op": "add", "path": "/status", "value": "c"}],
+        patch_format=JSON_PATCH,
+    )
+    assert patched["status"] == "c"

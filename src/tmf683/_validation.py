@@ -181,6 +181,16 @@ def profile_problems(document: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def json_size(value: Any) -> int:
+    """The length of ``value`` as compact JSON, non-ASCII kept (characters).
+
+    Raises:
+        TypeError, ValueError: ``value`` is not JSON (check :func:`json_problems`
+            first).
+    """
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
 def validate_party_interaction(document: object) -> PartyInteraction:
     """Validate a PartyInteraction JSON document against the schema and the profile.
 
@@ -195,12 +205,18 @@ def validate_party_interaction(document: object) -> PartyInteraction:
 
     Raises:
         ValidationError: every finding at once, schema findings first; or the one
-            finding of :func:`json_problems` when there is one.
+            finding of :func:`json_problems` when there is one; or the document is
+            larger than :data:`MAX_DOCUMENT_BYTES` as JSON (what every create and
+            every patch, of any format and version, would store).
     """
     if not isinstance(document, dict):
         raise ValidationError([("$", "must be a JSON object")])
     if found := json_problems(document):
         raise ValidationError(found)
+    if (size := json_size(document)) > MAX_DOCUMENT_BYTES:
+        raise ValidationError(
+            [("$", f"is {size} bytes of JSON, larger than {MAX_DOCUMENT_BYTES}")]
+        )
     schema_problems: list[Problem] = []
     try:
         interaction = structure(document, PartyInteraction)

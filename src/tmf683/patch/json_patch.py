@@ -8,7 +8,6 @@ every error name the operation's index, e.g. ``$[2].path``.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ import jsonpatch
 import jsonpointer
 
 from tmf683._errors import PatchConflictError, Problem, ValidationError
-from tmf683._validation import MAX_DOCUMENT_BYTES, json_problems
+from tmf683._validation import json_problems, json_size
 from tmf683.patch.budget import PatchBudget
 from tmf683.query.regex import guarded
 
@@ -202,8 +201,8 @@ def apply_json_patch(
         ValidationError, PatchConflictError: as :func:`apply_operation` (and
             ``expand``) raise them; the first failing operation stops the patch.
         ValidationError: the patch goes past a limit of ``budget`` (naming the
-            operation, ``$[index]``), or leaves a document whose JSON text is
-            larger than :data:`~tmf683._validation.MAX_DOCUMENT_BYTES` (``$``).
+            operation, ``$[index]``). The size of the result is the service's to
+            check, on what it stores (a v5 view is larger than its document).
     """
     budget = budget or PatchBudget()
     patched = copy.deepcopy(document)
@@ -219,7 +218,7 @@ def apply_json_patch(
             )
         budget.step(len(plain), where)
         if operation["op"] in ("add", "replace"):
-            budget.write(_size(operation["value"]) * len(plain), where)
+            budget.write(json_size(operation["value"]) * len(plain), where)
         for concrete in plain:
             if concrete["op"] == "copy":
                 budget.write(_copied(patched, concrete["from"]), where)
@@ -235,20 +234,10 @@ def apply_json_patch(
                     whole = whole or f"{where}.path"
                 else:
                     written.setdefault(name, f"{where}.path")
-    if (size := _size(patched)) > MAX_DOCUMENT_BYTES:
-        message = (
-            f"leaves a document of {size} bytes of JSON, larger than "
-            f"{MAX_DOCUMENT_BYTES}"
-        )
-        raise ValidationError([("$", message)])
     if whole is not None:
         for name in [*_names(document), *_names(patched)]:
             written.setdefault(name, whole)
     return patched, written
-
-
-def _size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def _copied(document: Any, pointer: str) -> int:
@@ -257,7 +246,7 @@ def _copied(document: Any, pointer: str) -> int:
     0 when nothing is there: the operation fails when it applies.
     """
     try:
-        return _size(jsonpointer.resolve_pointer(document, pointer))
+        return json_size(jsonpointer.resolve_pointer(document, pointer))
     except jsonpointer.JsonPointerException:
         return 0
 

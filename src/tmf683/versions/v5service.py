@@ -22,7 +22,11 @@ from tmf683._inputs import read_list_query, read_selection
 from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
-from tmf683._validation import validate_party_interaction
+from tmf683._validation import (
+    MAX_DOCUMENT_BYTES,
+    json_size,
+    validate_party_interaction,
+)
 from tmf683._visibility import (
     check_party_write,
     check_visible,
@@ -207,7 +211,13 @@ class PartyInteractionServiceV5(ServiceBase):
         extra = stored.get(V5_KEY) or {}
         attributes = {**extra.get("attributes", {})}
         attributes["lastUpdate"] = now
-        return {**stored, V5_KEY: {**extra, "attributes": attributes}}
+        canonical = {**stored, V5_KEY: {**extra, "attributes": attributes}}
+        # the v4 model measured the v4 part; what only v5 says counts too
+        if (size := json_size(canonical)) > MAX_DOCUMENT_BYTES:
+            raise ValidationError(
+                [("$", f"is {size} bytes of JSON, larger than {MAX_DOCUMENT_BYTES}")]
+            )
+        return canonical
 
     def create(
         self,
