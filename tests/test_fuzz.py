@@ -91,6 +91,9 @@ def corrected_v4() -> dict[str, Any]:
     3. ``PartyInteraction_Create`` requires what the profile requires: ``channel``,
        ``direction`` and ``reason`` (``interactionDate`` and ``status`` are
        optional, TMF630.md "What a create must contain").
+    4. An optional attribute may be ``null`` (``x-nullable``): v4 takes a ``null``
+       as the attribute left out (docs/server.md, "Requests"), as JSON serialisers
+       that write every unset field send it; a required one stays refused.
 
     Added, as the server's documented extension (docs/server.md): ``GET /hub/{id}``
     (200 with the ``EventSubscription``, 404), so it is fuzzed too.
@@ -118,6 +121,16 @@ def corrected_v4() -> dict[str, Any]:
         "direction",
         "reason",
     ]
+    for definition in definitions.values():
+        required = set(definition.get("required", ()))
+        properties = definition.get("properties", {})
+        for name, schema in properties.items():
+            if name in required:
+                continue
+            if "$ref" in schema:
+                properties[name] = {"allOf": [schema], "x-nullable": True}
+            else:
+                schema["x-nullable"] = True
     return raw
 
 

@@ -140,3 +140,21 @@ def test_parse_json_keeps_integers_exact_and_refuses_what_json_has_not():
         ((path, found),) = caught.value.problems
         assert path == "$"
         assert found.startswith(message)
+
+
+def test_v4_takes_null_for_an_optional_attribute_as_left_out():
+    """docs/server.md, "Requests": what serialisers writing every unset field send."""
+    from tmf683 import MemoryStore, PartyInteractionService
+
+    service = PartyInteractionService(MemoryStore())
+    body = {"channel": [{"id": "1"}], "direction": "in", "reason": "r"}
+    created = service.create(
+        {**body, "description": None, "attachment": [{"id": "a", "name": None}]}
+    )
+    assert "description" not in created
+    assert created["attachment"] == [{"id": "a"}]
+    patched = service.patch(created["id"], {"note": [{"id": "n", "text": None}]})
+    assert patched["note"] == [{"id": "n"}]
+    with pytest.raises(ValidationError) as refused:
+        service.create({**body, "reason": None})
+    assert list(refused.value.problems) == [("$.reason", "is required")]
