@@ -63,6 +63,7 @@ from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
 from tmf683._validation import MAX_NESTING_DEPTH, parse_json
+from tmf683.envconfig import EnvironmentParser, add_version_option
 from tmf683.events.callbacks import CallbackPolicy
 from tmf683.events.command import (
     MAX_COUNT,
@@ -73,6 +74,7 @@ from tmf683.events.command import (
     dispatcher_from,
 )
 from tmf683.events.dispatch import Dispatcher
+from tmf683.events.election import ElectedDispatcher, dispatcher_lock
 from tmf683.events.envelopes import EVENT_TYPES, validate_event
 from tmf683.events.token import TokenFile
 from tmf683.events.transport import post_json
@@ -118,6 +120,8 @@ __all__ = [
     "DeliveryTokenError",
     "Dispatcher",
     "Document",
+    "ElectedDispatcher",
+    "EnvironmentParser",
     "ErrorBody",
     "EventSubscription",
     "EventSubscriptionInput",
@@ -163,12 +167,14 @@ __all__ = [
     "ValidationError",
     "VersionedDocument",
     "add_delivery_options",
+    "add_version_option",
     "apply_merge_patch",
     "apply_patch",
     "bound_outbox",
     "callback_policy_from",
     "delivery_token_from",
     "dispatcher_from",
+    "dispatcher_lock",
     "make_converter",
     "open_store",
     "parse_fields",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -18,6 +17,7 @@ from types import FrameType
 
 from tmf683._errors import DeliveryTokenError, StoreConfigurationError
 from tmf683._hosts import parse_host
+from tmf683.envconfig import EnvironmentParser, add_version_option
 from tmf683.events.callbacks import CallbackPolicy, parse_allow_entry, parse_network
 from tmf683.events.dispatch import Dispatcher
 from tmf683.events.token import TokenFile
@@ -229,6 +229,26 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``tmf683-dispatcher``: ``--db`` and the delivery options.
+
+    Every option also reads ``TMF683_<OPTION>`` from the environment (see
+    :class:`~tmf683.envconfig.EnvironmentParser`); the command line wins.
+    """
+    parser = EnvironmentParser(
+        prog="tmf683-dispatcher", description="Deliver TMF683 hub events."
+    )
+    add_version_option(parser)
+    parser.add_argument(
+        "--db",
+        default="./tmf683.db",
+        help="the store the servers write to: a SQLite file path, sqlite:///PATH or "
+        "a PostgreSQL URL (default: $TMF683_DB, else ./tmf683.db)",
+    )
+    add_delivery_options(parser)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Deliver until SIGINT or SIGTERM.
 
@@ -236,16 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 after a clean stop, 2 for bad arguments, a store that cannot be opened
         or a delivery token file without a token.
     """
-    parser = argparse.ArgumentParser(
-        prog="tmf683-dispatcher", description="Deliver TMF683 hub events."
-    )
-    parser.add_argument(
-        "--db",
-        default=os.environ.get("TMF683_DB") or "./tmf683.db",
-        help="the store the servers write to: a SQLite file path, sqlite:///PATH or "
-        "a PostgreSQL URL (default: $TMF683_DB, else ./tmf683.db)",
-    )
-    add_delivery_options(parser)
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,

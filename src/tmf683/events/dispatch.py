@@ -363,6 +363,11 @@ class Dispatcher:
             self._poller.start()
             return self
 
+    def is_alive(self) -> bool:
+        """Whether :meth:`start` started the poll loop and its thread still runs."""
+        poller = self._poller
+        return poller is not None and poller.is_alive()
+
     def close(self, timeout: float = 15.0) -> None:
         """Stop every thread :meth:`start` started; wait ``timeout`` seconds at most.
 

@@ -1,0 +1,52 @@
+"""gunicorn settings for ``tmf683_falcon.wsgi``: start and stop with each worker.
+
+::
+
+    gunicorn -c python:tmf683_falcon.gunicorn_conf -w 4 -b 0.0.0.0:8080
+
+- ``wsgi_app``: :data:`tmf683_falcon.wsgi.application`, so no app argument is
+  needed;
+- :func:`post_worker_init`: a worker builds its store and app, and joins the
+  dispatcher election, as it starts (not at its first request); a store that
+  cannot be opened fails the boot, and gunicorn stops;
+- :func:`worker_exit`: a stopping worker finishes its deliveries in flight and
+  closes its store;
+- :func:`child_exit`: with ``PROMETHEUS_MULTIPROC_DIR`` set and
+  ``prometheus_client`` installed, a dead worker's live gauges are removed
+  (``prometheus_client.multiprocess.mark_process_dead``).
+
+Every other setting comes from the command line or ``GUNICORN_CMD_ARGS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+wsgi_app = "tmf683_falcon.wsgi:application"
+
+
+def post_worker_init(worker: Any) -> None:
+    """Build this worker's runtime and start its dispatcher election."""
+    from tmf683_falcon import wsgi
+
+    wsgi.application.runtime()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Close this worker's runtime (deliveries in flight first)."""
+    from tmf683_falcon import wsgi
+
+    wsgi.application.close()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master: forget a dead worker's prometheus multiprocess files."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    try:
+        multiprocess = importlib.import_module("prometheus_client.multiprocess")
+    except ImportError:
+        return
+    multiprocess.mark_process_dead(worker.pid)
