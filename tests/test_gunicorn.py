@@ -1,0 +1,117 @@
+"""gunicorn with two workers on ``tmf683_falcon.wsgi:application``, on each store.
+
+Both versions are served by every worker; one worker (the one holding the store's
+dispatcher lock) delivers the hub events, each once per subscriber, and another
+takes over when it is killed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import MINIMAL, V5_BODY
+from tests.gunicorn_process import Gunicorn
+from tests.receiver import Receiver, receiving
+from tests.waiting import wait_for
+from tmf683 import DEFAULT_BASE_PATH, V5_BASE_PATH
+
+V4 = DEFAULT_BASE_PATH
+V5 = V5_BASE_PATH
+
+
+def pending(database: str) -> int:
+    """Deliveries still pending in the store's outbox."""
+    sql = "SELECT count(*) FROM event_delivery WHERE state = 'pending'"
+    if database.startswith("postgresql://"):
+        with psycopg.connect(database) as conn:
+            row = conn.execute(sql).fetchone()
+    else:
+        import sqlite3
+
+        with sqlite3.connect(database) as conn:
+            row = conn.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def subscribe(root: str, receiver: Receiver) -> None:
+    for base, path, extra in ((V4, "v4", {}), (V5, "v5", {"@type": "Hub"})):
+        body = {"callback": f"{receiver.url}/{path}", **extra}
+        response = httpx.post(f"{root}{base}/hub", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+
+
+def create(root: str, count: int) -> list[str]:
+    """Create ``count`` interactions, every other one through v5; their ids."""
+    ids = []
+    for n in range(count):
+        base, body = (V4, MINIMAL) if n % 2 == 0 else (V5, V5_BODY)
+        response = httpx.post(f"{root}{base}/partyInteraction", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+def created_ids(receiver: Receiver, path: str) -> Counter[str]:
+    with receiver.changed:  # no failed attempts: one path per event
+        return Counter(
+            event["event"]["partyInteraction"]["id"]
+            for event, at in zip(receiver.events, receiver.paths, strict=True)
+            if at.endswith(f"/{path}")
+        )
+
+
+def delivered_once(database: str, receiver: Receiver, ids: list[str]) -> None:
+    """Wait until each id's create event reached both subscribers, and no more."""
+    expected = 2 * len(ids)
+    receiver.wait_for(expected)
+    wait_for(lambda: pending(database) == 0, 30)
+    for path in ("v4", "v5"):
+        assert created_ids(receiver, path) == Counter(ids)
+    assert len(receiver.events) == expected
+    assert Counter(e["eventId"] for e in receiver.events).most_common(1)[0][1] == 1
+
+
+def gunicorn_on(database: str, **env: str) -> Gunicorn:
+    return Gunicorn({"TMF683_DB": database, "TMF683_RETRY_FIRST_DELAY": "0.2", **env})
+
+
+def test_two_workers_serve_both_versions_and_deliver_each_event_once(database):
+    with (
+        gunicorn_on(database, TMF683_MAX_PAGE_SIZE="2") as server,
+        receiving() as receiver,
+    ):
+        assert len(set(server.serving())) == 2
+        assert len(server.holders()) == 1
+        subscribe(server.root, receiver)
+        ids = create(server.root, 8)
+        # each worker answers reads of what the other wrote
+        for id in ids:
+            for base in (V4, V5):
+                got = httpx.get(f"{server.root}{base}/partyInteraction/{id}")
+                assert got.status_code == 200
+        # configured from the environment: TMF683_MAX_PAGE_SIZE
+        listed = httpx.get(f"{server.root}{V4}/partyInteraction")
+        assert (len(listed.json()), listed.headers["X-Total-Count"]) == (2, "8")
+        delivered_once(database, receiver, ids)
+        assert len(server.holders()) == 1  # nobody else took over meanwhile
+
+
+def test_another_worker_delivers_when_the_lock_holder_is_killed(database):
+    with gunicorn_on(database) as server, receiving() as receiver:
+        subscribe(server.root, receiver)
+        first = create(server.root, 2)
+        receiver.wait_for(4)
+        wait_for(lambda: pending(database) == 0, 30)
+        holder = server.holders()[0]
+        os.kill(holder, signal.SIGKILL)
+        server.wait(lambda: len(server.holders()) >= 2)
+        assert server.holders()[-1] != holder
+        later = create(server.root, 2)
+        delivered_once(database, receiver, first + later)
