@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psycopg
-import pytest
 
 from tests.conftest import MINIMAL, V5_BODY
 from tests.gunicorn_process import Gunicorn
@@ -47,15 +47,20 @@ def subscribe(root: str, receiver: Receiver) -> None:
         assert response.status_code == 201, response.text
 
 
-def create(root: str, count: int) -> list[str]:
-    """Create ``count`` interactions, every other one through v5; their ids."""
-    ids = []
-    for n in range(count):
+def create(root: str, count: int, clients: int = 1) -> list[str]:
+    """Create ``count`` interactions, every other one through v5; their ids.
+
+    ``clients`` at once: with several, both workers write at the same time.
+    """
+
+    def one(n: int) -> str:
         base, body = (V4, MINIMAL) if n % 2 == 0 else (V5, V5_BODY)
-        response = httpx.post(f"{root}{base}/partyInteraction", json=body, timeout=10)
+        response = httpx.post(f"{root}{base}/partyInteraction", json=body, timeout=30)
         assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
-    return ids
+        return str(response.json()["id"])
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(one, range(count)))
 
 
 def created_ids(receiver: Receiver, path: str) -> Counter[str]:
@@ -90,7 +95,7 @@ def test_two_workers_serve_both_versions_and_deliver_each_event_once(database):
         assert len(set(server.serving())) == 2
         assert len(server.holders()) == 1
         subscribe(server.root, receiver)
-        ids = create(server.root, 8)
+        ids = create(server.root, 24, clients=6)
         # each worker answers reads of what the other wrote
         for id in ids:
             for base in (V4, V5):
@@ -98,7 +103,7 @@ def test_two_workers_serve_both_versions_and_deliver_each_event_once(database):
                 assert got.status_code == 200
         # configured from the environment: TMF683_MAX_PAGE_SIZE
         listed = httpx.get(f"{server.root}{V4}/partyInteraction")
-        assert (len(listed.json()), listed.headers["X-Total-Count"]) == (2, "8")
+        assert (len(listed.json()), listed.headers["X-Total-Count"]) == (2, "24")
         delivered_once(database, receiver, ids)
         assert len(server.holders()) == 1  # nobody else took over meanwhile
 
