@@ -160,7 +160,7 @@ class EnvironmentParser(argparse.ArgumentParser):
     ) -> tuple[argparse.Namespace, list[str]]:
         """Parse as argparse does, then read the variables of options not given.
 
-        Exits with status 2 (:meth:`error`) naming a variable that does not
+        Exits with status 2 (``error``) naming a variable that does not
         convert.
         """
         self._read_environment()
