@@ -67,7 +67,7 @@ def test_a_lost_lock_connection_is_a_lost_lock(postgres_databases):
     url = postgres_databases.create()
     lock = AdvisoryLock(url)
     assert lock.acquire()
-    pid = lock._connection.info.backend_pid
+    pid = lock._connection.info.backend_pid  # the lock holder's session
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert not lock.held()

@@ -117,6 +117,9 @@ class FileLock:
 class AdvisoryLock:
     """A PostgreSQL session advisory lock, held on a connection of its own.
 
+    The connection stays open between tries (a standby does not connect every few
+    seconds); closing it releases the lock.
+
     Args:
         conninfo: the database's URL or connection string (as the store's).
         keys: the two ``int4`` keys of the lock.
@@ -128,34 +131,36 @@ class AdvisoryLock:
         self.conninfo = conninfo
         self.keys = keys
         self._connection: Any = None
+        self._held = False
 
     def acquire(self) -> bool:
         """Try ``pg_try_advisory_lock``; True when this process holds it.
 
         Raises:
-            psycopg.Error: the database cannot be reached.
+            psycopg.Error: the database cannot be reached (the connection is
+                dropped, and opened again at the next try).
         """
-        if self._connection is not None:
+        if self._held:
             return True
-        import psycopg  # the postgres extra; only a PostgreSQL store gets here
+        if self._connection is None:
+            import psycopg  # the postgres extra; only a PostgreSQL store gets here
 
-        connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10)
+            self._connection = psycopg.connect(
+                self.conninfo, autocommit=True, connect_timeout=10
+            )
         try:
-            row = connection.execute(
+            row = self._connection.execute(
                 "SELECT pg_try_advisory_lock(%s, %s)", self.keys
             ).fetchone()
         except BaseException:
-            connection.close()
+            self.release()
             raise
-        if not (row and row[0]):
-            connection.close()
-            return False
-        self._connection = connection
-        return True
+        self._held = bool(row and row[0])
+        return self._held
 
     def held(self) -> bool:
         """Whether the lock's connection still answers (a lost one lost the lock)."""
-        if self._connection is None:
+        if not self._held:
             return False
         try:
             self._connection.execute("SELECT 1")
@@ -167,6 +172,7 @@ class AdvisoryLock:
     def release(self) -> None:
         """Close the connection, which releases the lock."""
         connection, self._connection = self._connection, None
+        self._held = False
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.close()
