@@ -19,7 +19,7 @@ from tmf683 import (
     dispatcher_lock,
 )
 from tmf683.events.election import AdvisoryLock, FileLock, ProcessLock
-from tmf683_falcon import wsgi
+from tmf683_falcon import gunicorn_conf, wsgi
 from tmf683_falcon.runtime import StartupError
 
 
@@ -72,8 +72,8 @@ def test_a_lost_lock_connection_is_a_lost_lock(postgres_databases):
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert not lock.held()
     other = AdvisoryLock(url)
-    try:
-        assert other.acquire()
+    try:  # the terminated session's lock goes as its server process ends
+        wait_for(other.acquire)
     finally:
         other.release()
 
@@ -161,3 +161,33 @@ def test_no_dispatcher_keeps_a_wsgi_process_out_of_the_election(monkeypatch):
         assert application.dispatcher._thread is None
     finally:
         application.close()
+
+
+class FakeWorker:
+    pid = 424242
+
+
+def test_the_gunicorn_hooks_build_and_close_the_workers_runtime(monkeypatch):
+    monkeypatch.setenv("TMF683_DB", "memory:")
+    application = wsgi.Application()
+    monkeypatch.setattr(wsgi, "application", application)
+    gunicorn_conf.post_worker_init(FakeWorker())
+    runtime = application._runtime
+    assert runtime is not None
+    gunicorn_conf.worker_exit(None, FakeWorker())
+    assert application._runtime is None
+    assert runtime._closed
+    assert gunicorn_conf.wsgi_app == "tmf683_falcon.wsgi:application"
+
+
+def test_child_exit_marks_a_dead_workers_metrics_only_in_multiprocess_mode(
+    monkeypatch, tmp_path
+):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    gunicorn_conf.child_exit(None, FakeWorker())  # nothing to do
+    multiprocess = pytest.importorskip("prometheus_client.multiprocess")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / f"gauge_livesum_{FakeWorker.pid}.db").write_bytes(b"")
+    assert multiprocess is not None
+    gunicorn_conf.child_exit(None, FakeWorker())
+    assert not (tmp_path / f"gauge_livesum_{FakeWorker.pid}.db").exists()

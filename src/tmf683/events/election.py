@@ -170,12 +170,20 @@ class AdvisoryLock:
         return True
 
     def release(self) -> None:
-        """Close the connection, which releases the lock."""
+        """Unlock and close the connection.
+
+        Unlocked first: a closed session's lock is freed only when its server
+        process ends, a moment later.
+        """
         connection, self._connection = self._connection, None
-        self._held = False
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.close()
+        held, self._held = self._held, False
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):
+            if held:
+                connection.execute("SELECT pg_advisory_unlock(%s, %s)", self.keys)
+        with contextlib.suppress(Exception):
+            connection.close()
 
 
 def dispatcher_lock(store: PartyInteractionStore) -> DispatcherLock:
