@@ -42,6 +42,7 @@ from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE, BearerAu
 from tmf683_falcon.errors import V5_ERROR_TYPE
 from tmf683_falcon.jwks import is_url
 from tmf683_falcon.media import MAX_BODY_BYTES
+from tmf683_falcon.proxy_options import add_proxy_options
 
 log = logging.getLogger("tmf683.server")
 
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_delivery_options(parser)
     _add_limit_options(parser)
+    add_proxy_options(parser)
     # Authentication (issue 11, h-auth): bearer tokens, off unless --jwks is given.
     auth = parser.add_argument_group("authentication (OAuth2 bearer tokens)")
     auth.add_argument(
@@ -456,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             allowed_hosts=allowed_hosts(args),
             auth=auth,
+            trusted_proxies=args.trusted_proxy,
+            cors_origins=args.cors_origin,
         )
         try:
             server = waitress.create_server(
@@ -469,6 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 channel_timeout=args.idle_timeout,
                 cleanup_interval=max(1, min(30, args.idle_timeout // 2)),
                 asyncore_use_poll=True,  # select() fails past 1024 descriptors
+                # waitress drops X-Forwarded-*/Forwarded; the app weighs them itself
+                clear_untrusted_proxy_headers=not args.trusted_proxy,
             )
         except OSError as exc:
             log.error("cannot listen on %s port %s: %s", args.host, args.port, exc)
