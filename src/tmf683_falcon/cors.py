@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 import falcon
 
@@ -59,12 +58,11 @@ def parse_origin(text: str) -> str:
     """
     if text.strip() == "*":
         return "*"
-    value = text.strip().removesuffix("/")
-    scheme, sep, authority = value.partition("://")
-    scheme = scheme.lower()
+    scheme, sep, authority = text.strip().partition("://")
+    scheme, authority = scheme.lower(), authority.removesuffix("/")
     if not sep or scheme not in _DEFAULT_PORTS:
         raise ValueError(f"'{text}' does not start with http:// or https://")
-    if urlsplit(value).path or any(ch in authority for ch in "/?#"):
+    if any(ch in authority for ch in "/?#"):
         raise ValueError(f"'{text}' has a path, query or fragment; an origin has none")
     try:
         host, port = parse_host_port(authority)
