@@ -187,6 +187,20 @@ def test_a_trusted_proxy_is_an_address_or_a_network(text):
         parse_proxy(text)
 
 
+def test_a_request_without_a_peer_address_is_not_from_a_trusted_proxy():
+    from tmf683_falcon.forwarded import ForwardedOrigin
+
+    req = falcon.testing.create_req(headers={"X-Forwarded-Host": "h.example"})
+    req.env.pop("REMOTE_ADDR", None)  # e.g. a Unix socket; falcon says 127.0.0.1
+    ForwardedOrigin("", TRUST_LOOPBACK).process_request(req, falcon.Response())
+    assert external_origin(req)[1] == "falconframework.org"
+    trusted = falcon.testing.create_req(
+        headers={"X-Forwarded-Host": "h.example"}, remote_addr="127.0.0.1"
+    )
+    ForwardedOrigin("", TRUST_LOOPBACK).process_request(trusted, falcon.Response())
+    assert external_origin(trusted) == ("http", "h.example", "")
+
+
 def test_external_origin_is_the_request_s_own_without_trusted_proxies():
     req = falcon.testing.create_req(
         host="h.example", port=8080, root_path="/app", headers={"X-Forwarded-Host": "x"}

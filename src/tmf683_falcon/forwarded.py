@@ -290,7 +290,8 @@ class ForwardedOrigin:
         headers = {
             name.lower(): value for name in _HEADERS if (value := get(name)) is not None
         }
-        forwarding = resolve(headers, req.remote_addr, self.trusted)
+        # not req.remote_addr: falcon makes a missing REMOTE_ADDR 127.0.0.1
+        forwarding = resolve(headers, req.env.get("REMOTE_ADDR"), self.trusted)
         setattr(req.context, CONTEXT_KEY, forwarding)
 
 
