@@ -346,3 +346,15 @@ def test_headers_from_a_peer_that_is_not_the_trusted_proxy_are_ignored(client):
     assert made.status_code == 201, made.text
     assert made.headers["location"].startswith(server.base + "partyInteraction/")
     assert "evil" not in made.text
+
+
+def test_a_v5_hub_subscription_gets_the_forwarded_root(trusting, client):
+    made = client.post(
+        trusting.bases["v5"] + "hub",
+        json={"@type": "Hub", "callback": "http://127.0.0.1:9/listener"},
+        headers=FORWARDED_HEADERS,
+    )
+    assert made.status_code == 201, made.text
+    root = "https://api.example.com/crm" + path_of(trusting, "v5")
+    assert made.json()["href"] == f"{root}/hub/{made.json()['id']}"
+    assert made.headers["location"] == made.json()["href"]
