@@ -13,6 +13,7 @@ tokens. The default route prefixes are the core's
 from tmf683_falcon.app import create_app, mount
 from tmf683_falcon.auth import BearerAuth
 from tmf683_falcon.errors import serialize_http_error
+from tmf683_falcon.forwarded import external_origin
 from tmf683_falcon.listener import EventHandler, mount_listener
 from tmf683_falcon.media import MAX_BODY_BYTES
 
@@ -21,6 +22,7 @@ __all__ = [
     "BearerAuth",
     "EventHandler",
     "create_app",
+    "external_origin",
     "mount",
     "mount_listener",
     "serialize_http_error",

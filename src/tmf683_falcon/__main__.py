@@ -84,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 channel_timeout=args.idle_timeout,
                 cleanup_interval=max(1, min(30, args.idle_timeout // 2)),
                 asyncore_use_poll=True,  # select() fails past 1024 descriptors
+                # waitress drops X-Forwarded-*/Forwarded; the app weighs them itself
+                clear_untrusted_proxy_headers=not args.trusted_proxy,
             )
         except OSError as exc:
             log.error("cannot listen on %s port %s: %s", args.host, args.port, exc)

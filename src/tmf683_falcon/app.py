@@ -13,12 +13,14 @@ from tmf683 import (
 )
 from tmf683_falcon.accept import RequireJsonAccept
 from tmf683_falcon.auth import BearerAuth, protect
+from tmf683_falcon.cors import Cors, parse_origins
 from tmf683_falcon.errors import (
     V5_ERROR_TYPE,
     ErrorTypeMarker,
     add_error_handlers,
     serialize_http_error,
 )
+from tmf683_falcon.forwarded import ForwardedOrigin, TrustedProxies
 from tmf683_falcon.hub import HubCollection, HubItem
 from tmf683_falcon.media import (
     MAX_BODY_BYTES,
@@ -76,6 +78,8 @@ def mount(
     max_body_bytes: int = MAX_BODY_BYTES,
     allowed_hosts: Iterable[str] | None = None,
     auth: BearerAuth | None = None,
+    trusted_proxies: Iterable[str] = (),
+    cors_origins: Iterable[str] = (),
 ) -> None:
     """Add the TMF683 routes of one API version to an existing Falcon app.
 
@@ -109,10 +113,30 @@ def mount(
             ``None``: not checked (``tmf683-server`` always gives a list).
         auth: require a bearer token on every route added (see
             :class:`~tmf683_falcon.BearerAuth`); default: none.
+        trusted_proxies: IP addresses and networks (CIDR, e.g. ``"10.0.0.0/8"``)
+            of reverse proxies whose ``Forwarded`` / ``X-Forwarded-Proto`` /
+            ``-Host`` / ``-Prefix`` headers are believed for these routes (see
+            :mod:`tmf683_falcon.forwarded`): links and the ``allowed_hosts`` check
+            then use the client's scheme, host and prefix. ``base_url`` still wins
+            for links. Default: none, the headers are ignored.
+        cors_origins: origins (``"https://app.example.com"``) whose browser pages
+            may call these routes, or ``["*"]`` for any (see
+            :mod:`tmf683_falcon.cors`); a preflight needs no token. Default: none,
+            no CORS headers.
+
+    Raises:
+        ValueError: an entry of ``trusted_proxies`` or ``cors_origins`` is not of
+            its form.
     """
+    trusted = TrustedProxies(trusted_proxies)
+    origins = parse_origins(cors_origins)
     v5 = isinstance(service, PartyInteractionServiceV5)
     default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
     path = prepare_routes(app, default if base_path is None else base_path)
+    if trusted:
+        app.add_middleware(ForwardedOrigin(path, trusted))
+    if origins:
+        app.add_middleware(Cors(path, origins))
     app.add_middleware(ErrorTypeMarker(path, V5_ERROR_TYPE if v5 else None))
     app.add_middleware(BodyLimit(path, max_body_bytes))
     if base_url is None and allowed_hosts is not None:
@@ -146,6 +170,8 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     allowed_hosts: Iterable[str] | None = None,
     auth: BearerAuth | None = None,
+    trusted_proxies: Iterable[str] = (),
+    cors_origins: Iterable[str] = (),
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -168,6 +194,10 @@ def create_app(
             :func:`mount`).
         auth: require a bearer token on every route of both versions (see
             :class:`~tmf683_falcon.BearerAuth`); default: none.
+        trusted_proxies: reverse proxies whose forwarded headers are believed
+            (see :func:`mount`); default: none.
+        cors_origins: origins allowed to call the API from a browser, or
+            ``["*"]`` (see :func:`mount`); default: none.
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -177,6 +207,7 @@ def create_app(
 
     Raises:
         TypeError: ``v5`` given with a v5 ``service``.
+        ValueError: a bad entry of ``trusted_proxies`` or ``cors_origins``.
     """
     if v5 is not None and isinstance(service, PartyInteractionServiceV5):
         raise TypeError("give v5= beside a v4 service, not beside a v5 one")
@@ -186,6 +217,7 @@ def create_app(
     app.resp_options.media_handlers[MEDIA_TYPE] = handler
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_http_error)
+    trusted_proxies, cors_origins = tuple(trusted_proxies), tuple(cors_origins)
     mounts: list[tuple[Service, str | None]] = [(service, base_path)]
     if v5 is not None:
         mounts.append((v5, v5_base_path))
@@ -199,6 +231,8 @@ def create_app(
             max_body_bytes=max_body_bytes,
             allowed_hosts=allowed_hosts,
             auth=auth,
+            trusted_proxies=trusted_proxies,
+            cors_origins=cors_origins,
         )
     app.add_route(HEALTH_PATH, Health())
     return app

@@ -40,6 +40,7 @@ from tmf683 import (
     ForbiddenError,
     InsufficientScopeError,
 )
+from tmf683_falcon.cors import PREFLIGHT_CONTEXT_KEY
 from tmf683_falcon.jwks import (
     ALGORITHMS,
     JWKS_LIFESPAN_SECONDS,
@@ -346,7 +347,9 @@ class BearerMiddleware:
 
     Runs after routing (``process_resource``), so only the resources given are
     protected, falcon's own 404 for an unknown path is not, and the Error body knows
-    its API version. The verified claims go to ``req.context.tmf683_claims``.
+    its API version. The verified claims go to ``req.context.tmf683_claims``. A
+    CORS preflight that :class:`~tmf683_falcon.cors.Cors` marked (an allowed
+    origin's) passes without a token.
 
     Args:
         auth: the token requirements.
@@ -374,6 +377,8 @@ class BearerMiddleware:
         """Check the token of a request routed to a protected resource."""
         if id(resource) not in self._protected:
             return
+        if getattr(req.context, PREFLIGHT_CONTEXT_KEY, False):
+            return  # a CORS preflight of an allowed origin: browsers send no token
         claims = self.auth.check(req.get_header("Authorization"), req.method)
         party = self.auth.party(claims)
         if party is not None and id(resource) in self._partyless:

@@ -10,6 +10,7 @@ import falcon
 import orjson
 
 from tmf683 import PatchFormat, ValidationError, parse_json
+from tmf683_falcon.forwarded import external_origin
 
 MEDIA_TYPE = "application/json;charset=utf-8"
 """The content type of every response (the swagger's ``produces``)."""
@@ -90,8 +91,10 @@ class HostGuard:
     Without a base URL, ``href``, ``Location``, ``Link``, a hub subscription's root
     (the root of its events) are built from the request's ``Host``; a request
     under ``base_path`` whose ``Host`` is not on ``allowed`` gets a 400 TMF Error
-    before anything runs. With a base URL the ``Host`` is never used, so it is not
-    checked.
+    before anything runs. Behind a trusted proxy the host checked is the one it
+    forwarded (:func:`~tmf683_falcon.forwarded.external_origin`), the one links
+    are built from; the proxy's own ``Host`` is then not used, so not checked.
+    With a base URL the ``Host`` is never used, so it is not checked.
 
     Args:
         base_path: the API's route prefix (``""`` for the root).
@@ -108,10 +111,10 @@ class HostGuard:
         path = req.path.rstrip("/")
         if path != self.base_path and not path.startswith(self.base_path + "/"):
             return
-        netloc = req.netloc
+        netloc = external_origin(req)[1]  # a trusted proxy's forwarded host
         if not _HOST_VALUE.fullmatch(netloc) or host_name(netloc) not in self.allowed:
             raise UntrustedHostError(
-                description=f"the Host '{req.netloc}' is not one this server "
+                description=f"the Host '{netloc}' is not one this server "
                 "answers for; use one of its allowed hosts (tmf683-server "
                 "--allowed-host, or --base-url)"
             )

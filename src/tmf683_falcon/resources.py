@@ -14,6 +14,7 @@ import falcon
 from tmf683 import PartyInteractionService, PartyInteractionServiceV5
 from tmf683_falcon.auth import request_party
 from tmf683_falcon.etags import etag, if_match
+from tmf683_falcon.forwarded import external_root
 from tmf683_falcon.media import JSON_TYPES, read_body, read_patch
 
 Service = PartyInteractionService | PartyInteractionServiceV5
@@ -32,7 +33,7 @@ def link_header(
             ``<``, ``>``, ``"`` and spaces percent-encoded (RFC 3986).
         links: relation -> ``(offset, limit)``, from :meth:`tmf683.Page.links`.
         root: scheme and host for the links (the server's ``--base-url``); default:
-            the request's.
+            the request's as the client sent it (:func:`external_root`).
 
     Returns:
         e.g. ``<http://h/p?status=open&offset=10&limit=10>; rel="next", ...``.
@@ -42,7 +43,7 @@ def link_header(
         for pair in req.query_string.split("&")
         if pair and unquote(pair.partition("=")[0]) not in ("offset", "limit")
     ]
-    base = (root.rstrip("/") if root else req.prefix) + req.path
+    base = (root.rstrip("/") if root else external_root(req)) + req.path
     parts = []
     for relation, (offset, limit) in links.items():
         query = "&".join([*kept, f"offset={offset}", f"limit={limit}"])
@@ -64,8 +65,8 @@ class _Resource:
         self.partial_content = partial_content
 
     def api_root(self, req: falcon.Request) -> str:
-        """The API root for ``href``: the configured base URL or the request's."""
-        return (self.base_url or req.prefix).rstrip("/") + self.base_path
+        """The API root for ``href``: the configured base URL or the client's."""
+        return (self.base_url or external_root(req)).rstrip("/") + self.base_path
 
 
 class PartyInteractionCollection(_Resource):

@@ -207,6 +207,8 @@ def _build_on(
         max_body_bytes=args.max_body_bytes,
         allowed_hosts=allowed_hosts(args),
         auth=auth,
+        trusted_proxies=args.trusted_proxy,
+        cors_origins=args.cors_origin,
     )
     return Runtime(
         args=args,
