@@ -124,6 +124,24 @@ def test_repeatable_options_take_a_comma_or_space_separated_list():
     assert args.allowed_host == ["api.example.com", "::1"]
 
 
+def test_a_variable_goes_through_the_options_own_action_as_the_command_line_does(
+    capsys,
+):
+    # extend with a type that returns lists: one flat list, as on the command line
+    environ = {
+        "TMF683_TRUSTED_PROXY": "127.0.0.1,10.0.0.0/8 ::1",
+        "TMF683_CORS_ORIGIN": "https://a.example https://b.example",
+    }
+    args = parser_with(environ).parse_args([])
+    assert args.trusted_proxy == ["127.0.0.1", "10.0.0.0/8", "::1"]
+    assert args.cors_origin == ["https://a.example", "https://b.example"]
+    args = parser_with(environ).parse_args(["--cors-origin", "https://c.example"])
+    assert args.cors_origin == ["https://c.example"]
+    # a custom action's check of the values together runs on the variable too
+    line = refusal(capsys, parser_with({"TMF683_CORS_ORIGIN": "*,https://a.example"}))
+    assert "TMF683_CORS_ORIGIN" in line and "alone" in line
+
+
 def test_an_option_added_later_is_read_too():
     parser = parser_with({"TMF683_SOME_NEW_OPTION": "42", "TMF683_NEW_FLAG": "on"})
     parser.add_argument("--some-new-option", type=int, default=1)

@@ -148,7 +148,7 @@ class EnvironmentParser(argparse.ArgumentParser):
             text = environ.get(name, "")
             if not text.strip():
                 action.default = self._declared[action.dest]
-            elif _is_list(action):
+            elif _is_list(action) or isinstance(self._declared[action.dest], list):
                 action.default = _ListFromEnvironment(name, text)
             else:
                 action.default = _FromEnvironment(name, text)
@@ -194,13 +194,32 @@ class EnvironmentParser(argparse.ArgumentParser):
             if lowered in _FALSE:
                 return self._declared[action.dest]
             return action.const
-        return self._one(action, value, text)
+        return self._apply(action, value, [self._one(action, value, text)])
+
+    def _apply(
+        self,
+        action: argparse.Action,
+        value: _FromEnvironment | _ListFromEnvironment,
+        converted: list[Any],
+    ) -> Any:
+        """What the option's action makes of the values, as on the command line.
+
+        ``extend`` flattens the lists its ``type`` returns, a custom action checks
+        the values together: each runs as if the values were given in turn.
+        """
+        namespace = argparse.Namespace()
+        declared = self._declared[action.dest]
+        start = list(declared) if isinstance(declared, list) else declared
+        setattr(namespace, action.dest, start)
+        for item in converted:
+            action(self, namespace, item, value.name)
+        return getattr(namespace, action.dest)
 
     def _convert_list(
         self, action: argparse.Action, value: _ListFromEnvironment
     ) -> list[Any]:
         items = [item for item in _LIST_SEPARATORS.split(value.text) if item]
-        return [self._one(action, value, item) for item in items]
+        return self._apply(action, value, [self._one(action, value, i) for i in items])
 
     def _one(
         self,
