@@ -19,6 +19,7 @@ from tmf683_falcon.errors import (
     add_error_handlers,
     serialize_http_error,
 )
+from tmf683_falcon.explorer import EXPLORER_NAME, add_contract_routes
 from tmf683_falcon.hub import HubCollection, HubItem
 from tmf683_falcon.media import (
     MAX_BODY_BYTES,
@@ -76,6 +77,8 @@ def mount(
     max_body_bytes: int = MAX_BODY_BYTES,
     allowed_hosts: Iterable[str] | None = None,
     auth: BearerAuth | None = None,
+    contract: bool = True,
+    explorer: bool = True,
 ) -> None:
     """Add the TMF683 routes of one API version to an existing Falcon app.
 
@@ -108,8 +111,19 @@ def mount(
             may carry (links are built from it); any other gets a 400 TMF Error.
             ``None``: not checked (``tmf683-server`` always gives a list).
         auth: require a bearer token on every route added (see
-            :class:`~tmf683_falcon.BearerAuth`); default: none.
+            :class:`~tmf683_falcon.BearerAuth`), except the contract and the
+            explorer, which are public; default: none.
+        contract: serve the version's contract at ``{base_path}/openapi.json``
+            (:mod:`tmf683_falcon.contract`; with ``auth``, it declares the bearer
+            token).
+        explorer: serve the API explorer (Swagger UI) at ``{base_path}/docs``
+            (:mod:`tmf683_falcon.explorer`); needs ``contract``.
+
+    Raises:
+        ValueError: ``explorer`` without ``contract``.
     """
+    if explorer and not contract:
+        raise ValueError("the explorer reads the contract: give contract=True too")
     v5 = isinstance(service, PartyInteractionServiceV5)
     default = V5_BASE_PATH if v5 else DEFAULT_BASE_PATH
     path = prepare_routes(app, default if base_path is None else base_path)
@@ -117,7 +131,7 @@ def mount(
     app.add_middleware(BodyLimit(path, max_body_bytes))
     if base_url is None and allowed_hosts is not None:
         app.add_middleware(HostGuard(path, allowed_hosts))
-    app.add_middleware(RequireJsonAccept(path))
+    app.add_middleware(RequireJsonAccept(path, exempt=f"{path}/{EXPLORER_NAME}"))
     app.add_middleware(AllowListsOptions(path))
     routes = {
         f"{path}/partyInteraction": PartyInteractionCollection(
@@ -133,6 +147,11 @@ def mount(
         app.add_route(template, resource)
     hub = [routes[f"{path}/hub"], routes[f"{path}/hub/{{id}}"]]
     protect(app, auth, routes.values(), partyless=hub)
+    if contract:
+        version = "v5" if v5 else "v4"
+        add_contract_routes(
+            app, version, path, base_url, bearer=auth is not None, explorer=explorer
+        )
 
 
 def create_app(
@@ -146,6 +165,8 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     allowed_hosts: Iterable[str] | None = None,
     auth: BearerAuth | None = None,
+    contract: bool = True,
+    explorer: bool = True,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -167,7 +188,10 @@ def create_app(
         allowed_hosts: the trusted ``Host`` names without ``base_url`` (see
             :func:`mount`).
         auth: require a bearer token on every route of both versions (see
-            :class:`~tmf683_falcon.BearerAuth`); default: none.
+            :class:`~tmf683_falcon.BearerAuth`) but the contract and the
+            explorer; default: none.
+        contract: serve each version's contract at ``{root}/openapi.json``.
+        explorer: serve each version's API explorer at ``{root}/docs``.
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -177,6 +201,7 @@ def create_app(
 
     Raises:
         TypeError: ``v5`` given with a v5 ``service``.
+        ValueError: ``explorer`` without ``contract``.
     """
     if v5 is not None and isinstance(service, PartyInteractionServiceV5):
         raise TypeError("give v5= beside a v4 service, not beside a v5 one")
@@ -199,6 +224,8 @@ def create_app(
             max_body_bytes=max_body_bytes,
             allowed_hosts=allowed_hosts,
             auth=auth,
+            contract=contract,
+            explorer=explorer,
         )
     app.add_route(HEALTH_PATH, Health())
     return app
