@@ -285,10 +285,17 @@ def test_a_mounted_api_serves_its_contract_and_explorer_too(mounted):
         v4 = http.get("/bss/pi/openapi.json").json()
         assert v4["basePath"] == "/bss/pi"
         assert http.get("/bss/pi/docs").status_code == 200
+        page = http.get("/bss/pi/docs/")  # falcon's default keeps the slash
+        assert (page.status_code, 'href="swagger-ui.css"' in page.text) == (200, True)
         assert http.get("/bss/pi/docs/swagger-ui.css").status_code == 200
         v5 = http.get(f"{V5_ROOT}/openapi.json").json()
         assert v5["servers"] == [{"url": f"{mounted}{V5_ROOT}"}]
         assert http.get(f"{V5_ROOT}/docs").status_code == 404
+        # no Host check here (mount without allowed_hosts): a Host that is no
+        # host[:port] names no address
+        odd = http.get("/bss/pi/openapi.json", headers={"Host": "user@evil.example"})
+        assert odd.status_code == 400
+        assert "not a host[:port]" in odd.json()["message"]
 
 
 def test_the_contract_and_explorer_can_be_left_out():

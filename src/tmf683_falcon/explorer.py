@@ -189,7 +189,7 @@ def add_contract_routes(
     bearer: bool,
     explorer: bool,
 ) -> list[object]:
-    """Add ``{path}/openapi.json`` and, with ``explorer``, ``{path}/docs[/{name}]``.
+    """Add ``{path}/openapi.json`` and, with ``explorer``, ``{path}/docs[/[{name}]]``.
 
     Args:
         app: the host application.
@@ -206,8 +206,11 @@ def add_contract_routes(
         f"{path}/{CONTRACT_NAME}": OpenApiDocument(version, base_url, path, bearer)
     }
     if explorer:
-        routes[f"{path}/{EXPLORER_NAME}"] = ExplorerPage(version, base_url, path)
+        page = ExplorerPage(version, base_url, path)
+        routes[f"{path}/{EXPLORER_NAME}"] = page
+        # an app that keeps trailing slashes (falcon's default) routes this apart
+        routes[f"{path}/{EXPLORER_NAME}/"] = page
         routes[f"{path}/{EXPLORER_NAME}/{{name}}"] = ExplorerAsset()
     for template, resource in routes.items():
         app.add_route(template, resource)
-    return list(routes.values())
+    return list(dict.fromkeys(routes.values()))
