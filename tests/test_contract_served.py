@@ -309,6 +309,17 @@ def test_the_contract_and_explorer_can_be_left_out():
         assert http.get(f"{V4_ROOT}/partyInteraction").status_code == 200
 
 
+def test_no_explorer_leaves_the_page_out_and_keeps_the_contract():
+    with (
+        ServerProcess("--db", "memory:", "--no-dispatcher", "--no-explorer") as running,
+        httpx.Client(base_url=running.root, timeout=10) as http,
+    ):
+        for root in (V4_ROOT, V5_ROOT):
+            assert http.get(f"{root}/openapi.json").status_code == 200
+            assert http.get(f"{root}/docs").status_code == 404
+            assert http.get(f"{root}/docs/swagger-ui.css").status_code == 404
+
+
 def test_contract_document_replaces_the_address_only_and_copies():
     v4 = contract_document("v4", scheme="http", host="[::1]:8080", base_path="/")
     assert (v4["host"], v4["basePath"], v4["schemes"]) == ("[::1]:8080", "/", ["http"])
@@ -320,13 +331,8 @@ def test_contract_document_replaces_the_address_only_and_copies():
     assert v5["servers"] == [{"url": "https://h/a/b"}]
     root = contract_document("v5", scheme="https", host="h", base_path="")
     assert root["servers"] == [{"url": "https://h"}]
-    for bad in (
-        {"scheme": "ftp", "host": "h"},
-        {"scheme": "http", "host": ""},
-        {"scheme": "http", "host": "h/x"},
-        {"scheme": "http", "host": "u@h"},
-    ):
+    for scheme, host in (("ftp", "h"), ("http", ""), ("http", "h/x"), ("http", "u@h")):
         with pytest.raises(ValueError, match=r"scheme|host"):
-            contract_document("v4", base_path="/", **bad)
+            contract_document("v4", scheme=scheme, host=host, base_path="/")
     with pytest.raises(ValueError, match="no contract"):
         shipped_contract("v6")

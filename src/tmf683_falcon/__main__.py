@@ -40,6 +40,7 @@ from tmf683_falcon import serving
 from tmf683_falcon.app import create_app, route_prefix
 from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE, BearerAuth
 from tmf683_falcon.errors import V5_ERROR_TYPE
+from tmf683_falcon.explorer import add_explorer_options
 from tmf683_falcon.jwks import is_url
 from tmf683_falcon.media import MAX_BODY_BYTES
 
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_delivery_options(parser)
     _add_limit_options(parser)
+    add_explorer_options(parser)  # h-contract (issue 12)
     # Authentication (issue 11, h-auth): bearer tokens, off unless --jwks is given.
     auth = parser.add_argument_group("authentication (OAuth2 bearer tokens)")
     auth.add_argument(
@@ -456,6 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             allowed_hosts=allowed_hosts(args),
             auth=auth,
+            explorer=not args.no_explorer,
         )
         try:
             server = waitress.create_server(

@@ -30,7 +30,7 @@ _RENDERINGS_KEPT = 32
 def api_root(req: falcon.Request, base_url: str | None, path: str) -> str:
     """The API root as clients reach it: ``--base-url`` or the request's, then ``path``.
 
-    The same root ``href`` is built from (:mod:`tmf683_falcon.resources`).
+    The same root ``href`` is built from (``tmf683_falcon.resources``).
     """
     return (base_url or req.prefix).rstrip("/") + path
 

@@ -14,6 +14,7 @@ another), ``X-Content-Type-Options: nosniff`` and an ETag (304 when unchanged).
 
 from __future__ import annotations
 
+import argparse
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -31,7 +32,7 @@ from tmf683_falcon.contract import (
 EXPLORER_NAME = "docs"
 """The explorer page's path below each API root; its files are below it."""
 ASSET_CACHE_CONTROL = "public, max-age=86400"
-"""Swagger UI's files change only with the package: a day in any cache."""
+"""A day in any cache (Swagger UI's files change only with the package)."""
 _JS = "text/javascript; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
 _INITIALIZER = "tmf683-explorer.js"
@@ -214,3 +215,13 @@ def add_contract_routes(
     for template, resource in routes.items():
         app.add_route(template, resource)
     return list(dict.fromkeys(routes.values()))
+
+
+def add_explorer_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--no-explorer`` to ``tmf683-server``'s parser."""
+    parser.add_argument(
+        "--no-explorer",
+        action="store_true",
+        help="do not serve the API explorer at {root}/docs (each root's contract "
+        "stays at {root}/openapi.json)",
+    )

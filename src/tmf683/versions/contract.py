@@ -42,7 +42,7 @@ def contract_path(version: str) -> Any:
         version: ``"v4"`` or ``"v5"``.
 
     Returns:
-        A :class:`importlib.resources.abc.Traversable` (``read_text()``,
+        An ``importlib.resources.abc.Traversable`` (``read_text()``,
         ``read_bytes()``; a real file in an ordinary install).
 
     Raises:
