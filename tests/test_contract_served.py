@@ -203,6 +203,9 @@ def test_the_explorer_serves_only_its_files_and_only_to_reads(client):
     assert missing.json()["@type"] == "Error"  # under v5, a v5 Error body
     assert client.post(f"{V4_ROOT}/docs").status_code == 405
     assert client.delete(f"{V4_ROOT}/docs/swagger-ui.css").status_code == 405
+    page = client.head(f"{V4_ROOT}/docs")
+    assert (page.status_code, page.content) == (200, b"")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
     head = client.head(f"{V4_ROOT}/docs/swagger-ui-bundle.js")
     assert (head.status_code, head.content) == (200, b"")
     etag = head.headers["etag"]
