@@ -1,7 +1,8 @@
 """Fuzzing: schemathesis against a real ``tmf683-server`` on SQLite, v4 and v5.
 
-Each version's contract (the v4 swagger in ``tests/spec``, the v5 OAS shipped in the
-package) drives schemathesis: for every operation the server serves, Hypothesis draws
+Each version's contract (the v4 swagger and the v5 OAS shipped in the package: the
+files the server serves at ``{root}/openapi.json``, tests/test_contract_served.py)
+drives schemathesis: for every operation the server serves, Hypothesis draws
 ``FUZZ_EXAMPLES`` schema-valid requests and as many schema-invalid ones (derandomized,
 so a run is the same run every time), then a stateful run chains the operations
 through the links schemathesis infers (create -> read, patch, delete). Every response
@@ -27,11 +28,9 @@ from __future__ import annotations
 import collections
 import copy
 import functools
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,9 +53,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.servers import ServerProcess
 from tmf683.testing import party_interactions
 from tmf683.versions import v5contract
-
-SPEC_DIR = Path(__file__).parent / "spec"
-V4_SWAGGER = SPEC_DIR / "TMF683-PartyInteraction-v4.0.0.swagger.json"
+from tmf683.versions.contract import shipped_contract
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "90"))
 """Requests drawn per operation and generation mode (schema-valid, schema-invalid)."""
@@ -101,7 +98,7 @@ def corrected_v4() -> dict[str, Any]:
     The host (``serverRoot``, a placeholder) is replaced by the server's URL through
     schemathesis' ``base_url``, not by editing the file.
     """
-    raw: dict[str, Any] = json.loads(V4_SWAGGER.read_text())
+    raw = shipped_contract("v4")
     raw["paths"] = {
         path: item
         for path, item in raw["paths"].items()

@@ -91,6 +91,7 @@ from tmf683.storage.base import (
     PartyInteractionStore,
     VersionedDocument,
 )
+from tmf683.versions.contract import contract_document, shipped_contract
 from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
 from tmf683.versions.v5service import V5_BASE_PATH, PartyInteractionServiceV5
@@ -172,6 +173,7 @@ __all__ = [
     "apply_patch",
     "bound_outbox",
     "callback_policy_from",
+    "contract_document",
     "delivery_token_from",
     "dispatcher_from",
     "dispatcher_lock",
@@ -184,6 +186,7 @@ __all__ = [
     "post_json",
     "project",
     "safe_location",
+    "shipped_contract",
     "structure",
     "unstructure",
     "validate_event",

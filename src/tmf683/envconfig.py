@@ -217,7 +217,7 @@ class EnvironmentParser(argparse.ArgumentParser):
 
     def _convert_list(
         self, action: argparse.Action, value: _ListFromEnvironment
-    ) -> list[Any]:
+    ) -> Any:
         items = [item for item in _LIST_SEPARATORS.split(value.text) if item]
         return self._apply(action, value, [self._one(action, value, i) for i in items])
 

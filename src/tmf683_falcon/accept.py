@@ -24,15 +24,22 @@ class RequireJsonAccept:
     Args:
         base_path: the API's route prefix, e.g. ``"/tmf-api/partyInteraction/v4"``
             (``""`` for the root).
+        exempt: a path below it, and everything below that, that serves other
+            media (the explorer's HTML, CSS, scripts and images); ``None``: none.
     """
 
-    def __init__(self, base_path: str) -> None:
+    def __init__(self, base_path: str, exempt: str | None = None) -> None:
         self.base_path = base_path
+        self.exempt = exempt
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Raise 406 when the request is this API's and cannot take JSON."""
         path = req.path.rstrip("/")
         if path != self.base_path and not path.startswith(self.base_path + "/"):
+            return
+        if self.exempt is not None and (
+            path == self.exempt or path.startswith(self.exempt + "/")
+        ):
             return
         if not req.client_accepts(falcon.MEDIA_JSON):
             raise NotAcceptableError(

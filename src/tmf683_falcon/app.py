@@ -20,6 +20,7 @@ from tmf683_falcon.errors import (
     add_error_handlers,
     serialize_http_error,
 )
+from tmf683_falcon.explorer import EXPLORER_NAME, add_contract_routes
 from tmf683_falcon.forwarded import ForwardedOrigin, TrustedProxies
 from tmf683_falcon.hub import HubCollection, HubItem
 from tmf683_falcon.media import (
@@ -80,6 +81,8 @@ def mount(
     auth: BearerAuth | None = None,
     trusted_proxies: Iterable[str] = (),
     cors_origins: Iterable[str] = (),
+    contract: bool = True,
+    explorer: bool = True,
 ) -> None:
     """Add the TMF683 routes of one API version to an existing Falcon app.
 
@@ -112,7 +115,8 @@ def mount(
             may carry (links are built from it); any other gets a 400 TMF Error.
             ``None``: not checked (``tmf683-server`` always gives a list).
         auth: require a bearer token on every route added (see
-            :class:`~tmf683_falcon.BearerAuth`); default: none.
+            :class:`~tmf683_falcon.BearerAuth`), except the contract and the
+            explorer, which are public; default: none.
         trusted_proxies: IP addresses and networks (CIDR, e.g. ``"10.0.0.0/8"``)
             of reverse proxies whose ``Forwarded`` / ``X-Forwarded-Proto`` /
             ``-Host`` / ``-Prefix`` headers are believed for these routes (see
@@ -123,11 +127,18 @@ def mount(
             may call these routes, or ``["*"]`` for any (see
             :mod:`tmf683_falcon.cors`); a preflight needs no token. Default: none,
             no CORS headers.
+        contract: serve the version's contract at ``{base_path}/openapi.json``
+            (:mod:`tmf683_falcon.contract`; with ``auth``, it declares the bearer
+            token).
+        explorer: serve the API explorer (Swagger UI) at ``{base_path}/docs``
+            (:mod:`tmf683_falcon.explorer`); needs ``contract``.
 
     Raises:
         ValueError: an entry of ``trusted_proxies`` or ``cors_origins`` is not of
-            its form.
+            its form, or ``explorer`` without ``contract``.
     """
+    if explorer and not contract:
+        raise ValueError("the explorer reads the contract: give contract=True too")
     trusted = TrustedProxies(trusted_proxies)
     origins = parse_origins(cors_origins)
     v5 = isinstance(service, PartyInteractionServiceV5)
@@ -141,7 +152,7 @@ def mount(
     app.add_middleware(BodyLimit(path, max_body_bytes))
     if base_url is None and allowed_hosts is not None:
         app.add_middleware(HostGuard(path, allowed_hosts))
-    app.add_middleware(RequireJsonAccept(path))
+    app.add_middleware(RequireJsonAccept(path, exempt=f"{path}/{EXPLORER_NAME}"))
     app.add_middleware(AllowListsOptions(path))
     routes = {
         f"{path}/partyInteraction": PartyInteractionCollection(
@@ -157,6 +168,11 @@ def mount(
         app.add_route(template, resource)
     hub = [routes[f"{path}/hub"], routes[f"{path}/hub/{{id}}"]]
     protect(app, auth, routes.values(), partyless=hub)
+    if contract:
+        version = "v5" if v5 else "v4"
+        add_contract_routes(
+            app, version, path, base_url, bearer=auth is not None, explorer=explorer
+        )
 
 
 def create_app(
@@ -172,6 +188,8 @@ def create_app(
     auth: BearerAuth | None = None,
     trusted_proxies: Iterable[str] = (),
     cors_origins: Iterable[str] = (),
+    contract: bool = True,
+    explorer: bool = True,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -193,11 +211,14 @@ def create_app(
         allowed_hosts: the trusted ``Host`` names without ``base_url`` (see
             :func:`mount`).
         auth: require a bearer token on every route of both versions (see
-            :class:`~tmf683_falcon.BearerAuth`); default: none.
+            :class:`~tmf683_falcon.BearerAuth`) but the contract and the
+            explorer; default: none.
         trusted_proxies: reverse proxies whose forwarded headers are believed
             (see :func:`mount`); default: none.
         cors_origins: origins allowed to call the API from a browser, or
             ``["*"]`` (see :func:`mount`); default: none.
+        contract: serve each version's contract at ``{root}/openapi.json``.
+        explorer: serve each version's API explorer at ``{root}/docs``.
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
@@ -207,7 +228,8 @@ def create_app(
 
     Raises:
         TypeError: ``v5`` given with a v5 ``service``.
-        ValueError: a bad entry of ``trusted_proxies`` or ``cors_origins``.
+        ValueError: a bad entry of ``trusted_proxies`` or ``cors_origins``, or
+            ``explorer`` without ``contract``.
     """
     if v5 is not None and isinstance(service, PartyInteractionServiceV5):
         raise TypeError("give v5= beside a v4 service, not beside a v5 one")
@@ -233,6 +255,8 @@ def create_app(
             auth=auth,
             trusted_proxies=trusted_proxies,
             cors_origins=cors_origins,
+            contract=contract,
+            explorer=explorer,
         )
     app.add_route(HEALTH_PATH, Health())
     return app

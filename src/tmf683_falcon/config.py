@@ -23,6 +23,7 @@ from tmf683 import (
 )
 from tmf683_falcon.app import route_prefix
 from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE
+from tmf683_falcon.explorer import add_explorer_options
 from tmf683_falcon.media import MAX_BODY_BYTES
 from tmf683_falcon.proxy_options import add_proxy_options
 
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_delivery_options(parser)
     _add_limit_options(parser)
     add_proxy_options(parser)  # issue 12: --trusted-proxy, --cors-origin
+    add_explorer_options(parser)  # issue 12: --no-explorer
     # Authentication (issue 11, h-auth): bearer tokens, off unless --jwks is given.
     auth = parser.add_argument_group("authentication (OAuth2 bearer tokens)")
     auth.add_argument(

@@ -325,3 +325,13 @@ def external_root(req: falcon.Request) -> str:
     """``scheme://host{prefix}`` of :func:`external_origin`, e.g. ``https://h/crm``."""
     scheme, host, prefix = external_origin(req)
     return f"{scheme}://{host}{prefix}"
+
+
+def api_root(req: falcon.Request, base_url: str | None, base_path: str) -> str:
+    """The API root as clients reach it, e.g. ``https://h/crm/tmf-api/.../v4``.
+
+    The configured base URL (``--base-url``) when given, else
+    :func:`external_root`; then ``base_path``. ``href``, ``Location``, the hub's
+    stored root and the served contract's address are all built from it.
+    """
+    return (base_url or external_root(req)).rstrip("/") + base_path

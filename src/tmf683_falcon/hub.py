@@ -11,7 +11,7 @@ from __future__ import annotations
 import falcon
 
 from tmf683 import Document, PartyInteractionServiceV5
-from tmf683_falcon.forwarded import external_root
+from tmf683_falcon.forwarded import api_root
 from tmf683_falcon.media import JSON_TYPES, read_body
 from tmf683_falcon.resources import Service
 
@@ -24,7 +24,7 @@ class _HubResource:
 
     def api_root(self, req: falcon.Request) -> str:
         """The API root of this request, e.g. ``http://h:8080/tmf-api/.../v5``."""
-        return (self.base_url or external_root(req)).rstrip("/") + self.base_path
+        return api_root(req, self.base_url, self.base_path)
 
 
 class HubCollection(_HubResource):

@@ -14,7 +14,7 @@ import falcon
 from tmf683 import PartyInteractionService, PartyInteractionServiceV5
 from tmf683_falcon.auth import request_party
 from tmf683_falcon.etags import etag, if_match
-from tmf683_falcon.forwarded import external_root
+from tmf683_falcon.forwarded import api_root, external_root
 from tmf683_falcon.media import JSON_TYPES, read_body, read_patch
 
 Service = PartyInteractionService | PartyInteractionServiceV5
@@ -66,7 +66,7 @@ class _Resource:
 
     def api_root(self, req: falcon.Request) -> str:
         """The API root for ``href``: the configured base URL or the client's."""
-        return (self.base_url or external_root(req)).rstrip("/") + self.base_path
+        return api_root(req, self.base_url, self.base_path)
 
 
 class PartyInteractionCollection(_Resource):

@@ -209,6 +209,7 @@ def _build_on(
         auth=auth,
         trusted_proxies=args.trusted_proxy,
         cors_origins=args.cors_origin,
+        explorer=not args.no_explorer,
     )
     return Runtime(
         args=args,

@@ -20,16 +20,16 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from tmf683._errors import Problem, ValidationError
 from tmf683._validation import json_problems
+from tmf683.versions.contract import CONTRACT_FILES, shipped_contract
 
 if TYPE_CHECKING:  # loaded on first use: ``import tmf683`` stays light
     import jsonschema_rs
 
-OAS_FILE = "TMF683-PartyInteraction-v5.0.0.oas.yaml"
+OAS_FILE = CONTRACT_FILES["v5"]
 _URI = "urn:tmf683:v5:oas"
 
 
@@ -199,16 +199,13 @@ def _own_types_in_their_place(
 
 @cache
 def oas() -> dict[str, Any]:
-    """Return the v5 OAS document (parsed once).
+    """Return the v5 OAS document (parsed once; the file the server serves).
 
     Returns:
-        The OpenAPI document as JSON values.
+        The OpenAPI document as JSON values, as shipped
+        (:func:`tmf683.versions.contract.shipped_contract`); shared: do not change it.
     """
-    import yaml
-
-    text = resources.files("tmf683.versions").joinpath("spec", OAS_FILE).read_text()
-    loaded: dict[str, Any] = yaml.safe_load(text)
-    return loaded
+    return shipped_contract("v5")
 
 
 def _rewritten() -> dict[str, Any]:
