@@ -84,7 +84,9 @@ from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import open_store, safe_location, store_class
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
+    AttemptOutcome,
     Document,
+    OutboxStats,
     Page,
     PartyInteractionStore,
     VersionedDocument,
@@ -110,6 +112,7 @@ __all__ = [
     "V5_BASE_PATH",
     "V5_PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
+    "AttemptOutcome",
     "AttributeKind",
     "AuthenticationError",
     "CallbackPolicy",
@@ -131,6 +134,7 @@ __all__ = [
     "MemoryStore",
     "NotFoundError",
     "Note",
+    "OutboxStats",
     "Page",
     "PartyInteraction",
     "PartyInteractionEvent",

@@ -41,7 +41,9 @@ from tmf683_falcon.app import create_app, route_prefix
 from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE, BearerAuth
 from tmf683_falcon.errors import V5_ERROR_TYPE
 from tmf683_falcon.jwks import is_url
+from tmf683_falcon.logs import add_log_options, configure_logging
 from tmf683_falcon.media import MAX_BODY_BYTES
+from tmf683_falcon.metrics import add_metrics_options
 
 log = logging.getLogger("tmf683.server")
 
@@ -139,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_delivery_options(parser)
     _add_limit_options(parser)
+    add_log_options(parser)  # issue 12, h-observe
+    add_metrics_options(parser)  # issue 12, h-observe
     # Authentication (issue 11, h-auth): bearer tokens, off unless --jwks is given.
     auth = parser.add_argument_group("authentication (OAuth2 bearer tokens)")
     auth.add_argument(
@@ -402,14 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--jwks, --issuer and --audience go together")
     if args.party_claim is not None and args.jwks is None:
         parser.error("--party-claim needs --jwks")
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # waitress warns "Task queue depth is N" whenever every thread is busy: under
-    # ordinary load that is a line per request, drowning the log.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    configure_logging(args.log_level, args.log_format)  # waitress.queue kept quiet
     try:
         auth = _bearer_auth(args)
     except KeysUnavailableError as exc:
@@ -446,6 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "v5" in args.versions:
             v5.warm_up()  # the first v5 request does not compile the OAS
         only_v5 = args.versions == ("v5",)
+        dispatcher = dispatcher_from(store, args, token=token)
         app = create_app(
             v5 if only_v5 else service,
             base_path=paths["v5" if only_v5 else "v4"],
@@ -456,6 +454,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             allowed_hosts=allowed_hosts(args),
             auth=auth,
+            dispatcher=None if args.no_dispatcher else dispatcher,
+            metrics=not args.no_metrics,
         )
         try:
             server = waitress.create_server(
@@ -497,7 +497,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 prefix,
                 safe_location(args.db),
             )
-        dispatcher = dispatcher_from(store, args, token=token)
         try:
             if not args.no_dispatcher:
                 dispatcher.start()
