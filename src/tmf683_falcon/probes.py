@@ -99,7 +99,8 @@ class StoreCheck:
 
     def _check(self, outcome: list[str | None]) -> None:
         try:
-            self.store.check_ready(self.timeout)
+            # the store's own deadline comes first: its reason beats "no answer"
+            self.store.check_ready(self.timeout * 0.9)
         except StoreUnavailableError as exc:
             outcome.append(str(exc))
         except Exception as exc:  # any failure of the check is a failed probe

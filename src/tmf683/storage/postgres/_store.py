@@ -355,6 +355,10 @@ class PostgresStore(SQLStore):
                     SCHEMA_VERSION,
                     name,
                 )
+        except StoreUnavailableError as exc:
+            if exc.message.startswith(name):
+                raise
+            raise StoreUnavailableError(f"{name}: {exc.message}") from exc
         except psycopg.Error as exc:
             reason = " ".join(str(exc).split())
             raise StoreUnavailableError(f"{name} cannot be read: {reason}") from exc
