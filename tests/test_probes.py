@@ -219,7 +219,7 @@ def test_ready_fails_once_the_dispatcher_is_closed():
 
 
 @pytest.mark.parametrize("alive", [None, True, False])
-def test_ready_takes_any_object_that_says_whether_it_is_alive(alive):
+def test_ready_takes_any_object_that_says_whether_it_is_alive(alive: bool | None):
     class Elsewhere:
         def is_alive(self) -> bool | None:
             return alive

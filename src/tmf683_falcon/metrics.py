@@ -25,13 +25,12 @@ from typing import Any
 
 import falcon
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Histogram,
-    generate_latest,
     multiprocess,
 )
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -220,9 +219,15 @@ class MetricsResource:
         self.metrics = metrics
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Answer 200 with every metric (``text/plain; version=0.0.4``)."""
-        resp.content_type = CONTENT_TYPE_LATEST
-        resp.data = generate_latest(self.metrics.registry)
+        """Answer 200 with every metric, in the format ``Accept`` asks for.
+
+        The Prometheus text format (``text/plain; version=...``) by default, or
+        OpenMetrics (``application/openmetrics-text``) when asked for, as
+        ``prometheus_client`` chooses.
+        """
+        encoder, content_type = choose_encoder(req.get_header("Accept") or "")
+        resp.content_type = content_type
+        resp.data = encoder(self.metrics.registry)
         resp.cache_control = ["no-store"]
 
 
