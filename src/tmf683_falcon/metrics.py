@@ -30,8 +30,8 @@ from prometheus_client import (
     Histogram,
     multiprocess,
 )
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from tmf683 import (
