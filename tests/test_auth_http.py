@@ -267,11 +267,12 @@ def test_the_liveness_probe_needs_no_token(server):
 
 def test_readiness_and_metrics_need_no_token(server):
     # the probes and the ODA managementFunction's Prometheus scrape carry none
+    assert httpx.get(f"{server.base}partyInteraction").status_code == 401
     ready = httpx.get(f"{server.root}/ready")
     assert (ready.status_code, ready.json()["status"]) == (200, "pass")
     metrics = httpx.get(f"{server.root}/metrics")
     assert metrics.status_code == 200
-    assert 'status="401"' in metrics.text  # the refused request above, counted
+    assert 'status="401"' in metrics.text  # the refused request, counted
 
 
 def test_tokens_never_appear_in_the_log(jwks, keys):
