@@ -1,6 +1,6 @@
 """``GET /metrics``: Prometheus metrics in the text format (``prometheus_client``).
 
-Request metrics come from :class:`RequestMetrics` (Falcon middleware); the outbox
+Request metrics come from :class:`Metrics` (Falcon middleware); the outbox
 gauges are read from the store at each scrape (``outbox_stats``); deliveries
 attempted are counted by the dispatcher of the process (:meth:`Metrics.watch`).
 Every name starts with ``tmf683_`` (the table is in ``docs/server.md``).

@@ -342,7 +342,7 @@ class PostgresStore(SQLStore):
         Raises:
             StoreUnavailableError: no connection in time, the database does not
                 answer in time or answers with an error, or it has another
-                schema version than :data:`SCHEMA_VERSION`.
+                schema version than ``SCHEMA_VERSION``.
         """
         name = safe_location(self.conninfo)
         try:

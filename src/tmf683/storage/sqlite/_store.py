@@ -364,7 +364,7 @@ class SQLiteStore(SQLStore):
 
         Raises:
             StoreUnavailableError: the file cannot be opened or read, or has
-                another schema version than :data:`SCHEMA_VERSION`.
+                another schema version than ``SCHEMA_VERSION``.
         """
         uri = self.path.absolute().as_uri() + "?mode=ro"
         try:
