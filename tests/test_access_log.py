@@ -30,9 +30,9 @@ from tmf683_falcon.logs import configure_logging
 TOKEN = "s3cr3t-t0ken-never-logged"  # noqa: S105 - a test token
 FILTER = "personal-filter-value"
 TEXT_ACCESS = re.compile(
-    r"^(?P<time>\S+) INFO tmf683\.access \[(?P<rid>[^\]]+)\]: (?P<method>\S+) "
+    r"^(?P<time>\S+) INFO tmf683\.access: (?P<method>\S+) "
     r"(?P<path>\S+) \((?P<route>[^)]+)\) (?P<status>\d+) (?P<bytes>\d+) bytes "
-    r"(?P<seconds>[\d.]+) s client (?P<client>\S+)$"
+    r"(?P<seconds>[\d.]+) s client (?P<client>\S+) \[request_id=(?P<rid>[^\]]+)\]$"
 )
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -57,7 +57,7 @@ def test_text_lines_carry_the_access_fields_and_the_request_id(tmp_path):
         )
         assert response.status_code == 200
         assert response.headers["X-Request-ID"] == rid
-        (line,) = wait_for(lambda: lines_with(server, f"[{rid}]"))
+        (line,) = wait_for(lambda: lines_with(server, f"[request_id={rid}]"))
         match = TEXT_ACCESS.match(line)
         assert match, line
         fields = match.groupdict()
@@ -74,7 +74,7 @@ def test_text_lines_carry_the_access_fields_and_the_request_id(tmp_path):
         assert unknown.status_code == 404
         rid = unknown.headers["X-Request-ID"]
         assert HEX_ID.fullmatch(rid)
-        (line,) = wait_for(lambda: lines_with(server, f"[{rid}]"))
+        (line,) = wait_for(lambda: lines_with(server, f"[request_id={rid}]"))
         assert TEXT_ACCESS.match(line)["status"] == "404"  # type: ignore[index]
         assert TEXT_ACCESS.match(line)["route"].endswith("/partyInteraction/{id}")  # type: ignore[index]
         log = "".join(server.log)
@@ -88,7 +88,7 @@ def test_an_insane_request_id_is_replaced(tmp_path):
             response = get(server, "partyInteraction", **{"X-Request-ID": sent})
             echoed = response.headers["X-Request-ID"]
             assert HEX_ID.fullmatch(echoed), sent
-            assert wait_for(partial(lines_with, server, f"[{echoed}]"))
+            assert wait_for(partial(lines_with, server, f"[request_id={echoed}]"))
         kept = get(server, "partyInteraction", **{"X-Request-ID": "y" * 128})
         assert kept.headers["X-Request-ID"] == "y" * 128
 
@@ -140,7 +140,7 @@ def test_log_level_warning_keeps_access_lines_out():
             assert httpx.get(f"{base}/health").status_code == 200
             logging.getLogger("tmf683.test").warning("still seen")
         assert "tmf683.access" not in stream.getvalue()
-        assert "WARNING tmf683.test [-]: still seen" in stream.getvalue()
+        assert "WARNING tmf683.test: still seen\n" in stream.getvalue()
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)

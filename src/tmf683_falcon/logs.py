@@ -10,10 +10,10 @@ values), status, bytes of the body, duration in seconds, request id and client
 address. No header (``Authorization`` included) and no body is ever logged.
 
 :func:`configure_logging` sets up the root logger once for ``tmf683-server`` and the
-WSGI entry point: ``text`` lines (``2026-12-03T09:00:00.123Z INFO logger
-[request-id]: message``) or ``json`` lines, one JSON object a line with
-``timestamp`` (UTC ISO 8601), ``level``, ``logger``, ``message``, ``request_id``
-and, on access lines, the access fields as keys.
+WSGI entry point: ``text`` lines (``2026-12-03T09:00:00.123Z INFO logger: message
+[request_id=ID]``, the id on the lines of a request) or ``json`` lines, one JSON
+object a line with ``timestamp`` (UTC ISO 8601), ``level``, ``logger``,
+``message``, ``request_id`` and, on access lines, the access fields as keys.
 """
 
 from __future__ import annotations
@@ -158,14 +158,18 @@ def _timestamp(record: logging.LogRecord) -> str:
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-12-03T09:00:00.123Z INFO logger [request-id]: message``, UTC."""
+    """``2026-12-03T09:00:00.123Z INFO logger: message [request_id=ID]``, UTC.
+
+    The request id is added to the lines logged while a request runs.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """One line (a traceback follows on the next lines)."""
-        line = (
-            f"{_timestamp(record)} {record.levelname} {record.name} "
-            f"[{getattr(record, 'request_id', '-')}]: {record.getMessage()}"
-        )
+        line = f"{_timestamp(record)} {record.levelname} {record.name}: "
+        line += record.getMessage()
+        rid = getattr(record, "request_id", "-")
+        if rid != "-":
+            line += f" [request_id={rid}]"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
