@@ -78,3 +78,28 @@ def empty(url: str) -> None:
                     sql.SQL(", ").join(sql.Identifier(row[0]) for row in found)
                 )
             )
+
+
+def database_name(url: str) -> str:
+    """The database name of a PostgreSQL URL."""
+    return str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+
+
+def allow_connections(admin_url: str, name: str, allowed: bool) -> None:
+    """Let connections into a database again, or refuse them and end the open ones.
+
+    A real outage as a server sees it: its pooled connections break and no new one
+    opens (``FATAL: database ... is not currently accepting connections``).
+    """
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
+                sql.Identifier(name), sql.SQL("true" if allowed else "false")
+            )
+        )
+        if not allowed:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )

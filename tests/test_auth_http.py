@@ -265,6 +265,16 @@ def test_the_liveness_probe_needs_no_token(server):
     assert httpx.get(f"{server.base}partyInteraction").status_code == 401
 
 
+def test_readiness_and_metrics_need_no_token(server):
+    # the probes and the ODA managementFunction's Prometheus scrape carry none
+    assert httpx.get(f"{server.base}partyInteraction").status_code == 401
+    ready = httpx.get(f"{server.root}/ready")
+    assert (ready.status_code, ready.json()["status"]) == (200, "pass")
+    metrics = httpx.get(f"{server.root}/metrics")
+    assert metrics.status_code == 200
+    assert 'status="401"' in metrics.text  # the refused request, counted
+
+
 def test_tokens_never_appear_in_the_log(jwks, keys):
     tokens = [sign(keys.rsa), sign(keys.rsa, scope=READ)]
     tokens.append(sign(keys.ec, kid="ec", alg="ES256"))

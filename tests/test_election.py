@@ -184,10 +184,9 @@ def test_child_exit_marks_a_dead_workers_metrics_only_in_multiprocess_mode(
     monkeypatch, tmp_path
 ):
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    gunicorn_conf.child_exit(None, FakeWorker())  # nothing to do
-    multiprocess = pytest.importorskip("prometheus_client.multiprocess")
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     (tmp_path / f"gauge_livesum_{FakeWorker.pid}.db").write_bytes(b"")
-    assert multiprocess is not None
+    gunicorn_conf.child_exit(None, FakeWorker())  # nothing to do
+    assert (tmp_path / f"gauge_livesum_{FakeWorker.pid}.db").exists()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     gunicorn_conf.child_exit(None, FakeWorker())
     assert not (tmp_path / f"gauge_livesum_{FakeWorker.pid}.db").exists()

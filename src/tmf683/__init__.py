@@ -86,7 +86,9 @@ from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute
 from tmf683.storage import open_store, safe_location, store_class
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
+    AttemptOutcome,
     Document,
+    OutboxStats,
     Page,
     PartyInteractionStore,
     VersionedDocument,
@@ -113,6 +115,7 @@ __all__ = [
     "V5_BASE_PATH",
     "V5_PARTY_INTERACTION_SCHEMA",
     "AttachmentRefOrValue",
+    "AttemptOutcome",
     "AttributeKind",
     "AuthenticationError",
     "CallbackPolicy",
@@ -136,6 +139,7 @@ __all__ = [
     "MemoryStore",
     "NotFoundError",
     "Note",
+    "OutboxStats",
     "Page",
     "PartyInteraction",
     "PartyInteractionEvent",

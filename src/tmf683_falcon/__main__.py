@@ -22,6 +22,7 @@ from tmf683_falcon import serving
 from tmf683_falcon.config import build_parser as build_parser  # re-exported
 from tmf683_falcon.config import check
 from tmf683_falcon.errors import V5_ERROR_TYPE
+from tmf683_falcon.logs import configure_logging
 from tmf683_falcon.runtime import DISPATCHER_STOP_SECONDS, StartupError, build
 
 log = logging.getLogger("tmf683.server")
@@ -58,14 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check(parser, args)
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # waitress warns "Task queue depth is N" whenever every thread is busy: under
-    # ordinary load that is a line per request, drowning the log.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    configure_logging(args.log_level, args.log_format)  # waitress.queue kept quiet
     try:
         runtime = build(args)
     except StartupError as exc:

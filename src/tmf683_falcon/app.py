@@ -23,6 +23,7 @@ from tmf683_falcon.errors import (
 from tmf683_falcon.explorer import EXPLORER_NAME, add_contract_routes
 from tmf683_falcon.forwarded import ForwardedOrigin, TrustedProxies
 from tmf683_falcon.hub import HubCollection, HubItem
+from tmf683_falcon.logs import AccessLog
 from tmf683_falcon.media import (
     MAX_BODY_BYTES,
     MEDIA_TYPE,
@@ -31,7 +32,15 @@ from tmf683_falcon.media import (
     json_handler,
 )
 from tmf683_falcon.methods import AllowListsOptions
-from tmf683_falcon.probes import HEALTH_PATH, Health
+from tmf683_falcon.metrics import METRICS_PATH, Metrics, MetricsResource
+from tmf683_falcon.probes import (
+    HEALTH_PATH,
+    READY_PATH,
+    READY_TIMEOUT,
+    Health,
+    Liveness,
+    Ready,
+)
 from tmf683_falcon.resources import (
     PartyInteractionCollection,
     PartyInteractionItem,
@@ -190,6 +199,9 @@ def create_app(
     cors_origins: Iterable[str] = (),
     contract: bool = True,
     explorer: bool = True,
+    dispatcher: Liveness | None = None,
+    metrics: bool = True,
+    ready_timeout: float = READY_TIMEOUT,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Create a WSGI Falcon app serving TMF683 v4, v5 or both.
 
@@ -219,12 +231,22 @@ def create_app(
             ``["*"]`` (see :func:`mount`); default: none.
         contract: serve each version's contract at ``{root}/openapi.json``.
         explorer: serve each version's API explorer at ``{root}/docs``.
+        dispatcher: the event dispatcher this process runs (a
+            :class:`~tmf683.Dispatcher`, or any object with ``is_alive() -> bool |
+            None``, ``None`` meaning "no dispatcher here"): ``/ready`` fails while
+            it is not alive, and ``/metrics`` counts its attempts. ``None``: the
+            process runs none.
+        metrics: serve ``/metrics`` (Prometheus text, no token; see
+            ``tmf683_falcon.metrics``).
+        ready_timeout: seconds the store check of ``/ready`` may take.
 
     Returns:
         A :class:`falcon.App`; serve it with any WSGI server (``tmf683-server`` uses
         waitress). Every error, falcon's own 404/405/415 included, has a TMF body
         (with ``@type`` under the v5 base path). ``GET /health`` is the liveness
-        probe (``tmf683_falcon.probes``; no token, no store access).
+        probe and ``GET /ready`` the readiness probe (``tmf683_falcon.probes``;
+        no token); every request gets an ``X-Request-ID`` and an access log line
+        (``tmf683_falcon.logs``).
 
     Raises:
         TypeError: ``v5`` given with a v5 ``service``.
@@ -233,7 +255,13 @@ def create_app(
     """
     if v5 is not None and isinstance(service, PartyInteractionServiceV5):
         raise TypeError("give v5= beside a v4 service, not beside a v5 one")
-    app = falcon.App(media_type=MEDIA_TYPE)
+    observers: list[AccessLog | Metrics] = [AccessLog()]
+    measured = Metrics(service.store) if metrics else None
+    if measured is not None:
+        observers.append(measured)
+        measured.watch(dispatcher)
+    # first: their process_response runs last, with the final status
+    app = falcon.App(media_type=MEDIA_TYPE, middleware=observers)
     handler = json_handler()
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = handler
     app.resp_options.media_handlers[MEDIA_TYPE] = handler
@@ -259,4 +287,7 @@ def create_app(
             explorer=explorer,
         )
     app.add_route(HEALTH_PATH, Health())
+    app.add_route(READY_PATH, Ready(service.store, dispatcher, ready_timeout))
+    if measured is not None:
+        app.add_route(METRICS_PATH, MetricsResource(measured))
     return app

@@ -24,7 +24,9 @@ from tmf683 import (
 from tmf683_falcon.app import route_prefix
 from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE
 from tmf683_falcon.explorer import add_explorer_options
+from tmf683_falcon.logs import add_log_options
 from tmf683_falcon.media import MAX_BODY_BYTES
+from tmf683_falcon.metrics import add_metrics_options
 from tmf683_falcon.proxy_options import add_proxy_options
 
 DEFAULT_DB = "./tmf683.db"
@@ -126,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limit_options(parser)
     add_proxy_options(parser)  # issue 12: --trusted-proxy, --cors-origin
     add_explorer_options(parser)  # issue 12: --no-explorer
+    add_log_options(parser)  # issue 12: --log-level, --log-format
+    add_metrics_options(parser)  # issue 12: --no-metrics
     # Authentication (issue 11, h-auth): bearer tokens, off unless --jwks is given.
     auth = parser.add_argument_group("authentication (OAuth2 bearer tokens)")
     auth.add_argument(

@@ -154,6 +154,7 @@ def handle_core_error(
     and every other 5xx with its traceback, except a keys outage, which the key set
     logs once for its whole length (``tmf683_falcon.auth``).
     """
+    req.context.tmf683_core_error = exc  # counted by tmf683_falcon.metrics
     for cls in type(exc).__mro__:
         if cls in ERROR_TABLE:
             status, code, reason = ERROR_TABLE[cls]

@@ -11,17 +11,14 @@
   cannot be opened fails the boot, and gunicorn stops;
 - :func:`worker_exit`: a stopping worker finishes its deliveries in flight and
   closes its store;
-- :func:`child_exit`: with ``PROMETHEUS_MULTIPROC_DIR`` set and
-  ``prometheus_client`` installed, a dead worker's live gauges are removed
-  (``prometheus_client.multiprocess.mark_process_dead``).
+- :func:`child_exit`: with ``PROMETHEUS_MULTIPROC_DIR`` set, a dead worker's
+  live gauges are removed (:func:`tmf683_falcon.mark_process_dead`).
 
 Every other setting comes from the command line or ``GUNICORN_CMD_ARGS``.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 from typing import Any
 
 wsgi_app = "tmf683_falcon.wsgi:application"
@@ -42,11 +39,11 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    """In the master: forget a dead worker's prometheus multiprocess files."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return
-    try:
-        multiprocess = importlib.import_module("prometheus_client.multiprocess")
-    except ImportError:
-        return
-    multiprocess.mark_process_dead(worker.pid)
+    """In the master: forget a dead worker's prometheus multiprocess files.
+
+    Does nothing without ``PROMETHEUS_MULTIPROC_DIR``
+    (:func:`tmf683_falcon.mark_process_dead`).
+    """
+    from tmf683_falcon.metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)

@@ -210,6 +210,8 @@ def _build_on(
         trusted_proxies=args.trusted_proxy,
         cors_origins=args.cors_origin,
         explorer=not args.no_explorer,
+        dispatcher=None if args.no_dispatcher else dispatcher,
+        metrics=not args.no_metrics,
     )
     return Runtime(
         args=args,

@@ -23,13 +23,13 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import sys
 import threading
 from collections.abc import Iterable, Sequence
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from tmf683 import ElectedDispatcher, safe_location
 from tmf683_falcon.config import parse
+from tmf683_falcon.logs import configure_logging
 from tmf683_falcon.runtime import DISPATCHER_STOP_SECONDS, Runtime, StartupError, build
 
 log = logging.getLogger("tmf683.server")
@@ -77,12 +77,8 @@ class Application:
             return self._runtime
 
     def _start(self) -> Runtime:
-        if not logging.getLogger().handlers:
-            logging.basicConfig(
-                level=logging.INFO,
-                stream=sys.stderr,
-                format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            )
+        if not logging.getLogger().handlers:  # an embedding app's logging is kept
+            configure_logging(self.args.log_level, self.args.log_format)
         runtime = build(self.args, elected=True)
         for version, prefix in runtime.prefixes.items():
             log.info(

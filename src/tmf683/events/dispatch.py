@@ -116,6 +116,10 @@ class Dispatcher:
         self._stop = threading.Event()  # ends the poll loop of start()
         self._poller: threading.Thread | None = None
         self._closed = False
+        self.on_outcome: Callable[[AttemptOutcome], None] | None = None
+        """Called with the outcome of every attempt before it is recorded (e.g.
+        to count deliveries, ``tmf683_falcon.metrics``); it should be quick, and
+        what it raises is logged and ignored."""
 
     def delay(self, failures: int) -> float:
         """Seconds to wait after the given number of failed attempts (>= 1)."""
@@ -173,6 +177,17 @@ class Dispatcher:
         self.store.attempt_delivery(delivery, self.clock(), self._send)
 
     def _send(self, delivery: Delivery) -> AttemptOutcome:
+        """POST one delivery; tell :attr:`on_outcome`; return the outcome to record."""
+        outcome = self._outcome(delivery)
+        observer = self.on_outcome
+        if observer is not None:
+            try:
+                observer(outcome)
+            except Exception:
+                log.exception("the dispatcher's on_outcome failed")
+        return outcome
+
+    def _outcome(self, delivery: Delivery) -> AttemptOutcome:
         """POST one delivery; return the outcome to record (never raises)."""
         try:
             validate_callback(delivery.callback, self.allowed_hosts)
@@ -363,11 +378,6 @@ class Dispatcher:
             self._poller.start()
             return self
 
-    def is_alive(self) -> bool:
-        """Whether :meth:`start` started the poll loop and its thread still runs."""
-        poller = self._poller
-        return poller is not None and poller.is_alive()
-
     def close(self, timeout: float = 15.0) -> None:
         """Stop every thread :meth:`start` started; wait ``timeout`` seconds at most.
 
@@ -387,6 +397,22 @@ class Dispatcher:
             if poller is not None:
                 poller.join(max(0.0, deadline - time.monotonic()))
             self._close_workers(deadline)
+
+    def is_alive(self) -> bool:
+        """Whether :meth:`start` started the dispatcher and all its threads run.
+
+        The readiness probe (``/ready``) asks: ``False`` before :meth:`start`,
+        after :meth:`close`, and when the poll loop or a delivery worker thread
+        has died (an error no ``except Exception`` caught).
+        """
+        with self._lock:
+            poller, workers = self._poller, list(self._threads)
+        return (
+            poller is not None
+            and poller.is_alive()
+            and bool(workers)
+            and all(thread.is_alive() for thread in workers)
+        )
 
     def __enter__(self) -> Dispatcher:
         """Start the dispatcher (:meth:`start`) unless it runs; return it."""

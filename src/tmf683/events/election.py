@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tmf683.events.dispatch import Dispatcher
-from tmf683.storage.base import PartyInteractionStore
+from tmf683.storage.base import AttemptOutcome, PartyInteractionStore
 
 log = logging.getLogger("tmf683.dispatcher")
 
@@ -235,6 +235,9 @@ class ElectedDispatcher:
         self._running: Dispatcher | None = None
         self._guard = threading.Lock()
         self._stop_timeout = 15.0
+        self.on_outcome: Callable[[AttemptOutcome], None] | None = None
+        """Told each attempt's outcome by every dispatcher this object runs (as
+        :attr:`Dispatcher.on_outcome`; ``/metrics`` counts attempts with it)."""
 
     def start(self) -> ElectedDispatcher:
         """Start trying the lock, in a daemon thread; nothing when started already.
@@ -284,6 +287,7 @@ class ElectedDispatcher:
         if self._running is None:
             if self.lock.acquire():
                 dispatcher = self.make()
+                dispatcher.on_outcome = self.on_outcome
                 with self._guard:
                     if self._stop.is_set():
                         dispatcher.close(0)

@@ -24,6 +24,7 @@ with :func:`check_version`.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -146,6 +147,43 @@ class AttemptOutcome:
     delivered: bool
     next_attempt_at: float | None = None
     error: str | None = None
+
+
+@attrs.frozen
+class OutboxStats:
+    """How many deliveries the outbox holds, read at once (metrics, scrape time).
+
+    Attributes:
+        pending: deliveries waiting to be sent (or retried).
+        failed: deliveries kept as failed for good.
+        oldest_pending_time: when the oldest pending event was raised (its
+            ``eventTime``), seconds since the epoch (UTC); ``None`` when nothing
+            is pending or its time cannot be read.
+    """
+
+    pending: int
+    failed: int
+    oldest_pending_time: float | None = None
+
+
+def event_time(event: Mapping[str, Any]) -> float | None:
+    """An event envelope's ``eventTime`` in seconds since the epoch, if readable.
+
+    Args:
+        event: an event envelope as the outbox keeps it.
+
+    Returns:
+        The time, or ``None`` when the envelope has no ``eventTime`` (a trimmed
+        event) or one that is not an ISO 8601 date-time with a zone.
+    """
+    text = event.get("eventTime")
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None if moment.tzinfo is None else moment.timestamp()
 
 
 Send = Callable[[Delivery], AttemptOutcome]
@@ -499,6 +537,20 @@ class OutboxStore(Protocol):
         """
         ...
 
+    def outbox_stats(self) -> OutboxStats:
+        """Count the pending and failed deliveries; find the oldest pending one.
+
+        For metrics, read at each scrape: one count over the outbox and one read
+        of its oldest pending row.
+
+        Returns:
+            The counts and the ``eventTime`` of the oldest pending event.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached (PostgreSQL).
+        """
+        ...
+
 
 @runtime_checkable
 class PartyInteractionStore(DocumentStore, SubscriptionStore, OutboxStore, Protocol):
@@ -509,6 +561,24 @@ class PartyInteractionStore(DocumentStore, SubscriptionStore, OutboxStore, Proto
     :class:`tmf683.storage.sqlite.SQLiteStore` and
     :class:`tmf683.storage.postgres.PostgresStore`.
     """
+
+    def check_ready(self, timeout: float) -> None:
+        """Check that the store answers and has the schema this tmf683 writes.
+
+        The readiness probe (``/ready``) calls it: a trivial query within
+        ``timeout`` seconds, and the stored schema version compared with the
+        store's ``SCHEMA_VERSION``. A store that hangs past ``timeout`` in a way
+        the store cannot interrupt (a blocked system call) is bounded by the
+        caller, which runs the check in a thread of its own.
+
+        Args:
+            timeout: seconds the check may take.
+
+        Raises:
+            StoreUnavailableError: the store does not answer, answers with an
+                error, or has another schema version; the message says which.
+        """
+        ...
 
     def close(self) -> None:
         """Release connections and files; the store is not used afterwards."""

@@ -13,7 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from tmf683._errors import ConflictError, NotFoundError, SubscriptionLimitError
+from tmf683._errors import (
+    ConflictError,
+    NotFoundError,
+    StoreUnavailableError,
+    SubscriptionLimitError,
+)
 from tmf683.query.ast import Query
 from tmf683.query.evaluate import matches, select
 from tmf683.query.regex import guarded
@@ -31,11 +36,13 @@ from tmf683.storage.base import (
     DocumentChange,
     ExpectedVersion,
     Outbox,
+    OutboxStats,
     Page,
     Send,
     VersionedDocument,
     attempt_then_record,
     check_version,
+    event_time,
 )
 
 
@@ -328,6 +335,26 @@ class MemoryStore:
         """Deliveries that failed for good; see the protocol."""
         with self._lock:
             return [d for d in self._deliveries.values() if d.state == "failed"]
+
+    def outbox_stats(self) -> OutboxStats:
+        """Count the pending and failed deliveries; see the protocol."""
+        with self._lock:
+            pending = [d for d in self._deliveries.values() if d.state == "pending"]
+            failed = len(self._deliveries) - len(pending)
+        oldest = event_time(pending[0].event) if pending else None
+        return OutboxStats(len(pending), failed, oldest)
+
+    def check_ready(self, timeout: float) -> None:
+        """Check that the store's lock frees up within ``timeout`` seconds.
+
+        Raises:
+            StoreUnavailableError: it did not (a write holds it that long).
+        """
+        if not self._lock.acquire(timeout=timeout):
+            raise StoreUnavailableError(
+                f"the memory store stayed locked for {timeout:g} s"
+            )
+        self._lock.release()
 
     def close(self) -> None:
         """Forget everything."""

@@ -14,10 +14,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tmf683._errors import SubscriptionLimitError
+from tmf683._errors import StoreUnavailableError, SubscriptionLimitError
 from tmf683.storage._sql.dialect import Connection, Dialect
 from tmf683.storage._sql.tables import DELIVERIES, DELIVERY_COLUMNS, SUBSCRIPTIONS
-from tmf683.storage.base import FAILED_BEHIND, TRIMMED, Delivery, Document
+from tmf683.storage.base import (
+    FAILED_BEHIND,
+    TRIMMED,
+    Delivery,
+    Document,
+    OutboxStats,
+    event_time,
+)
 
 OLDEST_OF_CALLBACK = (
     f"d.seq = (SELECT min(seq) FROM {DELIVERIES} "  # noqa: S608 - constants
@@ -349,3 +356,47 @@ def delete_subscription(dialect: Dialect, conn: Connection, id: str) -> bool:
         {"id": id},
     )
     return cursor.rowcount > 0
+
+
+def stats(dialect: Dialect, conn: Connection) -> OutboxStats:
+    """The outbox's pending and failed counts and its oldest pending event's time.
+
+    One count grouped by state, and the first pending row in ``seq`` order (the
+    primary key: delivered rows are gone, so it is found near the start).
+    """
+    counts = dict(
+        conn.execute(
+            f"SELECT state, count(*) FROM {DELIVERIES} GROUP BY state",  # noqa: S608
+            {},
+        ).fetchall()
+    )
+    row = conn.execute(
+        f"SELECT event FROM {DELIVERIES} WHERE state = 'pending' "  # noqa: S608
+        "ORDER BY seq LIMIT 1",
+        {},
+    ).fetchone()
+    oldest = None if row is None else event_time(dialect.load_document(row[0]))
+    return OutboxStats(
+        int(counts.get("pending", 0)), int(counts.get("failed", 0)), oldest
+    )
+
+
+def check_schema(conn: Connection, sql: str, expected: int, name: str) -> None:
+    """Raise unless the stored schema version (``sql`` reads it) is ``expected``.
+
+    Args:
+        conn: a connection to the store.
+        sql: a constant statement answering one row with the version.
+        expected: the store's ``SCHEMA_VERSION``.
+        name: the store, for the message (a safe location).
+
+    Raises:
+        StoreUnavailableError: the version differs (an older or a newer tmf683
+            wrote the schema since this process opened the store).
+    """
+    row = conn.execute(sql, {}).fetchone()
+    found = None if row is None or row[0] is None else int(row[0])
+    if found != expected:
+        raise StoreUnavailableError(
+            f"{name} has schema version {found}; this tmf683 writes {expected}"
+        )

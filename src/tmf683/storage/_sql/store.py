@@ -23,6 +23,7 @@ from tmf683.storage.base import (
     SUBSCRIPTION,
     Delivery,
     Document,
+    OutboxStats,
     VersionedDocument,
 )
 
@@ -166,3 +167,8 @@ class SQLStore:
         """Deliveries that failed for good; see the protocol."""
         with self._read() as conn:
             return outbox.failed(self.dialect, conn)
+
+    def outbox_stats(self) -> OutboxStats:
+        """The outbox's counts and oldest pending event; see the protocol."""
+        with self._read() as conn:
+            return outbox.stats(self.dialect, conn)

@@ -139,8 +139,12 @@ class Connections:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, wait: float | None = None) -> Iterator[Connection]:
         """A connection inside a transaction, committed at the end of the block.
+
+        Args:
+            wait: seconds to wait for a free connection, at most
+                ``wait_timeout`` (its default).
 
         Nested use on one thread shares the outer transaction: an outbox function
         that reads the subscriptions does so inside the write that calls it.
@@ -159,6 +163,8 @@ class Connections:
         # is there (it is checked), never wait for one that cannot be opened
         unreachable = self.unreachable
         timeout = self.wait_timeout if unreachable is None else 0.0
+        if wait is not None:
+            timeout = min(timeout, wait)
         try:
             with self._pool.connection(timeout=timeout) as conn:
                 self._local.conn = conn

@@ -9,14 +9,17 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+import psycopg
 from psycopg import errors as pg_errors
 
 from tmf683._errors import (
     ConflictError,
     QueryTimeoutError,
+    StoreUnavailableError,
     ValidationError,
 )
 from tmf683.query.ast import Query
+from tmf683.storage import safe_location
 from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
@@ -49,7 +52,12 @@ from tmf683.storage.postgres._read import (
     page_sql,
     table_rows,
 )
-from tmf683.storage.postgres._schema import create_or_upgrade, write_references
+from tmf683.storage.postgres._schema import (
+    SCHEMA_VERSION,
+    VERSION_TABLE,
+    create_or_upgrade,
+    write_references,
+)
 
 
 class PostgresStore(SQLStore):
@@ -324,6 +332,36 @@ class PostgresStore(SQLStore):
                 self.max_failed_per_callback,
             )
         return True
+
+    def check_ready(self, timeout: float) -> None:
+        """Read the schema version on a pooled connection within ``timeout`` seconds.
+
+        The wait for a connection and the statement (its ``statement_timeout``)
+        are each bounded by ``timeout``.
+
+        Raises:
+            StoreUnavailableError: no connection in time, the database does not
+                answer in time or answers with an error, or it has another
+                schema version than ``SCHEMA_VERSION``.
+        """
+        name = safe_location(self.conninfo)
+        try:
+            with self._connections.transaction(wait=timeout) as conn:
+                milliseconds = max(1, int(timeout * 1000))
+                conn.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+                shared.check_schema(
+                    conn,
+                    f"SELECT max(version) FROM {VERSION_TABLE}",  # noqa: S608
+                    SCHEMA_VERSION,
+                    name,
+                )
+        except StoreUnavailableError as exc:
+            if exc.message.startswith(name):
+                raise
+            raise StoreUnavailableError(f"{name}: {exc.message}") from exc
+        except psycopg.Error as exc:
+            reason = " ".join(str(exc).split())
+            raise StoreUnavailableError(f"{name} cannot be read: {reason}") from exc
 
     def close(self) -> None:
         """Close the pool's connections."""

@@ -17,6 +17,7 @@ from tmf683._errors import (
     ConflictError,
     QueryTimeoutError,
     StoreConfigurationError,
+    StoreUnavailableError,
 )
 from tmf683.query.ast import Query
 from tmf683.query.regex import guarded
@@ -41,6 +42,7 @@ from tmf683.storage.base import (
 )
 from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, dumps, regexp
 from tmf683.storage.sqlite._schema import (
+    SCHEMA_VERSION,
     create_or_upgrade,
     delete_references,
     insert_references,
@@ -351,6 +353,32 @@ class SQLiteStore(SQLStore):
         if not claimed:
             return False
         return attempt_then_record(self, delivery, send)
+
+    def check_ready(self, timeout: float) -> None:
+        """Open the file anew, read-only, and check its schema version.
+
+        A connection of its own, closed at once: it sees the file a process
+        starting now would (one moved away, replaced or damaged since this
+        store opened it fails), and the probe's threads leave no connection
+        behind. It waits ``timeout`` seconds at most for a lock.
+
+        Raises:
+            StoreUnavailableError: the file cannot be opened or read, or has
+                another schema version than ``SCHEMA_VERSION``.
+        """
+        uri = self.path.absolute().as_uri() + "?mode=ro"
+        try:
+            connection = sqlite3.connect(
+                uri, uri=True, timeout=timeout, check_same_thread=False
+            )
+            try:
+                shared.check_schema(
+                    connection, "PRAGMA user_version", SCHEMA_VERSION, str(self.path)
+                )
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"{self.path} cannot be read: {exc}") from exc
 
     def close(self) -> None:
         """Close every thread's connection."""
