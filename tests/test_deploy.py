@@ -29,6 +29,7 @@ import yaml
 from dockerfile_parse import DockerfileParser
 
 import tmf683
+from tests.conftest import MINIMAL
 from tests.servers import REPO_ROOT, ServerProcess
 from tmf683 import DEFAULT_BASE_PATH as V4_BASE_PATH
 from tmf683 import EVENT_TYPES, V5_BASE_PATH, add_delivery_options
@@ -527,3 +528,19 @@ def test_the_healthcheck_command_passes_against_the_server(server):
     code = command[2].replace(f":{CONTAINER_PORT}/", f":{port}/")
     assert code != command[2]
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+
+
+def test_the_server_deployments_environment_configures_the_server(tmp_path):
+    # The literal TMF683_* values of server.yaml reach the server: its base URL
+    # makes the links (TMF683_DB, a Secret in the cluster, is a file here).
+    env = {
+        item["name"]: item["value"]
+        for item in _container(_deployment("tmf683-server"))["env"]
+        if "value" in item
+    }
+    base_url = env["TMF683_BASE_URL"]
+    env["TMF683_DB"] = str(tmp_path / "env.db")
+    with ServerProcess(env=env) as process:
+        response = httpx.post(process.base + "partyInteraction", json=MINIMAL)
+    assert response.status_code == 201, response.text
+    assert response.json()["href"].startswith(f"{base_url}{V4_BASE_PATH}/")
