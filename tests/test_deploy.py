@@ -5,8 +5,8 @@ machine without them can: every YAML file parses; the Kubernetes objects validat
 against the Kubernetes schemas (kubernetes-validate, strict: an unknown field fails);
 the container file passes hadolint and names the same port, user and health path as
 the rest; the Component validates against the ODA Canvas's Component CRD (v1, the
-excerpt in tests/data) with its unknown-field pruning and its CEL rules; and every
-path and port the files name is served by a real ``tmf683-server``.
+excerpt in tests/thirdparty) with its unknown-field pruning and its CEL rules; and
+every path and port the files name is served by a real ``tmf683-server``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ DEPLOY = REPO_ROOT / "deploy"
 CONTAINERFILE = DEPLOY / "Containerfile"
 KUBERNETES = DEPLOY / "kubernetes"
 COMPONENT = DEPLOY / "oda" / "component.yaml"
-CRD_SCHEMA = Path(__file__).parent / "data" / "oda-component-crd-v1.yaml"
+CRD_SCHEMA = Path(__file__).parent / "thirdparty" / "oda-component-crd-v1.yaml"
 KUBERNETES_VERSION = "1.30"
 """The Kubernetes release whose schemas the manifests must satisfy."""
 CONTAINER_PORT = 8080
