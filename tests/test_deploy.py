@@ -488,13 +488,6 @@ def test_every_implementation_is_the_service():
     assert names == {SERVICE}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("deploy") / "deploy.db"
-    with ServerProcess("--db", str(db)) as process:
-        yield process
-
-
 def _served_paths() -> list[tuple[str, str]]:
     paths = [(what, path) for what, path, _ in _component_endpoints()]
     container = _container(_deployment("tmf683-server"))
