@@ -120,3 +120,44 @@ def test_another_worker_delivers_when_the_lock_holder_is_killed(database):
         assert server.holders()[-1] != holder
         later = create(server.root, 2)
         delivered_once(database, receiver, first + later)
+
+
+def requests_counted(root: str, route: str) -> float:
+    """``tmf683_http_requests_total`` of GET ``route`` 200, as one scrape says."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{root}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "tmf683_http_requests_total"
+        and sample.labels == {"method": "GET", "route": route, "status": "200"}
+    )
+
+
+def test_every_scrape_counts_the_requests_of_both_workers(tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    database = str(tmp_path / "metrics.db")
+    route = f"{V4}/partyInteraction"
+    sent = 0
+
+    def batch() -> bool:
+        """Eight clients at once, a connection each: both workers get some."""
+        nonlocal sent
+
+        def one(_: int) -> int:
+            headers = {"Connection": "close"}
+            return httpx.get(f"{server.root}{route}", headers=headers).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(one, range(16))) == {200}
+        sent += 16
+        # a worker's multiprocess counter file appears with its first count
+        return len(list(metrics_dir.glob("counter_*.db"))) == 2
+
+    with gunicorn_on(database, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)) as server:
+        wait_for(batch, 60)
+        for _ in range(6):  # whichever worker a scrape reaches, it counts them all
+            assert requests_counted(server.root, route) == sent
