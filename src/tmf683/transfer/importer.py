@@ -1,0 +1,189 @@
+"""``tmf683 import``: NDJSON records into a store, one transaction per batch.
+
+Every record is checked as a create checks its body
+(:func:`~tmf683.transfer.records.check_record`) before its batch is written, so a
+bad record leaves its whole batch unwritten; the batches before it are committed
+and stay. Writes go through :meth:`~tmf683.storage.base.DocumentStore.put_many`:
+they raise no events (a move of a store is not a burst of creates; the hub's
+subscribers are not told).
+
+Imports are idempotent on ids: a stored id is skipped (the default) or replaced,
+so running the same import again after a failure continues where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+import attrs
+
+from tmf683._errors import Problem, ValidationError
+from tmf683.storage.base import Document, DocumentStore
+from tmf683.transfer.records import read_record
+
+IMPORT_BATCH = 1000
+"""Records per batch (and per transaction) of an import."""
+
+OnExisting = Literal["skip", "replace"]
+"""What an import does with a record whose id is stored already."""
+
+
+@attrs.frozen
+class ImportResult:
+    """What an import did (so far, in :class:`ImportFailedError`).
+
+    Attributes:
+        lines: the lines read and committed (blank lines included).
+        records: the records of those lines.
+        written: records added or replaced.
+        skipped: records left out because their id was stored already (or
+            repeated in a batch).
+    """
+
+    lines: int = 0
+    records: int = 0
+    written: int = 0
+    skipped: int = 0
+
+    def plus(self, lines: int, records: int, written: int) -> ImportResult:
+        """This result with one more committed batch."""
+        return ImportResult(
+            self.lines + lines,
+            self.records + records,
+            self.written + written,
+            self.skipped + records - written,
+        )
+
+
+class ImportFailedError(Exception):
+    """An import stopped: a record was bad, or the store refused a batch.
+
+    The batch holding ``line`` was not written (one transaction); the batches
+    before it were (``done``).
+
+    Attributes:
+        line: the number (from 1) of the bad record, or of the first line of the
+            batch the store refused.
+        batch_start: the first line of the batch that was not written.
+        problems: ``(json_path, message)`` findings of the bad record; empty when
+            the store failed.
+        done: what was committed before.
+        reason: one line saying what went wrong.
+    """
+
+    def __init__(
+        self,
+        line: int,
+        batch_start: int,
+        reason: str,
+        done: ImportResult,
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.line = line
+        self.batch_start = batch_start
+        self.reason = reason
+        self.done = done
+        self.problems = problems or []
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """The one error line: where, what, and how to continue."""
+        kept = (
+            f"lines 1-{self.batch_start - 1} are imported ({self.done.written} "
+            f"written, {self.done.skipped} skipped); "
+            if self.batch_start > 1
+            else ""
+        )
+        return (
+            f"line {self.line}: {self.reason}; its batch (from line "
+            f"{self.batch_start}) was not written; {kept}fix line {self.line} and "
+            "run the same import again: stored ids are skipped, so it continues there"
+        )
+
+
+def _reason(problems: list[Problem]) -> str:
+    return "; ".join(f"{path} {message}" for path, message in problems)
+
+
+def import_documents(
+    store: DocumentStore,
+    lines: Iterable[bytes | str],
+    *,
+    batch_size: int = IMPORT_BATCH,
+    on_existing: OnExisting = "skip",
+    progress: Callable[[int], object] | None = None,
+) -> ImportResult:
+    """Import NDJSON records (as :func:`~tmf683.transfer.export_documents` writes).
+
+    Args:
+        store: where to write.
+        lines: the lines of the NDJSON text (UTF-8 bytes or str, line breaks
+            kept or not); blank lines are ignored.
+        batch_size: records per transaction (at least 1).
+        on_existing: ``"skip"`` keeps a stored document of the same id;
+            ``"replace"`` overwrites it (its version one more).
+        progress: called after each committed batch with the bytes (for bytes
+            lines) or characters of its lines.
+
+    Returns:
+        What was imported.
+
+    Raises:
+        ValueError: ``batch_size`` below 1 or another ``on_existing``.
+        ImportFailedError: a line is not JSON, not an object, or not a valid
+            interaction (nothing of its batch is written); or the store refused a
+            batch.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if on_existing not in ("skip", "replace"):
+        raise ValueError(
+            f"on_existing must be 'skip' or 'replace', not {on_existing!r}"
+        )
+    done = ImportResult()
+    batch: list[Document] = []
+    start, number, size = 1, 0, 0
+    for number, line in enumerate(lines, 1):
+        size += len(line)
+        if not line.strip():
+            continue
+        try:
+            batch.append(read_record(line))
+        except ValidationError as exc:
+            problems = list(exc.problems)
+            raise ImportFailedError(
+                number, start, _reason(problems), done, problems
+            ) from exc
+        if len(batch) >= batch_size:
+            done = _write(store, batch, start, number, done, on_existing)
+            if progress is not None:
+                progress(size)
+            batch, start, size = [], number + 1, 0
+    if batch or number >= start:
+        done = _write(store, batch, start, number, done, on_existing)
+        if progress is not None:
+            progress(size)
+    return done
+
+
+def _write(
+    store: DocumentStore,
+    batch: list[Document],
+    start: int,
+    end: int,
+    done: ImportResult,
+    on_existing: OnExisting,
+) -> ImportResult:
+    try:
+        written = (
+            store.put_many(batch, replace=on_existing == "replace") if batch else 0
+        )
+    except Exception as exc:
+        raise ImportFailedError(
+            start,
+            start,
+            f"the store refused the batch of lines {start}-{end}: {exc}",
+            done,
+        ) from exc
+    return done.plus(end - start + 1, len(batch), written)
