@@ -144,8 +144,21 @@ def _bar(
     except ImportError:
         yield None
         return
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except OSError:  # pragma: no cover - a terminal that cannot tell
+        size = os.terminal_size((0, 0))
     with tqdm(
-        total=total, unit=unit, unit_scale=True, desc=desc, file=sys.stderr, leave=False
+        total=total,
+        unit=unit,
+        unit_scale=unit == "B",
+        desc=desc,
+        file=sys.stderr,
+        leave=False,
+        # a terminal of unknown size (0 by 0, e.g. a bare pty) gets 80 by 24:
+        # tqdm would draw nothing
+        ncols=None if size.columns else 80,
+        nrows=None if size.lines else 24,
     ) as bar:
         yield bar.update
 
