@@ -26,12 +26,8 @@ from tmf683 import (
 from tmf683.query.ast import Query
 from tmf683.storage import open_store
 from tmf683.testing import party_interactions, query_strings
-from tmf683.transfer import (
-    ImportFailedError,
-    export_documents,
-    export_query,
-    import_documents,
-)
+from tmf683.transfer.export import export_documents, export_query
+from tmf683.transfer.importer import ImportFailedError, import_documents
 from tmf683.versions.v5service import PartyInteractionServiceV5
 
 V5_ONLY = {

@@ -89,6 +89,8 @@ from tmf683.storage.base import (
     PartyInteractionStore,
     VersionedDocument,
 )
+from tmf683.transfer.export import export_documents
+from tmf683.transfer.importer import ImportFailedError, ImportResult, import_documents
 from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
 from tmf683.versions.v5service import V5_BASE_PATH, PartyInteractionServiceV5
@@ -123,6 +125,8 @@ __all__ = [
     "EventSubscriptionInput",
     "ForbiddenError",
     "HubV5",
+    "ImportFailedError",
+    "ImportResult",
     "InsufficientScopeError",
     "InteractionItem",
     "InteractionRelationship",
@@ -169,6 +173,8 @@ __all__ = [
     "callback_policy_from",
     "delivery_token_from",
     "dispatcher_from",
+    "export_documents",
+    "import_documents",
     "make_converter",
     "open_store",
     "parse_fields",

@@ -32,14 +32,8 @@ from tmf683._errors import (
 from tmf683.query.ast import Query
 from tmf683.storage import open_store, safe_location
 from tmf683.storage.base import PartyInteractionStore
-from tmf683.transfer import (
-    EXPORT_BATCH,
-    IMPORT_BATCH,
-    ImportFailedError,
-    export_documents,
-    export_query,
-    import_documents,
-)
+from tmf683.transfer.export import EXPORT_BATCH, export_documents, export_query
+from tmf683.transfer.importer import IMPORT_BATCH, ImportFailedError, import_documents
 
 _STORE_ERRORS = (
     StoreConfigurationError,
