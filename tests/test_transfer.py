@@ -287,10 +287,18 @@ BAD_LINES = {
 }
 
 
-@pytest.mark.parametrize("bad", list(BAD_LINES), ids=list(BAD_LINES))
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+CASES = [(bad, "sqlite", 1) for bad in BAD_LINES] + [
+    (bad, backend, 2)
+    for bad in ("bad JSON", "failing validation")
+    for backend in ("sqlite", "postgres")
+]
+
+
+@pytest.mark.parametrize(
+    ("bad", "backend", "jobs"), CASES, ids=["-".join(map(str, c)) for c in CASES]
+)
 def test_a_bad_line_fails_its_batch_and_a_rerun_continues(
-    bad, backend, tmp_path, request
+    bad, backend, jobs, tmp_path, request
 ):
     target = (
         str(tmp_path / "target.db")
@@ -301,7 +309,7 @@ def test_a_bad_line_fails_its_batch_and_a_rerun_continues(
     line, message = BAD_LINES[bad]
     path = tmp_path / "in.ndjson"
     path.write_text("\n".join([*records[:4], line, *records[5:]]) + "\n")
-    done = tmf683("import", "--db", target, "--batch-size", "3", path)
+    done = tmf683("import", "--db", target, "--batch-size", "3", "-j", jobs, path)
     assert done.returncode == 1
     error = done.stderr.decode()
     assert error.count("\n") == 1
@@ -314,7 +322,9 @@ def test_a_bad_line_fails_its_batch_and_a_rerun_continues(
     finally:
         store.close()
     path.write_text("\n".join(records) + "\n")
-    done = tmf683("import", "--db", target, "--batch-size", "3", path, check=True)
+    done = tmf683(
+        "import", "--db", target, "--batch-size", "3", "-j", jobs, path, check=True
+    )
     assert "8 interactions" in done.stderr.decode()
     assert "5 written, 3 skipped" in done.stderr.decode()
     store = open_store(target)
@@ -491,5 +501,29 @@ def test_import_of_a_bad_record_writes_nothing_of_its_batch():
 def test_import_checks_its_arguments():
     with pytest.raises(ValueError, match="batch_size"):
         import_documents(MemoryStore(), [], batch_size=0)
+    with pytest.raises(ValueError, match="jobs"):
+        import_documents(MemoryStore(), [], jobs=0)
     with pytest.raises(ValueError, match="on_existing"):
         import_documents(MemoryStore(), [], on_existing="merge")  # type: ignore[arg-type]
+
+
+def test_worker_processes_check_ahead_and_stop_at_the_bad_batch(tmp_path):
+    lines = [json.dumps(doc(f"D{n:03d}")) + "\n" for n in range(100)]
+    lines[64] = "not json\n"
+    store = SQLiteStore(tmp_path / "t.db")
+    try:
+        with pytest.raises(ImportFailedError) as caught:
+            import_documents(store, lines, batch_size=5, jobs=2)
+        assert (caught.value.line, caught.value.batch_start) == (65, 61)
+        assert caught.value.done.written == 60
+        assert [d["id"] for b in store.scan(Query()) for d in b] == [
+            f"D{n:03d}" for n in range(60)
+        ]
+        lines[64] = json.dumps(doc("D064")) + "\n"
+        result = import_documents(store, lines, batch_size=5, jobs=2)
+        assert (result.written, result.skipped, result.lines) == (40, 60, 100)
+        assert [d["id"] for b in store.scan(Query()) for d in b] == [
+            f"D{n:03d}" for n in range(100)
+        ]
+    finally:
+        store.close()

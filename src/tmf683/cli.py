@@ -35,6 +35,9 @@ from tmf683.storage.base import PartyInteractionStore
 from tmf683.transfer.export import EXPORT_BATCH, export_documents, export_query
 from tmf683.transfer.importer import IMPORT_BATCH, ImportFailedError, import_documents
 
+DEFAULT_JOBS = min(4, os.cpu_count() or 1)
+"""``tmf683 import --jobs`` unless given: the CPUs, at most 4."""
+
 _STORE_ERRORS = (
     StoreConfigurationError,
     StoreUnavailableError,
@@ -102,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="skip",
         help="a record whose id is stored already: keep the stored one (skip, the "
         "default: a re-run continues an import) or overwrite it (replace)",
+    )
+    load.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        default=DEFAULT_JOBS,
+        help="processes checking records, beside the one writing (default "
+        f"{DEFAULT_JOBS}: the CPUs, at most 4; 1: no worker processes)",
     )
     load.add_argument("--quiet", "-q", action="store_true", help="no summary line")
     load.add_argument("file", help="the NDJSON file; - for stdin")
@@ -233,6 +244,7 @@ def _import(args: argparse.Namespace, store: PartyInteractionStore) -> int:
                 batch_size=args.batch_size,
                 on_existing=args.on_existing,
                 progress=progress,
+                jobs=args.jobs,
             )
         except ImportFailedError as exc:
             return _fail(exc.message())

@@ -13,7 +13,11 @@ so running the same import again after a failure continues where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
 from typing import Literal
 
 import attrs
@@ -106,6 +110,59 @@ def _reason(problems: list[Problem]) -> str:
     return "; ".join(f"{path} {message}" for path, message in problems)
 
 
+@attrs.frozen
+class _Batch:
+    """The lines of one batch: numbers ``first`` to ``last``, ``size`` long."""
+
+    first: int
+    last: int
+    lines: list[bytes | str]
+    size: int
+
+
+def _batches(lines: Iterable[bytes | str], batch_size: int) -> Iterator[_Batch]:
+    """Cut the lines into batches of ``batch_size`` records (blank lines ride along)."""
+    batch: list[bytes | str] = []
+    first, records, size, number = 1, 0, 0, 0
+    for number, line in enumerate(lines, 1):
+        batch.append(line)
+        size += len(line)
+        if line.strip():
+            records += 1
+            if records >= batch_size:
+                yield _Batch(first, number, batch, size)
+                batch, first, records, size = [], number + 1, 0, 0
+    if batch:
+        yield _Batch(first, number, batch, size)
+
+
+Checked = tuple[list[Document], int | None, list[Problem]]
+"""A batch's documents, and the number and problems of its bad line (or ``None``)."""
+
+
+def check_lines(first: int, lines: Sequence[bytes | str]) -> Checked:
+    """Check the records of a batch (in a worker process, when ``jobs`` > 1).
+
+    Args:
+        first: the number of the first line.
+        lines: the lines.
+
+    Returns:
+        The documents to store, and ``(None, [])`` or the number and problems of
+        the first bad line (the documents before it are returned, not to be
+        written).
+    """
+    documents: list[Document] = []
+    for number, line in enumerate(lines, first):
+        if not line.strip():
+            continue
+        try:
+            documents.append(read_record(line))
+        except ValidationError as exc:
+            return documents, number, list(exc.problems)
+    return documents, None, []
+
+
 def import_documents(
     store: DocumentStore,
     lines: Iterable[bytes | str],
@@ -113,8 +170,15 @@ def import_documents(
     batch_size: int = IMPORT_BATCH,
     on_existing: OnExisting = "skip",
     progress: Callable[[int], object] | None = None,
+    jobs: int = 1,
 ) -> ImportResult:
     """Import NDJSON records (as :func:`~tmf683.transfer.export_documents` writes).
+
+    Batches are written in order, each in one transaction, after every record in
+    it passed :func:`~tmf683.transfer.records.check_record`. With ``jobs`` above 1,
+    that many worker processes check the next batches while this one writes
+    (checking is most of an import's work), started once there is a second
+    batch; memory holds at most ``2 * jobs + 1`` batches.
 
     Args:
         store: where to write.
@@ -125,65 +189,83 @@ def import_documents(
             ``"replace"`` overwrites it (its version one more).
         progress: called after each committed batch with the bytes (for bytes
             lines) or characters of its lines.
+        jobs: processes checking records (1: this one, no workers).
 
     Returns:
         What was imported.
 
     Raises:
-        ValueError: ``batch_size`` below 1 or another ``on_existing``.
+        ValueError: ``batch_size`` or ``jobs`` below 1, or another
+            ``on_existing``.
         ImportFailedError: a line is not JSON, not an object, or not a valid
             interaction (nothing of its batch is written); or the store refused a
             batch.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
     if on_existing not in ("skip", "replace"):
         raise ValueError(
             f"on_existing must be 'skip' or 'replace', not {on_existing!r}"
         )
     done = ImportResult()
-    batch: list[Document] = []
-    start, number, size = 1, 0, 0
-    for number, line in enumerate(lines, 1):
-        size += len(line)
-        if not line.strip():
-            continue
-        try:
-            batch.append(read_record(line))
-        except ValidationError as exc:
-            problems = list(exc.problems)
-            raise ImportFailedError(
-                number, start, _reason(problems), done, problems
-            ) from exc
-        if len(batch) >= batch_size:
-            done = _write(store, batch, start, number, done, on_existing)
-            if progress is not None:
-                progress(size)
-            batch, start, size = [], number + 1, 0
-    if batch or number >= start:
-        done = _write(store, batch, start, number, done, on_existing)
+    for batch, (documents, bad, problems) in _checked(
+        _batches(lines, batch_size), jobs
+    ):
+        if bad is not None:
+            raise ImportFailedError(bad, batch.first, _reason(problems), done, problems)
+        done = _write(store, documents, batch, done, on_existing)
         if progress is not None:
-            progress(size)
+            progress(batch.size)
     return done
+
+
+def _checked(batches: Iterator[_Batch], jobs: int) -> Iterator[tuple[_Batch, Checked]]:
+    """Each batch with its check, in order; checked ahead by ``jobs`` workers."""
+    first = list(itertools.islice(batches, 2))
+    if jobs == 1 or len(first) < 2:  # one batch: no workers to start
+        for batch in itertools.chain(first, batches):
+            yield batch, check_lines(batch.first, batch.lines)
+        return
+    batches = itertools.chain(first, batches)
+    # spawn: a fork would copy the store's connections and threads
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        ahead: deque[tuple[_Batch, Future[Checked]]] = deque()
+        try:
+            for batch in batches:
+                ahead.append(
+                    (batch, pool.submit(check_lines, batch.first, batch.lines))
+                )
+                if len(ahead) > 2 * jobs:
+                    waiting, future = ahead.popleft()
+                    yield waiting, future.result()
+            while ahead:
+                waiting, future = ahead.popleft()
+                yield waiting, future.result()
+        finally:
+            for _, future in ahead:
+                future.cancel()
 
 
 def _write(
     store: DocumentStore,
-    batch: list[Document],
-    start: int,
-    end: int,
+    documents: list[Document],
+    batch: _Batch,
     done: ImportResult,
     on_existing: OnExisting,
 ) -> ImportResult:
     try:
         written = (
-            store.put_many(batch, replace=on_existing == "replace") if batch else 0
+            store.put_many(documents, replace=on_existing == "replace")
+            if documents
+            else 0
         )
     except Exception as exc:
         raise ImportFailedError(
-            start,
-            start,
-            f"the store refused the batch of lines {start}-{end}: {exc}",
+            batch.first,
+            batch.first,
+            f"the store refused the batch of lines {batch.first}-{batch.last}: {exc}",
             done,
         ) from exc
-    return done.plus(end - start + 1, len(batch), written)
+    return done.plus(batch.last - batch.first + 1, len(documents), written)

@@ -94,7 +94,9 @@ def check_record(record: object) -> Document:
     """
     if not isinstance(record, dict):
         raise ValidationError([("$", "must be a JSON object")])
-    if found := json_problems(record):
+    # what validate_party_interaction does not see (it checks the rest)
+    rest = {k: record[k] for k in ("id", "href", V5_KEY) if k in record}
+    if found := json_problems(rest):
         raise ValidationError(found)
     problems: list[Problem] = []
     id = record.get("id")
