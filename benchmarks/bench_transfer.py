@@ -1,6 +1,7 @@
 """Export and import speed of the ``tmf683`` command, on SQLite and PostgreSQL.
 
-Run: .venv/bin/python benchmarks/bench_transfer.py [--count N] [--stores sqlite,postgres]
+Run: .venv/bin/python benchmarks/bench_transfer.py [--count N] [--stores LIST]
+(LIST: sqlite,postgres, the default)
 (default N: 100000; for the 1M figure: --count 1000000, about 10 minutes and 3 GB
 of disk: the NDJSON file, the SQLite file and the PostgreSQL database)
 
@@ -44,13 +45,20 @@ DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "tmf683_bench_")
 def records(count: int) -> Iterator[dict]:
     """Stored documents: the v4 create form, ids, and v5-only data for 1 in 10."""
     for number, body in enumerate(interactions(count)):
-        stored = {"id": f"PI-{number:08d}", **unstructure(validate_party_interaction(body))}
+        stored = {
+            "id": f"PI-{number:08d}",
+            **unstructure(validate_party_interaction(body)),
+        }
         if number % 10 == 0:
             stored["_v5"] = {
                 "attributes": {
                     "lastUpdate": stored.get("creationDate", "2024-01-01T00:00:00Z"),
                     "externalIdentifier": [
-                        {"@type": "ExternalIdentifier", "id": f"E{number}", "owner": "crm"}
+                        {
+                            "@type": "ExternalIdentifier",
+                            "id": f"E{number}",
+                            "owner": "crm",
+                        }
                     ],
                 }
             }
@@ -96,8 +104,8 @@ def measure(store: str, db: str, source: Path, out: Path, count: int, batch: int
     seconds_out = tmf683("export", "--db", db, "--output", out)
     equal = same_documents(source, out)
     print(
-        f"| {store} | {count:,} | {count / seconds_in:,.0f} | {count / seconds_out:,.0f} "
-        f"| {batch} | {'yes' if equal else 'NO'} |",
+        f"| {store} | {count:,} | {count / seconds_in:,.0f} "
+        f"| {count / seconds_out:,.0f} | {batch} | {'yes' if equal else 'NO'} |",
         flush=True,
     )
 

@@ -12,7 +12,7 @@ from tmf683.storage.base import DocumentStore
 from tmf683.transfer.records import dump_record
 
 EXPORT_BATCH = 1000
-"""Documents read from the store per batch: memory holds one batch at a time."""
+"""Documents read from the store per batch (memory holds one batch at a time)."""
 
 
 def export_query(query: str) -> Query:

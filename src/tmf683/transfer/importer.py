@@ -172,7 +172,7 @@ def import_documents(
     progress: Callable[[int], object] | None = None,
     jobs: int = 1,
 ) -> ImportResult:
-    """Import NDJSON records (as :func:`~tmf683.transfer.export_documents` writes).
+    """Import NDJSON records, as :func:`.export.export_documents` writes them.
 
     Batches are written in order, each in one transaction, after every record in
     it passed :func:`~tmf683.transfer.records.check_record`. With ``jobs`` above 1,
