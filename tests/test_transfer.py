@@ -527,3 +527,23 @@ def test_worker_processes_check_ahead_and_stop_at_the_bad_batch(tmp_path):
         ]
     finally:
         store.close()
+
+
+def test_an_export_into_a_closed_pipe_stops_quietly(tmp_path):
+    path = tmp_path / "big.db"
+    store = SQLiteStore(path)
+    store.put_many([doc(f"D{n:05d}") for n in range(5000)])
+    store.close()
+    with subprocess.Popen(
+        [sys.executable, "-m", "tmf683.cli", "export", "--db", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        out, err = process.stdout, process.stderr
+        assert out is not None
+        assert err is not None
+        assert json.loads(out.readline())["id"] == "D00000"
+        out.close()
+        error = err.read()
+        assert process.wait(timeout=60) == 1
+    assert error == b""

@@ -286,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             return _export(args, store, query)
         return _import(args, store)
+    except BrokenPipeError:  # stdout closed early (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except _STORE_ERRORS as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
