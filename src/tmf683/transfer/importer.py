@@ -16,15 +16,16 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from multiprocessing import get_context
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from tmf683._errors import Problem, ValidationError
 from tmf683.storage.base import Document, DocumentStore
 from tmf683.transfer.records import read_record
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 IMPORT_BATCH = 1000
 """Records per batch (and per transaction) of an import."""
@@ -229,6 +230,9 @@ def _checked(batches: Iterator[_Batch], jobs: int) -> Iterator[tuple[_Batch, Che
             yield batch, check_lines(batch.first, batch.lines)
         return
     batches = itertools.chain(first, batches)
+    from concurrent.futures import ProcessPoolExecutor  # only an import with workers
+    from multiprocessing import get_context
+
     # spawn: a fork would copy the store's connections and threads
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         ahead: deque[tuple[_Batch, Future[Checked]]] = deque()
