@@ -11,7 +11,9 @@ with a fresh target: ``tmf683 import`` of the file (a new SQLite file; a fresh
 PostgreSQL database created on BENCH_POSTGRES, an admin URL, default the local
 server as user postgres, named BENCH_DB_PREFIX + random, dropped afterwards), then
 ``tmf683 export`` of that store to a file, and checks that the export holds the same
-documents. It prints records/s each way and the batch size used. The goal (issue 12):
+documents. It prints records/s each way, by the wall clock and per CPU second of the
+command and its workers (steadier on a shared machine; PostgreSQL's own CPU is not
+counted), with the load average at the end of each row. The goal (issue 12):
 1M interactions at 5,000/s or more each way.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -82,13 +85,17 @@ def postgres_database() -> Iterator[str]:
             )
 
 
-def tmf683(*args) -> float:
-    """Run the command; return its wall-clock seconds."""
+def tmf683(*args) -> tuple[float, float]:
+    """Run the command; return its wall-clock and CPU seconds (workers included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "tmf683.cli", *map(str, args), "--quiet"], check=True
     )
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def same_documents(a: Path, b: Path) -> bool:
@@ -99,13 +106,24 @@ def same_documents(a: Path, b: Path) -> bool:
     return True
 
 
-def measure(store: str, db: str, source: Path, out: Path, count: int, batch: int):
-    seconds_in = tmf683("import", "--db", db, "--batch-size", batch, source)
-    seconds_out = tmf683("export", "--db", db, "--output", out)
+def measure(store: str, db: str, source: Path, out: Path, args) -> None:
+    count = args.count
+    wall_in, cpu_in = tmf683(
+        "import",
+        "--db",
+        db,
+        "--batch-size",
+        args.batch_size,
+        "--jobs",
+        args.jobs,
+        source,
+    )
+    wall_out, cpu_out = tmf683("export", "--db", db, "--output", out)
     equal = same_documents(source, out)
     print(
-        f"| {store} | {count:,} | {count / seconds_in:,.0f} "
-        f"| {count / seconds_out:,.0f} | {batch} | {'yes' if equal else 'NO'} |",
+        f"| {store} | {count:,} | {count / wall_in:,.0f} ({count / cpu_in:,.0f}) "
+        f"| {count / wall_out:,.0f} ({count / cpu_out:,.0f}) "
+        f"| {args.jobs} | {os.getloadavg()[0]:.1f} | {'yes' if equal else 'NO'} |",
         flush=True,
     )
 
@@ -115,6 +133,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_transfer_") as tmp:
         folder = Path(tmp)
@@ -128,8 +147,11 @@ def main() -> None:
             f"({source.stat().st_size / args.count:,.0f} bytes each)",
             flush=True,
         )
-        print("| store | N | import (records/s) | export (records/s) | batch | same |")
-        print("|---|---|---|---|---|---|")
+        print(
+            "| store | N | import, records/s (per CPU second) | export, records/s "
+            "(per CPU second) | jobs | load average | same documents |"
+        )
+        print("|---|---|---|---|---|---|---|")
         stores = args.stores.split(",")
         if "sqlite" in stores:
             measure(
@@ -137,8 +159,7 @@ def main() -> None:
                 str(folder / "target.db"),
                 source,
                 folder / "sqlite.ndjson",
-                args.count,
-                args.batch_size,
+                args,
             )
         if "postgres" in stores:
             with postgres_database() as url:
@@ -147,8 +168,7 @@ def main() -> None:
                     url,
                     source,
                     folder / "postgres.ndjson",
-                    args.count,
-                    args.batch_size,
+                    args,
                 )
 
 

@@ -547,3 +547,34 @@ def test_an_export_into_a_closed_pipe_stops_quietly(tmp_path):
         error = err.read()
         assert process.wait(timeout=60) == 1
     assert error == b""
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(
+        st.characters(min_codepoint=0, max_codepoint=0xE000, exclude_categories=())
+    ),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.text(
+                st.characters(max_codepoint=0xE000, exclude_categories=()), max_size=3
+            ),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=80,
+)
+
+
+@given(JSON_VALUES)
+def test_the_quick_json_check_never_passes_what_the_walk_refuses(value):
+    from tmf683._validation import _clean_json_text, _walk_problems, json_problems
+
+    assert json_problems(value) == _walk_problems(value)
+    if _clean_json_text(value) is not None:
+        assert _walk_problems(value) == []

@@ -68,10 +68,9 @@ def _scalar_problem(value: object) -> str | None:
 _NUL_IN_JSON = "\\u0000"
 """How ``json.dumps`` writes the NUL character (after a backslash it is a literal
 backslash: then the walk decides)."""
-_SUSPECT = re.compile(r"[\ud800-\udfff]|\d{19}|NaN|Infinity")
-"""In a JSON text: an unpaired surrogate, an integer that may be out of
-:data:`INTEGER_RANGE` (19 digits or more; a float has at most 17) or a non-finite
-number (or a text holding these)."""
+_LONG_NUMBER = re.compile(r"\d{19}")
+"""In a JSON text: an integer that may be out of :data:`INTEGER_RANGE` (19 digits or
+more; a float has at most 17), or a text holding such digits."""
 
 
 def _clean_json_text(document: object) -> str | None:
@@ -92,7 +91,10 @@ def _clean_json_text(document: object) -> str | None:
         return None
     if (
         _NUL_IN_JSON in text
-        or _SUSPECT.search(text)
+        or (not text.isascii() and _SURROGATE.search(text))
+        or "NaN" in text  # a non-finite number, or a text holding the word
+        or "Infinity" in text
+        or _LONG_NUMBER.search(text)
         or text.count("{") + text.count("[") > MAX_NESTING_DEPTH
     ):
         return None
@@ -114,6 +116,11 @@ def json_problems(document: object) -> list[Problem]:
     """
     if _clean_json_text(document) is not None:
         return []
+    return _walk_problems(document)
+
+
+def _walk_problems(document: object) -> list[Problem]:
+    """:func:`json_problems` by a walk of every value, naming the path it stops at."""
     stack: list[tuple[object, str, int]] = [(document, "$", 1)]
     while stack:
         value, path, depth = stack.pop()
