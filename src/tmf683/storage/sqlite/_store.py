@@ -26,7 +26,12 @@ from tmf683.storage._sql import documents as documents_sql
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled, compile_query
 from tmf683.storage._sql.store import SQLStore
-from tmf683.storage._sql.tables import SELECTIVE_MATCHES, TABLE
+from tmf683.storage._sql.tables import (
+    REFERENCE_TABLE,
+    SELECTIVE_MATCHES,
+    TABLE,
+    references,
+)
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
@@ -206,6 +211,7 @@ class SQLiteStore(SQLStore):
                 DIALECT, db.conn, [document["id"] for document in chosen]
             )
             replaced: list[tuple[int, Document]] = []
+            rows: list[tuple[int, str, int]] = []  # the side table's, all at once
             for document in chosen:
                 found = stored.get(document["id"])
                 if found is None:
@@ -220,9 +226,13 @@ class SQLiteStore(SQLStore):
                     replaced.append((seq, document))
                 else:
                     continue
-                insert_references(db, seq, document)
+                rows += [(path, value, seq) for path, value in references(document)]
                 written += 1
             documents_sql.replace_rows(DIALECT, db.conn, replaced)
+            db.conn.executemany(
+                f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
+                rows,
+            )
         return written
 
     def update(
