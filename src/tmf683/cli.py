@@ -278,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = _sqlite_file(args.db)
         if source is not None and not source.is_file():
             return _fail(f"--db {args.db}: no such SQLite file")
+    elif args.file != "-" and not Path(args.file).is_file():
+        return _fail(f"{args.file}: no such file")  # before a target is created
     try:
         store = open_store(args.db, query_timeout=None)
     except _STORE_ERRORS as exc:
