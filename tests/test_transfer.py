@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests import postgres
 from tests.conftest import MINIMAL, V5_BODY, FixedClock
 from tests.test_v5 import v5_bodies
 from tmf683 import (
@@ -22,6 +23,8 @@ from tmf683 import (
     PartyInteractionService,
     PostgresStore,
     SQLiteStore,
+    StoreUnavailableError,
+    ValidationError,
 )
 from tmf683.query.ast import Query
 from tmf683.storage import open_store
@@ -244,6 +247,7 @@ def test_export_query_exports_exactly_what_the_list_matches(source, query):
         ("limit=3", "--query: limit does not apply to an export"),
         ("fields=status", "--query: fields does not apply to an export"),
         ("sort=status", "--query: sort does not apply to an export"),
+        ("offset=2", "--query: offset does not apply to an export"),
     ],
 )
 def test_export_refuses_a_bad_query(source, query, message):
@@ -580,3 +584,39 @@ def test_the_quick_json_check_never_passes_what_the_walk_refuses(value):
     assert json_problems(value) == _walk_problems(value)
     if _clean_json_text(value) is not None:
         assert _walk_problems(value) == []
+
+
+class RefusingStore(MemoryStore):
+    def put_many(self, documents, *, replace=False):
+        if any(d["id"] == "D7" for d in documents):
+            raise StoreUnavailableError("the database went away")
+        return super().put_many(documents, replace=replace)
+
+
+def test_a_batch_the_store_refuses_is_named_with_its_lines():
+    store = RefusingStore()
+    lines = [json.dumps(doc(f"D{n}")) for n in range(10)]
+    with pytest.raises(ImportFailedError) as caught:
+        import_documents(store, lines, batch_size=4)
+    assert caught.value.line == caught.value.batch_start == 5
+    assert "the store refused the batch of lines 5-8" in caught.value.message()
+    assert "lines 1-4 are imported (4 written, 0 skipped)" in caught.value.message()
+    assert caught.value.problems == []
+
+
+def test_a_record_larger_than_a_document_may_be_is_refused():
+    record = doc("A")
+    record["_v5"] = {"attributes": {"huge": "x" * (16 * 1024 * 1024)}}
+    with pytest.raises(ImportFailedError, match=r"line 1: \$ is \d+ bytes of JSON"):
+        import_documents(MemoryStore(), [json.dumps(record)])
+
+
+def test_postgres_put_many_refuses_an_id_it_cannot_hold(postgres_url):
+    postgres.empty(postgres_url)
+    store = PostgresStore(postgres_url)
+    try:
+        with pytest.raises(ValidationError):
+            store.put_many([doc("A\x00")])
+        assert store.put_many([doc("A")]) == 1
+    finally:
+        store.close()

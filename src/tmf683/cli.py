@@ -146,7 +146,7 @@ def _bar(
         return
     try:
         from tqdm import tqdm
-    except ImportError:
+    except ImportError:  # pragma: no cover - installs without the cli extra
         yield None
         return
     try:
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except _STORE_ERRORS as exc:
         return _fail(str(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # pragma: no cover - Ctrl-C
         return _fail("interrupted")
     finally:
         store.close()
