@@ -31,6 +31,7 @@ from tmf683.storage import open_store
 from tmf683.testing import party_interactions, query_strings
 from tmf683.transfer.export import export_documents, export_query
 from tmf683.transfer.importer import ImportFailedError, import_documents
+from tmf683.transfer.records import check_record
 from tmf683.versions.v5service import PartyInteractionServiceV5
 
 V5_ONLY = {
@@ -620,3 +621,33 @@ def test_postgres_put_many_refuses_an_id_it_cannot_hold(postgres_url):
         assert store.put_many([doc("A")]) == 1
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ({"_v5": []}, ("$._v5", "must be an object")),
+        ({"_v5": {"attributes": 1}}, ("$._v5.attributes", "must be an object")),
+        ({"_v5": {"x": []}}, ("$._v5.x", "is not an array of PartyInteraction")),
+        ({"_v5": {"note": {}}}, ("$._v5.note", "must be an array")),
+        (
+            {"_v5": {"note": [{"v4": {}, "v5": {}, "at": True}]}},
+            ("$._v5.note[0]", 'must be {"v4": ..., "v5": ..., "at": position}'),
+        ),
+        (
+            {"id": "A\x00"},
+            ("$.id", "must not contain the NUL character (U+0000)"),
+        ),
+        ({"id": 7}, ("$.id", "is required: a non-empty string")),
+    ],
+)
+def test_check_record_names_what_is_wrong(record, problem):
+    with pytest.raises(ValidationError) as caught:
+        check_record({**doc("A"), **record})
+    assert caught.value.problems == (problem,)
+
+
+def test_check_record_keeps_the_v5_data():
+    v5 = {"attributes": {"lastUpdate": "2024-01-01T00:00:00Z"}, "note": []}
+    assert check_record({**doc("A"), "_v5": v5})["_v5"] == v5
+    assert "_v5" not in check_record({**doc("A"), "_v5": {}})
