@@ -93,6 +93,8 @@ from tmf683.storage.base import (
     PartyInteractionStore,
     VersionedDocument,
 )
+from tmf683.transfer.export import export_documents
+from tmf683.transfer.importer import ImportFailedError, ImportResult, import_documents
 from tmf683.versions.contract import contract_document, shipped_contract
 from tmf683.versions.v5hub import HubV5
 from tmf683.versions.v5query import V5_PARTY_INTERACTION_SCHEMA
@@ -131,6 +133,8 @@ __all__ = [
     "EventSubscriptionInput",
     "ForbiddenError",
     "HubV5",
+    "ImportFailedError",
+    "ImportResult",
     "InsufficientScopeError",
     "InteractionItem",
     "InteractionRelationship",
@@ -181,6 +185,8 @@ __all__ = [
     "delivery_token_from",
     "dispatcher_from",
     "dispatcher_lock",
+    "export_documents",
+    "import_documents",
     "make_converter",
     "open_store",
     "parse_fields",

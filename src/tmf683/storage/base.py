@@ -282,6 +282,29 @@ class DocumentStore(Protocol):
         """
         ...
 
+    def put_many(self, documents: Sequence[Document], *, replace: bool = False) -> int:
+        """Write documents by id in one atomic step, raising no events (bulk import).
+
+        For moving documents between stores (``tmf683 import``): no outbox, so no
+        hub subscriber hears of them. A new id is added at :data:`FIRST_VERSION`,
+        after every stored document; a stored id is left as it is
+        (``replace=False``) or gets the new document, its version one more, in its
+        place (``replace=True``). An id repeated in ``documents`` counts once: the
+        first (``replace=False``) or the last (``replace=True``) is written.
+
+        Args:
+            documents: validated documents whose ``"id"`` is set.
+            replace: overwrite stored documents of the same id.
+
+        Returns:
+            How many documents were written (added or replaced).
+
+        Raises:
+            ValidationError: an id no stored text can be (PostgreSQL: NUL, an
+                unpaired surrogate); nothing is written.
+        """
+        ...
+
     def get(self, id: str) -> VersionedDocument:
         """Read one document with its version (read together, in one statement).
 
@@ -604,3 +627,20 @@ def attempt_then_record(store: OutboxStore, delivery: Delivery, send: Send) -> b
         error=outcome.error,
     )
     return True
+
+
+def distinct_by_id(documents: Sequence[Document], *, replace: bool) -> list[Document]:
+    """The documents of a :meth:`DocumentStore.put_many`, each id once.
+
+    Args:
+        documents: documents with ``"id"``, an id possibly repeated.
+        replace: keep the last of a repeated id (else the first).
+
+    Returns:
+        The documents in their first order, one per id.
+    """
+    chosen: dict[str, Document] = {}
+    for document in documents:
+        if replace or document["id"] not in chosen:
+            chosen[document["id"]] = document
+    return list(chosen.values())

@@ -42,6 +42,7 @@ from tmf683.storage.base import (
     VersionedDocument,
     attempt_then_record,
     check_version,
+    distinct_by_id,
     event_time,
 )
 
@@ -142,6 +143,22 @@ class MemoryStore:
                 self._documents[document["id"]] = copy.deepcopy(document)
                 self._versions[document["id"]] = FIRST_VERSION
             self._queue(queued)
+
+    def put_many(self, documents: Sequence[Document], *, replace: bool = False) -> int:
+        """Write documents by id, all at once, raising no events; see the protocol."""
+        written = 0
+        with self._lock:
+            for document in distinct_by_id(documents, replace=replace):
+                id = document["id"]
+                if id in self._documents:
+                    if not replace:
+                        continue
+                    self._versions[id] += 1
+                else:
+                    self._versions[id] = FIRST_VERSION
+                self._documents[id] = copy.deepcopy(document)
+                written += 1
+        return written
 
     def get(self, id: str) -> VersionedDocument:
         """Read one document with its version; see the protocol."""

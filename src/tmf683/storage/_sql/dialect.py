@@ -114,6 +114,18 @@ class Dialect(Protocol):
         """SQL of ``value <sign> bound``; ``sign`` is ``>``, ``>=``, ``<`` or ``<=``."""
         ...
 
+    def among(self, placeholder: str) -> str:
+        """SQL testing that the expression before it is one of a list parameter.
+
+        E.g. ``IN (SELECT value FROM json_each(:ids))``; the parameter's value
+        comes from :meth:`text_list`.
+        """
+        ...
+
+    def text_list(self, texts: Sequence[str]) -> Any:
+        """A list of texts as the parameter :meth:`among` reads."""
+        ...
+
     def can_hold(self, text: str) -> bool:
         """Whether a stored id may be this text (else it is simply not found)."""
         ...

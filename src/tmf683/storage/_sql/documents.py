@@ -11,6 +11,8 @@ caller's transaction; SQL text here is built from module constants only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tmf683._errors import NotFoundError, PreconditionFailedError
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.dialect import Connection, Dialect
@@ -129,3 +131,44 @@ def batch_after(
         {**compiled.params, "after": after, "size": size},
     ).fetchall()
     return [(int(row[0]), dialect.load_document(row[1])) for row in rows]
+
+
+def stored_rows(
+    dialect: Dialect, conn: Connection, ids: Sequence[str]
+) -> dict[str, tuple[int, Document]]:
+    """The stored rows of those ids, locked for the caller's write.
+
+    Args:
+        dialect: the engine's rules.
+        conn: a connection inside the write transaction.
+        ids: ids, each one a stored text can be (:meth:`Dialect.can_hold`).
+
+    Returns:
+        ``{id: (seq, document)}`` for the ids stored.
+    """
+    key = dialect.placeholder("ids")
+    rows = conn.execute(
+        f"SELECT id, seq, document FROM {TABLE} "  # noqa: S608 - constants
+        f"WHERE id {dialect.among(key)}{dialect.lock_row}",
+        {"ids": dialect.text_list(ids)},
+    ).fetchall()
+    return {row[0]: (int(row[1]), dialect.load_document(row[2])) for row in rows}
+
+
+def replace_rows(
+    dialect: Dialect, conn: Connection, rows: Sequence[tuple[int, Document]]
+) -> None:
+    """Write new documents into locked rows, each version one more.
+
+    Args:
+        dialect: the engine's rules.
+        conn: a connection inside the write transaction.
+        rows: ``(seq, new document)`` pairs of rows :func:`stored_rows` read.
+    """
+    document, key = dialect.placeholder("document"), dialect.placeholder("seq")
+    dialect.executemany(
+        conn,
+        f"UPDATE {TABLE} SET document = {dialect.cast(document, 'jsonb')}, "  # noqa: S608
+        f"version = version + 1 WHERE seq = {key}",
+        [{"document": dialect.dump_document(new), "seq": seq} for seq, new in rows],
+    )

@@ -200,6 +200,14 @@ class PostgresDialect:
         text_sign, text = texts.order_test(sign, str(bound), UNSTORABLE)
         return f"{value} {text_sign} {bind(text)}::text"
 
+    def among(self, placeholder: str) -> str:
+        """``= ANY`` of the array parameter."""
+        return f"= ANY({placeholder})"
+
+    def text_list(self, texts: Sequence[str]) -> list[str]:
+        """The texts as a list (a ``text[]`` parameter)."""
+        return list(texts)
+
     def can_hold(self, text: str) -> bool:
         """Whether the text has no NUL and no unpaired surrogate."""
         return isinstance(text, str) and not UNSTORABLE.search(text)

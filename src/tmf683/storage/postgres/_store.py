@@ -22,6 +22,7 @@ from tmf683.query.ast import Query
 from tmf683.storage import safe_location
 from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents
+from tmf683.storage._sql import documents as documents_sql
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.store import SQLStore
@@ -41,6 +42,7 @@ from tmf683.storage.base import (
     Page,
     Send,
     VersionedDocument,
+    distinct_by_id,
 )
 from tmf683.storage.postgres import _outbox as events
 from tmf683.storage.postgres._connections import Connection, Connections
@@ -156,18 +158,7 @@ class PostgresStore(SQLStore):
             raise ConflictError(RESOURCE, repeated[0])
         try:
             with self._write() as conn:
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        f"INSERT INTO {TABLE} (id, document) "  # noqa: S608 - constant
-                        "VALUES (%s, %s::jsonb) RETURNING seq",
-                        [(doc["id"], DIALECT.dump_document(doc)) for doc in documents],
-                        returning=True,
-                    )
-                    seqs = []
-                    while True:
-                        seqs += [row[0] for row in cursor.fetchall()]
-                        if not cursor.nextset():
-                            break
+                seqs = _insert(conn, documents)
                 write_references(conn, zip(seqs, documents, strict=True))
                 if outbox:
                     for document in documents:
@@ -183,6 +174,52 @@ class PostgresStore(SQLStore):
                 raise
             taken = (exc.diag.message_detail or "").partition("=(")[2].rpartition(")")
             raise ConflictError(RESOURCE, taken[0] or ",".join(ids)) from exc
+
+    def put_many(self, documents: Sequence[Document], *, replace: bool = False) -> int:
+        """Write documents by id in one transaction, no events; see the protocol.
+
+        The stored rows of the ids are locked first (``FOR UPDATE``); new rows go
+        in with one pipelined ``executemany``, their side-table rows by ``COPY``.
+
+        Raises:
+            ConflictError: another writer added one of the new ids meanwhile;
+                nothing is written.
+        """
+        chosen = distinct_by_id(documents, replace=replace)
+        if not chosen:
+            return 0
+        if not all(DIALECT.can_hold(document["id"]) for document in chosen):
+            raise ValidationError(
+                [("$.id", "holds a NUL character or an unpaired surrogate")]
+            )
+        try:
+            with self._write() as conn:
+                stored = documents_sql.stored_rows(
+                    DIALECT, conn, [document["id"] for document in chosen]
+                )
+                new = [doc for doc in chosen if doc["id"] not in stored]
+                replaced = (
+                    [
+                        (stored[doc["id"]][0], doc)
+                        for doc in chosen
+                        if doc["id"] in stored
+                    ]
+                    if replace
+                    else []
+                )
+                if replaced:
+                    documents_sql.replace_rows(DIALECT, conn, replaced)
+                    conn.execute(
+                        f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ANY(%s)",  # noqa: S608
+                        [[seq for seq, _ in replaced]],
+                    )
+                seqs = _insert(conn, new) if new else []
+                write_references(conn, [*replaced, *zip(seqs, new, strict=True)])
+        except pg_errors.UniqueViolation as exc:  # pragma: no cover - a race
+            if not DIALECT.taken_id(exc, TABLE):
+                raise
+            raise ConflictError(RESOURCE, ",".join(d["id"] for d in chosen)) from exc
+        return len(new) + len(replaced)
 
     def update(
         self,
@@ -366,3 +403,20 @@ class PostgresStore(SQLStore):
     def close(self) -> None:
         """Close the pool's connections."""
         self._connections.close()
+
+
+def _insert(conn: Connection, documents: Sequence[Document]) -> list[int]:
+    """Insert new rows (one pipelined ``executemany``); return their ``seq``."""
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {TABLE} (id, document) "  # noqa: S608 - constant
+            "VALUES (%s, %s::jsonb) RETURNING seq",
+            [(doc["id"], DIALECT.dump_document(doc)) for doc in documents],
+            returning=True,
+        )
+        seqs: list[int] = []
+        while True:
+            seqs += [row[0] for row in cursor.fetchall()]
+            if not cursor.nextset():
+                break
+    return seqs

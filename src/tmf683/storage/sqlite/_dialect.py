@@ -124,6 +124,14 @@ class SQLiteDialect:
             sign, bound = texts.order_test(sign, bound, SURROGATE)
         return f"{value} {sign} {bind(bound)}"
 
+    def among(self, placeholder: str) -> str:
+        """``IN`` the values of the JSON array parameter (one parameter, any size)."""
+        return f"IN (SELECT value FROM json_each({placeholder}))"  # noqa: S608
+
+    def text_list(self, texts: Sequence[str]) -> str:
+        """The texts as a JSON array."""
+        return json.dumps(list(texts))
+
     def can_hold(self, text: str) -> bool:
         """Whether ``text`` is a str without an unpaired surrogate (not UTF-8)."""
         return isinstance(text, str) and not SURROGATE.search(text)
