@@ -120,3 +120,21 @@ def test_another_worker_delivers_when_the_lock_holder_is_killed(database):
         assert server.holders()[-1] != holder
         later = create(server.root, 2)
         delivered_once(database, receiver, first + later)
+
+
+def test_gunicorn_believes_no_proxy_header_of_its_own(tmp_path):
+    # gunicorn's default trusts X-Forwarded-Proto from 127.0.0.1; only
+    # --trusted-proxy may make a link https
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    with gunicorn_on(str(tmp_path / "p.db")) as server:
+        contract = httpx.get(f"{server.root}{V4}/openapi.json", headers=forged)
+        assert contract.status_code == 200
+        assert (contract.json()["schemes"], contract.json()["host"]) == (
+            ["http"],
+            server.root.removeprefix("http://"),
+        )
+        created = httpx.post(
+            f"{server.root}{V4}/partyInteraction", json=MINIMAL, headers=forged
+        )
+        assert created.status_code == 201
+        assert created.headers["Location"].startswith(f"{server.root}{V4}/")
