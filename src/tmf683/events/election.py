@@ -237,7 +237,8 @@ class ElectedDispatcher:
         self._stop_timeout = 15.0
         self.on_outcome: Callable[[AttemptOutcome], None] | None = None
         """Told each attempt's outcome by every dispatcher this object runs (as
-        :attr:`~tmf683.events.dispatch.Dispatcher.on_outcome`; ``/metrics`` counts attempts with it)."""
+        :attr:`~tmf683.events.dispatch.Dispatcher.on_outcome`; ``/metrics``
+        counts attempts with it)."""
 
     def start(self) -> ElectedDispatcher:
         """Start trying the lock, in a daemon thread; nothing when started already.
