@@ -184,3 +184,16 @@ def test_every_line_of_a_request_carries_its_id_and_no_password(postgres_databas
         assert password not in log
         assert ":***@" in log  # the store's URL, as logged at start
         assert TOKEN not in log
+
+
+def test_a_client_cannot_forge_a_text_line_with_a_newline_in_its_path():
+    forged = "2026-12-03T09:00:00.000Z INFO tmf683.access: FORGED"
+    with ServerProcess("--db", "memory:", "--no-dispatcher") as server:
+        path = "nothing%0A" + urllib.parse.quote(forged) + "%0D%1B[31m"
+        response = get(server, path, **{"X-Request-ID": "forge-1"})
+        assert response.status_code == 404
+        (line,) = wait_for(lambda: lines_with(server, "[request_id=forge-1]"))
+        assert " INFO tmf683.access: GET " in line
+        assert "nothing\\n2026-12-03T09:00:00.000Z" in line
+        assert "\\r\\x1b[31m" in line
+        assert not [text for text in list(server.log) if text.startswith(forged)]

@@ -490,3 +490,24 @@ def test_a_jwks_url_is_told_from_a_path_whatever_the_case_of_its_scheme(source, 
     from tmf683_falcon.jwks import is_url
 
     assert is_url(source) is url
+
+
+def test_a_jwks_url_with_credentials_is_shown_without_them(keys, caplog):
+    caplog.set_level(logging.DEBUG)
+    with jwks_served(keys.jwks()) as server:
+        url = server.url  # closed below: nothing answers there any more
+    secret, token = "jwks-pass-never-shown", "jwks-token-never-shown"
+    with_credentials = url.replace("://", f"://reader:{secret}@", 1)
+    service = PartyInteractionService(MemoryStore())
+    for source in (with_credentials, f"{url}?token={token}&plain"):
+        app = create_app(PartyInteractionServiceV5(service), auth=auth_for(source))
+        with serving(app) as root:
+            response = httpx.get(
+                f"{root}{V5}/partyInteraction", headers=bearer(sign(keys.rsa))
+            )
+        assert response.status_code == 503
+        shown = response.text + "\n".join(r.getMessage() for r in caplog.records)
+        assert "reader:***@" in shown or "token=***" in shown
+        assert secret not in shown
+        assert token not in shown
+    service.close()

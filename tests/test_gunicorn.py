@@ -161,3 +161,21 @@ def test_every_scrape_counts_the_requests_of_both_workers(tmp_path):
         wait_for(batch, 60)
         for _ in range(6):  # whichever worker a scrape reaches, it counts them all
             assert requests_counted(server.root, route) == sent
+
+
+def test_gunicorn_believes_no_proxy_header_of_its_own(tmp_path):
+    # gunicorn's default trusts X-Forwarded-Proto from 127.0.0.1; only
+    # --trusted-proxy may make a link https
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    with gunicorn_on(str(tmp_path / "p.db")) as server:
+        contract = httpx.get(f"{server.root}{V4}/openapi.json", headers=forged)
+        assert contract.status_code == 200
+        assert (contract.json()["schemes"], contract.json()["host"]) == (
+            ["http"],
+            server.root.removeprefix("http://"),
+        )
+        created = httpx.post(
+            f"{server.root}{V4}/partyInteraction", json=MINIMAL, headers=forged
+        )
+        assert created.status_code == 201
+        assert created.headers["Location"].startswith(f"{server.root}{V4}/")

@@ -13,6 +13,7 @@ import sys
 import time
 
 import httpx
+import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -151,6 +152,20 @@ def test_store_errors_are_counted(postgres_databases):
         finally:
             postgres.allow_connections(admin, name, allowed=True)
         assert value(samples, "tmf683_store_errors_total", **errors) == 1
+
+
+def test_a_locked_outbox_does_not_hold_the_scrape(postgres_databases):
+    url = postgres_databases.create()
+    with ServerProcess("--db", url, "--no-dispatcher") as server:
+        assert value(scrape(server.root), "tmf683_outbox_unreadable") == 0
+        with psycopg.connect(url) as locker:
+            locker.execute("LOCK TABLE event_delivery IN ACCESS EXCLUSIVE MODE")
+            # each scrape answers (the read waits on the lock in a thread of its
+            # own); the second one starts no new read while the first hangs
+            for _ in range(2):
+                assert value(scrape(server.root), "tmf683_outbox_unreadable") == 1
+            locker.rollback()
+        wait_for(lambda: value(scrape(server.root), "tmf683_outbox_unreadable") == 0)
 
 
 def test_outbox_stats_of_every_store(store):

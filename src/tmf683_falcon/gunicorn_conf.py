@@ -14,6 +14,12 @@
 - :func:`child_exit`: with ``PROMETHEUS_MULTIPROC_DIR`` set, a dead worker's
   live gauges are removed (:func:`tmf683_falcon.mark_process_dead`).
 
+- ``forwarded_allow_ips``: none, so gunicorn itself believes no proxy header
+  (its default trusts ``X-Forwarded-Proto`` and friends from 127.0.0.1 and would
+  change the scheme of every link and of the served contract behind the
+  server's back); proxies are trusted with ``TMF683_TRUSTED_PROXY``
+  (``--trusted-proxy``) only.
+
 Every other setting comes from the command line or ``GUNICORN_CMD_ARGS``.
 """
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 wsgi_app = "tmf683_falcon.wsgi:application"
+forwarded_allow_ips = ""
 
 
 def post_worker_init(worker: Any) -> None:

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
@@ -83,7 +83,7 @@ class KeySet:
         elif is_url(source):
             client = PyJWKClient(str(source), cache_jwk_set=False, timeout=timeout)
             self._fetch = client.fetch_data
-            self.description = str(source)
+            self.description = _shown_url(str(source))
             if _in_clear_text(self.description):
                 log.warning(
                     "the JWKS %s is fetched over plain http from a host that is not "
@@ -174,6 +174,25 @@ class KeySet:
         if self._failing:
             self._failing = False
             log.info("signing keys fetched again from %s", self.description)
+
+
+def _shown_url(url: str) -> str:
+    """``url`` fit for logs and answers: password and query values as ``***``.
+
+    A JWKS URL may carry credentials (``https://user:secret@idp/jwks``,
+    ``?token=...``); its description goes to the logs and, in a 503, to clients.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = user.split(":", 1)[0] + ":***@" + host
+    query = "&".join(
+        f"{item.partition('=')[0]}=***" if "=" in item else "***"
+        for item in parts.query.split("&")
+        if item
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def _whole_seconds(seconds: float) -> int:

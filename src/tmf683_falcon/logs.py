@@ -48,6 +48,7 @@ ACCESS_FIELDS = (
 """The keys of an access line in JSON (and the ``extra`` of its log record)."""
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 UNMATCHED_ROUTE = "<unmatched>"
 """The route of a request no route matched (an unknown path)."""
 
@@ -152,6 +153,15 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def _escape_controls(text: str) -> str:
+    r"""``text`` with its control characters as escapes (``\n``, ``\x1b``, ...).
+
+    A text line holds what clients send (a path, percent-decoded): a newline in
+    it would otherwise start a forged log line, an ESC drive the terminal.
+    """
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 def _timestamp(record: logging.LogRecord) -> str:
     moment = datetime.fromtimestamp(record.created, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -160,13 +170,15 @@ def _timestamp(record: logging.LogRecord) -> str:
 class TextFormatter(logging.Formatter):
     """``2026-12-03T09:00:00.123Z INFO logger: message [request_id=ID]``, UTC.
 
-    The request id is added to the lines logged while a request runs.
+    The request id is added to the lines logged while a request runs. Control
+    characters of the message (a client's path may hold ``%0A``) are escaped, so
+    one record is one line (a traceback alone adds lines).
     """
 
     def format(self, record: logging.LogRecord) -> str:
         """One line (a traceback follows on the next lines)."""
         line = f"{_timestamp(record)} {record.levelname} {record.name}: "
-        line += record.getMessage()
+        line += _escape_controls(record.getMessage())
         rid = getattr(record, "request_id", "-")
         if rid != "-":
             line += f" [request_id={rid}]"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +37,7 @@ from prometheus_client.registry import Collector
 
 from tmf683 import (
     AttemptOutcome,
+    OutboxStats,
     PartyInteractionStore,
     QueryTimeoutError,
     StoreUnavailableError,
@@ -75,16 +77,61 @@ def mark_process_dead(pid: int) -> None:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
+OUTBOX_TIMEOUT = 2.0
+"""Seconds a scrape waits for the store's outbox counts."""
+
+
 class OutboxCollector(Collector):
     """Reads the store's outbox counts at each scrape (``outbox_stats``).
 
     A store that cannot be read gives no outbox samples (the scrape still
     answers); the failure is logged at debug level and counted in
-    ``tmf683_metrics_store_unreadable`` being 1.
+    ``tmf683_outbox_unreadable`` being 1. The read runs in a thread of its own
+    and the scrape waits ``timeout`` seconds for it at most (a table locked in
+    PostgreSQL would otherwise hold the scrape, and its server thread, until the
+    lock goes); while a read that ran past its deadline still hangs, later
+    scrapes do not start another, so a hung store holds one thread.
+
+    Args:
+        store: the store whose outbox is read.
+        timeout: seconds one scrape waits for the read.
     """
 
-    def __init__(self, store: PartyInteractionStore) -> None:
+    def __init__(
+        self, store: PartyInteractionStore, timeout: float = OUTBOX_TIMEOUT
+    ) -> None:
         self.store = store
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._running: threading.Thread | None = None
+
+    def _read(self) -> OutboxStats:
+        """The outbox's counts, within ``timeout`` seconds.
+
+        Raises:
+            TimeoutError: no answer in time (or an earlier read still hangs).
+            Exception: what ``outbox_stats`` raised.
+        """
+        outcome: list[OutboxStats | BaseException] = []
+
+        def read() -> None:
+            try:
+                outcome.append(self.store.outbox_stats())
+            except BaseException as exc:  # handed to the scrape
+                outcome.append(exc)
+
+        with self._lock:
+            if self._running is not None and self._running.is_alive():
+                raise TimeoutError("an earlier read of the outbox still hangs")
+            thread = threading.Thread(target=read, name="tmf683-metrics", daemon=True)
+            self._running = thread
+            thread.start()
+        thread.join(self.timeout)
+        if not outcome:
+            raise TimeoutError(f"no answer within {self.timeout:g} s")
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """The gauges of the outbox, read now."""
@@ -93,7 +140,7 @@ class OutboxCollector(Collector):
             "1 when the outbox could not be read for this scrape, else 0",
         )
         try:
-            stats = self.store.outbox_stats()
+            stats = self._read()
         except Exception as exc:  # a scrape answers whatever the store does
             log.debug("outbox not read for metrics: %s", exc)
             unreadable.add_metric([], 1)
