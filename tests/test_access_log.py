@@ -22,10 +22,9 @@ from tests import postgres
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
 from tests.wsgi import serving
-from tmf683 import MemoryStore, PartyInteractionService
+from tmf683 import MemoryStore, PartyInteractionService, configure_logging
 from tmf683_falcon import create_app
 from tmf683_falcon.__main__ import build_parser
-from tmf683_falcon.logs import configure_logging
 
 TOKEN = "s3cr3t-t0ken-never-logged"  # noqa: S105 - a test token
 FILTER = "personal-filter-value"

@@ -238,3 +238,37 @@ def test_the_real_dispatcher_refuses_a_bad_variable_in_one_line():
         "tmf683-dispatcher: error: environment variable TMF683_MAX_ATTEMPTS='0': "
         "0 must be above 0"
     ]
+
+
+def test_the_real_dispatcher_logs_json_lines_from_the_environment(tmp_path):
+    import json
+    import signal
+
+    from tests.servers import wait_for_exit
+
+    command = "import sys; from tmf683.events.command import main; sys.exit(main())"
+    process = subprocess.Popen(
+        [sys.executable, "-c", command],  # -m adds runpy's warning to stderr
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={
+            **os.environ,
+            "TMF683_DB": str(tmp_path / "d.db"),
+            "TMF683_LOG_FORMAT": "json",
+        },
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()  # the start line, or EOF if it died
+        assert json.loads(first)["message"].startswith("delivering events from")
+        process.send_signal(signal.SIGTERM)
+        assert wait_for_exit(process, 20) == 0
+        rest = [json.loads(line) for line in process.stderr if line.strip()]
+        assert [entry["message"] for entry in rest][-1] == "stopped"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        if process.stderr is not None:
+            process.stderr.close()

@@ -7,6 +7,7 @@ takes over when it is killed.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections import Counter
@@ -179,3 +180,16 @@ def test_gunicorn_believes_no_proxy_header_of_its_own(tmp_path):
         )
         assert created.status_code == 201
         assert created.headers["Location"].startswith(f"{server.root}{V4}/")
+
+
+def test_with_json_logs_gunicorns_own_lines_are_json_too(tmp_path):
+    database = str(tmp_path / "json.db")
+    with gunicorn_on(database, TMF683_LOG_FORMAT="json") as server:
+        response = httpx.get(f"{server.root}{V4}/partyInteraction")
+        assert response.status_code == 200
+        server.wait(lambda: any("tmf683.access" in line for line in server.log))
+    lines = [line for line in server.log if line.strip()]
+    entries = [json.loads(line) for line in lines]  # every line, gunicorn's too
+    loggers = {entry["logger"] for entry in entries}
+    assert {"gunicorn.error", "tmf683.access"} <= loggers
+    assert any(entry["message"].startswith("Booting worker") for entry in entries)

@@ -15,7 +15,6 @@ from tmf683_falcon.auth import BearerAuth
 from tmf683_falcon.errors import serialize_http_error
 from tmf683_falcon.forwarded import external_origin
 from tmf683_falcon.listener import EventHandler, mount_listener
-from tmf683_falcon.logs import configure_logging
 from tmf683_falcon.media import MAX_BODY_BYTES
 from tmf683_falcon.metrics import mark_process_dead
 
@@ -23,7 +22,6 @@ __all__ = [
     "MAX_BODY_BYTES",
     "BearerAuth",
     "EventHandler",
-    "configure_logging",
     "create_app",
     "external_origin",
     "mark_process_dead",

@@ -17,12 +17,11 @@ from types import FrameType
 
 import waitress
 
-from tmf683 import safe_location
+from tmf683 import configure_logging, safe_location
 from tmf683_falcon import serving
 from tmf683_falcon.config import build_parser as build_parser  # re-exported
 from tmf683_falcon.config import check
 from tmf683_falcon.errors import V5_ERROR_TYPE
-from tmf683_falcon.logs import configure_logging
 from tmf683_falcon.runtime import DISPATCHER_STOP_SECONDS, StartupError, build
 
 log = logging.getLogger("tmf683.server")

@@ -18,13 +18,13 @@ from tmf683 import (
     V5_BASE_PATH,
     EnvironmentParser,
     add_delivery_options,
+    add_log_options,
     add_version_option,
     parse_host_port,
 )
 from tmf683_falcon.app import route_prefix
 from tmf683_falcon.auth import DEFAULT_READ_SCOPE, DEFAULT_WRITE_SCOPE
 from tmf683_falcon.explorer import add_explorer_options
-from tmf683_falcon.logs import add_log_options
 from tmf683_falcon.media import MAX_BODY_BYTES
 from tmf683_falcon.metrics import add_metrics_options
 from tmf683_falcon.proxy_options import add_proxy_options

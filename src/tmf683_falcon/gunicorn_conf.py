@@ -19,6 +19,8 @@
   change the scheme of every link and of the served contract behind the
   server's back); proxies are trusted with ``TMF683_TRUSTED_PROXY``
   (``--trusted-proxy``) only.
+- ``logger_class``: ``tmf683_falcon.gunicorn_logging.Logger``, so gunicorn's
+  own lines take the app's format (``TMF683_LOG_FORMAT``: JSON lines stay JSON).
 
 Every other setting comes from the command line or ``GUNICORN_CMD_ARGS``.
 """
@@ -29,6 +31,7 @@ from typing import Any
 
 wsgi_app = "tmf683_falcon.wsgi:application"
 forwarded_allow_ips = ""
+logger_class = "tmf683_falcon.gunicorn_logging.Logger"
 
 
 def post_worker_init(worker: Any) -> None:

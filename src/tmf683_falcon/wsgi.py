@@ -27,9 +27,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from tmf683 import ElectedDispatcher, safe_location
+from tmf683 import ElectedDispatcher, configure_logging, safe_location
 from tmf683_falcon.config import parse
-from tmf683_falcon.logs import configure_logging
 from tmf683_falcon.runtime import DISPATCHER_STOP_SECONDS, Runtime, StartupError, build
 
 log = logging.getLogger("tmf683.server")

@@ -17,6 +17,7 @@ from types import FrameType
 
 from tmf683._errors import DeliveryTokenError, StoreConfigurationError
 from tmf683._hosts import parse_host
+from tmf683._logging import add_log_options, configure_logging
 from tmf683.envconfig import EnvironmentParser, add_version_option
 from tmf683.events.callbacks import CallbackPolicy, parse_allow_entry, parse_network
 from tmf683.events.dispatch import Dispatcher
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a PostgreSQL URL (default: $TMF683_DB, else ./tmf683.db)",
     )
     add_delivery_options(parser)
+    add_log_options(parser)
     return parser
 
 
@@ -258,11 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_level, args.log_format)
     try:
         token = delivery_token_from(args)
     except DeliveryTokenError as exc:
