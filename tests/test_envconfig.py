@@ -199,9 +199,10 @@ def test_the_docs_table_lists_exactly_the_options_and_their_variables():
     [
         ("tmf683_falcon", "tmf683-server"),
         ("tmf683.events.command", "tmf683-dispatcher"),
+        ("tmf683.cli", "tmf683"),
     ],
 )
-def test_both_commands_print_their_version(module, prog):
+def test_every_command_prints_its_version(module, prog):
     from importlib import metadata
 
     result = subprocess.run(

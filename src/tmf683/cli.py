@@ -29,6 +29,7 @@ from tmf683._errors import (
     StoreConfigurationError,
     StoreUnavailableError,
 )
+from tmf683.envconfig import add_version_option
 from tmf683.query.ast import Query
 from tmf683.storage import open_store, safe_location
 from tmf683.storage.base import PartyInteractionStore
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tmf683", description="Move TMF683 party interactions in and out."
     )
+    add_version_option(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     db_help = (
         "the store: a SQLite file path, sqlite:///PATH or a PostgreSQL URL "
