@@ -4,9 +4,10 @@ One batch is one transaction, in the caller's connection:
 
 1. ``SET LOCAL synchronous_commit = off``: the commit returns before its WAL is
    flushed to disk. A crash of the database server can lose the last batches
-   committed (never part of one: the database stays consistent); the import is
-   resumable and idempotent (``--resume``, skip or replace), so a re-run writes
-   them again. Other sessions and transactions keep the server's setting.
+   committed, even after the import reported them (never part of one: the
+   database stays consistent); the import is idempotent on ids (skip or replace),
+   so the same command run again writes them again. Other sessions and
+   transactions keep the server's setting.
 2. The stored rows of the batch's ids are locked (``FOR UPDATE``), reading their
    ``seq`` only.
 3. New ids: ``COPY`` straight into the table (no statement per row), then one
