@@ -22,7 +22,6 @@ from tmf683.query.ast import Query
 from tmf683.storage import safe_location
 from tmf683.storage._deadline import Deadline
 from tmf683.storage._sql import documents
-from tmf683.storage._sql import documents as documents_sql
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.store import SQLStore
@@ -45,6 +44,7 @@ from tmf683.storage.base import (
     distinct_by_id,
 )
 from tmf683.storage.postgres import _outbox as events
+from tmf683.storage.postgres._bulk import put_rows
 from tmf683.storage.postgres._connections import Connection, Connections
 from tmf683.storage.postgres._dialect import DIALECT
 from tmf683.storage.postgres._read import (
@@ -179,7 +179,9 @@ class PostgresStore(SQLStore):
         """Write documents by id in one transaction, no events; see the protocol.
 
         The stored rows of the ids are locked first (``FOR UPDATE``); new rows go
-        in with one pipelined ``executemany``, their side-table rows by ``COPY``.
+        in by ``COPY``, replaced ones by ``COPY`` to a staging table and one
+        ``UPDATE``, with ``synchronous_commit`` off for the transaction (see
+        ``_bulk``).
 
         Raises:
             ConflictError: another writer added one of the new ids meanwhile;
@@ -194,32 +196,11 @@ class PostgresStore(SQLStore):
             )
         try:
             with self._write() as conn:
-                stored = documents_sql.stored_rows(
-                    DIALECT, conn, [document["id"] for document in chosen]
-                )
-                new = [doc for doc in chosen if doc["id"] not in stored]
-                replaced = (
-                    [
-                        (stored[doc["id"]][0], doc)
-                        for doc in chosen
-                        if doc["id"] in stored
-                    ]
-                    if replace
-                    else []
-                )
-                if replaced:
-                    documents_sql.replace_rows(DIALECT, conn, replaced)
-                    conn.execute(
-                        f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ANY(%s)",  # noqa: S608
-                        [[seq for seq, _ in replaced]],
-                    )
-                seqs = _insert(conn, new) if new else []
-                write_references(conn, [*replaced, *zip(seqs, new, strict=True)])
+                return put_rows(conn, chosen, replace=replace)
         except pg_errors.UniqueViolation as exc:  # pragma: no cover - a race
             if not DIALECT.taken_id(exc, TABLE):
                 raise
             raise ConflictError(RESOURCE, ",".join(d["id"] for d in chosen)) from exc
-        return len(new) + len(replaced)
 
     def update(
         self,

@@ -1,0 +1,119 @@
+"""The bulk write of :meth:`PostgresStore.put_many` (``tmf683 import``), by ``COPY``.
+
+One batch is one transaction, in the caller's connection:
+
+1. ``SET LOCAL synchronous_commit = off``: the commit returns before its WAL is
+   flushed to disk. A crash of the database server can lose the last batches
+   committed, even after the import reported them (never part of one: the
+   database stays consistent); the import is idempotent on ids (skip or replace),
+   so the same command run again writes them again. Other sessions and
+   transactions keep the server's setting.
+2. The stored rows of the batch's ids are locked (``FOR UPDATE``), reading their
+   ``seq`` only.
+3. New ids: ``COPY`` straight into the table (no statement per row), then one
+   ``SELECT`` of their ``seq``. A writer adding one of these ids meanwhile makes
+   the ``COPY`` fail on the unique index, and the whole batch with it.
+4. Replaced ids (``replace``): ``COPY`` into a temporary staging table, then one
+   ``UPDATE ... FROM`` it; their old side-table rows are deleted.
+5. The side-table rows of every row written, by ``COPY``.
+
+SQL text here is built from module constants only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from tmf683.storage._sql.tables import REFERENCE_TABLE, TABLE
+from tmf683.storage.base import Document
+from tmf683.storage.postgres._dialect import DIALECT
+from tmf683.storage.postgres._schema import write_references
+
+STAGING = "tmf683_put_many"
+"""The session's temporary table of the replaced documents (emptied at commit)."""
+
+
+def put_rows(
+    conn: psycopg.Connection[Any], chosen: Sequence[Document], *, replace: bool
+) -> int:
+    """Write documents by id in the caller's transaction, no events.
+
+    Args:
+        conn: a connection inside the write transaction.
+        chosen: documents with ``"id"``, each id once, each one PostgreSQL can
+            hold (:meth:`Dialect.can_hold`).
+        replace: replace the stored documents of ids already there (else keep
+            them).
+
+    Returns:
+        How many documents were written (new ones, and the replaced ones).
+
+    Raises:
+        psycopg.errors.UniqueViolation: another writer added one of the new ids
+            meanwhile; the transaction is to be rolled back.
+    """
+    conn.execute("SET LOCAL synchronous_commit = off")
+    ids = [document["id"] for document in chosen]
+    stored: dict[str, int] = dict(
+        conn.execute(
+            f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s) FOR UPDATE",  # noqa: S608
+            [ids],
+        ).fetchall()
+    )
+    new = [document for document in chosen if document["id"] not in stored]
+    replaced = (
+        [(stored[doc["id"]], doc) for doc in chosen if doc["id"] in stored]
+        if replace
+        else []
+    )
+    if replaced:
+        _replace(conn, replaced)
+    written = [*replaced, *_copy_new(conn, new)] if new else replaced
+    write_references(conn, written)
+    return len(written)
+
+
+def _copy_new(
+    conn: psycopg.Connection[Any], new: Sequence[Document]
+) -> list[tuple[int, Document]]:
+    """``COPY`` new rows into the table; return ``(seq, document)`` of each."""
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {TABLE} (id, document) FROM STDIN") as copy,
+    ):
+        for document in new:
+            copy.write_row((document["id"], DIALECT.dump_document(document)))
+    seqs: dict[str, int] = dict(
+        conn.execute(
+            f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s)",  # noqa: S608
+            [[document["id"] for document in new]],
+        ).fetchall()
+    )
+    return [(seqs[document["id"]], document) for document in new]
+
+
+def _replace(
+    conn: psycopg.Connection[Any], replaced: Sequence[tuple[int, Document]]
+) -> None:
+    """New documents into locked rows (each version one more), side rows dropped."""
+    conn.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} "
+        "(seq bigint NOT NULL, document jsonb NOT NULL) ON COMMIT DELETE ROWS"
+    )
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {STAGING} (seq, document) FROM STDIN") as copy,
+    ):
+        for seq, document in replaced:
+            copy.write_row((seq, DIALECT.dump_document(document)))
+    conn.execute(
+        f"UPDATE {TABLE} AS t SET document = s.document, version = t.version + 1 "  # noqa: S608
+        f"FROM {STAGING} AS s WHERE t.seq = s.seq"
+    )
+    conn.execute(
+        f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ANY(%s)",  # noqa: S608
+        [[seq for seq, _ in replaced]],
+    )
