@@ -2,20 +2,14 @@
 
 One batch is one transaction, in the caller's connection:
 
-1. ``SET LOCAL synchronous_commit = off``: the commit returns before its WAL is
-   flushed to disk. A crash of the database server can lose the last batches
-   committed, even after the import reported them (never part of one: the
-   database stays consistent); the import is idempotent on ids (skip or replace),
-   so the same command run again writes them again. Other sessions and
-   transactions keep the server's setting.
-2. The stored rows of the batch's ids are locked (``FOR UPDATE``), reading their
+1. The stored rows of the batch's ids are locked (``FOR UPDATE``), reading their
    ``seq`` only.
-3. New ids: ``COPY`` straight into the table (no statement per row), then one
+2. New ids: ``COPY`` straight into the table (no statement per row), then one
    ``SELECT`` of their ``seq``. A writer adding one of these ids meanwhile makes
    the ``COPY`` fail on the unique index, and the whole batch with it.
-4. Replaced ids (``replace``): ``COPY`` into a temporary staging table, then one
+3. Replaced ids (``replace``): ``COPY`` into a temporary staging table, then one
    ``UPDATE ... FROM`` it; their old side-table rows are deleted.
-5. The side-table rows of every row written, by ``COPY``.
+4. The side-table rows of every row written, by ``COPY``.
 
 SQL text here is built from module constants only.
 """
@@ -55,7 +49,6 @@ def put_rows(
         psycopg.errors.UniqueViolation: another writer added one of the new ids
             meanwhile; the transaction is to be rolled back.
     """
-    conn.execute("SET LOCAL synchronous_commit = off")
     ids = [document["id"] for document in chosen]
     stored: dict[str, int] = dict(
         conn.execute(
