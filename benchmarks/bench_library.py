@@ -23,9 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -33,6 +30,7 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import customer_id, interactions, v5_create_body
+from databases import postgres_database
 
 from tmf683 import (
     V5_PARTY_INTERACTION_SCHEMA,
@@ -43,10 +41,6 @@ from tmf683 import (
     parse_query,
 )
 from tmf683.versions.v5query import to_canonical
-
-POSTGRES_ADMIN = os.environ.get(
-    "BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 REPEAT = 15
 NARROW_START = datetime(2024, 6, 1, tzinfo=UTC)
@@ -124,23 +118,6 @@ def medians_ms(*actions, repeat=REPEAT) -> list[float]:
 
 def median_ms(action, repeat=REPEAT):
     return medians_ms(action, repeat=repeat)[0]
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    import psycopg
-    from psycopg import sql
-
-    name = f"tmf683_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def run(count: int, folder: Path, kind: str) -> tuple[list[Row], list[Twin]]:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_transfer import postgres_database, records
+from bench_transfer import records
+from databases import postgres_database
 
 from tmf683.storage.postgres import PostgresStore
 

@@ -27,22 +27,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import interactions
+from databases import postgres_database
 
 from tmf683._serialization import unstructure
 from tmf683._validation import validate_party_interaction
-
-POSTGRES_ADMIN = os.environ.get(
-    "BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "tmf683_bench_")
 
 
 def records(count: int) -> Iterator[dict]:
@@ -66,23 +60,6 @@ def records(count: int) -> Iterator[dict]:
                 }
             }
         yield stored
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    import psycopg
-    from psycopg import sql
-
-    name = f"{DB_PREFIX}{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def tmf683(*args) -> tuple[float, float]:
