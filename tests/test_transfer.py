@@ -651,3 +651,60 @@ def test_check_record_keeps_the_v5_data():
     v5 = {"attributes": {"lastUpdate": "2024-01-01T00:00:00Z"}, "note": []}
     assert check_record({**doc("A"), "_v5": v5})["_v5"] == v5
     assert "_v5" not in check_record({**doc("A"), "_v5": {}})
+
+
+FORGED_V5 = [
+    # (what a record's _v5 says, the v5 body a create refuses alike, the problem)
+    (
+        {"attributes": {"@type": 5}},
+        {"@type": 5},
+        ("$._v5", 'makes a v5 view whose $.@type 5 is not of type "string"'),
+    ),
+    (
+        {"attributes": {"externalIdentifier": "nope"}},
+        {"externalIdentifier": "nope"},
+        (
+            "$._v5",
+            'makes a v5 view whose $.externalIdentifier "nope" is not of type "array"',
+        ),
+    ),
+    (
+        {"attributes": {"status": "shown to v5 only"}},
+        None,
+        ("$._v5.attributes.status", "is not v5-only data; leave it out"),
+    ),
+    (
+        {"attributes": {"_v5": {}}},
+        {"_v5": {}},
+        ("$._v5.attributes._v5", "is not v5-only data; leave it out"),
+    ),
+    (
+        {"attributes": {"lastUpdate": "not a date"}},
+        None,
+        (
+            "$._v5.attributes.lastUpdate",
+            "must be a date-time with a UTC offset, e.g. 2024-05-01T10:00:00Z",
+        ),
+    ),
+    (
+        {
+            "relatedParty": [
+                {"v4": {"id": "P1", "@referredType": "I"}, "v5": 1, "at": 0}
+            ]
+        },
+        {"relatedParty": [1]},
+        ("$._v5", 'makes a v5 view whose $.relatedParty[0] 1 is not of type "object"'),
+    ),
+]
+
+
+@pytest.mark.parametrize(("v5", "body", "problem"), FORGED_V5)
+def test_check_record_refuses_v5_data_a_v5_create_refuses(v5, body, problem):
+    record = {**doc("A"), "relatedParty": [{"id": "P1", "@referredType": "I"}]}
+    with pytest.raises(ValidationError) as caught:
+        check_record({**record, "_v5": v5})
+    assert caught.value.problems == (problem,)
+    if body is not None:  # what v5 clients would read, a v5 create refuses
+        _, service = services(MemoryStore())
+        with pytest.raises(ValidationError):
+            service.create({**V5_BODY, **body})
