@@ -639,6 +639,7 @@ def test_postgres_put_many_refuses_an_id_it_cannot_hold(postgres_url):
             ("$.id", "must not contain the NUL character (U+0000)"),
         ),
         ({"id": 7}, ("$.id", "is required: a non-empty string")),
+        ({"id": "a/b"}, ("$.id", "must not contain / (no URL could address it)")),
     ],
 )
 def test_check_record_names_what_is_wrong(record, problem):

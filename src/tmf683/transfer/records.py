@@ -119,6 +119,8 @@ def check_record(record: object) -> Document:
     id = record.get("id")
     if not isinstance(id, str) or not id:
         problems.append(("$.id", "is required: a non-empty string"))
+    elif "/" in id:  # a path segment cannot hold it, even as %2F
+        problems.append(("$.id", "must not contain / (no URL could address it)"))
     if "href" in record:
         problems.append(("$.href", "is built by the server; leave it out"))
     body = {k: v for k, v in record.items() if k not in ("id", "href", V5_KEY)}
