@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -554,6 +555,27 @@ def test_an_export_into_a_closed_pipe_stops_quietly(tmp_path):
         error = err.read()
         assert process.wait(timeout=60) == 1
     assert error == b""
+
+
+@pytest.mark.parametrize(
+    ("command", "closing", "message"),
+    [
+        ("export --db DB", ">&-", b"tmf683: error: stdout is closed; give --output"),
+        ("import --db DB -", "<&-", b"tmf683: error: stdin is closed; give the"),
+    ],
+)
+def test_a_closed_stdout_or_stdin_is_one_error_line(source, command, closing, message):
+    """Started with stdout (or stdin) closed, as by ``>&-``: Python has none."""
+    args = command.replace("DB", shlex.quote(str(source)))
+    result = subprocess.run(  # noqa: S602 - the shell closes the descriptor
+        f"exec {shlex.quote(sys.executable)} -m tmf683.cli {args} {closing}",
+        shell=True,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(message), result.stderr
 
 
 JSON_VALUES = st.recursive(
