@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from tests import postgres
 from tests.conftest import MINIMAL, V5_BODY, FixedClock
 from tests.test_v5 import v5_bodies
+from tests.waiting import wait_for
 from tmf683 import (
     InvalidQueryError,
     MemoryStore,
@@ -731,3 +733,52 @@ def test_check_record_refuses_v5_data_a_v5_create_refuses(v5, body, problem):
         _, service = services(MemoryStore())
         with pytest.raises(ValidationError):
             service.create({**V5_BODY, **body})
+
+
+def _children(pid):
+    """The ids of the processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_the_workers_of_a_killed_import_end_too(tmp_path):
+    """kill -9 of an import with --jobs: its worker processes do not linger."""
+    path = tmp_path / "in.ndjson"
+    with path.open("w") as out:
+        for n in range(20000):
+            out.write(json.dumps(doc(f"K{n:06d}")) + "\n")
+    with subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tmf683.cli", "import"),
+            *("--db", str(tmp_path / "t.db"), "--jobs", "2", "--batch-size", "100"),
+            str(path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        # the resource tracker, then the two workers
+        wait_for(lambda: len(_children(process.pid)) >= 3, timeout=60)
+        workers = _children(process.pid)
+        process.kill()
+        process.wait(timeout=30)
+    try:
+        wait_for(lambda: not any(_alive(pid) for pid in workers), timeout=30)
+    finally:  # what is left, when the fix is gone
+        for pid in filter(_alive, workers):
+            os.kill(pid, signal.SIGKILL)
