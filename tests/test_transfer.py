@@ -6,6 +6,8 @@ import io
 import itertools
 import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from tests import postgres
 from tests.conftest import MINIMAL, V5_BODY, FixedClock
 from tests.test_v5 import v5_bodies
+from tests.waiting import wait_for
 from tmf683 import (
     InvalidQueryError,
     MemoryStore,
@@ -556,6 +559,27 @@ def test_an_export_into_a_closed_pipe_stops_quietly(tmp_path):
     assert error == b""
 
 
+@pytest.mark.parametrize(
+    ("command", "closing", "message"),
+    [
+        ("export --db DB", ">&-", b"tmf683: error: stdout is closed; give --output"),
+        ("import --db DB -", "<&-", b"tmf683: error: stdin is closed; give the"),
+    ],
+)
+def test_a_closed_stdout_or_stdin_is_one_error_line(source, command, closing, message):
+    """Started with stdout (or stdin) closed, as by ``>&-``: Python has none."""
+    args = command.replace("DB", shlex.quote(str(source)))
+    result = subprocess.run(  # noqa: S602 - the shell closes the descriptor
+        f"exec {shlex.quote(sys.executable)} -m tmf683.cli {args} {closing}",
+        shell=True,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(message), result.stderr
+
+
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
@@ -639,6 +663,7 @@ def test_postgres_put_many_refuses_an_id_it_cannot_hold(postgres_url):
             ("$.id", "must not contain the NUL character (U+0000)"),
         ),
         ({"id": 7}, ("$.id", "is required: a non-empty string")),
+        ({"id": "a/b"}, ("$.id", "must not contain / (no URL could address it)")),
     ],
 )
 def test_check_record_names_what_is_wrong(record, problem):
@@ -651,3 +676,109 @@ def test_check_record_keeps_the_v5_data():
     v5 = {"attributes": {"lastUpdate": "2024-01-01T00:00:00Z"}, "note": []}
     assert check_record({**doc("A"), "_v5": v5})["_v5"] == v5
     assert "_v5" not in check_record({**doc("A"), "_v5": {}})
+
+
+FORGED_V5 = [
+    # (what a record's _v5 says, the v5 body a create refuses alike, the problem)
+    (
+        {"attributes": {"@type": 5}},
+        {"@type": 5},
+        ("$._v5", 'makes a v5 view whose $.@type 5 is not of type "string"'),
+    ),
+    (
+        {"attributes": {"externalIdentifier": "nope"}},
+        {"externalIdentifier": "nope"},
+        (
+            "$._v5",
+            'makes a v5 view whose $.externalIdentifier "nope" is not of type "array"',
+        ),
+    ),
+    (
+        {"attributes": {"status": "shown to v5 only"}},
+        None,
+        ("$._v5.attributes.status", "is not v5-only data; leave it out"),
+    ),
+    (
+        {"attributes": {"_v5": {}}},
+        {"_v5": {}},
+        ("$._v5.attributes._v5", "is not v5-only data; leave it out"),
+    ),
+    (
+        {"attributes": {"lastUpdate": "not a date"}},
+        None,
+        (
+            "$._v5.attributes.lastUpdate",
+            "must be a date-time with a UTC offset, e.g. 2024-05-01T10:00:00Z",
+        ),
+    ),
+    (
+        {
+            "relatedParty": [
+                {"v4": {"id": "P1", "@referredType": "I"}, "v5": 1, "at": 0}
+            ]
+        },
+        {"relatedParty": [1]},
+        ("$._v5", 'makes a v5 view whose $.relatedParty[0] 1 is not of type "object"'),
+    ),
+]
+
+
+@pytest.mark.parametrize(("v5", "body", "problem"), FORGED_V5)
+def test_check_record_refuses_v5_data_a_v5_create_refuses(v5, body, problem):
+    record = {**doc("A"), "relatedParty": [{"id": "P1", "@referredType": "I"}]}
+    with pytest.raises(ValidationError) as caught:
+        check_record({**record, "_v5": v5})
+    assert caught.value.problems == (problem,)
+    if body is not None:  # what v5 clients would read, a v5 create refuses
+        _, service = services(MemoryStore())
+        with pytest.raises(ValidationError):
+            service.create({**V5_BODY, **body})
+
+
+def _children(pid):
+    """The ids of the processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and int(stat.rpartition(")")[2].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_the_workers_of_a_killed_import_end_too(tmp_path):
+    """kill -9 of an import with --jobs: its worker processes do not linger."""
+    path = tmp_path / "in.ndjson"
+    with path.open("w") as out:
+        for n in range(20000):
+            out.write(json.dumps(doc(f"K{n:06d}")) + "\n")
+    with subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tmf683.cli", "import"),
+            *("--db", str(tmp_path / "t.db"), "--jobs", "2", "--batch-size", "100"),
+            str(path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        # the resource tracker, then the two workers
+        wait_for(lambda: len(_children(process.pid)) >= 3, timeout=60)
+        workers = _children(process.pid)
+        process.kill()
+        process.wait(timeout=30)
+    try:
+        wait_for(lambda: not any(_alive(pid) for pid in workers), timeout=30)
+    finally:  # what is left, when the fix is gone
+        for pid in filter(_alive, workers):
+            os.kill(pid, signal.SIGKILL)

@@ -280,6 +280,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = _sqlite_file(args.db)
         if source is not None and not source.is_file():
             return _fail(f"--db {args.db}: no such SQLite file")
+        if args.output == "-" and sys.stdout is None:
+            return _fail("stdout is closed; give --output FILE")
+    elif args.file == "-" and sys.stdin is None:
+        return _fail("stdin is closed; give the NDJSON file")
     elif args.file != "-" and not Path(args.file).is_file():
         return _fail(f"{args.file}: no such file")  # before a target is created
     try:

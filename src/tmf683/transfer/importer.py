@@ -14,6 +14,7 @@ so running the same import again after a failure continues where it stopped.
 from __future__ import annotations
 
 import itertools
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
@@ -222,6 +223,27 @@ def import_documents(
     return done
 
 
+PARENT_POLL = 1.0
+"""Seconds between a worker's looks at whether the importing process still runs."""
+
+
+def _exit_with(parent: int) -> None:  # pragma: no cover - runs in the workers
+    """A worker's initializer: end the worker once ``parent`` is gone.
+
+    A worker of a process killed by SIGKILL would otherwise wait for work
+    forever: the call queue's pipe stays open in the other workers.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tmf683-parent-watch", daemon=True).start()
+
+
 def _checked(batches: Iterator[_Batch], jobs: int) -> Iterator[tuple[_Batch, Checked]]:
     """Each batch with its check, in order; checked ahead by ``jobs`` workers."""
     first = list(itertools.islice(batches, 2))
@@ -234,7 +256,12 @@ def _checked(batches: Iterator[_Batch], jobs: int) -> Iterator[tuple[_Batch, Che
     from multiprocessing import get_context
 
     # spawn: a fork would copy the store's connections and threads
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        jobs,
+        mp_context=get_context("spawn"),
+        initializer=_exit_with,
+        initargs=(os.getpid(),),
+    ) as pool:
         ahead: deque[tuple[_Batch, Future[Checked]]] = deque()
         try:
             for batch in batches:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tmf683._datetimes import DATETIME_HINT, parse_datetime
 from tmf683._errors import Problem, ValidationError
 from tmf683._serialization import unstructure
 from tmf683._validation import (
@@ -21,10 +22,15 @@ from tmf683._validation import (
     validate_party_interaction,
 )
 from tmf683.storage.base import Document
+from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
-from tmf683.versions.v5 import ARRAY_RULES, to_v5
+from tmf683.versions.v5 import ARRAY_RULES, SHARED_ATTRIBUTES, to_v5
 
 _V5_ARRAYS = frozenset(rule.canonical for rule in ARRAY_RULES)
+_MAPPED_V5 = frozenset(
+    ("id", "href", V5_KEY, *SHARED_ATTRIBUTES, *(rule.v5 for rule in ARRAY_RULES))
+)
+"""v5 names the v4 part says (or the server builds): never v5-only data."""
 _PAIR_KEYS = frozenset({"v4", "v5", "at"})
 
 
@@ -50,6 +56,17 @@ def _v5_problems(part: Any) -> list[Problem]:
         if name == "attributes":
             if not isinstance(value, dict):
                 problems.append((f"{where}.attributes", "must be an object"))
+                continue
+            problems += [
+                (f"{where}.attributes.{key}", "is not v5-only data; leave it out")
+                for key in value
+                if key in _MAPPED_V5
+            ]
+            if "lastUpdate" in value:
+                try:
+                    parse_datetime(value["lastUpdate"])
+                except ValueError:
+                    problems.append((f"{where}.attributes.lastUpdate", DATETIME_HINT))
             continue
         if name not in _V5_ARRAYS:
             problems.append((f"{where}.{name}", "is not an array of PartyInteraction"))
@@ -102,6 +119,8 @@ def check_record(record: object) -> Document:
     id = record.get("id")
     if not isinstance(id, str) or not id:
         problems.append(("$.id", "is required: a non-empty string"))
+    elif "/" in id:  # a path segment cannot hold it, even as %2F
+        problems.append(("$.id", "must not contain / (no URL could address it)"))
     if "href" in record:
         problems.append(("$.href", "is built by the server; leave it out"))
     body = {k: v for k, v in record.items() if k not in ("id", "href", V5_KEY)}
@@ -117,11 +136,21 @@ def check_record(record: object) -> Document:
     if record.get(V5_KEY):
         stored[V5_KEY] = record[V5_KEY]
         try:
-            to_v5(stored, "")
+            view = to_v5(stored, "")
         except Exception as exc:  # pragma: no cover - a guard: the shape is checked
             raise ValidationError(
                 [(f"$.{V5_KEY}", f"cannot be shown in v5: {exc!r}")]
             ) from exc
+        # what v5 clients would read must be a v5 PartyInteraction, as after a
+        # v5 create: the kept v5 forms and attributes are not checked by the v4 model
+        view.pop("href")
+        if found := v5contract.schema_problems(view, "PartyInteraction"):
+            raise ValidationError(
+                [
+                    (f"$.{V5_KEY}", f"makes a v5 view whose {path} {message}")
+                    for path, message in found
+                ]
+            )
         if (size := json_size(stored)) > MAX_DOCUMENT_BYTES:
             raise ValidationError(
                 [("$", f"is {size} bytes of JSON, larger than {MAX_DOCUMENT_BYTES}")]
