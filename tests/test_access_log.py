@@ -196,3 +196,27 @@ def test_a_client_cannot_forge_a_text_line_with_a_newline_in_its_path():
         assert "nothing\\n2026-12-03T09:00:00.000Z" in line
         assert "\\r\\x1b[31m" in line
         assert not [text for text in list(server.log) if text.startswith(forged)]
+
+
+@pytest.mark.parametrize(("level", "fmt"), [("LOUD", "text"), ("INFO", "xml")])
+def test_configure_logging_refuses_an_unknown_level_or_format(level, fmt):
+    root = logging.getLogger()
+    before = list(root.handlers)
+    with pytest.raises(ValueError, match="is not one of"):
+        configure_logging(level, fmt)
+    assert root.handlers == before  # nothing replaced
+
+
+def test_a_records_own_request_id_is_kept():
+    from tmf683 import RequestIdFilter, request_id
+
+    token = request_id.set("current")
+    try:
+        mine = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+        mine.request_id = "its-own"
+        other = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+        assert RequestIdFilter().filter(mine)
+        assert RequestIdFilter().filter(other)
+    finally:
+        request_id.reset(token)
+    assert (mine.request_id, other.request_id) == ("its-own", "current")

@@ -190,3 +190,28 @@ def test_child_exit_marks_a_dead_workers_metrics_only_in_multiprocess_mode(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     gunicorn_conf.child_exit(None, FakeWorker())
     assert not (tmp_path / f"gauge_livesum_{FakeWorker.pid}.db").exists()
+
+
+def test_a_database_that_refuses_the_lock_is_tried_again(caplog):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    lock = AdvisoryLock(
+        f"postgresql://postgres@127.0.0.1:{port}/none?connect_timeout=2"
+    )
+    made: list[object] = []
+    elected = ElectedDispatcher(lambda: made.append(1), lock, retry_seconds=0.05)
+    with caplog.at_level("WARNING", logger="tmf683.dispatcher"):
+        elected.start()
+        try:
+
+            def failures() -> int:
+                return sum("election failed" in r.message for r in caplog.records)
+
+            wait_for(lambda: failures() >= 2, 20)
+            assert elected.is_alive() is None  # runs none, and keeps trying
+        finally:
+            elected.close(5)
+    assert made == []

@@ -273,3 +273,28 @@ def test_the_real_dispatcher_logs_json_lines_from_the_environment(tmp_path):
             process.wait(10)
         if process.stderr is not None:
             process.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("abc", "'abc' is not a number"), ("-1", "must be 0 or more seconds")],
+)
+def test_seconds_options_refuse_what_is_not_a_duration(capsys, value, message):
+    line = refusal(capsys, parser_with({}), ["--query-timeout", value])
+    assert message in line
+
+
+def test_help_shows_a_variables_value_as_the_default_and_positionals_have_none():
+    parser = EnvironmentParser(prog="p", environ={"TMF683_LIMIT": "7"})
+    parser.add_argument("--limit", type=int, default=3, help="(default: %(default)s)")
+    positional = parser.add_argument("file")
+    assert env_name(positional) is None
+    assert "(default: 7) [env: TMF683_LIMIT]" in " ".join(parser.format_help().split())
+
+
+@pytest.mark.parametrize(("value", "on"), [("yes", True), ("off", False)])
+def test_a_boolean_optional_flag_reads_yes_and_no(value, on):
+    parser = EnvironmentParser(prog="p", environ={"TMF683_COLOUR": value})
+    parser.add_argument("--colour", action=argparse.BooleanOptionalAction)
+    assert parser.parse_args([]).colour is on
+    assert parser.parse_args(["--no-colour"]).colour is False
