@@ -219,4 +219,7 @@ def test_a_records_own_request_id_is_kept():
         assert RequestIdFilter().filter(other)
     finally:
         request_id.reset(token)
-    assert (mine.request_id, other.request_id) == ("its-own", "current")
+    assert (vars(mine)["request_id"], vars(other)["request_id"]) == (
+        "its-own",
+        "current",
+    )

@@ -201,8 +201,13 @@ def test_a_database_that_refuses_the_lock_is_tried_again(caplog):
     lock = AdvisoryLock(
         f"postgresql://postgres@127.0.0.1:{port}/none?connect_timeout=2"
     )
-    made: list[object] = []
-    elected = ElectedDispatcher(lambda: made.append(1), lock, retry_seconds=0.05)
+    made: list[Dispatcher] = []
+
+    def make() -> Dispatcher:  # never called: the lock is never taken
+        made.append(Dispatcher(MemoryStore()))
+        return made[-1]
+
+    elected = ElectedDispatcher(make, lock, retry_seconds=0.05)
     with caplog.at_level("WARNING", logger="tmf683.dispatcher"):
         elected.start()
         try:

@@ -272,12 +272,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("cannot open the store: %s", exc)
         return 2
     stop = threading.Event()
+    bound_outbox(store, args)
+    dispatcher = dispatcher_from(store, args, token=token)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    bound_outbox(store, args)
-    log.info("delivering events from %s", safe_location(args.db))
-    dispatcher = dispatcher_from(store, args, token=token)
     try:
+        # the signals stop it from here on: the start line says it is ready for them
+        log.info("delivering events from %s", safe_location(args.db))
         dispatcher.run(stop)
     except KeyboardInterrupt:
         stop.set()

@@ -156,6 +156,8 @@ class Dispatcher:
             for _ in threads:
                 work.put(None)
         for thread in threads:
+            if thread.ident is None:  # a signal cut _open_workers short: never ran
+                continue
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _work(self, work: queue.Queue[Delivery | None]) -> None:
