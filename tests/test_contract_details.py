@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 
 from tests.conftest import MINIMAL
+from tests.postgres import allow_connections
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
 from tmf683 import parse_fields, parse_query
@@ -128,21 +128,6 @@ def test_an_unknown_path_has_no_allow(api):
     assert "allow" not in response.headers
 
 
-def _allow_connections(admin_url: str, name: str, allowed: bool) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
-                sql.Identifier(name), sql.SQL("true" if allowed else "false")
-            )
-        )
-        if not allowed:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                [name],
-            )
-
-
 @pytest.mark.slow
 def test_with_postgresql_unreachable_requests_get_a_503_and_then_recover(
     postgres_databases,
@@ -156,7 +141,7 @@ def test_with_postgresql_unreachable_requests_get_a_503_and_then_recover(
     ):
         created = http.post("partyInteraction", json=MINIMAL)
         assert created.status_code == 201, created.text
-        _allow_connections(admin, name, allowed=False)
+        allow_connections(admin, name, allowed=False)
         try:
             # every request answers (the first after the pool has waited for a
             # connection, the later ones at once while it knows the database is
@@ -180,7 +165,7 @@ def test_with_postgresql_unreachable_requests_get_a_503_and_then_recover(
             alive = http.get(f"{server.root}/health")
             assert (alive.status_code, alive.json()) == (200, {"status": "pass"})
         finally:
-            _allow_connections(admin, name, allowed=True)
+            allow_connections(admin, name, allowed=True)
         wait_for(lambda: http.get("partyInteraction").status_code == 200, 60.0)
         assert [d["id"] for d in http.get("partyInteraction").json()] == [
             created.json()["id"]
