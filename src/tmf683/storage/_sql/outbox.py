@@ -16,7 +16,12 @@ from typing import Any
 
 from tmf683._errors import StoreUnavailableError, SubscriptionLimitError
 from tmf683.storage._sql.dialect import Connection, Dialect
-from tmf683.storage._sql.tables import DELIVERIES, DELIVERY_COLUMNS, SUBSCRIPTIONS
+from tmf683.storage._sql.tables import (
+    DELIVERIES,
+    DELIVERY_COLUMNS,
+    GENERATION,
+    SUBSCRIPTIONS,
+)
 from tmf683.storage.base import (
     FAILED_BEHIND,
     TRIMMED,
@@ -336,6 +341,12 @@ def subscriptions(dialect: Dialect, conn: Connection) -> list[Document]:
         {},
     ).fetchall()
     return [dialect.load_document(row[0]) for row in rows]
+
+
+def generation(conn: Connection) -> int:
+    """The subscriptions' generation (see ``tables.GENERATION``): one row read."""
+    row = conn.execute(f"SELECT generation FROM {GENERATION}", {}).fetchone()  # noqa: S608
+    return int(row[0])
 
 
 def delete_subscription(dialect: Dialect, conn: Connection, id: str) -> bool:

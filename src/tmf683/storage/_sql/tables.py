@@ -22,6 +22,10 @@ and distinct text; ``path`` is the position in :data:`REFERENCES`."""
 SUBSCRIPTIONS = "event_subscription"
 """The hub subscriptions: ``seq`` (registration order), ``id``, ``document``."""
 
+GENERATION = "event_subscription_generation"
+"""One row, one column ``generation``: moved by triggers on every change of
+:data:`SUBSCRIPTIONS`, so a publisher knows when to read them again."""
+
 DELIVERIES = "event_delivery"
 """The transactional outbox: one row per event and subscriber until delivered."""
 

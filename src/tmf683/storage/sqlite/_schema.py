@@ -7,6 +7,10 @@ Version 3 adds the hub subscriptions and the transactional outbox
 (``tmf683.storage._sql.outbox``). Version 4 adds ``party_interaction.version``, the
 document's version for conditional writes (``tmf683.storage._sql.documents``); rows
 written before it start at 1.
+Version 7 (5 and 6 are other changes' numbers) adds ``event_subscription_generation``,
+one number that triggers on ``event_subscription`` move at every insert, update and
+delete, whoever writes: each process's publisher indexes the subscriptions and reads
+them again only when it moved (``tmf683.events.publish``).
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -24,6 +28,7 @@ from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
+    GENERATION,
     INDEXED_COLUMNS,
     REFERENCE_TABLE,
     SUBSCRIPTIONS,
@@ -33,7 +38,7 @@ from tmf683.storage._sql.tables import (
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7
 """Stored in ``PRAGMA user_version``."""
 
 
@@ -92,6 +97,26 @@ def _upgrade_to_version_4(db: sqlite_utils.Database) -> None:
     )
 
 
+def _upgrade_to_version_7(db: sqlite_utils.Database) -> None:
+    """Count the changes of the subscriptions, from a random start.
+
+    The random start keeps a publisher that knew a deleted and recreated file from
+    taking the new file's count for the one it indexed.
+    """
+    db.execute(f"CREATE TABLE IF NOT EXISTS {GENERATION} (generation INTEGER NOT NULL)")
+    db.execute(
+        f"INSERT INTO {GENERATION} SELECT abs(random() % 1000000000000) "  # noqa: S608
+        f"WHERE NOT EXISTS (SELECT 1 FROM {GENERATION})"
+    )
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {SUBSCRIPTIONS}_{event.lower()} "
+            f"AFTER {event} ON "
+            f"{SUBSCRIPTIONS} BEGIN UPDATE {GENERATION} SET generation = "
+            "generation + 1; END"
+        )
+
+
 def insert_references(
     db: sqlite_utils.Database, seq: int, document: Mapping[str, Any]
 ) -> None:
@@ -148,4 +173,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _create_version_3(db)
     if version < 4:
         _upgrade_to_version_4(db)
+    if version < 7:
+        _upgrade_to_version_7(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
