@@ -179,8 +179,11 @@ def test_every_store_writes_the_deliveries_of_evaluating_every_subscription(
             callback = f"http://127.0.0.1:9/{n}"
             root = "http://h/v4" if rooted else ""
             if v5:
+                v5_query = query.replace(
+                    "relatedParty.id", "relatedParty.partyOrPartyRole.id"
+                )
                 try:
-                    service.events.add_subscription(callback, query, version="v5")
+                    service.events.add_subscription(callback, v5_query, version="v5")
                 except InvalidQueryError:
                     continue  # names v4 has and v5 does not
             else:
