@@ -202,6 +202,8 @@ def two_stores(
     request: pytest.FixtureRequest, tmp_path: Any
 ) -> Iterator[tuple[PartyInteractionStore, PartyInteractionStore, Any]]:
     """Two store instances on one database (two processes' views), and raw SQL."""
+    first: PartyInteractionStore
+    second: PartyInteractionStore
     if request.param == "sqlite":
         path = tmp_path / "shared.db"
         first, second = SQLiteStore(path), SQLiteStore(path)

@@ -140,9 +140,9 @@ def _upgrade_to_version_6(conn: psycopg.Connection[Any]) -> None:
         f"WHERE NOT EXISTS (SELECT 1 FROM {GENERATION})"
     )
     conn.execute(
-        f"CREATE OR REPLACE FUNCTION {GENERATION}_move() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$$BEGIN UPDATE {GENERATION} SET generation = generation + 1; "
-        "RETURN NULL; END$$"
+        f"CREATE OR REPLACE FUNCTION {GENERATION}_move() RETURNS trigger "  # noqa: S608
+        f"LANGUAGE plpgsql AS $$BEGIN UPDATE {GENERATION} SET generation = "
+        "generation + 1; RETURN NULL; END$$"
     )
     conn.execute(f"DROP TRIGGER IF EXISTS {SUBSCRIPTIONS}_changed ON {SUBSCRIPTIONS}")
     conn.execute(

@@ -115,7 +115,7 @@ def _upgrade_to_version_7(db: sqlite_utils.Database) -> None:
     )
     for event in ("INSERT", "UPDATE", "DELETE"):
         db.execute(
-            f"CREATE TRIGGER IF NOT EXISTS {SUBSCRIPTIONS}_{event.lower()} "
+            f"CREATE TRIGGER IF NOT EXISTS {SUBSCRIPTIONS}_{event.lower()} "  # noqa: S608
             f"AFTER {event} ON "
             f"{SUBSCRIPTIONS} BEGIN UPDATE {GENERATION} SET generation = "
             "generation + 1; END"
