@@ -19,7 +19,6 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from tmf683._errors import InvalidQueryError, NotFoundError, ValidationError
 from tmf683._model import EventSubscriptionInput
@@ -42,7 +41,7 @@ from tmf683.events.envelopes import (
     host_allowlist,
     validate_callback,
 )
-from tmf683.events.subindex import SubscriptionIndex
+from tmf683.events.subindex import Entry, SubscriptionIndex
 from tmf683.query.ast import Query
 from tmf683.storage.base import (
     SUBSCRIPTION,
@@ -67,7 +66,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-Hub = dict[Audience, SubscriptionIndex[tuple[Document, EventSelector]]]
+Hub = dict[Audience, SubscriptionIndex]
 """The hub subscriptions each audience's events are matched against, indexed."""
 
 
@@ -134,8 +133,8 @@ class EventPublisher:
             A function the store calls inside its transaction, once per document
             written; it looks the hub subscriptions up on its first call only, so
             one write of many documents (``create_many``) does so once, and reads
-            them only when they changed since this publisher last did
-            (:meth:`_subscriptions`). Each event is matched only against the
+            them only when they changed since this publisher last did (the
+            store's ``subscription_generation``). Each event is matched only against the
             subscriptions that can select it (:mod:`tmf683.events.subindex`). Each
             audience (a version and its API root) with a subscriber gets its own
             envelopes, built from that version's view of the change: a change only
@@ -149,7 +148,7 @@ class EventPublisher:
             found: list[Delivery] = []
             if not read:
                 read.append(self._subscriptions())
-            audiences: dict[Audience, SubscriptionIndex[Any] | None] = dict(read[0])
+            audiences: dict[Audience, SubscriptionIndex | None] = dict(read[0])
             with self._lock:
                 for _, _, audience in self._local.values():
                     audiences.setdefault(audience, None)
@@ -205,7 +204,7 @@ class EventPublisher:
             cached = self._hub
         if cached is not None and cached[0] == generation:
             return cached[1]
-        groups: dict[Audience, list[tuple[tuple[Document, EventSelector], Query]]] = {}
+        groups: dict[Audience, list[tuple[Entry, Query]]] = {}
         for subscription in self.store.subscriptions():
             audience = audience_of(subscription)
             format = self.formats.get(audience[0])

@@ -12,22 +12,24 @@ are the only ones that can match, and the caller still runs the full match
 (:meth:`~tmf683.events.envelopes.EventSelector.select`) on each, so what is selected
 is exactly what evaluating every subscription selects.
 
-Values are compared as the reference evaluation does (:func:`tmf683.query.evaluate.
-typed`: a value takes part only with the attribute's JSON type; numbers by value, so
-``1`` finds ``1.0``). Through arrays, every element's value is looked up: more
-candidates than matches at worst, never fewer.
+Values are compared as the reference evaluation does
+(:func:`tmf683.query.evaluate.typed`: a value takes part only with the attribute's
+JSON type; numbers by value, so ``1`` finds ``1.0``). Through arrays, every
+element's value is looked up: more candidates than matches at worst, never fewer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from tmf683.events.envelopes import EventSelector
 from tmf683.query.ast import Condition, Operator, Path, Query, Value
 from tmf683.query.evaluate import typed
 from tmf683.query.schema import AttributeKind
 
-T = TypeVar("T")
+Entry = tuple[Mapping[str, Any], EventSelector]
+"""What the index holds and gives back: a stored subscription and its selector."""
 
 EVENT_TYPE: Path = ("eventType",)
 """The envelope attribute the first level of the index files subscriptions by."""
@@ -100,15 +102,16 @@ class _Bucket:
                 into.update(by_value.get(value, ()))
 
 
-class SubscriptionIndex(Generic[T]):
+class SubscriptionIndex:
     """Subscriptions filed by their ``eventType`` and one other equality condition.
 
     Args:
-        entries: ``(item, query)`` pairs, in registration order; ``item`` is what
-            :meth:`candidates` gives back (e.g. the subscription and its selector).
+        entries: ``(entry, query)`` pairs, in registration order; the entry (a
+            subscription and its selector) is what :meth:`candidates` gives back,
+            the query what it is filed by.
     """
 
-    def __init__(self, entries: Sequence[tuple[T, Query]]) -> None:
+    def __init__(self, entries: Sequence[tuple[Entry, Query]]) -> None:
         self._items = [item for item, _ in entries]
         self._by_type: dict[Value | None, _Bucket] = {}
         for position, (_, query) in enumerate(entries):
@@ -122,14 +125,14 @@ class SubscriptionIndex(Generic[T]):
         """How many subscriptions the index holds."""
         return len(self._items)
 
-    def candidates(self, envelope: Mapping[str, Any]) -> list[T]:
+    def candidates(self, envelope: Mapping[str, Any]) -> list[Entry]:
         """The subscriptions that can select ``envelope``, in registration order.
 
         Args:
             envelope: an event envelope of the subscriptions' format.
 
         Returns:
-            Every item whose query could hold on the envelope (each still to be
+            Every entry whose query could hold on the envelope (each still to be
             matched in full); the others cannot match it.
         """
         found: set[int] = set()
