@@ -24,6 +24,7 @@ from tmf683.storage.base import (
     Delivery,
     PartyInteractionStore,
 )
+from tmf683.storage.sqlite._schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from tmf683.testing import party_interactions, query_strings
 
 
@@ -406,7 +407,7 @@ def test_sqlite_upgrades_a_version_1_file(tmp_path):
             version = connection.execute("PRAGMA user_version").fetchone()[0]
         finally:
             connection.close()
-        assert version == 4
+        assert version == SQLITE_SCHEMA_VERSION
     finally:
         upgraded.close()
 

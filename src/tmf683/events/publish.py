@@ -41,6 +41,8 @@ from tmf683.events.envelopes import (
     host_allowlist,
     validate_callback,
 )
+from tmf683.events.subindex import Entry, SubscriptionIndex
+from tmf683.query.ast import Query
 from tmf683.storage.base import (
     SUBSCRIPTION,
     Delivery,
@@ -62,6 +64,10 @@ def _selector(query: str, format: EventFormat) -> EventSelector:
 
 def _new_id() -> str:
     return str(uuid.uuid4())
+
+
+Hub = dict[Audience, SubscriptionIndex]
+"""The hub subscriptions each audience's events are matched against, indexed."""
 
 
 class EventPublisher:
@@ -111,6 +117,7 @@ class EventPublisher:
         self._last: Future[None] | None = None
         self._closed = False
         self._unparseable: set[tuple[str, str]] = set()
+        self._hub: tuple[int, Hub] | None = None
 
     def outbox(
         self, output: Callable[[Document], Document], raised: RaisedEvents
@@ -124,34 +131,30 @@ class EventPublisher:
 
         Returns:
             A function the store calls inside its transaction, once per document
-            written; it reads the hub subscriptions on its first call only, so one
-            write of many documents (``create_many``) reads them once. Each
+            written; it looks the hub subscriptions up on its first call only, so
+            one write of many documents (``create_many``) does so once, and reads
+            them only when they changed since this publisher last did (the
+            store's ``subscription_generation``). Each event is matched only against the
+            subscriptions that can select it (:mod:`tmf683.events.subindex`). Each
             audience (a version and its API root) with a subscriber gets its own
             envelopes, built from that version's view of the change: a change only
             v5 shows (``externalIdentifier``) raises v5 events and no v4 ones. With
             no hub subscription and no in-process subscriber it builds no envelope
             (and takes no id from ``id_factory``).
         """
-        read: list[dict[Audience, list[Document]]] = []  # subscriptions, read once
+        read: list[Hub] = []  # the subscriptions, read once
 
         def deliveries(old: Document | None, new: Document | None) -> list[Delivery]:
             found: list[Delivery] = []
             if not read:
-                groups: dict[Audience, list[Document]] = {}
-                for subscription in self.store.subscriptions():
-                    groups.setdefault(audience_of(subscription), []).append(
-                        subscription
-                    )
-                read.append(groups)
-            audiences = dict(read[0])
+                read.append(self._subscriptions())
+            audiences: dict[Audience, SubscriptionIndex | None] = dict(read[0])
             with self._lock:
                 for _, _, audience in self._local.values():
-                    audiences.setdefault(audience, [])
+                    audiences.setdefault(audience, None)
             now: datetime | None = None
-            for (version, root), subscriptions in audiences.items():
-                format = self.formats.get(version)
-                if format is None:
-                    continue
+            for (version, root), index in audiences.items():
+                format = self.formats[version]
                 view = payload(format, root, output)
                 changes = events_for_change(
                     None if old is None else view(old),
@@ -168,10 +171,9 @@ class EventPublisher:
                         field_path=field_path,
                     )
                     raised.append(((version, root), envelope))
-                    for subscription in subscriptions:
-                        selector = self._stored_selector(subscription, format)
-                        if selector is None:
-                            continue
+                    if index is None:
+                        continue
+                    for subscription, selector in index.candidates(envelope):
                         selected = selector.select(envelope)
                         if selected is not None:
                             found.append(
@@ -185,6 +187,37 @@ class EventPublisher:
             return found
 
         return deliveries
+
+    def _subscriptions(self) -> Hub:
+        """The hub subscriptions by audience, indexed; read again when they changed.
+
+        Called inside a write's transaction: the store's subscription generation
+        (moved by every register and unregister, from any process sharing the
+        store) is read first, and the subscriptions themselves only when it differs
+        from the one this publisher indexed last, so a write reads one number
+        rather than every subscription. Subscriptions of a version without a format
+        here, or whose stored query no longer parses, are left out (they get
+        nothing).
+        """
+        generation = self.store.subscription_generation()
+        with self._lock:
+            cached = self._hub
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        groups: dict[Audience, list[tuple[Entry, Query]]] = {}
+        for subscription in self.store.subscriptions():
+            audience = audience_of(subscription)
+            format = self.formats.get(audience[0])
+            if format is None:
+                continue
+            entries = groups.setdefault(audience, [])
+            selector = self._stored_selector(subscription, format)
+            if selector is not None:
+                entries.append(((subscription, selector), selector.query))
+        hub = {audience: SubscriptionIndex(e) for audience, e in groups.items()}
+        with self._lock:
+            self._hub = (generation, hub)
+        return hub
 
     def _stored_selector(
         self, subscription: Document, format: EventFormat

@@ -464,6 +464,19 @@ class SubscriptionStore(Protocol):
         """Every hub subscription, in registration order."""
         ...
 
+    def subscription_generation(self) -> int:
+        """A number that changes whenever a subscription is added or removed.
+
+        Every process sharing the store sees the others' changes: a publisher keeps
+        its index of the subscriptions while this number stays the same, and reads
+        them again when it moves. Called inside a write (by its outbox function),
+        it reads that write's view.
+
+        Returns:
+            The current generation (compare for equality only).
+        """
+        ...
+
 
 FAILED_BEHIND = "not sent: an earlier event to this callback failed for good"
 """The ``last_error`` of the pending deliveries failed at once behind one of their

@@ -65,6 +65,7 @@ class MemoryStore:
         self._documents: dict[str, Document] = {}
         self._versions: dict[str, int] = {}
         self._subscriptions: dict[str, Document] = {}
+        self._generation = 0
         self._deliveries: dict[str, Delivery] = {}
         self._lock = threading.RLock()
 
@@ -250,6 +251,7 @@ class MemoryStore:
             if limit is not None and len(self._subscriptions) >= limit:
                 raise SubscriptionLimitError(limit)
             self._subscriptions[subscription["id"]] = dict(subscription)
+            self._generation += 1
 
     def get_subscription(self, id: str) -> Document:
         """Read a hub subscription; see the protocol."""
@@ -264,6 +266,7 @@ class MemoryStore:
             if id not in self._subscriptions:
                 raise NotFoundError(SUBSCRIPTION, id)
             del self._subscriptions[id]
+            self._generation += 1
             for key in [
                 k for k, d in self._deliveries.items() if d.subscription_id == id
             ]:
@@ -273,6 +276,11 @@ class MemoryStore:
         """Every hub subscription, in registration order."""
         with self._lock:
             return [dict(s) for s in self._subscriptions.values()]
+
+    def subscription_generation(self) -> int:
+        """How many times subscriptions were added or removed; see the protocol."""
+        with self._lock:
+            return self._generation
 
     def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
         """The oldest pending delivery per callback, when due; see the protocol."""
@@ -379,6 +387,7 @@ class MemoryStore:
             self._documents.clear()
             self._versions.clear()
             self._subscriptions.clear()
+            self._generation += 1
             self._deliveries.clear()
 
 

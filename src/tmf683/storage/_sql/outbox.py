@@ -16,7 +16,13 @@ from typing import Any
 
 from tmf683._errors import StoreUnavailableError, SubscriptionLimitError
 from tmf683.storage._sql.dialect import Connection, Dialect
-from tmf683.storage._sql.tables import DELIVERIES, DELIVERY_COLUMNS, SUBSCRIPTIONS
+from tmf683.storage._sql.tables import (
+    DELIVERIES,
+    DELIVERY_COLUMNS,
+    DELIVERY_HEADS,
+    GENERATION,
+    SUBSCRIPTIONS,
+)
 from tmf683.storage.base import (
     FAILED_BEHIND,
     TRIMMED,
@@ -149,30 +155,20 @@ def row_to_delivery(dialect: Dialect, row: Sequence[Any]) -> Delivery:
     )
 
 
-HEADS = (
-    "WITH RECURSIVE heads (callback) AS ("  # noqa: S608 - constants
-    f"SELECT min(callback) FROM {DELIVERIES} WHERE state = 'pending' UNION ALL "
-    f"SELECT (SELECT min(callback) FROM {DELIVERIES} WHERE state = 'pending' "
-    "AND callback > heads.callback) FROM heads WHERE heads.callback IS NOT NULL) "
-)
-"""The callbacks with a pending delivery: one index probe each (a loose index scan
-of the ``(state, callback, seq)`` index), however many deliveries wait behind them."""
-
-
 def due(dialect: Dialect, conn: Connection, now: float, limit: int) -> list[Delivery]:
-    """The oldest pending delivery of each callback, when its time has come.
+    """The oldest pending delivery of each callback, when its time has come (SQLite).
 
-    The cost grows with the number of callbacks, not of pending deliveries: each
-    callback's head is one index probe (the former query checked every pending row
-    and sorted them, for every event sent).
+    Reads ``event_delivery_head`` (each callback's oldest pending delivery, kept by
+    SQLite's triggers) through its ``(next_attempt_at, seq)`` index: the cost grows
+    with the heads that are due, not with the callbacks nor the pending deliveries.
+    PostgreSQL's dispatchers read theirs their own way (its ``_outbox`` module).
     """
     now_at, most = _names(dialect, "now", "limit")
     columns = ", ".join(f"d.{name}" for name in DELIVERY_COLUMNS.split(", "))
     rows = conn.execute(
-        f"{HEADS}SELECT {columns} FROM heads JOIN {DELIVERIES} AS d "  # noqa: S608
-        f"ON d.seq = (SELECT min(seq) FROM {DELIVERIES} WHERE state = 'pending' "
-        f"AND callback = heads.callback) WHERE d.next_attempt_at <= {now_at} "
-        f"ORDER BY d.seq LIMIT {most}",
+        f"SELECT {columns} FROM {DELIVERY_HEADS} AS h JOIN {DELIVERIES} AS d "  # noqa: S608
+        f"ON d.seq = h.seq WHERE h.next_attempt_at <= {now_at} "
+        f"ORDER BY h.seq LIMIT {most}",
         {"now": now, "limit": limit},
     ).fetchall()
     return [row_to_delivery(dialect, row) for row in rows]
@@ -336,6 +332,12 @@ def subscriptions(dialect: Dialect, conn: Connection) -> list[Document]:
         {},
     ).fetchall()
     return [dialect.load_document(row[0]) for row in rows]
+
+
+def generation(conn: Connection) -> int:
+    """The subscriptions' generation (see ``tables.GENERATION``): one row read."""
+    row = conn.execute(f"SELECT generation FROM {GENERATION}", {}).fetchone()  # noqa: S608
+    return int(row[0])
 
 
 def delete_subscription(dialect: Dialect, conn: Connection, id: str) -> bool:

@@ -138,6 +138,11 @@ class SQLStore:
         with self._read() as conn:
             return outbox.subscriptions(self.dialect, conn)
 
+    def subscription_generation(self) -> int:
+        """The subscriptions' generation, moved by triggers; see the protocol."""
+        with self._read() as conn:
+            return outbox.generation(conn)
+
     def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
         """The oldest pending delivery per callback, when due; see the protocol."""
         with self._read() as conn:

@@ -22,8 +22,17 @@ and distinct text; ``path`` is the position in :data:`REFERENCES`."""
 SUBSCRIPTIONS = "event_subscription"
 """The hub subscriptions: ``seq`` (registration order), ``id``, ``document``."""
 
+GENERATION = "event_subscription_generation"
+"""One row, one column ``generation``: moved by triggers on every change of
+:data:`SUBSCRIPTIONS`, so a publisher knows when to read them again."""
+
 DELIVERIES = "event_delivery"
 """The transactional outbox: one row per event and subscriber until delivered."""
+
+DELIVERY_HEADS = "event_delivery_head"
+"""SQLite: the oldest pending delivery of each callback, ``(callback, seq,
+next_attempt_at)``, kept by triggers on :data:`DELIVERIES`, so the due lookup reads
+the heads that are due rather than probing every callback."""
 
 DELIVERY_COLUMNS = (
     "id, subscription_id, callback, event, attempts, next_attempt_at, state, last_error"

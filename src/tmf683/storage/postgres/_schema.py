@@ -21,6 +21,12 @@ Version 3 adds the partial index ``event_delivery (callback, seq) WHERE state =
 'failed'``: the range the trim of a callback's failed deliveries reads
 (``max_failed_per_callback``).
 
+Version 6 (4 and 5 are other changes' numbers) adds
+``event_subscription_generation``, one number a statement trigger on
+``event_subscription`` moves at every insert, update, delete and truncate, whoever
+writes: each process's publisher indexes the subscriptions and reads them again only
+when it moved (``tmf683.events.publish``).
+
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
 here is built from module constants only.
@@ -37,8 +43,10 @@ from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
+    GENERATION,
     INDEXED_COLUMNS,
     REFERENCE_TABLE,
+    SUBSCRIPTIONS,
     TABLE,
     references,
 )
@@ -46,7 +54,7 @@ from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 6
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
@@ -118,6 +126,32 @@ def _upgrade_to_version_3(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def _upgrade_to_version_6(conn: psycopg.Connection[Any]) -> None:
+    """Count the changes of the subscriptions, from a random start.
+
+    The random start keeps a publisher that knew a dropped and recreated database
+    from taking the new database's count for the one it indexed.
+    """
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {GENERATION} (generation bigint NOT NULL)"
+    )
+    conn.execute(
+        f"INSERT INTO {GENERATION} SELECT (random() * 1e12)::bigint "  # noqa: S608
+        f"WHERE NOT EXISTS (SELECT 1 FROM {GENERATION})"
+    )
+    conn.execute(
+        f"CREATE OR REPLACE FUNCTION {GENERATION}_move() RETURNS trigger "  # noqa: S608
+        f"LANGUAGE plpgsql AS $$BEGIN UPDATE {GENERATION} SET generation = "
+        "generation + 1; RETURN NULL; END$$"
+    )
+    conn.execute(f"DROP TRIGGER IF EXISTS {SUBSCRIPTIONS}_changed ON {SUBSCRIPTIONS}")
+    conn.execute(
+        f"CREATE TRIGGER {SUBSCRIPTIONS}_changed AFTER INSERT OR UPDATE OR DELETE "
+        f"OR TRUNCATE ON {SUBSCRIPTIONS} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {GENERATION}_move()"
+    )
+
+
 def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -146,6 +180,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _upgrade_to_version_2(conn)
     if version < 3:
         _upgrade_to_version_3(conn)
+    if version < 6:
+        _upgrade_to_version_6(conn)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
         conn.execute(

@@ -7,6 +7,14 @@ Version 3 adds the hub subscriptions and the transactional outbox
 (``tmf683.storage._sql.outbox``). Version 4 adds ``party_interaction.version``, the
 document's version for conditional writes (``tmf683.storage._sql.documents``); rows
 written before it start at 1.
+Version 7 (5 and 6 are other changes' numbers) adds ``event_subscription_generation``,
+one number that triggers on ``event_subscription`` move at every insert, update and
+delete, whoever writes: each process's publisher indexes the subscriptions and reads
+them again only when it moved (``tmf683.events.publish``); and
+``event_delivery_head``, the oldest pending delivery of each callback with its due
+time, kept by triggers on ``event_delivery`` (SQLite runs one write at a time, so
+they see every change in order) and filled from the pending rows on upgrade: the
+due lookup reads the heads that are due from its index.
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -24,6 +32,8 @@ from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
+    DELIVERY_HEADS,
+    GENERATION,
     INDEXED_COLUMNS,
     REFERENCE_TABLE,
     SUBSCRIPTIONS,
@@ -33,7 +43,7 @@ from tmf683.storage._sql.tables import (
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7
 """Stored in ``PRAGMA user_version``."""
 
 
@@ -89,6 +99,84 @@ def _upgrade_to_version_4(db: sqlite_utils.Database) -> None:
     db.execute(
         f"ALTER TABLE {TABLE} ADD COLUMN version INTEGER NOT NULL "
         f"DEFAULT {FIRST_VERSION}"
+    )
+
+
+def _upgrade_to_version_7(db: sqlite_utils.Database) -> None:
+    """Count the changes of the subscriptions, from a random start.
+
+    The random start keeps a publisher that knew a deleted and recreated file from
+    taking the new file's count for the one it indexed.
+    """
+    db.execute(f"CREATE TABLE IF NOT EXISTS {GENERATION} (generation INTEGER NOT NULL)")
+    db.execute(
+        f"INSERT INTO {GENERATION} SELECT abs(random() % 1000000000000) "  # noqa: S608
+        f"WHERE NOT EXISTS (SELECT 1 FROM {GENERATION})"
+    )
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {SUBSCRIPTIONS}_{event.lower()} "  # noqa: S608
+            f"AFTER {event} ON "
+            f"{SUBSCRIPTIONS} BEGIN UPDATE {GENERATION} SET generation = "
+            "generation + 1; END"
+        )
+    _create_delivery_heads(db)
+
+
+_PENDING_HEAD = (
+    f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
+    f"SELECT callback, seq, next_attempt_at FROM {DELIVERIES} WHERE state = "
+    "'pending' AND callback = OLD.callback ORDER BY seq LIMIT 1 "
+    "ON CONFLICT (callback) DO NOTHING;"
+)
+"""In a trigger: the head of ``OLD.callback`` again, when its row was removed."""
+_NEW_HEAD = (
+    f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
+    "VALUES (NEW.callback, NEW.seq, NEW.next_attempt_at) ON CONFLICT (callback) "
+    "DO UPDATE SET seq = excluded.seq, next_attempt_at = excluded.next_attempt_at "
+    f"WHERE excluded.seq < {DELIVERY_HEADS}.seq;"
+)
+"""In a trigger: a pending ``NEW`` row is its callback's head if it is the oldest."""
+_DROP_OLD_HEAD = (
+    f"DELETE FROM {DELIVERY_HEADS} WHERE callback = OLD.callback AND seq = OLD.seq;"  # noqa: S608
+)
+
+
+def _create_delivery_heads(db: sqlite_utils.Database) -> None:
+    """The table of each callback's oldest pending delivery, and its triggers."""
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {DELIVERY_HEADS} (callback TEXT PRIMARY KEY, "
+        "seq INTEGER NOT NULL, next_attempt_at REAL NOT NULL) WITHOUT ROWID"
+    )
+    db.execute(
+        f"CREATE INDEX IF NOT EXISTS idx_{DELIVERY_HEADS}_due ON {DELIVERY_HEADS} "
+        "(next_attempt_at, seq)"
+    )
+    db.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_insert AFTER INSERT ON "
+        f"{DELIVERIES} WHEN NEW.state = 'pending' BEGIN {_NEW_HEAD} END"
+    )
+    db.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_delete AFTER DELETE ON "
+        f"{DELIVERIES} WHEN OLD.state = 'pending' BEGIN {_DROP_OLD_HEAD} "
+        f"{_PENDING_HEAD} END"
+    )
+    db.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_update AFTER UPDATE OF "
+        f"state, next_attempt_at, callback, seq ON {DELIVERIES} WHEN OLD.state = "
+        f"'pending' BEGIN {_DROP_OLD_HEAD} {_PENDING_HEAD} END"
+    )
+    db.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_pending AFTER UPDATE OF "
+        f"state, next_attempt_at, callback, seq ON {DELIVERIES} WHEN NEW.state = "
+        f"'pending' BEGIN {_NEW_HEAD} END"
+    )
+    db.execute(f"DELETE FROM {DELIVERY_HEADS}")  # noqa: S608 - constant
+    db.execute(
+        f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
+        f"SELECT callback, seq, next_attempt_at FROM {DELIVERIES} AS d WHERE "
+        f"state = 'pending' AND seq = (SELECT min(seq) FROM {DELIVERIES} WHERE "
+        "state = 'pending' AND callback = d.callback)"
     )
 
 
@@ -148,4 +236,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _create_version_3(db)
     if version < 4:
         _upgrade_to_version_4(db)
+    if version < 7:
+        _upgrade_to_version_7(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
