@@ -93,15 +93,21 @@ def encode_items(
                 for item in items
             ]
         )
-    parts: list[str] = []
+    parts: list[bytes] = []
     for item in items:
         if isinstance(item, tuple):
             id, text = item
-            head = '{"id":' + encode_json(id).decode()
-            if text.startswith(head) and text[len(head) : len(head) + 1] in (",", "}"):
-                rest = text[len(head) :]
-                parts.append(f'{head},"href":{encode_json(href(id)).decode()}{rest}')
+            head = b'{"id":' + encode_json(id)
+            if text.startswith(head) and text[len(head) : len(head) + 1] in (
+                b",",
+                b"}",
+            ):
+                parts.append(
+                    b"".join(
+                        (head, b',"href":', encode_json(href(id)), text[len(head) :])
+                    )
+                )
                 continue
             item = decode(text)
-        parts.append(encode_json(output(item)).decode())
-    return ("[" + ",".join(parts) + "]").encode()
+        parts.append(encode_json(output(item)))
+    return b"[" + b",".join(parts) + b"]"
