@@ -5,8 +5,9 @@ JSON as :func:`tmf683.encode_json` (orjson) writes it. A store that can give a p
 documents in that form already (:class:`EncodedListStore`) saves the service parsing
 every document only to write it again: SQLite keeps each document as the text
 :func:`json.dumps` wrote (compact, non-ASCII as is), which is orjson's text for the
-same value except for floats written with an exponent (``1e-07`` where orjson
-writes ``1e-7``, ``1e+16`` for ``1e16``) and for values no document may hold
+same value except for floats :func:`json.dumps` writes with an exponent (``1e-07``
+and ``-2.5e-05`` where orjson 3.13 writes ``1e-7`` and ``-0.000025``) and for
+values no document may hold
 (integers beyond 64 bits, ``NaN``): :func:`wire_rows` passes the other texts on as
 they are and decodes the few that hold one of those.
 """
@@ -35,8 +36,8 @@ _CONSTANTS = rb"NaN|Infinity"
 not JSON, and that orjson writes as ``null``."""
 _EXPONENT = rb"[0-9]e[-+]"
 """How :func:`json.dumps` writes the exponent of a float (``1e-07``, ``1e+16``;
-Python's float ``repr`` always signs it), which orjson writes without ``+`` and
-without leading zeros (``1e-7``, ``1e16``)."""
+Python's float ``repr`` always signs it); orjson picks other forms for some
+(``1e-7``, ``-0.000025`` for ``-2.5e-05``), so every such text is decoded."""
 _NUMBER_PARTS = frozenset(b"0123456789.")
 _BEFORE_NUMBER = frozenset(b":,[")
 """What comes before a number in compact JSON (an object's value, an element)."""
