@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -27,7 +28,7 @@ from tmf683.testing import party_interactions, query_strings
 BASE = "https://api.example.com/tmf-api/partyInteraction/v4"
 
 texts = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=6
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=6
 )
 json_values = st.recursive(
     st.none()
@@ -43,7 +44,7 @@ json_values = st.recursive(
     max_leaves=8,
 )
 ids = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\x00/"),
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00/"),
     min_size=1,
     max_size=5,
 )
@@ -93,7 +94,7 @@ def test_list_json_is_the_bytes_of_the_listed_items_on_every_store(
         sqlite_store.close()
 
 
-def _stored_by_hand(path, documents):
+def _stored_by_hand(path, documents: list[dict[str, Any]]) -> None:
     """Rows as a release writes them (json.dumps, compact, non-ASCII as is)."""
     with sqlite3.connect(path) as conn:
         for document in documents:
@@ -109,7 +110,7 @@ def _stored_by_hand(path, documents):
 def test_texts_an_older_release_stored_give_the_same_bytes(tmp_path):
     path = tmp_path / "old.db"
     store = SQLiteStore(path)
-    documents = [
+    documents: list[dict[str, Any]] = [
         {"id": "a", "status": "open", "x": [1e-07, 1e16, -2.5e-05, 1e22, 0.1]},
         {"id": "b", "x": [-1.7976931348623157e308, 5e-324, 123456789.0, -0.0]},
         {"status": "open", "id": "c", "note": [{"text": "1e-05 and 4e-2"}]},
