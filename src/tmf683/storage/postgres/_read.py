@@ -7,7 +7,7 @@ count, picks the page query by it, and answers the compiler's ``regex`` lookups.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -69,7 +69,6 @@ def page_sql(
     rows: float,
     selective_matches: int,
     selective_share: float,
-    select: Callable[[str], str] = lambda table: f"{table}document",
 ) -> str:
     """The page query, with ``%(limit)s`` and ``%(offset)s`` placeholders.
 
@@ -88,8 +87,6 @@ def page_sql(
             less when unknown).
         selective_matches: the most matches collected first.
         selective_share: the largest share of the table collected first.
-        select: the SQL of the columns read, its argument the qualifier of the
-            table's columns (``""`` or ``"t."``); default: ``document``.
 
     Returns:
         The SQL text.
@@ -100,7 +97,7 @@ def page_sql(
     )
     if not (compiled.where and selective):
         return (
-            f"SELECT {select('')} FROM {TABLE} {compiled.where} "  # noqa: S608
+            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608
             f"{compiled.order_by} {page}"
         )
     names = [f"k{n}" for n in range(len(compiled.sort))]
@@ -110,7 +107,7 @@ def page_sql(
     )
     return (
         f"WITH matches AS MATERIALIZED (SELECT seq, id{keys} FROM {TABLE} "  # noqa: S608
-        f"{compiled.where}) SELECT {select('t.')} FROM (SELECT * FROM matches "
+        f"{compiled.where}) SELECT t.document FROM (SELECT * FROM matches "
         f"{compiled.order(names)} {page}) AS page JOIN {TABLE} AS t USING (seq) "
         f"{compiled.order(names, 'page.')}"
     )

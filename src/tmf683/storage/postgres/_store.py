@@ -270,7 +270,7 @@ class PostgresStore(SQLStore):
         planner may walk the creation order looking for matches that all sit at
         its far end, such as the newest 1 %.)
         """
-        rows, total = self._find_rows(query, lambda table: f"{table}document", {})
+        rows, total = self._find_rows(query)
         return Page([row[0] for row in rows], total)
 
     def find_encoded(self, query: Query, omit: Sequence[str]) -> EncodedRows:
@@ -285,22 +285,13 @@ class PostgresStore(SQLStore):
         (``document - keys``) was measured slower: PostgreSQL rebuilds every
         document.
         """
-        rows, total = self._find_rows(
-            query, lambda table: f"{table}document", {}, loads=orjson.loads
-        )
+        rows, total = self._find_rows(query, loads=orjson.loads)
         return EncodedRows([row[0] for row in rows], total)
 
     def _find_rows(
-        self,
-        query: Query,
-        select: Callable[[str], str],
-        select_params: dict[str, Any],
-        loads: Callable[[bytes | str], Any] | None = None,
+        self, query: Query, loads: Callable[[bytes | str], Any] | None = None
     ) -> tuple[list[tuple[Any, ...]], int]:
-        """The page's rows of the SQL ``select`` (see ``page_sql``), and the count.
-
-        ``loads``, when given, parses the page's ``jsonb`` values.
-        """
+        """The page's rows (``document``) and the count, ``loads`` parsing them."""
         timeout = self.query_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._write() as conn:
@@ -318,9 +309,8 @@ class PostgresStore(SQLStore):
                         if loads is not None:
                             set_json_loads(loads, cursor)
                         rows = cursor.execute(
-                            self._page_sql(conn, compiled, total, select),
+                            self._page_sql(conn, compiled, total),
                             {
-                                **select_params,
                                 **compiled.params,
                                 "limit": query.limit,
                                 "offset": query.offset,
@@ -334,20 +324,13 @@ class PostgresStore(SQLStore):
         """The filter in PostgreSQL's SQL, its ``regex`` texts looked up on ``conn``."""
         return compile_filter(conn, query, deadline.at)
 
-    def _page_sql(
-        self,
-        conn: Connection,
-        compiled: Compiled,
-        total: int,
-        select: Callable[[str], str] = lambda table: f"{table}document",
-    ) -> str:
+    def _page_sql(self, conn: Connection, compiled: Compiled, total: int) -> str:
         return page_sql(
             compiled,
             total,
             table_rows(conn),
             self.selective_matches,
             self.selective_share,
-            select,
         )
 
     def explain(self, query: Query) -> list[str]:
