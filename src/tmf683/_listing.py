@@ -98,15 +98,10 @@ def encode_items(
         if isinstance(item, tuple):
             id, text = item
             head = b'{"id":' + encode_json(id)
-            if text.startswith(head) and text[len(head) : len(head) + 1] in (
-                b",",
-                b"}",
-            ):
-                parts.append(
-                    b"".join(
-                        (head, b',"href":', encode_json(href(id)), text[len(head) :])
-                    )
-                )
+            after = len(head)
+            if text.startswith(head) and text[after : after + 1] in (b",", b"}"):
+                href_json = encode_json(href(id))
+                parts.append(b"".join((head, b',"href":', href_json, text[after:])))
                 continue
             item = decode(text)
         parts.append(encode_json(output(item)))

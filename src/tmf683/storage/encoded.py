@@ -34,13 +34,12 @@ WireRow = tuple[str, bytes]
 _CONSTANTS = rb"NaN|Infinity"
 """Values :func:`json.dumps` writes (``NaN``, ``Infinity``, ``-Infinity``) that are
 not JSON, and that orjson writes as ``null``."""
-_EXPONENT = rb"[0-9]e[-+]"
-"""How :func:`json.dumps` writes the exponent of a float (``1e-07``, ``1e+16``;
-Python's float ``repr`` always signs it); orjson picks other forms for some
-(``1e-7``, ``-0.000025`` for ``-2.5e-05``), so every such text is decoded."""
-_NUMBER_PARTS = frozenset(b"0123456789.")
-_BEFORE_NUMBER = frozenset(b":,[")
-"""What comes before a number in compact JSON (an object's value, an element)."""
+_EXPONENT = rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?e[-+]"
+"""A float :func:`json.dumps` writes with an exponent (``1e-07``, ``1e+16``;
+Python's float ``repr`` always signs it), after what comes before a number in
+compact JSON (``:``, ``,``, ``[``); orjson picks other forms for some (``1e-7``,
+``-0.000025`` for ``-2.5e-05``), so every such text is decoded. (``4e-`` in a UUID
+is no number.)"""
 
 
 @functools.cache
@@ -121,10 +120,9 @@ def wire_rows(
     for found in _looked_for(tuple(omit)).finditer(joined):
         at = found.start()
         index = bisect.bisect_right(starts, at) - 1
-        first = joined[at]
-        if first in b"NI":
+        if joined[at] in b"NI":
             constants.add(index)
-        elif first == ord('"') or _is_exponent(joined, at + 1):  # a key, a number
+        else:  # a number with an exponent, an omitted key
             decoded.add(index)
     if not constants and not decoded:
         return list(rows)
@@ -138,16 +136,6 @@ def wire_rows(
         else:
             items.append(row)
     return items
-
-
-def _is_exponent(joined: bytes, at: int) -> bool:
-    """Whether the ``e`` at ``at`` ends the mantissa of a JSON number."""
-    start = at
-    while start > 0 and joined[start - 1] in _NUMBER_PARTS:
-        start -= 1
-    if start > 0 and joined[start - 1] == ord("-"):
-        start -= 1
-    return start > 0 and joined[start - 1] in _BEFORE_NUMBER
 
 
 def decode(text: bytes | str) -> Document:
