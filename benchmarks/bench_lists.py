@@ -7,17 +7,21 @@ database (``BENCH_POSTGRES``, see ``databases.py``). For each store two
 ``tmf683-server`` processes serve the same data: BEFORE runs the code under
 BASE_SRC (default ``/tmp/lists-base/src``: ``git worktree add /tmp/lists-base
 main``), AFTER this tree's. wrk (``apt-get install wrk``; 2 threads, 16
-connections, 10 s) drives each in turn, the two servers of a row one right after the
-other, for the default 1000-item page, the same page with ``fields=``, and
+connections, 10 s, a 60 s timeout) drives each in turn, the two servers of a row one
+right after the other, for the default 1000-item page, the same page with
+``fields=``, and
 ``status=open&limit=100``. Before measuring, the body of every endpoint is checked
-to be the same bytes from both servers. Prints requests/s, p50 and p99 and the
-AFTER/BEFORE ratio.
+to be the same bytes from both servers. Prints requests/s, p50 and p99, the
+AFTER/BEFORE ratio, and each server process's CPU milliseconds per request (user +
+system, from /proc; PostgreSQL's own processes not included), the figure that holds
+on a machine shared with other work.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -29,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_http import free_port, wait_for, wrk
+from bench_http import free_port, wait_for
 from data import interactions
 from databases import postgres_database
 
@@ -46,8 +50,35 @@ ENDPOINTS = [
 ]
 
 
+def wrk(url: str) -> tuple[float, str, str, int]:
+    """requests/s, p50, p99 and the number of requests of one wrk run."""
+    command = ["wrk", "-t2", "-c16", "-d10s", "--timeout", "60s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses", output) or "timeout" in output:
+        raise RuntimeError(f"{url}: errors or timeouts\n{output}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    distribution = output.split("Latency Distribution", 1)[1]
+    p50 = re.search(r"50%\s+(\S+)", distribution).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+(\S+)", distribution).group(1)  # type: ignore[union-attr]
+    return rate, p50, p99, done
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(url: str, pid: int) -> tuple[float, str, str, float]:
+    """The figures of a wrk run and the server's CPU milliseconds per request."""
+    before = cpu_seconds(pid)
+    rate, p50, p99, done = wrk(url)
+    return rate, p50, p99, (cpu_seconds(pid) - before) * 1000 / max(done, 1)
+
+
 @contextmanager
-def server(src: Path, db: str) -> Iterator[str]:
+def server(src: Path, db: str) -> Iterator[tuple[str, int]]:
     """A tmf683-server (8 threads, a fixed base URL) of the code under ``src``."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(src)}
@@ -60,8 +91,8 @@ def server(src: Path, db: str) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(port)
-        yield f"http://127.0.0.1:{port}"
+        wait_for(port, 120)
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(10)
@@ -99,23 +130,28 @@ def main() -> None:
         for store_name, db in (("SQLite", str(sqlite_path)), ("PostgreSQL", pg_url)):
             with server(base_src, db) as before, server(SRC, db) as after:
                 for label, query in ENDPOINTS:
-                    old, new = body(before + LIST + query), body(after + LIST + query)
+                    old = body(before[0] + LIST + query)
+                    new = body(after[0] + LIST + query)
                     if old != new:
                         Path("/tmp/lists/old.json").write_bytes(old)
                         Path("/tmp/lists/new.json").write_bytes(new)
                         raise SystemExit(f"{store_name} {label}: bodies differ")
-                    measured = [wrk(root + LIST + query) for root in (before, after)]
+                    measured = [
+                        measure(root + LIST + query, pid)
+                        for root, pid in (before, after)
+                    ]
                     rows.append((store_name, label, len(new), *measured))
     print(f"\nGET list over HTTP, N = {count:,}, wrk -t2 -c16 -d10s, 8 threads\n")
     print(
         "| store | page | body bytes | before req/s (p50, p99) "
-        "| after req/s (p50, p99) | after/before |"
+        "| after req/s (p50, p99) | after/before "
+        "| server CPU ms/request before, after |"
     )
-    print("|---|---|---|---|---|---|")
-    for store_name, label, size, (b, b50, b99), (a, a50, a99) in rows:
+    print("|---|---|---|---|---|---|---|")
+    for store_name, label, size, (b, b50, b99, bc), (a, a50, a99, ac) in rows:
         print(
             f"| {store_name} | {label} | {size:,} | {b:,.1f} ({b50}, {b99}) "
-            f"| {a:,.1f} ({a50}, {a99}) | {a / b:.1f}x |"
+            f"| {a:,.1f} ({a50}, {a99}) | {a / b:.1f}x | {bc:.1f}, {ac:.1f} |"
         )
 
 

@@ -1,4 +1,4 @@
-"""List pages as one JSON body: the wire form of :meth:`PartyInteractionService.list`.
+"""List pages as one JSON body: what ``PartyInteractionService.list`` gives, encoded.
 
 The body is what an adapter writing the page's items with :func:`encode_json` sends,
 byte for byte; rows a store gives in that form already

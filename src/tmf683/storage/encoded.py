@@ -4,8 +4,8 @@ A list response is the page's documents, each with ``href`` after ``id``, in com
 JSON as :func:`tmf683.encode_json` (orjson) writes it. A store that can give a page's
 documents in that form already (:class:`EncodedListStore`) saves the service parsing
 every document only to write it again: SQLite keeps each document as the text
-:func:`json.dumps` wrote (compact, non-ASCII as is), which is orjson's text for the
-same value except for floats :func:`json.dumps` writes with an exponent (``1e-07``
+``json.dumps`` wrote (compact, non-ASCII as is), which is orjson's text for the
+same value except for floats ``json.dumps`` writes with an exponent (``1e-07``
 and ``-2.5e-05`` where orjson 3.13 writes ``1e-7`` and ``-0.000025``) and for
 values no document may hold
 (integers beyond 64 bits, ``NaN``): :func:`wire_rows` passes the other texts on as
@@ -32,10 +32,10 @@ WireRow = tuple[str, bytes]
 (:func:`tmf683.encode_json` of the document), the omitted keys left out."""
 
 _CONSTANTS = rb"NaN|Infinity"
-"""Values :func:`json.dumps` writes (``NaN``, ``Infinity``, ``-Infinity``) that are
+"""Values ``json.dumps`` writes (``NaN``, ``Infinity``, ``-Infinity``) that are
 not JSON, and that orjson writes as ``null``."""
 _EXPONENT = rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?e[-+]"
-"""A float :func:`json.dumps` writes with an exponent (``1e-07``, ``1e+16``;
+"""A float ``json.dumps`` writes with an exponent (``1e-07``, ``1e+16``;
 Python's float ``repr`` always signs it), after what comes before a number in
 compact JSON (``:``, ``,``, ``[``); orjson picks other forms for some (``1e-7``,
 ``-0.000025`` for ``-2.5e-05``), so every such text is decoded. (``4e-`` in a UUID
@@ -87,7 +87,7 @@ class EncodedListStore(Protocol):
 def wire_rows(
     rows: Sequence[tuple[str, bytes]], omit: Sequence[str] = ()
 ) -> list[WireRow | Document]:
-    """Pass on texts :func:`json.dumps` wrote, decoding those orjson writes otherwise.
+    """Pass on texts ``json.dumps`` wrote, decoding those orjson writes otherwise.
 
     A text goes on as it is unless it holds ``NaN`` or ``Infinity``, a float with
     an exponent, or an ``omit`` key (each looked for as text, so a string holding
@@ -99,14 +99,14 @@ def wire_rows(
     shortest text that reads back as the float).
 
     Args:
-        rows: ``(id, text)``, each text compact :func:`json.dumps` output with
+        rows: ``(id, text)``, each text compact ``json.dumps`` output with
             ``ensure_ascii=False``, in UTF-8 (how SQLite stores documents, in every
             release).
         omit: first-level keys the caller wants left out of the texts.
 
     Returns:
         Each row when it goes on as it is, else the decoded document: by
-        :func:`json.loads` where ``NaN`` or ``Infinity`` may be (as the store's
+        ``json.loads`` where ``NaN`` or ``Infinity`` may be (as the store's
         ``find`` reads them), by orjson otherwise (floats read exactly).
     """
     joined = b"\n".join(text for _, text in rows)  # no compact JSON text holds one
@@ -139,7 +139,7 @@ def wire_rows(
 
 
 def decode(text: bytes | str) -> Document:
-    """Decode a text of 64-bit integers and JSON numbers only, as :func:`json.loads`.
+    """Decode a text of 64-bit integers and JSON numbers only, as ``json.loads``.
 
     Args:
         text: a JSON object's text.
