@@ -93,6 +93,9 @@ def encode_items(
                 for item in items
             ]
         )
+    documents = [item for item in items if not isinstance(item, tuple)]
+    if len(documents) == len(items):  # all decoded (PostgreSQL's): one call
+        return encode_json([output(document) for document in documents])
     parts: list[bytes] = []
     for item in items:
         if isinstance(item, tuple):
