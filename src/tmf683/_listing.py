@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
-import orjson
 
 from tmf683.query.ast import Path
 from tmf683.query.projection import project
@@ -31,6 +30,8 @@ def encode_json(value: Any) -> bytes:
     Raises:
         TypeError: a value JSON cannot hold (``orjson.JSONEncodeError``).
     """
+    import orjson  # on first use: importing tmf683 loads no encoder
+
     return orjson.dumps(value)
 
 

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
-import orjson
 import re2
 
 from tmf683.query.ast import Query
@@ -147,5 +146,7 @@ def decode(text: bytes | str) -> Document:
     Returns:
         The document (orjson, which reads every float exactly as Python does).
     """
+    import orjson  # on first use: importing tmf683 loads no decoder
+
     document: Document = orjson.loads(text)
     return document
