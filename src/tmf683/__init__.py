@@ -42,6 +42,7 @@ from tmf683._errors import (
     ValidationError,
 )
 from tmf683._hosts import parse_host_port
+from tmf683._listing import JsonPage, encode_json
 from tmf683._logging import (
     LOG_FORMATS,
     LOG_LEVELS,
@@ -152,6 +153,7 @@ __all__ = [
     "InteractionRelationship",
     "InvalidQueryError",
     "JsonFormatter",
+    "JsonPage",
     "KeysUnavailableError",
     "MemoryStore",
     "NotFoundError",
@@ -202,6 +204,7 @@ __all__ = [
     "delivery_token_from",
     "dispatcher_from",
     "dispatcher_lock",
+    "encode_json",
     "export_documents",
     "import_documents",
     "make_converter",

@@ -17,6 +17,7 @@ import attrs
 from tmf683._errors import ValidationError
 from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
+from tmf683._listing import JsonPage, encode_items
 from tmf683._model import PartyInteraction
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
@@ -50,7 +51,8 @@ from tmf683.storage.base import (
     PartyInteractionStore,
     VersionedDocument,
 )
-from tmf683.versions.canonical import v4_part, with_v5_part
+from tmf683.storage.encoded import EncodedListStore, WireRow
+from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
 from tmf683.versions.v5 import traced_for_v4_patch, v5_part_after_v4_patch
 from tmf683.versions.v5events import V5_EVENTS
 from tmf683.versions.v5match import Trace
@@ -63,6 +65,10 @@ IMMUTABLE_ATTRIBUTES = ("id", "href", "direction")
 """Not in ``PartyInteraction_Update``: a patch may repeat, not change them."""
 
 DEFAULT_MAX_PAGE_SIZE = 1000
+
+
+_ListQuery = str | Query | Mapping[str, str | list[str]]
+"""What :meth:`PartyInteractionService.list` takes as its query."""
 
 
 def _utc_now() -> datetime:
@@ -331,15 +337,62 @@ class PartyInteractionService(ServiceBase):
             TypeError: a query of another kind.
             InvalidQueryError: a query string or mapping that does not parse.
         """
-        parsed = read_list_query(query)
-        limit = parsed.limit if parsed.limit is not None else self.max_page_size
-        parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
-        parsed = href_as_id(parsed, self.href("", base_url=base_url))
+        parsed = self._list_query(query, base_url)
         page = self.store.find(restrict(parsed, party))
         items = [
             project(self._output(doc, base_url), parsed.fields) for doc in page.items
         ]
         return Page(items, page.total_count, parsed.offset, parsed.limit)
+
+    def list_json(
+        self,
+        query: _ListQuery = "",
+        *,
+        base_url: str | None = None,
+        party: str | None = None,
+    ) -> JsonPage:
+        """List PartyInteractions as one JSON body, as :meth:`list` does.
+
+        The body is :func:`~tmf683.encode_json` of :meth:`list`'s items, byte for
+        byte, written without decoding and encoding each document where the
+        store keeps it in that form (:class:`~tmf683.storage.encoded.EncodedListStore`)
+        and no ``fields`` selection applies: the stored text goes out with
+        ``href`` spliced in after ``id``.
+
+        Args:
+            query: as for :meth:`list`.
+            base_url: as for :meth:`list`.
+            party: as for :meth:`list`.
+
+        Returns:
+            The page's body and counts.
+
+        Raises:
+            TypeError, InvalidQueryError: as :meth:`list`.
+        """
+        parsed = self._list_query(query, base_url)
+        restricted = restrict(parsed, party)
+        items: Sequence[WireRow | Document]
+        if isinstance(self.store, EncodedListStore):
+            rows = self.store.find_encoded(restricted, (V5_KEY,))  # no store keeps href
+            items, total = rows.items, rows.total_count
+        else:
+            page = self.store.find(restricted)
+            items, total = page.items, page.total_count
+        body = encode_items(
+            items,
+            lambda doc: self._output(doc, base_url),
+            lambda id: self.href(id, base_url=base_url),
+            parsed.fields,
+        )
+        return JsonPage(body, len(items), total, parsed.offset, parsed.limit)
+
+    def _list_query(self, query: _ListQuery, base_url: str | None) -> Query:
+        """The parsed list query, its limit at most ``max_page_size``, hrefs as ids."""
+        parsed = read_list_query(query)
+        limit = parsed.limit if parsed.limit is not None else self.max_page_size
+        parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
+        return href_as_id(parsed, self.href("", base_url=base_url))
 
     def patch(
         self,

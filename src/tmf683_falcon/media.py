@@ -9,7 +9,7 @@ from typing import Any
 import falcon
 import orjson
 
-from tmf683 import PatchFormat, ValidationError, parse_json
+from tmf683 import PatchFormat, ValidationError, encode_json, parse_json
 from tmf683_falcon.forwarded import external_origin
 
 MEDIA_TYPE = "application/json;charset=utf-8"
@@ -127,7 +127,7 @@ def body_limit(req: falcon.Request) -> int:
 
 
 def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
+    return encode_json(value)
 
 
 def json_handler() -> falcon.media.JSONHandler:

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import falcon
 
-from tmf683 import PartyInteractionService, PartyInteractionServiceV5
+from tmf683 import JsonPage, Page, PartyInteractionService, PartyInteractionServiceV5
 from tmf683_falcon.auth import request_party
 from tmf683_falcon.etags import etag, if_match
 from tmf683_falcon.forwarded import api_root, external_root
@@ -74,12 +74,21 @@ class PartyInteractionCollection(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List with TMF630 filters, ``fields``, ``offset`` and ``limit``."""
-        page = self.service.list(
-            req.query_string, base_url=self.api_root(req), party=request_party(req)
-        )
-        resp.media = page.items
+        page: Page | JsonPage
+        if isinstance(self.service, PartyInteractionService):
+            page = self.service.list_json(
+                req.query_string, base_url=self.api_root(req), party=request_party(req)
+            )
+            resp.data = page.body
+            count = page.item_count
+        else:
+            page = self.service.list(
+                req.query_string, base_url=self.api_root(req), party=request_party(req)
+            )
+            resp.media = page.items
+            count = len(page.items)
         resp.set_header("X-Total-Count", str(page.total_count))
-        resp.set_header("X-Result-Count", str(len(page.items)))
+        resp.set_header("X-Result-Count", str(count))
         if links := page.links():
             resp.set_header("Link", link_header(req, links, self.base_url))
         if self.partial_content and page.is_partial:

@@ -1,0 +1,159 @@
+"""List pages over HTTP before and after issue 13 (no JSON round trip), same run.
+
+Run: .venv/bin/python benchmarks/bench_lists.py [N] [BASE_SRC]
+
+N (default 100000) interactions go into a fresh SQLite file and a fresh PostgreSQL
+database (``BENCH_POSTGRES``, see ``databases.py``). For each store two
+``tmf683-server`` processes serve the same data: BEFORE runs the code under
+BASE_SRC (default ``/tmp/lists-base/src``: ``git worktree add /tmp/lists-base
+main``), AFTER this tree's. wrk (``apt-get install wrk``; 2 threads, 16
+connections, 10 s, a 60 s timeout) drives each in turn, the two servers of a row one
+right after the other, for the default 1000-item page, the same page with
+``fields=``, and
+``status=open&limit=100``. Before measuring, the body of every endpoint is checked
+to be the same bytes from both servers. Prints requests/s, p50 and p99, the
+AFTER/BEFORE ratio, and each server process's CPU milliseconds per request (user +
+system, from /proc; PostgreSQL's own processes not included), the figure that holds
+on a machine shared with other work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_http import free_port, wait_for
+from data import interactions
+from databases import postgres_database
+
+from tmf683 import PartyInteractionService, PostgresStore, SQLiteStore
+from tmf683.storage._sql.tables import TABLE
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"
+LIST = "/tmf-api/partyInteraction/v4/partyInteraction"
+ENDPOINTS = [
+    ("1000 items", ""),
+    ("1000 items, fields=status,channel", "?fields=status,channel"),
+    ("status=open&limit=100", "?status=open&limit=100"),
+]
+
+
+def wrk(url: str) -> tuple[float, str, str, int]:
+    """requests/s, p50, p99 and the number of requests of one wrk run."""
+    command = ["wrk", "-t2", "-c16", "-d10s", "--timeout", "60s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses", output) or "timeout" in output:
+        raise RuntimeError(f"{url}: errors or timeouts\n{output}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    distribution = output.split("Latency Distribution", 1)[1]
+    p50 = re.search(r"50%\s+(\S+)", distribution).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+(\S+)", distribution).group(1)  # type: ignore[union-attr]
+    return rate, p50, p99, done
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(url: str, pid: int) -> tuple[float, str, str, float]:
+    """The figures of a wrk run and the server's CPU milliseconds per request."""
+    before = cpu_seconds(pid)
+    rate, p50, p99, done = wrk(url)
+    return rate, p50, p99, (cpu_seconds(pid) - before) * 1000 / max(done, 1)
+
+
+@contextmanager
+def server(src: Path, db: str) -> Iterator[tuple[str, int]]:
+    """A tmf683-server (8 threads, a fixed base URL) of the code under ``src``."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tmf683_falcon", "--port", str(port), "--db", db),
+            *("--threads", "8", "--base-url", "http://tmf683.example"),
+        ],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(port, 120)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def body(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        data: bytes = response.read()
+        return data
+
+
+def load(count: int, sqlite_path: Path, postgres_url: str) -> None:
+    """Create ``count`` interactions in SQLite, their stored documents in PostgreSQL."""
+    store = SQLiteStore(sqlite_path)
+    service = PartyInteractionService(store)
+    bodies = list(interactions(count))
+    for start in range(0, count, 1000):
+        service.create_many(bodies[start : start + 1000])
+    store.close()
+    postgres = PostgresStore(postgres_url)
+    with sqlite3.connect(sqlite_path) as conn:
+        texts = [row[0] for row in conn.execute(f"SELECT document FROM {TABLE}")]
+    for start in range(0, count, 5000):
+        postgres.put_many([json.loads(text) for text in texts[start : start + 5000]])
+    postgres.close()
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    base_src = Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/lists-base/src")
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, postgres_database() as pg_url:
+        sqlite_path = Path(folder) / "lists.db"
+        load(count, sqlite_path, pg_url)
+        for store_name, db in (("SQLite", str(sqlite_path)), ("PostgreSQL", pg_url)):
+            with server(base_src, db) as before, server(SRC, db) as after:
+                for label, query in ENDPOINTS:
+                    old = body(before[0] + LIST + query)
+                    new = body(after[0] + LIST + query)
+                    if old != new:
+                        Path("/tmp/lists/old.json").write_bytes(old)
+                        Path("/tmp/lists/new.json").write_bytes(new)
+                        raise SystemExit(f"{store_name} {label}: bodies differ")
+                    measured = [
+                        measure(root + LIST + query, pid)
+                        for root, pid in (before, after)
+                    ]
+                    rows.append((store_name, label, len(new), *measured))
+    print(f"\nGET list over HTTP, N = {count:,}, wrk -t2 -c16 -d10s, 8 threads\n")
+    print(
+        "| store | page | body bytes | before req/s (p50, p99) "
+        "| after req/s (p50, p99) | after/before "
+        "| server CPU ms/request before, after |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for store_name, label, size, (b, b50, b99, bc), (a, a50, a99, ac) in rows:
+        print(
+            f"| {store_name} | {label} | {size:,} | {b:,.1f} ({b50}, {b99}) "
+            f"| {a:,.1f} ({a50}, {a99}) | {a / b:.1f}x | {bc:.1f}, {ac:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""List pages as JSON text, for responses without a decode and encode of each document.
+
+A list response is the page's documents, each with ``href`` after ``id``, in compact
+JSON as :func:`tmf683.encode_json` (orjson) writes it. A store that can give a page's
+documents in that form already (:class:`EncodedListStore`) saves the service parsing
+every document only to write it again: SQLite keeps each document as the text
+``json.dumps`` wrote (compact, non-ASCII as is), which is orjson's text for the
+same value except for floats ``json.dumps`` writes with an exponent (``1e-07``
+and ``-2.5e-05`` where orjson 3.13 writes ``1e-7`` and ``-0.000025``) and for
+values no document may hold
+(integers beyond 64 bits, ``NaN``): :func:`wire_rows` passes the other texts on as
+they are and decodes the few that hold one of those.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+import re2
+
+from tmf683.query.ast import Query
+from tmf683.storage.base import Document
+
+WireRow = tuple[str, bytes]
+"""``(id, text)``: a document's ``id`` and its UTF-8 JSON text in the wire form
+(:func:`tmf683.encode_json` of the document), the omitted keys left out."""
+
+_CONSTANTS = rb"NaN|Infinity"
+"""Values ``json.dumps`` writes (``NaN``, ``Infinity``, ``-Infinity``) that are
+not JSON, and that orjson writes as ``null``."""
+_EXPONENT = rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?e[-+]"
+"""A float ``json.dumps`` writes with an exponent (``1e-07``, ``1e+16``;
+Python's float ``repr`` always signs it), after what comes before a number in
+compact JSON (``:``, ``,``, ``[``); orjson picks other forms for some (``1e-7``,
+``-0.000025`` for ``-2.5e-05``), so every such text is decoded. (``4e-`` in a UUID
+is no number.)"""
+
+
+@functools.cache
+def _looked_for(omit: tuple[str, ...]) -> re2._Regexp[bytes]:
+    """One RE2 pattern for every text that may need decoding (one pass, ~1 GB/s)."""
+    keys = [
+        re2.escape((json.dumps(key, ensure_ascii=False) + ":").encode()) for key in omit
+    ]
+    return re2.compile(b"|".join([_CONSTANTS, _EXPONENT, *keys]))
+
+
+@attrs.frozen
+class EncodedRows:
+    """A list query's page, as JSON text where the store has it in the wire form.
+
+    Attributes:
+        items: the page's documents in order, each a :data:`WireRow` or, where the
+            store could not give the wire form, the decoded document (the omitted
+            keys may still be in it).
+        total_count: how many documents match the filter in all.
+    """
+
+    items: list[WireRow | Document]
+    total_count: int
+
+
+@runtime_checkable
+class EncodedListStore(Protocol):
+    """A store that answers list queries with JSON text (an optional role)."""
+
+    def find_encoded(self, query: Query, omit: Sequence[str]) -> EncodedRows:
+        """Answer a list query as :meth:`~tmf683.storage.base.DocumentStore.find`.
+
+        Args:
+            query: as for ``find``.
+            omit: first-level keys to leave out of every document's text (for
+                example the reserved v5 key and ``href``).
+
+        Returns:
+            The same documents in the same order, and the same count, as ``find``.
+        """
+        ...  # pragma: no cover - a protocol
+
+
+def wire_rows(
+    rows: Sequence[tuple[str, bytes]], omit: Sequence[str] = ()
+) -> list[WireRow | Document]:
+    """Pass on texts ``json.dumps`` wrote, decoding those orjson writes otherwise.
+
+    A text goes on as it is unless it holds ``NaN`` or ``Infinity``, a float with
+    an exponent, or an ``omit`` key (each looked for as text, so a string holding
+    one is decoded too: slower, never wrong). Integers need no check: no document
+    holds one beyond 64 bits (validation refuses them,
+    :data:`tmf683._validation.INTEGER_RANGE`, since before the first release),
+    and both write the others alike; so do both write strings (compact,
+    non-ASCII as is, the same escapes) and floats without an exponent (the
+    shortest text that reads back as the float).
+
+    Args:
+        rows: ``(id, text)``, each text compact ``json.dumps`` output with
+            ``ensure_ascii=False``, in UTF-8 (how SQLite stores documents, in every
+            release).
+        omit: first-level keys the caller wants left out of the texts.
+
+    Returns:
+        Each row when it goes on as it is, else the decoded document: by
+        ``json.loads`` where ``NaN`` or ``Infinity`` may be (as the store's
+        ``find`` reads them), by orjson otherwise (floats read exactly).
+    """
+    joined = b"\n".join(text for _, text in rows)  # no compact JSON text holds one
+    starts = []
+    at = 0
+    for _, text in rows:
+        starts.append(at)
+        at += len(text) + 1
+    constants: set[int] = set()
+    decoded: set[int] = set()
+    for found in _looked_for(tuple(omit)).finditer(joined):
+        at = found.start()
+        index = bisect.bisect_right(starts, at) - 1
+        if joined[at] in b"NI":
+            constants.add(index)
+        else:  # a number with an exponent, an omitted key
+            decoded.add(index)
+    if not constants and not decoded:
+        return list(rows)
+    items: list[WireRow | Document] = []
+    for index, row in enumerate(rows):
+        if index in constants:
+            document: Document = json.loads(row[1])
+            items.append(document)
+        elif index in decoded:
+            items.append(decode(row[1]))
+        else:
+            items.append(row)
+    return items
+
+
+def decode(text: bytes | str) -> Document:
+    """Decode a text of 64-bit integers and JSON numbers only, as ``json.loads``.
+
+    Args:
+        text: a JSON object's text.
+
+    Returns:
+        The document (orjson, which reads every float exactly as Python does).
+    """
+    import orjson  # on first use: importing tmf683 loads no decoder
+
+    document: Document = orjson.loads(text)
+    return document

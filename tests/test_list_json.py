@@ -1,0 +1,177 @@
+"""``list_json``: the same bytes as today's ``encode_json(service.list(...).items)``.
+
+Every store, generated documents (any JSON in an extension, floats with exponents,
+non-ASCII and escaped text, the reserved v5 part, ``id`` not first), generated
+queries with ``fields=``; texts an older release stored; the HTTP body.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.servers import ServerProcess
+from tmf683 import (
+    MemoryStore,
+    PartyInteractionService,
+    SQLiteStore,
+    encode_json,
+)
+from tmf683.storage.encoded import wire_rows
+from tmf683.testing import party_interactions, query_strings
+
+BASE = "https://api.example.com/tmf-api/partyInteraction/v4"
+
+texts = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=6
+)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1e-07, 1e16, -2.5e-05, 1.5e300, 5e-324, -0.0, 1e22])
+    | texts
+    | st.sampled_from(['"_v5":', "1e-05", ",1e+16", "NaN", 'é\n\t\\"/', "\u2028"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3)
+    ),
+    max_leaves=8,
+)
+ids = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00/"),
+    min_size=1,
+    max_size=5,
+)
+
+
+@st.composite
+def stored_documents(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Documents as stores hold them: ``id`` mostly first, sometimes a v5 part."""
+    documents = []
+    for id in draw(st.lists(ids, unique=True, max_size=6)):
+        values = draw(party_interactions(stored=True))
+        if draw(st.booleans()):
+            values["x-any"] = draw(json_values)
+        if draw(st.booleans()):
+            values["_v5"] = {"attributes": draw(st.dictionaries(texts, json_values))}
+        items = list(values.items())
+        at = draw(st.sampled_from([0, 0, 0, len(items)]))
+        documents.append(dict([*items[:at], ("id", id), *items[at:]]))
+    return documents
+
+
+def _empty(conn):
+    conn.execute("DELETE FROM party_interaction")
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(stored_documents(), query_strings(), st.sampled_from([None, "P1", "open"]))
+def test_list_json_is_the_bytes_of_the_listed_items_on_every_store(
+    tmp_path_factory, postgres_for_properties, documents, query_string, party
+):
+    postgres_store, postgres_conn = postgres_for_properties
+    _empty(postgres_conn)
+    sqlite_store = SQLiteStore(tmp_path_factory.mktemp("lj") / "l.db")
+    try:
+        for store in (MemoryStore(), sqlite_store, postgres_store):
+            store.add_many(documents)
+            service = PartyInteractionService(store, base_url=BASE)
+            expected = encode_json(service.list(query_string, party=party).items)
+            page = service.list_json(query_string, party=party)
+            assert page.body == expected, type(store).__name__
+            listed = service.list(query_string, party=party)
+            assert page.item_count == len(listed.items)
+            assert page.total_count == listed.total_count
+            assert page.links() == listed.links()
+            assert page.is_partial == listed.is_partial
+    finally:
+        sqlite_store.close()
+
+
+def _stored_by_hand(path, documents: list[dict[str, Any]]) -> None:
+    """Rows as a release writes them (json.dumps, compact, non-ASCII as is)."""
+    with sqlite3.connect(path) as conn:
+        for document in documents:
+            conn.execute(
+                "UPDATE party_interaction SET document = ? WHERE id = ?",
+                [
+                    json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+                    document["id"],
+                ],
+            )
+
+
+def test_texts_an_older_release_stored_give_the_same_bytes(tmp_path):
+    path = tmp_path / "old.db"
+    store = SQLiteStore(path)
+    documents: list[dict[str, Any]] = [
+        {"id": "a", "status": "open", "x": [1e-07, 1e16, -2.5e-05, 1e22, 0.1]},
+        {"id": "b", "x": [-1.7976931348623157e308, 5e-324, 123456789.0, -0.0]},
+        {"status": "open", "id": "c", "note": [{"text": "1e-05 and 4e-2"}]},
+        {"id": 'd"é\n', "description": 'a "_v5": text', "_v5": {"attributes": {}}},
+        {"id": "e", "description": "plain, é 日本 \u2028 \\"},
+    ]
+    store.add_many([{"id": d["id"]} for d in documents])
+    _stored_by_hand(path, documents)
+    service = PartyInteractionService(store, base_url=BASE)
+    for query in ("", "fields=status,x", "sort=-id", "fields=note.text"):
+        assert service.list_json(query).body == encode_json(service.list(query).items)
+    body = service.list_json("").body
+    assert b'"x":[1e-7,1e+16,-0.000025,1e+22,0.1]' in body  # as orjson 3.13 writes
+    assert b'{"id":"c","href":"' + f"{BASE}/partyInteraction/c".encode() in body
+    assert b'"_v5":{' not in body
+    store.close()
+
+
+def test_only_texts_orjson_writes_otherwise_are_decoded():
+    rows = [
+        ("a", b'{"id":"a","x":1.5,"u":"4ffd4b3-8ffe-4752-9b2e-97471"}'),
+        ("b", b'{"id":"b","x":1e-07}'),
+        ("c", b'{"id":"c","x":[2.5e+16]}'),
+        ("d", b'{"id":"d","x":"NaN"}'),
+        ("e", b'{"id":"e","_v5":{}}'),
+        ("f", b'{"id":"f","x":"a 1e-05"}'),
+    ]
+    items = wire_rows(rows, ("_v5",))
+    assert items[0] == rows[0]  # e- in a uuid is no number
+    assert items[1] == {"id": "b", "x": 1e-07}
+    assert items[2] == {"id": "c", "x": [2.5e16]}
+    assert items[3] == {"id": "d", "x": "NaN"}  # looked at, decoded exactly
+    assert items[4] == {"id": "e", "_v5": {}}
+    assert items[5] == rows[5]  # an exponent inside a string is no number
+    assert wire_rows(rows[:1] + rows[5:]) == rows[:1] + rows[5:]
+
+
+def test_the_http_list_body_is_the_libraries_bytes(tmp_path):
+    path = tmp_path / "http.db"
+    store = SQLiteStore(path)
+    store.add_many(
+        [
+            {"id": "h1", "status": "open", "x": 1e-07, "name": "é"},
+            {"id": "h2", "status": "closed", "_v5": {"attributes": {"a": 1}}},
+        ]
+    )
+    with ServerProcess("--db", str(path)) as server:
+        root = server.base.rstrip("/")
+        service = PartyInteractionService(store, base_url=root)
+        with httpx.Client(timeout=10.0) as client:
+            for query in ("", "fields=status", "status=open&limit=1"):
+                answer = client.get(f"{root}/partyInteraction?{query}")
+                listed = service.list(query)
+                assert answer.status_code == 200
+                assert answer.content == encode_json(listed.items)
+                assert (
+                    answer.headers["content-type"] == "application/json;charset=utf-8"
+                )
+                assert answer.headers["x-total-count"] == str(listed.total_count)
+                assert answer.headers["x-result-count"] == str(len(listed.items))
+            head = client.head(f"{root}/partyInteraction")
+            assert head.status_code == 200
+            assert head.content == b""
+    store.close()
