@@ -87,7 +87,7 @@ def patch_script(folder: Path, name: str, prefix: str, ids: list[str]) -> Path:
         "  counter = counter + 1\n"
         "  local id = ids[math.random(#ids)]\n"
         '  local body = (counter % 2 == 0) and \'{"status":"closed"}\' '
-        "or '{\"status\":\"held\"}'\n"
+        'or \'{"status":"held"}\'\n'
         f'  return wrk.format("PATCH", "{prefix}" .. id, headers, body)\n'
         "end\n"
     )
@@ -133,7 +133,7 @@ Row = tuple[str, tuple[float, str, str]]
 def measure(
     setting: str, subject: str, src: Path | None, folder: Path, count: int
 ) -> list[Row]:
-    """wrk figures of one subject on one store setting."""
+    """Wrk figures of one subject on one store setting."""
     port = free_port()
     synchronous = "normal" if setting == "normal" else "full"
     with fresh_store(setting, folder, count) as (db, (ids, v5_body)):
