@@ -22,6 +22,8 @@ from tmf683._model import PartyInteraction, Quantity, RelatedParty, TimePeriod
 from tmf683._normalize import normalize
 from tmf683._serialization import json_fields, json_name, structure, unstructure
 from tmf683._validation import party_interaction_document, validate_party_interaction
+from tmf683.patch.merge import apply_merge_patch
+from tmf683.testing import party_interactions
 
 JSON_SCALARS = st.one_of(
     st.none(),
@@ -148,6 +150,10 @@ def test_normalize_agrees_on_parts(case: tuple[type, dict[str, Any]]) -> None:
 @SETTINGS
 @given(documents(PartyInteraction) | JSON_VALUES)
 def test_party_interaction_document_is_validate_then_unstructure(document: Any) -> None:
+    _agree(*_both(document))
+
+
+def _both(document: Any) -> tuple[object, object]:
     try:
         old: object = unstructure(validate_party_interaction(document))
     except ValidationError as exc:
@@ -156,7 +162,18 @@ def test_party_interaction_document_is_validate_then_unstructure(document: Any) 
         new: object = party_interaction_document(document)
     except ValidationError as exc:
         new = list(exc.problems)
-    _agree(old, new)
+    return old, new
+
+
+@SETTINGS
+@given(party_interactions(), documents(PartyInteraction))
+def test_a_merge_patched_body_gives_the_same_document_or_problems(
+    body: dict[str, Any], patch: dict[str, Any]
+) -> None:
+    """What a create stores, and what a merge patch of it stores (v4 and v5 alike:
+    the v5 service validates its v4 part with the same function)."""
+    _agree(*_both(body))
+    _agree(*_both(apply_merge_patch(body, patch)))
 
 
 def test_a_valid_document_is_normalised() -> None:
