@@ -25,16 +25,19 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_http
 from bench_http import free_port, wait_for, warm_up, wrk
 from data import interactions, v5_create_body
 from databases import postgres_database
@@ -94,18 +97,58 @@ def patch_script(folder: Path, name: str, prefix: str, ids: list[str]) -> Path:
     return script
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Subject:
+    """One server under test: its label, the way to start it and its wrk scripts."""
+
+    name: str
+    command: list[str]
+    src: Path | None
+    port: int
+    jobs: dict[str, tuple[str, Path]] = field(default_factory=dict)
+    figures: dict[str, list[tuple[float, float, float, float]]] = field(
+        default_factory=dict
+    )
+    pid: int = 0
+
+
 @contextmanager
-def server(command: list[str], src: Path | None, port: int) -> Iterator[str]:
+def running(subject: Subject) -> Iterator[None]:
     env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    if subject.src is not None:
+        env["PYTHONPATH"] = str(subject.src)
+    process = subprocess.Popen(subject.command, env=env, stderr=subprocess.DEVNULL)
+    subject.pid = process.pid
     try:
-        wait_for(port)
-        yield f"http://127.0.0.1:{port}"
+        wait_for(subject.port)
+        yield
     finally:
         process.terminate()
         process.wait(10)
+
+
+def millis(text: str) -> float:
+    """A latency as wrk writes it (``"850.00us"``, ``"12.3ms"``, ``"1.2s"``) in ms."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text.removesuffix(unit)) * scale
+    raise ValueError(text)
+
+
+def run_job(subject: Subject, job: str) -> None:
+    url, script = subject.jobs[job]
+    before = cpu_seconds(subject.pid)
+    rate, p50, p99 = wrk(url, script)
+    spent = cpu_seconds(subject.pid) - before
+    seconds = millis(bench_http.DURATION) / 1000
+    cpu_ms = spent * 1000 / max(1.0, rate * seconds)
+    subject.figures.setdefault(job, []).append((rate, millis(p50), millis(p99), cpu_ms))
 
 
 @contextmanager
@@ -127,53 +170,60 @@ def fresh_store(setting: str, folder: Path, count: int) -> Iterator[tuple[str, A
     yield str(db), loaded
 
 
-Row = tuple[str, tuple[float, str, str]]
-
-
-def measure(
-    setting: str, subject: str, src: Path | None, folder: Path, count: int
-) -> list[Row]:
-    """Wrk figures of one subject on one store setting."""
-    port = free_port()
+def subjects_of(
+    setting: str, folder: Path, before: Path | None, stack: ExitStack, count: int
+) -> list[Subject]:
+    """The bare app, the code before (if given) and this tree, each on its store."""
     synchronous = "normal" if setting == "normal" else "full"
-    with fresh_store(setting, folder, count) as (db, (ids, v5_body)):
-        v4_body = next(interactions(1))
-        if subject == "bare":
+    found: list[Subject] = []
+    names: list[tuple[str, Path | None]] = [("bare", None)]
+    if before is not None:
+        names.append(("before", before))
+    names.append(("this tree", THIS_SRC))
+    v4_body = next(interactions(1))
+    for name, src in names:
+        db, (ids, v5_body) = stack.enter_context(
+            fresh_store(setting, folder / name.replace(" ", "-"), count)
+        )
+        port = free_port()
+        tag = f"{setting}-{name.replace(' ', '-')}"
+        patched = ids[:PATCHED_IDS]
+        if name == "bare":
             command = [sys.executable, str(HERE / "bare_writes.py")]
             command += [db, str(port), "8", synchronous]
-            with server(command, None, port) as root:
-                url = f"{root}/partyInteraction"
-                name = f"{setting}-{subject}"
-                return [
-                    ("v4 create", wrk(url, post_script(folder, name, v4_body))),
-                    (
-                        "v4 patch",
-                        wrk(
-                            url,
-                            patch_script(
-                                folder, name, "/partyInteraction/", ids[:PATCHED_IDS]
-                            ),
-                        ),
-                    ),
-                ]
-        command = [sys.executable, "-m", "tmf683_falcon", "--port", str(port)]
-        command += ["--db", db, "--threads", "8", "--versions", "v4,v5"]
-        command += ["--sqlite-synchronous", synchronous]
-        rows: list[Row] = []
-        with server(command, src, port) as root:
+            subject = Subject(name, command, None, port)
+            url = f"http://127.0.0.1:{port}/partyInteraction"
+            subject.jobs["v4 create"] = (url, post_script(folder, tag, v4_body))
+            subject.jobs["v4 patch"] = (
+                url,
+                patch_script(folder, tag, "/partyInteraction/", patched),
+            )
+        else:
+            command = [sys.executable, "-m", "tmf683_falcon", "--port", str(port)]
+            command += ["--db", db, "--threads", "8", "--versions", "v4,v5"]
+            command += ["--sqlite-synchronous", synchronous]
+            subject = Subject(name, command, src, port)
             for version, base, body in (
                 ("v4", DEFAULT_BASE_PATH, v4_body),
                 ("v5", V5_BASE_PATH, v5_body),
             ):
-                url = f"{root}{base}/partyInteraction"
-                name = f"{setting}-{subject}-{version}"
-                warm_up(url, body)
-                post = post_script(folder, name, body)
-                rows.append((f"{version} create", wrk(url, post)))
-                prefix = f"{base}/partyInteraction/"
-                patch = patch_script(folder, name, prefix, ids[:PATCHED_IDS])
-                rows.append((f"{version} patch", wrk(url, patch)))
-        return rows
+                url = f"http://127.0.0.1:{port}{base}/partyInteraction"
+                subject.jobs[f"{version} create"] = (
+                    url,
+                    post_script(folder, f"{tag}-{version}", body),
+                )
+                subject.jobs[f"{version} patch"] = (
+                    url,
+                    patch_script(
+                        folder, f"{tag}-{version}", f"{base}/partyInteraction/", patched
+                    ),
+                )
+        stack.enter_context(running(subject))
+        for job, (url, _) in subject.jobs.items():
+            if job.endswith("create") and name != "bare":
+                warm_up(url, v4_body if job.startswith("v4") else v5_body)
+        found.append(subject)
+    return found
 
 
 def main() -> None:
@@ -182,42 +232,52 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--stores", default="full,normal,postgres")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    import bench_http
-
     bench_http.DURATION = args.duration
-    subjects: list[tuple[str, Path | None]] = [("bare", None)]
-    if args.before:
-        subjects.append(("before", args.before.resolve()))
-    subjects.append(("this tree", THIS_SRC))
+    before = args.before.resolve() if args.before else None
     print(
         f"\nWrites over HTTP, N = {args.count:,} preloaded, wrk -t2 -c16 "
-        f"-d{args.duration}, 8 waitress threads\n"
+        f"-d{args.duration} x {args.rounds} rounds taken in turns (medians), "
+        "8 waitress threads\n"
     )
-    print("| store | server | operation | requests/s | p50 | p99 | of bare |")
-    print("|---|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        for setting in args.stores.split(","):
-            label = {
-                "full": "SQLite synchronous=full",
-                "normal": "SQLite synchronous=normal",
-                "postgres": "PostgreSQL",
-            }[setting]
-            bare: dict[str, float] = {}
-            for subject, src in subjects:
-                for operation, (rate, p50, p99) in measure(
-                    setting, subject, src, folder, args.count
-                ):
-                    kind = operation.split()[1]
-                    if subject == "bare":
-                        bare[kind] = rate
-                    share = rate / bare[kind]
+    print(
+        "| store | server | operation | requests/s | p50 ms | p99 ms | "
+        "server CPU ms/request | of bare |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for setting in args.stores.split(","):
+        label = {
+            "full": "SQLite synchronous=full",
+            "normal": "SQLite synchronous=normal",
+            "postgres": "PostgreSQL",
+        }[setting]
+        with tempfile.TemporaryDirectory() as name, ExitStack() as stack:
+            folder = Path(name)
+            for sub in ("bare", "before", "this-tree"):
+                (folder / sub).mkdir()
+            subjects = subjects_of(setting, folder, before, stack, args.count)
+            jobs = list(subjects[-1].jobs)
+            for job in jobs:
+                for _ in range(args.rounds):
+                    for subject in subjects:
+                        if job in subject.jobs:
+                            run_job(subject, job)
+            bare = {
+                job.split()[1]: statistics.median(f[0] for f in figures)
+                for job, figures in subjects[0].figures.items()
+            }
+            for subject in subjects:
+                for job, figures in subject.figures.items():
+                    rate, p50, p99, cpu = (
+                        statistics.median(f[i] for f in figures) for i in range(4)
+                    )
                     print(
-                        f"| {label} | {subject} | {operation} | {rate:,.0f} | "
-                        f"{p50} | {p99} | {share:.0%} |",
+                        f"| {label} | {subject.name} | {job} | {rate:,.0f} | "
+                        f"{p50:.1f} | {p99:.1f} | {cpu:.2f} | "
+                        f"{rate / bare[job.split()[1]]:.0%} |",
                         flush=True,
                     )
 

@@ -181,12 +181,13 @@ class SQLiteStore(SQLStore):
     ) -> None:
         """Store several new documents in one transaction; see the protocol."""
         current = None
+        texts = [dumps(document) for document in documents]  # before the lock
         try:
             with self._transaction() as db:
-                for current in documents:
+                for current, text in zip(documents, texts, strict=True):
                     cursor = db.execute(
                         f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
-                        [current["id"], dumps(current)],
+                        [current["id"], text],
                     )
                     insert_references(db, typing.cast(int, cursor.lastrowid), current)
                     if outbox:
