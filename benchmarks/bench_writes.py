@@ -1,7 +1,8 @@
 """Writes over HTTP: tmf683-server (this tree and another) beside a bare app.
 
 Run: .venv/bin/python benchmarks/bench_writes.py [--before SRC] [--count N]
-     [--duration 10s] [--stores full,normal,postgres]
+     [--duration 10s] [--rounds 3] [--stores full,normal,postgres]
+     [--server-options '--no-metrics --log-level WARNING']
 
 For each store setting (SQLite ``synchronous=full``, SQLite ``normal``, PostgreSQL
 with its default durability), each subject gets a fresh store preloaded with N
@@ -12,8 +13,12 @@ worktree of main; left out when not given) and ``tmf683-server`` from this tree.
 (2 threads, 16 connections) drives creates (the same v4 body each time, the body of
 ``benchmarks/bench_http.py``) and merge patches (``status`` alternating between two
 values, on 1,000 of the preloaded interactions picked at random), then the v5 twins
-on the tmf683 servers. Prints requests/s, p50 and p99 and each rate as a share of the
-bare app's. All servers run 8 waitress threads on 127.0.0.1.
+on the tmf683 servers. Every subject runs at once (idle but the one measured) and the
+runs go in turns, ``--rounds`` of each, so that a machine shared with other work
+weighs on all alike. Prints the medians of requests/s, p50 and p99, the server's CPU
+time per request (user + system of its process over the run, from ``/proc``), and
+each rate as a share of the bare app's. All servers run 8 waitress threads on
+127.0.0.1.
 
 PostgreSQL: a database per subject on ``$BENCH_POSTGRES`` named
 ``$BENCH_DB_PREFIX`` + 8 hex digits, dropped afterwards (see ``databases.py``).
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -171,7 +177,12 @@ def fresh_store(setting: str, folder: Path, count: int) -> Iterator[tuple[str, A
 
 
 def subjects_of(
-    setting: str, folder: Path, before: Path | None, stack: ExitStack, count: int
+    setting: str,
+    folder: Path,
+    before: Path | None,
+    stack: ExitStack,
+    count: int,
+    server_options: list[str],
 ) -> list[Subject]:
     """The bare app, the code before (if given) and this tree, each on its store."""
     synchronous = "normal" if setting == "normal" else "full"
@@ -201,7 +212,7 @@ def subjects_of(
         else:
             command = [sys.executable, "-m", "tmf683_falcon", "--port", str(port)]
             command += ["--db", db, "--threads", "8", "--versions", "v4,v5"]
-            command += ["--sqlite-synchronous", synchronous]
+            command += ["--sqlite-synchronous", synchronous, *server_options]
             subject = Subject(name, command, src, port)
             for version, base, body in (
                 ("v4", DEFAULT_BASE_PATH, v4_body),
@@ -233,6 +244,11 @@ def main() -> None:
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--stores", default="full,normal,postgres")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--server-options",
+        default="",
+        help="more tmf683-server options, e.g. '--no-metrics --log-level WARNING'",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -258,7 +274,14 @@ def main() -> None:
             folder = Path(name)
             for sub in ("bare", "before", "this-tree"):
                 (folder / sub).mkdir()
-            subjects = subjects_of(setting, folder, before, stack, args.count)
+            subjects = subjects_of(
+                setting,
+                folder,
+                before,
+                stack,
+                args.count,
+                shlex.split(args.server_options),
+            )
             jobs = list(subjects[-1].jobs)
             for job in jobs:
                 for _ in range(args.rounds):
