@@ -26,6 +26,16 @@ def store(tmp_path: Path) -> Any:
     opened.close()
 
 
+@pytest.fixture
+def other(store: SQLiteStore) -> Any:
+    """Another writer on the same file (as another process would be): had the change
+    run under the first one's lock, its write would wait and fail ("database is
+    locked") instead of coming between."""
+    opened = SQLiteStore(store.path)
+    yield opened
+    opened.close()
+
+
 def test_the_change_computed_ahead_is_written_when_nothing_came_between(
     store: SQLiteStore,
 ) -> None:
@@ -42,14 +52,14 @@ def test_the_change_computed_ahead_is_written_when_nothing_came_between(
 
 
 def test_a_write_between_the_change_and_the_lock_is_kept(
-    store: SQLiteStore,
+    store: SQLiteStore, other: SQLiteStore
 ) -> None:
     seen: list[str] = []
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         seen.append(current["status"])
         if len(seen) == 1:  # outside the lock: another write commits now
-            store.update("A", lambda d: {**d, "status": "held"})
+            other.update("A", lambda d: {**d, "status": "held"})
         return {**current, "reason": f"after {current['status']}"}
 
     updated = store.update("A", change)
@@ -58,13 +68,13 @@ def test_a_write_between_the_change_and_the_lock_is_kept(
     assert store.get("A") == {"id": "A", "reason": "after held", "status": "held"}
 
 
-def test_a_failure_ahead_is_not_final(store: SQLiteStore) -> None:
+def test_a_failure_ahead_is_not_final(store: SQLiteStore, other: SQLiteStore) -> None:
     calls: list[str] = []
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         calls.append(current["status"])
         if current["status"] == "open":
-            store.update("A", lambda d: {**d, "status": "held"})
+            other.update("A", lambda d: {**d, "status": "held"})
             raise ValueError("refused for an open interaction")
         return {**current, "reason": "ok"}
 
@@ -86,7 +96,7 @@ def test_errors_come_from_the_run_under_the_lock(store: SQLiteStore) -> None:
 
 
 def test_a_delete_and_add_between_is_not_taken_for_the_same_row(
-    store: SQLiteStore,
+    store: SQLiteStore, other: SQLiteStore
 ) -> None:
     """Same id and version 1 again, another document: the change runs again."""
     seen: list[str] = []
@@ -94,8 +104,8 @@ def test_a_delete_and_add_between_is_not_taken_for_the_same_row(
     def change(current: dict[str, Any]) -> dict[str, Any]:
         seen.append(current["reason"])
         if len(seen) == 1:
-            store.delete("A")
-            store.add({**DOCUMENT, "reason": "re-added"})
+            other.delete("A")
+            other.add({**DOCUMENT, "reason": "re-added"})
         return {**current, "status": "closed"}
 
     assert store.update("A", change)["reason"] == "re-added"
