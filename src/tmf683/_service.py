@@ -14,15 +14,17 @@ from typing import Any
 
 import attrs
 
+from tmf683._datetimes import format_datetime
 from tmf683._errors import ValidationError
 from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
 from tmf683._listing import JsonPage, encode_items
 from tmf683._model import PartyInteraction
+from tmf683._normalize import with_attribute
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683._serialization import unstructure
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
-from tmf683._validation import SERVER_ATTRIBUTES, validate_party_interaction
+from tmf683._validation import SERVER_ATTRIBUTES, party_interaction_document
 from tmf683._visibility import (
     check_party_write,
     check_visible,
@@ -256,17 +258,21 @@ class PartyInteractionService(ServiceBase):
         ]
         body = {k: v for k, v in document.items() if k not in SERVER_ATTRIBUTES}
         try:
-            interaction = validate_party_interaction(body)
+            normalised = party_interaction_document(body)
         except ValidationError as exc:
             raise ValidationError(server_set + list(exc.problems)) from exc
         if server_set:
             raise ValidationError(server_set)
-        now = self.clock()
-        if interaction.creation_date is None:
-            interaction.creation_date = now
-        if interaction.status is not None and interaction.status_change_date is None:
-            interaction.status_change_date = now
-        return {"id": self.id_factory(), **v4_part(unstructure(interaction))}
+        now = format_datetime(self.clock())
+        if "creationDate" not in normalised:
+            normalised = with_attribute(
+                normalised, PartyInteraction, "creationDate", now
+            )
+        if "status" in normalised and "statusChangeDate" not in normalised:
+            normalised = with_attribute(
+                normalised, PartyInteraction, "statusChangeDate", now
+            )
+        return {"id": self.id_factory(), **v4_part(normalised)}
 
     def retrieve(
         self,
@@ -473,17 +479,22 @@ class PartyInteractionService(ServiceBase):
             refused = refused_changes(view, patched, IMMUTABLE_ATTRIBUTES)
             if refused:
                 raise ValidationError(refused)
-            interaction = validate_party_interaction(
+            normalised = party_interaction_document(
                 {k: v for k, v in patched.document.items() if k not in ("id", "href")}
             )
-            status_changed = interaction.status != current.get("status")
+            status = normalised.get("status")
             if (
-                status_changed
-                and interaction.status is not None
+                status != current.get("status")
+                and status is not None
                 and "statusChangeDate" not in patched.written
             ):
-                interaction.status_change_date = self.clock()
-            result = {"id": id, **unstructure(interaction)}
+                normalised = with_attribute(
+                    normalised,
+                    PartyInteraction,
+                    "statusChangeDate",
+                    format_datetime(self.clock()),
+                )
+            result = {"id": id, **normalised}
             check_party_write(current, result, party)
             kept = v5_part_after_v4_patch(current, patched.document, result, trace)
             return with_v5_part(result, kept)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from tmf683._errors import Problem, ValidationError
 from tmf683._model import PartyInteraction
+from tmf683._normalize import normalize
 from tmf683._serialization import structure
 
 INDEXED_TEXT_LENGTH = 500
@@ -38,6 +39,8 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 INTEGER_RANGE = (-(2**63), 2**63 - 1)
 """Integers a document may hold (signed 64-bit, what SQLite's JSON functions and
 64-bit JSON encoders keep exact)."""
+
+T = TypeVar("T")
 
 _TOO_DEEP = f"nests objects and arrays deeper than {MAX_NESTING_DEPTH} levels"
 
@@ -238,7 +241,8 @@ def validate_party_interaction(document: object) -> PartyInteraction:
     """Validate a PartyInteraction JSON document against the schema and the profile.
 
     Server attributes (``id``, ``href``) are not checked here: a create refuses them
-    before calling this, and a patch keeps the stored ones.
+    before calling this, and a patch keeps the stored ones. The write path uses
+    :func:`party_interaction_document`, which checks the same without the model.
 
     Args:
         document: the parsed JSON body.
@@ -252,6 +256,36 @@ def validate_party_interaction(document: object) -> PartyInteraction:
             larger than :data:`MAX_DOCUMENT_BYTES` as JSON (what every create and
             every patch, of any format and version, would store).
     """
+    return _validated(document, lambda body: structure(body, PartyInteraction))
+
+
+def party_interaction_document(document: object) -> dict[str, Any]:
+    """Validate a PartyInteraction JSON document and return its normal form.
+
+    The same checks and findings as :func:`validate_party_interaction`, in one walk
+    of the JSON document (:func:`tmf683._normalize.normalize`) instead of a round
+    trip through the attrs model.
+
+    Args:
+        document: the parsed JSON body.
+
+    Returns:
+        A new dict equal to ``unstructure(validate_party_interaction(document))``:
+        the model's attribute order, ``null`` attributes left out, date-times in
+        UTC with ``Z``.
+
+    Raises:
+        ValidationError: as :func:`validate_party_interaction`.
+    """
+    return _validated(document, lambda body: normalize(body, PartyInteraction))
+
+
+def _validated(document: object, convert: Callable[[dict[str, Any]], T]) -> T:
+    """Check ``document`` (see :func:`validate_party_interaction`), then convert it.
+
+    ``convert`` reports the schema findings as a ValidationError; the profile's
+    findings follow them, except at a path the schema already names.
+    """
     if not isinstance(document, dict):
         raise ValidationError([("$", "must be a JSON object")])
     text = _clean_json_text(document)
@@ -264,7 +298,7 @@ def validate_party_interaction(document: object) -> PartyInteraction:
         )
     schema_problems: list[Problem] = []
     try:
-        interaction = structure(document, PartyInteraction)
+        converted = convert(document)
     except ValidationError as exc:
         schema_problems = list(exc.problems)
     reported = {path for path, _ in schema_problems}
@@ -273,4 +307,4 @@ def validate_party_interaction(document: object) -> PartyInteraction:
     ]
     if problems:
         raise ValidationError(problems)
-    return interaction
+    return converted

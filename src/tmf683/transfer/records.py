@@ -13,13 +13,12 @@ from typing import Any
 
 from tmf683._datetimes import DATETIME_HINT, parse_datetime
 from tmf683._errors import Problem, ValidationError
-from tmf683._serialization import unstructure
 from tmf683._validation import (
     MAX_DOCUMENT_BYTES,
     json_problems,
     json_size,
     parse_json,
-    validate_party_interaction,
+    party_interaction_document,
 )
 from tmf683.storage.base import Document
 from tmf683.versions import v5contract
@@ -125,14 +124,14 @@ def check_record(record: object) -> Document:
         problems.append(("$.href", "is built by the server; leave it out"))
     body = {k: v for k, v in record.items() if k not in ("id", "href", V5_KEY)}
     try:
-        interaction = validate_party_interaction(body)
+        normalised = party_interaction_document(body)
     except ValidationError as exc:
         problems += exc.problems
     if V5_KEY in record:
         problems += _v5_problems(record[V5_KEY])
     if problems:
         raise ValidationError(problems)
-    stored: Document = {"id": id, **v4_part(unstructure(interaction))}
+    stored: Document = {"id": id, **v4_part(normalised)}
     if record.get(V5_KEY):
         stored[V5_KEY] = record[V5_KEY]
         try:

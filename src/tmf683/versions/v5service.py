@@ -19,13 +19,12 @@ from tmf683._datetimes import format_datetime
 from tmf683._errors import Problem, ValidationError
 from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
-from tmf683._serialization import unstructure
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
 from tmf683._validation import (
     MAX_DOCUMENT_BYTES,
     json_size,
-    validate_party_interaction,
+    party_interaction_document,
 )
 from tmf683._visibility import (
     check_party_write,
@@ -204,7 +203,7 @@ class PartyInteractionServiceV5(ServiceBase):
         """
         document = from_v5(view, previous, trace)
         body = {k: v for k, v in v4_part(document).items() if k != "id"}
-        normalised = unstructure(validate_party_interaction(body))
+        normalised = party_interaction_document(body)
         if "id" in document:
             normalised = {"id": document["id"], **normalised}
         stored = pairs_after_normalising(document, normalised)

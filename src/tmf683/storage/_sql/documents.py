@@ -17,7 +17,13 @@ from tmf683._errors import NotFoundError, PreconditionFailedError
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.dialect import Connection, Dialect
 from tmf683.storage._sql.tables import TABLE
-from tmf683.storage.base import RESOURCE, Document, ExpectedVersion, check_version
+from tmf683.storage.base import (
+    RESOURCE,
+    Document,
+    DocumentChange,
+    ExpectedVersion,
+    check_version,
+)
 
 
 def read(dialect: Dialect, conn: Connection, id: str) -> tuple[Document, int]:
@@ -67,6 +73,74 @@ def read_for_write(
     version = int(row[2])
     check_version(RESOURCE, id, expected, version)
     return row[0], dialect.load_document(row[1]), version
+
+
+Ahead = tuple[int, Document, Document] | None
+"""What :func:`change_ahead` computed: ``(version, document, new document)``."""
+
+
+def change_ahead(
+    dialect: Dialect,
+    conn: Connection,
+    id: str,
+    change: DocumentChange,
+    expected: ExpectedVersion,
+) -> Ahead:
+    """Run an update's change on a plain read, before the write takes its lock.
+
+    A writer that computes the new document outside the lock holds the lock for
+    the SQL and the commit only. :func:`change_again` decides under the lock
+    whether the result stands.
+
+    Args:
+        dialect: the engine's rules.
+        conn: a connection outside a transaction (one statement reads the row).
+        id: the document's id.
+        change: the update's change (run on a copy of the document).
+        expected: the version the update expects; at another one, ``change`` is
+            not run.
+
+    Returns:
+        ``(version, document, change(document))``; ``None`` when there is no such
+        document, it is at another version than ``expected``, or ``change``
+        raises: the run under the lock raises it again, or
+        succeeds on a newer document.
+    """
+    try:
+        current, version = read(dialect, conn, id)
+        check_version(RESOURCE, id, expected, version)
+        new = change(dialect.load_document(dialect.dump_document(current)))
+    except Exception:
+        return None
+    return version, current, new
+
+
+def change_again(
+    dialect: Dialect,
+    ahead: Ahead,
+    version: int,
+    current: Document,
+    change: DocumentChange,
+) -> Document:
+    """The new document of an update, under its lock, from :func:`change_ahead`.
+
+    Args:
+        dialect: the engine's rules.
+        ahead: what :func:`change_ahead` computed before the lock.
+        version: the row's version, read under the lock.
+        current: the row's document, read under the lock.
+        change: the update's change.
+
+    Returns:
+        The result computed ahead when the row holds the same document at the same
+        version; else ``change`` run now on a copy of ``current``.
+
+    Raises:
+        Exception: whatever ``change`` raises.
+    """
+    if ahead is not None and ahead[0] == version and ahead[1] == current:
+        return ahead[2]
+    return change(dialect.load_document(dialect.dump_document(current)))
 
 
 def rewrite(

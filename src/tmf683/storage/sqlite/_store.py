@@ -182,12 +182,13 @@ class SQLiteStore(SQLStore):
     ) -> None:
         """Store several new documents in one transaction; see the protocol."""
         current = None
+        texts = [dumps(document) for document in documents]  # before the lock
         try:
             with self._transaction() as db:
-                for current in documents:
+                for current, text in zip(documents, texts, strict=True):
                     cursor = db.execute(
                         f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
-                        [current["id"], dumps(current)],
+                        [current["id"], text],
                     )
                     insert_references(db, typing.cast(int, cursor.lastrowid), current)
                     if outbox:
@@ -246,13 +247,24 @@ class SQLiteStore(SQLStore):
         *,
         expected_version: ExpectedVersion = None,
     ) -> VersionedDocument:
-        """Replace a document atomically; see the protocol and ``_sql.documents``."""
+        """Replace a document atomically; see the protocol and ``_sql.documents``.
+
+        ``change`` runs first on a plain read, before the write lock, so that the
+        lock is held for the SQL and the commit only; under the lock, the row is
+        read again and, unless it is the same document at the same version (another
+        write came between), ``change`` runs again on it, as it would without the
+        first run. Any error of the first run is ignored: the run under the lock
+        raises it (or succeeds, on a newer document).
+        """
+        ahead = documents.change_ahead(
+            DIALECT, self._db().conn, id, change, expected_version
+        )
         with self._transaction() as db:
             seq, current, version = documents.read_for_write(
                 DIALECT, db.conn, id, expected_version
             )
             delete_references(db, seq, current)
-            new = change(DIALECT.load_document(dumps(current)))
+            new = documents.change_again(DIALECT, ahead, version, current, change)
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
             insert_references(db, seq, new)
             if outbox:
