@@ -38,7 +38,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -68,8 +68,7 @@ def load(db: str, count: int, folder: Path) -> None:
             for document in records(count):
                 output.write(json.dumps(document, separators=(",", ":")) + "\n")
     subprocess.run(
-        [sys.executable, "-m", "tmf683.cli", "import", "--db", db, str(source)]
-        + ["--quiet"],
+        [sys.executable, "-m", "tmf683.cli", "import", "--db", db, "--quiet", source],
         check=True,
     )
 
@@ -101,8 +100,59 @@ def machine_busy() -> tuple[float, float]:
 
 
 @contextmanager
-def gunicorn(db: str, workers: int, args: argparse.Namespace) -> Iterator[tuple[str, int]]:
-    """A gunicorn of ``workers`` workers on ``db``; yield its root URL and pid."""
+def serving(
+    command: list[str], port: int, db: str, args: argparse.Namespace
+) -> Iterator[tuple[str, int]]:
+    """Run ``command`` (a server on ``port``) in its own session; yield root, pid.
+
+    Polls ``/health`` until it answers 200 (within ``START_SECONDS``); at the end
+    SIGTERMs the session and SIGKILLs it if it has not exited in ``STOP_SECONDS``.
+    """
+    env = {
+        **os.environ,
+        "TMF683_DB": db,
+        "TMF683_LOG_LEVEL": "warning",
+        "TMF683_THREADS": str(args.threads),
+    }
+    log = open(args.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=log, stderr=log
+    )
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[2]} exited with {process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{root}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[2]} did not answer") from None
+                time.sleep(0.05)  # a poll interval, bounded by the deadline
+        yield root, process.pid
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(STOP_SECONDS)
+        log.close()
+
+
+def waitress(db: str, args: argparse.Namespace) -> AbstractContextManager:
+    """``tmf683-server`` (one waitress process, ``--threads 8``) on ``db``."""
+    port = free_port()
+    command = [sys.executable, "-m", "tmf683_falcon", "--port", str(port)]
+    return serving([*command, "--db", db, "--threads", "8"], port, db, args)
+
+
+def gunicorn(db: str, workers: int, args: argparse.Namespace) -> AbstractContextManager:
+    """A gunicorn of ``workers`` workers on ``db`` (see :func:`serving`)."""
     port = free_port()
     command = [
         sys.executable,
@@ -124,47 +174,14 @@ def gunicorn(db: str, workers: int, args: argparse.Namespace) -> Iterator[tuple[
         "--backlog",
         "2048",
     ]
-    env = {
-        **os.environ,
-        "TMF683_DB": db,
-        "TMF683_LOG_LEVEL": "warning",
-        "TMF683_THREADS": str(args.threads),
-    }
-    log = open(args.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        command, env=env, start_new_session=True, stdout=log, stderr=log
-    )
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{root}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not answer /health") from None
-                time.sleep(0.05)  # a poll interval, bounded by the deadline
-        yield root, process.pid
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(STOP_SECONDS)
-        log.close()
+    return serving(command, port, db, args)
 
 
 def lua_scripts(folder: Path, count: int) -> dict[str, Path]:
     """The wrk scripts: random ids, and a POST of a fixed create body."""
     ids = folder / "ids.lua"
     ids.write_text(
-        'local base = wrk.path\nmath.randomseed(os.time())\n'
+        "local base = wrk.path\nmath.randomseed(os.time())\n"
         "request = function()\n"
         f'  return wrk.format("GET", base .. string.format("PI-%08d", '
         f"math.random(0, {count - 1})))\nend\n"
@@ -223,6 +240,8 @@ def measure(root: str, master: int, args, scripts) -> list[tuple[str, dict]]:
     ]
     rows = []
     for label, url, script in endpoints:
+        if args.only and args.only not in label:
+            continue
         server_before = cpu_seconds(lambda _, f: int(f[2]) == master)
         postgres_before = cpu_seconds(lambda name, _: name == "postgres")
         busy_before = machine_busy()
@@ -249,8 +268,8 @@ def report(store: str, results: dict[int, list[tuple[str, dict]]], args) -> None
         "| server CPU ms/req | wrk CPU ms/req | PG CPU ms/req | machine busy |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    one = {label: figures["rate"] for label, figures in results[min(results)]}
-    labels = [label for label, _ in results[min(results)]]
+    one = {label: figures["rate"] for label, figures in results[next(iter(results))]}
+    labels = [label for label, _ in results[next(iter(results))]]
     for label in labels:
         for workers, rows in results.items():
             figures = dict(rows)[label]
@@ -267,10 +286,16 @@ def report(store: str, results: dict[int, list[tuple[str, dict]]], args) -> None
 
 
 def run_store(store: str, db: str, args, scripts) -> None:
+    """Every server on one store: each gunicorn worker count, then waitress."""
     results = {}
-    for workers in args.workers:
-        with gunicorn(db, workers, args) as (root, master):
-            for _ in range(3 * workers):  # each worker's first create loads its code
+    servers = [(workers, gunicorn(db, workers, args)) for workers in args.workers]
+    if args.waitress:
+        servers.append(("waitress", waitress(db, args)))
+    for workers, server in servers:
+        with server as (root, master):
+            for _ in range(
+                3 * (workers if isinstance(workers, int) else 1)
+            ):  # each worker's first create loads its code
                 warm = urllib.request.Request(
                     f"{root}{DEFAULT_BASE_PATH}/partyInteraction",
                     json.dumps(next(interactions(1))).encode(),
@@ -292,6 +317,13 @@ def main() -> None:
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--only", default="", help="endpoints whose label has this")
+    parser.add_argument(
+        "--waitress",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure tmf683-server, one waitress process, for reference",
+    )
     parser.add_argument(
         "--log-file", default=os.devnull, help="where the servers' stderr goes"
     )
