@@ -116,7 +116,11 @@ def serving(
     }
     log = open(args.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        command, env=env, start_new_session=True, stdout=log, stderr=log
+        [*niced(args), *command],
+        env=env,
+        start_new_session=True,
+        stdout=log,
+        stderr=log,
     )
     root = f"http://127.0.0.1:{port}"
     try:
@@ -202,9 +206,11 @@ def wrk(url: str, args: argparse.Namespace, script: Path | None) -> dict[str, fl
     if script:
         command += ["-s", str(script)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
     output = subprocess.run(
-        [*command, url], capture_output=True, text=True, check=True
+        [*niced(args), *command, url], capture_output=True, text=True, check=True
     ).stdout
+    wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*", output)
@@ -221,7 +227,13 @@ def wrk(url: str, args: argparse.Namespace, script: Path | None) -> dict[str, fl
         "wrk_cpu": (after.ru_utime - before.ru_utime)
         + (after.ru_stime - before.ru_stime),
         "errors": errors.group(0) if errors else "",
+        "wall": wall,
     }
+
+
+def niced(args: argparse.Namespace) -> list[str]:
+    """The ``nice`` prefix of ``--nice`` (none for 0; below 0 needs root)."""
+    return ["nice", "-n", str(args.nice)] if args.nice else []
 
 
 def milliseconds(text: str) -> float:
@@ -261,13 +273,14 @@ def measure(root: str, master: int, args, scripts) -> list[tuple[str, dict]]:
 def report(store: str, results: dict[int, list[tuple[str, dict]]], args) -> None:
     print(
         f"\n{store}, wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}, "
-        f"gunicorn -k {args.worker_class} --threads {args.threads}\n"
+        f"gunicorn -k {args.worker_class} --threads {args.threads}, nice {args.nice}\n"
     )
     print(
         "| endpoint | workers | requests/s | x 1 worker | p50 ms | p99 ms "
-        "| server CPU ms/req | wrk CPU ms/req | PG CPU ms/req | machine busy |"
+        "| server cores | server CPU ms/req | wrk CPU ms/req | PG CPU ms/req "
+        "| machine busy |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     one = {label: figures["rate"] for label, figures in results[next(iter(results))]}
     labels = [label for label, _ in results[next(iter(results))]]
     for label in labels:
@@ -277,7 +290,9 @@ def report(store: str, results: dict[int, list[tuple[str, dict]]], args) -> None
             print(
                 f"| {label} | {workers} | {figures['rate']:,.0f} "
                 f"| {figures['rate'] / one[label]:.2f} | {figures['p50']:.1f} "
-                f"| {figures['p99']:.1f} | {figures['server_cpu'] * per:.2f} "
+                f"| {figures['p99']:.1f} "
+                f"| {figures['server_cpu'] / figures['wall']:.2f} "
+                f"| {figures['server_cpu'] * per:.2f} "
                 f"| {figures['wrk_cpu'] * per:.2f} "
                 f"| {figures['postgres_cpu'] * per:.2f} | {figures['busy']:.0%} |"
                 + (f" {figures['errors']}" if figures["errors"] else "")
@@ -317,6 +332,12 @@ def main() -> None:
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run servers and wrk under nice -n N (N < 0: ahead of a busy machine)",
+    )
     parser.add_argument("--only", default="", help="endpoints whose label has this")
     parser.add_argument(
         "--waitress",
