@@ -17,9 +17,16 @@ SIGKILL after a bounded wait) and drives it with wrk (Debian package ``wrk``):
 - POST create (a fixed v4 body).
 
 It prints requests/s, p50 and p99 per worker count with the rate as a ratio of the
-1-worker rate, and the CPU seconds per request of the server's processes, of wrk
-(the load generator shares the machine's cores with the server: its share is
-printed) and of the PostgreSQL backends, from /proc.
+1-worker rate; the cores the server's processes used (CPU seconds per second); the
+CPU milliseconds per request of the server's processes, of wrk (the load generator
+shares the machine's cores with the server) and of the PostgreSQL backends of the
+benchmark's database, all from /proc; and the "idle ceiling": the requests/s those
+CPU costs allow on the machine's cores were nothing else running (a worker
+computes on one core at most; server, wrk and PostgreSQL share them all), with its
+ratio to the 1-worker ceiling. On a shared machine the measured rates follow the
+neighbours' load; the CPU per request and the ceiling do much less.
+
+The servers run with ``TMF683_LOG_LEVEL=warning`` (no access log line per request).
 """
 
 from __future__ import annotations
@@ -74,7 +81,11 @@ def load(db: str, count: int, folder: Path) -> None:
 
 
 def cpu_seconds(match) -> float:
-    """User + system CPU seconds of the live processes for which ``match(stat)``."""
+    """CPU seconds (user + system) of the live processes where ``match(title, stat)``.
+
+    ``title`` is the command line (PostgreSQL writes its backends' database
+    there); ``stat`` the fields of /proc/PID/stat after the name.
+    """
     total = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -84,9 +95,13 @@ def cpu_seconds(match) -> float:
                 text = stat.read()
         except OSError:
             continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        if match(name, fields):
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                title = cmdline.read().decode(errors="replace")
+        except OSError:
+            continue
+        if match(title, fields):
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / CLOCK_TICKS
 
@@ -242,7 +257,7 @@ def milliseconds(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def measure(root: str, master: int, args, scripts) -> list[tuple[str, dict]]:
+def measure(root: str, master: int, db: str, args, scripts) -> list[tuple[str, dict]]:
     """Each endpoint once; with the server's, PostgreSQL's and the machine's CPU."""
     base = f"{root}{DEFAULT_BASE_PATH}/partyInteraction"
     endpoints = [
@@ -255,13 +270,18 @@ def measure(root: str, master: int, args, scripts) -> list[tuple[str, dict]]:
         if args.only and args.only not in label:
             continue
         server_before = cpu_seconds(lambda _, f: int(f[2]) == master)
-        postgres_before = cpu_seconds(lambda name, _: name == "postgres")
+        database = db.rsplit("/", 1)[-1]
+
+        def ours(title: str, _: list[str], database: str = database) -> bool:
+            return title.startswith("postgres: ") and f" {database} " in title
+
+        postgres_before = cpu_seconds(ours)
         busy_before = machine_busy()
         figures = wrk(url, args, script)
         busy_after = machine_busy()
         figures["server_cpu"] = cpu_seconds(lambda _, f: int(f[2]) == master)
         figures["server_cpu"] -= server_before
-        figures["postgres_cpu"] = cpu_seconds(lambda name, _: name == "postgres")
+        figures["postgres_cpu"] = cpu_seconds(ours)
         figures["postgres_cpu"] -= postgres_before
         busy, total = (a - b for a, b in zip(busy_after, busy_before, strict=True))
         figures["busy"] = busy / total
@@ -278,15 +298,19 @@ def report(store: str, results: dict[int, list[tuple[str, dict]]], args) -> None
     print(
         "| endpoint | workers | requests/s | x 1 worker | p50 ms | p99 ms "
         "| server cores | server CPU ms/req | wrk CPU ms/req | PG CPU ms/req "
-        "| machine busy |"
+        "| machine busy | idle ceiling | x 1 worker |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    one = {label: figures["rate"] for label, figures in results[next(iter(results))]}
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    first = results[next(iter(results))]
+    one = {label: figures["rate"] for label, figures in first}
+    cores = os.cpu_count() or 1
+    lone = {label: ceiling(figures, cores, 1) for label, figures in first}
     labels = [label for label, _ in results[next(iter(results))]]
     for label in labels:
         for workers, rows in results.items():
             figures = dict(rows)[label]
             per = 1000 / max(figures["requests"], 1)
+            most = ceiling(figures, cores, workers if isinstance(workers, int) else 1)
             print(
                 f"| {label} | {workers} | {figures['rate']:,.0f} "
                 f"| {figures['rate'] / one[label]:.2f} | {figures['p50']:.1f} "
@@ -294,10 +318,23 @@ def report(store: str, results: dict[int, list[tuple[str, dict]]], args) -> None
                 f"| {figures['server_cpu'] / figures['wall']:.2f} "
                 f"| {figures['server_cpu'] * per:.2f} "
                 f"| {figures['wrk_cpu'] * per:.2f} "
-                f"| {figures['postgres_cpu'] * per:.2f} | {figures['busy']:.0%} |"
+                f"| {figures['postgres_cpu'] * per:.2f} | {figures['busy']:.0%} "
+                f"| {most:,.0f} | {most / lone[label]:.2f} |"
                 + (f" {figures['errors']}" if figures["errors"] else "")
             )
     print(f"load average {os.getloadavg()[0]:.1f}", flush=True)
+
+
+def ceiling(figures: dict, cores: int, workers: int) -> float:
+    """The most requests/s the measured CPU costs allow on ``cores`` idle cores.
+
+    A worker computes on one core at most; the server, wrk and PostgreSQL share
+    all of them.
+    """
+    requests = max(figures["requests"], 1)
+    server = figures["server_cpu"] / requests
+    everything = server + (figures["wrk_cpu"] + figures["postgres_cpu"]) / requests
+    return min(min(workers, cores) / server, cores / everything)
 
 
 def run_store(store: str, db: str, args, scripts) -> None:
@@ -318,7 +355,7 @@ def run_store(store: str, db: str, args, scripts) -> None:
                 )
                 with urllib.request.urlopen(warm, timeout=30) as answer:
                     answer.read()
-            results[workers] = measure(root, master, args, scripts)
+            results[workers] = measure(root, master, db, args, scripts)
     report(store, results, args)
 
 
