@@ -24,7 +24,7 @@
 - ``worker_class`` ``gthread`` with ``threads`` 4: a worker keeps HTTP/1.1
   connections open and serves 4 requests at once, so one waiting on the store
   does not hold its core (gunicorn's default ``sync`` worker serves one request
-  per connection and closes it: on loopback it spent twice the CPU per read by
+  per connection and closes it: on loopback it spent 1.4 times the CPU per read by
   id; ``docs/benchmarks.md``, "Several cores"). ``--threads`` on the command
   line wins; the sync worker needs ``-k sync --threads 1`` (gunicorn runs
   ``gthread`` for any ``threads`` above 1).
