@@ -193,3 +193,27 @@ def test_with_json_logs_gunicorns_own_lines_are_json_too(tmp_path):
     loggers = {entry["logger"] for entry in entries}
     assert {"gunicorn.error", "tmf683.access"} <= loggers
     assert any(entry["message"].startswith("Booting worker") for entry in entries)
+
+
+def test_workers_are_threaded_and_keep_connections_open(tmp_path):
+    import http.client
+
+    with gunicorn_on(str(tmp_path / "k.db")) as server:
+        assert any("Using worker: gthread" in line for line in server.log)
+        conn = http.client.HTTPConnection(
+            server.root.removeprefix("http://"), timeout=30
+        )
+        try:
+            conn.request("GET", f"{V4}/partyInteraction")
+            first = conn.getresponse()
+            first.read()
+            kept = conn.sock
+            assert first.status == 200
+            assert kept is not None  # not closed after the answer (sync closes)
+            conn.request("GET", f"{V5}/partyInteraction")
+            second = conn.getresponse()
+            second.read()
+            assert second.status == 200
+            assert conn.sock is kept
+        finally:
+            conn.close()

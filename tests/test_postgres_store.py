@@ -633,3 +633,36 @@ def test_unpaired_surrogates_behave_as_on_the_other_stores(url):
 
 def _same(first, second):
     return [d["id"] for d in first.items] == [d["id"] for d in second.items]
+
+
+def test_a_read_by_id_takes_no_transaction_of_its_own(url):
+    from psycopg.pq import TransactionStatus
+
+    store = PostgresStore(url)
+    try:
+        with store._connections.statement() as conn:
+            assert conn.info.transaction_status == TransactionStatus.IDLE
+        with (
+            store._connections.transaction() as outer,
+            store._connections.statement() as conn,
+        ):
+            assert conn is outer
+            assert conn.info.transaction_status == TransactionStatus.INTRANS
+    finally:
+        store.close()
+
+
+def test_a_read_by_id_inside_a_write_sees_the_write(url):
+    store = PostgresStore(url)
+    seen = []
+
+    def outbox(old, new):  # runs inside the write, before its commit
+        seen.append(store.get(new["id"])["status"])
+        return []
+
+    try:
+        store.add(doc("A", status="open"), outbox)
+        assert seen == ["open"]
+        assert store.get("A")["status"] == "open"
+    finally:
+        store.close()

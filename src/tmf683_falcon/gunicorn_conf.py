@@ -21,6 +21,13 @@
   (``--trusted-proxy``) only.
 - ``logger_class``: ``tmf683_falcon.gunicorn_logging.Logger``, so gunicorn's
   own lines take the app's format (``TMF683_LOG_FORMAT``: JSON lines stay JSON).
+- ``worker_class`` ``gthread`` with ``threads`` 4: a worker keeps HTTP/1.1
+  connections open and serves 4 requests at once, so one waiting on the store
+  does not hold its core (gunicorn's default ``sync`` worker serves one request
+  per connection and closes it: on loopback it spent 1.4 times the CPU per read by
+  id; ``docs/benchmarks.md``, "Several cores"). ``--threads`` on the command
+  line wins; the sync worker needs ``-k sync --threads 1`` (gunicorn runs
+  ``gthread`` for any ``threads`` above 1).
 
 Every other setting comes from the command line or ``GUNICORN_CMD_ARGS``.
 """
@@ -32,6 +39,8 @@ from typing import Any
 wsgi_app = "tmf683_falcon.wsgi:application"
 forwarded_allow_ips = ""
 logger_class = "tmf683_falcon.gunicorn_logging.Logger"
+worker_class = "gthread"
+threads = 4
 
 
 def post_worker_init(worker: Any) -> None:

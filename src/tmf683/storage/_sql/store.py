@@ -57,6 +57,14 @@ class SQLStore:
         """A connection for a read of one statement."""
         raise NotImplementedError  # pragma: no cover
 
+    def _statement(self) -> AbstractContextManager[Connection]:
+        """A connection for a read that is one statement and nothing else.
+
+        :meth:`_read` unless the engine has a cheaper way (PostgreSQL: no
+        transaction around it).
+        """
+        return self._read()
+
     query_timeout: float | None = None
 
     def _compile(self, conn: Connection, query: Query, deadline: Deadline) -> Compiled:
@@ -102,7 +110,7 @@ class SQLStore:
 
     def get(self, id: str) -> VersionedDocument:
         """Read one document with its version; see the protocol."""
-        with self._read() as conn:
+        with self._statement() as conn:
             document, version = documents.read(self.dialect, conn, id)
         return VersionedDocument(document, version)
 

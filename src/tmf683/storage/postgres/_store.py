@@ -141,6 +141,10 @@ class PostgresStore(SQLStore):
         """A connection inside a transaction: reads are transactions too."""
         return self._connections.transaction()
 
+    def _statement(self) -> AbstractContextManager[Connection]:
+        """A connection outside a transaction, for a read by id (one statement)."""
+        return self._connections.statement()
+
     def add(self, document: Document, outbox: Outbox | None = None) -> None:
         """Store a new document; see the protocol. Raises ConflictError."""
         self.add_many([document], outbox)
