@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.postgres import delete_documents
 from tmf683 import (
     ConflictError,
     MemoryStore,
@@ -246,7 +247,7 @@ def test_sqlite_uses_wal(tmp_path):
 
 
 def _empty(conn):
-    conn.execute("DELETE FROM party_interaction")
+    delete_documents(conn)
 
 
 # Every SQL path must agree with the in-memory evaluator (the oracle).
@@ -406,7 +407,7 @@ def test_sqlite_upgrades_a_version_1_file(tmp_path):
             version = connection.execute("PRAGMA user_version").fetchone()[0]
         finally:
             connection.close()
-        assert version == 4
+        assert version == 5
     finally:
         upgraded.close()
 
