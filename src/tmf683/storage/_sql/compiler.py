@@ -248,8 +248,14 @@ class Compiled:
         parts: list[str] = []
         superset: list[Candidates] = []
         exact = False
+        merged = self._ranges(nodes)
         for node in nodes:
-            found = self._candidates(node, "")
+            if id(node) in merged:
+                found = merged.pop(id(node))
+                if found is None:
+                    continue  # merged into the range of its path's first test
+            else:
+                found = self._candidates(node, "")
             if found is not None and found.exact:
                 parts.append(self._leaf_filter(found))
                 exact = True
@@ -260,6 +266,38 @@ class Compiled:
         if superset and not exact and not self.dense:
             parts.append(self._leaf_filter(max(superset, key=lambda c: c.score)))
         return " AND ".join(f"({part})" for part in parts)
+
+    def _ranges(self, nodes: Plan) -> dict[int, Candidates | None]:
+        """First-level range tests on one path, merged into one index range.
+
+        ``a.gte=x&a.lt=y`` reads the index between ``x`` and ``y`` instead of
+        from ``x`` to the end and from the start to ``y``.
+
+        Returns:
+            By ``id`` of the node: for the first test of each such path, the
+            merged candidates; for the others ``None`` (answered by the first).
+        """
+        groups: dict[tuple[Path, AttributeKind], list[Test]] = {}
+        for node in nodes:
+            if (
+                isinstance(node, Test)
+                and node.condition.operator in _ORDER
+                and node.condition.path not in _ENGINE_INDEXED
+            ):
+                key = (node.condition.path, node.condition.kind)
+                groups.setdefault(key, []).append(node)
+        merged: dict[int, Candidates | None] = {}
+        for tests in groups.values():
+            if len(tests) < 2:
+                continue
+            found = [self._leaf_test(t.condition, "") for t in tests]
+            parts = [c for c in found if c is not None]
+            if not all(c.exact for c in parts):
+                continue
+            both = " AND ".join(f"({c.tests[0]})" for c in parts)
+            merged.update(dict.fromkeys(map(id, tests[1:])))
+            merged[id(tests[0])] = Candidates((both,), True, 1, False)
+        return merged
 
     def _negated(self, node: Node) -> str | None:
         """A first-level ``ne`` as ``NOT`` of its ``eq``, when that is exact."""
