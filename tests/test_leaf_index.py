@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.data.make_fixtures import documents
+from tests.schema_fixtures.make_fixtures import documents
 from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
 from tmf683.query.ast import Condition, Operator, Query
 from tmf683.query.schema import AttributeKind

@@ -1,7 +1,7 @@
 """The previous release's files, upgraded in place: nothing lost, the leaf index built.
 
-``tests/data/sqlite-v4.db`` and ``tests/data/postgres-v3.sql`` were written by the
-stores of the release before the leaf index (``tests/data/make_fixtures.py``). Each
+``sqlite-v4.db`` and ``postgres-v3.sql`` in ``tests/schema_fixtures`` were written
+by the stores of the release before the leaf index (its ``make_fixtures.py``). Each
 is opened by today's store, which upgrades it; every document, version,
 subscription and pending delivery must be there, and queries over every kind of
 indexed path must answer as the in-memory oracle does on the same documents.
@@ -18,7 +18,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.data.make_fixtures import DELETED, POSTGRES_FILE, SQLITE_FILE, expected
+from tests.schema_fixtures.make_fixtures import (
+    DELETED,
+    POSTGRES_FILE,
+    SQLITE_FILE,
+    expected,
+)
 from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
 from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX
 from tmf683.storage.base import PartyInteractionStore

@@ -1,13 +1,13 @@
 """Make the previous-schema fixtures the upgrade tests open (run by hand, once).
 
-``tests/data/sqlite-v4.db`` (SQLite schema 4) and ``tests/data/postgres-v3.sql``
-(a plain ``pg_dump`` of a PostgreSQL database at schema 3) were written by the
+``sqlite-v4.db`` (SQLite schema 4) and ``postgres-v3.sql`` (a plain ``pg_dump``
+of a PostgreSQL database at schema 3), beside this script, were written by the
 stores of the release before the generic leaf index (commit 0f0eec8 of main), with
 the same content: :func:`documents` (some updated, one deleted), two hub
 subscriptions and one pending delivery. Run from the repository root, with that
 release's ``src`` on the path and a PostgreSQL server to dump from::
 
-    PYTHONPATH=src python tests/data/make_fixtures.py \\
+    PYTHONPATH=src python tests/schema_fixtures/make_fixtures.py \\
         postgresql://postgres@127.0.0.1:5432/postgres
 
 It creates and drops a scratch database ``h_index_fixture``. The upgrade tests
