@@ -89,7 +89,7 @@ QUERIES = {
         "&interactionDate.endDateTime.lt={narrow_end}&limit=100"
     ),
     "sort=reason (x-campaign=K3)": "x-campaign=K3&sort=reason&limit=100",
-    "deep page (x-campaign=K3, offset 90)": "x-campaign=K3&offset=90&limit=100",
+    "deep page (x-campaign=K3, offset 50)": "x-campaign=K3&offset=50&limit=100",
 }
 SHARED_TWINS = (
     # v4 measures whose query string is also a v5 one (attributes named alike)

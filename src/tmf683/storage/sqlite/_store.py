@@ -178,12 +178,13 @@ class SQLiteStore(SQLStore):
         current = None
         try:
             with self._transaction() as db:
+                written: list[tuple[int, Document]] = []  # leaves, all at once
                 for current in documents:
                     cursor = db.execute(
                         f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
                         [current["id"], dumps(current)],
                     )
-                    insert_leaves(db, [(typing.cast(int, cursor.lastrowid), current)])
+                    written.append((typing.cast(int, cursor.lastrowid), current))
                     if outbox:
                         shared.insert_deliveries(
                             DIALECT,
@@ -192,6 +193,7 @@ class SQLiteStore(SQLStore):
                             self.max_pending_per_callback,
                             self.max_failed_per_callback,
                         )
+                insert_leaves(db, written)
         except sqlite3.IntegrityError as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
