@@ -113,8 +113,10 @@ def _stored(value: Leaf) -> Leaf:
 
 
 def _rows(documents: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Any]:
-    """The rows in primary-key order: a batch's writes meet the B-tree's pages in
-    turn instead of at random."""
+    """The leaf rows of documents, in primary-key order.
+
+    A batch's writes then meet the B-tree's pages in turn instead of at random.
+    """
     rows = [
         (path, _stored(value), seq)
         for seq, document in documents
