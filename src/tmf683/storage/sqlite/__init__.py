@@ -5,8 +5,9 @@ Each document is one row of ``party_interaction`` (``seq`` gives the creation or
 the attributes lists filter most and the leaf index of every other text and number,
 at any depth (``tmf683.storage._sql.leaves``; see ``tmf683.storage.sqlite._schema``).
 The database runs in WAL mode so readers never wait for the writer; each thread
-gets its own connection, so the store is safe under waitress's worker threads. Writes are single transactions (``BEGIN IMMEDIATE``): a
-failed write leaves nothing behind.
+gets its own connection, so the store is safe under waitress's worker threads.
+Writes are single transactions (``BEGIN IMMEDIATE``): a failed write leaves nothing
+behind.
 
 Durability: ``synchronous=FULL`` by default, so an acknowledged write survives a
 power loss, as on PostgreSQL. ``synchronous="normal"`` (``--sqlite-synchronous
