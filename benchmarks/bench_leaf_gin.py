@@ -100,8 +100,7 @@ def main() -> None:
             print("|---|---|---|---|")
             for label, (path, value, contained) in FILTERS.items():
                 leaf_sql = (
-                    f"SELECT count(*) FROM {LEAF_TABLE} "
-                    "WHERE path = %s AND text = %s"
+                    f"SELECT count(*) FROM {LEAF_TABLE} WHERE path = %s AND text = %s"
                 )
                 gin_sql = (
                     "SELECT count(*) FROM party_interaction WHERE document @> %s::jsonb"
