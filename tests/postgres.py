@@ -23,6 +23,7 @@ REQUIRED = os.environ.get("TMF683_REQUIRE_POSTGRES") == "1"
 TABLES = (
     "party_interaction",
     "party_interaction_reference",
+    "party_interaction_leaf",
     "event_delivery",
     "event_subscription",
 )
@@ -103,3 +104,10 @@ def allow_connections(admin_url: str, name: str, allowed: bool) -> None:
                 "WHERE datname = %s AND pid <> pg_backend_pid()",
                 [name],
             )
+
+
+def delete_documents(conn: psycopg.Connection) -> None:
+    """Delete every stored document and its leaf rows (the store's own deletes
+    do both; the leaf table has no foreign key to cascade from)."""
+    conn.execute("DELETE FROM party_interaction")
+    conn.execute("DELETE FROM party_interaction_leaf")

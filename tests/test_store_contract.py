@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.postgres import delete_documents
 from tmf683 import (
     ConflictError,
     MemoryStore,
@@ -247,7 +248,7 @@ def test_sqlite_uses_wal(tmp_path):
 
 
 def _empty(conn):
-    conn.execute("DELETE FROM party_interaction")
+    delete_documents(conn)
 
 
 # Every SQL path must agree with the in-memory evaluator (the oracle).

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.postgres import delete_documents
 from tests.test_v5 import V5_QUERIES, services, v5_bodies
 from tmf683 import MemoryStore, SQLiteStore, parse_query
 from tmf683._visibility import restrict
@@ -42,7 +43,7 @@ def test_the_scan_equals_the_evaluator_over_every_view(
     party,
 ):
     pg, conn = postgres_for_properties
-    conn.execute("DELETE FROM party_interaction")
+    delete_documents(conn)
     folder = tmp_path_factory.mktemp("scan")
     sqlite = SQLiteStore(folder / "s.db")
     try:
@@ -68,7 +69,7 @@ def test_the_scan_equals_the_evaluator_over_every_view(
             assert v5.list(query, party=party).total_count == expected[1]
     finally:
         sqlite.close()
-        conn.execute("DELETE FROM party_interaction")
+        delete_documents(conn)
 
 
 def loaded(store, count: int) -> None:

@@ -17,12 +17,18 @@ The rules written here, for both engines:
 - ``regex``: a registered RE2 function where the dialect has one; else the store
   finds, inside the query's snapshot, the distinct texts at the path a pattern
   matches (RE2 in Python) and the test is equality with them.
-- Arrays: ``EXISTS`` over their object elements. An element ``eq`` on an indexed
-  attribute (:data:`~.tables.REFERENCES`) is also tested on the side table:
-  ``seq IN (SELECT seq ...)`` reads the few matches first, or (``dense``) a
-  correlated ``EXISTS`` per row lets a walk in the requested order meet a page of
-  many matches soon. Alone, it replaces the ``EXISTS`` and the count is read from
-  the side table alone.
+- Arrays: ``EXISTS`` over their object elements.
+- The leaf index (:mod:`~tmf683.storage._sql.leaves`) answers every ``eq`` and range
+  on a path without an indexed column, at any depth (a ``;`` OR when each
+  alternative has such a test). Where its rows are exactly the matches (one text
+  test, bounds shorter than ``PREFIX``, or one such test alone in an array's
+  element), it replaces the JSON test: ``seq IN (SELECT seq ...)`` reads the few
+  matches first, or (``dense``) a correlated ``EXISTS`` per row lets a walk in the
+  requested order meet a page of many matches soon; a first-level ``ne`` becomes
+  ``NOT`` of its ``eq``; a filter of that one test is counted from the index alone.
+  Elsewhere (numbers, long bounds, several tests on one element) it gives a
+  superset, ``seq IN (...)`` beside the exact JSON test, which rechecks the few
+  candidates (not when ``dense``: the walk tests rows anyway).
 - Sorting: absent values first ascending and last descending, ties by ``id``;
   without sort keys, creation order (``seq``).
 """
@@ -30,19 +36,49 @@ The rules written here, for both engines:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
+
+import attrs
 
 from tmf683.query.ast import Condition, Operator, Path, Query
 from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.dialect import Dialect
-from tmf683.storage._sql.tables import COLUMNS, REFERENCE_TABLE, REFERENCES, TABLE
+from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX, cut, leaf_path
+from tmf683.storage._sql.tables import COLUMNS, INDEXED_COLUMNS, TABLE
 
 RegexMatches = Callable[[Path, Sequence[str]], list[str]]
 """Given a path from the document root and RE2 patterns, the distinct texts at that
 path that contain a match of one of the patterns."""
 
 _ORDER = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: "<="}
+
+
+_RELAXED = {">": ">=", "<": "<=", ">=": ">=", "<=": "<="}
+"""A bound cut to ``PREFIX``, or a number SQLite may hold rounded: the inclusive
+sign keeps every match among the candidates."""
+
+_ENGINE_INDEXED = frozenset(
+    path for path, column in COLUMNS.items() if column in INDEXED_COLUMNS | {"id"}
+)
+"""First-level paths an index of the table itself answers (not the leaf index)."""
+
+
+class Candidates(NamedTuple):
+    """The documents a part of a filter may hold on, from the leaf index.
+
+    Attributes:
+        tests: conditions over the leaf table, ORed: a document is a candidate
+            when one of its rows satisfies one.
+        exact: the candidates are exactly the documents the part holds on.
+        score: 2 for equality, 1 for ranges: the likelier to be selective.
+        single: one test of one ``eq`` value (each document has one row at most).
+    """
+
+    tests: tuple[str, ...]
+    exact: bool
+    score: int
+    single: bool
 
 
 def _no_regex_lookup(path: Path, patterns: Sequence[str]) -> list[str]:
@@ -54,8 +90,8 @@ class Compiled:
 
     Args:
         dialect: the engine's rules.
-        dense: the filter is known to match many rows: test the side table per row
-            instead of reading its matches first.
+        dense: the filter is known to match many rows: test the leaf index per
+            row instead of reading its matches first.
         regex_matches: finds the texts a ``regex`` accepts, for a dialect without a
             regex function (run inside the query's snapshot).
 
@@ -64,8 +100,8 @@ class Compiled:
         order_by: ``"ORDER BY ..."``.
         sort: the sort keys as ``(SQL expression, descending)``.
         count: the query counting the matches: over the table with ``where``, or
-            over the side table alone when the filter is one indexed element
-            ``eq`` (the side table holds exactly those matches).
+            over the leaf index alone when the filter is one test whose leaf
+            rows are exactly its matches.
         params: values for the placeholders of every clause.
     """
 
@@ -126,51 +162,154 @@ class Compiled:
         tests = [dialect.order_test(self.bind, value, sign, v, kind) for v in values]
         return "(" + " OR ".join(tests) + ")"
 
-    def _reference_test(self, node: Each) -> tuple[str, int] | None:
-        """The side-table condition of an indexed element ``eq`` in ``node``.
+    def _leaf_test(self, condition: Condition, prefix: str) -> Candidates | None:
+        """The leaf-index test of a condition (its path crossing no array)."""
+        operator, kind = condition.operator, condition.kind
+        if operator in (Operator.NE, Operator.REGEX):
+            return None
+        values = self.dialect.storable(condition).values
+        if not values:
+            return Candidates((self.dialect.false,), True, 2, True)
+        number = kind is AttributeKind.NUMBER
+        whole = number or all(len(str(v)) < PREFIX for v in values)
+        exact = whole and not number
+        if not whole:
+            values = tuple(cut(str(v)) for v in values)
+        column = self.dialect.leaf_value(kind)
+        path = f"path = {self.bind(prefix + leaf_path(condition.path))}"
+        if operator is Operator.EQ:
+            member = self.dialect.member(self.bind, column, values, kind)
+            return Candidates((f"{path} AND {member}",), exact, 2, len(values) == 1)
+        sign = _ORDER[operator] if exact else _RELAXED[_ORDER[operator]]
+        tests = " OR ".join(
+            self.dialect.order_test(self.bind, column, sign, v, kind) for v in values
+        )
+        guard = self.dialect.leaf_kind(kind)
+        return Candidates((f"{path} AND {guard} AND ({tests})",), exact, 1, False)
+
+    def _candidates(self, node: Node, prefix: str) -> Candidates | None:
+        """What the leaf index knows of ``node`` (``prefix``: the leaf path above)."""
+        if isinstance(node, Test):
+            if not prefix and node.condition.path in _ENGINE_INDEXED:
+                return None
+            return self._leaf_test(node.condition, prefix)
+        if isinstance(node, Each):
+            inner = prefix + leaf_path(node.path, (len(node.path) - 1,)) + "."
+            return self._plan_candidates(node.plan, inner)
+        if isinstance(node, Either):
+            found = [self._plan_candidates(p, prefix) for p in node.plans]
+            if any(c is None for c in found):
+                return None
+            return Candidates(
+                tuple(t for c in found if c for t in c.tests),
+                all(c.exact for c in found if c),
+                min(c.score for c in found if c),
+                False,
+            )
+        raise TypeError(node)  # pragma: no cover - Node is a closed union
+
+    def _plan_candidates(self, nodes: Plan, prefix: str) -> Candidates | None:
+        found = [c for n in nodes if (c := self._candidates(n, prefix))]
+        if not found:
+            return None
+        best = max(found, key=lambda c: c.score)
+        return best if len(nodes) == 1 else best._replace(exact=False, single=False)
+
+    def _leaf_filter(self, candidates: Candidates) -> str:
+        """SQL over the table's rows: the document is one of the candidates."""
+        if self.dense:
+            return " OR ".join(
+                f"EXISTS (SELECT 1 FROM {LEAF_TABLE} AS l WHERE {test} "  # noqa: S608
+                f"AND l.seq = {TABLE}.seq)"
+                for test in candidates.tests
+            )
+        selects = " UNION ALL ".join(
+            f"SELECT seq FROM {LEAF_TABLE} WHERE {test}"  # noqa: S608
+            for test in candidates.tests
+        )
+        return f"seq IN ({selects})"
+
+    def _leaf_count(self, nodes: Plan) -> str | None:
+        """The count from the leaf index alone, where its rows are the matches."""
+        found = self._plan_candidates(nodes, "") if len(nodes) == 1 else None
+        if found is None or not found.exact:
+            return None
+        if len(found.tests) == 1:
+            counted = "count(*)" if found.single else "count(DISTINCT seq)"
+            return f"SELECT {counted} FROM {LEAF_TABLE} WHERE {found.tests[0]}"  # noqa: S608
+        selects = " UNION ".join(
+            f"SELECT seq FROM {LEAF_TABLE} WHERE {test}"  # noqa: S608
+            for test in found.tests
+        )
+        return f"SELECT count(*) FROM ({selects}) AS matches"  # noqa: S608
+
+    def _top(self, nodes: Plan) -> str:
+        """The WHERE condition of the whole filter, through the leaf index."""
+        parts: list[str] = []
+        superset: list[Candidates] = []
+        exact = False
+        merged = self._ranges(nodes)
+        for node in nodes:
+            if id(node) in merged:
+                found = merged.pop(id(node))
+                if found is None:
+                    continue  # merged into the range of its path's first test
+            else:
+                found = self._candidates(node, "")
+            if found is not None and found.exact:
+                parts.append(self._leaf_filter(found))
+                exact = True
+                continue
+            if found is not None:
+                superset.append(found)
+            parts.append(self._negated(node) or self._node(node, None, ()))
+        if superset and not exact and not self.dense:
+            parts.append(self._leaf_filter(max(superset, key=lambda c: c.score)))
+        return " AND ".join(f"({part})" for part in parts)
+
+    def _ranges(self, nodes: Plan) -> dict[int, Candidates | None]:
+        """First-level range tests on one path, merged into one index range.
+
+        ``a.gte=x&a.lt=y`` reads the index between ``x`` and ``y`` instead of
+        from ``x`` to the end and from the start to ``y``.
 
         Returns:
-            ``(SQL over the side table's path and value, how many values)``, or
-            ``None`` when no test of ``node`` is an ``eq`` on :data:`REFERENCES`.
+            By ``id`` of the node: for the first test of each such path, the
+            merged candidates; for the others ``None`` (answered by the first).
         """
-        for test in node.plan:
+        groups: dict[tuple[Path, AttributeKind], list[Test]] = {}
+        for node in nodes:
             if (
-                isinstance(test, Test)
-                and test.condition.operator is Operator.EQ
-                and node.path + test.condition.path in REFERENCES
+                isinstance(node, Test)
+                and node.condition.operator in _ORDER
+                and node.condition.path not in _ENGINE_INDEXED
             ):
-                values = self.dialect.storable(test.condition).values
-                if not values:
-                    return self.dialect.false, 0
-                code = REFERENCES.index(node.path + test.condition.path)
-                path = self.dialect.cast(self.bind(code), "smallint")
-                member = self.dialect.member(
-                    self.bind, "value", values, AttributeKind.STRING
-                )
-                return f"path = {path} AND {member}", len(values)
-        return None
+                key = (node.condition.path, node.condition.kind)
+                groups.setdefault(key, []).append(node)
+        merged: dict[int, Candidates | None] = {}
+        for tests in groups.values():
+            if len(tests) < 2:
+                continue
+            found = [self._leaf_test(t.condition, "") for t in tests]
+            parts = [c for c in found if c is not None]
+            if not all(c.exact for c in parts):
+                continue
+            both = " AND ".join(f"({c.tests[0]})" for c in parts)
+            merged.update(dict.fromkeys(map(id, tests[1:])))
+            merged[id(tests[0])] = Candidates((both,), True, 1, False)
+        return merged
 
-    def _reference_filter(self, node: Each) -> str | None:
-        found = self._reference_test(node)
-        if found is None:
+    def _negated(self, node: Node) -> str | None:
+        """A first-level ``ne`` as ``NOT`` of its ``eq``, when that is exact."""
+        if not (isinstance(node, Test) and node.condition.operator is Operator.NE):
             return None
-        where, _ = found
-        if self.dense:
-            return (
-                f"EXISTS (SELECT 1 FROM {REFERENCE_TABLE} AS r "  # noqa: S608
-                f"WHERE {where} AND r.seq = {TABLE}.seq)"
-            )
-        return f"seq IN (SELECT seq FROM {REFERENCE_TABLE} WHERE {where})"  # noqa: S608
-
-    def _reference_count(self, nodes: Plan) -> str | None:
-        if len(nodes) != 1 or not isinstance(nodes[0], Each) or len(nodes[0].plan) != 1:
+        if node.condition.path in _ENGINE_INDEXED:
             return None
-        found = self._reference_test(nodes[0])
-        if found is None:
+        equal = attrs.evolve(node.condition, operator=Operator.EQ)
+        found = self._leaf_test(equal, "")
+        if found is None or not found.exact:
             return None
-        where, how_many = found
-        counted = "count(*)" if how_many == 1 else "count(DISTINCT seq)"
-        return f"SELECT {counted} FROM {REFERENCE_TABLE} WHERE {where}"  # noqa: S608
+        return f"NOT ({self._leaf_filter(found)})"
 
     def _node(self, node: Node, source: str | None, prefix: Path) -> str:
         if isinstance(node, Test):
@@ -184,12 +323,7 @@ class Compiled:
                 self.bind, source or "document", node.path, alias
             )
             inner = self._plan(node.plan, f"{alias}.value", prefix + node.path)
-            exists = f"EXISTS (SELECT 1 {elements} AND {inner})"
-            if source is None and (indexed := self._reference_filter(node)):
-                if len(node.plan) == 1:
-                    return indexed
-                return f"{indexed} AND {exists}"
-            return exists
+            return f"EXISTS (SELECT 1 {elements} AND {inner})"
         if isinstance(node, Either):
             alternatives = (f"({self._plan(p, source, prefix)})" for p in node.plans)
             return "(" + " OR ".join(alternatives) + ")"
@@ -222,8 +356,8 @@ class Compiled:
     def compile(self, query: Query) -> Compiled:
         """Fill ``where``, ``count``, ``sort`` and ``order_by``; return ``self``."""
         nodes = plan(query.conditions)
-        self.where = f"WHERE {self._plan(nodes, None, ())}" if nodes else ""
-        self.count = self._reference_count(nodes) or (
+        self.where = f"WHERE {self._top(nodes)}" if nodes else ""
+        self.count = self._leaf_count(nodes) or (
             f"SELECT count(*) FROM {TABLE} {self.where}"  # noqa: S608 - see above
         )
         self.sort = [

@@ -98,6 +98,17 @@ class Dialect(Protocol):
         """
         ...
 
+    def leaf_value(self, kind: AttributeKind) -> str:
+        """The column of the leaf index holding values of the kind (``value``...)."""
+        ...
+
+    def leaf_kind(self, kind: AttributeKind) -> str:
+        """SQL over the leaf index keeping the rows of the kind's JSON type only.
+
+        Ranges need it (equality with a typed parameter does not).
+        """
+        ...
+
     def storable(self, condition: Condition) -> Condition:
         """``condition`` without the ``eq``/``ne`` values no stored text can equal."""
         ...

@@ -7,17 +7,11 @@ ever becomes part of the SQL text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
 
 from tmf683.query.ast import Path
 
 TABLE = "party_interaction"
 """One row per document: ``seq`` (creation order), ``id`` (unique), ``document``."""
-
-REFERENCE_TABLE = "party_interaction_reference"
-"""The side table of :data:`REFERENCES`: one row ``(path, value, seq)`` per document
-and distinct text; ``path`` is the position in :data:`REFERENCES`."""
 
 SUBSCRIPTIONS = "event_subscription"
 """The hub subscriptions: ``seq`` (registration order), ``id``, ``document``."""
@@ -42,7 +36,9 @@ DELIVERY_COLUMNS = (
 INDEXED_COLUMNS = frozenset(
     {"status", "direction", "creation_date", "interaction_start"}
 )
-"""The generated columns with an index (the others save the JSON extraction only)."""
+"""The generated columns with an index (the others save the JSON extraction only;
+their paths, and every other, go through the leaf index,
+:mod:`tmf683.storage._sql.leaves`)."""
 
 COLUMNS: dict[Path, str] = {
     ("id",): "id",
@@ -55,9 +51,6 @@ COLUMNS: dict[Path, str] = {
 }
 """First-level text attributes with a generated column of their own."""
 
-REFERENCES: tuple[Path, ...] = (("channel", "id"), ("relatedParty", "id"))
-"""Text attributes of array elements kept in the indexed :data:`REFERENCE_TABLE`."""
-
 SELECTIVE_MATCHES = 20_000
 """Up to this many matches, a page is collected through the filter's indexes first
 (the stores' ``selective_matches`` default)."""
@@ -68,26 +61,3 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """Characters PostgreSQL text cannot hold: NUL (``jsonb`` refuses it) and unpaired
 surrogates (not Unicode text; PostgreSQL cannot receive them)."""
-
-
-def references(document: Mapping[str, Any]) -> Iterator[tuple[int, str]]:
-    """The side-table rows of a document: ``(path code, text value)``, distinct.
-
-    Args:
-        document: a PartyInteraction JSON document.
-
-    Returns:
-        An iterator of pairs such as ``(1, "P1")``: the code is the position of the
-        path in :data:`REFERENCES`.
-    """
-    seen: set[tuple[int, str]] = set()
-    for code, (array, attribute) in enumerate(REFERENCES):
-        elements = document.get(array)
-        if not isinstance(elements, list):
-            continue
-        for element in elements:
-            if isinstance(element, dict) and isinstance(element.get(attribute), str):
-                row = (code, element[attribute])
-                if row not in seen:
-                    seen.add(row)
-                    yield row

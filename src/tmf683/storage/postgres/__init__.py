@@ -1,6 +1,7 @@
 """The PostgreSQL store: several stateless server processes on one database.
 
-Documents live in ``jsonb`` (schema: ``tmf683.storage.postgres._schema``); list
+Documents live in ``jsonb`` (schema: ``tmf683.storage.postgres._schema``), their
+texts and numbers in the leaf index (``tmf683.storage._sql.leaves``); list
 queries compile to SQL (``tmf683.storage._sql.compiler`` with the rules of
 ``tmf683.storage.postgres._dialect``) with the results of the
 in-memory oracle; hub subscriptions and the outbox are tables beside them, shared by

@@ -8,8 +8,9 @@ One batch is one transaction, in the caller's connection:
    ``SELECT`` of their ``seq``. A writer adding one of these ids meanwhile makes
    the ``COPY`` fail on the unique index, and the whole batch with it.
 3. Replaced ids (``replace``): ``COPY`` into a temporary staging table, then one
-   ``UPDATE ... FROM`` it; their old side-table rows are deleted.
-4. The side-table rows of every row written, by ``COPY``.
+   ``UPDATE ... FROM`` it; their old leaf rows are deleted.
+4. The leaf rows (:mod:`tmf683.storage._sql.leaves`) of every row written, by
+   ``COPY``.
 
 SQL text here is built from module constants only.
 """
@@ -21,10 +22,10 @@ from typing import Any
 
 import psycopg
 
-from tmf683.storage._sql.tables import REFERENCE_TABLE, TABLE
+from tmf683.storage._sql.tables import TABLE
 from tmf683.storage.base import Document
 from tmf683.storage.postgres._dialect import DIALECT
-from tmf683.storage.postgres._schema import write_references
+from tmf683.storage.postgres._schema import delete_leaves, write_leaves
 
 STAGING = "tmf683_put_many"
 """The session's temporary table of the replaced documents (emptied at commit)."""
@@ -65,7 +66,7 @@ def put_rows(
     if replaced:
         _replace(conn, replaced)
     written = [*replaced, *_copy_new(conn, new)] if new else replaced
-    write_references(conn, written)
+    write_leaves(conn, written)
     return len(written)
 
 
@@ -106,7 +107,4 @@ def _replace(
         f"UPDATE {TABLE} AS t SET document = s.document, version = t.version + 1 "  # noqa: S608
         f"FROM {STAGING} AS s WHERE t.seq = s.seq"
     )
-    conn.execute(
-        f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ANY(%s)",  # noqa: S608
-        [[seq for seq, _ in replaced]],
-    )
+    delete_leaves(conn, [seq for seq, _ in replaced])

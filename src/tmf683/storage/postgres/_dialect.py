@@ -173,6 +173,14 @@ class PostgresDialect:
             f"WHERE jsonb_typeof({alias}.value) = 'object'"
         )
 
+    def leaf_value(self, kind: AttributeKind) -> str:
+        """``number`` (``numeric``) or ``text`` (``COLLATE "C"``)."""
+        return "number" if kind is AttributeKind.NUMBER else "text"
+
+    def leaf_kind(self, kind: AttributeKind) -> str:
+        """The column is set: the predicate of its partial index."""
+        return f"{self.leaf_value(kind)} IS NOT NULL"
+
     def storable(self, condition: Condition) -> Condition:
         """``eq`` and ``ne`` without the values holding a NUL or unpaired surrogate.
 

@@ -7,9 +7,7 @@ Version 1:
   filter and sort most (:data:`tmf683.storage._sql.tables.COLUMNS`), in ``COLLATE "C"``
   with B-tree indexes ordered ``NULLS FIRST`` (absent values sort first).
 - ``party_interaction_reference``: the ids inside the ``channel`` and
-  ``relatedParty`` arrays (:data:`tmf683.storage._sql.tables.REFERENCES`), one row per
-  document and distinct id, as in SQLite; its primary key answers those filters
-  and counts their matches from the index alone.
+  ``relatedParty`` arrays (replaced by the leaf index in version 4).
 - ``event_subscription`` and ``event_delivery``: the hub subscriptions and the
   transactional outbox (:mod:`tmf683.storage.postgres._outbox`).
 - ``tmf683_schema``: one row holding the version.
@@ -21,8 +19,16 @@ Version 3 adds the partial index ``event_delivery (callback, seq) WHERE state =
 'failed'``: the range the trim of a callback's failed deliveries reads
 (``max_failed_per_callback``).
 
-Version 6 (4 and 5 are other changes' numbers) adds
-``event_subscription_generation``, one number a statement trigger on
+Version 4 replaces ``party_interaction_reference`` by the leaf index of every text
+and number (:mod:`tmf683.storage._sql.leaves`): ``party_interaction_leaf (seq,
+path, text, number)``, ``text`` in ``COLLATE "C"``, ``number`` a ``numeric``
+(exact), one of them set; partial B-tree indexes ``(path, text, seq) WHERE text IS
+NOT NULL`` and ``(path, number, seq) WHERE number IS NOT NULL``, and ``(seq)`` for
+the writes that replace a document's rows. No foreign key: every write path deletes
+the rows itself, and ``COPY`` checks no parent row. Filled from the stored documents
+on upgrade, in SQL's order by ``seq``.
+
+Version 6 adds ``event_subscription_generation``, one number a statement trigger on
 ``event_subscription`` moves at every insert, update, delete and truncate, whoever
 writes: each process's publisher indexes the subscriptions and reads them again only
 when it moved (``tmf683.events.publish``).
@@ -35,20 +41,20 @@ here is built from module constants only.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 
 from tmf683.query.schema import AttributeKind
+from tmf683.storage._sql.leaves import LEAF_TABLE, leaves
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
     GENERATION,
     INDEXED_COLUMNS,
-    REFERENCE_TABLE,
     SUBSCRIPTIONS,
     TABLE,
-    references,
 )
 from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
@@ -62,22 +68,31 @@ _LOCK_KEY = 683_000_001
 """``pg_advisory_xact_lock`` key serializing schema creation across processes."""
 
 
-def write_references(
+def write_leaves(
     conn: psycopg.Connection[Any], documents: Iterable[tuple[int, Document]]
 ) -> None:
-    """Write the side-table rows of stored documents (COPY, in the caller's write).
+    """Write the leaf rows of stored documents (COPY, in the caller's write).
 
     Args:
         conn: a connection inside the write transaction.
-        documents: ``(seq, document)`` pairs of rows just written.
+        documents: ``(seq, document)`` pairs of rows just written (their old leaf
+            rows deleted).
     """
     with (
         conn.cursor() as cursor,
-        cursor.copy(f"COPY {REFERENCE_TABLE} (path, value, seq) FROM STDIN") as copy,
+        cursor.copy(f"COPY {LEAF_TABLE} (seq, path, text, number) FROM STDIN") as copy,
     ):
         for seq, document in documents:
-            for path, value in references(document):
-                copy.write_row((path, value, seq))
+            for path, value in leaves(document):
+                if isinstance(value, str):
+                    copy.write_row((seq, path, value, None))
+                else:
+                    copy.write_row((seq, path, None, Decimal(value)))
+
+
+def delete_leaves(conn: psycopg.Connection[Any], seqs: list[int]) -> None:
+    """Remove the leaf rows of the documents at ``seqs`` (through the seq index)."""
+    conn.execute(f"DELETE FROM {LEAF_TABLE} WHERE seq = ANY(%s)", [seqs])  # noqa: S608
 
 
 def _create_version_1(conn: psycopg.Connection[Any]) -> None:
@@ -99,13 +114,7 @@ def _create_version_1(conn: psycopg.Connection[Any]) -> None:
         conn.execute(
             f"CREATE INDEX {TABLE}_{column}_idx ON {TABLE} ({column} NULLS FIRST)"
         )
-    conn.execute(
-        f"CREATE TABLE {REFERENCE_TABLE} (path smallint NOT NULL, "
-        'value text COLLATE "C" NOT NULL, '
-        f"seq bigint NOT NULL REFERENCES {TABLE} (seq) ON DELETE CASCADE, "
-        "PRIMARY KEY (path, value, seq))"
-    )
-    conn.execute(f"CREATE INDEX {REFERENCE_TABLE}_seq_idx ON {REFERENCE_TABLE} (seq)")
+    # the side table of ids it had is made no more: version 4 replaces it
     for statement in EVENT_TABLES:
         conn.execute(statement)
 
@@ -124,6 +133,34 @@ def _upgrade_to_version_3(conn: psycopg.Connection[Any]) -> None:
         f"CREATE INDEX IF NOT EXISTS {DELIVERIES}_failed_idx ON {DELIVERIES} "
         "(callback, seq) WHERE state = 'failed'"
     )
+
+
+def _upgrade_to_version_4(conn: psycopg.Connection[Any]) -> None:
+    """The leaf index of every text and number, in place of the side table."""
+    conn.execute("DROP TABLE IF EXISTS party_interaction_reference")
+    conn.execute(f"DROP TABLE IF EXISTS {LEAF_TABLE}")  # rebuilt from the documents
+    conn.execute(
+        f"CREATE TABLE {LEAF_TABLE} (seq bigint NOT NULL, "
+        'path text COLLATE "C" NOT NULL, text text COLLATE "C", number numeric, '
+        "CHECK ((text IS NULL) <> (number IS NULL)))"
+    )
+    after = 0
+    while rows := conn.execute(
+        f"SELECT seq, document FROM {TABLE} WHERE seq > %s "  # noqa: S608 - constant
+        "ORDER BY seq LIMIT 5000",
+        [after],
+    ).fetchall():
+        write_leaves(conn, rows)
+        after = rows[-1][0]
+    conn.execute(
+        f"CREATE INDEX {LEAF_TABLE}_text_idx ON {LEAF_TABLE} (path, text, seq) "
+        "WHERE text IS NOT NULL"
+    )
+    conn.execute(
+        f"CREATE INDEX {LEAF_TABLE}_number_idx ON {LEAF_TABLE} (path, number, seq) "
+        "WHERE number IS NOT NULL"
+    )
+    conn.execute(f"CREATE INDEX {LEAF_TABLE}_seq_idx ON {LEAF_TABLE} (seq)")
 
 
 def _upgrade_to_version_6(conn: psycopg.Connection[Any]) -> None:
@@ -180,6 +217,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _upgrade_to_version_2(conn)
     if version < 3:
         _upgrade_to_version_3(conn)
+    if version < 4:
+        _upgrade_to_version_4(conn)
     if version < 6:
         _upgrade_to_version_6(conn)
     if version < SCHEMA_VERSION:

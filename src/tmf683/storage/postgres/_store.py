@@ -27,11 +27,7 @@ from tmf683.storage._sql import documents
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.store import SQLStore
-from tmf683.storage._sql.tables import (
-    REFERENCE_TABLE,
-    SELECTIVE_MATCHES,
-    TABLE,
-)
+from tmf683.storage._sql.tables import SELECTIVE_MATCHES, TABLE
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
@@ -61,7 +57,8 @@ from tmf683.storage.postgres._schema import (
     SCHEMA_VERSION,
     VERSION_TABLE,
     create_or_upgrade,
-    write_references,
+    delete_leaves,
+    write_leaves,
 )
 
 
@@ -166,7 +163,7 @@ class PostgresStore(SQLStore):
         try:
             with self._write() as conn:
                 seqs = _insert(conn, documents)
-                write_references(conn, zip(seqs, documents, strict=True))
+                write_leaves(conn, zip(seqs, documents, strict=True))
                 if outbox:
                     for document in documents:
                         shared.insert_deliveries(
@@ -228,8 +225,8 @@ class PostgresStore(SQLStore):
             )
             new = change(copy.deepcopy(current))
             version = documents.rewrite(DIALECT, conn, id, seq, version, new)
-            conn.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = %s", [seq])  # noqa: S608
-            write_references(conn, [(seq, new)])
+            delete_leaves(conn, [seq])
+            write_leaves(conn, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -253,6 +250,7 @@ class PostgresStore(SQLStore):
                 DIALECT, conn, id, expected_version
             )
             documents.remove(DIALECT, conn, id, seq, version)
+            delete_leaves(conn, [seq])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,

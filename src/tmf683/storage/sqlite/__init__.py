@@ -2,11 +2,12 @@
 
 Each document is one row of ``party_interaction`` (``seq`` gives the creation order,
 ``id`` is unique, ``document`` is the JSON text), with indexed generated columns for
-the attributes lists filter most and a side table for ids inside arrays (see
-``tmf683.storage.sqlite._schema``). The database runs in WAL mode so readers never
-wait for the writer; each thread gets its own connection, so the store is safe under
-waitress's worker threads. Writes are single transactions (``BEGIN IMMEDIATE``): a
-failed write leaves nothing behind.
+the attributes lists filter most and the leaf index of every other text and number,
+at any depth (``tmf683.storage._sql.leaves``; see ``tmf683.storage.sqlite._schema``).
+The database runs in WAL mode so readers never wait for the writer; each thread
+gets its own connection, so the store is safe under waitress's worker threads.
+Writes are single transactions (``BEGIN IMMEDIATE``): a failed write leaves nothing
+behind.
 
 Durability: ``synchronous=FULL`` by default, so an acknowledged write survives a
 power loss, as on PostgreSQL. ``synchronous="normal"`` (``--sqlite-synchronous

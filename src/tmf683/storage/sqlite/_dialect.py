@@ -103,6 +103,14 @@ class SQLiteDialect:
             f"WHERE {alias}.type = 'object'"
         )
 
+    def leaf_value(self, kind: AttributeKind) -> str:
+        """``value``: texts and numbers in one column without type affinity."""
+        return "value"
+
+    def leaf_kind(self, kind: AttributeKind) -> str:
+        """Numbers sort before every text (``''`` the least), so a range test."""
+        return "value < ''" if kind is AttributeKind.NUMBER else "value >= ''"
+
     def storable(self, condition: Condition) -> Condition:
         """``eq`` and ``ne`` without the values holding an unpaired surrogate.
 

@@ -1,13 +1,18 @@
 """The SQLite schema of :class:`~tmf683.storage.sqlite.SQLiteStore`, and its upgrades.
 
 Version 1: ``party_interaction(seq, id, document)``. Version 2 adds the indexed
-generated columns of ``COLUMNS`` and the side table of ``REFERENCES`` (see
-``tmf683.storage._sql.tables``), filled from the stored documents on upgrade.
+generated columns of ``COLUMNS`` (see ``tmf683.storage._sql.tables``) and a side
+table of the ids in ``channel`` and ``relatedParty`` (``party_interaction_reference``,
+replaced in version 5).
 Version 3 adds the hub subscriptions and the transactional outbox
 (``tmf683.storage._sql.outbox``). Version 4 adds ``party_interaction.version``, the
 document's version for conditional writes (``tmf683.storage._sql.documents``); rows
-written before it start at 1.
-Version 7 (5 and 6 are other changes' numbers) adds ``event_subscription_generation``,
+written before it start at 1. Version 5 replaces the side table by the leaf index
+of every text and number (``tmf683.storage._sql.leaves``): ``party_interaction_leaf
+(path, value, seq)``, its primary key in that order, ``WITHOUT ROWID``; ``value``
+has no type affinity, so texts stay texts and numbers numbers (every number sorts
+before every text); filled from the stored documents on upgrade.
+Version 7 adds ``event_subscription_generation``,
 one number that triggers on ``event_subscription`` move at every insert, update and
 delete, whoever writes: each process's publisher indexes the subscriptions and reads
 them again only when it moved (``tmf683.events.publish``); and
@@ -23,22 +28,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlite_utils
 
 from tmf683.query.schema import AttributeKind
+from tmf683.storage._sql.leaves import LEAF_TABLE, Leaf, leaves
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
     DELIVERY_HEADS,
     GENERATION,
     INDEXED_COLUMNS,
-    REFERENCE_TABLE,
     SUBSCRIPTIONS,
     TABLE,
-    references,
 )
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
@@ -70,13 +74,7 @@ def _upgrade_to_version_2(db: sqlite_utils.Database) -> None:
         )
         if column in INDEXED_COLUMNS:
             db.execute(f"CREATE INDEX idx_{TABLE}_{column} ON {TABLE} ({column})")
-    db.execute(
-        f"CREATE TABLE {REFERENCE_TABLE} (path INTEGER NOT NULL, value TEXT NOT NULL, "
-        "seq INTEGER NOT NULL, PRIMARY KEY (path, value, seq)) WITHOUT ROWID"
-    )
-    rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
-    for seq, text in rows:
-        insert_references(db, seq, json.loads(text))
+    # its side table of ids is made and filled no more: version 5 replaces it
 
 
 def _create_version_3(db: sqlite_utils.Database) -> None:
@@ -180,35 +178,68 @@ def _create_delivery_heads(db: sqlite_utils.Database) -> None:
     )
 
 
-def insert_references(
-    db: sqlite_utils.Database, seq: int, document: Mapping[str, Any]
-) -> None:
-    """Write a document's side-table rows, inside the caller's transaction."""
-    _each_reference(
-        db,
-        f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-        seq,
-        document,
+def _upgrade_to_version_5(db: sqlite_utils.Database) -> None:
+    """The leaf index of every text and number, in place of the side table."""
+    db.execute("DROP TABLE IF EXISTS party_interaction_reference")
+    db.execute(f"DROP TABLE IF EXISTS {LEAF_TABLE}")  # rebuilt from the documents
+    db.execute(
+        f"CREATE TABLE {LEAF_TABLE} (path TEXT NOT NULL, value NOT NULL, "
+        "seq INTEGER NOT NULL, PRIMARY KEY (path, value, seq)) WITHOUT ROWID"
     )
+    rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
+    insert_leaves(db, ((seq, json.loads(text)) for seq, text in rows))
 
 
-def delete_references(
-    db: sqlite_utils.Database, seq: int, document: Mapping[str, Any]
+_INT64 = range(-(2**63), 2**63)
+
+
+def _stored(value: Leaf) -> Leaf:
+    """A leaf as SQLite binds it: an integer past 64 bits as the nearest float."""
+    if isinstance(value, int) and value not in _INT64:
+        return float(value)
+    return value
+
+
+def _rows(documents: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Any]:
+    """The leaf rows of documents, in primary-key order.
+
+    A batch's writes then meet the B-tree's pages in turn instead of at random.
+    """
+    rows = [
+        (path, _stored(value), seq)
+        for seq, document in documents
+        for path, value in leaves(document)
+    ]
+    rows.sort(key=_order)
+    return rows
+
+
+def _order(row: tuple[str, Leaf, int]) -> tuple[str, int, Leaf, int]:
+    path, value, seq = row
+    return path, isinstance(value, str), value, seq  # numbers before texts
+
+
+def insert_leaves(
+    db: sqlite_utils.Database, documents: Iterable[tuple[int, Mapping[str, Any]]]
 ) -> None:
-    """Remove a document's side-table rows (computed from the stored document)."""
-    _each_reference(
-        db,
-        f"DELETE FROM {REFERENCE_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
-        seq,
-        document,
-    )
+    """Write the leaf rows of ``(seq, document)`` pairs, in the caller's transaction.
 
-
-def _each_reference(
-    db: sqlite_utils.Database, sql: str, seq: int, document: Mapping[str, Any]
-) -> None:
+    Two leaves of one document that SQLite holds as one number (an integer past
+    64 bits and its nearest float) are written once.
+    """
     db.conn.executemany(
-        sql, [(path, value, seq) for path, value in references(document)]
+        f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
+        _rows(documents),
+    )
+
+
+def delete_leaves(
+    db: sqlite_utils.Database, documents: Iterable[tuple[int, Mapping[str, Any]]]
+) -> None:
+    """Remove the leaf rows of stored ``(seq, document)`` pairs (by primary key)."""
+    db.conn.executemany(
+        f"DELETE FROM {LEAF_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
+        _rows(documents),
     )
 
 
@@ -236,6 +267,8 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _create_version_3(db)
     if version < 4:
         _upgrade_to_version_4(db)
+    if version < 5:
+        _upgrade_to_version_5(db)
     if version < 7:
         _upgrade_to_version_7(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -27,12 +27,7 @@ from tmf683.storage._sql import documents as documents_sql
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled, compile_query
 from tmf683.storage._sql.store import SQLStore
-from tmf683.storage._sql.tables import (
-    REFERENCE_TABLE,
-    SELECTIVE_MATCHES,
-    TABLE,
-    references,
-)
+from tmf683.storage._sql.tables import SELECTIVE_MATCHES, TABLE
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
@@ -52,8 +47,8 @@ from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, dumps, regexp
 from tmf683.storage.sqlite._schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
-    delete_references,
-    insert_references,
+    delete_leaves,
+    insert_leaves,
 )
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -185,12 +180,13 @@ class SQLiteStore(SQLStore):
         texts = [dumps(document) for document in documents]  # before the lock
         try:
             with self._transaction() as db:
+                written: list[tuple[int, Document]] = []  # leaves, all at once
                 for current, text in zip(documents, texts, strict=True):
                     cursor = db.execute(
                         f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
                         [current["id"], text],
                     )
-                    insert_references(db, typing.cast(int, cursor.lastrowid), current)
+                    written.append((typing.cast(int, cursor.lastrowid), current))
                     if outbox:
                         shared.insert_deliveries(
                             DIALECT,
@@ -199,6 +195,7 @@ class SQLiteStore(SQLStore):
                             self.max_pending_per_callback,
                             self.max_failed_per_callback,
                         )
+                insert_leaves(db, written)
         except sqlite3.IntegrityError as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
@@ -215,7 +212,7 @@ class SQLiteStore(SQLStore):
                 DIALECT, db.conn, [document["id"] for document in chosen]
             )
             replaced: list[tuple[int, Document]] = []
-            rows: list[tuple[int, str, int]] = []  # the side table's, all at once
+            written_rows: list[tuple[int, Document]] = []  # leaves, all at once
             for document in chosen:
                 found = stored.get(document["id"])
                 if found is None:
@@ -226,17 +223,14 @@ class SQLiteStore(SQLStore):
                     seq = typing.cast(int, cursor.lastrowid)
                 elif replace:
                     seq = found[0]
-                    delete_references(db, seq, found[1])
+                    delete_leaves(db, [(seq, found[1])])
                     replaced.append((seq, document))
                 else:
                     continue
-                rows += [(path, value, seq) for path, value in references(document)]
+                written_rows.append((seq, document))
                 written += 1
             documents_sql.replace_rows(DIALECT, db.conn, replaced)
-            db.conn.executemany(
-                f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-                rows,
-            )
+            insert_leaves(db, written_rows)
         return written
 
     def update(
@@ -263,10 +257,10 @@ class SQLiteStore(SQLStore):
             seq, current, version = documents.read_for_write(
                 DIALECT, db.conn, id, expected_version
             )
-            delete_references(db, seq, current)
             new = documents.change_again(DIALECT, ahead, version, current, change)
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
-            insert_references(db, seq, new)
+            delete_leaves(db, [(seq, current)])
+            insert_leaves(db, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -290,7 +284,7 @@ class SQLiteStore(SQLStore):
                 DIALECT, db.conn, id, expected_version
             )
             documents.remove(DIALECT, db.conn, id, seq, version)
-            delete_references(db, seq, old)
+            delete_leaves(db, [(seq, old)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
