@@ -23,6 +23,7 @@ REQUIRED = os.environ.get("TMF683_REQUIRE_POSTGRES") == "1"
 TABLES = (
     "party_interaction",
     "party_interaction_reference",
+    "party_interaction_text",
     "event_delivery",
     "event_subscription",
 )

@@ -22,9 +22,10 @@ from typing import Any
 import psycopg
 
 from tmf683.storage._sql.tables import REFERENCE_TABLE, TABLE
+from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import Document
 from tmf683.storage.postgres._dialect import DIALECT
-from tmf683.storage.postgres._schema import write_references
+from tmf683.storage.postgres._schema import write_references, write_texts
 
 STAGING = "tmf683_put_many"
 """The session's temporary table of the replaced documents (emptied at commit)."""
@@ -66,6 +67,7 @@ def put_rows(
         _replace(conn, replaced)
     written = [*replaced, *_copy_new(conn, new)] if new else replaced
     write_references(conn, written)
+    write_texts(conn, written)
     return len(written)
 
 
@@ -106,7 +108,8 @@ def _replace(
         f"UPDATE {TABLE} AS t SET document = s.document, version = t.version + 1 "  # noqa: S608
         f"FROM {STAGING} AS s WHERE t.seq = s.seq"
     )
-    conn.execute(
-        f"DELETE FROM {REFERENCE_TABLE} WHERE seq = ANY(%s)",  # noqa: S608
-        [[seq for seq, _ in replaced]],
-    )
+    for table in (REFERENCE_TABLE, TEXT_TABLE):
+        conn.execute(
+            f"DELETE FROM {table} WHERE seq = ANY(%s)",  # noqa: S608
+            [[seq for seq, _ in replaced]],
+        )

@@ -21,6 +21,16 @@ Version 3 adds the partial index ``event_delivery (callback, seq) WHERE state =
 'failed'``: the range the trim of a callback's failed deliveries reads
 (``max_failed_per_callback``).
 
+Version 5 adds the trigram index of the documents' texts
+(:mod:`tmf683.storage._sql.text_index`): ``party_interaction_text (seq, path,
+text)``, filled from the stored documents, with a GIN ``gin_trgm_ops`` index on
+``text`` when the ``pg_trgm`` extension is there or can be created (it is a trusted
+extension: a database owner may). Without it the table is kept all the same (a
+``regex`` then reads it without an index: still right, slower) and a warning is
+logged; upgrading again after ``CREATE EXTENSION pg_trgm`` does not add the index:
+create it by hand (``CREATE INDEX party_interaction_text_trgm_idx ON
+party_interaction_text USING gin (text gin_trgm_ops)``).
+
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
 here is built from module constants only.
@@ -28,6 +38,7 @@ here is built from module constants only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -42,14 +53,16 @@ from tmf683.storage._sql.tables import (
     TABLE,
     references,
 )
+from tmf683.storage._sql.text_index import TEXT_TABLE, texts
 from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
+_LOGGER = logging.getLogger(__name__)
 _LOCK_KEY = 683_000_001
 """``pg_advisory_xact_lock`` key serializing schema creation across processes."""
 
@@ -70,6 +83,25 @@ def write_references(
         for seq, document in documents:
             for path, value in references(document):
                 copy.write_row((path, value, seq))
+
+
+def write_texts(
+    conn: psycopg.Connection[Any], documents: Iterable[tuple[int, Document]]
+) -> None:
+    """Write the text-index rows of stored documents (COPY, in the caller's write).
+
+    Args:
+        conn: a connection inside the write transaction.
+        documents: ``(seq, document)`` pairs of rows just written (their old text
+            rows deleted).
+    """
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {TEXT_TABLE} (seq, path, text) FROM STDIN") as copy,
+    ):
+        for seq, document in documents:
+            for path, text in texts(document):
+                copy.write_row((seq, path, text))
 
 
 def _create_version_1(conn: psycopg.Connection[Any]) -> None:
@@ -118,6 +150,33 @@ def _upgrade_to_version_3(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def _upgrade_to_version_5(conn: psycopg.Connection[Any]) -> None:
+    """The documents' texts, with a ``pg_trgm`` index if the extension is there."""
+    conn.execute(
+        f"CREATE TABLE {TEXT_TABLE} ("
+        f"seq bigint NOT NULL REFERENCES {TABLE} (seq) ON DELETE CASCADE, "
+        'path text COLLATE "C" NOT NULL, text text COLLATE "C" NOT NULL)'
+    )
+    conn.execute(f"CREATE INDEX {TEXT_TABLE}_seq_idx ON {TEXT_TABLE} (seq)")
+    try:
+        with conn.transaction():  # a savepoint: a refusal leaves the rest
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except psycopg.Error as exc:
+        _LOGGER.warning(
+            "pg_trgm is not available (%s): regex filters will read every text",
+            " ".join(str(exc).split()),
+        )
+    else:
+        conn.execute(
+            f"CREATE INDEX {TEXT_TABLE}_trgm_idx ON {TEXT_TABLE} "
+            "USING gin (text gin_trgm_ops)"
+        )
+    with conn.cursor(name="tmf683_texts") as cursor:
+        cursor.execute(f"SELECT seq, document FROM {TABLE}")  # noqa: S608
+        while batch := cursor.fetchmany(1000):
+            write_texts(conn, batch)
+
+
 def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -146,6 +205,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _upgrade_to_version_2(conn)
     if version < 3:
         _upgrade_to_version_3(conn)
+    if version < 5:
+        _upgrade_to_version_5(conn)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
         conn.execute(

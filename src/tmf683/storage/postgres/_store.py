@@ -30,6 +30,7 @@ from tmf683.storage._sql.tables import (
     SELECTIVE_MATCHES,
     TABLE,
 )
+from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
@@ -59,6 +60,7 @@ from tmf683.storage.postgres._schema import (
     VERSION_TABLE,
     create_or_upgrade,
     write_references,
+    write_texts,
 )
 
 
@@ -159,7 +161,9 @@ class PostgresStore(SQLStore):
         try:
             with self._write() as conn:
                 seqs = _insert(conn, documents)
-                write_references(conn, zip(seqs, documents, strict=True))
+                written = list(zip(seqs, documents, strict=True))
+                write_references(conn, written)
+                write_texts(conn, written)
                 if outbox:
                     for document in documents:
                         shared.insert_deliveries(
@@ -222,7 +226,9 @@ class PostgresStore(SQLStore):
             new = change(copy.deepcopy(current))
             version = documents.rewrite(DIALECT, conn, id, seq, version, new)
             conn.execute(f"DELETE FROM {REFERENCE_TABLE} WHERE seq = %s", [seq])  # noqa: S608
+            conn.execute(f"DELETE FROM {TEXT_TABLE} WHERE seq = %s", [seq])  # noqa: S608
             write_references(conn, [(seq, new)])
+            write_texts(conn, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,

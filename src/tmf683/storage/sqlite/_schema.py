@@ -6,7 +6,10 @@ generated columns of ``COLUMNS`` and the side table of ``REFERENCES`` (see
 Version 3 adds the hub subscriptions and the transactional outbox
 (``tmf683.storage._sql.outbox``). Version 4 adds ``party_interaction.version``, the
 document's version for conditional writes (``tmf683.storage._sql.documents``); rows
-written before it start at 1.
+written before it start at 1. Version 6 adds the trigram index of the documents'
+texts (``tmf683.storage._sql.text_index``): the table ``party_interaction_text``
+``(id, seq, path, text)`` and its FTS5 ``trigram`` index ``party_interaction_trigram``
+(external content, kept by triggers), filled from the stored documents on upgrade.
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -30,10 +33,11 @@ from tmf683.storage._sql.tables import (
     TABLE,
     references,
 )
+from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE, texts
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 """Stored in ``PRAGMA user_version``."""
 
 
@@ -89,6 +93,57 @@ def _upgrade_to_version_4(db: sqlite_utils.Database) -> None:
     db.execute(
         f"ALTER TABLE {TABLE} ADD COLUMN version INTEGER NOT NULL "
         f"DEFAULT {FIRST_VERSION}"
+    )
+
+
+def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
+    """The texts of the documents and their FTS5 ``trigram`` index."""
+    db.execute(
+        f"CREATE TABLE {TEXT_TABLE} (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, "
+        "path TEXT NOT NULL, text TEXT NOT NULL)"
+    )
+    db.execute(f"CREATE INDEX idx_{TEXT_TABLE}_seq ON {TEXT_TABLE} (seq)")
+    db.execute(
+        f"CREATE VIRTUAL TABLE {TRIGRAM_TABLE} USING fts5(seq UNINDEXED, "
+        f"path UNINDEXED, text, content='{TEXT_TABLE}', content_rowid='id', "
+        "tokenize='trigram')"
+    )
+    db.execute(
+        f"CREATE TRIGGER {TEXT_TABLE}_insert AFTER INSERT ON {TEXT_TABLE} BEGIN "  # noqa: S608
+        f"INSERT INTO {TRIGRAM_TABLE} (rowid, seq, path, text) "
+        "VALUES (new.id, new.seq, new.path, new.text); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER {TEXT_TABLE}_delete AFTER DELETE ON {TEXT_TABLE} BEGIN "  # noqa: S608
+        f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}, rowid, seq, path, text) "
+        "VALUES ('delete', old.id, old.seq, old.path, old.text); END"
+    )
+    rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
+    insert_texts(db.conn, [(seq, json.loads(text)) for seq, text in rows])
+
+
+def insert_texts(
+    conn: sqlite3.Connection, documents: Sequence[tuple[int, Mapping[str, Any]]]
+) -> None:
+    """Write the text-index rows of stored ``(seq, document)`` pairs.
+
+    Runs in the caller's transaction.
+    """
+    conn.executemany(
+        f"INSERT INTO {TEXT_TABLE} (seq, path, text) VALUES (?, ?, ?)",  # noqa: S608
+        [
+            (seq, path, text)
+            for seq, document in documents
+            for path, text in texts(document)
+        ],
+    )
+
+
+def delete_texts(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
+    """Remove the text-index rows of documents (caller's transaction)."""
+    conn.executemany(
+        f"DELETE FROM {TEXT_TABLE} WHERE seq = ?",  # noqa: S608
+        [(seq,) for seq in seqs],
     )
 
 
@@ -148,4 +203,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _create_version_3(db)
     if version < 4:
         _upgrade_to_version_4(db)
+    if version < 6:
+        _upgrade_to_version_6(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -52,7 +52,9 @@ from tmf683.storage.sqlite._schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
     delete_references,
+    delete_texts,
     insert_references,
+    insert_texts,
 )
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -188,7 +190,9 @@ class SQLiteStore(SQLStore):
                         f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
                         [current["id"], dumps(current)],
                     )
-                    insert_references(db, typing.cast(int, cursor.lastrowid), current)
+                    seq = typing.cast(int, cursor.lastrowid)
+                    insert_references(db, seq, current)
+                    insert_texts(db.conn, [(seq, current)])
                     if outbox:
                         shared.insert_deliveries(
                             DIALECT,
@@ -214,6 +218,7 @@ class SQLiteStore(SQLStore):
             )
             replaced: list[tuple[int, Document]] = []
             rows: list[tuple[int, str, int]] = []  # the side table's, all at once
+            written_rows: list[tuple[int, Document]] = []
             for document in chosen:
                 found = stored.get(document["id"])
                 if found is None:
@@ -229,8 +234,11 @@ class SQLiteStore(SQLStore):
                 else:
                     continue
                 rows += [(path, value, seq) for path, value in references(document)]
+                written_rows.append((seq, document))
                 written += 1
             documents_sql.replace_rows(DIALECT, db.conn, replaced)
+            delete_texts(db.conn, [seq for seq, _ in replaced])
+            insert_texts(db.conn, written_rows)
             db.conn.executemany(
                 f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
                 rows,
@@ -254,6 +262,8 @@ class SQLiteStore(SQLStore):
             new = change(DIALECT.load_document(dumps(current)))
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
             insert_references(db, seq, new)
+            delete_texts(db.conn, [seq])
+            insert_texts(db.conn, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -278,6 +288,7 @@ class SQLiteStore(SQLStore):
             )
             documents.remove(DIALECT, db.conn, id, seq, version)
             delete_references(db, seq, old)
+            delete_texts(db.conn, [seq])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
