@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests import postgres
 from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
-from tmf683.storage._sql.text_index import TEXT_TABLE, texts
+from tmf683.storage._sql.text_index import TEXT_TABLE, TEXT_USE_TABLE, texts
 from tmf683.testing import party_interactions, query_strings
 
 _REGEX_QUERIES = st.one_of(
@@ -119,7 +119,15 @@ def test_the_index_follows_every_write(sql_store: Any) -> None:
 def _text_rows(store: Any) -> Counter[tuple[str, str]]:
     if isinstance(store, SQLiteStore):
         with sqlite3.connect(store.path) as conn:
-            rows = conn.execute(f"SELECT path, text FROM {TEXT_TABLE}").fetchall()
+            rows = conn.execute(
+                f"SELECT t.path, t.text FROM {TEXT_USE_TABLE} AS u "
+                f"JOIN {TEXT_TABLE} AS t ON t.id = u.text_id"
+            ).fetchall()
+            (unused,) = conn.execute(
+                f"SELECT count(*) FROM {TEXT_TABLE} WHERE id NOT IN "
+                f"(SELECT text_id FROM {TEXT_USE_TABLE})"
+            ).fetchone()
+            assert unused == 0
     else:
         with psycopg.connect(_URLS[id(store)]) as conn:
             rows = conn.execute(f"SELECT path, text FROM {TEXT_TABLE}").fetchall()
@@ -202,6 +210,7 @@ def test_sqlite_upgrades_a_version_4_file_with_its_texts(tmp_path: Path) -> None
     with sqlite3.connect(path) as conn:  # back to version 4: no text index
         conn.execute("DROP TABLE party_interaction_trigram")
         conn.execute(f"DROP TABLE {TEXT_TABLE}")
+        conn.execute(f"DROP TABLE {TEXT_USE_TABLE}")
         conn.execute("PRAGMA user_version = 4")
     store = SQLiteStore(path)
     try:

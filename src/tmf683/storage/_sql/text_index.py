@@ -27,6 +27,11 @@ TEXT_TABLE = "party_interaction_text"
 TRIGRAM_TABLE = "party_interaction_trigram"
 """SQLite's FTS5 ``trigram`` index over :data:`TEXT_TABLE` (external content)."""
 
+TEXT_USE_TABLE = "party_interaction_text_use"
+"""SQLite's ``(text_id, seq)``: there :data:`TEXT_TABLE` holds each distinct
+``(path, text)`` once (``id``), so a text many documents share (a status, a
+standard description) is tokenized and indexed once."""
+
 
 def text_path(path: Path) -> str:
     """The ``path`` column of the texts at a filter's path (from the root)."""

@@ -25,7 +25,7 @@ from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql import texts
 from tmf683.storage._sql.dialect import Bind, Connection
 from tmf683.storage._sql.tables import SURROGATE
-from tmf683.storage._sql.text_index import TRIGRAM_TABLE
+from tmf683.storage._sql.text_index import TEXT_USE_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import Document
 
 REGEXP = "tmf683_regexp"
@@ -133,8 +133,9 @@ class SQLiteDialect:
         literal selects a superset, a ``nocase`` one what it must.
         """
         return (
-            f"SELECT seq FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} "  # noqa: S608
-            f"MATCH {bind(fts_query(requirement))} AND path = {bind(path)}"
+            f"SELECT seq FROM {TEXT_USE_TABLE} WHERE text_id IN (SELECT rowid "  # noqa: S608
+            f"FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH "
+            f"{bind(fts_query(requirement))} AND path = {bind(path)})"
         )
 
     def among(self, placeholder: str) -> str:

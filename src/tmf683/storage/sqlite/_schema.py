@@ -7,9 +7,11 @@ Version 3 adds the hub subscriptions and the transactional outbox
 (``tmf683.storage._sql.outbox``). Version 4 adds ``party_interaction.version``, the
 document's version for conditional writes (``tmf683.storage._sql.documents``); rows
 written before it start at 1. Version 6 adds the trigram index of the documents'
-texts (``tmf683.storage._sql.text_index``): the table ``party_interaction_text``
-``(id, seq, path, text)`` and its FTS5 ``trigram`` index ``party_interaction_trigram``
-(external content, kept by triggers), filled from the stored documents on upgrade.
+texts (``tmf683.storage._sql.text_index``): the distinct texts
+``party_interaction_text (id, path, text)``, their FTS5 ``trigram`` index
+``party_interaction_trigram`` (external content, kept by triggers), and
+``party_interaction_text_use (text_id, seq)``, who holds each; filled from the
+stored documents on upgrade.
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -33,7 +35,12 @@ from tmf683.storage._sql.tables import (
     TABLE,
     references,
 )
-from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE, texts
+from tmf683.storage._sql.text_index import (
+    TEXT_TABLE,
+    TEXT_USE_TABLE,
+    TRIGRAM_TABLE,
+    texts,
+)
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
@@ -97,53 +104,75 @@ def _upgrade_to_version_4(db: sqlite_utils.Database) -> None:
 
 
 def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
-    """The texts of the documents and their FTS5 ``trigram`` index."""
+    """The distinct texts, their FTS5 ``trigram`` index, and who holds them."""
     db.execute(
-        f"CREATE TABLE {TEXT_TABLE} (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, "
-        "path TEXT NOT NULL, text TEXT NOT NULL)"
+        f"CREATE TABLE {TEXT_TABLE} (id INTEGER PRIMARY KEY, path TEXT NOT NULL, "
+        "text TEXT NOT NULL, UNIQUE (path, text))"
     )
-    db.execute(f"CREATE INDEX idx_{TEXT_TABLE}_seq ON {TEXT_TABLE} (seq)")
     db.execute(
-        f"CREATE VIRTUAL TABLE {TRIGRAM_TABLE} USING fts5(seq UNINDEXED, "
-        f"path UNINDEXED, text, content='{TEXT_TABLE}', content_rowid='id', "
-        "tokenize='trigram')"
+        f"CREATE TABLE {TEXT_USE_TABLE} (text_id INTEGER NOT NULL, "
+        "seq INTEGER NOT NULL, PRIMARY KEY (text_id, seq)) WITHOUT ROWID"
+    )
+    db.execute(f"CREATE INDEX idx_{TEXT_USE_TABLE}_seq ON {TEXT_USE_TABLE} (seq)")
+    db.execute(
+        f"CREATE VIRTUAL TABLE {TRIGRAM_TABLE} USING fts5(path UNINDEXED, text, "
+        f"content='{TEXT_TABLE}', content_rowid='id', tokenize='trigram')"
     )
     db.execute(
         f"CREATE TRIGGER {TEXT_TABLE}_insert AFTER INSERT ON {TEXT_TABLE} BEGIN "  # noqa: S608
-        f"INSERT INTO {TRIGRAM_TABLE} (rowid, seq, path, text) "
-        "VALUES (new.id, new.seq, new.path, new.text); END"
+        f"INSERT INTO {TRIGRAM_TABLE} (rowid, path, text) "
+        "VALUES (new.id, new.path, new.text); END"
     )
     db.execute(
         f"CREATE TRIGGER {TEXT_TABLE}_delete AFTER DELETE ON {TEXT_TABLE} BEGIN "  # noqa: S608
-        f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}, rowid, seq, path, text) "
-        "VALUES ('delete', old.id, old.seq, old.path, old.text); END"
+        f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}, rowid, path, text) "
+        "VALUES ('delete', old.id, old.path, old.text); END"
     )
     rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
-    insert_texts(db.conn, [(seq, json.loads(text)) for seq, text in rows])
+    write_texts(db.conn, [(seq, json.loads(text)) for seq, text in rows])
 
 
-def insert_texts(
-    conn: sqlite3.Connection, documents: Sequence[tuple[int, Mapping[str, Any]]]
+def write_texts(
+    conn: sqlite3.Connection,
+    documents: Sequence[tuple[int, Mapping[str, Any]]],
+    replaced: Sequence[int] = (),
 ) -> None:
-    """Write the text-index rows of stored ``(seq, document)`` pairs.
+    """Index the texts of written documents, in the caller's transaction.
 
-    Runs in the caller's transaction.
+    Args:
+        conn: the connection, inside the write transaction.
+        documents: ``(seq, document)`` of the documents as now stored.
+        replaced: ``seq`` of documents whose former texts are to go first
+            (updated or deleted ones); a text no document holds any more leaves
+            the index.
     """
+    old: list[int] = []
+    for seq in replaced:
+        old += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT text_id FROM {TEXT_USE_TABLE} WHERE seq = ?",  # noqa: S608
+                [seq],
+            )
+        ]
     conn.executemany(
-        f"INSERT INTO {TEXT_TABLE} (seq, path, text) VALUES (?, ?, ?)",  # noqa: S608
-        [
-            (seq, path, text)
-            for seq, document in documents
-            for path, text in texts(document)
-        ],
+        f"DELETE FROM {TEXT_USE_TABLE} WHERE seq = ?",  # noqa: S608
+        [(seq,) for seq in replaced],
     )
-
-
-def delete_texts(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
-    """Remove the text-index rows of documents (caller's transaction)."""
+    pairs = [(seq, path, text) for seq, doc in documents for path, text in texts(doc)]
     conn.executemany(
-        f"DELETE FROM {TEXT_TABLE} WHERE seq = ?",  # noqa: S608
-        [(seq,) for seq in seqs],
+        f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text) VALUES (?, ?)",  # noqa: S608
+        [(path, text) for _, path, text in pairs],
+    )
+    conn.executemany(
+        f"INSERT INTO {TEXT_USE_TABLE} (text_id, seq) SELECT id, ? FROM {TEXT_TABLE} "  # noqa: S608
+        "WHERE path = ? AND text = ?",
+        pairs,
+    )
+    conn.executemany(
+        f"DELETE FROM {TEXT_TABLE} WHERE id = ? AND NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {TEXT_USE_TABLE} WHERE text_id = ?)",
+        [(id, id) for id in set(old)],
     )
 
 

@@ -52,9 +52,8 @@ from tmf683.storage.sqlite._schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
     delete_references,
-    delete_texts,
     insert_references,
-    insert_texts,
+    write_texts,
 )
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -192,7 +191,7 @@ class SQLiteStore(SQLStore):
                     )
                     seq = typing.cast(int, cursor.lastrowid)
                     insert_references(db, seq, current)
-                    insert_texts(db.conn, [(seq, current)])
+                    write_texts(db.conn, [(seq, current)])
                     if outbox:
                         shared.insert_deliveries(
                             DIALECT,
@@ -237,8 +236,7 @@ class SQLiteStore(SQLStore):
                 written_rows.append((seq, document))
                 written += 1
             documents_sql.replace_rows(DIALECT, db.conn, replaced)
-            delete_texts(db.conn, [seq for seq, _ in replaced])
-            insert_texts(db.conn, written_rows)
+            write_texts(db.conn, written_rows, [seq for seq, _ in replaced])
             db.conn.executemany(
                 f"INSERT INTO {REFERENCE_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
                 rows,
@@ -262,8 +260,7 @@ class SQLiteStore(SQLStore):
             new = change(DIALECT.load_document(dumps(current)))
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
             insert_references(db, seq, new)
-            delete_texts(db.conn, [seq])
-            insert_texts(db.conn, [(seq, new)])
+            write_texts(db.conn, [(seq, new)], [seq])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -288,7 +285,7 @@ class SQLiteStore(SQLStore):
             )
             documents.remove(DIALECT, db.conn, id, seq, version)
             delete_references(db, seq, old)
-            delete_texts(db.conn, [seq])
+            write_texts(db.conn, [], [seq])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
