@@ -65,7 +65,7 @@ def test_the_schema_is_versioned_and_a_newer_one_is_refused(postgres_databases):
     url = postgres_databases.create()
     PostgresStore(url).close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(3,)]
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(5,)]
         conn.execute("UPDATE tmf683_schema SET version = 99")
     with pytest.raises(StoreConfigurationError, match="upgrade tmf683"):
         PostgresStore(url)
@@ -88,7 +88,7 @@ def test_a_version_1_schema_is_upgraded_with_versions_from_1(postgres_databases)
     finally:
         upgraded.close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(3,)]
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(5,)]
 
 
 def _failed_index(conn):
@@ -113,7 +113,7 @@ def test_a_version_2_schema_gets_the_index_of_failed_deliveries(postgres_databas
     finally:
         upgraded.close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(3,)]
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(5,)]
         (definition,) = _failed_index(conn)
         assert "(callback, seq) WHERE (state = 'failed'::text)" in definition
 

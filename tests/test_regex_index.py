@@ -223,3 +223,55 @@ def test_sqlite_upgrades_a_version_4_file_with_its_texts(tmp_path: Path) -> None
         assert json.loads(
             conn.execute("SELECT document FROM party_interaction").fetchone()[0]
         )["note"] == [{"text": "Needle"}]
+
+
+def test_postgres_upgrades_a_version_3_schema_with_its_texts(
+    postgres_databases: Any,
+) -> None:
+    url = postgres_databases.create()
+    PostgresStore(url).close()
+    with psycopg.connect(url) as conn:  # as version 3 left it, with a document
+        conn.execute(f"DROP TABLE {TEXT_TABLE}")
+        conn.execute("UPDATE tmf683_schema SET version = 3")
+        conn.execute(
+            "INSERT INTO party_interaction (id, document) VALUES (%s, %s::jsonb)",
+            ["a", json.dumps(_note("a", "Needle"))],
+        )
+    upgraded = PostgresStore(url)
+    try:
+        assert _ids(upgraded, "note.text.regex=Needle") == ["a"]
+    finally:
+        upgraded.close()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(5,)]
+        assert conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname = %s",
+            [f"{TEXT_TABLE}_trgm_idx"],
+        ).fetchall()
+
+
+def test_postgres_without_pg_trgm_still_answers_regex(
+    postgres_databases: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A role that may create tables but not extensions: no index, same answers."""
+    url = postgres_databases.create()
+    role = "h_regex_no_extensions"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP ROLE IF EXISTS {role}")
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT CREATE ON SCHEMA public TO {role}")
+        conn.execute("DROP EXTENSION IF EXISTS pg_trgm")
+    limited = psycopg.conninfo.make_conninfo(url, user=role)
+    try:
+        with caplog.at_level("WARNING"):
+            store = PostgresStore(limited)
+        try:
+            assert "pg_trgm is not available" in caplog.text
+            documents = [_note("a", "Needle"), _note("b", "other")]
+            _agree(store, documents, "note.text.regex=Needle", "note.text.regex=(?i)oth")
+        finally:
+            store.close()
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")

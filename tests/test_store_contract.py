@@ -406,7 +406,7 @@ def test_sqlite_upgrades_a_version_1_file(tmp_path):
             version = connection.execute("PRAGMA user_version").fetchone()[0]
         finally:
             connection.close()
-        assert version == 4
+        assert version == 6
     finally:
         upgraded.close()
 

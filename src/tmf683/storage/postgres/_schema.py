@@ -153,11 +153,11 @@ def _upgrade_to_version_3(conn: psycopg.Connection[Any]) -> None:
 def _upgrade_to_version_5(conn: psycopg.Connection[Any]) -> None:
     """The documents' texts, with a ``pg_trgm`` index if the extension is there."""
     conn.execute(
-        f"CREATE TABLE {TEXT_TABLE} ("
+        f"CREATE TABLE IF NOT EXISTS {TEXT_TABLE} ("
         f"seq bigint NOT NULL REFERENCES {TABLE} (seq) ON DELETE CASCADE, "
         'path text COLLATE "C" NOT NULL, text text COLLATE "C" NOT NULL)'
     )
-    conn.execute(f"CREATE INDEX {TEXT_TABLE}_seq_idx ON {TEXT_TABLE} (seq)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {TEXT_TABLE}_seq_idx ON {TEXT_TABLE} (seq)")
     try:
         with conn.transaction():  # a savepoint: a refusal leaves the rest
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -168,9 +168,10 @@ def _upgrade_to_version_5(conn: psycopg.Connection[Any]) -> None:
         )
     else:
         conn.execute(
-            f"CREATE INDEX {TEXT_TABLE}_trgm_idx ON {TEXT_TABLE} "
+            f"CREATE INDEX IF NOT EXISTS {TEXT_TABLE}_trgm_idx ON {TEXT_TABLE} "
             "USING gin (text gin_trgm_ops)"
         )
+    conn.execute(f"DELETE FROM {TEXT_TABLE}")  # noqa: S608 - rebuilt if there
     with conn.cursor(name="tmf683_texts") as cursor:
         cursor.execute(f"SELECT seq, document FROM {TABLE}")  # noqa: S608
         while batch := cursor.fetchmany(1000):
