@@ -268,7 +268,8 @@ def test_postgres_without_pg_trgm_still_answers_regex(
         try:
             assert "pg_trgm is not available" in caplog.text
             documents = [_note("a", "Needle"), _note("b", "other")]
-            _agree(store, documents, "note.text.regex=Needle", "note.text.regex=(?i)oth")
+            queries = ("note.text.regex=Needle", "note.text.regex=(?i)oth")
+            _agree(store, documents, *queries)
         finally:
             store.close()
     finally:

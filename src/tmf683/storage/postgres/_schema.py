@@ -157,7 +157,9 @@ def _upgrade_to_version_5(conn: psycopg.Connection[Any]) -> None:
         f"seq bigint NOT NULL REFERENCES {TABLE} (seq) ON DELETE CASCADE, "
         'path text COLLATE "C" NOT NULL, text text COLLATE "C" NOT NULL)'
     )
-    conn.execute(f"CREATE INDEX IF NOT EXISTS {TEXT_TABLE}_seq_idx ON {TEXT_TABLE} (seq)")
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {TEXT_TABLE}_seq_idx ON {TEXT_TABLE} (seq)"
+    )
     try:
         with conn.transaction():  # a savepoint: a refusal leaves the rest
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")

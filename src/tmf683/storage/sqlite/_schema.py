@@ -109,26 +109,30 @@ def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
     Run again on a file that has them (marked older by hand), it rebuilds them.
     """
     db.execute(
-        f"CREATE TABLE IF NOT EXISTS {TEXT_TABLE} (id INTEGER PRIMARY KEY, path TEXT NOT NULL, "
-        "text TEXT NOT NULL, UNIQUE (path, text))"
+        f"CREATE TABLE IF NOT EXISTS {TEXT_TABLE} (id INTEGER PRIMARY KEY, "
+        "path TEXT NOT NULL, text TEXT NOT NULL, UNIQUE (path, text))"
     )
     db.execute(
         f"CREATE TABLE IF NOT EXISTS {TEXT_USE_TABLE} (text_id INTEGER NOT NULL, "
         "seq INTEGER NOT NULL, PRIMARY KEY (text_id, seq)) WITHOUT ROWID"
     )
-    db.execute(f"CREATE INDEX IF NOT EXISTS idx_{TEXT_USE_TABLE}_seq ON {TEXT_USE_TABLE} (seq)")
     db.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TRIGRAM_TABLE} USING fts5(path UNINDEXED, text, "
-        f"content='{TEXT_TABLE}', content_rowid='id', tokenize='trigram')"
+        f"CREATE INDEX IF NOT EXISTS idx_{TEXT_USE_TABLE}_seq ON {TEXT_USE_TABLE} (seq)"
     )
     db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_insert AFTER INSERT ON {TEXT_TABLE} BEGIN "  # noqa: S608
-        f"INSERT INTO {TRIGRAM_TABLE} (rowid, path, text) "
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TRIGRAM_TABLE} USING fts5("
+        f"path UNINDEXED, text, content='{TEXT_TABLE}', content_rowid='id', "
+        "tokenize='trigram')"
+    )
+    db.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_insert AFTER INSERT "  # noqa: S608
+        f"ON {TEXT_TABLE} BEGIN INSERT INTO {TRIGRAM_TABLE} (rowid, path, text) "
         "VALUES (new.id, new.path, new.text); END"
     )
     db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_delete AFTER DELETE ON {TEXT_TABLE} BEGIN "  # noqa: S608
-        f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}, rowid, path, text) "
+        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_delete AFTER DELETE "  # noqa: S608
+        f"ON {TEXT_TABLE} BEGIN INSERT INTO {TRIGRAM_TABLE} "
+        f"({TRIGRAM_TABLE}, rowid, path, text) "
         "VALUES ('delete', old.id, old.path, old.text); END"
     )
     db.execute(f"DELETE FROM {TEXT_USE_TABLE}")  # noqa: S608
