@@ -182,6 +182,7 @@ class SQLiteStore(SQLStore):
     ) -> None:
         """Store several new documents in one transaction; see the protocol."""
         current = None
+        written: list[tuple[int, Document]] = []
         try:
             with self._transaction() as db:
                 for current in documents:
@@ -191,7 +192,7 @@ class SQLiteStore(SQLStore):
                     )
                     seq = typing.cast(int, cursor.lastrowid)
                     insert_references(db, seq, current)
-                    write_texts(db.conn, [(seq, current)])
+                    written.append((seq, current))
                     if outbox:
                         shared.insert_deliveries(
                             DIALECT,
@@ -200,6 +201,7 @@ class SQLiteStore(SQLStore):
                             self.max_pending_per_callback,
                             self.max_failed_per_callback,
                         )
+                write_texts(db.conn, written)  # all at once: fewer calls
         except sqlite3.IntegrityError as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
