@@ -8,8 +8,9 @@ the store's create path (``add_many``, 500 per transaction) into a fresh SQLite 
 or PostgreSQL database (created on BENCH_POSTGRES, dropped afterwards); one
 interaction in N/100 gets a note "Escalated to tier 3, ticket T<n>". It prints the
 load time, the size on disk per interaction, and the median time (ms) and exact
-count of each query (limit=100), without the stores' query timeout. Run it with PYTHONPATH pointing at another
-checkout's ``src`` (e.g. main's, before the index) to compare: the label says which.
+count of each query (limit=100), without the stores' query timeout. Run it with
+PYTHONPATH pointing at another checkout's ``src`` (e.g. main's, before the index) to
+compare: the label says which.
 """
 
 from __future__ import annotations
