@@ -24,6 +24,7 @@ TABLES = (
     "party_interaction",
     "party_interaction_reference",
     "party_interaction_leaf",
+    "party_interaction_text",
     "event_delivery",
     "event_subscription",
 )

@@ -27,6 +27,8 @@ from tests.schema_fixtures.make_fixtures import (
 from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
 from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX
 from tmf683.storage.base import PartyInteractionStore
+from tmf683.storage.postgres._schema import SCHEMA_VERSION as POSTGRES_SCHEMA
+from tmf683.storage.sqlite._schema import SCHEMA_VERSION as SQLITE_SCHEMA
 
 LONG_NOTE = "long text " * 80 + "0"
 QUERIES = [
@@ -115,7 +117,7 @@ def test_a_schema_4_sqlite_file_is_upgraded_in_place(tmp_path: Path) -> None:
         store.close()
     connection = sqlite3.connect(path)
     try:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SQLITE_SCHEMA
         tables = {
             row[0] for row in connection.execute("SELECT name FROM sqlite_master")
         }
@@ -143,7 +145,8 @@ def test_a_schema_3_postgres_dump_is_upgraded_in_place(postgres_databases: Any) 
     finally:
         store.close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(4,)]
+        (version,) = conn.execute("SELECT version FROM tmf683_schema").fetchall()
+        assert version == (POSTGRES_SCHEMA,)
         gone = conn.execute(
             "SELECT to_regclass('party_interaction_reference') IS NULL"
         ).fetchone()

@@ -82,8 +82,31 @@ OPERATORS: dict[str, tuple[str, ...]] = {
 }
 """Each operator and the ways a query may write it between name and value."""
 
-PATTERNS = ("^o", "n$", "ï", "^$", "P[12]", "[A-Z]", "a,b", r"^\+", "日", "(?i)open")
-"""Regular expressions (RE2) for ``regex`` conditions."""
+PATTERNS = (
+    "^o",
+    "n$",
+    "ï",
+    "^$",
+    "P[12]",
+    "[A-Z]",
+    "a,b",
+    r"^\+",
+    "日",
+    "(?i)open",
+    "ope",
+    "(?i)OPE",
+    "cus.*mer",
+    "(clo|ope)[sn]?",
+    "50%",
+    "ag(en)+t",
+    "Ünï",
+    "(?i)ÜNÏ",
+    "(?i)cust|OPEN",
+    "x y|日本",
+)
+"""Regular expressions (RE2) for ``regex`` conditions: some without a literal of 3
+or more characters (they scan), some with (the stores' trigram index), some
+case-insensitive."""
 
 _FIELDS = (
     "status",

@@ -16,7 +16,11 @@ The rules written here, for both engines:
   holds where the value is absent.
 - ``regex``: a registered RE2 function where the dialect has one; else the store
   finds, inside the query's snapshot, the distinct texts at the path a pattern
-  matches (RE2 in Python) and the test is equality with them.
+  matches (RE2 in Python) and the test is equality with them. When the patterns
+  require literals of 3+ characters (:mod:`tmf683.query.literals`), the test of a
+  first-level attribute, or of one directly in an array's elements, is preceded by
+  ``seq IN`` the documents holding such a text at the path, from the trigram
+  index (:mod:`~.text_index`); without, it tests every row.
 - Arrays: ``EXISTS`` over their object elements.
 - The leaf index (:mod:`~tmf683.storage._sql.leaves`) answers every ``eq`` and range
   on a path without an indexed column, at any depth (a ``;`` OR when each
@@ -46,6 +50,7 @@ from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.dialect import Dialect
 from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX, cut, leaf_path
 from tmf683.storage._sql.tables import COLUMNS, INDEXED_COLUMNS, TABLE
+from tmf683.storage._sql.text_index import requirement, text_path
 
 RegexMatches = Callable[[Path, Sequence[str]], list[str]]
 """Given a path from the document root and RE2 patterns, the distinct texts at that
@@ -161,6 +166,29 @@ class Compiled:
         sign = _ORDER[operator]
         tests = [dialect.order_test(self.bind, value, sign, v, kind) for v in values]
         return "(" + " OR ".join(tests) + ")"
+
+    def _text_filter(self, condition: Condition, prefix: Path) -> str | None:
+        """``seq IN`` the trigram index's candidates of a ``regex``, if it has any.
+
+        Args:
+            condition: a test of the document (``prefix`` empty) or of the
+                elements of the array at ``prefix``.
+            prefix: the array's path from the root.
+
+        Returns:
+            The SQL, or ``None`` for another operator or patterns with no literal
+            of 3+ characters.
+        """
+        if condition.operator is not Operator.REGEX:
+            return None
+        if condition.kind is AttributeKind.NUMBER:
+            return None
+        need = requirement([str(value) for value in condition.values])
+        if need is None:
+            return None
+        path = text_path(prefix + condition.path)
+        candidates = self.dialect.text_candidates(self.bind, path, need)
+        return f"{TABLE}.seq IN ({candidates})"
 
     def _leaf_test(self, condition: Condition, prefix: str) -> Candidates | None:
         """The leaf-index test of a condition (its path crossing no array)."""
@@ -315,7 +343,10 @@ class Compiled:
         if isinstance(node, Test):
             condition = node.condition
             value = self._value(condition.path, condition.kind, source)
-            return self._compare(condition, value, prefix)
+            test = self._compare(condition, value, prefix)
+            if source is None and (candidates := self._text_filter(condition, ())):
+                return f"{candidates} AND {test}"
+            return test
         if isinstance(node, Each):
             self._aliases += 1
             alias = f"e{self._aliases}"
@@ -323,7 +354,16 @@ class Compiled:
                 self.bind, source or "document", node.path, alias
             )
             inner = self._plan(node.plan, f"{alias}.value", prefix + node.path)
-            return f"EXISTS (SELECT 1 {elements} AND {inner})"
+            exists = f"EXISTS (SELECT 1 {elements} AND {inner})"
+            if source is None:
+                texts = [
+                    found
+                    for test in node.plan
+                    if isinstance(test, Test)
+                    and (found := self._text_filter(test.condition, node.path))
+                ]
+                return " AND ".join([*texts, exists])
+            return exists
         if isinstance(node, Either):
             alternatives = (f"({self._plan(p, source, prefix)})" for p in node.plans)
             return "(" + " OR ".join(alternatives) + ")"

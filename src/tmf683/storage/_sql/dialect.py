@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from tmf683.query.ast import Condition, Path
+from tmf683.query.literals import Requirement
 from tmf683.query.schema import AttributeKind
 from tmf683.storage.base import Document
 
@@ -165,5 +166,19 @@ class Dialect(Protocol):
         Only that one is a :class:`~tmf683.ConflictError`: another unique key
         (a delivery id repeated by an event id factory) is a fault of the caller
         and goes up as the driver raised it.
+        """
+        ...
+
+    def text_candidates(self, bind: Bind, path: str, requirement: Requirement) -> str:
+        """``SELECT seq ...`` of the documents with a text meeting ``requirement``.
+
+        Args:
+            bind: adds a parameter, returns its placeholder.
+            path: the texts' dotted path (:func:`~.text_index.text_path`).
+            requirement: literals from :func:`~.text_index.requirement`.
+
+        Returns:
+            SQL over the trigram index: every document holding such a text at the
+            path is selected; others may be too (the caller tests the pattern).
         """
         ...

@@ -23,9 +23,10 @@ from typing import Any
 import psycopg
 
 from tmf683.storage._sql.tables import TABLE
+from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import Document
 from tmf683.storage.postgres._dialect import DIALECT
-from tmf683.storage.postgres._schema import delete_leaves, write_leaves
+from tmf683.storage.postgres._schema import delete_leaves, write_leaves, write_texts
 
 STAGING = "tmf683_put_many"
 """The session's temporary table of the replaced documents (emptied at commit)."""
@@ -67,6 +68,7 @@ def put_rows(
         _replace(conn, replaced)
     written = [*replaced, *_copy_new(conn, new)] if new else replaced
     write_leaves(conn, written)
+    write_texts(conn, written)
     return len(written)
 
 
@@ -108,3 +110,7 @@ def _replace(
         f"FROM {STAGING} AS s WHERE t.seq = s.seq"
     )
     delete_leaves(conn, [seq for seq, _ in replaced])
+    conn.execute(
+        f"DELETE FROM {TEXT_TABLE} WHERE seq = ANY(%s)",  # noqa: S608
+        [[seq for seq, _ in replaced]],
+    )

@@ -37,10 +37,12 @@ from psycopg.types.json import Json
 
 from tmf683._errors import ValidationError
 from tmf683.query.ast import Condition, Path
+from tmf683.query.literals import All, Literal, Requirement
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql import texts
 from tmf683.storage._sql.dialect import Bind, Connection
 from tmf683.storage._sql.tables import UNSTORABLE
+from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import Document
 
 
@@ -208,6 +210,13 @@ class PostgresDialect:
         text_sign, text = texts.order_test(sign, str(bound), UNSTORABLE)
         return f"{value} {text_sign} {bind(text)}::text"
 
+    def text_candidates(self, bind: Bind, path: str, requirement: Requirement) -> str:
+        """The texts at ``path`` with the literals (``LIKE``/``ILIKE``, ``pg_trgm``)."""
+        return (
+            f"SELECT seq FROM {TEXT_TABLE} WHERE path = {bind(path)} "  # noqa: S608
+            f"AND {like_sql(bind, requirement)}"
+        )
+
     def among(self, placeholder: str) -> str:
         """``= ANY`` of the array parameter."""
         return f"= ANY({placeholder})"
@@ -249,3 +258,25 @@ class PostgresDialect:
 
 
 DIALECT = PostgresDialect()
+
+
+def like_sql(bind: Bind, requirement: Requirement, column: str = "text") -> str:
+    """``column LIKE '%abc%'`` tests of the literals, ``ILIKE`` for ``nocase`` ones.
+
+    The column is ``COLLATE "C"``: ``ILIKE`` folds ASCII letters only, all a
+    ``nocase`` literal holds (:mod:`tmf683.query.literals`).
+    """
+    if isinstance(requirement, Literal):
+        operator = "ILIKE" if requirement.nocase else "LIKE"
+        escaped = (
+            requirement.text.replace("\\", "\\\\")
+            .replace("%", "\\%")
+            .replace("_", "\\_")
+        )
+        return f"{column} {operator} {bind('%' + escaped + '%')}"
+    joint = " AND " if isinstance(requirement, All) else " OR "
+    return (
+        "("
+        + joint.join(like_sql(bind, part, column) for part in requirement.parts)
+        + ")"
+    )

@@ -16,7 +16,8 @@ from tmf683.query.ast import Path, Query
 from tmf683.query.regex import search
 from tmf683.storage._sql.compiler import Compiled, compile_query
 from tmf683.storage._sql.tables import COLUMNS, TABLE
-from tmf683.storage.postgres._dialect import DIALECT, json_path_text
+from tmf683.storage._sql.text_index import TEXT_TABLE, requirement, text_path
+from tmf683.storage.postgres._dialect import DIALECT, json_path_text, like_sql
 
 SELECTIVE_SHARE = 0.1
 """... and when they are at most this share of the table's rows."""
@@ -129,6 +130,9 @@ def regex_matches(
 ) -> list[str]:
     """The distinct texts at ``path`` (in this snapshot) matching a pattern (RE2).
 
+    When the patterns require literals, only the texts of the trigram index at the
+    path holding them are read (``pg_trgm``); else all texts at the path.
+
     Args:
         conn: a connection inside the query's transaction.
         path: attribute names from the document root.
@@ -141,7 +145,20 @@ def regex_matches(
     Raises:
         TimeoutError: the deadline passed.
     """
-    if path in COLUMNS:
+    need = requirement(patterns)
+    if need is not None:
+        params: dict[str, Any] = {}
+
+        def bind(value: Any) -> str:
+            params[f"p{len(params)}"] = value
+            return f"%(p{len(params) - 1})s"
+
+        rows = conn.execute(
+            f"SELECT DISTINCT text FROM {TEXT_TABLE} "  # noqa: S608 - constants
+            f"WHERE path = {bind(text_path(path))} AND {like_sql(bind, need)}",
+            params,
+        ).fetchall()
+    elif path in COLUMNS:
         column = COLUMNS[path]
         sql = (
             f"SELECT DISTINCT {column} FROM {TABLE} "  # noqa: S608 - whitelisted column

@@ -28,7 +28,17 @@ the writes that replace a document's rows. No foreign key: every write path dele
 the rows itself, and ``COPY`` checks no parent row. Filled from the stored documents
 on upgrade, in SQL's order by ``seq``.
 
-Version 6 adds ``event_subscription_generation``, one number a statement trigger on
+
+Version 5 adds the trigram index of the documents' texts
+(:mod:`tmf683.storage._sql.text_index`): ``party_interaction_text (seq, path,
+text)``, filled from the stored documents, with a GIN ``gin_trgm_ops`` index on
+``text`` when the ``pg_trgm`` extension is there or can be created (it is a trusted
+extension: a database owner may). Without it the table is kept all the same (a
+``regex`` then reads it without an index: still right, slower) and a warning is
+logged; upgrading again after ``CREATE EXTENSION pg_trgm`` does not add the index:
+create it by hand (``CREATE INDEX party_interaction_text_trgm_idx ON
+party_interaction_text USING gin (text gin_trgm_ops)``).
+
 ``event_subscription`` moves at every insert, update, delete and truncate, whoever
 writes: each process's publisher indexes the subscriptions and reads them again only
 when it moved (``tmf683.events.publish``).
@@ -40,6 +50,7 @@ here is built from module constants only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -56,6 +67,7 @@ from tmf683.storage._sql.tables import (
     SUBSCRIPTIONS,
     TABLE,
 )
+from tmf683.storage._sql.text_index import TEXT_TABLE, texts
 from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
@@ -64,6 +76,7 @@ SCHEMA_VERSION = 6
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
+_LOGGER = logging.getLogger(__name__)
 _LOCK_KEY = 683_000_001
 """``pg_advisory_xact_lock`` key serializing schema creation across processes."""
 
@@ -93,6 +106,25 @@ def write_leaves(
 def delete_leaves(conn: psycopg.Connection[Any], seqs: list[int]) -> None:
     """Remove the leaf rows of the documents at ``seqs`` (through the seq index)."""
     conn.execute(f"DELETE FROM {LEAF_TABLE} WHERE seq = ANY(%s)", [seqs])  # noqa: S608
+
+
+def write_texts(
+    conn: psycopg.Connection[Any], documents: Iterable[tuple[int, Document]]
+) -> None:
+    """Write the text-index rows of stored documents (COPY, in the caller's write).
+
+    Args:
+        conn: a connection inside the write transaction.
+        documents: ``(seq, document)`` pairs of rows just written (their old text
+            rows deleted).
+    """
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {TEXT_TABLE} (seq, path, text) FROM STDIN") as copy,
+    ):
+        for seq, document in documents:
+            for path, text in texts(document):
+                copy.write_row((seq, path, text))
 
 
 def _create_version_1(conn: psycopg.Connection[Any]) -> None:
@@ -163,6 +195,36 @@ def _upgrade_to_version_4(conn: psycopg.Connection[Any]) -> None:
     conn.execute(f"CREATE INDEX {LEAF_TABLE}_seq_idx ON {LEAF_TABLE} (seq)")
 
 
+def _upgrade_to_version_5(conn: psycopg.Connection[Any]) -> None:
+    """The documents' texts, with a ``pg_trgm`` index if the extension is there."""
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {TEXT_TABLE} ("
+        f"seq bigint NOT NULL REFERENCES {TABLE} (seq) ON DELETE CASCADE, "
+        'path text COLLATE "C" NOT NULL, text text COLLATE "C" NOT NULL)'
+    )
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {TEXT_TABLE}_seq_idx ON {TEXT_TABLE} (seq)"
+    )
+    try:
+        with conn.transaction():  # a savepoint: a refusal leaves the rest
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except psycopg.Error as exc:
+        _LOGGER.warning(
+            "pg_trgm is not available (%s): regex filters will read every text",
+            " ".join(str(exc).split()),
+        )
+    else:
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS {TEXT_TABLE}_trgm_idx ON {TEXT_TABLE} "
+            "USING gin (text gin_trgm_ops)"
+        )
+    conn.execute(f"DELETE FROM {TEXT_TABLE}")  # noqa: S608 - rebuilt if there
+    with conn.cursor(name="tmf683_texts") as cursor:
+        cursor.execute(f"SELECT seq, document FROM {TABLE}")  # noqa: S608
+        while batch := cursor.fetchmany(1000):
+            write_texts(conn, batch)
+
+
 def _upgrade_to_version_6(conn: psycopg.Connection[Any]) -> None:
     """Count the changes of the subscriptions, from a random start.
 
@@ -219,6 +281,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _upgrade_to_version_3(conn)
     if version < 4:
         _upgrade_to_version_4(conn)
+    if version < 5:
+        _upgrade_to_version_5(conn)
     if version < 6:
         _upgrade_to_version_6(conn)
     if version < SCHEMA_VERSION:

@@ -28,6 +28,7 @@ from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.store import SQLStore
 from tmf683.storage._sql.tables import SELECTIVE_MATCHES, TABLE
+from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
@@ -59,6 +60,7 @@ from tmf683.storage.postgres._schema import (
     create_or_upgrade,
     delete_leaves,
     write_leaves,
+    write_texts,
 )
 
 
@@ -163,7 +165,9 @@ class PostgresStore(SQLStore):
         try:
             with self._write() as conn:
                 seqs = _insert(conn, documents)
-                write_leaves(conn, zip(seqs, documents, strict=True))
+                written = list(zip(seqs, documents, strict=True))
+                write_leaves(conn, written)
+                write_texts(conn, written)
                 if outbox:
                     for document in documents:
                         shared.insert_deliveries(
@@ -226,7 +230,9 @@ class PostgresStore(SQLStore):
             new = change(copy.deepcopy(current))
             version = documents.rewrite(DIALECT, conn, id, seq, version, new)
             delete_leaves(conn, [seq])
+            conn.execute(f"DELETE FROM {TEXT_TABLE} WHERE seq = %s", [seq])  # noqa: S608
             write_leaves(conn, [(seq, new)])
+            write_texts(conn, [(seq, new)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,

@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from tmf683.query.ast import Condition, Path
+from tmf683.query.literals import All, Literal, Requirement
 from tmf683.query.regex import search
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql import texts
 from tmf683.storage._sql.dialect import Bind, Connection
 from tmf683.storage._sql.tables import SURROGATE
+from tmf683.storage._sql.text_index import TEXT_USE_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import Document
 
 REGEXP = "tmf683_regexp"
@@ -132,6 +134,18 @@ class SQLiteDialect:
             sign, bound = texts.order_test(sign, bound, SURROGATE)
         return f"{value} {sign} {bind(bound)}"
 
+    def text_candidates(self, bind: Bind, path: str, requirement: Requirement) -> str:
+        """The FTS5 ``trigram`` index's rows at ``path`` matching the literals.
+
+        FTS5 folds case on both sides (``case_sensitive 0``), so a case-sensitive
+        literal selects a superset, a ``nocase`` one what it must.
+        """
+        return (
+            f"SELECT seq FROM {TEXT_USE_TABLE} WHERE text_id IN (SELECT rowid "  # noqa: S608
+            f"FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH "
+            f"{bind(fts_query(requirement))} AND path = {bind(path)})"
+        )
+
     def among(self, placeholder: str) -> str:
         """``IN`` the values of the JSON array parameter (one parameter, any size)."""
         return f"IN (SELECT value FROM json_each({placeholder}))"  # noqa: S608
@@ -171,3 +185,11 @@ class SQLiteDialect:
 
 
 DIALECT = SQLiteDialect()
+
+
+def fts_query(requirement: Requirement) -> str:
+    """An FTS5 query of phrases: ``abc AND (def OR ghi)`` as ``"abc" AND (...)``."""
+    if isinstance(requirement, Literal):
+        return '"' + requirement.text.replace('"', '""') + '"'
+    joint = " AND " if isinstance(requirement, All) else " OR "
+    return joint.join(f"({fts_query(part)})" for part in requirement.parts)

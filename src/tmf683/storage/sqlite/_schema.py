@@ -12,6 +12,12 @@ of every text and number (``tmf683.storage._sql.leaves``): ``party_interaction_l
 (path, value, seq)``, its primary key in that order, ``WITHOUT ROWID``; ``value``
 has no type affinity, so texts stay texts and numbers numbers (every number sorts
 before every text); filled from the stored documents on upgrade.
+Version 6 adds the trigram index of the documents'
+texts (``tmf683.storage._sql.text_index``): the distinct texts
+``party_interaction_text (id, path, text)``, their FTS5 ``trigram`` index
+``party_interaction_trigram`` (external content, kept by triggers), and
+``party_interaction_text_use (text_id, seq)``, who holds each; filled from the
+stored documents on upgrade.
 Version 7 adds ``event_subscription_generation``,
 one number that triggers on ``event_subscription`` move at every insert, update and
 delete, whoever writes: each process's publisher indexes the subscriptions and reads
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -43,6 +49,12 @@ from tmf683.storage._sql.tables import (
     INDEXED_COLUMNS,
     SUBSCRIPTIONS,
     TABLE,
+)
+from tmf683.storage._sql.text_index import (
+    TEXT_TABLE,
+    TEXT_USE_TABLE,
+    TRIGRAM_TABLE,
+    texts,
 )
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
@@ -97,6 +109,88 @@ def _upgrade_to_version_4(db: sqlite_utils.Database) -> None:
     db.execute(
         f"ALTER TABLE {TABLE} ADD COLUMN version INTEGER NOT NULL "
         f"DEFAULT {FIRST_VERSION}"
+    )
+
+
+def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
+    """The distinct texts, their FTS5 ``trigram`` index, and who holds them.
+
+    Run again on a file that has them (marked older by hand), it rebuilds them.
+    """
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {TEXT_TABLE} (id INTEGER PRIMARY KEY, "
+        "path TEXT NOT NULL, text TEXT NOT NULL, UNIQUE (path, text))"
+    )
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {TEXT_USE_TABLE} (text_id INTEGER NOT NULL, "
+        "seq INTEGER NOT NULL, PRIMARY KEY (text_id, seq)) WITHOUT ROWID"
+    )
+    db.execute(
+        f"CREATE INDEX IF NOT EXISTS idx_{TEXT_USE_TABLE}_seq ON {TEXT_USE_TABLE} (seq)"
+    )
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TRIGRAM_TABLE} USING fts5("
+        f"path UNINDEXED, text, content='{TEXT_TABLE}', content_rowid='id', "
+        "tokenize='trigram')"
+    )
+    db.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_insert AFTER INSERT "  # noqa: S608
+        f"ON {TEXT_TABLE} BEGIN INSERT INTO {TRIGRAM_TABLE} (rowid, path, text) "
+        "VALUES (new.id, new.path, new.text); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_delete AFTER DELETE "  # noqa: S608
+        f"ON {TEXT_TABLE} BEGIN INSERT INTO {TRIGRAM_TABLE} "
+        f"({TRIGRAM_TABLE}, rowid, path, text) "
+        "VALUES ('delete', old.id, old.path, old.text); END"
+    )
+    db.execute(f"DELETE FROM {TEXT_USE_TABLE}")  # noqa: S608
+    db.execute(f"DELETE FROM {TEXT_TABLE}")  # noqa: S608
+    rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
+    write_texts(db.conn, [(seq, json.loads(text)) for seq, text in rows])
+
+
+def write_texts(
+    conn: sqlite3.Connection,
+    documents: Sequence[tuple[int, Mapping[str, Any]]],
+    replaced: Sequence[int] = (),
+) -> None:
+    """Index the texts of written documents, in the caller's transaction.
+
+    Args:
+        conn: the connection, inside the write transaction.
+        documents: ``(seq, document)`` of the documents as now stored.
+        replaced: ``seq`` of documents whose former texts are to go first
+            (updated or deleted ones); a text no document holds any more leaves
+            the index.
+    """
+    old: list[int] = []
+    for seq in replaced:
+        old += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT text_id FROM {TEXT_USE_TABLE} WHERE seq = ?",  # noqa: S608
+                [seq],
+            )
+        ]
+    conn.executemany(
+        f"DELETE FROM {TEXT_USE_TABLE} WHERE seq = ?",  # noqa: S608
+        [(seq,) for seq in replaced],
+    )
+    pairs = [(seq, path, text) for seq, doc in documents for path, text in texts(doc)]
+    conn.executemany(
+        f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text) VALUES (?, ?)",  # noqa: S608
+        [(path, text) for _, path, text in pairs],
+    )
+    conn.executemany(
+        f"INSERT INTO {TEXT_USE_TABLE} (text_id, seq) SELECT id, ? FROM {TEXT_TABLE} "  # noqa: S608
+        "WHERE path = ? AND text = ?",
+        pairs,
+    )
+    conn.executemany(
+        f"DELETE FROM {TEXT_TABLE} WHERE id = ? AND NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {TEXT_USE_TABLE} WHERE text_id = ?)",
+        [(id, id) for id in set(old)],
     )
 
 
@@ -269,6 +363,8 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _upgrade_to_version_4(db)
     if version < 5:
         _upgrade_to_version_5(db)
+    if version < 6:
+        _upgrade_to_version_6(db)
     if version < 7:
         _upgrade_to_version_7(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

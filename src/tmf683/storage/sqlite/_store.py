@@ -49,6 +49,7 @@ from tmf683.storage.sqlite._schema import (
     create_or_upgrade,
     delete_leaves,
     insert_leaves,
+    write_texts,
 )
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -196,6 +197,7 @@ class SQLiteStore(SQLStore):
                             self.max_failed_per_callback,
                         )
                 insert_leaves(db, written)
+                write_texts(db.conn, written)  # all at once: fewer calls
         except sqlite3.IntegrityError as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
@@ -231,6 +233,7 @@ class SQLiteStore(SQLStore):
                 written += 1
             documents_sql.replace_rows(DIALECT, db.conn, replaced)
             insert_leaves(db, written_rows)
+            write_texts(db.conn, written_rows, [seq for seq, _ in replaced])
         return written
 
     def update(
@@ -261,6 +264,7 @@ class SQLiteStore(SQLStore):
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
             delete_leaves(db, [(seq, current)])
             insert_leaves(db, [(seq, new)])
+            write_texts(db.conn, [(seq, new)], [seq])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -285,6 +289,7 @@ class SQLiteStore(SQLStore):
             )
             documents.remove(DIALECT, db.conn, id, seq, version)
             delete_leaves(db, [(seq, old)])
+            write_texts(db.conn, [], [seq])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
