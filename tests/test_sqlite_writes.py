@@ -110,3 +110,29 @@ def test_a_delete_and_add_between_is_not_taken_for_the_same_row(
 
     assert store.update("A", change)["reason"] == "re-added"
     assert seen == ["r", "re-added"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [(1, True), (1, 1.0), (0.0, -0.0), (True, 1.0)]
+)
+def test_a_re_added_document_equal_only_as_python_values_gets_the_change_again(
+    store: SQLiteStore, other: SQLiteStore, before: object, after: object
+) -> None:
+    """Same id, version 1 again, and a document Python's ``==`` takes for the old one
+    (``1 == True == 1.0``, ``0.0 == -0.0``) but another JSON text: the change runs
+    again on it, so what the re-added document holds is kept as written."""
+    other.delete("A")  # version 1 again, with x
+    other.add({**DOCUMENT, "x": before})
+    seen: list[object] = []
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        seen.append(current["x"])
+        if len(seen) == 1:
+            other.delete("A")
+            other.add({**DOCUMENT, "x": after})
+        return {**current, "status": "closed"}
+
+    updated = store.update("A", change)
+    assert repr(updated["x"]) == repr(after)
+    assert repr(store.get("A")["x"]) == repr(after)
+    assert [repr(x) for x in seen] == [repr(before), repr(after)]

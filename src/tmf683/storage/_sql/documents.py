@@ -75,8 +75,9 @@ def read_for_write(
     return row[0], dialect.load_document(row[1]), version
 
 
-Ahead = tuple[int, Document, Document] | None
-"""What :func:`change_ahead` computed: ``(version, document, new document)``."""
+Ahead = tuple[int, str, Document] | None
+"""What :func:`change_ahead` computed: ``(version, document's text, new document)``;
+the text as the dialect's ``dump_document`` writes it."""
 
 
 def change_ahead(
@@ -101,7 +102,7 @@ def change_ahead(
             not run.
 
     Returns:
-        ``(version, document, change(document))``; ``None`` when there is no such
+        ``(version, text, change(document))``; ``None`` when there is no such
         document, it is at another version than ``expected``, or ``change``
         raises: the run under the lock raises it again, or
         succeeds on a newer document.
@@ -109,10 +110,11 @@ def change_ahead(
     try:
         current, version = read(dialect, conn, id)
         check_version(RESOURCE, id, expected, version)
-        new = change(dialect.load_document(dialect.dump_document(current)))
+        text = dialect.dump_document(current)
+        new = change(dialect.load_document(text))
     except Exception:
         return None
-    return version, current, new
+    return version, text, new
 
 
 def change_again(
@@ -133,13 +135,18 @@ def change_again(
 
     Returns:
         The result computed ahead when the row holds the same document at the same
-        version; else ``change`` run now on a copy of ``current``.
+        version (the same JSON text: Python's ``==`` takes ``1``, ``1.0`` and
+        ``true`` for one another, and a row deleted and added again starts at the
+        same version); else ``change`` run now on a copy of ``current``.
 
     Raises:
         Exception: whatever ``change`` raises.
     """
-    if ahead is not None and ahead[0] == version and ahead[1] == current:
-        return ahead[2]
+    if ahead is not None and ahead[0] == version:
+        text = dialect.dump_document(current)
+        if text == ahead[1]:
+            return ahead[2]
+        return change(dialect.load_document(text))
     return change(dialect.load_document(dialect.dump_document(current)))
 
 
