@@ -9,6 +9,7 @@ indexed path must answer as the in-memory oracle does on the same documents.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import subprocess
@@ -107,10 +108,25 @@ def _check(store: PartyInteractionStore) -> None:
     ] == ["F03"]
 
 
-def test_a_schema_4_sqlite_file_is_upgraded_in_place(tmp_path: Path) -> None:
+def _said_upgrade(caplog: pytest.LogCaptureFixture, old: int, new: int) -> bool:
+    return any(
+        record.levelno == logging.WARNING
+        and f"upgrading the schema from version {old} to {new} in place"
+        in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_a_schema_4_sqlite_file_is_upgraded_in_place(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "old.db"
     shutil.copy(SQLITE_FILE, path)
     store = SQLiteStore(path)
+    assert _said_upgrade(caplog, 4, SQLITE_SCHEMA)
+    caplog.clear()
+    SQLiteStore(path).close()  # opened again: nothing to upgrade, nothing said
+    assert not _said_upgrade(caplog, 4, SQLITE_SCHEMA)
     try:
         _check(store)
     finally:
@@ -128,7 +144,9 @@ def test_a_schema_4_sqlite_file_is_upgraded_in_place(tmp_path: Path) -> None:
         connection.close()
 
 
-def test_a_schema_3_postgres_dump_is_upgraded_in_place(postgres_databases: Any) -> None:
+def test_a_schema_3_postgres_dump_is_upgraded_in_place(
+    postgres_databases: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     if shutil.which("psql") is None:
         pytest.skip("psql is needed to restore the dump")
     url = postgres_databases.create()
@@ -140,6 +158,7 @@ def test_a_schema_3_postgres_dump_is_upgraded_in_place(postgres_databases: Any) 
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT version FROM tmf683_schema").fetchall() == [(3,)]
     store = PostgresStore(url)
+    assert _said_upgrade(caplog, 3, POSTGRES_SCHEMA)
     try:
         _check(store)
     finally:

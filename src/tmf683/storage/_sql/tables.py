@@ -51,6 +51,12 @@ COLUMNS: dict[Path, str] = {
 }
 """First-level text attributes with a generated column of their own."""
 
+UPGRADE_MESSAGE = (
+    "%s: upgrading the schema from version %d to %d in place; the indexes are "
+    "built from the stored documents, which can take minutes on a large database"
+)
+"""Logged (warning) by both stores before an upgrade: database, from and to version."""
+
 SELECTIVE_MATCHES = 20_000
 """Up to this many matches, a page is collected through the filter's indexes first
 (the stores' ``selective_matches`` default)."""

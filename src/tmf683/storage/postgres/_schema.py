@@ -66,6 +66,7 @@ from tmf683.storage._sql.tables import (
     INDEXED_COLUMNS,
     SUBSCRIPTIONS,
     TABLE,
+    UPGRADE_MESSAGE,
 )
 from tmf683.storage._sql.text_index import TEXT_TABLE, texts
 from tmf683.storage.base import FIRST_VERSION, Document
@@ -273,6 +274,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
             f"{name} has tmf683 schema version {version}; this tmf683 knows "
             f"{SCHEMA_VERSION}: upgrade tmf683"
         )
+    if 0 < version < SCHEMA_VERSION:
+        _LOGGER.warning(UPGRADE_MESSAGE, name, version, SCHEMA_VERSION)
     if version < 1:
         _create_version_1(conn)
     if version < 2:

@@ -33,6 +33,7 @@ from these module constants, never from client input.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -49,6 +50,7 @@ from tmf683.storage._sql.tables import (
     INDEXED_COLUMNS,
     SUBSCRIPTIONS,
     TABLE,
+    UPGRADE_MESSAGE,
 )
 from tmf683.storage._sql.text_index import (
     TEXT_TABLE,
@@ -61,6 +63,8 @@ from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
 SCHEMA_VERSION = 7
 """Stored in ``PRAGMA user_version``."""
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def _create_version_1(db: sqlite_utils.Database) -> None:
@@ -353,6 +357,8 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
             f"{name} has schema version {version}; this tmf683 knows "
             f"{SCHEMA_VERSION}: upgrade tmf683"
         )
+    if 0 < version < SCHEMA_VERSION:
+        _LOGGER.warning(UPGRADE_MESSAGE, name, version, SCHEMA_VERSION)
     if version < 1:
         _create_version_1(db)
     if version < 2:
