@@ -197,7 +197,7 @@ class SQLiteStore(SQLStore):
                             self.max_failed_per_callback,
                         )
                 insert_leaves(db, written)
-                write_texts(db.conn, written)  # all at once: fewer calls
+                write_texts(db.conn, [doc for _, doc in written])  # all at once
         except sqlite3.IntegrityError as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
@@ -214,6 +214,7 @@ class SQLiteStore(SQLStore):
                 DIALECT, db.conn, [document["id"] for document in chosen]
             )
             replaced: list[tuple[int, Document]] = []
+            former: list[Document] = []  # what the replaced ones were
             written_rows: list[tuple[int, Document]] = []  # leaves, all at once
             for document in chosen:
                 found = stored.get(document["id"])
@@ -227,13 +228,14 @@ class SQLiteStore(SQLStore):
                     seq = found[0]
                     delete_leaves(db, [(seq, found[1])])
                     replaced.append((seq, document))
+                    former.append(found[1])
                 else:
                     continue
                 written_rows.append((seq, document))
                 written += 1
             documents_sql.replace_rows(DIALECT, db.conn, replaced)
             insert_leaves(db, written_rows)
-            write_texts(db.conn, written_rows, [seq for seq, _ in replaced])
+            write_texts(db.conn, [doc for _, doc in written_rows], former)
         return written
 
     def update(
@@ -264,7 +266,7 @@ class SQLiteStore(SQLStore):
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
             delete_leaves(db, [(seq, current)])
             insert_leaves(db, [(seq, new)])
-            write_texts(db.conn, [(seq, new)], [seq])
+            write_texts(db.conn, [new], [current])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -289,7 +291,7 @@ class SQLiteStore(SQLStore):
             )
             documents.remove(DIALECT, db.conn, id, seq, version)
             delete_leaves(db, [(seq, old)])
-            write_texts(db.conn, [], [seq])
+            write_texts(db.conn, [], [old])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
