@@ -46,7 +46,7 @@ def test_regex_filters_agree_with_the_oracle_on_both_stores(
 ) -> None:
     query = parse_query(query_string)
     postgres_store, postgres_conn = postgres_for_properties
-    postgres_conn.execute("DELETE FROM party_interaction")
+    postgres.delete_documents(postgres_conn)
     oracle = MemoryStore()
     sqlite_store = SQLiteStore(tmp_path_factory.mktemp("regex") / "r.db")
     try:

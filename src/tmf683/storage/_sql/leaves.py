@@ -79,6 +79,17 @@ def leaves(document: Mapping[str, Any]) -> set[tuple[str, Leaf]]:
     }
 
 
+def leaves_and_texts(
+    document: Mapping[str, Any],
+) -> tuple[set[tuple[str, Leaf]], set[tuple[str, str]]]:
+    """:func:`leaves` and :func:`leaf_texts` of a document, walked once."""
+    found = list(_walk(document, ""))
+    return (
+        {(path, cut(v) if isinstance(v, str) else v) for path, v in found},
+        {(path, v) for path, v in found if isinstance(v, str)},
+    )
+
+
 def leaf_texts(document: Mapping[str, Any]) -> set[tuple[str, str]]:
     """The texts of a document's leaves, whole: ``(path, text)``, each once.
 

@@ -17,8 +17,8 @@ texts (``tmf683.storage._sql.text_index``): the distinct texts of the leaves,
 whole, ``party_interaction_text (id, path, text, leaf)`` (``path`` the leaf path,
 ``leaf`` the text as the leaf index keeps it when it is cut, else NULL), and their
 FTS5 ``trigram`` index ``party_interaction_trigram`` (external content, kept by
-triggers); the leaf index tells which documents hold a text. Filled from the
-stored documents on upgrade.
+triggers, ``columnsize=0``); the leaf index tells which documents hold a text.
+Filled from the stored documents on upgrade.
 Version 7 adds ``event_subscription_generation``,
 one number that triggers on ``event_subscription`` move at every insert, update and
 delete, whoever writes: each process's publisher indexes the subscriptions and reads
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -48,6 +48,7 @@ from tmf683.storage._sql.leaves import (
     cut,
     leaf_texts,
     leaves,
+    leaves_and_texts,
 )
 from tmf683.storage._sql.tables import (
     COLUMNS,
@@ -129,7 +130,8 @@ def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
     )
     db.execute(
         f"CREATE VIRTUAL TABLE {TRIGRAM_TABLE} USING fts5("
-        f"text, content='{TEXT_TABLE}', content_rowid='id', tokenize='trigram')"
+        f"text, content='{TEXT_TABLE}', content_rowid='id', tokenize='trigram', "
+        "columnsize=0)"  # no row of token counts per text: only ranking reads it
     )
     db.execute(
         f"CREATE TRIGGER {TEXT_TABLE}_insert AFTER INSERT "  # noqa: S608
@@ -146,23 +148,24 @@ def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
 
 
 def write_texts(
-    conn: sqlite3.Connection,
-    documents: Iterable[Mapping[str, Any]],
-    replaced: Iterable[Mapping[str, Any]] = (),
+    conn: sqlite3.Connection, documents: Iterable[Mapping[str, Any]]
 ) -> None:
-    """Index the texts of written documents, in the caller's transaction.
+    """Index the texts of stored documents, in the caller's transaction.
 
-    Call it after the leaf rows are written (:func:`insert_leaves`,
-    :func:`delete_leaves`): a former text leaves the index when no leaf row holds
-    it any more (its cut, for a text longer than the leaves keep: two such texts
-    alike in their cut part may then stay a while, which only adds candidates).
-
-    Args:
-        conn: the connection, inside the write transaction.
-        documents: the documents as now stored.
-        replaced: the former versions of updated or deleted documents.
+    The upgrade's fill; the writes use :func:`write_index`.
     """
-    new = {pair for document in documents for pair in leaf_texts(document)}
+    _write_texts(conn, {pair for doc in documents for pair in leaf_texts(doc)}, set())
+
+
+def _write_texts(
+    conn: sqlite3.Connection, new: set[tuple[str, str]], old: set[tuple[str, str]]
+) -> None:
+    """Add the texts ``new``; remove those of ``old`` no leaf row holds any more.
+
+    Run after the leaf rows are written. A text longer than the leaves keep stays
+    while a leaf holds its cut: two such texts alike in their cut part may then
+    stay a while, which only adds candidates.
+    """
     conn.executemany(
         f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text, leaf) VALUES (?, ?, ?)",  # noqa: S608
         [
@@ -170,11 +173,44 @@ def write_texts(
             for path, text in sorted(new)
         ],
     )
-    gone = {pair for document in replaced for pair in leaf_texts(document)} - new
     conn.executemany(
         f"DELETE FROM {TEXT_TABLE} WHERE path = ? AND text = ? AND NOT EXISTS "  # noqa: S608
         f"(SELECT 1 FROM {LEAF_TABLE} WHERE path = ? AND value = ?)",
-        [(path, text, path, cut(text)) for path, text in sorted(gone)],
+        [(path, text, path, cut(text)) for path, text in sorted(old - new)],
+    )
+
+
+def write_index(
+    db: sqlite_utils.Database,
+    written: Sequence[tuple[int, Mapping[str, Any]]],
+    replaced: Sequence[tuple[int, Mapping[str, Any]]] = (),
+) -> None:
+    """Write the leaf rows and texts of documents, in the caller's transaction.
+
+    Each document is walked once: the leaf rows of ``replaced`` go (by primary
+    key), those of ``written`` come (as :func:`insert_leaves`), then the texts
+    (as :func:`write_texts`).
+
+    Args:
+        db: the database, inside the write transaction.
+        written: ``(seq, document)`` of the documents as now stored.
+        replaced: ``(seq, document)`` of the former versions of updated or
+            deleted documents.
+    """
+    old = [(seq, *leaves_and_texts(document)) for seq, document in replaced]
+    new = [(seq, *leaves_and_texts(document)) for seq, document in written]
+    db.conn.executemany(
+        f"DELETE FROM {LEAF_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
+        _sorted((seq, found) for seq, found, _ in old),
+    )
+    db.conn.executemany(
+        f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
+        _sorted((seq, found) for seq, found, _ in new),
+    )
+    _write_texts(
+        db.conn,
+        {pair for _, _, texts in new for pair in texts},
+        {pair for _, _, texts in old for pair in texts},
     )
 
 
@@ -283,10 +319,12 @@ def _rows(documents: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Any]:
 
     A batch's writes then meet the B-tree's pages in turn instead of at random.
     """
+    return _sorted((seq, leaves(document)) for seq, document in documents)
+
+
+def _sorted(found: Iterable[tuple[int, Iterable[tuple[str, Leaf]]]]) -> list[Any]:
     rows = [
-        (path, _stored(value), seq)
-        for seq, document in documents
-        for path, value in leaves(document)
+        (path, _stored(value), seq) for seq, pairs in found for path, value in pairs
     ]
     rows.sort(key=_order)
     return rows
@@ -307,16 +345,6 @@ def insert_leaves(
     """
     db.conn.executemany(
         f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-        _rows(documents),
-    )
-
-
-def delete_leaves(
-    db: sqlite_utils.Database, documents: Iterable[tuple[int, Mapping[str, Any]]]
-) -> None:
-    """Remove the leaf rows of stored ``(seq, document)`` pairs (by primary key)."""
-    db.conn.executemany(
-        f"DELETE FROM {LEAF_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
         _rows(documents),
     )
 
