@@ -187,7 +187,10 @@ class Compiled:
         if need is None:
             return None
         path = text_path(prefix + condition.path)
-        candidates = self.dialect.text_candidates(self.bind, path, need)
+        leaf = leaf_path(condition.path)
+        if prefix:  # an array's path: the array at its end, objects before
+            leaf = leaf_path(prefix, (len(prefix) - 1,)) + "." + leaf
+        candidates = self.dialect.text_candidates(self.bind, path, leaf, need)
         return f"{TABLE}.seq IN ({candidates})"
 
     def _leaf_test(self, condition: Condition, prefix: str) -> Candidates | None:

@@ -169,12 +169,15 @@ class Dialect(Protocol):
         """
         ...
 
-    def text_candidates(self, bind: Bind, path: str, requirement: Requirement) -> str:
+    def text_candidates(
+        self, bind: Bind, path: str, leaf: str, requirement: Requirement
+    ) -> str:
         """``SELECT seq ...`` of the documents with a text meeting ``requirement``.
 
         Args:
             bind: adds a parameter, returns its placeholder.
             path: the texts' dotted path (:func:`~.text_index.text_path`).
+            leaf: the same texts' leaf path (:func:`~.leaves.leaf_path`).
             requirement: literals from :func:`~.text_index.requirement`.
 
         Returns:

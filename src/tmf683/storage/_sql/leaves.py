@@ -39,7 +39,7 @@ Leaf = str | int | float
 
 def escape(name: str) -> str:
     """An attribute name as a step of a leaf path (dot, ``[``, backslash escaped)."""
-    if not any(c in name for c in ".[\\"):
+    if "." not in name and "[" not in name and "\\" not in name:
         return name
     return name.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[")
 
@@ -73,18 +73,42 @@ def leaves(document: Mapping[str, Any]) -> set[tuple[str, Leaf]]:
     Returns:
         Pairs such as ``("relatedParty[].id", "P1")`` or ``("x-size", 3)``.
     """
-    found: set[tuple[str, Leaf]] = set()
-    for path, value in _walk(document, ""):
-        found.add((path, value))
-    return found
+    return {
+        (path, cut(value) if isinstance(value, str) else value)
+        for path, value in _walk(document, "")
+    }
+
+
+def leaves_and_texts(
+    document: Mapping[str, Any],
+) -> tuple[set[tuple[str, Leaf]], set[tuple[str, str]]]:
+    """:func:`leaves` and :func:`leaf_texts` of a document, walked once."""
+    found = list(_walk(document, ""))
+    return (
+        {(path, cut(v) if isinstance(v, str) else v) for path, v in found},
+        {(path, v) for path, v in found if isinstance(v, str)},
+    )
+
+
+def leaf_texts(document: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The texts of a document's leaves, whole: ``(path, text)``, each once.
+
+    Args:
+        document: a JSON document.
+
+    Returns:
+        Pairs such as ``("note[].text", "Called back")``: the string leaves of
+        :func:`leaves` before their cut.
+    """
+    return {
+        (path, value) for path, value in _walk(document, "") if isinstance(value, str)
+    }
 
 
 def _walk(current: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Leaf]]:
     for name, value in current.items():
         path = prefix + escape(name)
-        if isinstance(value, str):
-            yield path, cut(value)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
             yield path, value
         elif isinstance(value, Mapping):
             yield from _walk(value, path + ".")

@@ -1,12 +1,16 @@
 """The trigram index of the stored documents' texts, a prefilter for ``regex``.
 
-Both SQL stores keep one row ``(seq, path, text)`` per document and distinct string
-leaf: ``path`` joins the attribute names from the document root with dots, array
-positions left out (``note.text`` for the text of every note). SQLite indexes the
-texts with FTS5's ``trigram`` tokenizer, PostgreSQL with ``pg_trgm`` (a GIN index
-that ``LIKE``/``ILIKE`` use). A ``regex`` whose pattern requires literals of 3 or
-more characters (:func:`tmf683.query.literals.required`) first reads the documents
-with such a text at its path; RE2 then runs on those only, so the results are
+PostgreSQL keeps one row ``(seq, path, text)`` per document and distinct string
+leaf (:func:`texts`): ``path`` joins the attribute names from the document root
+with dots, array positions left out (``note.text`` for the text of every note),
+indexed with ``pg_trgm`` (a GIN index that ``LIKE``/``ILIKE`` use). SQLite keeps
+each distinct ``(path, text)`` of the leaf index's texts once, whole, at its leaf
+path (:func:`tmf683.storage._sql.leaves.leaf_texts`), indexed with FTS5's
+``trigram`` tokenizer; the leaf index gives the documents that hold a matching
+text (through its cut, for a long one), so a write adds no row per document.
+A ``regex`` whose pattern requires literals of 3 or more characters
+(:func:`tmf683.query.literals.required`) first reads the documents with such a
+text at its path; RE2 then runs on those only, so the results are
 RE2's. Two keys joined into the same dotted path (``{"a.b": ...}`` and ``{"a":
 {"b": ...}}``) only add candidates, never lose one.
 """
@@ -22,15 +26,11 @@ from tmf683.query.literals import Any as AnyOf
 from tmf683.storage._sql.tables import UNSTORABLE
 
 TEXT_TABLE = "party_interaction_text"
-"""One row ``(seq, path, text)`` per document and distinct string leaf."""
+"""PostgreSQL: one row ``(seq, path, text)`` per document and distinct string leaf;
+SQLite: one row ``(id, path, text, leaf)`` per distinct leaf path and text."""
 
 TRIGRAM_TABLE = "party_interaction_trigram"
 """SQLite's FTS5 ``trigram`` index over :data:`TEXT_TABLE` (external content)."""
-
-TEXT_USE_TABLE = "party_interaction_text_use"
-"""SQLite's ``(text_id, seq)``: there :data:`TEXT_TABLE` holds each distinct
-``(path, text)`` once (``id``), so a text many documents share (a status, a
-standard description) is tokenized and indexed once."""
 
 
 def text_path(path: Path) -> str:

@@ -210,7 +210,9 @@ class PostgresDialect:
         text_sign, text = texts.order_test(sign, str(bound), UNSTORABLE)
         return f"{value} {text_sign} {bind(text)}::text"
 
-    def text_candidates(self, bind: Bind, path: str, requirement: Requirement) -> str:
+    def text_candidates(
+        self, bind: Bind, path: str, leaf: str, requirement: Requirement
+    ) -> str:
         """The texts at ``path`` with the literals (``LIKE``/``ILIKE``, ``pg_trgm``)."""
         return (
             f"SELECT seq FROM {TEXT_TABLE} WHERE path = {bind(path)} "  # noqa: S608

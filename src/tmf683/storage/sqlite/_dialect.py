@@ -24,8 +24,9 @@ from tmf683.query.regex import search
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql import texts
 from tmf683.storage._sql.dialect import Bind, Connection
+from tmf683.storage._sql.leaves import LEAF_TABLE
 from tmf683.storage._sql.tables import SURROGATE
-from tmf683.storage._sql.text_index import TEXT_USE_TABLE, TRIGRAM_TABLE
+from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import Document
 
 REGEXP = "tmf683_regexp"
@@ -134,16 +135,21 @@ class SQLiteDialect:
             sign, bound = texts.order_test(sign, bound, SURROGATE)
         return f"{value} {sign} {bind(bound)}"
 
-    def text_candidates(self, bind: Bind, path: str, requirement: Requirement) -> str:
-        """The FTS5 ``trigram`` index's rows at ``path`` matching the literals.
+    def text_candidates(
+        self, bind: Bind, path: str, leaf: str, requirement: Requirement
+    ) -> str:
+        """The leaf rows at ``leaf`` of the FTS5 ``trigram`` index's matching texts.
 
         FTS5 folds case on both sides (``case_sensitive 0``), so a case-sensitive
-        literal selects a superset, a ``nocase`` one what it must.
+        literal selects a superset, a ``nocase`` one what it must. A text longer
+        than the leaf index keeps finds the documents with its cut: a superset.
         """
+        at = bind(leaf)
         return (
-            f"SELECT seq FROM {TEXT_USE_TABLE} WHERE text_id IN (SELECT rowid "  # noqa: S608
-            f"FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} MATCH "
-            f"{bind(fts_query(requirement))} AND path = {bind(path)})"
+            f"SELECT seq FROM {LEAF_TABLE} WHERE path = {at} AND value IN "  # noqa: S608
+            f"(SELECT coalesce(leaf, text) FROM {TEXT_TABLE} WHERE path = {at} "
+            f"AND id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} "
+            f"MATCH {bind(fts_query(requirement))}))"
         )
 
     def among(self, placeholder: str) -> str:

@@ -13,11 +13,12 @@ of every text and number (``tmf683.storage._sql.leaves``): ``party_interaction_l
 has no type affinity, so texts stay texts and numbers numbers (every number sorts
 before every text); filled from the stored documents on upgrade.
 Version 6 adds the trigram index of the documents'
-texts (``tmf683.storage._sql.text_index``): the distinct texts
-``party_interaction_text (id, path, text)``, their FTS5 ``trigram`` index
-``party_interaction_trigram`` (external content, kept by triggers), and
-``party_interaction_text_use (text_id, seq)``, who holds each; filled from the
-stored documents on upgrade.
+texts (``tmf683.storage._sql.text_index``): the distinct texts of the leaves,
+whole, ``party_interaction_text (id, path, text, leaf)`` (``path`` the leaf path,
+``leaf`` the text as the leaf index keeps it when it is cut, else NULL), and their
+FTS5 ``trigram`` index ``party_interaction_trigram`` (external content, kept by
+triggers, ``columnsize=0``); the leaf index tells which documents hold a text.
+Filled from the stored documents on upgrade.
 Version 7 adds ``event_subscription_generation``,
 one number that triggers on ``event_subscription`` move at every insert, update and
 delete, whoever writes: each process's publisher indexes the subscriptions and reads
@@ -41,7 +42,15 @@ from typing import Any
 import sqlite_utils
 
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._sql.leaves import LEAF_TABLE, Leaf, leaves
+from tmf683.storage._sql.leaves import (
+    LEAF_TABLE,
+    PREFIX,
+    Leaf,
+    cut,
+    leaf_texts,
+    leaves,
+    leaves_and_texts,
+)
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
@@ -52,12 +61,7 @@ from tmf683.storage._sql.tables import (
     TABLE,
     UPGRADE_MESSAGE,
 )
-from tmf683.storage._sql.text_index import (
-    TEXT_TABLE,
-    TEXT_USE_TABLE,
-    TRIGRAM_TABLE,
-    texts,
-)
+from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
@@ -117,84 +121,100 @@ def _upgrade_to_version_4(db: sqlite_utils.Database) -> None:
 
 
 def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
-    """The distinct texts, their FTS5 ``trigram`` index, and who holds them.
+    """The distinct texts of the leaves and their FTS5 ``trigram`` index.
 
     Run again on a file that has them (marked older by hand), it rebuilds them.
     """
+    db.execute(f"DROP TABLE IF EXISTS {TRIGRAM_TABLE}")
+    db.execute("DROP TABLE IF EXISTS party_interaction_text_use")  # an earlier draft
+    db.execute(f"DROP TABLE IF EXISTS {TEXT_TABLE}")  # its triggers go with it
     db.execute(
-        f"CREATE TABLE IF NOT EXISTS {TEXT_TABLE} (id INTEGER PRIMARY KEY, "
-        "path TEXT NOT NULL, text TEXT NOT NULL, UNIQUE (path, text))"
+        f"CREATE TABLE {TEXT_TABLE} (id INTEGER PRIMARY KEY, path TEXT NOT NULL, "
+        "text TEXT NOT NULL, leaf TEXT, UNIQUE (path, text))"
     )
     db.execute(
-        f"CREATE TABLE IF NOT EXISTS {TEXT_USE_TABLE} (text_id INTEGER NOT NULL, "
-        "seq INTEGER NOT NULL, PRIMARY KEY (text_id, seq)) WITHOUT ROWID"
+        f"CREATE VIRTUAL TABLE {TRIGRAM_TABLE} USING fts5("
+        f"text, content='{TEXT_TABLE}', content_rowid='id', tokenize='trigram', "
+        "columnsize=0)"  # no row of token counts per text: only ranking reads it
     )
     db.execute(
-        f"CREATE INDEX IF NOT EXISTS idx_{TEXT_USE_TABLE}_seq ON {TEXT_USE_TABLE} (seq)"
+        f"CREATE TRIGGER {TEXT_TABLE}_insert AFTER INSERT "  # noqa: S608
+        f"ON {TEXT_TABLE} BEGIN INSERT INTO {TRIGRAM_TABLE} (rowid, text) "
+        "VALUES (new.id, new.text); END"
     )
     db.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TRIGRAM_TABLE} USING fts5("
-        f"path UNINDEXED, text, content='{TEXT_TABLE}', content_rowid='id', "
-        "tokenize='trigram')"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_insert AFTER INSERT "  # noqa: S608
-        f"ON {TEXT_TABLE} BEGIN INSERT INTO {TRIGRAM_TABLE} (rowid, path, text) "
-        "VALUES (new.id, new.path, new.text); END"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {TEXT_TABLE}_delete AFTER DELETE "  # noqa: S608
+        f"CREATE TRIGGER {TEXT_TABLE}_delete AFTER DELETE "  # noqa: S608
         f"ON {TEXT_TABLE} BEGIN INSERT INTO {TRIGRAM_TABLE} "
-        f"({TRIGRAM_TABLE}, rowid, path, text) "
-        "VALUES ('delete', old.id, old.path, old.text); END"
+        f"({TRIGRAM_TABLE}, rowid, text) VALUES ('delete', old.id, old.text); END"
     )
-    db.execute(f"DELETE FROM {TEXT_USE_TABLE}")  # noqa: S608
-    db.execute(f"DELETE FROM {TEXT_TABLE}")  # noqa: S608
-    rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
-    write_texts(db.conn, [(seq, json.loads(text)) for seq, text in rows])
+    rows = db.execute(f"SELECT document FROM {TABLE}").fetchall()  # noqa: S608
+    write_texts(db.conn, [json.loads(text) for (text,) in rows])
 
 
 def write_texts(
-    conn: sqlite3.Connection,
-    documents: Sequence[tuple[int, Mapping[str, Any]]],
-    replaced: Sequence[int] = (),
+    conn: sqlite3.Connection, documents: Iterable[Mapping[str, Any]]
 ) -> None:
-    """Index the texts of written documents, in the caller's transaction.
+    """Index the texts of stored documents, in the caller's transaction.
+
+    The upgrade's fill; the writes use :func:`write_index`.
+    """
+    _write_texts(conn, {pair for doc in documents for pair in leaf_texts(doc)}, set())
+
+
+def _write_texts(
+    conn: sqlite3.Connection, new: set[tuple[str, str]], old: set[tuple[str, str]]
+) -> None:
+    """Add the texts ``new``; remove those of ``old`` no leaf row holds any more.
+
+    Run after the leaf rows are written. A text longer than the leaves keep stays
+    while a leaf holds its cut: two such texts alike in their cut part may then
+    stay a while, which only adds candidates.
+    """
+    conn.executemany(
+        f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text, leaf) VALUES (?, ?, ?)",  # noqa: S608
+        [
+            (path, text, cut(text) if len(text) > PREFIX else None)
+            for path, text in sorted(new)
+        ],
+    )
+    conn.executemany(
+        f"DELETE FROM {TEXT_TABLE} WHERE path = ? AND text = ? AND NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {LEAF_TABLE} WHERE path = ? AND value = ?)",
+        [(path, text, path, cut(text)) for path, text in sorted(old - new)],
+    )
+
+
+def write_index(
+    db: sqlite_utils.Database,
+    written: Sequence[tuple[int, Mapping[str, Any]]],
+    replaced: Sequence[tuple[int, Mapping[str, Any]]] = (),
+) -> None:
+    """Write the leaf rows and texts of documents, in the caller's transaction.
+
+    Each document is walked once: the leaf rows of ``replaced`` go (by primary
+    key), those of ``written`` come (as :func:`insert_leaves`), then the texts
+    (as :func:`write_texts`).
 
     Args:
-        conn: the connection, inside the write transaction.
-        documents: ``(seq, document)`` of the documents as now stored.
-        replaced: ``seq`` of documents whose former texts are to go first
-            (updated or deleted ones); a text no document holds any more leaves
-            the index.
+        db: the database, inside the write transaction.
+        written: ``(seq, document)`` of the documents as now stored.
+        replaced: ``(seq, document)`` of the former versions of updated or
+            deleted documents.
     """
-    old: list[int] = []
-    for seq in replaced:
-        old += [
-            row[0]
-            for row in conn.execute(
-                f"SELECT text_id FROM {TEXT_USE_TABLE} WHERE seq = ?",  # noqa: S608
-                [seq],
-            )
-        ]
-    conn.executemany(
-        f"DELETE FROM {TEXT_USE_TABLE} WHERE seq = ?",  # noqa: S608
-        [(seq,) for seq in replaced],
+    old = [(seq, *leaves_and_texts(document)) for seq, document in replaced]
+    new = [(seq, *leaves_and_texts(document)) for seq, document in written]
+    db.conn.executemany(
+        f"DELETE FROM {LEAF_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
+        _sorted((seq, found) for seq, found, _ in old),
     )
-    pairs = [(seq, path, text) for seq, doc in documents for path, text in texts(doc)]
-    conn.executemany(
-        f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text) VALUES (?, ?)",  # noqa: S608
-        [(path, text) for _, path, text in pairs],
+    db.conn.executemany(
+        f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
+        _sorted((seq, found) for seq, found, _ in new),
     )
-    conn.executemany(
-        f"INSERT INTO {TEXT_USE_TABLE} (text_id, seq) SELECT id, ? FROM {TEXT_TABLE} "  # noqa: S608
-        "WHERE path = ? AND text = ?",
-        pairs,
-    )
-    conn.executemany(
-        f"DELETE FROM {TEXT_TABLE} WHERE id = ? AND NOT EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {TEXT_USE_TABLE} WHERE text_id = ?)",
-        [(id, id) for id in set(old)],
+    _write_texts(
+        db.conn,
+        {pair for _, _, texts in new for pair in texts},
+        {pair for _, _, texts in old for pair in texts},
     )
 
 
@@ -303,10 +323,12 @@ def _rows(documents: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Any]:
 
     A batch's writes then meet the B-tree's pages in turn instead of at random.
     """
+    return _sorted((seq, leaves(document)) for seq, document in documents)
+
+
+def _sorted(found: Iterable[tuple[int, Iterable[tuple[str, Leaf]]]]) -> list[Any]:
     rows = [
-        (path, _stored(value), seq)
-        for seq, document in documents
-        for path, value in leaves(document)
+        (path, _stored(value), seq) for seq, pairs in found for path, value in pairs
     ]
     rows.sort(key=_order)
     return rows
@@ -327,16 +349,6 @@ def insert_leaves(
     """
     db.conn.executemany(
         f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-        _rows(documents),
-    )
-
-
-def delete_leaves(
-    db: sqlite_utils.Database, documents: Iterable[tuple[int, Mapping[str, Any]]]
-) -> None:
-    """Remove the leaf rows of stored ``(seq, document)`` pairs (by primary key)."""
-    db.conn.executemany(
-        f"DELETE FROM {LEAF_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
         _rows(documents),
     )
 

@@ -47,9 +47,7 @@ from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, dumps, regexp
 from tmf683.storage.sqlite._schema import (
     SCHEMA_VERSION,
     create_or_upgrade,
-    delete_leaves,
-    insert_leaves,
-    write_texts,
+    write_index,
 )
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -196,8 +194,7 @@ class SQLiteStore(SQLStore):
                             self.max_pending_per_callback,
                             self.max_failed_per_callback,
                         )
-                insert_leaves(db, written)
-                write_texts(db.conn, written)  # all at once: fewer calls
+                write_index(db, written)  # all at once: fewer calls
         except sqlite3.IntegrityError as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
@@ -214,6 +211,7 @@ class SQLiteStore(SQLStore):
                 DIALECT, db.conn, [document["id"] for document in chosen]
             )
             replaced: list[tuple[int, Document]] = []
+            former: list[tuple[int, Document]] = []  # what the replaced ones were
             written_rows: list[tuple[int, Document]] = []  # leaves, all at once
             for document in chosen:
                 found = stored.get(document["id"])
@@ -225,15 +223,14 @@ class SQLiteStore(SQLStore):
                     seq = typing.cast(int, cursor.lastrowid)
                 elif replace:
                     seq = found[0]
-                    delete_leaves(db, [(seq, found[1])])
                     replaced.append((seq, document))
+                    former.append((seq, found[1]))
                 else:
                     continue
                 written_rows.append((seq, document))
                 written += 1
             documents_sql.replace_rows(DIALECT, db.conn, replaced)
-            insert_leaves(db, written_rows)
-            write_texts(db.conn, written_rows, [seq for seq, _ in replaced])
+            write_index(db, written_rows, former)
         return written
 
     def update(
@@ -262,9 +259,7 @@ class SQLiteStore(SQLStore):
             )
             new = documents.change_again(DIALECT, ahead, version, current, change)
             version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
-            delete_leaves(db, [(seq, current)])
-            insert_leaves(db, [(seq, new)])
-            write_texts(db.conn, [(seq, new)], [seq])
+            write_index(db, [(seq, new)], [(seq, current)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -288,8 +283,7 @@ class SQLiteStore(SQLStore):
                 DIALECT, db.conn, id, expected_version
             )
             documents.remove(DIALECT, db.conn, id, seq, version)
-            delete_leaves(db, [(seq, old)])
-            write_texts(db.conn, [], [seq])
+            write_index(db, [], [(seq, old)])
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
