@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import re2
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -115,3 +116,84 @@ def test_classes_and_escapes_do_not_join_literals() -> None:
     assert required("[[:alpha:]]abc\\d") == Literal("abc")
     assert required("\\Qa.b*\\E") == Literal("a.b*")
     assert required("x+yz") == Literal("xyz")
+
+
+# Syntax the reader gives up on (the caller then scans): unbalanced or unread.
+_UNREAD = [
+    "(abc",  # a group never closed
+    "abc{2",  # a repetition never closed
+    "*abc",  # a quantifier with nothing to repeat
+    "(?P<nameabc)",  # a group name never closed
+    "(?=abc)",  # a look-ahead (not RE2 either)
+    "abc\\x{zz}",  # hex digits that are none
+    "abc\\p{Greek",  # a class name never closed
+    "abc)",  # an unbalanced ")"
+    "abc\\1",  # a back-reference
+]
+
+
+@pytest.mark.parametrize("pattern", _UNREAD)
+def test_syntax_it_does_not_read_means_scan(pattern: str) -> None:
+    assert required(pattern) is None
+
+
+# Patterns read in full: what they require, and a text RE2 matches that meets it.
+_READ = [
+    ("\\p{Greek}abc", Literal("abc"), "λabc"),
+    ("\\tabc", Literal("\tabc"), "x\tabc"),
+    ("[]a]bcd", Literal("bcd"), "]bcd"),
+    ("[\\p{L}\\d]xyz", Literal("xyz"), "7xyz"),
+    ("(?s:abc)", Literal("abc"), "abc"),
+    ("(?i-i:abc)", Literal("abc"), "abc"),
+    ("(a.b)?xyz", Literal("xyz"), "xyz"),
+    ("abc.*def", All((Literal("abc"), Literal("def"))), "abc--def"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "wanted", "text"), _READ)
+def test_patterns_read_in_full(pattern: str, wanted: object, text: str) -> None:
+    found = required(pattern)
+    assert found == wanted
+    assert re2.search(pattern, text)
+    assert found is not None
+    assert satisfied(found, text)
+    assert not satisfied(found, "")
+
+
+def test_too_many_alternatives_keep_a_weaker_requirement() -> None:
+    # 8 x 8 x 8 exact texts are more than the reader multiplies out
+    pattern = "(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)xyz"
+    found = required(pattern)
+    assert found is not None
+    assert satisfied(found, "abcxyz")
+    assert re2.search(pattern, "hhhxyz")
+    assert satisfied(found, "hhhxyz")
+
+
+def test_many_required_literals_are_cut_to_a_few() -> None:
+    parts = [f"{c}{c}{c}" for c in "abcdefghijklmnopqrstuvwxyz"]
+    pattern = ".*".join(parts)
+    found = required(pattern)
+    assert isinstance(found, All)
+    assert 0 < len(found.parts) <= 16
+    text = "-".join(parts)
+    assert re2.search(pattern, text)
+    assert satisfied(found, text)
+    assert not satisfied(found, "")
+
+
+def test_literals_are_split_where_no_engine_can_bind_a_character() -> None:
+    from tmf683.storage._sql.text_index import requirement
+
+    # NUL (PostgreSQL refuses it) cuts a literal; pieces under 3 characters go
+    assert requirement(["abc\\x00defg"]) == All((Literal("abc"), Literal("defg")))
+    assert requirement(["ab\\x00cd"]) is None
+    # an OR whose alternative loses every literal has none left to require
+    assert requirement(["(abc\\x00|x\\x00y)"]) is None
+    wanted = Any((Literal("abc"), Literal("yzz")))
+    assert requirement(["(abc\\x00|x\\x00y)zz"]) == wanted
+    # an AND keeps the parts that still have one
+    assert requirement(["a\\x00b.*defg"]) == All((Literal("defg"),))
+    # one pattern without a literal: the OR of the patterns requires none
+    assert requirement(["abcd", "x.y"]) is None
+    assert requirement([]) is None
