@@ -785,3 +785,15 @@ def test_the_memory_store_find_stops_at_its_deadline():
         store.find(parse_query("reason.regex=x"))
     assert MemoryStore().query_timeout == 5.0  # the SQL stores' default
     assert len(MemoryStore(query_timeout=None).find(parse_query("")).items) == 0
+
+
+def test_a_regex_on_a_number_matches_nothing(store):
+    # a pattern tests texts only; the trigram index has no candidates to offer
+    store.add_many(
+        [
+            doc("N1", attachment=[{"size": {"amount": 123, "units": "B"}}]),
+            doc("N2", attachment=[{"size": {"amount": "123", "units": "B"}}]),
+        ]
+    )
+    assert store.find(parse_query("attachment.size.amount.regex=123")).total_count == 0
+    assert store.find(parse_query("attachment.size.units.regex=B")).total_count == 2
