@@ -48,12 +48,15 @@ def json_path(path: Path) -> str:
 
     Args:
         path: e.g. ``("interactionDate", "startDateTime")``; names hold no ``"``
-            (the parser refuses them).
+            and no control character (the parser refuses them).
 
     Returns:
         e.g. ``'$."interactionDate"."startDateTime"'``, to be bound as a parameter.
+        SQLite compares a quoted name with the key as the stored JSON text writes
+        it, so a backslash is doubled (as :func:`dumps` writes it).
     """
-    return "$" + "".join(f'."{name}"' for name in path)
+    names = (name.replace("\\", "\\\\") for name in path)
+    return "$" + "".join(f'."{name}"' for name in names)
 
 
 def typed_value_sql(source: str, location: str, kind: AttributeKind) -> str:
