@@ -28,6 +28,7 @@ from tmf683.storage._sql.leaves import LEAF_TABLE
 from tmf683.storage._sql.tables import SURROGATE
 from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import Document
+from tmf683.storage.sqlite import _numbers
 
 REGEXP = "tmf683_regexp"
 """The name of the SQL function :func:`regexp` is registered under."""
@@ -120,9 +121,11 @@ class SQLiteDialect:
     def storable(self, condition: Condition) -> Condition:
         """``eq`` and ``ne`` without the values holding an unpaired surrogate.
 
-        No stored text holds one, and sqlite3 could not bind it (not UTF-8).
+        No stored text holds one, and sqlite3 could not bind it (not UTF-8); an
+        integer past 64 bits becomes its float, or goes where none equals it
+        (:func:`~tmf683.storage.sqlite._numbers.equal_values`).
         """
-        return texts.storable(condition, SURROGATE)
+        return _numbers.equal_values(texts.storable(condition, SURROGATE))
 
     def member(
         self, bind: Bind, value: str, values: Sequence[Any], kind: AttributeKind
@@ -133,9 +136,15 @@ class SQLiteDialect:
     def order_test(
         self, bind: Bind, value: str, sign: str, bound: Any, kind: AttributeKind
     ) -> str:
-        """``value <sign> :p``; a text bound rewritten around surrogates."""
+        """``value <sign> :p``, the bound rewritten where sqlite3 cannot bind it.
+
+        A text around surrogates; an integer past 64 bits as a float
+        (:mod:`~tmf683.storage.sqlite._numbers`).
+        """
         if isinstance(bound, str):
             sign, bound = texts.order_test(sign, bound, SURROGATE)
+        else:
+            sign, bound = _numbers.order_test(sign, bound)
         return f"{value} {sign} {bind(bound)}"
 
     def text_candidates(
