@@ -99,6 +99,26 @@ def store(request, tmp_path) -> Iterator[PartyInteractionStore]:
     opened.close()
 
 
+@pytest.fixture(params=["sqlite", "sqlite dense", "postgres", "postgres dense"])
+def sql_store(request, tmp_path) -> Iterator[PartyInteractionStore]:
+    """An empty SQL store, each in its own file or database.
+
+    "dense" sets ``selective_matches = 0``, so the planner takes its path for filters
+    with many matches (the exact JSON test on every candidate) for every query; the
+    others plan as in production.
+    """
+    name: str = request.param
+    opened: Any
+    if name.startswith("sqlite"):
+        opened = SQLiteStore(tmp_path / "sql.db")
+    else:
+        opened = PostgresStore(request.getfixturevalue("postgres_databases").create())
+    if name.endswith("dense"):
+        opened.selective_matches = 0
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()

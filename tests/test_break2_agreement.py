@@ -12,16 +12,14 @@ delete and re-add) on SQLite and PostgreSQL, selective and dense.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
+from tmf683 import MemoryStore, parse_query
 from tmf683.storage.base import PartyInteractionStore
 
 RUN = "a" * 499
@@ -136,20 +134,6 @@ def examples(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[str], int]:
         found,
         draw(st.integers(0, 3)),
     )
-
-
-@pytest.fixture(params=["sqlite", "sqlite dense", "postgres", "postgres dense"])
-def sql_store(request: Any, tmp_path: Path) -> Iterator[PartyInteractionStore]:
-    name: str = request.param
-    store: Any
-    if name.startswith("sqlite"):
-        store = SQLiteStore(tmp_path / "edges.db")
-    else:
-        store = PostgresStore(request.getfixturevalue("postgres_databases").create())
-    if name.endswith("dense"):
-        store.selective_matches = 0
-    yield store
-    store.close()
 
 
 def _becomes(document: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:

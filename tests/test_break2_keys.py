@@ -8,13 +8,7 @@ path must find the same values.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from tmf683 import MemoryStore, PostgresStore, SQLiteStore
+from tmf683 import MemoryStore
 from tmf683.query.ast import Condition, Operator, Query, SortKey
 from tmf683.query.schema import AttributeKind
 from tmf683.storage.base import PartyInteractionStore
@@ -42,21 +36,6 @@ QUERIES = [
     _query("k.", Operator.REGEX, "dot"),
     Query(sort=(SortKey(("k\\",), descending=True, kind=AttributeKind.STRING),)),
 ]
-
-
-@pytest.fixture(params=["sqlite", "sqlite dense", "postgres", "postgres dense"])
-def sql_store(request: Any, tmp_path: Path) -> Iterator[PartyInteractionStore]:
-    name: str = request.param
-    matches = 0 if name.endswith("dense") else None
-    store: Any
-    if name.startswith("sqlite"):
-        store = SQLiteStore(tmp_path / "keys.db")
-    else:
-        store = PostgresStore(request.getfixturevalue("postgres_databases").create())
-    if matches is not None:
-        store.selective_matches = matches
-    yield store
-    store.close()
 
 
 def test_names_with_a_backslash_agree_with_the_oracle(

@@ -8,13 +8,7 @@ answer it as the oracle does, not fail binding it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
+from tmf683 import MemoryStore, parse_query
 from tmf683.storage.base import PartyInteractionStore
 
 AMOUNTS: list[int | float] = [
@@ -50,20 +44,6 @@ QUERIES = [
     for bound in BOUNDS
     for operator in ("", ".ne", ".gt", ".gte", ".lt", ".lte")
 ]
-
-
-@pytest.fixture(params=["sqlite", "sqlite dense", "postgres", "postgres dense"])
-def sql_store(request: Any, tmp_path: Path) -> Iterator[PartyInteractionStore]:
-    name: str = request.param
-    store: Any
-    if name.startswith("sqlite"):
-        store = SQLiteStore(tmp_path / "numbers.db")
-    else:
-        store = PostgresStore(request.getfixturevalue("postgres_databases").create())
-    if name.endswith("dense"):
-        store.selective_matches = 0
-    yield store
-    store.close()
 
 
 def test_integers_past_64_bits_in_a_query_agree_with_the_oracle(

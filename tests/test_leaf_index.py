@@ -8,7 +8,6 @@ writes of every kind (add, add_many, update, delete, put_many).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,19 +90,12 @@ def _all() -> list[dict[str, Any]]:
     return documents() + _extra()
 
 
-@pytest.fixture(params=["sqlite", "sqlite dense", "postgres", "postgres dense"])
-def sql_store(request: Any, tmp_path: Path) -> Iterator[PartyInteractionStore]:
-    name: str = request.param
-    store: Any
-    if name.startswith("sqlite"):
-        store = SQLiteStore(tmp_path / "leaf.db")
-    else:
-        store = PostgresStore(request.getfixturevalue("postgres_databases").create())
-        store.selective_share = float("inf")
-    if name.endswith("dense"):
-        store.selective_matches = 0
-    yield store
-    store.close()
+@pytest.fixture
+def sql_store(sql_store: PartyInteractionStore) -> PartyInteractionStore:
+    """The shared SQL store; on PostgreSQL a page is always collected first."""
+    if isinstance(sql_store, PostgresStore):
+        sql_store.selective_share = float("inf")
+    return sql_store
 
 
 def _written(store: PartyInteractionStore) -> None:
