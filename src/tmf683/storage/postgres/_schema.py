@@ -43,6 +43,11 @@ party_interaction_text USING gin (text gin_trgm_ops)``).
 writes: each process's publisher indexes the subscriptions and reads them again only
 when it moved (``tmf683.events.publish``).
 
+Version 7 keeps every leaf row under the B-tree entry limit: texts cut by UTF-8
+bytes too, no rows at paths longer than ``PATH_BYTES``
+(:mod:`tmf683.storage._sql.leaves`); on upgrade the documents holding a row the
+rule may change get their rows again.
+
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
 here is built from module constants only.
@@ -58,7 +63,7 @@ from typing import Any
 import psycopg
 
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._sql.leaves import LEAF_TABLE, leaves
+from tmf683.storage._sql.leaves import CUT_BYTES, LEAF_TABLE, PATH_BYTES, leaves
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
@@ -73,7 +78,7 @@ from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
@@ -252,6 +257,30 @@ def _upgrade_to_version_6(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def _upgrade_to_version_7(conn: psycopg.Connection[Any]) -> None:
+    """Leaf rows again for the documents the cut in bytes or the path limit changes.
+
+    A stored cut of 500 characters cuts again as its text would: only documents
+    with a longer path or text than the rule keeps are written again.
+    """
+    seqs = [
+        seq
+        for (seq,) in conn.execute(
+            f"SELECT DISTINCT seq FROM {LEAF_TABLE} WHERE "  # noqa: S608 - constants
+            "octet_length(path) > %s OR octet_length(text) > %s ORDER BY seq",
+            [PATH_BYTES, CUT_BYTES],
+        ).fetchall()
+    ]
+    for start in range(0, len(seqs), 5000):
+        batch = seqs[start : start + 5000]
+        delete_leaves(conn, batch)
+        rows = conn.execute(
+            f"SELECT seq, document FROM {TABLE} WHERE seq = ANY(%s)",  # noqa: S608
+            [batch],
+        ).fetchall()
+        write_leaves(conn, rows)
+
+
 def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -288,6 +317,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _upgrade_to_version_5(conn)
     if version < 6:
         _upgrade_to_version_6(conn)
+    if version < 7:
+        _upgrade_to_version_7(conn)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
         conn.execute(

@@ -27,6 +27,10 @@ them again only when it moved (``tmf683.events.publish``); and
 time, kept by triggers on ``event_delivery`` (SQLite runs one write at a time, so
 they see every change in order) and filled from the pending rows on upgrade: the
 due lookup reads the heads that are due from its index.
+Version 8 cuts texts by UTF-8 bytes too and keeps no leaf rows (nor texts) at paths
+longer than ``PATH_BYTES`` (``tmf683.storage._sql.leaves``, the rule PostgreSQL
+needs, kept alike so one compiler serves both): on upgrade the rows that may
+change are made again from their documents.
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -43,8 +47,9 @@ import sqlite_utils
 
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.leaves import (
+    CUT_BYTES,
     LEAF_TABLE,
-    PREFIX,
+    PATH_BYTES,
     Leaf,
     cut,
     leaf_texts,
@@ -65,7 +70,7 @@ from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Stored in ``PRAGMA user_version``."""
 
 _LOGGER = logging.getLogger(__name__)
@@ -173,7 +178,7 @@ def _write_texts(
     conn.executemany(
         f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text, leaf) VALUES (?, ?, ?)",  # noqa: S608
         [
-            (path, text, cut(text) if len(text) > PREFIX else None)
+            (path, text, leaf if (leaf := cut(text)) != text else None)
             for path, text in sorted(new)
         ],
     )
@@ -353,6 +358,42 @@ def insert_leaves(
     )
 
 
+_LONG_LEAF = (
+    f"length(CAST(path AS BLOB)) > {PATH_BYTES} OR (typeof(value) = 'text' "
+    f"AND length(CAST(value AS BLOB)) > {CUT_BYTES})"
+)
+"""The leaf rows version 8 may change: a path it leaves out, a text it may cut."""
+
+
+def _upgrade_to_version_8(db: sqlite_utils.Database) -> None:
+    """Leaf rows and texts by the cut in bytes and the path limit of version 8.
+
+    A stored cut of 500 characters cuts again as its text would, so only the rows
+    of :data:`_LONG_LEAF` go; their documents' rows come again (``OR IGNORE``
+    keeps the others).
+    """
+    seqs = db.execute(f"SELECT DISTINCT seq FROM {LEAF_TABLE} WHERE {_LONG_LEAF}")  # noqa: S608
+    changed = json.dumps([seq for (seq,) in seqs.fetchall()])
+    db.execute(f"DELETE FROM {LEAF_TABLE} WHERE {_LONG_LEAF}")  # noqa: S608
+    rows = db.execute(
+        f"SELECT seq, document FROM {TABLE} WHERE seq IN "  # noqa: S608
+        "(SELECT value FROM json_each(?))",
+        [changed],
+    ).fetchall()
+    insert_leaves(db, ((seq, json.loads(text)) for seq, text in rows))
+    db.execute(
+        f"DELETE FROM {TEXT_TABLE} WHERE length(CAST(path AS BLOB)) > {PATH_BYTES}"  # noqa: S608
+    )
+    texts = db.execute(
+        f"SELECT id, text FROM {TEXT_TABLE} "  # noqa: S608
+        f"WHERE length(CAST(text AS BLOB)) > {CUT_BYTES}"
+    ).fetchall()
+    db.conn.executemany(
+        f"UPDATE {TEXT_TABLE} SET leaf = ? WHERE id = ?",  # noqa: S608
+        [(leaf if (leaf := cut(text)) != text else None, id) for id, text in texts],
+    )
+
+
 def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -385,4 +426,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _upgrade_to_version_6(db)
     if version < 7:
         _upgrade_to_version_7(db)
+    if version < 8:
+        _upgrade_to_version_8(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
