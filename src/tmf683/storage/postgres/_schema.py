@@ -46,7 +46,10 @@ when it moved (``tmf683.events.publish``).
 Version 7 keeps every leaf row under the B-tree entry limit: texts cut by UTF-8
 bytes too, no rows at paths longer than ``PATH_BYTES``
 (:mod:`tmf683.storage._sql.leaves`); on upgrade the documents holding a row the
-rule may change get their rows again.
+rule may change get their rows again. It also adds ``event_delivery_head`` (each
+callback's head: when its oldest pending delivery is due, at the latest), its
+triggers and ``event_delivery_head_check``, filled from the pending rows
+(:mod:`tmf683.storage.postgres._outbox`).
 
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
@@ -77,6 +80,7 @@ from tmf683.storage._sql.text_index import TEXT_TABLE, texts
 from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
+from tmf683.storage.postgres._outbox import HEAD_STATEMENTS
 
 SCHEMA_VERSION = 7
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
@@ -258,7 +262,7 @@ def _upgrade_to_version_6(conn: psycopg.Connection[Any]) -> None:
 
 
 def _upgrade_to_version_7(conn: psycopg.Connection[Any]) -> None:
-    """Leaf rows again for the documents the cut in bytes or the path limit changes.
+    """Leaf rows cut in bytes, and the heads of the outbox's callbacks.
 
     A stored cut of 500 characters cuts again as its text would: only documents
     with a longer path or text than the rule keeps are written again.
@@ -279,6 +283,8 @@ def _upgrade_to_version_7(conn: psycopg.Connection[Any]) -> None:
             [batch],
         ).fetchall()
         write_leaves(conn, rows)
+    for statement in HEAD_STATEMENTS:
+        conn.execute(statement)
 
 
 def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
