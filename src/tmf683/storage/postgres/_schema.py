@@ -91,6 +91,25 @@ _LOCK_KEY = 683_000_001
 """``pg_advisory_xact_lock`` key serializing schema creation across processes."""
 
 
+def copy_rows(
+    conn: psycopg.Connection[Any], table: str, columns: str, rows: Iterable[Any]
+) -> None:
+    """``COPY`` rows into a table, in the caller's transaction.
+
+    Args:
+        conn: a connection inside the write transaction.
+        table: a table of this module's constants.
+        columns: its columns, e.g. ``"seq, path, text"`` (constants too).
+        rows: one tuple per row, in ``columns`` order.
+    """
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
 def write_leaves(
     conn: psycopg.Connection[Any], documents: Iterable[tuple[int, Document]]
 ) -> None:
@@ -101,16 +120,18 @@ def write_leaves(
         documents: ``(seq, document)`` pairs of rows just written (their old leaf
             rows deleted).
     """
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY {LEAF_TABLE} (seq, path, text, number) FROM STDIN") as copy,
-    ):
-        for seq, document in documents:
-            for path, value in leaves(document):
-                if isinstance(value, str):
-                    copy.write_row((seq, path, value, None))
-                else:
-                    copy.write_row((seq, path, None, Decimal(value)))
+    copy_rows(
+        conn,
+        LEAF_TABLE,
+        "seq, path, text, number",
+        (
+            (seq, path, value, None)
+            if isinstance(value, str)
+            else (seq, path, None, Decimal(value))
+            for seq, document in documents
+            for path, value in leaves(document)
+        ),
+    )
 
 
 def delete_leaves(conn: psycopg.Connection[Any], seqs: list[int]) -> None:
@@ -128,13 +149,16 @@ def write_texts(
         documents: ``(seq, document)`` pairs of rows just written (their old text
             rows deleted).
     """
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY {TEXT_TABLE} (seq, path, text) FROM STDIN") as copy,
-    ):
-        for seq, document in documents:
-            for path, text in texts(document):
-                copy.write_row((seq, path, text))
+    copy_rows(
+        conn,
+        TEXT_TABLE,
+        "seq, path, text",
+        (
+            (seq, path, text)
+            for seq, document in documents
+            for path, text in texts(document)
+        ),
+    )
 
 
 def _create_version_1(conn: psycopg.Connection[Any]) -> None:
