@@ -59,7 +59,6 @@ from tmf683.storage._sql.leaves import (
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
-    DELIVERY_HEADS,
     GENERATION,
     INDEXED_COLUMNS,
     SUBSCRIPTIONS,
@@ -69,6 +68,7 @@ from tmf683.storage._sql.tables import (
 from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
+from tmf683.storage.sqlite._heads import create_delivery_heads
 
 SCHEMA_VERSION = 8
 """Stored in ``PRAGMA user_version``."""
@@ -241,64 +241,7 @@ def _upgrade_to_version_7(db: sqlite_utils.Database) -> None:
             f"{SUBSCRIPTIONS} BEGIN UPDATE {GENERATION} SET generation = "
             "generation + 1; END"
         )
-    _create_delivery_heads(db)
-
-
-_PENDING_HEAD = (
-    f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
-    f"SELECT callback, seq, next_attempt_at FROM {DELIVERIES} WHERE state = "
-    "'pending' AND callback = OLD.callback ORDER BY seq LIMIT 1 "
-    "ON CONFLICT (callback) DO NOTHING;"
-)
-"""In a trigger: the head of ``OLD.callback`` again, when its row was removed."""
-_NEW_HEAD = (
-    f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
-    "VALUES (NEW.callback, NEW.seq, NEW.next_attempt_at) ON CONFLICT (callback) "
-    "DO UPDATE SET seq = excluded.seq, next_attempt_at = excluded.next_attempt_at "
-    f"WHERE excluded.seq < {DELIVERY_HEADS}.seq;"
-)
-"""In a trigger: a pending ``NEW`` row is its callback's head if it is the oldest."""
-_DROP_OLD_HEAD = (
-    f"DELETE FROM {DELIVERY_HEADS} WHERE callback = OLD.callback AND seq = OLD.seq;"  # noqa: S608
-)
-
-
-def _create_delivery_heads(db: sqlite_utils.Database) -> None:
-    """The table of each callback's oldest pending delivery, and its triggers."""
-    db.execute(
-        f"CREATE TABLE IF NOT EXISTS {DELIVERY_HEADS} (callback TEXT PRIMARY KEY, "
-        "seq INTEGER NOT NULL, next_attempt_at REAL NOT NULL) WITHOUT ROWID"
-    )
-    db.execute(
-        f"CREATE INDEX IF NOT EXISTS idx_{DELIVERY_HEADS}_due ON {DELIVERY_HEADS} "
-        "(next_attempt_at, seq)"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_insert AFTER INSERT ON "
-        f"{DELIVERIES} WHEN NEW.state = 'pending' BEGIN {_NEW_HEAD} END"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_delete AFTER DELETE ON "
-        f"{DELIVERIES} WHEN OLD.state = 'pending' BEGIN {_DROP_OLD_HEAD} "
-        f"{_PENDING_HEAD} END"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_update AFTER UPDATE OF "
-        f"state, next_attempt_at, callback, seq ON {DELIVERIES} WHEN OLD.state = "
-        f"'pending' BEGIN {_DROP_OLD_HEAD} {_PENDING_HEAD} END"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_pending AFTER UPDATE OF "
-        f"state, next_attempt_at, callback, seq ON {DELIVERIES} WHEN NEW.state = "
-        f"'pending' BEGIN {_NEW_HEAD} END"
-    )
-    db.execute(f"DELETE FROM {DELIVERY_HEADS}")  # noqa: S608 - constant
-    db.execute(
-        f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
-        f"SELECT callback, seq, next_attempt_at FROM {DELIVERIES} AS d WHERE "
-        f"state = 'pending' AND seq = (SELECT min(seq) FROM {DELIVERIES} WHERE "
-        "state = 'pending' AND callback = d.callback)"
-    )
+    create_delivery_heads(db)
 
 
 def _upgrade_to_version_5(db: sqlite_utils.Database) -> None:
