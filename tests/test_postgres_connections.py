@@ -2,6 +2,8 @@
 round trip for an idle session, the real check for one with something to read, and
 a broken one refused."""
 
+import select
+
 import psycopg
 import pytest
 
@@ -36,6 +38,9 @@ def test_a_connection_with_something_to_read_gets_the_real_check(conn, postgres_
     conn.execute("LISTEN h_writes_check")
     with psycopg.connect(postgres_url, autocommit=True) as other:
         other.execute("NOTIFY h_writes_check")
+    arrived = select.poll()  # the backend sends the notification when it can
+    arrived.register(conn.fileno(), select.POLLIN)
+    assert arrived.poll(10_000), "the notification did not arrive within 10 s"
     check_pooled(conn)  # the notification is read; the session is fine
     assert last_query(conn.info.backend_pid) == ""  # psycopg's empty query
     conn.execute("UNLISTEN *")
