@@ -20,13 +20,13 @@ SERVING = re.compile(r"process (\d+) serves TMF683 v5")
 
 
 class Gunicorn:
-    """``gunicorn -w WORKERS`` on 127.0.0.1 with a free port, in its own session.
+    """``gunicorn -w WORKERS`` on 127.0.0.1 (a free port or ``port``), own session.
 
     ``root`` is e.g. ``http://127.0.0.1:PORT``; ``log`` collects stderr lines;
     :meth:`stop` ends the whole process group (SIGKILL after a timeout).
     """
 
-    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 2, port: int = 0) -> None:
         command = [
             sys.executable,
             "-m",
@@ -36,7 +36,7 @@ class Gunicorn:
             "-w",
             str(workers),
             "-b",
-            "127.0.0.1:0",
+            f"127.0.0.1:{port}",
             "--no-control-socket",
             "--graceful-timeout",
             "10",
@@ -50,7 +50,9 @@ class Gunicorn:
             start_new_session=True,
         )
         self.log: list[str] = []
-        self.root = ""
+        # a port of its own: each worker listens on it (reuse_port), the master
+        # on nothing, so no "Listening at" line names it
+        self.root = f"http://127.0.0.1:{port}" if port else ""
         self.changed = threading.Condition()
         self.workers = workers
         self._reader = threading.Thread(target=self._read, daemon=True)

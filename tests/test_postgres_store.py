@@ -455,6 +455,17 @@ def test_connections_broken_by_a_database_restart_are_replaced(url):
                 "OR datname = %s",
                 [psycopg.conninfo.conninfo_to_dict(url)["dbname"]],
             )
+            # the restart is over when the ended sessions are gone (each has
+            # sent its last message and closed its socket by then)
+            wait_for(
+                lambda: (
+                    admin.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                        [psycopg.conninfo.conninfo_to_dict(url)["dbname"]],
+                    ).fetchone()
+                    == (0,)
+                )
+            )
         assert store.get("A")["id"] == "A"
         assert store.find(parse_query("")).total_count == 1
     finally:

@@ -29,11 +29,23 @@
   line wins; the sync worker needs ``-k sync --threads 1`` (gunicorn runs
   ``gthread`` for any ``threads`` above 1).
 
+- :func:`on_starting`: ``reuse_port`` on when every bind is a TCP address with
+  a port number (not ``unix:``, ``fd://``, port 0 or sockets handed over by
+  systemd or a re-exec): each worker then listens on a socket of its own
+  (``SO_REUSEPORT``) and the kernel spreads new connections over the workers.
+  With one shared socket, the worker that wakes first accepts most of a burst
+  of connections and keeps them (HTTP/1.1): 16 connections opened at once went
+  16 to one worker and 0 to the other, which stayed idle (``docs/benchmarks.md``,
+  "Several cores"). ``--reuse-port`` on the command line turns it on for the
+  other binds too (gunicorn's own behaviour, at your risk: per-worker ``unix:``
+  sockets replace one another's file).
+
 Every other setting comes from the command line or ``GUNICORN_CMD_ARGS``.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 wsgi_app = "tmf683_falcon.wsgi:application"
@@ -41,6 +53,36 @@ forwarded_allow_ips = ""
 logger_class = "tmf683_falcon.gunicorn_logging.Logger"
 worker_class = "gthread"
 threads = 4
+
+
+def own_sockets_fit(addresses: list[Any], environ: dict[str, str]) -> bool:
+    """Whether per-worker listening sockets can serve ``addresses``.
+
+    Args:
+        addresses: gunicorn's parsed binds (``cfg.address``): ``(host, port)``
+            for TCP, a path text for ``unix:``, an int for ``fd://``.
+        environ: the master's environment (``LISTEN_FDS`` from systemd,
+            ``GUNICORN_FD`` from a re-exec: sockets gunicorn must take over).
+
+    Returns:
+        True when every bind is TCP with a port number other than 0 (port 0
+        would give each worker a port of its own) and no socket is handed over.
+    """
+    if "LISTEN_FDS" in environ or "GUNICORN_FD" in environ:
+        return False
+    return bool(addresses) and all(
+        isinstance(address, tuple) and address[1] != 0 for address in addresses
+    )
+
+
+def on_starting(server: Any) -> None:
+    """In the master, before it listens: a socket per worker where that fits.
+
+    Sets ``reuse_port`` when :func:`own_sockets_fit` the binds (see the module
+    docstring); leaves it as given otherwise.
+    """
+    if own_sockets_fit(list(server.cfg.address), dict(os.environ)):
+        server.cfg.set("reuse_port", True)
 
 
 def post_worker_init(worker: Any) -> None:

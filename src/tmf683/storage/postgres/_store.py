@@ -94,8 +94,9 @@ class PostgresStore(SQLStore):
 
     Operations raise :class:`~tmf683._errors.StoreUnavailableError` when the
     database cannot be reached or no connection frees up in ``wait_timeout``; a
-    pooled connection is checked before each use, so one broken by a database
-    restart is replaced instead of failing an operation.
+    pooled connection is checked before each use (a round trip only when its
+    socket has something to read), so one broken by a database restart is
+    replaced instead of failing an operation.
 
     Raises:
         StoreConfigurationError: the database cannot be reached, or has a newer
