@@ -164,7 +164,9 @@ def query(kind: str, target: str, repeat: int, plans: bool, only: str) -> None:
             begun = time.perf_counter()
             store.find(parsed)
             times.append((time.perf_counter() - begun) * 1000)
-        print(f"| {label} | {statistics.median(times):.2f} ms ({total:,}) |", flush=True)
+        print(
+            f"| {label} | {statistics.median(times):.2f} ms ({total:,}) |", flush=True
+        )
         if plans:
             for line in store.explain(parsed):
                 print(f"    {line[:300]}")
