@@ -126,6 +126,7 @@ class Compiled:
         self.count = ""
         self.params: dict[str, Any] = {}
         self._aliases = 0
+        self._looked_up: dict[tuple[Path, tuple[str, ...]], list[str]] = {}
 
     def bind(self, value: Any) -> str:
         """Add a parameter; return its placeholder."""
@@ -157,9 +158,9 @@ class Compiled:
                 return "(" + " OR ".join(tests) + ")"
             if kind is AttributeKind.NUMBER:
                 return dialect.false  # a pattern matches texts only, never a number
-            matched = self.regex_matches(
-                prefix + condition.path, [str(v) for v in values]
-            )
+            patterns = tuple(str(v) for v in values)
+            matched = self.regex_matches(prefix + condition.path, patterns)
+            self._looked_up[prefix + condition.path, patterns] = matched
             if not matched:
                 return dialect.false
             return dialect.member(self.bind, value, matched, kind)
@@ -177,7 +178,11 @@ class Compiled:
 
         Returns:
             The SQL, or ``None`` for another operator or patterns with no literal
-            of 3+ characters.
+            of 3+ characters. Where the texts the patterns accept were looked up
+            already (a dialect without a regex function), their documents come
+            from the leaf index's B-tree (the texts cut as it keeps them): a
+            second and third search of the trigram index (for the count and the
+            page) grew with the table, x4 from 10k to 1M interactions.
         """
         if condition.operator is not Operator.REGEX:
             return None
@@ -190,6 +195,18 @@ class Compiled:
         leaf = leaf_path(condition.path)
         if prefix:  # an array's path: the array at its end, objects before
             leaf = leaf_path(prefix, (len(prefix) - 1,)) + "." + leaf
+        patterns = tuple(str(value) for value in condition.values)
+        looked_up = self._looked_up.get((prefix + condition.path, patterns))
+        if looked_up is not None:
+            if not looked_up:
+                return self.dialect.false
+            texts = sorted({cut(text) for text in looked_up})
+            column = self.dialect.leaf_value(AttributeKind.STRING)
+            member = self.dialect.member(self.bind, column, texts, AttributeKind.STRING)
+            return (
+                f"{TABLE}.seq IN (SELECT seq FROM {LEAF_TABLE} "  # noqa: S608
+                f"WHERE path = {self.bind(leaf)} AND {member})"
+            )
         candidates = self.dialect.text_candidates(self.bind, path, leaf, need)
         return f"{TABLE}.seq IN ({candidates})"
 
