@@ -26,6 +26,8 @@ TABLES = (
     "party_interaction_leaf",
     "party_interaction_text",
     "event_delivery",
+    "event_delivery_head",
+    "event_delivery_head_check",
     "event_subscription",
 )
 

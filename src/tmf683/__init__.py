@@ -20,17 +20,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tmf683._errors import (
+from tmf683._access_errors import (
     AuthenticationError,
+    ForbiddenError,
+    InsufficientScopeError,
+    KeysUnavailableError,
+    PartyRestrictionError,
+)
+from tmf683._errors import (
     ConflictError,
     DeliveryError,
     DeliveryTokenError,
-    ForbiddenError,
-    InsufficientScopeError,
     InvalidQueryError,
-    KeysUnavailableError,
     NotFoundError,
-    PartyRestrictionError,
     PatchConflictError,
     PreconditionFailedError,
     Problem,

@@ -23,11 +23,8 @@ from typing import Any
 
 import attrs
 
-from tmf683._errors import (
-    NotFoundError,
-    PartyRestrictionError,
-    PreconditionFailedError,
-)
+from tmf683._access_errors import PartyRestrictionError
+from tmf683._errors import NotFoundError, PreconditionFailedError
 from tmf683.query.ast import AnyOf, Condition, Operator, Query
 from tmf683.query.evaluate import matches
 from tmf683.storage.base import DocumentStore, Outbox

@@ -12,7 +12,9 @@ coerce), and the scope the operation needs in ``scope`` (space-separated) or ``s
 and a listener's ``POST``). PyJWT (with ``cryptography``) does the cryptography and
 the claim checks; nothing here verifies a signature.
 
-The keys come from :mod:`tmf683_falcon.jwks` (fetching, caching, outages).
+The keys come from :mod:`tmf683_falcon.jwks` (fetching, caching, outages); the checks
+of the claims that need no key (scopes granted, numeric time claims, failure
+messages) are in :mod:`tmf683_falcon.claims`.
 
 :class:`BearerMiddleware` applies it to the resources :func:`~tmf683_falcon.mount` and
 :func:`~tmf683_falcon.mount_listener` create; the failures are the core's
@@ -25,7 +27,6 @@ never goes into a message or a log line.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,6 +41,13 @@ from tmf683 import (
     ForbiddenError,
     InsufficientScopeError,
 )
+from tmf683_falcon.claims import TIME_CLAIMS as TIME_CLAIMS
+from tmf683_falcon.claims import (
+    check_time_claims,
+    failure_message,
+    is_text,
+)
+from tmf683_falcon.claims import granted_scopes as granted_scopes
 from tmf683_falcon.cors import PREFLIGHT_CONTEXT_KEY
 from tmf683_falcon.jwks import (
     ALGORITHMS,
@@ -55,80 +63,11 @@ DEFAULT_WRITE_SCOPE = "tmf683:write"
 """The scope ``POST``, ``PATCH`` and ``DELETE`` need (``/hub`` included)."""
 LEEWAY_SECONDS = 60
 """Clock skew allowed on ``exp``, ``nbf`` and ``iat``."""
-TIME_CLAIMS = ("exp", "nbf", "iat")
-"""The claims that must be JSON numbers (RFC 7519 NumericDate) when present."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that need the read scope; every other one needs the write scope."""
 
 Claims = dict[str, Any]
 """The verified claims of a token."""
-
-
-def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
-    """The scopes a token grants: ``scope`` (space-separated) and ``scp``.
-
-    ``scp`` may be an array of names or a space-separated string; anything else
-    grants nothing.
-    """
-    granted: set[str] = set()
-    for name in ("scope", "scp"):
-        value = claims.get(name)
-        if isinstance(value, str):
-            granted.update(value.split())
-        elif isinstance(value, list):
-            granted.update(item for item in value if isinstance(item, str))
-    return frozenset(granted)
-
-
-_FAILURES: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
-    (jwt.ExpiredSignatureError, "the token has expired (exp)"),
-    (jwt.ImmatureSignatureError, "the token is not valid yet (nbf or iat ahead)"),
-    (jwt.InvalidIssuerError, "the token comes from another issuer (iss)"),
-    (jwt.InvalidAudienceError, "the token is meant for another audience (aud)"),
-    (jwt.InvalidAlgorithmError, "the token's algorithm is not accepted"),
-    (jwt.InvalidSignatureError, "the token's signature does not verify"),
-    (jwt.DecodeError, "the token is not a well-formed JWT"),
-)
-
-
-def _check_time_claims(token: str) -> None:
-    """Refuse a token whose ``exp``, ``nbf`` or ``iat`` is there but not a number.
-
-    PyJWT reads them with ``int()``: it would take ``"1700000000"`` or ``true``.
-    Read from the unverified payload, before any key is looked up: it only ever
-    refuses. A number may be as large as JSON allows (PyJWT compares it exactly);
-    ``NaN`` and ``Infinity``, which Python's JSON reader accepts, are not numbers
-    here.
-
-    Raises:
-        AuthenticationError: naming the first such claim.
-        jwt.DecodeError: the payload is not a JSON object.
-    """
-    payload = jwt.decode(token, options={"verify_signature": False})
-    for name in TIME_CLAIMS:
-        if name in payload and not _is_numeric_date(payload[name]):
-            raise AuthenticationError(
-                f"the token's '{name}' claim must be a number (seconds since "
-                "1970-01-01T00:00:00Z, RFC 7519 NumericDate)",
-                token_sent=True,
-            )
-
-
-def _is_numeric_date(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and math.isfinite(value)
-
-
-def _failure(exc: jwt.PyJWTError) -> str:
-    if isinstance(exc, jwt.MissingRequiredClaimError):
-        return f"the token has no '{exc.claim}' claim"
-    for cls, message in _FAILURES:
-        if isinstance(exc, cls):
-            return message
-    return "the token is not valid"
 
 
 class BearerAuth:
@@ -252,7 +191,7 @@ class BearerAuth:
                     + " or ".join(ALGORITHMS),
                     token_sent=True,
                 )
-            _check_time_claims(token)
+            check_time_claims(token)
             kid = header.get("kid")
             keys = self._keys.keys(kid if isinstance(kid, str) else None)
             if not keys:
@@ -262,7 +201,7 @@ class BearerAuth:
                 )
             return self._decode(token, algorithm, keys)
         except jwt.PyJWTError as exc:
-            raise AuthenticationError(_failure(exc), token_sent=True) from None
+            raise AuthenticationError(failure_message(exc), token_sent=True) from None
 
     def _decode(self, token: str, algorithm: str, keys: Iterable[PyJWK]) -> Claims:
         failure: jwt.PyJWTError | None = None
@@ -316,18 +255,13 @@ class BearerAuth:
         if self.party_claim is None or self.party_claim not in claims:
             return None
         value = claims[self.party_claim]
-        if not isinstance(value, str) or not value or not _is_text(value):
+        if not isinstance(value, str) or not value or not is_text(value):
             raise AuthenticationError(
                 f"the token's '{self.party_claim}' claim must be a party id (a "
                 "non-empty string of Unicode text)",
                 token_sent=True,
             )
         return value
-
-
-def _is_text(value: str) -> bool:
-    """Whether ``value`` holds neither NUL nor an unpaired surrogate."""
-    return "\0" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
 
 
 CLAIMS_CONTEXT_KEY = "tmf683_claims"

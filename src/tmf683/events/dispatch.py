@@ -15,6 +15,10 @@ Threads: constructing a :class:`Dispatcher` starts none. :meth:`Dispatcher.start
 :meth:`Dispatcher.close` stops and joins them. :meth:`Dispatcher.run` and
 :meth:`Dispatcher.run_once` on a dispatcher not started run the workers for the
 call only.
+
+What one attempt does with one delivery (the callback checked again, the POST, the
+outcome and its log line) is :func:`tmf683.events.attempt.attempt_outcome`; this
+module runs the attempts: the workers, the passes over the outbox, the threads.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ import threading
 import time
 from collections.abc import Callable, Collection
 
-from tmf683._errors import StoreUnavailableError, ValidationError
+from tmf683._errors import StoreUnavailableError
+from tmf683.events.attempt import attempt_outcome
 from tmf683.events.callbacks import DEFAULT_POLICY, CallbackPolicy
-from tmf683.events.envelopes import host_allowlist, validate_callback
-from tmf683.events.transport import CallbackRefused, Post, post_json
+from tmf683.events.envelopes import host_allowlist
+from tmf683.events.transport import Post, post_json
 from tmf683.storage.base import AttemptOutcome, Delivery, PartyInteractionStore
 
 log = logging.getLogger(__name__)
@@ -180,7 +185,7 @@ class Dispatcher:
 
     def _send(self, delivery: Delivery) -> AttemptOutcome:
         """POST one delivery; tell :attr:`on_outcome`; return the outcome to record."""
-        outcome = self._outcome(delivery)
+        outcome = attempt_outcome(delivery, self)
         observer = self.on_outcome
         if observer is not None:
             try:
@@ -188,68 +193,6 @@ class Dispatcher:
             except Exception:
                 log.exception("the dispatcher's on_outcome failed")
         return outcome
-
-    def _outcome(self, delivery: Delivery) -> AttemptOutcome:
-        """POST one delivery; return the outcome to record (never raises)."""
-        try:
-            validate_callback(delivery.callback, self.allowed_hosts)
-        except ValidationError:
-            log.error(
-                "event %s not sent: the host of %s is not allowed any more",
-                delivery.event.get("eventId"),
-                delivery.callback,
-            )
-            return AttemptOutcome(delivered=False, error="callback host not allowed")
-        try:
-            if self.post is post_json:
-                post_json(
-                    delivery.callback,
-                    delivery.event,
-                    self.timeout,
-                    policy=self.callback_policy,
-                    token=None if self.token is None else self.token(),
-                )
-            else:
-                self._check_literal(delivery.callback)
-                self.post(delivery.callback, delivery.event, self.timeout)
-        except CallbackRefused as exc:
-            log.error(
-                "event %s not sent to %s: %s",
-                delivery.event.get("eventId"),
-                delivery.callback,
-                exc,
-            )
-            return AttemptOutcome(delivered=False, error=str(exc))
-        except Exception as exc:  # any failure to deliver counts as one attempt
-            failures = delivery.attempts + 1
-            if failures >= self.max_attempts:
-                log.error(
-                    "giving up on event %s to %s after %d attempts: %s",
-                    delivery.event.get("eventId"),
-                    delivery.callback,
-                    failures,
-                    exc,
-                )
-                return AttemptOutcome(delivered=False, error=str(exc))
-            log.warning(
-                "event %s to %s failed (%s); retry %d",
-                delivery.event.get("eventId"),
-                delivery.callback,
-                exc,
-                failures,
-            )
-            return AttemptOutcome(
-                delivered=False,
-                next_attempt_at=self.clock() + self.delay(failures),
-                error=str(exc),
-            )
-        return AttemptOutcome(delivered=True)
-
-    def _check_literal(self, url: str) -> None:
-        """Refuse a callback whose host is a literal address the policy refuses."""
-        reason = self.callback_policy.literal_refusal(url)
-        if reason is not None:
-            raise CallbackRefused(f"not sent: {reason}")
 
     # -- scheduling -------------------------------------------------------------
 

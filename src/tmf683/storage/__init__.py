@@ -1,7 +1,8 @@
 """Stores of PartyInteraction documents, and :func:`open_store` to pick one by location.
 
-Layers: the port (:mod:`tmf683.storage.base`: the protocols and value types), the
-stores (:mod:`~tmf683.storage.memory`, :class:`~tmf683.SQLiteStore`,
+Layers: the port (:mod:`tmf683.storage.base`: the protocols, naming the value types
+of :mod:`~tmf683.storage.records` and :mod:`~tmf683.storage.outbox`), the stores
+(:mod:`~tmf683.storage.memory`, :class:`~tmf683.SQLiteStore`,
 :class:`~tmf683.PostgresStore`), and below the two SQL stores the code they share
 (``tmf683.storage._sql``: one query compiler, one outbox module, one dialect per
 engine).

@@ -23,7 +23,8 @@ from tmf683._validation import (
 from tmf683.storage.base import Document
 from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
-from tmf683.versions.v5 import ARRAY_RULES, SHARED_ATTRIBUTES, to_v5
+from tmf683.versions.v5 import to_v5
+from tmf683.versions.v5rules import ARRAY_RULES, SHARED_ATTRIBUTES
 
 _V5_ARRAYS = frozenset(rule.canonical for rule in ARRAY_RULES)
 _MAPPED_V5 = frozenset(

@@ -18,7 +18,7 @@ import attrs
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
 from tmf683.query.ast import AnyOf, Clause, Condition, Path, Query, SortKey
 from tmf683.query.schema import AttributeKind, Schema, SchemaAttribute, resolve
-from tmf683.versions.v5 import ARRAY_RULES, SHARED_ATTRIBUTES
+from tmf683.versions.v5rules import ARRAY_RULES, SHARED_ATTRIBUTES
 
 _S = AttributeKind.STRING
 _D = AttributeKind.DATE_TIME

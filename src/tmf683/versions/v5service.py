@@ -6,6 +6,10 @@ service and a v5 service over one store see the same interactions by the same id
 write, whichever version made it, reaches v4 subscribers in v4 envelopes and v5
 subscribers (:attr:`PartyInteractionServiceV5.events`, a
 :class:`~tmf683.versions.v5hub.HubV5`) in v5 ones (:mod:`.v5events`).
+
+This module holds the use cases: what each call reads, writes and raises, in which
+transaction. What a v5 write stores (the contract's checks of a body or a patch, the
+canonical document it becomes) is :mod:`.v5write`.
 """
 
 from __future__ import annotations
@@ -16,16 +20,10 @@ from typing import Any
 import attrs
 
 from tmf683._datetimes import format_datetime
-from tmf683._errors import Problem, ValidationError
 from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
 from tmf683._service import PartyInteractionService
 from tmf683._service_base import IfMatch, ServiceBase, expected_version
-from tmf683._validation import (
-    MAX_DOCUMENT_BYTES,
-    json_size,
-    party_interaction_document,
-)
 from tmf683._visibility import (
     check_party_write,
     check_visible,
@@ -34,14 +32,7 @@ from tmf683._visibility import (
     restrict,
 )
 from tmf683.events.audiences import RaisedEvents
-from tmf683.patch.apply import (
-    PatchFormat,
-    apply_patch,
-    blame,
-    check_patch,
-    refused_changes,
-)
-from tmf683.patch.budget import PatchBudget
+from tmf683.patch.apply import PatchFormat, check_patch
 from tmf683.query.ast import Path, Query
 from tmf683.query.projection import project
 from tmf683.storage.base import (
@@ -53,15 +44,9 @@ from tmf683.storage.base import (
     VersionedDocument,
 )
 from tmf683.versions import v5contract
-from tmf683.versions.canonical import V5_KEY, v4_part
-from tmf683.versions.v5 import (
-    from_v5,
-    pairs_after_normalising,
-    to_v5,
-    traced_for_v5_patch,
-)
+from tmf683.versions.canonical import v4_part
+from tmf683.versions.v5 import to_v5
 from tmf683.versions.v5hub import HubV5
-from tmf683.versions.v5match import Trace
 from tmf683.versions.v5query import (
     V5_ALWAYS_SELECTED,
     V5_KEPT_ON_THE_WAY,
@@ -69,6 +54,9 @@ from tmf683.versions.v5query import (
     to_canonical,
 )
 from tmf683.versions.v5scan import select_by_scan
+from tmf683.versions.v5write import RESERVED as RESERVED
+from tmf683.versions.v5write import V5_IMMUTABLE_ATTRIBUTES as V5_IMMUTABLE_ATTRIBUTES
+from tmf683.versions.v5write import canonical_of, check_new_body, patched_document
 
 V5_BASE_PATH = "/tmf-api/partyInteractionManagement/v5"
 """Where v5 lives by convention (the OAS's ``servers`` is a placeholder)."""
@@ -78,47 +66,7 @@ def _project(document: Mapping[str, Any], selection: Iterable[Path] | None) -> D
     return project(document, selection, V5_ALWAYS_SELECTED, V5_KEPT_ON_THE_WAY)
 
 
-V5_IMMUTABLE_ATTRIBUTES = (
-    "id",
-    "href",
-    "direction",
-    "creationDate",
-    "statusChangeDate",
-)
-"""Not in ``PartyInteraction_MVO``: a patch may repeat, not change them (the server
-sets ``statusChangeDate`` when ``status`` changes)."""
-
 Fields = str | Sequence[str | tuple[str, ...]] | None
-
-
-def _without_nulls(patch: Any) -> Any:
-    """A merge patch without its removals (``null`` members): what MVO describes."""
-    if not isinstance(patch, dict):
-        return patch
-    return {k: _without_nulls(v) for k, v in patch.items() if v is not None}
-
-
-RESERVED = f"is not a TMF683 attribute (the name {V5_KEY} is reserved)"
-"""Why a v5 body or patch may not name :data:`~.canonical.V5_KEY` at first level:
-the store keeps the v5-only data there (v4 refuses it the same way)."""
-
-
-def _reserved(written: dict[str, str]) -> list[Problem]:
-    """The problem of a body or patch that writes the reserved first-level name.
-
-    Args:
-        written: the first-level names written, each with where, as
-            :attr:`tmf683.patch.apply.Patched.written` (``{"_v5": "$._v5"}``).
-
-    Returns:
-        One problem when ``_v5`` is among them (a removal too), else none.
-    """
-    return [blame(written, V5_KEY, RESERVED)] if V5_KEY in written else []
-
-
-def _first_name(path: str) -> str:
-    """The first attribute a ``$.path`` names: ``$.note[0].id`` -> ``note``."""
-    return path[2:].split(".")[0].split("[")[0]
 
 
 class PartyInteractionServiceV5(ServiceBase):
@@ -181,43 +129,6 @@ class PartyInteractionServiceV5(ServiceBase):
     def _selection(self, fields: Fields, query: str | None) -> tuple[Path, ...] | None:
         return read_selection(fields, query, schema=V5_PARTY_INTERACTION_SCHEMA)
 
-    def _canonical(
-        self,
-        view: Mapping[str, Any],
-        previous: Document | None,
-        now: str,
-        trace: Trace | None = None,
-    ) -> Document:
-        """Map a v5 body to canonical, checked and normalised by the v4 model.
-
-        ``now`` (UTC ISO 8601) becomes ``lastUpdate``: the write's one clock reading,
-        so ``lastUpdate`` equals ``creationDate`` on create and ``statusChangeDate``
-        on a status change.
-        ``trace``: for a patch, its traces (see
-        :func:`~tmf683.versions.v5.from_v5`).
-
-        What no document may hold (NUL, an unpaired surrogate, an integer beyond 64
-        bits...) was refused before, for the whole v5 body (what goes under ``_v5``
-        too), by :func:`~tmf683.versions.v5contract.schema_problems`, which every
-        body and every patched attribute goes through.
-        """
-        document = from_v5(view, previous, trace)
-        body = {k: v for k, v in v4_part(document).items() if k != "id"}
-        normalised = party_interaction_document(body)
-        if "id" in document:
-            normalised = {"id": document["id"], **normalised}
-        stored = pairs_after_normalising(document, normalised)
-        extra = stored.get(V5_KEY) or {}
-        attributes = {**extra.get("attributes", {})}
-        attributes["lastUpdate"] = now
-        canonical = {**stored, V5_KEY: {**extra, "attributes": attributes}}
-        # the v4 model measured the v4 part; what only v5 says counts too
-        if (size := json_size(canonical)) > MAX_DOCUMENT_BYTES:
-            raise ValidationError(
-                [("$", f"is {size} bytes of JSON, larger than {MAX_DOCUMENT_BYTES}")]
-            )
-        return canonical
-
     def create(
         self,
         document: Mapping[str, Any],
@@ -254,19 +165,12 @@ class PartyInteractionServiceV5(ServiceBase):
                 party or not ``party``; nothing is stored.
         """
         selection = self._selection(fields, query)
-        if isinstance(document, Mapping) and (
-            found := _reserved({name: f"$.{name}" for name in document})
-        ):
-            raise ValidationError(found)
-        v5contract.check_new(
-            dict(document) if isinstance(document, Mapping) else document,
-            "PartyInteraction_FVO",
-        )
+        check_new_body(document)
         now = format_datetime(self.v4.clock())
         view = {"creationDate": now, **document}
         if "status" in view:
             view.setdefault("statusChangeDate", now)
-        stored = {"id": self.v4.id_factory(), **self._canonical(view, None, now)}
+        stored = {"id": self.v4.id_factory(), **canonical_of(view, None, now)}
         check_party_write(None, stored, party)
         raised: RaisedEvents = []
         self.store.add(stored, self._outbox(raised))
@@ -426,47 +330,14 @@ class PartyInteractionServiceV5(ServiceBase):
         def change(current: Document) -> Document:
             check_visible(current, party)
             view = self._view(current, base_url)
-            trace = Trace()  # where each element goes, for what only v4 holds of it
-            patched = apply_patch(
-                traced_for_v5_patch(view, trace),
+            stored = patched_document(
+                current,
+                view,
                 patch,
                 patch_format,
-                schema=V5_PARTY_INTERACTION_SCHEMA,
-                budget=PatchBudget(timeout=self.store.query_timeout),
+                query_timeout=self.store.query_timeout,
+                clock=self.v4.clock,
             )
-            refused = refused_changes(
-                view, patched, V5_IMMUTABLE_ATTRIBUTES, "PartyInteraction_MVO"
-            ) + _reserved(patched.written)
-            if refused:
-                raise ValidationError(refused)
-            merged = patched.document
-            changes = {
-                name: merged[name]
-                for name in patched.written
-                if name in merged and name not in V5_IMMUTABLE_ATTRIBUTES
-            }
-            kind = {"@type": view["@type"]} | {  # a subclass: with its schema
-                name: merged[name]
-                for name in ("@baseType", "@schemaLocation")
-                if name in merged
-            }
-            problems = v5contract.schema_problems(
-                {**kind, **_without_nulls(changes)}, "PartyInteraction_MVO"
-            )
-            result = {k: v for k, v in merged.items() if k not in ("id", "href")}
-            problems += [  # what the patch did not touch is not judged again
-                (path, message)
-                for path, message in v5contract.schema_problems(
-                    result, "PartyInteraction_FVO"
-                )
-                if _first_name(path) in patched.written
-            ]
-            if problems:
-                raise ValidationError(sorted(set(problems)))
-            now = format_datetime(self.v4.clock())
-            stored = self._canonical(merged, current, now, trace)
-            if stored.get("status") != current.get("status") and "status" in stored:
-                stored["statusChangeDate"] = now
             check_party_write(current, stored, party)
             return stored
 

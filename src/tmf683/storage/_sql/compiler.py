@@ -24,15 +24,17 @@ The rules written here, for both engines:
 - Arrays: ``EXISTS`` over their object elements.
 - The leaf index (:mod:`~tmf683.storage._sql.leaves`) answers every ``eq`` and range
   on a path without an indexed column, at any depth (a ``;`` OR when each
-  alternative has such a test). Where its rows are exactly the matches (one text
-  test, bounds shorter than ``PREFIX``, or one such test alone in an array's
-  element), it replaces the JSON test: ``seq IN (SELECT seq ...)`` reads the few
-  matches first, or (``dense``) a correlated ``EXISTS`` per row lets a walk in the
-  requested order meet a page of many matches soon; a first-level ``ne`` becomes
-  ``NOT`` of its ``eq``; a filter of that one test is counted from the index alone.
-  Elsewhere (numbers, long bounds, several tests on one element) it gives a
-  superset, ``seq IN (...)`` beside the exact JSON test, which rechecks the few
-  candidates (not when ``dense``: the walk tests rows anyway).
+  alternative has such a test), on a path it keeps rows for (``indexed``: not
+  past ``PATH_BYTES``; elsewhere the JSON test alone). Where its rows are exactly
+  the matches (one text test, bounds the cut leaves whole (``compares_whole``),
+  or one such test alone in an array's element), it replaces the JSON test:
+  ``seq IN (SELECT seq ...)`` reads the few matches first, or (``dense``) a
+  correlated ``EXISTS`` per row lets a walk in the requested order meet a page of
+  many matches soon; a first-level ``ne`` becomes ``NOT`` of its ``eq``; a filter
+  of that one test is counted from the index alone. Elsewhere (numbers, long
+  bounds, several tests on one element) it gives a superset, ``seq IN (...)``
+  beside the exact JSON test, which rechecks the few candidates (not when
+  ``dense``: the walk tests rows anyway).
 - Sorting: absent values first ascending and last descending, ties by ``id``;
   without sort keys, creation order (``seq``).
 """
@@ -48,7 +50,13 @@ from tmf683.query.ast import Condition, Operator, Path, Query
 from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.dialect import Dialect
-from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX, cut, leaf_path
+from tmf683.storage._sql.leaves import (
+    LEAF_TABLE,
+    compares_whole,
+    cut,
+    indexed,
+    leaf_path,
+)
 from tmf683.storage._sql.tables import COLUMNS, INDEXED_COLUMNS, TABLE
 from tmf683.storage._sql.text_index import requirement, text_path
 
@@ -60,8 +68,8 @@ _ORDER = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: 
 
 
 _RELAXED = {">": ">=", "<": "<=", ">=": ">=", "<=": "<="}
-"""A bound cut to ``PREFIX``, or a number SQLite may hold rounded: the inclusive
-sign keeps every match among the candidates."""
+"""A bound cut as the leaf index cuts texts, or a number SQLite may hold rounded:
+the inclusive sign keeps every match among the candidates."""
 
 _ENGINE_INDEXED = frozenset(
     path for path, column in COLUMNS.items() if column in INDEXED_COLUMNS | {"id"}
@@ -195,6 +203,8 @@ class Compiled:
         leaf = leaf_path(condition.path)
         if prefix:  # an array's path: the array at its end, objects before
             leaf = leaf_path(prefix, (len(prefix) - 1,)) + "." + leaf
+        if not indexed(leaf):
+            return None  # SQLite finds the documents through the leaf rows
         patterns = tuple(str(value) for value in condition.values)
         looked_up = self._looked_up.get((prefix + condition.path, patterns))
         if looked_up is not None:
@@ -211,20 +221,26 @@ class Compiled:
         return f"{TABLE}.seq IN ({candidates})"
 
     def _leaf_test(self, condition: Condition, prefix: str) -> Candidates | None:
-        """The leaf-index test of a condition (its path crossing no array)."""
+        """The leaf-index test of a condition (its path crossing no array).
+
+        ``None`` for ``ne`` and ``regex``, and on a path the index keeps no rows at.
+        """
         operator, kind = condition.operator, condition.kind
         if operator in (Operator.NE, Operator.REGEX):
+            return None
+        leaf = prefix + leaf_path(condition.path)
+        if not indexed(leaf):
             return None
         values = self.dialect.storable(condition).values
         if not values:
             return Candidates((self.dialect.false,), True, 2, True)
         number = kind is AttributeKind.NUMBER
-        whole = number or all(len(str(v)) < PREFIX for v in values)
+        whole = number or all(compares_whole(str(v)) for v in values)
         exact = whole and not number
         if not whole:
             values = tuple(cut(str(v)) for v in values)
         column = self.dialect.leaf_value(kind)
-        path = f"path = {self.bind(prefix + leaf_path(condition.path))}"
+        path = f"path = {self.bind(leaf)}"
         if operator is Operator.EQ:
             member = self.dialect.member(self.bind, column, values, kind)
             return Candidates((f"{path} AND {member}",), exact, 2, len(values) == 1)
@@ -339,9 +355,9 @@ class Compiled:
             if len(tests) < 2:
                 continue
             found = [self._leaf_test(t.condition, "") for t in tests]
-            parts = [c for c in found if c is not None]
-            if not all(c.exact for c in parts):
-                continue
+            parts = [c for c in found if c is not None and c.exact]
+            if len(parts) < len(found):
+                continue  # a cut bound, or a path without leaf rows
             both = " AND ".join(f"({c.tests[0]})" for c in parts)
             merged.update(dict.fromkeys(map(id, tests[1:])))
             merged[id(tests[0])] = Candidates((both,), True, 1, False)

@@ -10,11 +10,16 @@ and array conditions, whose same-element test stays on the candidates it gives.
 - Only objects in arrays are crossed: the oracle tests an array condition on
   object elements only (:mod:`tmf683.query.evaluate`), so a row exists exactly
   where some element (or the document) has the value at the path.
-- Texts longer than :data:`PREFIX` characters keep their first :data:`PREFIX`
-  (a PostgreSQL B-tree entry holds at most ~2.7 kB); cutting keeps the order
-  (``a <= b`` gives ``cut(a) <= cut(b)``), so the index still finds a superset and
-  the exact test on the document is the recheck. A bound shorter than
-  :data:`PREFIX` compares with cut texts exactly as with whole ones.
+- A PostgreSQL B-tree entry holds at most ~2.7 kB (2704 bytes, after
+  compression, which random texts escape), so the index keeps a text's
+  :func:`cut` (at most :data:`PREFIX` characters and about :data:`CUT_BYTES`
+  UTF-8 bytes) and no row at all for a path longer than :data:`PATH_BYTES` bytes
+  (:func:`indexed`): the compiler tests the documents for such a path. Both
+  stores keep the same rows, so one compiler serves both.
+- Cutting keeps the order (``a <= b`` gives ``cut(a) <= cut(b)``), so the index
+  still finds a superset and the exact test on the document is the recheck. A
+  bound the cut leaves whole with room to spare (:func:`compares_whole`) compares
+  with cut texts exactly as with whole ones.
 - Names holding a dot, ``[`` or a backslash are escaped, so two paths never meet.
 
 This module computes the rows; each store's schema module writes them in the
@@ -30,11 +35,20 @@ LEAF_TABLE = "party_interaction_leaf"
 """One row ``(path, value, seq)`` per document and distinct leaf (see the module)."""
 
 PREFIX = 500
-"""The most characters of a text the index keeps (4 bytes each at most in UTF-8:
-well under PostgreSQL's B-tree entry limit)."""
+"""The most characters of a text the index keeps (see :func:`cut`)."""
+
+CUT_BYTES = 1500
+"""A text's cut ends with the first character that brings its UTF-8 length to this
+many bytes or more (so at most 3 bytes more; see :func:`cut`)."""
+
+PATH_BYTES = 1000
+"""The longest leaf path (UTF-8 bytes) the index keeps rows for. With the longest
+cut text (``CUT_BYTES + 3``), or the widest ``numeric`` of a valid number (~400
+bytes: a float's exact decimal, an integer of 64 bits), and ~24 bytes of headers
+and ``seq``, an entry stays under PostgreSQL's 2704 bytes."""
 
 Leaf = str | int | float
-"""A leaf value: a text (cut to :data:`PREFIX`) or a number (never a bool)."""
+"""A leaf value: a text (its :func:`cut`) or a number (never a bool)."""
 
 
 def escape(name: str) -> str:
@@ -59,9 +73,48 @@ def leaf_path(path: Sequence[str], arrays: Sequence[int] = ()) -> str:
     )
 
 
+def _utf8(text: str) -> bytes:
+    """UTF-8, an unpaired surrogate (a filter bound may hold one) as 3 bytes."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def cut(text: str) -> str:
-    """The part of a text the index keeps."""
-    return text[:PREFIX]
+    """The part of a text the index keeps.
+
+    Its shortest prefix of :data:`PREFIX` characters or of :data:`CUT_BYTES`
+    UTF-8 bytes or more, else the whole text (so at most ``CUT_BYTES + 3`` bytes).
+    Where it stops depends only on the characters before the stop, so the order is
+    kept: ``a <= b`` gives ``cut(a) <= cut(b)`` (where they first differ, either
+    both are cut before, alike, or both keep that character). Cutting by whole
+    characters at a byte count instead (the longest prefix within a limit) would
+    not keep it: ``p + "a"`` would keep its ``a`` where ``p + "😀"`` drops its 😀.
+    """
+    if len(text) * 4 < CUT_BYTES:
+        return text[:PREFIX]  # cannot reach CUT_BYTES
+    head = text[:PREFIX]
+    encoded = _utf8(head)
+    if len(encoded) <= CUT_BYTES:
+        return head
+    end = CUT_BYTES  # then the rest of the character that reaches it:
+    while end < len(encoded) and encoded[end] & 0xC0 == 0x80:
+        end += 1
+    return encoded[:end].decode("utf-8", "surrogatepass")
+
+
+def compares_whole(bound: str) -> bool:
+    """Whether any text ``s`` compares with ``bound`` as ``cut(s)`` does.
+
+    True when ``bound`` has fewer than :data:`PREFIX` characters and fewer than
+    :data:`CUT_BYTES` bytes: a cut then never stops inside ``bound``'s length.
+    """
+    return len(bound) < PREFIX and (
+        len(bound) * 4 < CUT_BYTES or len(_utf8(bound)) < CUT_BYTES
+    )
+
+
+def indexed(path: str) -> bool:
+    """Whether the index keeps rows at a leaf path (:data:`PATH_BYTES` at most)."""
+    return len(path) * 4 <= PATH_BYTES or len(_utf8(path)) <= PATH_BYTES
 
 
 def leaves(document: Mapping[str, Any]) -> set[tuple[str, Leaf]]:
@@ -76,6 +129,7 @@ def leaves(document: Mapping[str, Any]) -> set[tuple[str, Leaf]]:
     return {
         (path, cut(value) if isinstance(value, str) else value)
         for path, value in _walk(document, "")
+        if indexed(path)
     }
 
 
@@ -83,7 +137,7 @@ def leaves_and_texts(
     document: Mapping[str, Any],
 ) -> tuple[set[tuple[str, Leaf]], set[tuple[str, str]]]:
     """:func:`leaves` and :func:`leaf_texts` of a document, walked once."""
-    found = list(_walk(document, ""))
+    found = [(path, v) for path, v in _walk(document, "") if indexed(path)]
     return (
         {(path, cut(v) if isinstance(v, str) else v) for path, v in found},
         {(path, v) for path, v in found if isinstance(v, str)},
@@ -98,10 +152,12 @@ def leaf_texts(document: Mapping[str, Any]) -> set[tuple[str, str]]:
 
     Returns:
         Pairs such as ``("note[].text", "Called back")``: the string leaves of
-        :func:`leaves` before their cut.
+        :func:`leaves` before their cut (none at a path it leaves out).
     """
     return {
-        (path, value) for path, value in _walk(document, "") if isinstance(value, str)
+        (path, value)
+        for path, value in _walk(document, "")
+        if isinstance(value, str) and indexed(path)
     }
 
 

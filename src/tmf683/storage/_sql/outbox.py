@@ -62,6 +62,8 @@ def insert_deliveries(
     """
     if not deliveries:
         return
+    # by callback (each one's order kept): PostgreSQL's writers lock heads in order
+    deliveries = sorted(deliveries, key=lambda d: d.callback)
     names = DELIVERY_COLUMNS.split(", ")
     dialect.executemany(
         conn,

@@ -24,9 +24,11 @@ DELIVERIES = "event_delivery"
 """The transactional outbox: one row per event and subscriber until delivered."""
 
 DELIVERY_HEADS = "event_delivery_head"
-"""SQLite: the oldest pending delivery of each callback, ``(callback, seq,
-next_attempt_at)``, kept by triggers on :data:`DELIVERIES`, so the due lookup reads
-the heads that are due rather than probing every callback."""
+"""The head of each callback with pending deliveries, kept by triggers on
+:data:`DELIVERIES`, so the due lookup reads the heads that are due rather than
+probing every callback. SQLite: its oldest pending delivery, ``(callback, seq,
+next_attempt_at)``; PostgreSQL: ``(callback, next_attempt_at)``, a time no later
+than that delivery's (``tmf683.storage.postgres._outbox``)."""
 
 DELIVERY_COLUMNS = (
     "id, subscription_id, callback, event, attempts, next_attempt_at, state, last_error"

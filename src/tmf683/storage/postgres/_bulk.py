@@ -26,7 +26,12 @@ from tmf683.storage._sql.tables import TABLE
 from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import Document
 from tmf683.storage.postgres._dialect import DIALECT
-from tmf683.storage.postgres._schema import delete_leaves, write_leaves, write_texts
+from tmf683.storage.postgres._schema import (
+    copy_rows,
+    delete_leaves,
+    write_leaves,
+    write_texts,
+)
 
 STAGING = "tmf683_put_many"
 """The session's temporary table of the replaced documents (emptied at commit)."""
@@ -76,12 +81,12 @@ def _copy_new(
     conn: psycopg.Connection[Any], new: Sequence[Document]
 ) -> list[tuple[int, Document]]:
     """``COPY`` new rows into the table; return ``(seq, document)`` of each."""
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY {TABLE} (id, document) FROM STDIN") as copy,
-    ):
-        for document in new:
-            copy.write_row((document["id"], DIALECT.dump_document(document)))
+    copy_rows(
+        conn,
+        TABLE,
+        "id, document",
+        ((document["id"], DIALECT.dump_document(document)) for document in new),
+    )
     seqs: dict[str, int] = dict(
         conn.execute(
             f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s)",  # noqa: S608
@@ -99,12 +104,12 @@ def _replace(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} "
         "(seq bigint NOT NULL, document jsonb NOT NULL) ON COMMIT DELETE ROWS"
     )
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY {STAGING} (seq, document) FROM STDIN") as copy,
-    ):
-        for seq, document in replaced:
-            copy.write_row((seq, DIALECT.dump_document(document)))
+    copy_rows(
+        conn,
+        STAGING,
+        "seq, document",
+        ((seq, DIALECT.dump_document(document)) for seq, document in replaced),
+    )
     conn.execute(
         f"UPDATE {TABLE} AS t SET document = s.document, version = t.version + 1 "  # noqa: S608
         f"FROM {STAGING} AS s WHERE t.seq = s.seq"

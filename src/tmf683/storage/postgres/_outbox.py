@@ -11,6 +11,18 @@ the tables' PostgreSQL types and the reads of the dispatchers. Several dispatche
   dispatcher sends it (or the next one for that callback) meanwhile, and when a
   dispatcher dies mid-attempt its connection closes, the lock goes with it, and
   another dispatcher sends the delivery at once.
+- The due pass reads ``event_delivery_head``: per callback with pending
+  deliveries, a time no later than its oldest pending delivery's due time, kept
+  by triggers and set again by the passes, so the pass reads the heads that are
+  due (an index range) and probes only those. Writers only ever lower a head
+  (when the row they add is the oldest), under a ``KEY SHARE`` lock that other
+  writers share; only a due pass raises one, from a fresh view after locking it
+  (``FOR UPDATE SKIP LOCKED``: never while a writer's row is not visible yet).
+  A head whose delivery went while waiting for a retry is put on
+  ``event_delivery_head_check`` (the next one may be due sooner); a head found
+  due whose delivery is not is set again. Writers lock heads in callback order
+  (:func:`tmf683.storage._sql.outbox.insert_deliveries` sorts), so two writers
+  never wait for each other in a cycle.
 
 SQL text here is built from module constants only.
 """
@@ -22,7 +34,12 @@ from typing import Any
 import psycopg
 
 from tmf683.storage._sql.outbox import OLDEST_OF_CALLBACK, row_to_delivery
-from tmf683.storage._sql.tables import DELIVERIES, DELIVERY_COLUMNS, SUBSCRIPTIONS
+from tmf683.storage._sql.tables import (
+    DELIVERIES,
+    DELIVERY_COLUMNS,
+    DELIVERY_HEADS,
+    SUBSCRIPTIONS,
+)
 from tmf683.storage.base import Delivery
 from tmf683.storage.postgres._dialect import DIALECT
 
@@ -43,37 +60,152 @@ CREATE_TABLES = (
 )
 """The statements of schema version 1 for the two tables."""
 
-_HEADS = (
-    "WITH RECURSIVE heads (callback, seq) AS ("  # noqa: S608 - constants
-    f"(SELECT callback, seq FROM {DELIVERIES} WHERE state = 'pending' "
-    "ORDER BY callback, seq LIMIT 1) UNION ALL "
-    "SELECT later.callback, later.seq FROM heads, LATERAL ("
-    f"SELECT callback, seq FROM {DELIVERIES} WHERE state = 'pending' "
-    "AND callback > heads.callback ORDER BY callback, seq LIMIT 1) AS later) "
+_HEAD_CHECKS = "event_delivery_head_check"
+"""Callbacks whose head may have moved to an earlier due time (see the module)."""
+
+_FIRST = (
+    f"SELECT seq, next_attempt_at FROM {DELIVERIES} "  # noqa: S608 - constants
+    "WHERE state = 'pending' AND callback = h.callback ORDER BY seq LIMIT 1"
 )
-"""The oldest pending delivery of each callback: one index probe per callback (a
-loose index scan), however many deliveries wait behind them."""
-_D_COLUMNS = ", ".join(f"d.{name}" for name in DELIVERY_COLUMNS.split(", "))
+"""The oldest pending delivery of the head ``h``'s callback (one index probe)."""
+
+_LOWER = f"""CREATE OR REPLACE FUNCTION {DELIVERY_HEADS}_lower() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    due double precision;
+BEGIN
+    SELECT next_attempt_at INTO due FROM {DELIVERY_HEADS}
+    WHERE callback = NEW.callback FOR KEY SHARE;
+    IF NOT FOUND THEN
+        INSERT INTO {DELIVERY_HEADS} (callback, next_attempt_at)
+        VALUES (NEW.callback, NEW.next_attempt_at) ON CONFLICT (callback) DO UPDATE
+        SET next_attempt_at = excluded.next_attempt_at
+        WHERE {DELIVERY_HEADS}.next_attempt_at > excluded.next_attempt_at;
+    ELSIF due > NEW.next_attempt_at AND NOT EXISTS (SELECT 1 FROM {DELIVERIES}
+        WHERE state = 'pending' AND callback = NEW.callback AND seq < NEW.seq) THEN
+        UPDATE {DELIVERY_HEADS} SET next_attempt_at = NEW.next_attempt_at
+        WHERE callback = NEW.callback AND next_attempt_at > NEW.next_attempt_at;
+    END IF;
+    RETURN NULL;
+END$$"""  # noqa: S608 - constants
+"""A pending row came: its callback's head is due no later than it (if it is the
+oldest). The ``KEY SHARE`` lock, held to the commit, keeps a due pass from
+raising the head before this row is visible; writers do not block each other."""
+
+_CHECK = f"""CREATE OR REPLACE FUNCTION {DELIVERY_HEADS}_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {_HEAD_CHECKS} (callback) VALUES (OLD.callback);
+    RETURN NULL;
+END$$"""  # noqa: S608 - constants
+"""A pending row that waited for a retry went: the next one may be due earlier."""
+
+HEAD_STATEMENTS = (
+    f"CREATE TABLE IF NOT EXISTS {DELIVERY_HEADS} ("
+    "callback text PRIMARY KEY, next_attempt_at double precision NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {DELIVERY_HEADS}_due_idx ON {DELIVERY_HEADS} "
+    "(next_attempt_at)",
+    f"CREATE TABLE IF NOT EXISTS {_HEAD_CHECKS} ("
+    "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, callback text NOT NULL)",
+    _LOWER,
+    _CHECK,
+    f"DROP TRIGGER IF EXISTS {DELIVERY_HEADS}_insert ON {DELIVERIES}",
+    f"CREATE TRIGGER {DELIVERY_HEADS}_insert AFTER INSERT ON {DELIVERIES} "
+    "FOR EACH ROW WHEN (NEW.state = 'pending') "
+    f"EXECUTE FUNCTION {DELIVERY_HEADS}_lower()",
+    f"DROP TRIGGER IF EXISTS {DELIVERY_HEADS}_pending ON {DELIVERIES}",
+    f"CREATE TRIGGER {DELIVERY_HEADS}_pending AFTER UPDATE ON {DELIVERIES} "
+    "FOR EACH ROW WHEN (NEW.state = 'pending' AND (OLD.state <> 'pending' OR "
+    "NEW.next_attempt_at < OLD.next_attempt_at OR NEW.callback <> OLD.callback)) "
+    f"EXECUTE FUNCTION {DELIVERY_HEADS}_lower()",
+    f"DROP TRIGGER IF EXISTS {DELIVERY_HEADS}_gone ON {DELIVERIES}",
+    f"CREATE TRIGGER {DELIVERY_HEADS}_gone AFTER DELETE ON {DELIVERIES} "
+    "FOR EACH ROW WHEN (OLD.state = 'pending' AND OLD.next_attempt_at > 0) "
+    f"EXECUTE FUNCTION {DELIVERY_HEADS}_check()",
+    f"DROP TRIGGER IF EXISTS {DELIVERY_HEADS}_left ON {DELIVERIES}",
+    f"CREATE TRIGGER {DELIVERY_HEADS}_left AFTER UPDATE ON {DELIVERIES} "
+    "FOR EACH ROW WHEN (OLD.state = 'pending' AND OLD.next_attempt_at > 0 AND "
+    "(NEW.state <> 'pending' OR NEW.callback <> OLD.callback)) "
+    f"EXECUTE FUNCTION {DELIVERY_HEADS}_check()",
+    f"DELETE FROM {DELIVERY_HEADS}",  # noqa: S608 - rebuilt from the pending rows
+    f"INSERT INTO {DELIVERY_HEADS} (callback, next_attempt_at) "  # noqa: S608
+    f"SELECT DISTINCT ON (callback) callback, next_attempt_at FROM {DELIVERIES} "
+    "WHERE state = 'pending' ORDER BY callback, seq",
+)
+"""Schema version 7: the heads, their triggers, filled from the pending rows."""
 
 
 def due(conn: psycopg.Connection[Any], now: float, limit: int) -> list[Delivery]:
     """The oldest pending delivery of each callback, when due and not being sent.
 
-    Rows another dispatcher holds (it is sending them) are skipped; the locks this
-    takes end with the caller's transaction. That transaction writes nothing but
-    those row locks, so its commit does not wait for the WAL to reach the disk
-    (``synchronous_commit`` off for it alone): a lost lock record loses nothing,
-    and the pass no longer costs a disk flush.
+    Reads the heads due at ``now`` from their index, then each one's oldest pending
+    delivery; a head whose delivery is not due (or gone), or whose callback was
+    checked, is set again from its deliveries (:func:`_reset_heads`). Rows another
+    dispatcher holds (it is sending them) are skipped; the locks this takes end
+    with the caller's transaction. That transaction writes only those row locks and
+    heads set again, so its commit does not wait for the WAL to reach the disk
+    (``synchronous_commit`` off for it alone): a lost one loses nothing (the
+    heads stay as safe as before, to be set again), and the pass no longer costs
+    a disk flush.
     """
     conn.execute("SET LOCAL synchronous_commit = off")
+    checks = conn.execute(f"SELECT id, callback FROM {_HEAD_CHECKS}").fetchall()  # noqa: S608
+    if checks:  # kept where a writer holds the head: for a later pass
+        done = _reset_heads(conn, sorted({callback for _, callback in checks}))
+        conn.execute(
+            f"DELETE FROM {_HEAD_CHECKS} AS c WHERE id = ANY(%s) AND (callback = "  # noqa: S608
+            f"ANY(%s) OR NOT EXISTS (SELECT 1 FROM {DELIVERY_HEADS} AS h "
+            "WHERE h.callback = c.callback))",
+            [[id for id, _ in checks], done],
+        )
+    heads = conn.execute(
+        f"SELECT h.callback, f.seq, f.next_attempt_at FROM {DELIVERY_HEADS} AS h "  # noqa: S608
+        f"LEFT JOIN LATERAL ({_FIRST}) AS f ON true WHERE h.next_attempt_at <= %s",
+        [now],
+    ).fetchall()
+    late = sorted(cb for cb, seq, at in heads if seq is None or at > now)
+    if late:
+        _reset_heads(conn, late)
     rows = conn.execute(
-        f"{_HEADS}SELECT {_D_COLUMNS} FROM {DELIVERIES} AS d "  # noqa: S608
-        "JOIN heads ON d.seq = heads.seq "
-        "WHERE d.state = 'pending' AND d.next_attempt_at <= %s "
-        "ORDER BY d.seq LIMIT %s FOR UPDATE OF d SKIP LOCKED",
-        [now, limit],
+        f"SELECT {DELIVERY_COLUMNS} FROM {DELIVERIES} "  # noqa: S608
+        "WHERE seq = ANY(%s) AND state = 'pending' AND next_attempt_at <= %s "
+        "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
+        [[seq for _, seq, at in heads if seq is not None and at <= now], now, limit],
     ).fetchall()
     return [row_to_delivery(DIALECT, row) for row in rows]
+
+
+def _reset_heads(conn: psycopg.Connection[Any], callbacks: list[str]) -> list[str]:
+    """Set the heads of ``callbacks`` from their oldest pending deliveries.
+
+    Only heads no writer holds (``SKIP LOCKED``): a writer adding a pending row
+    holds its head until it commits, and the statements after the lock see every
+    row committed before it. A head that could not be locked keeps its time, for a
+    later pass; a callback with nothing pending loses its head.
+
+    Returns:
+        The callbacks whose heads were set (or removed).
+    """
+    locked = [
+        callback
+        for (callback,) in conn.execute(
+            f"SELECT callback FROM {DELIVERY_HEADS} WHERE callback = ANY(%s) "  # noqa: S608
+            "ORDER BY callback FOR UPDATE SKIP LOCKED",
+            [callbacks],
+        ).fetchall()
+    ]
+    if locked:
+        conn.execute(
+            f"DELETE FROM {DELIVERY_HEADS} AS h WHERE callback = ANY(%s) AND "  # noqa: S608
+            f"NOT EXISTS ({_FIRST})",
+            [locked],
+        )
+        conn.execute(
+            f"UPDATE {DELIVERY_HEADS} AS h SET next_attempt_at = "  # noqa: S608
+            f"(SELECT next_attempt_at FROM ({_FIRST}) AS f) WHERE callback = ANY(%s)",
+            [locked],
+        )
+    return locked
 
 
 def lock_if_due(

@@ -43,6 +43,14 @@ party_interaction_text USING gin (text gin_trgm_ops)``).
 writes: each process's publisher indexes the subscriptions and reads them again only
 when it moved (``tmf683.events.publish``).
 
+Version 7 keeps every leaf row under the B-tree entry limit: texts cut by UTF-8
+bytes too, no rows at paths longer than ``PATH_BYTES``
+(:mod:`tmf683.storage._sql.leaves`); on upgrade the documents holding a row the
+rule may change get their rows again. It also adds ``event_delivery_head`` (each
+callback's head: when its oldest pending delivery is due, at the latest), its
+triggers and ``event_delivery_head_check``, filled from the pending rows
+(:mod:`tmf683.storage.postgres._outbox`).
+
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
 here is built from module constants only.
@@ -58,7 +66,7 @@ from typing import Any
 import psycopg
 
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._sql.leaves import LEAF_TABLE, leaves
+from tmf683.storage._sql.leaves import CUT_BYTES, LEAF_TABLE, PATH_BYTES, leaves
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
@@ -72,14 +80,34 @@ from tmf683.storage._sql.text_index import TEXT_TABLE, texts
 from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._dialect import key_chain, typed_sql
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
+from tmf683.storage.postgres._outbox import HEAD_STATEMENTS
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
 _LOGGER = logging.getLogger(__name__)
 _LOCK_KEY = 683_000_001
 """``pg_advisory_xact_lock`` key serializing schema creation across processes."""
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any], table: str, columns: str, rows: Iterable[Any]
+) -> None:
+    """``COPY`` rows into a table, in the caller's transaction.
+
+    Args:
+        conn: a connection inside the write transaction.
+        table: a table of this module's constants.
+        columns: its columns, e.g. ``"seq, path, text"`` (constants too).
+        rows: one tuple per row, in ``columns`` order.
+    """
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def write_leaves(
@@ -92,16 +120,18 @@ def write_leaves(
         documents: ``(seq, document)`` pairs of rows just written (their old leaf
             rows deleted).
     """
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY {LEAF_TABLE} (seq, path, text, number) FROM STDIN") as copy,
-    ):
-        for seq, document in documents:
-            for path, value in leaves(document):
-                if isinstance(value, str):
-                    copy.write_row((seq, path, value, None))
-                else:
-                    copy.write_row((seq, path, None, Decimal(value)))
+    copy_rows(
+        conn,
+        LEAF_TABLE,
+        "seq, path, text, number",
+        (
+            (seq, path, value, None)
+            if isinstance(value, str)
+            else (seq, path, None, Decimal(value))
+            for seq, document in documents
+            for path, value in leaves(document)
+        ),
+    )
 
 
 def delete_leaves(conn: psycopg.Connection[Any], seqs: list[int]) -> None:
@@ -119,13 +149,16 @@ def write_texts(
         documents: ``(seq, document)`` pairs of rows just written (their old text
             rows deleted).
     """
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY {TEXT_TABLE} (seq, path, text) FROM STDIN") as copy,
-    ):
-        for seq, document in documents:
-            for path, text in texts(document):
-                copy.write_row((seq, path, text))
+    copy_rows(
+        conn,
+        TEXT_TABLE,
+        "seq, path, text",
+        (
+            (seq, path, text)
+            for seq, document in documents
+            for path, text in texts(document)
+        ),
+    )
 
 
 def _create_version_1(conn: psycopg.Connection[Any]) -> None:
@@ -252,6 +285,32 @@ def _upgrade_to_version_6(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def _upgrade_to_version_7(conn: psycopg.Connection[Any]) -> None:
+    """Leaf rows cut in bytes, and the heads of the outbox's callbacks.
+
+    A stored cut of 500 characters cuts again as its text would: only documents
+    with a longer path or text than the rule keeps are written again.
+    """
+    seqs = [
+        seq
+        for (seq,) in conn.execute(
+            f"SELECT DISTINCT seq FROM {LEAF_TABLE} WHERE "  # noqa: S608 - constants
+            "octet_length(path) > %s OR octet_length(text) > %s ORDER BY seq",
+            [PATH_BYTES, CUT_BYTES],
+        ).fetchall()
+    ]
+    for start in range(0, len(seqs), 5000):
+        batch = seqs[start : start + 5000]
+        delete_leaves(conn, batch)
+        rows = conn.execute(
+            f"SELECT seq, document FROM {TABLE} WHERE seq = ANY(%s)",  # noqa: S608
+            [batch],
+        ).fetchall()
+        write_leaves(conn, rows)
+    for statement in HEAD_STATEMENTS:
+        conn.execute(statement)
+
+
 def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -288,6 +347,8 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _upgrade_to_version_5(conn)
     if version < 6:
         _upgrade_to_version_6(conn)
+    if version < 7:
+        _upgrade_to_version_7(conn)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
         conn.execute(

@@ -27,6 +27,10 @@ them again only when it moved (``tmf683.events.publish``); and
 time, kept by triggers on ``event_delivery`` (SQLite runs one write at a time, so
 they see every change in order) and filled from the pending rows on upgrade: the
 due lookup reads the heads that are due from its index.
+Version 8 cuts texts by UTF-8 bytes too and keeps no leaf rows (nor texts) at paths
+longer than ``PATH_BYTES`` (``tmf683.storage._sql.leaves``, the rule PostgreSQL
+needs, kept alike so one compiler serves both): on upgrade the rows that may
+change are made again from their documents.
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -43,8 +47,9 @@ import sqlite_utils
 
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.leaves import (
+    CUT_BYTES,
     LEAF_TABLE,
-    PREFIX,
+    PATH_BYTES,
     Leaf,
     cut,
     leaf_texts,
@@ -54,7 +59,6 @@ from tmf683.storage._sql.leaves import (
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
-    DELIVERY_HEADS,
     GENERATION,
     INDEXED_COLUMNS,
     SUBSCRIPTIONS,
@@ -64,8 +68,9 @@ from tmf683.storage._sql.tables import (
 from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
+from tmf683.storage.sqlite._heads import create_delivery_heads
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Stored in ``PRAGMA user_version``."""
 
 _LOGGER = logging.getLogger(__name__)
@@ -173,7 +178,7 @@ def _write_texts(
     conn.executemany(
         f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text, leaf) VALUES (?, ?, ?)",  # noqa: S608
         [
-            (path, text, cut(text) if len(text) > PREFIX else None)
+            (path, text, leaf if (leaf := cut(text)) != text else None)
             for path, text in sorted(new)
         ],
     )
@@ -236,64 +241,7 @@ def _upgrade_to_version_7(db: sqlite_utils.Database) -> None:
             f"{SUBSCRIPTIONS} BEGIN UPDATE {GENERATION} SET generation = "
             "generation + 1; END"
         )
-    _create_delivery_heads(db)
-
-
-_PENDING_HEAD = (
-    f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
-    f"SELECT callback, seq, next_attempt_at FROM {DELIVERIES} WHERE state = "
-    "'pending' AND callback = OLD.callback ORDER BY seq LIMIT 1 "
-    "ON CONFLICT (callback) DO NOTHING;"
-)
-"""In a trigger: the head of ``OLD.callback`` again, when its row was removed."""
-_NEW_HEAD = (
-    f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
-    "VALUES (NEW.callback, NEW.seq, NEW.next_attempt_at) ON CONFLICT (callback) "
-    "DO UPDATE SET seq = excluded.seq, next_attempt_at = excluded.next_attempt_at "
-    f"WHERE excluded.seq < {DELIVERY_HEADS}.seq;"
-)
-"""In a trigger: a pending ``NEW`` row is its callback's head if it is the oldest."""
-_DROP_OLD_HEAD = (
-    f"DELETE FROM {DELIVERY_HEADS} WHERE callback = OLD.callback AND seq = OLD.seq;"  # noqa: S608
-)
-
-
-def _create_delivery_heads(db: sqlite_utils.Database) -> None:
-    """The table of each callback's oldest pending delivery, and its triggers."""
-    db.execute(
-        f"CREATE TABLE IF NOT EXISTS {DELIVERY_HEADS} (callback TEXT PRIMARY KEY, "
-        "seq INTEGER NOT NULL, next_attempt_at REAL NOT NULL) WITHOUT ROWID"
-    )
-    db.execute(
-        f"CREATE INDEX IF NOT EXISTS idx_{DELIVERY_HEADS}_due ON {DELIVERY_HEADS} "
-        "(next_attempt_at, seq)"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_insert AFTER INSERT ON "
-        f"{DELIVERIES} WHEN NEW.state = 'pending' BEGIN {_NEW_HEAD} END"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_delete AFTER DELETE ON "
-        f"{DELIVERIES} WHEN OLD.state = 'pending' BEGIN {_DROP_OLD_HEAD} "
-        f"{_PENDING_HEAD} END"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_update AFTER UPDATE OF "
-        f"state, next_attempt_at, callback, seq ON {DELIVERIES} WHEN OLD.state = "
-        f"'pending' BEGIN {_DROP_OLD_HEAD} {_PENDING_HEAD} END"
-    )
-    db.execute(
-        f"CREATE TRIGGER IF NOT EXISTS {DELIVERIES}_head_pending AFTER UPDATE OF "
-        f"state, next_attempt_at, callback, seq ON {DELIVERIES} WHEN NEW.state = "
-        f"'pending' BEGIN {_NEW_HEAD} END"
-    )
-    db.execute(f"DELETE FROM {DELIVERY_HEADS}")  # noqa: S608 - constant
-    db.execute(
-        f"INSERT INTO {DELIVERY_HEADS} (callback, seq, next_attempt_at) "  # noqa: S608
-        f"SELECT callback, seq, next_attempt_at FROM {DELIVERIES} AS d WHERE "
-        f"state = 'pending' AND seq = (SELECT min(seq) FROM {DELIVERIES} WHERE "
-        "state = 'pending' AND callback = d.callback)"
-    )
+    create_delivery_heads(db)
 
 
 def _upgrade_to_version_5(db: sqlite_utils.Database) -> None:
@@ -353,6 +301,42 @@ def insert_leaves(
     )
 
 
+_LONG_LEAF = (
+    f"length(CAST(path AS BLOB)) > {PATH_BYTES} OR (typeof(value) = 'text' "
+    f"AND length(CAST(value AS BLOB)) > {CUT_BYTES})"
+)
+"""The leaf rows version 8 may change: a path it leaves out, a text it may cut."""
+
+
+def _upgrade_to_version_8(db: sqlite_utils.Database) -> None:
+    """Leaf rows and texts by the cut in bytes and the path limit of version 8.
+
+    A stored cut of 500 characters cuts again as its text would, so only the rows
+    of :data:`_LONG_LEAF` go; their documents' rows come again (``OR IGNORE``
+    keeps the others).
+    """
+    seqs = db.execute(f"SELECT DISTINCT seq FROM {LEAF_TABLE} WHERE {_LONG_LEAF}")  # noqa: S608
+    changed = json.dumps([seq for (seq,) in seqs.fetchall()])
+    db.execute(f"DELETE FROM {LEAF_TABLE} WHERE {_LONG_LEAF}")  # noqa: S608
+    rows = db.execute(
+        f"SELECT seq, document FROM {TABLE} WHERE seq IN "  # noqa: S608
+        "(SELECT value FROM json_each(?))",
+        [changed],
+    ).fetchall()
+    insert_leaves(db, ((seq, json.loads(text)) for seq, text in rows))
+    db.execute(
+        f"DELETE FROM {TEXT_TABLE} WHERE length(CAST(path AS BLOB)) > {PATH_BYTES}"  # noqa: S608
+    )
+    texts = db.execute(
+        f"SELECT id, text FROM {TEXT_TABLE} "  # noqa: S608
+        f"WHERE length(CAST(text AS BLOB)) > {CUT_BYTES}"
+    ).fetchall()
+    db.conn.executemany(
+        f"UPDATE {TEXT_TABLE} SET leaf = ? WHERE id = ?",  # noqa: S608
+        [(leaf if (leaf := cut(text)) != text else None, id) for id, text in texts],
+    )
+
+
 def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -385,4 +369,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _upgrade_to_version_6(db)
     if version < 7:
         _upgrade_to_version_7(db)
+    if version < 8:
+        _upgrade_to_version_8(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
