@@ -186,11 +186,8 @@ class Compiled:
 
         Returns:
             The SQL, or ``None`` for another operator or patterns with no literal
-            of 3+ characters. Where the texts the patterns accept were looked up
-            already (a dialect without a regex function), their documents come
-            from the leaf index's B-tree (the texts cut as it keeps them): a
-            second and third search of the trigram index (for the count and the
-            page) grew with the table, x4 from 10k to 1M interactions.
+            of 3+ characters. The texts the patterns accept go with it where
+            they were looked up already (a dialect without a regex function).
         """
         if condition.operator is not Operator.REGEX:
             return None
@@ -206,18 +203,8 @@ class Compiled:
         if not indexed(leaf):
             return None  # SQLite finds the documents through the leaf rows
         patterns = tuple(str(value) for value in condition.values)
-        looked_up = self._looked_up.get((prefix + condition.path, patterns))
-        if looked_up is not None:
-            if not looked_up:
-                return self.dialect.false
-            texts = sorted({cut(text) for text in looked_up})
-            column = self.dialect.leaf_value(AttributeKind.STRING)
-            member = self.dialect.member(self.bind, column, texts, AttributeKind.STRING)
-            return (
-                f"{TABLE}.seq IN (SELECT seq FROM {LEAF_TABLE} "  # noqa: S608
-                f"WHERE path = {self.bind(leaf)} AND {member})"
-            )
-        candidates = self.dialect.text_candidates(self.bind, path, leaf, need)
+        accepted = self._looked_up.get((prefix + condition.path, patterns))
+        candidates = self.dialect.text_candidates(self.bind, path, leaf, need, accepted)
         return f"{TABLE}.seq IN ({candidates})"
 
     def _leaf_test(self, condition: Condition, prefix: str) -> Candidates | None:

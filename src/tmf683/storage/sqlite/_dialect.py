@@ -156,9 +156,16 @@ class SQLiteDialect:
         return f"{value} {sign} {bind(bound)}"
 
     def text_candidates(
-        self, bind: Bind, path: str, leaf: str, requirement: Requirement
+        self,
+        bind: Bind,
+        path: str,
+        leaf: str,
+        requirement: Requirement,
+        accepted: Sequence[str] | None,
     ) -> str:
         """The leaf rows at ``leaf`` of the FTS5 ``trigram`` index's matching texts.
+
+        ``accepted`` is ``None`` here (SQLite has a regex function).
 
         FTS5 folds case on both sides (``case_sensitive 0``), so a case-sensitive
         literal selects a superset, a ``nocase`` one what it must. A text longer
