@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from tests import postgres
 from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
-from tmf683.storage._sql.leaves import leaf_texts
+from tmf683.storage._sql.leaves import LEAF_TABLE, leaf_texts
 from tmf683.storage._sql.text_index import TEXT_TABLE, texts
+from tmf683.storage.postgres._read import count
 from tmf683.storage.postgres._schema import SCHEMA_VERSION as POSTGRES_SCHEMA
 from tmf683.storage.sqlite._schema import SCHEMA_VERSION as SQLITE_SCHEMA
 from tmf683.testing import party_interactions, query_strings
@@ -188,16 +189,30 @@ def test_sqlite_reads_the_trigram_index_for_a_literal(tmp_path: Path) -> None:
 def test_postgres_reads_the_trigram_index_for_a_literal(
     postgres_url: str,
 ) -> None:
+    """The texts by the trigram index, once; their documents by the leaf index."""
     postgres.empty(postgres_url)
     store = PostgresStore(postgres_url)
     try:
         store.put_many([_note(f"n{n}", f"text {n}") for n in range(20_000)])
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f"ANALYZE {TEXT_TABLE}")
+            conn.execute(f"ANALYZE {LEAF_TABLE}")
+            with conn.transaction():
+                searches = []
+                conn.add_notice_handler(  # a notice is readable in its handler only
+                    lambda notice: searches.append(notice.message_primary or "")
+                )
+                conn.execute("LOAD 'auto_explain'")
+                conn.execute("SET auto_explain.log_min_duration = 0")
+                conn.execute("SET auto_explain.log_level = NOTICE")
+                _, total = count(conn, parse_query("note.text.regex=ext 1234"))
         plan = "\n".join(store.explain(parse_query("note.text.regex=ext 1234")))
     finally:
         store.close()
-    assert "party_interaction_text_trgm_idx" in plan, plan
+    assert total == 11  # text 1234 and text 12340 to 12349
+    assert sum("party_interaction_text_trgm_idx" in n for n in searches) == 1, searches
+    assert "party_interaction_leaf_text_idx" in plan, plan
+    assert "party_interaction_text" not in plan.replace("_text_idx", ""), plan
 
 
 def test_sqlite_upgrades_a_version_4_file_with_its_texts(tmp_path: Path) -> None:

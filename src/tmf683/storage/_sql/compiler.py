@@ -134,6 +134,7 @@ class Compiled:
         self.count = ""
         self.params: dict[str, Any] = {}
         self._aliases = 0
+        self._looked_up: dict[tuple[Path, tuple[str, ...]], list[str]] = {}
 
     def bind(self, value: Any) -> str:
         """Add a parameter; return its placeholder."""
@@ -165,9 +166,9 @@ class Compiled:
                 return "(" + " OR ".join(tests) + ")"
             if kind is AttributeKind.NUMBER:
                 return dialect.false  # a pattern matches texts only, never a number
-            matched = self.regex_matches(
-                prefix + condition.path, [str(v) for v in values]
-            )
+            patterns = tuple(str(v) for v in values)
+            matched = self.regex_matches(prefix + condition.path, patterns)
+            self._looked_up[prefix + condition.path, patterns] = matched
             if not matched:
                 return dialect.false
             return dialect.member(self.bind, value, matched, kind)
@@ -185,7 +186,8 @@ class Compiled:
 
         Returns:
             The SQL, or ``None`` for another operator or patterns with no literal
-            of 3+ characters.
+            of 3+ characters. The texts the patterns accept go with it where
+            they were looked up already (a dialect without a regex function).
         """
         if condition.operator is not Operator.REGEX:
             return None
@@ -200,7 +202,9 @@ class Compiled:
             leaf = leaf_path(prefix, (len(prefix) - 1,)) + "." + leaf
         if not indexed(leaf):
             return None  # SQLite finds the documents through the leaf rows
-        candidates = self.dialect.text_candidates(self.bind, path, leaf, need)
+        patterns = tuple(str(value) for value in condition.values)
+        accepted = self._looked_up.get((prefix + condition.path, patterns))
+        candidates = self.dialect.text_candidates(self.bind, path, leaf, need, accepted)
         return f"{TABLE}.seq IN ({candidates})"
 
     def _leaf_test(self, condition: Condition, prefix: str) -> Candidates | None:

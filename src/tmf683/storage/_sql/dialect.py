@@ -170,7 +170,12 @@ class Dialect(Protocol):
         ...
 
     def text_candidates(
-        self, bind: Bind, path: str, leaf: str, requirement: Requirement
+        self,
+        bind: Bind,
+        path: str,
+        leaf: str,
+        requirement: Requirement,
+        accepted: Sequence[str] | None,
     ) -> str:
         """``SELECT seq ...`` of the documents with a text meeting ``requirement``.
 
@@ -179,6 +184,9 @@ class Dialect(Protocol):
             path: the texts' dotted path (:func:`~.text_index.text_path`).
             leaf: the same texts' leaf path (:func:`~.leaves.leaf_path`).
             requirement: literals from :func:`~.text_index.requirement`.
+            accepted: the texts at the path the patterns accept, when the
+                compiler looked them up (a dialect without a regex function);
+                else ``None``.
 
         Returns:
             SQL over the trigram index: every document holding such a text at the

@@ -79,7 +79,8 @@ def page_sql(
     few (at most ``selective_matches``, and at most ``selective_share`` of the
     table), they are
     collected through the filter's indexes first, with their sort keys; the page is
-    picked among them, and only its rows are read.
+    picked among them, and only its rows are read. Otherwise the walk selects
+    the page's ``seq`` alone, and only the page's documents are read.
 
     Args:
         compiled: the query's clauses.
@@ -97,9 +98,14 @@ def page_sql(
         rows <= 0 or total <= rows * selective_share
     )
     if not (compiled.where and selective):
+        # the page's seqs first (an array: the planner then reads the page by the
+        # primary key), then its documents: the rows an OFFSET skips are read from
+        # an index alone where one answers (1M rows, no filter, offset 500,000:
+        # index-only on the primary key instead of 500,000 heap reads)
         return (
-            f"SELECT document FROM {TABLE} {compiled.where} "  # noqa: S608
-            f"{compiled.order_by} {page}"
+            f"SELECT document FROM {TABLE} WHERE seq = ANY (ARRAY(SELECT seq "  # noqa: S608
+            f"FROM {TABLE} {compiled.where} {compiled.order_by} {page})) "
+            f"{compiled.order_by}"
         )
     names = [f"k{n}" for n in range(len(compiled.sort))]
     keys = "".join(

@@ -115,8 +115,16 @@ class SQLiteDialect:
         return "value"
 
     def leaf_kind(self, kind: AttributeKind) -> str:
-        """Numbers sort before every text (``''`` the least), so a range test."""
-        return "value < ''" if kind is AttributeKind.NUMBER else "value >= ''"
+        """Numbers sort before every text (``''`` the least), so a range test.
+
+        A filter only (``+value``, which no index answers): as a bound of the
+        primary key's range, SQLite took it in place of the query's own bound on
+        the same side (``a.gte=x&a.lt=y`` read every text from ``''`` to ``y``:
+        113 ms instead of 1 at 1M interactions). The query's bounds make the
+        range; a path holding both numbers and texts reads the other kind's rows
+        beyond a lone bound and drops them here.
+        """
+        return "+value < ''" if kind is AttributeKind.NUMBER else "+value >= ''"
 
     def storable(self, condition: Condition) -> Condition:
         """``eq`` and ``ne`` without the values holding an unpaired surrogate.
@@ -148,9 +156,16 @@ class SQLiteDialect:
         return f"{value} {sign} {bind(bound)}"
 
     def text_candidates(
-        self, bind: Bind, path: str, leaf: str, requirement: Requirement
+        self,
+        bind: Bind,
+        path: str,
+        leaf: str,
+        requirement: Requirement,
+        accepted: Sequence[str] | None,
     ) -> str:
         """The leaf rows at ``leaf`` of the FTS5 ``trigram`` index's matching texts.
+
+        ``accepted`` is ``None`` here (SQLite has a regex function).
 
         FTS5 folds case on both sides (``case_sensitive 0``), so a case-sensitive
         literal selects a superset, a ``nocase`` one what it must. A text longer
