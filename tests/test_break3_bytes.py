@@ -148,9 +148,9 @@ def test_the_sql_stores_agree_where_the_cut_counts_bytes(
                 continue  # refused before any store sees it
             query = parse_query(query_string)
             wanted, found = oracle.find(query), sql_store.find(query)
-            assert [d["id"] for d in found.items] == [
-                d["id"] for d in wanted.items
-            ], query_string
+            assert [d["id"] for d in found.items] == [d["id"] for d in wanted.items], (
+                query_string
+            )
             assert found.items == wanted.items, query_string
             assert found.total_count == wanted.total_count, query_string
     finally:
