@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import psycopg
 import pytest
 
+from tests.waiting import wait_for
 from tmf683 import PostgresStore
 from tmf683.storage.base import Delivery, Document
 
@@ -88,3 +90,69 @@ def test_two_bulk_creates_raising_events_to_new_callbacks_in_other_orders(
     assert failures == []
     due = store.due_deliveries(10.0)
     assert sorted(d.callback for d in due) == ["http://h/a", "http://h/b"]
+
+
+HOLD = 683_683
+"""The advisory lock a test trigger waits for after a pass's DELETE of heads."""
+
+
+def _waiting_on_a_lock(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_head_whose_last_delivery_goes_while_the_pass_sets_it_again(
+    store: PostgresStore,
+) -> None:
+    """The pass sets a head again in two statements (remove it if nothing is
+    pending, else set its time); the last pending delivery went in between (a
+    dispatcher's attempt committed): the head must go, not fail the pass with a
+    NULL time (``NotNullViolation``: "dispatcher pass failed")."""
+    url = store.conninfo
+    callback = "http://h/a"
+    store.add(
+        {"id": "A1"},
+        lambda _old, new: [
+            Delivery(id="E1", subscription_id="S-a", callback=callback, event={})
+        ],
+    )
+    with psycopg.connect(url, autocommit=True) as conn:  # a retry later: head 0
+        conn.execute("UPDATE event_delivery SET next_attempt_at = 50")
+        conn.execute(
+            "CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"PERFORM pg_advisory_lock({HOLD}); PERFORM pg_advisory_unlock({HOLD}); "
+            "RETURN NULL; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER hold AFTER DELETE ON event_delivery_head "
+            "FOR EACH STATEMENT EXECUTE FUNCTION hold()"
+        )
+    failures: list[BaseException] = []
+    found: list[list[Delivery]] = []
+
+    def due_pass() -> None:
+        try:
+            found.append(store.due_deliveries(10.0))  # the head (0) is late
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    with (
+        psycopg.connect(url, autocommit=True) as holder,
+        psycopg.connect(url) as attempt,
+    ):
+        holder.execute("SELECT pg_advisory_lock(%s)", [HOLD])
+        attempt.execute("DELETE FROM event_delivery WHERE id = 'E1'")  # delivered
+        thread = threading.Thread(target=due_pass)
+        thread.start()
+        wait_for(lambda: _waiting_on_a_lock(url))  # the pass, after its DELETE
+        attempt.commit()
+        holder.execute("SELECT pg_advisory_unlock(%s)", [HOLD])
+        thread.join(30)
+    assert not thread.is_alive()
+    assert failures == []
+    assert found == [[]]
+    assert store.due_deliveries(100.0) == []
