@@ -93,7 +93,8 @@ def test_two_bulk_creates_raising_events_to_new_callbacks_in_other_orders(
 
 
 HOLD = 683_683
-"""The advisory lock a test trigger waits for after a pass's DELETE of heads."""
+"""The advisory lock a test trigger waits for after a pass's first statement that
+changes heads (a DELETE or an UPDATE, whichever comes first)."""
 
 
 def _waiting_on_a_lock(url: str) -> bool:
@@ -128,7 +129,7 @@ def test_a_head_whose_last_delivery_goes_while_the_pass_sets_it_again(
             "RETURN NULL; END $$"
         )
         conn.execute(
-            "CREATE TRIGGER hold AFTER DELETE ON event_delivery_head "
+            "CREATE TRIGGER hold AFTER DELETE OR UPDATE ON event_delivery_head "
             "FOR EACH STATEMENT EXECUTE FUNCTION hold()"
         )
     failures: list[BaseException] = []
@@ -148,11 +149,14 @@ def test_a_head_whose_last_delivery_goes_while_the_pass_sets_it_again(
         attempt.execute("DELETE FROM event_delivery WHERE id = 'E1'")  # delivered
         thread = threading.Thread(target=due_pass)
         thread.start()
-        wait_for(lambda: _waiting_on_a_lock(url))  # the pass, after its DELETE
+        wait_for(lambda: _waiting_on_a_lock(url))  # the pass, after one statement
         attempt.commit()
         holder.execute("SELECT pg_advisory_unlock(%s)", [HOLD])
         thread.join(30)
     assert not thread.is_alive()
     assert failures == []
     assert found == [[]]
+    with psycopg.connect(url) as conn:
+        heads = conn.execute("SELECT callback FROM event_delivery_head").fetchall()
+    assert heads == []  # nothing pending: no head
     assert store.due_deliveries(100.0) == []
