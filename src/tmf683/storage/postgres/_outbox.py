@@ -181,7 +181,11 @@ def _reset_heads(conn: psycopg.Connection[Any], callbacks: list[str]) -> list[st
     Only heads no writer holds (``SKIP LOCKED``): a writer adding a pending row
     holds its head until it commits, and the statements after the lock see every
     row committed before it. A head that could not be locked keeps its time, for a
-    later pass; a callback with nothing pending loses its head.
+    later pass; a callback with nothing pending loses its head. A dispatcher's
+    attempt may commit between the two statements, each reading the deliveries
+    afresh: the time is set only where a pending delivery is seen, then the heads
+    with none go (the other way round, a head whose last delivery went between
+    them was set to NULL and failed the pass).
 
     Returns:
         The callbacks whose heads were set (or removed).
@@ -194,15 +198,16 @@ def _reset_heads(conn: psycopg.Connection[Any], callbacks: list[str]) -> list[st
             [callbacks],
         ).fetchall()
     ]
-    if locked:
+    if locked:  # set, then remove: the last delivery may go between the two
         conn.execute(
-            f"DELETE FROM {DELIVERY_HEADS} AS h WHERE callback = ANY(%s) AND "  # noqa: S608
-            f"NOT EXISTS ({_FIRST})",
+            f"UPDATE {DELIVERY_HEADS} AS h SET next_attempt_at = "  # noqa: S608
+            f"(SELECT next_attempt_at FROM ({_FIRST}) AS f) WHERE callback = ANY(%s) "
+            f"AND EXISTS ({_FIRST})",
             [locked],
         )
         conn.execute(
-            f"UPDATE {DELIVERY_HEADS} AS h SET next_attempt_at = "  # noqa: S608
-            f"(SELECT next_attempt_at FROM ({_FIRST}) AS f) WHERE callback = ANY(%s)",
+            f"DELETE FROM {DELIVERY_HEADS} AS h WHERE callback = ANY(%s) AND "  # noqa: S608
+            f"NOT EXISTS ({_FIRST})",
             [locked],
         )
     return locked

@@ -169,15 +169,14 @@ class PostgresStore(SQLStore):
                 written = list(zip(seqs, documents, strict=True))
                 write_leaves(conn, written)
                 write_texts(conn, written)
-                if outbox:
-                    for document in documents:
-                        shared.insert_deliveries(
-                            DIALECT,
-                            conn,
-                            outbox(None, document),
-                            self.max_pending_per_callback,
-                            self.max_failed_per_callback,
-                        )
+                if outbox:  # one call: it locks the heads in callback order
+                    shared.insert_deliveries(
+                        DIALECT,
+                        conn,
+                        [d for document in documents for d in outbox(None, document)],
+                        self.max_pending_per_callback,
+                        self.max_failed_per_callback,
+                    )
         except pg_errors.UniqueViolation as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
