@@ -108,3 +108,16 @@ def test_a_version_7_database_gets_the_texts_of_its_rows(postgres_databases):
             ).fetchone() == ("NO",)
     finally:
         upgraded.close()
+
+
+def test_numbers_read_back_as_written_beyond_64_bits_and_negative_zero(store):
+    wide = WRITTEN | {"x-big": [2**70, -(2**64), 7, True, {"z": -0.0}]}
+    store.add(wide)
+    got = store.get("A")
+    assert got == wide
+    assert type(got["x-big"][0]) is int
+    assert str(got["x-big"][-1]["z"]) == "-0.0"
+    assert store.find(parse_query("")).items == [wide]
+    assert _texts(store)["A"].endswith(
+        '"x-big":[1180591620717411303424,-18446744073709551616,7,true,{"z":-0.0}]}'
+    )
