@@ -42,12 +42,16 @@ is no number.)"""
 
 
 @functools.cache
-def _looked_for(omit: tuple[str, ...]) -> re2._Regexp[bytes]:
-    """One RE2 pattern for every text that may need decoding (one pass, ~1 GB/s)."""
+def _looked_for(omit: tuple[str, ...], wire: bool) -> re2._Regexp[bytes] | None:
+    """One RE2 pattern for every text that may need decoding (one pass, ~1 GB/s).
+
+    ``None`` when no text can: wire texts (``wire``) and nothing to omit.
+    """
     keys = [
         re2.escape((json.dumps(key, ensure_ascii=False) + ":").encode()) for key in omit
     ]
-    return re2.compile(b"|".join([_CONSTANTS, _EXPONENT, *keys]))
+    parts = keys if wire else [_CONSTANTS, _EXPONENT, *keys]
+    return re2.compile(b"|".join(parts)) if parts else None
 
 
 @attrs.frozen
@@ -84,7 +88,7 @@ class EncodedListStore(Protocol):
 
 
 def wire_rows(
-    rows: Sequence[tuple[str, bytes]], omit: Sequence[str] = ()
+    rows: Sequence[tuple[str, bytes]], omit: Sequence[str] = (), *, wire: bool = False
 ) -> list[WireRow | Document]:
     """Pass on texts ``json.dumps`` wrote, decoding those orjson writes otherwise.
 
@@ -102,12 +106,17 @@ def wire_rows(
             ``ensure_ascii=False``, in UTF-8 (how SQLite stores documents, in every
             release).
         omit: first-level keys the caller wants left out of the texts.
+        wire: the texts are :func:`tmf683.encode_json`'s already (PostgreSQL's
+            ``document_text``): only the ``omit`` keys are looked for.
 
     Returns:
         Each row when it goes on as it is, else the decoded document: by
         ``json.loads`` where ``NaN`` or ``Infinity`` may be (as the store's
         ``find`` reads them), by orjson otherwise (floats read exactly).
     """
+    pattern = _looked_for(tuple(omit), wire)
+    if pattern is None:
+        return list(rows)
     joined = b"\n".join(text for _, text in rows)  # no compact JSON text holds one
     starts = []
     at = 0
@@ -116,7 +125,7 @@ def wire_rows(
         at += len(text) + 1
     constants: set[int] = set()
     decoded: set[int] = set()
-    for found in _looked_for(tuple(omit)).finditer(joined):
+    for found in pattern.finditer(joined):
         at = found.start()
         index = bisect.bisect_right(starts, at) - 1
         if joined[at] in b"NI":

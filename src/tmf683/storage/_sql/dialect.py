@@ -150,6 +150,20 @@ class Dialect(Protocol):
         """A document (or event) as read from its column."""
         ...
 
+    stored_document: str
+    """The column a read of a stored document selects (its JSON text)."""
+
+    def load_stored(self, value: Any) -> Document:
+        """A document as read from :attr:`stored_document`."""
+        ...
+
+    document_assignment: str
+    """``SET`` SQL writing a document's columns from :meth:`document_values`."""
+
+    def document_values(self, document: Document) -> dict[str, Any]:
+        """The named parameters :attr:`document_assignment` reads."""
+        ...
+
     def dump_event(self, event: Document) -> Any:
         """An event envelope as the parameter the outbox's column takes."""
         ...

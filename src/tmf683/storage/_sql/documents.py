@@ -35,7 +35,8 @@ def read(dialect: Dialect, conn: Connection, id: str) -> tuple[Document, int]:
     key = dialect.placeholder("id")
     row = (
         conn.execute(
-            f"SELECT document, version FROM {TABLE} WHERE id = {key}",  # noqa: S608
+            f"SELECT {dialect.stored_document}, version FROM {TABLE} "  # noqa: S608
+            f"WHERE id = {key}",
             {"id": id},
         ).fetchone()
         if dialect.can_hold(id)
@@ -43,7 +44,7 @@ def read(dialect: Dialect, conn: Connection, id: str) -> tuple[Document, int]:
     )
     if row is None:
         raise NotFoundError(RESOURCE, id)
-    return dialect.load_document(row[0]), int(row[1])
+    return dialect.load_stored(row[0]), int(row[1])
 
 
 def read_for_write(
@@ -61,7 +62,7 @@ def read_for_write(
     key = dialect.placeholder("id")
     row = (
         conn.execute(
-            f"SELECT seq, document, version FROM {TABLE} "  # noqa: S608 - constants
+            f"SELECT seq, {dialect.stored_document}, version FROM {TABLE} "  # noqa: S608
             f"WHERE id = {key}{dialect.lock_row}",
             {"id": id},
         ).fetchone()
@@ -72,7 +73,7 @@ def read_for_write(
         raise NotFoundError(RESOURCE, id)
     version = int(row[2])
     check_version(RESOURCE, id, expected, version)
-    return row[0], dialect.load_document(row[1]), version
+    return row[0], dialect.load_stored(row[1]), version
 
 
 Ahead = tuple[int, str, Document] | None
@@ -159,13 +160,11 @@ def rewrite(
         PreconditionFailedError: the row is no longer at ``version`` (not under the
             lock :func:`read_for_write` takes; a guard all the same).
     """
-    document, at, key = (
-        dialect.placeholder(name) for name in ("document", "version", "seq")
-    )
+    at, key = dialect.placeholder("version"), dialect.placeholder("seq")
     cursor = conn.execute(
-        f"UPDATE {TABLE} SET document = {dialect.cast(document, 'jsonb')}, "  # noqa: S608
+        f"UPDATE {TABLE} SET {dialect.document_assignment}, "  # noqa: S608
         f"version = version + 1 WHERE seq = {key} AND version = {at}",
-        {"document": dialect.dump_document(new), "version": version, "seq": seq},
+        {**dialect.document_values(new), "version": version, "seq": seq},
     )
     if cursor.rowcount != 1:  # pragma: no cover - the row is locked
         raise PreconditionFailedError(RESOURCE, id, version)
@@ -207,11 +206,12 @@ def batch_after(
     test = f" AND ({where})" if where else ""
     after_key, size_key = dialect.placeholder("after"), dialect.placeholder("size")
     rows = conn.execute(
-        f"SELECT seq, document FROM {TABLE} WHERE seq > {after_key}{test} "  # noqa: S608 - see _sql
+        f"SELECT seq, {dialect.stored_document} FROM {TABLE} "  # noqa: S608 - see _sql
+        f"WHERE seq > {after_key}{test} "
         f"ORDER BY seq LIMIT {size_key}",
         {**compiled.params, "after": after, "size": size},
     ).fetchall()
-    return [(int(row[0]), dialect.load_document(row[1])) for row in rows]
+    return [(int(row[0]), dialect.load_stored(row[1])) for row in rows]
 
 
 def stored_rows(
@@ -229,11 +229,11 @@ def stored_rows(
     """
     key = dialect.placeholder("ids")
     rows = conn.execute(
-        f"SELECT id, seq, document FROM {TABLE} "  # noqa: S608 - constants
+        f"SELECT id, seq, {dialect.stored_document} FROM {TABLE} "  # noqa: S608
         f"WHERE id {dialect.among(key)}{dialect.lock_row}",
         {"ids": dialect.text_list(ids)},
     ).fetchall()
-    return {row[0]: (int(row[1]), dialect.load_document(row[2])) for row in rows}
+    return {row[0]: (int(row[1]), dialect.load_stored(row[2])) for row in rows}
 
 
 def replace_rows(
@@ -246,10 +246,10 @@ def replace_rows(
         conn: a connection inside the write transaction.
         rows: ``(seq, new document)`` pairs of rows :func:`stored_rows` read.
     """
-    document, key = dialect.placeholder("document"), dialect.placeholder("seq")
+    key = dialect.placeholder("seq")
     dialect.executemany(
         conn,
-        f"UPDATE {TABLE} SET document = {dialect.cast(document, 'jsonb')}, "  # noqa: S608
+        f"UPDATE {TABLE} SET {dialect.document_assignment}, "  # noqa: S608
         f"version = version + 1 WHERE seq = {key}",
-        [{"document": dialect.dump_document(new), "seq": seq} for seq, new in rows],
+        [{**dialect.document_values(new), "seq": seq} for seq, new in rows],
     )

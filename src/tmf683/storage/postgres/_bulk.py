@@ -84,8 +84,8 @@ def _copy_new(
     copy_rows(
         conn,
         TABLE,
-        "id, document",
-        ((document["id"], DIALECT.dump_document(document)) for document in new),
+        "id, document, document_text",
+        (_row(document["id"], document) for document in new),
     )
     seqs: dict[str, int] = dict(
         conn.execute(
@@ -102,16 +102,18 @@ def _replace(
     """New documents into locked rows (each version one more), side rows dropped."""
     conn.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} "
-        "(seq bigint NOT NULL, document jsonb NOT NULL) ON COMMIT DELETE ROWS"
+        "(seq bigint NOT NULL, document jsonb NOT NULL, document_text text NOT NULL) "
+        "ON COMMIT DELETE ROWS"
     )
     copy_rows(
         conn,
         STAGING,
-        "seq, document",
-        ((seq, DIALECT.dump_document(document)) for seq, document in replaced),
+        "seq, document, document_text",
+        (_row(seq, document) for seq, document in replaced),
     )
     conn.execute(
-        f"UPDATE {TABLE} AS t SET document = s.document, version = t.version + 1 "  # noqa: S608
+        f"UPDATE {TABLE} AS t SET document = s.document, "  # noqa: S608
+        "document_text = s.document_text, version = t.version + 1 "
         f"FROM {STAGING} AS s WHERE t.seq = s.seq"
     )
     delete_leaves(conn, [seq for seq, _ in replaced])
@@ -119,3 +121,9 @@ def _replace(
         f"DELETE FROM {TEXT_TABLE} WHERE seq = ANY(%s)",  # noqa: S608
         [[seq for seq, _ in replaced]],
     )
+
+
+def _row(key: Any, document: Document) -> tuple[Any, str, str]:
+    """``(key, jsonb text, wire text)``: a ``COPY`` row of a document."""
+    values = DIALECT.document_values(document)
+    return key, values["document"], values["document_text"]

@@ -25,6 +25,7 @@ How each rule of the in-memory oracle is kept:
 
 from __future__ import annotations
 
+import json
 import typing
 from collections.abc import Sequence
 from decimal import Decimal
@@ -32,10 +33,12 @@ from typing import Any
 
 import orjson
 import psycopg
+import re2
 from psycopg import errors as pg_errors
 from psycopg.types.json import Json
 
 from tmf683._errors import ValidationError
+from tmf683._listing import encode_json
 from tmf683.query.ast import Condition, Path
 from tmf683.query.literals import All, Literal, Requirement
 from tmf683.query.schema import AttributeKind
@@ -136,6 +139,48 @@ def jsonb_text(document: Any) -> str:
         raise ValidationError(
             [("$", f"holds text that is not valid Unicode: {exc}")]
         ) from exc
+
+
+def _wide(value: Any) -> Any:
+    """``value`` with its integers beyond 64 bits as orjson fragments."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if -(2**63) <= value < 2**64 else orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {key: _wide(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wide(item) for item in value]
+    return value
+
+
+_LONG_INTEGER = re2.compile(r"[:,\[]-?[0-9]{19}")
+"""An integer of 19 digits or more (after what precedes a number in compact JSON):
+maybe beyond 64 bits, which orjson reads as a float. (In a string too: then the
+text is read by ``json.loads``, slower, never wrong.)"""
+
+
+def wire_text(document: Document) -> str:
+    """The document's ``document_text``: :func:`tmf683.encode_json`'s text.
+
+    Integers beyond 64 bits (which no service write lets in, but the store
+    keeps) are written as their digits. Call it after :func:`jsonb_text`, which
+    refuses unpaired surrogates.
+    """
+    try:
+        return encode_json(document).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return orjson.dumps(_wide(document)).decode()
+
+
+def read_text(text: str) -> Document:
+    """A ``document_text`` parsed, as ``json.loads`` would.
+
+    By orjson (floats read exactly), or by ``json.loads`` where an integer may
+    pass 64 bits.
+    """
+    document: Document = (
+        json.loads(text) if _LONG_INTEGER.search(text) else orjson.loads(text)
+    )
+    return document
 
 
 class PostgresDialect:
@@ -253,6 +298,25 @@ class PostgresDialect:
         """Psycopg has parsed the ``jsonb``/``json`` column already."""
         document: Document = value
         return document
+
+    stored_document = "document_text"
+    """The text column beside ``jsonb`` (schema version 8): the document's JSON as
+    :func:`tmf683.encode_json` wrote it, in the key order it was written."""
+
+    def load_stored(self, value: Any) -> Document:
+        """:func:`read_text`."""
+        return read_text(value)
+
+    document_assignment = (
+        "document = %(document)s::jsonb, document_text = %(document_text)s"
+    )
+
+    def document_values(self, document: Document) -> dict[str, Any]:
+        """The ``jsonb`` parameter (:func:`jsonb_text`) and the wire text."""
+        return {
+            "document": jsonb_text(document),
+            "document_text": wire_text(document),
+        }
 
     def dump_event(self, event: Document) -> Json:
         """A ``json`` parameter."""

@@ -19,6 +19,9 @@ from tmf683.storage._sql.tables import COLUMNS, TABLE
 from tmf683.storage._sql.text_index import TEXT_TABLE, requirement, text_path
 from tmf683.storage.postgres._dialect import DIALECT, json_path_text, like_sql
 
+STORED = DIALECT.stored_document
+"""The column of the documents' texts the pages read."""
+
 SELECTIVE_SHARE = 0.1
 """... and when they are at most this share of the table's rows."""
 
@@ -91,7 +94,7 @@ def page_sql(
         selective_share: the largest share of the table collected first.
 
     Returns:
-        The SQL text.
+        The SQL text, selecting ``(id, document_text)`` rows.
     """
     page = "LIMIT %(limit)s OFFSET %(offset)s"
     selective = total <= selective_matches and (
@@ -103,7 +106,7 @@ def page_sql(
         # an index alone where one answers (1M rows, no filter, offset 500,000:
         # index-only on the primary key instead of 500,000 heap reads)
         return (
-            f"SELECT document FROM {TABLE} WHERE seq = ANY (ARRAY(SELECT seq "  # noqa: S608
+            f"SELECT id, {STORED} FROM {TABLE} WHERE seq = ANY (ARRAY(SELECT seq "  # noqa: S608
             f"FROM {TABLE} {compiled.where} {compiled.order_by} {page})) "
             f"{compiled.order_by}"
         )
@@ -114,7 +117,7 @@ def page_sql(
     )
     return (
         f"WITH matches AS MATERIALIZED (SELECT seq, id{keys} FROM {TABLE} "  # noqa: S608
-        f"{compiled.where}) SELECT t.document FROM (SELECT * FROM matches "
+        f"{compiled.where}) SELECT t.id, t.{STORED} FROM (SELECT * FROM matches "
         f"{compiled.order(names)} {page}) AS page JOIN {TABLE} AS t USING (seq) "
         f"{compiled.order(names, 'page.')}"
     )

@@ -5,14 +5,12 @@ from __future__ import annotations
 import copy
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.types.json import set_json_loads
 
 from tmf683._errors import (
     ConflictError,
@@ -42,11 +40,11 @@ from tmf683.storage.base import (
     VersionedDocument,
     distinct_by_id,
 )
-from tmf683.storage.encoded import EncodedRows
+from tmf683.storage.encoded import EncodedRows, wire_rows
 from tmf683.storage.postgres import _outbox as events
 from tmf683.storage.postgres._bulk import put_rows
 from tmf683.storage.postgres._connections import Connection, Connections
-from tmf683.storage.postgres._dialect import DIALECT
+from tmf683.storage.postgres._dialect import DIALECT, read_text
 from tmf683.storage.postgres._read import (
     SELECTIVE_SHARE,
     compile_filter,
@@ -279,27 +277,25 @@ class PostgresStore(SQLStore):
         its far end, such as the newest 1 %.)
         """
         rows, total = self._find_rows(query)
-        return Page([row[0] for row in rows], total)
+        return Page([read_text(text) for _, text in rows], total)
 
     def find_encoded(self, query: Query, omit: Sequence[str]) -> EncodedRows:
-        """Answer a list query as :meth:`find`, the rows decoded by orjson.
+        """Answer a list query with the stored wire texts (``document_text``).
 
-        ``jsonb`` keeps neither the key order nor the float texts of the wire
-        form, so the rows come back decoded, the ``omit`` keys still in them:
-        by orjson, 40 % less CPU than the standard parser on the benchmark's
-        documents, and as exact (the store writes every float as its exact
-        decimal value, which orjson reads back as the same float; no document
-        holds an integer beyond 64 bits). Taking the keys out in SQL
-        (``document - keys``) was measured slower: PostgreSQL rebuilds every
-        document.
+        Each row's text is :func:`tmf683.encode_json`'s, written beside the
+        ``jsonb`` by every write (schema version 8), so it goes on as it is
+        unless it holds an ``omit`` key
+        (:func:`~tmf683.storage.encoded.wire_rows` with ``wire=True``); the
+        ``jsonb`` column serves the filters and sorts only.
         """
-        rows, total = self._find_rows(query, loads=orjson.loads)
-        return EncodedRows([row[0] for row in rows], total)
+        rows, total = self._find_rows(query)
+        return EncodedRows(
+            wire_rows([(id, text.encode()) for id, text in rows], omit, wire=True),
+            total,
+        )
 
-    def _find_rows(
-        self, query: Query, loads: Callable[[bytes | str], Any] | None = None
-    ) -> tuple[list[tuple[Any, ...]], int]:
-        """The page's rows (``document``) and the count, ``loads`` parsing them."""
+    def _find_rows(self, query: Query) -> tuple[list[tuple[str, str]], int]:
+        """The page's ``(id, document_text)`` rows and the count."""
         timeout = self.query_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._write() as conn:
@@ -311,19 +307,16 @@ class PostgresStore(SQLStore):
                 )
             try:
                 compiled, total = count(conn, query, deadline)
-                rows: list[tuple[Any, ...]] = []
+                rows: list[tuple[str, str]] = []
                 if total > query.offset and query.limit != 0:
-                    with conn.cursor() as cursor:
-                        if loads is not None:
-                            set_json_loads(loads, cursor)
-                        rows = cursor.execute(
-                            self._page_sql(conn, compiled, total),
-                            {
-                                **compiled.params,
-                                "limit": query.limit,
-                                "offset": query.offset,
-                            },
-                        ).fetchall()
+                    rows = conn.execute(
+                        self._page_sql(conn, compiled, total),
+                        {
+                            **compiled.params,
+                            "limit": query.limit,
+                            "offset": query.offset,
+                        },
+                    ).fetchall()
             except (pg_errors.QueryCanceled, TimeoutError) as exc:
                 raise QueryTimeoutError(timeout or 0.0) from exc
         return rows, total
@@ -426,9 +419,9 @@ def _insert(conn: Connection, documents: Sequence[Document]) -> list[int]:
     """Insert new rows (one pipelined ``executemany``); return their ``seq``."""
     with conn.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {TABLE} (id, document) "  # noqa: S608 - constant
-            "VALUES (%s, %s::jsonb) RETURNING seq",
-            [(doc["id"], DIALECT.dump_document(doc)) for doc in documents],
+            f"INSERT INTO {TABLE} (id, document, document_text) "  # noqa: S608
+            "VALUES (%(id)s, %(document)s::jsonb, %(document_text)s) RETURNING seq",
+            [{"id": doc["id"], **DIALECT.document_values(doc)} for doc in documents],
             returning=True,
         )
         seqs: list[int] = []

@@ -200,6 +200,19 @@ class SQLiteDialect:
         document: Document = json.loads(value)
         return document
 
+    stored_document = "document"
+    """The stored text is the document's column."""
+
+    def load_stored(self, value: Any) -> Document:
+        """:meth:`load_document`."""
+        return self.load_document(value)
+
+    document_assignment = "document = :document"
+
+    def document_values(self, document: Document) -> dict[str, Any]:
+        """``{"document": text}``."""
+        return {"document": self.dump_document(document)}
+
     def dump_event(self, event: Document) -> str:
         """Compact JSON text, as documents."""
         return dumps(event)
