@@ -76,7 +76,7 @@ def test_a_dumped_and_restored_database_keeps_its_heads(
         restored.add({"id": "C1"}, _outbox("http://h/c", 0.0))  # a new callback
         assert _due(restored, 1.0) == ["E-C1"]
         with psycopg.connect(target) as conn:
-            heads = dict(
+            heads: dict[str, float] = dict(
                 conn.execute(
                     "SELECT callback, next_attempt_at FROM event_delivery_head"
                 ).fetchall()
