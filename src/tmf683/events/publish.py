@@ -7,20 +7,18 @@ inside the store's write transaction, one outbox
 subscription: a change never commits without its deliveries, and a delivery
 never exists for a change that rolled back. The dispatcher
 (:mod:`tmf683.events.dispatch`) sends them. In-process subscribers (Python
-callables) are called after the commit.
+callables) are called after the commit, by its
+:class:`~tmf683.events.local.LocalSubscribers`; the hub subscriptions a write
+matches come from its :class:`~tmf683.events.hub_reader.HubReader`.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from functools import lru_cache
 
-from tmf683._errors import InvalidQueryError, NotFoundError, ValidationError
+from tmf683._errors import NotFoundError, ValidationError
 from tmf683._model import EventSubscriptionInput
 from tmf683._serialization import structure
 from tmf683._validation import json_problems
@@ -36,13 +34,15 @@ from tmf683.events.callbacks import DEFAULT_POLICY, CallbackPolicy
 from tmf683.events.envelopes import (
     V4_EVENTS,
     EventFormat,
-    EventSelector,
     events_for_change,
     host_allowlist,
     validate_callback,
 )
-from tmf683.events.subindex import Entry, SubscriptionIndex
-from tmf683.query.ast import Query
+from tmf683.events.hub_reader import Hub as Hub
+from tmf683.events.hub_reader import HubReader, parsed_selector
+from tmf683.events.local import EventCallback as EventCallback
+from tmf683.events.local import LocalSubscribers
+from tmf683.events.subindex import SubscriptionIndex
 from tmf683.storage.base import (
     SUBSCRIPTION,
     Delivery,
@@ -51,23 +51,9 @@ from tmf683.storage.base import (
     PartyInteractionStore,
 )
 
-log = logging.getLogger(__name__)
-
-EventCallback = Callable[[Document], object]
-"""An in-process subscriber, called with each selected event envelope."""
-
-
-@lru_cache(maxsize=16384)
-def _selector(query: str, format: EventFormat) -> EventSelector:
-    return EventSelector.parse(query, format)
-
 
 def _new_id() -> str:
     return str(uuid.uuid4())
-
-
-Hub = dict[Audience, SubscriptionIndex]
-"""The hub subscriptions each audience's events are matched against, indexed."""
 
 
 class EventPublisher:
@@ -111,13 +97,8 @@ class EventPublisher:
         self.max_subscriptions = max_subscriptions
         self.id_factory = id_factory
         self.formats = dict(formats or {"v4": V4_EVENTS})
-        self._local: dict[str, tuple[EventCallback, EventSelector, Audience]] = {}
-        self._lock = threading.Lock()
-        self._runner: ThreadPoolExecutor | None = None
-        self._last: Future[None] | None = None
-        self._closed = False
-        self._unparseable: set[tuple[str, str]] = set()
-        self._hub: tuple[int, Hub] | None = None
+        self._local = LocalSubscribers()
+        self._hub = HubReader(store, self.formats)
 
     def outbox(
         self, output: Callable[[Document], Document], raised: RaisedEvents
@@ -147,11 +128,10 @@ class EventPublisher:
         def deliveries(old: Document | None, new: Document | None) -> list[Delivery]:
             found: list[Delivery] = []
             if not read:
-                read.append(self._subscriptions())
+                read.append(self._hub.read())
             audiences: dict[Audience, SubscriptionIndex | None] = dict(read[0])
-            with self._lock:
-                for _, _, audience in self._local.values():
-                    audiences.setdefault(audience, None)
+            for audience in self._local.audiences():
+                audiences.setdefault(audience, None)
             now: datetime | None = None
             for (version, root), index in audiences.items():
                 format = self.formats[version]
@@ -188,65 +168,6 @@ class EventPublisher:
 
         return deliveries
 
-    def _subscriptions(self) -> Hub:
-        """The hub subscriptions by audience, indexed; read again when they changed.
-
-        Called inside a write's transaction: the store's subscription generation
-        (moved by every register and unregister, from any process sharing the
-        store) is read first, and the subscriptions themselves only when it differs
-        from the one this publisher indexed last, so a write reads one number
-        rather than every subscription. Subscriptions of a version without a format
-        here, or whose stored query no longer parses, are left out (they get
-        nothing).
-        """
-        generation = self.store.subscription_generation()
-        with self._lock:
-            cached = self._hub
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        groups: dict[Audience, list[tuple[Entry, Query]]] = {}
-        for subscription in self.store.subscriptions():
-            audience = audience_of(subscription)
-            format = self.formats.get(audience[0])
-            if format is None:
-                continue
-            entries = groups.setdefault(audience, [])
-            selector = self._stored_selector(subscription, format)
-            if selector is not None:
-                entries.append(((subscription, selector), selector.query))
-        hub = {audience: SubscriptionIndex(e) for audience, e in groups.items()}
-        with self._lock:
-            self._hub = (generation, hub)
-        return hub
-
-    def _stored_selector(
-        self, subscription: Document, format: EventFormat
-    ) -> EventSelector | None:
-        """The selector of a stored subscription, or ``None`` if its query fails.
-
-        A stored query may no longer parse (stored by an older release with other
-        rules, or written straight into the store). Such a subscription gets
-        nothing, and is logged once per publisher with its id and the reason,
-        rather than failing every write that raises an event.
-        """
-        query = subscription.get("query") or ""
-        try:
-            return _selector(query, format)
-        except InvalidQueryError as error:
-            key = (subscription["id"], query)
-            with self._lock:
-                first = key not in self._unparseable
-                self._unparseable.add(key)
-            if first:
-                log.error(
-                    "hub subscription %s gets no events: its stored query %r does "
-                    "not parse (%s); delete it and register it again",
-                    subscription["id"],
-                    query,
-                    error,
-                )
-            return None
-
     def notify_local(self, raised: RaisedEvents) -> None:
         """Hand the events of a committed change to the in-process subscribers.
 
@@ -257,18 +178,7 @@ class EventPublisher:
         subscription for that); so are the events of changes made after
         :meth:`close`.
         """
-        with self._lock:
-            local = list(self._local.values())
-            if not local or not raised:
-                return
-            if self._closed:
-                log.warning(
-                    "%d events not given to in-process subscribers: closed", len(raised)
-                )
-                return
-            if self._runner is None:
-                self._runner = ThreadPoolExecutor(1, "tmf683-subscribers")
-            self._last = self._runner.submit(self._call, local, raised)
+        self._local.notify(raised)
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until in-process subscribers have seen every event raised so far.
@@ -279,10 +189,7 @@ class EventPublisher:
         Raises:
             TimeoutError: the subscribers are still busy after ``timeout``.
         """
-        with self._lock:
-            last = self._last
-        if last is not None:
-            last.result(timeout)
+        self._local.flush(timeout)
 
     def close(self) -> None:
         """Stop the thread of the in-process subscribers, after the events it holds.
@@ -292,11 +199,7 @@ class EventPublisher:
         hub deliveries; only the in-process subscribers get nothing more. Closing
         twice does nothing more.
         """
-        with self._lock:
-            self._closed = True
-            runner, self._runner = self._runner, None
-        if runner is not None:
-            runner.shutdown(wait=True)
+        self._local.close()
 
     def __enter__(self) -> EventPublisher:
         """Return this publisher; the ``with`` block's end closes it."""
@@ -305,23 +208,6 @@ class EventPublisher:
     def __exit__(self, *exc_info: object) -> None:
         """Close the publisher (:meth:`close`)."""
         self.close()
-
-    @staticmethod
-    def _call(
-        local: list[tuple[EventCallback, EventSelector, Audience]],
-        raised: RaisedEvents,
-    ) -> None:
-        for audience, envelope in raised:
-            for function, selector, wanted in local:
-                if wanted != audience:
-                    continue
-                selected = selector.select(envelope)
-                if selected is None:
-                    continue
-                try:
-                    function(selected)
-                except Exception:
-                    log.exception("in-process subscriber %r failed", function)
 
     def register(self, body: object, *, api_root: str = "") -> Document:
         """Register a hub subscription (TMF683 ``registerListener``).
@@ -385,7 +271,7 @@ class EventPublisher:
         if (reason := self.callback_policy.refusal(url)) is not None:
             raise ValidationError([("$.callback", f"is not allowed: {reason}")])
         text = query if isinstance(query, str) else ""
-        _selector(text, self.formats[version])
+        parsed_selector(text, self.formats[version])
         subscription: Document = {"id": self.id_factory(), "callback": url}
         subscription["query"] = text
         if version != "v4":
@@ -452,10 +338,9 @@ class EventPublisher:
         Raises:
             InvalidQueryError: the query does not parse.
         """
-        selector = _selector(query, self.formats[version])
+        selector = parsed_selector(query, self.formats[version])
         subscription_id = self.id_factory()
-        with self._lock:
-            self._local[subscription_id] = (function, selector, (version, api_root))
+        self._local.add(subscription_id, function, selector, (version, api_root))
         return subscription_id
 
     def unsubscribe(self, subscription_id: str) -> None:
@@ -464,6 +349,5 @@ class EventPublisher:
         Raises:
             NotFoundError: no in-process subscription has that id.
         """
-        with self._lock:
-            if self._local.pop(subscription_id, None) is None:
-                raise NotFoundError("in-process subscription", subscription_id)
+        if not self._local.remove(subscription_id):
+            raise NotFoundError("in-process subscription", subscription_id)

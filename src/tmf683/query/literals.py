@@ -17,55 +17,44 @@ long s): any other character breaks the literal there. A store then tests a
 
 No piece of 3 or more characters (:data:`MIN_LENGTH`) means ``None``: the
 pattern scans.
+
+The structure's types and its test of a text (``satisfied``) are
+:mod:`tmf683.query.requirements`'s; they are importable from here as well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import attrs
+
+from tmf683.query.requirements import (
+    ALWAYS,
+    Literal,
+    Requirement,
+    all_of,
+    any_of,
+    weaken,
+)
+from tmf683.query.requirements import All as All
+from tmf683.query.requirements import Any as Any
+from tmf683.query.requirements import satisfied as satisfied
+
+__all__ = [
+    "MIN_LENGTH",
+    "All",
+    "Any",
+    "Literal",
+    "Requirement",
+    "required",
+    "satisfied",
+]
 
 MIN_LENGTH = 3
 """The shortest literal worth a trigram lookup."""
 
 _MAX_EXACT = 16
 """Most alternative exact strings tracked for one subpattern."""
-
-_MAX_LITERALS = 16
-"""Most literals in a structure; larger ones are weakened."""
-
-
-@attrs.frozen
-class Literal:
-    """A substring every candidate text contains.
-
-    Attributes:
-        text: the substring (lowercased when ``nocase``).
-        nocase: compare with ASCII case folding.
-    """
-
-    text: str
-    nocase: bool = False
-
-
-@attrs.frozen
-class All:
-    """Every part holds (an empty ``All`` always holds)."""
-
-    parts: tuple[Requirement, ...]
-
-
-@attrs.frozen
-class Any:
-    """At least one part holds (never empty)."""
-
-    parts: tuple[Requirement, ...]
-
-
-Requirement = Literal | All | Any
-"""A condition on a text, over literals."""
-
-_TRUE = All(())
 
 
 class _GiveUp(Exception):
@@ -77,42 +66,24 @@ class _Info:
     """What a subpattern implies: its exact strings if few, and a requirement."""
 
     exact: frozenset[Literal] | None
-    need: Requirement = _TRUE
+    need: Requirement = ALWAYS
     open_end: bool = False
     """The text matched is ``exact`` repeated (``x+``): a string of ``exact``
     starts it and one ends it, with anything between."""
 
 
-def _all(parts: Iterable[Requirement]) -> Requirement:
-    flat: list[Requirement] = []
-    for part in parts:
-        items = part.parts if isinstance(part, All) else (part,)
-        flat += [item for item in items if item not in flat]
-    return flat[0] if len(flat) == 1 else All(tuple(flat))
-
-
-def _any(parts: Iterable[Requirement]) -> Requirement:
-    flat: list[Requirement] = []
-    for part in parts:
-        if part == _TRUE:
-            return _TRUE
-        items = part.parts if isinstance(part, Any) else (part,)
-        flat += [item for item in items if item not in flat]
-    return flat[0] if len(flat) == 1 else Any(tuple(flat))
-
-
 def _exact_need(exact: frozenset[Literal]) -> Requirement:
     """The requirement of a set of exact strings: one of them (if all are long)."""
     if any(len(item.text) < MIN_LENGTH for item in exact):
-        return _TRUE
+        return ALWAYS
     ordered: list[Literal] = sorted(exact, key=lambda item: (item.text, item.nocase))
-    return _any(ordered)
+    return any_of(ordered)
 
 
 def _need(info: _Info) -> Requirement:
     if info.exact is None:
         return info.need
-    return _all([info.need, _exact_need(info.exact)])
+    return all_of([info.need, _exact_need(info.exact)])
 
 
 def _concat(left: _Info, right: _Info) -> _Info | None:
@@ -122,7 +93,7 @@ def _concat(left: _Info, right: _Info) -> _Info | None:
     if len(left.exact) * len(right.exact) > _MAX_EXACT:
         return None
     joined = frozenset(_join(a, b) for a in left.exact for b in right.exact)
-    return _Info(joined, _all([left.need, right.need]))
+    return _Info(joined, all_of([left.need, right.need]))
 
 
 def _join(a: Literal, b: Literal) -> Literal:
@@ -137,9 +108,9 @@ def _alternate(branches: list[_Info]) -> _Info:
             *(branch.exact or () for branch in branches)
         )
         needs = {branch.need for branch in branches}
-        if len(union) <= _MAX_EXACT and needs == {_TRUE}:
+        if len(union) <= _MAX_EXACT and needs == {ALWAYS}:
             return _Info(union)
-    return _Info(None, _any(_need(branch) for branch in branches))
+    return _Info(None, any_of(_need(branch) for branch in branches))
 
 
 _EMPTY = _Info(frozenset({Literal("")}))
@@ -199,7 +170,7 @@ class _Parser:
                 run = joined
         if not parts:
             return run, nocase
-        return _Info(None, _all([*parts, _need(run)])), nocase
+        return _Info(None, all_of([*parts, _need(run)])), nocase
 
     def flags_alone(self) -> Callable[[bool], bool] | None:
         """Read ``(?flags)`` (flags for the rest of the group), if there."""
@@ -367,25 +338,6 @@ def _char(char: str, nocase: bool) -> _Info:
     return _ANY_CHAR  # folds beyond ASCII: no literal through it
 
 
-def _size(requirement: Requirement) -> int:
-    if isinstance(requirement, Literal):
-        return 1
-    return sum(_size(part) for part in requirement.parts)
-
-
-def _weaken(requirement: Requirement) -> Requirement:
-    """At most :data:`_MAX_LITERALS` literals (drop ``All`` parts, then give up)."""
-    if _size(requirement) <= _MAX_LITERALS:
-        return requirement
-    if isinstance(requirement, All):
-        kept: list[Requirement] = []
-        for part in sorted(requirement.parts, key=_size):
-            if _size(All((*kept, part))) <= _MAX_LITERALS:
-                kept.append(part)
-        return _all(kept)
-    return _TRUE
-
-
 def required(pattern: str) -> Requirement | None:
     r"""The literals every text ``pattern`` matches contains, or ``None`` (scan).
 
@@ -400,8 +352,9 @@ def required(pattern: str) -> Requirement | None:
         pattern: an RE2 pattern (the caller has compiled it, so it is valid RE2).
 
     Returns:
-        A :data:`Requirement` whose literals are each at least :data:`MIN_LENGTH`
-        characters, or ``None`` when the pattern needs none such (or is not read).
+        A :data:`~tmf683.query.requirements.Requirement` whose literals are each
+        at least :data:`MIN_LENGTH` characters, or ``None`` when the pattern needs
+        none such (or is not read).
     """
     parser = _Parser(pattern)
     try:
@@ -410,31 +363,5 @@ def required(pattern: str) -> Requirement | None:
             raise _GiveUp  # an unbalanced ")"
     except _GiveUp:
         return None
-    requirement = _weaken(_need(info))
-    return None if requirement == _TRUE else requirement
-
-
-def satisfied(requirement: Requirement, text: str) -> bool:
-    """Whether ``text`` meets ``requirement`` (``nocase``: ASCII case folding).
-
-    Args:
-        requirement: from :func:`required`.
-        text: any text.
-
-    Returns:
-        ``True`` when it does.
-    """
-    if isinstance(requirement, Literal):
-        if requirement.nocase:
-            return requirement.text in _ascii_lower(text)
-        return requirement.text in text
-    if isinstance(requirement, All):
-        return all(satisfied(part, text) for part in requirement.parts)
-    return any(satisfied(part, text) for part in requirement.parts)
-
-
-def _ascii_lower(text: str) -> str:
-    return text.translate(_LOWER)
-
-
-_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+    requirement = weaken(_need(info))
+    return None if requirement == ALWAYS else requirement

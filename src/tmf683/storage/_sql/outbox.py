@@ -1,12 +1,15 @@
-"""Hub subscriptions and the transactional outbox, in SQL, for both engines.
+"""The transactional outbox in SQL, for both engines: the rows of hub deliveries.
 
-``event_subscription`` keeps the hub subscriptions; ``event_delivery`` keeps one row
-per event and subscriber until the subscriber accepted it (then the row goes) or it
-failed for good (``state = 'failed'``). Rows are written in the same transaction as
-the change that raised them. Every function runs inside the caller's transaction;
-the dialect supplies the placeholders and the column encodings. PostgreSQL's
-dispatchers share the outbox and read it their own way (its ``_outbox`` module).
-SQL text here is built from module constants only.
+``event_delivery`` keeps one row per event and subscriber until the subscriber
+accepted it (then the row goes) or it failed for good (``state = 'failed'``). Rows
+are written in the same transaction as the change that raised them. Every function
+runs inside the caller's transaction; the dialect supplies the placeholders and the
+column encodings. PostgreSQL's dispatchers share the outbox and read it their own
+way (its ``_outbox`` module). SQL text here is built from module constants only.
+
+The hub subscriptions' rows are :mod:`tmf683.storage._sql.hub`'s and the schema
+version check :mod:`tmf683.storage._sql.schema_version`'s; their functions are
+importable from here as well, where the stores have always found them.
 """
 
 from __future__ import annotations
@@ -14,20 +17,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tmf683._errors import StoreUnavailableError, SubscriptionLimitError
 from tmf683.storage._sql.dialect import Connection, Dialect
-from tmf683.storage._sql.tables import (
-    DELIVERIES,
-    DELIVERY_COLUMNS,
-    DELIVERY_HEADS,
-    GENERATION,
-    SUBSCRIPTIONS,
-)
+from tmf683.storage._sql.hub import add_subscription as add_subscription
+from tmf683.storage._sql.hub import check_room as check_room
+from tmf683.storage._sql.hub import delete_subscription as delete_subscription
+from tmf683.storage._sql.hub import generation as generation
+from tmf683.storage._sql.hub import read_one as read_one
+from tmf683.storage._sql.hub import subscriptions as subscriptions
+from tmf683.storage._sql.schema_version import check_schema as check_schema
+from tmf683.storage._sql.tables import DELIVERIES, DELIVERY_COLUMNS, DELIVERY_HEADS
 from tmf683.storage.base import (
     FAILED_BEHIND,
     TRIMMED,
     Delivery,
-    Document,
     OutboxStats,
     event_time,
 )
@@ -287,81 +289,6 @@ def failed(dialect: Dialect, conn: Connection) -> list[Delivery]:
     return [row_to_delivery(dialect, row) for row in rows]
 
 
-def check_room(dialect: Dialect, conn: Connection, limit: int) -> None:
-    """Raise SubscriptionLimitError when ``limit`` subscriptions exist.
-
-    The dialect's ``lock_subscriptions`` makes concurrent registrations wait for
-    each other (SQLite's write transaction does already), so the count holds until
-    the caller's insert commits.
-    """
-    if dialect.lock_subscriptions:
-        conn.execute(dialect.lock_subscriptions, {})
-    (count,) = conn.execute(
-        f"SELECT count(*) FROM {SUBSCRIPTIONS}",  # noqa: S608 - constant
-        {},
-    ).fetchone()
-    if count >= limit:
-        raise SubscriptionLimitError(limit)
-
-
-def add_subscription(
-    dialect: Dialect, conn: Connection, subscription: Document
-) -> None:
-    """Write a subscription row (a taken id raises the driver's integrity error)."""
-    id, document = _names(dialect, "id", "document")
-    conn.execute(
-        f"INSERT INTO {SUBSCRIPTIONS} (id, document) "  # noqa: S608 - constants
-        f"VALUES ({id}, {dialect.cast(document, 'jsonb')})",
-        {"id": subscription["id"], "document": dialect.dump_document(subscription)},
-    )
-
-
-def read_one(
-    dialect: Dialect, conn: Connection, table: str, id: str
-) -> Document | None:
-    """The document of the row with that id in ``table`` (a module constant)."""
-    row = conn.execute(
-        f"SELECT document FROM {table} WHERE id = {dialect.placeholder('id')}",  # noqa: S608
-        {"id": id},
-    ).fetchone()
-    return None if row is None else dialect.load_document(row[0])
-
-
-def subscriptions(dialect: Dialect, conn: Connection) -> list[Document]:
-    """Every subscription, in registration order."""
-    rows = conn.execute(
-        f"SELECT document FROM {SUBSCRIPTIONS} ORDER BY seq",  # noqa: S608 - constant
-        {},
-    ).fetchall()
-    return [dialect.load_document(row[0]) for row in rows]
-
-
-def generation(conn: Connection) -> int:
-    """The subscriptions' generation (see ``tables.GENERATION``): one row read."""
-    row = conn.execute(f"SELECT generation FROM {GENERATION}", {}).fetchone()  # noqa: S608
-    return int(row[0])
-
-
-def delete_subscription(dialect: Dialect, conn: Connection, id: str) -> bool:
-    """Remove a subscription and its deliveries; tell whether it existed.
-
-    With the dialect's ``skip_locked``, a delivery being sent now is left to its
-    dispatcher, which finds the subscription gone and drops it (waiting for it
-    could take as long as the send).
-    """
-    key = dialect.placeholder("id")
-    cursor = conn.execute(
-        f"DELETE FROM {SUBSCRIPTIONS} WHERE id = {key}",  # noqa: S608 - constant
-        {"id": id},
-    )
-    conn.execute(
-        f"DELETE FROM {DELIVERIES} WHERE id IN (SELECT id FROM {DELIVERIES} "  # noqa: S608
-        f"WHERE subscription_id = {key}{dialect.skip_locked})",
-        {"id": id},
-    )
-    return cursor.rowcount > 0
-
-
 def stats(dialect: Dialect, conn: Connection) -> OutboxStats:
     """The outbox's pending and failed counts and its oldest pending event's time.
 
@@ -383,24 +310,3 @@ def stats(dialect: Dialect, conn: Connection) -> OutboxStats:
     return OutboxStats(
         int(counts.get("pending", 0)), int(counts.get("failed", 0)), oldest
     )
-
-
-def check_schema(conn: Connection, sql: str, expected: int, name: str) -> None:
-    """Raise unless the stored schema version (``sql`` reads it) is ``expected``.
-
-    Args:
-        conn: a connection to the store.
-        sql: a constant statement answering one row with the version.
-        expected: the store's ``SCHEMA_VERSION``.
-        name: the store, for the message (a safe location).
-
-    Raises:
-        StoreUnavailableError: the version differs (an older or a newer tmf683
-            wrote the schema since this process opened the store).
-    """
-    row = conn.execute(sql, {}).fetchone()
-    found = None if row is None or row[0] is None else int(row[0])
-    if found != expected:
-        raise StoreUnavailableError(
-            f"{name} has schema version {found}; this tmf683 writes {expected}"
-        )

@@ -2,7 +2,7 @@
 
 ``SQLStore`` is a base class: an engine's store supplies its dialect, its
 transactions and its driver's integrity error; the SQL comes from
-:mod:`tmf683.storage._sql.outbox`.
+:mod:`tmf683.storage._sql.hub` (subscriptions) and :mod:`tmf683.storage._sql.outbox`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tmf683._errors import ConflictError, NotFoundError, QueryTimeoutError
 from tmf683.query.ast import Query
 from tmf683.query.regex import guarded
 from tmf683.storage._deadline import Deadline
-from tmf683.storage._sql import documents, outbox
+from tmf683.storage._sql import documents, hub, outbox
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.dialect import Connection, Dialect
 from tmf683.storage._sql.tables import SUBSCRIPTIONS
@@ -103,7 +103,7 @@ class SQLStore:
     def _find_one(self, resource: str, table: str, id: str) -> Document:
         if self.dialect.can_hold(id):
             with self._read() as conn:
-                found = outbox.read_one(self.dialect, conn, table, id)
+                found = hub.read_one(self.dialect, conn, table, id)
             if found is not None:
                 return found
         raise NotFoundError(resource, id)
@@ -121,8 +121,8 @@ class SQLStore:
         try:
             with self._write() as conn:
                 if limit is not None:
-                    outbox.check_room(self.dialect, conn, limit)
-                outbox.add_subscription(self.dialect, conn, subscription)
+                    hub.check_room(self.dialect, conn, limit)
+                hub.add_subscription(self.dialect, conn, subscription)
         except self.integrity_error as exc:
             if not self.dialect.taken_id(exc, SUBSCRIPTIONS):
                 raise
@@ -136,7 +136,7 @@ class SQLStore:
         """Remove a hub subscription and its deliveries; see the protocol."""
         if self.dialect.can_hold(id):
             with self._write() as conn:
-                if outbox.delete_subscription(self.dialect, conn, id):
+                if hub.delete_subscription(self.dialect, conn, id):
                     return
                 raise NotFoundError(SUBSCRIPTION, id)
         raise NotFoundError(SUBSCRIPTION, id)
@@ -144,12 +144,12 @@ class SQLStore:
     def subscriptions(self) -> list[Document]:
         """Every hub subscription, in registration order."""
         with self._read() as conn:
-            return outbox.subscriptions(self.dialect, conn)
+            return hub.subscriptions(self.dialect, conn)
 
     def subscription_generation(self) -> int:
         """The subscriptions' generation, moved by triggers; see the protocol."""
         with self._read() as conn:
-            return outbox.generation(conn)
+            return hub.generation(conn)
 
     def due_deliveries(self, now: float, limit: int = 100) -> list[Delivery]:
         """The oldest pending delivery per callback, when due; see the protocol."""
