@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--query",
         default="",
         help="a TMF630 filter as a v4 list takes it, e.g. "
-        "'status=active&creationDate.gt=2026-01-01' (default: every interaction)",
+        "'status=active&creationDate.gt=2026-01-01T00:00:00Z' "
+        "(default: every interaction)",
     )
     export.add_argument(
         "--output",

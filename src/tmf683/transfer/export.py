@@ -19,7 +19,8 @@ def export_query(query: str) -> Query:
     """Parse the ``--query`` of an export: a TMF630 filter as a v4 list takes it.
 
     Args:
-        query: a raw query string, e.g. ``"status=active&creationDate.gt=2026-01-01"``.
+        query: a raw query string, e.g.
+            ``"status=active&creationDate.gt=2026-01-01T00:00:00Z"``.
 
     Returns:
         The parsed query (conditions only).
