@@ -30,6 +30,7 @@ from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX
 from tmf683.storage.base import PartyInteractionStore
 from tmf683.storage.postgres._schema import SCHEMA_VERSION as POSTGRES_SCHEMA
 from tmf683.storage.sqlite._schema import SCHEMA_VERSION as SQLITE_SCHEMA
+from tmf683.storage.sqlite._schema import SEQ_INDEX
 
 LONG_NOTE = "long text " * 80 + "0"
 QUERIES = [
@@ -138,6 +139,7 @@ def test_a_schema_4_sqlite_file_is_upgraded_in_place(
             row[0] for row in connection.execute("SELECT name FROM sqlite_master")
         }
         assert "party_interaction_reference" not in tables
+        assert SEQ_INDEX in tables  # version 9
         (rows,) = connection.execute(f"SELECT count(*) FROM {LEAF_TABLE}").fetchone()
         assert rows > 29 * 20
     finally:

@@ -31,6 +31,10 @@ Version 8 cuts texts by UTF-8 bytes too and keeps no leaf rows (nor texts) at pa
 longer than ``PATH_BYTES`` (``tmf683.storage._sql.leaves``, the rule PostgreSQL
 needs, kept alike so one compiler serves both): on upgrade the rows that may
 change are made again from their documents.
+Version 9 adds ``idx_party_interaction_seq``, an index of ``seq`` alone: the
+narrowest walk in creation order, so the rows an ``OFFSET`` skips are read from it
+instead of from the table (2-3 documents per page), and the smallest index for an
+unfiltered ``count(*)``; built from the table on upgrade.
 Every statement runs inside the caller's transaction. SQL text here is built only
 from these module constants, never from client input.
 """
@@ -70,7 +74,7 @@ from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 from tmf683.storage.sqlite._heads import create_delivery_heads
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Stored in ``PRAGMA user_version``."""
 
 _LOGGER = logging.getLogger(__name__)
@@ -337,6 +341,15 @@ def _upgrade_to_version_8(db: sqlite_utils.Database) -> None:
     )
 
 
+SEQ_INDEX = f"idx_{TABLE}_seq"
+"""Version 9's index of ``party_interaction (seq)``."""
+
+
+def _upgrade_to_version_9(db: sqlite_utils.Database) -> None:
+    """The index of ``seq`` alone (1M interactions: built in about 5 s)."""
+    db.execute(f"CREATE INDEX IF NOT EXISTS {SEQ_INDEX} ON {TABLE} (seq)")
+
+
 def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -371,4 +384,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _upgrade_to_version_7(db)
     if version < 8:
         _upgrade_to_version_8(db)
+    if version < 9:
+        _upgrade_to_version_9(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
