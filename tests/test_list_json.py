@@ -1,8 +1,10 @@
 """``list_json``: the same bytes as today's ``encode_json(service.list(...).items)``.
 
 Every store, generated documents (any JSON in an extension, floats with exponents,
-non-ASCII and escaped text, the reserved v5 part, ``id`` not first), generated
-queries with ``fields=``; texts an older release stored; the HTTP body.
+non-ASCII and escaped text, the reserved v5 part, ``id`` not first, any key
+order), generated queries with ``fields=`` of first-level and nested attributes
+(the SQLite store writes those from the selected values' texts); texts an older
+release stored; the HTTP body.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ BASE = "https://api.example.com/tmf-api/partyInteraction/v4"
 texts = st.text(
     st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=6
 )
+keys = texts | st.sampled_from(["a", "status", "channel", "id", "_v5", 'q"'])
+"""Keys of generated objects: any text, or a name selected below (a nested
+``"status":`` makes the key order unreadable off the text, ``'q"'`` is escaped)."""
 json_values = st.recursive(
     st.none()
     | st.booleans()
@@ -39,7 +44,7 @@ json_values = st.recursive(
     | texts
     | st.sampled_from(['"_v5":', "1e-05", ",1e+16", "NaN", 'é\n\t\\"/', "\u2028"]),
     lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3)
+        st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=3)
     ),
     max_leaves=8,
 )
@@ -60,18 +65,48 @@ def stored_documents(draw: st.DrawFn) -> list[dict[str, object]]:
             values["x-any"] = draw(json_values)
         if draw(st.booleans()):
             values["_v5"] = {"attributes": draw(st.dictionaries(texts, json_values))}
+        if draw(st.booleans()):
+            values["x-b"] = draw(json_values)
         items = list(values.items())
+        if draw(st.booleans()):
+            items = draw(st.permutations(items))
         at = draw(st.sampled_from([0, 0, 0, len(items)]))
         documents.append(dict([*items[:at], ("id", id), *items[at:]]))
     return documents
+
+
+SELECTABLE = [
+    *["status", "channel", "x-any", "x-b", "_v5", "id", "href", "none", "@type"],
+    *["description", "relatedParty", "note", "interactionDate"],
+    *["relatedParty.role", "relatedParty.name", "note.text", "channel.id"],
+    *["x-any.a", "x-any.status", "x-any.a.a", "x-b.channel", "status.a"],
+    *["interactionDate.startDateTime", "_v5.attributes", "id.a", "href.a"],
+]
+"""First-level and nested attributes of the generated documents, and ones they
+lack or that go through a text (``status.a``)."""
+
+
+@st.composite
+def with_fields(draw: st.DrawFn, query_string: str) -> str:
+    """The query, its ``fields=`` replaced by a drawn selection half the time."""
+    if draw(st.booleans()):
+        return query_string
+    parts = [part for part in query_string.split("&") if part]
+    parts = [part for part in parts if not part.startswith("fields=")]
+    selected = draw(st.lists(st.sampled_from(SELECTABLE), max_size=4))
+    return "&".join([*parts, "fields=" + ",".join(selected)])
 
 
 def _empty(conn):
     conn.execute("DELETE FROM party_interaction")
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(stored_documents(), query_strings(), st.sampled_from([None, "P1", "open"]))
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stored_documents(),
+    query_strings().flatmap(with_fields),
+    st.sampled_from([None, "P1", "open"]),
+)
 def test_list_json_is_the_bytes_of_the_listed_items_on_every_store(
     tmp_path_factory, postgres_for_properties, documents, query_string, party
 ):
@@ -90,6 +125,34 @@ def test_list_json_is_the_bytes_of_the_listed_items_on_every_store(
             assert page.total_count == listed.total_count
             assert page.links() == listed.links()
             assert page.is_partial == listed.is_partial
+    finally:
+        sqlite_store.close()
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stored_documents(),
+    st.lists(st.sampled_from(SELECTABLE), max_size=4),
+    st.sampled_from(["", "&sort=-id", "&limit=2&offset=1", "&status=open"]),
+)
+def test_fields_selections_give_the_same_bytes_on_every_store(
+    tmp_path_factory, postgres_for_properties, documents, selected, rest
+):
+    postgres_store, postgres_conn = postgres_for_properties
+    _empty(postgres_conn)
+    sqlite_store = SQLiteStore(tmp_path_factory.mktemp("lf") / "l.db")
+    query_string = "fields=" + ",".join(selected) + rest
+    try:
+        for store in (MemoryStore(), sqlite_store, postgres_store):
+            store.add_many(documents)
+            service = PartyInteractionService(store, base_url=BASE)
+            listed = service.list(query_string)
+            page = service.list_json(query_string)
+            assert page.body == encode_json(listed.items), type(store).__name__
+            assert (page.item_count, page.total_count) == (
+                len(listed.items),
+                listed.total_count,
+            )
     finally:
         sqlite_store.close()
 
@@ -116,12 +179,21 @@ def test_texts_an_older_release_stored_give_the_same_bytes(tmp_path):
         {"status": "open", "id": "c", "note": [{"text": "1e-05 and 4e-2"}]},
         {"id": 'd"é\n', "description": 'a "_v5": text', "_v5": {"attributes": {}}},
         {"id": "e", "description": "plain, é 日本 \u2028 \\"},
+        {"id": "f", "x-any": {"status": 1}, "channel": "c", "status": "open"},
+        {"id": "g", "description": "NaN", "status": "s", "x-any": [{"a": "b"}]},
     ]
     store.add_many([{"id": d["id"]} for d in documents])
     _stored_by_hand(path, documents)
     service = PartyInteractionService(store, base_url=BASE)
-    for query in ("", "fields=status,x", "sort=-id", "fields=note.text"):
+    for query in (
+        *["", "fields=status,x", "sort=-id", "fields=note.text", "fields=x"],
+        *["fields=status,channel", "fields=description", "fields=status.a,id"],
+        *["fields=note.text,x-any.status", "fields=x-any.a,status", "fields=_v5"],
+    ):
         assert service.list_json(query).body == encode_json(service.list(query).items)
+    body = service.list_json("fields=channel,status,x-any.a").body
+    assert b'"channel":"c","status":"open"}' in body  # not the nested key's place
+    assert b'"status":"s","x-any":[{"a":"b"}]}' in body
     body = service.list_json("").body
     assert b'"x":[1e-7,1e+16,-0.000025,1e+22,0.1]' in body  # as orjson 3.13 writes
     assert b'{"id":"c","href":"' + f"{BASE}/partyInteraction/c".encode() in body

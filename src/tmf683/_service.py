@@ -7,6 +7,7 @@ what a client sends and what it reads back.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from tmf683._datetimes import format_datetime
 from tmf683._errors import ValidationError
 from tmf683._hrefs import href_as_id
 from tmf683._inputs import read_list_query, read_selection
-from tmf683._listing import JsonPage, encode_items
+from tmf683._listing import JsonPage, encode_items, encode_selected, selected_names
 from tmf683._model import PartyInteraction
 from tmf683._normalize import with_attribute
 from tmf683._schema import PARTY_INTERACTION_SCHEMA
@@ -53,7 +54,7 @@ from tmf683.storage.base import (
     PartyInteractionStore,
     VersionedDocument,
 )
-from tmf683.storage.encoded import EncodedListStore, WireRow
+from tmf683.storage.encoded import EncodedListStore, SelectingListStore, WireRow
 from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
 from tmf683.versions.v5 import traced_for_v4_patch, v5_part_after_v4_patch
 from tmf683.versions.v5events import V5_EVENTS
@@ -361,9 +362,11 @@ class PartyInteractionService(ServiceBase):
 
         The body is :func:`~tmf683.encode_json` of :meth:`list`'s items, byte for
         byte, written without decoding and encoding each document where the
-        store keeps it in that form (:class:`~tmf683.storage.encoded.EncodedListStore`)
-        and no ``fields`` selection applies: the stored text goes out with
-        ``href`` spliced in after ``id``.
+        store keeps it in that form (:class:`~tmf683.storage.encoded.EncodedListStore`):
+        the stored text goes out with ``href`` spliced in after ``id``; under a
+        ``fields`` selection, the selected attributes' texts where the store
+        gives them (:class:`~tmf683.storage.encoded.SelectingListStore`,
+        :func:`~tmf683._listing.encode_selected`).
 
         Args:
             query: as for :meth:`list`.
@@ -378,19 +381,23 @@ class PartyInteractionService(ServiceBase):
         """
         parsed = self._list_query(query, base_url)
         restricted = restrict(parsed, party)
+        output = functools.partial(self._output, base_url=base_url)
+        href = functools.partial(self.href, base_url=base_url)
+        if parsed.fields is not None and isinstance(self.store, SelectingListStore):
+            names = selected_names(parsed.fields, ("id", "href", V5_KEY))
+            if names is not None:
+                rows = self.store.find_selected(restricted, names)
+                body = encode_selected(rows.items, parsed.fields, names, output, href)
+                count, total = len(rows.items), rows.total_count
+                return JsonPage(body, count, total, parsed.offset, parsed.limit)
         items: Sequence[WireRow | Document]
         if isinstance(self.store, EncodedListStore):
-            rows = self.store.find_encoded(restricted, (V5_KEY,))  # no store keeps href
-            items, total = rows.items, rows.total_count
+            encoded = self.store.find_encoded(restricted, (V5_KEY,))  # no href stored
+            items, total = encoded.items, encoded.total_count
         else:
             page = self.store.find(restricted)
             items, total = page.items, page.total_count
-        body = encode_items(
-            items,
-            lambda doc: self._output(doc, base_url),
-            lambda id: self.href(id, base_url=base_url),
-            parsed.fields,
-        )
+        body = encode_items(items, output, href, parsed.fields)
         return JsonPage(body, len(items), total, parsed.offset, parsed.limit)
 
     def _list_query(self, query: _ListQuery, base_url: str | None) -> Query:

@@ -10,6 +10,12 @@ and ``-2.5e-05`` where orjson 3.13 writes ``1e-7`` and ``-0.000025``) and for
 values no document may hold
 (integers beyond 64 bits, ``NaN``): :func:`wire_rows` passes the other texts on as
 they are and decodes the few that hold one of those.
+
+A store may also answer a ``fields=`` selection with each selected first-level
+attribute's value as the text holds it (:class:`SelectingListStore`): SQLite's
+``document -> '$."name"'`` gives that sub-text as written, PostgreSQL's ``->`` on a
+``json`` column (not ``jsonb``) does too. :mod:`tmf683._listing` writes the items
+from those texts.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ compact JSON (``:``, ``,``, ``[``); orjson picks other forms for some (``1e-7``,
 is no number.)"""
 
 
+_CONSTANTS_FOUND = re2.compile(_CONSTANTS)
+
+
 @functools.cache
 def _looked_for(omit: tuple[str, ...], wire: bool) -> re2._Regexp[bytes] | None:
     """One RE2 pattern for every text that may need decoding (one pass, ~1 GB/s).
@@ -67,6 +76,79 @@ class EncodedRows:
 
     items: list[WireRow | Document]
     total_count: int
+
+
+SelectedRow = tuple[str, bytes, tuple[bytes | None, ...]]
+"""``(id, text, values)``: a document's ``id``, its whole stored text (UTF-8
+``json.dumps`` output, as for :func:`wire_rows`) and, for each name asked for, the
+text of that first-level attribute's value as the stored text writes it
+(``None`` when the document has no such attribute)."""
+
+
+@attrs.frozen
+class SelectedRows:
+    """A list query's page, as the selected attributes' texts.
+
+    Attributes:
+        items: the page's rows in order (:data:`SelectedRow`).
+        total_count: how many documents match the filter in all.
+    """
+
+    items: list[SelectedRow]
+    total_count: int
+
+
+@runtime_checkable
+class SelectingListStore(Protocol):
+    """A store that answers list queries with first-level values as text (a role).
+
+    SQLite implements it; a store whose documents are kept as text as written
+    (PostgreSQL's ``json``) implements it by selecting ``column -> name`` for each
+    name.
+    """
+
+    def find_selected(self, query: Query, names: Sequence[str]) -> SelectedRows:
+        """Answer a list query as ``find``, with the values of ``names`` as text.
+
+        Args:
+            query: as for ``find``.
+            names: first-level attribute names (none holds ``"`` or a control
+                character: the query parser refuses them).
+
+        Returns:
+            The same documents in the same order, and the same count, as ``find``.
+        """
+        ...  # pragma: no cover - a protocol
+
+
+def other_forms(texts: Sequence[bytes]) -> bool:
+    """Whether orjson may write any of these JSON values otherwise than they are.
+
+    Args:
+        texts: JSON values' texts (``json.dumps`` output, as for :func:`wire_rows`).
+
+    Returns:
+        ``True`` when one may hold ``NaN``/``Infinity`` or a float with an
+        exponent (looked for as text, in one RE2 pass: a string holding one
+        counts too, which is slower, never wrong).
+    """
+    return _looked_for(()).search(b":" + b"\n:".join(texts)) is not None
+
+
+def decode_stored(text: bytes) -> Document:
+    """Decode a stored text as :func:`wire_rows` does.
+
+    Args:
+        text: a stored JSON object's text.
+
+    Returns:
+        The document: by ``json.loads`` where ``NaN`` or ``Infinity`` may be, by
+        orjson otherwise (floats read exactly).
+    """
+    if _CONSTANTS_FOUND.search(text) is not None:
+        document: Document = json.loads(text)
+        return document
+    return decode(text)
 
 
 @runtime_checkable

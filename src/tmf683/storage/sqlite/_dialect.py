@@ -110,6 +110,16 @@ class SQLiteDialect:
             f"WHERE {alias}.type = 'object'"
         )
 
+    def attribute_text(self, bind: Bind, source: str, name: str) -> str:
+        """The text of a first-level attribute's value as ``source`` writes it.
+
+        ``->`` gives the sub-text of the stored text (strings with their escapes,
+        numbers as written), as UTF-8 bytes; SQL ``NULL`` when the document has
+        no such attribute (``'null'`` for a JSON ``null``). PostgreSQL gives the
+        same with ``->`` on a ``json`` column and the name bound as it is.
+        """
+        return f"CAST({source} -> {bind(json_path((name,)))} AS BLOB)"
+
     def leaf_value(self, kind: AttributeKind) -> str:
         """``value``: texts and numbers in one column without type affinity."""
         return "value"

@@ -42,7 +42,7 @@ from tmf683.storage.base import (
     attempt_then_record,
     distinct_by_id,
 )
-from tmf683.storage.encoded import EncodedRows, wire_rows
+from tmf683.storage.encoded import EncodedRows, SelectedRows, wire_rows
 from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, dumps, regexp
 from tmf683.storage.sqlite._schema import (
     SCHEMA_VERSION,
@@ -316,6 +316,26 @@ class SQLiteStore(SQLStore):
         """
         rows, total = self._find_rows(query, "id, CAST(document AS BLOB)", {})
         return EncodedRows(wire_rows([(row[0], row[1]) for row in rows], omit), total)
+
+    def find_selected(self, query: Query, names: Sequence[str]) -> SelectedRows:
+        """Answer a list query with first-level values as text (the protocol's).
+
+        See :class:`~tmf683.storage.encoded.SelectingListStore`. One ``->`` per
+        name (SQLite parses each text once per row for all of them), and the
+        whole text beside them for the key order and the rows that need decoding
+        (:func:`tmf683._listing.encode_selected`).
+        """
+        params: dict[str, Any] = {}
+
+        def bind(value: Any) -> str:
+            name = f"selected{len(params)}"
+            params[name] = value
+            return DIALECT.placeholder(name)
+
+        values = [DIALECT.attribute_text(bind, "document", name) for name in names]
+        select = ", ".join(["id", "CAST(document AS BLOB)", *values])
+        rows, total = self._find_rows(query, select, params)
+        return SelectedRows([(row[0], row[1], tuple(row[2:])) for row in rows], total)
 
     def _find_rows(
         self, query: Query, select: str, select_params: dict[str, Any]
