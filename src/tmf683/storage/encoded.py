@@ -132,7 +132,9 @@ def other_forms(texts: Sequence[bytes]) -> bool:
         exponent (looked for as text, in one RE2 pass: a string holding one
         counts too, which is slower, never wrong).
     """
-    return _looked_for(()).search(b":" + b"\n:".join(texts)) is not None
+    pattern = _looked_for((), wire=False)
+    assert pattern is not None  # the constants and exponents are always looked for
+    return pattern.search(b":" + b"\n:".join(texts)) is not None
 
 
 def decode_stored(text: bytes) -> Document:
