@@ -65,7 +65,7 @@ here is built from module constants only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -199,6 +199,24 @@ def _upgrade_to_version_2(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def _documents_in_batches(
+    conn: psycopg.Connection[Any],
+) -> Iterator[list[tuple[int, Document]]]:
+    """Every stored ``(seq, document)``, in ``seq`` order, 5000 rows per list.
+
+    Each batch is read after the caller has handled the one before (an upgrade step
+    rewrites the rows of its batch), by ``seq > last``: no cursor is held open.
+    """
+    after = 0
+    while rows := conn.execute(
+        f"SELECT seq, document FROM {TABLE} WHERE seq > %s "  # noqa: S608 - constant
+        "ORDER BY seq LIMIT 5000",
+        [after],
+    ).fetchall():
+        yield rows
+        after = rows[-1][0]
+
+
 def _upgrade_to_version_3(conn: psycopg.Connection[Any]) -> None:
     """Index each callback's failed deliveries, for the trim of the oldest."""
     conn.execute(
@@ -216,14 +234,8 @@ def _upgrade_to_version_4(conn: psycopg.Connection[Any]) -> None:
         'path text COLLATE "C" NOT NULL, text text COLLATE "C", number numeric, '
         "CHECK ((text IS NULL) <> (number IS NULL)))"
     )
-    after = 0
-    while rows := conn.execute(
-        f"SELECT seq, document FROM {TABLE} WHERE seq > %s "  # noqa: S608 - constant
-        "ORDER BY seq LIMIT 5000",
-        [after],
-    ).fetchall():
+    for rows in _documents_in_batches(conn):
         write_leaves(conn, rows)
-        after = rows[-1][0]
     conn.execute(
         f"CREATE INDEX {LEAF_TABLE}_text_idx ON {LEAF_TABLE} (path, text, seq) "
         "WHERE text IS NOT NULL"
@@ -320,18 +332,12 @@ def _upgrade_to_version_7(conn: psycopg.Connection[Any]) -> None:
 def _upgrade_to_version_8(conn: psycopg.Connection[Any]) -> None:
     """The wire text beside each ``jsonb`` document, filled 5000 rows at a time."""
     conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS document_text text")
-    after = 0
-    while rows := conn.execute(
-        f"SELECT seq, document FROM {TABLE} WHERE seq > %s "  # noqa: S608 - constant
-        "ORDER BY seq LIMIT 5000",
-        [after],
-    ).fetchall():
+    for rows in _documents_in_batches(conn):
         with conn.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {TABLE} SET document_text = %s WHERE seq = %s",  # noqa: S608
                 [(wire_text(document), seq) for seq, document in rows],
             )
-        after = rows[-1][0]
     conn.execute(f"ALTER TABLE {TABLE} ALTER COLUMN document_text SET NOT NULL")
 
 
