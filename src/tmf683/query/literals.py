@@ -28,27 +28,12 @@ from collections.abc import Callable
 
 import attrs
 
-from tmf683.query.requirements import (
-    ALWAYS,
-    Literal,
-    Requirement,
-    all_of,
-    any_of,
-    weaken,
-)
+from tmf683.query.requirements import ALWAYS, all_of, any_of, weaken
 from tmf683.query.requirements import All as All
 from tmf683.query.requirements import Any as Any
+from tmf683.query.requirements import Literal as Literal
+from tmf683.query.requirements import Requirement as Requirement
 from tmf683.query.requirements import satisfied as satisfied
-
-__all__ = [
-    "MIN_LENGTH",
-    "All",
-    "Any",
-    "Literal",
-    "Requirement",
-    "required",
-    "satisfied",
-]
 
 MIN_LENGTH = 3
 """The shortest literal worth a trigram lookup."""

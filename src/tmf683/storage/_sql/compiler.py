@@ -36,7 +36,8 @@ from tmf683.query.ast import Condition, Operator, Path, Query
 from tmf683.query.plan import Each, Either, Node, Plan, Test, plan
 from tmf683.query.schema import AttributeKind
 from tmf683.storage._sql.dialect import Dialect
-from tmf683.storage._sql.leaf_tests import ORDER, Candidates, LeafTests
+from tmf683.storage._sql.leaf_tests import ORDER, LeafTests
+from tmf683.storage._sql.leaf_tests import Candidates as Candidates
 from tmf683.storage._sql.leaves import indexed, leaf_path
 from tmf683.storage._sql.tables import COLUMNS, TABLE
 from tmf683.storage._sql.text_index import requirement, text_path
@@ -44,8 +45,6 @@ from tmf683.storage._sql.text_index import requirement, text_path
 RegexMatches = Callable[[Path, Sequence[str]], list[str]]
 """Given a path from the document root and RE2 patterns, the distinct texts at that
 path that contain a match of one of the patterns."""
-
-__all__ = ["Candidates", "Compiled", "RegexMatches", "compile_query"]
 
 
 def _no_regex_lookup(path: Path, patterns: Sequence[str]) -> list[str]:
