@@ -24,13 +24,9 @@ from tmf683.storage.base import Document
 from tmf683.versions import v5contract
 from tmf683.versions.canonical import V5_KEY, v4_part
 from tmf683.versions.v5 import to_v5
-from tmf683.versions.v5rules import ARRAY_RULES, SHARED_ATTRIBUTES
+from tmf683.versions.v5rules import ARRAY_RULES, MAPPED_V5
 
 _V5_ARRAYS = frozenset(rule.canonical for rule in ARRAY_RULES)
-_MAPPED_V5 = frozenset(
-    ("id", "href", V5_KEY, *SHARED_ATTRIBUTES, *(rule.v5 for rule in ARRAY_RULES))
-)
-"""v5 names the v4 part says (or the server builds): never v5-only data."""
 _PAIR_KEYS = frozenset({"v4", "v5", "at"})
 
 
@@ -60,7 +56,7 @@ def _v5_problems(part: Any) -> list[Problem]:
             problems += [
                 (f"{where}.attributes.{key}", "is not v5-only data; leave it out")
                 for key in value
-                if key in _MAPPED_V5
+                if key in MAPPED_V5
             ]
             if "lastUpdate" in value:
                 try:

@@ -19,18 +19,13 @@ from tmf683.storage.base import Document
 from tmf683.versions.canonical import V5_KEY
 from tmf683.versions.v5match import Trace, Traced, forms_after_write, key, match
 from tmf683.versions.v5rules import ARRAY_RULES as ARRAY_RULES
+from tmf683.versions.v5rules import MAPPED_V5, pick
 from tmf683.versions.v5rules import SHARED_ATTRIBUTES as SHARED_ATTRIBUTES
 from tmf683.versions.v5rules import V5_ONLY_DEFAULTS as V5_ONLY_DEFAULTS
 from tmf683.versions.v5rules import ArrayRule as ArrayRule
 from tmf683.versions.v5rules import Element as Element
-from tmf683.versions.v5rules import pick
 
 _NONE = object()
-_MAPPED_V5 = frozenset(
-    ("id", "href", V5_KEY, *SHARED_ATTRIBUTES, *(rule.v5 for rule in ARRAY_RULES))
-)
-"""v5 attributes not kept as v5-only data (``_v5`` is reserved: the v5 service refuses
-it in a body, and the mapping drops it)."""
 _MAPPED_CANONICAL = frozenset(
     ("id", V5_KEY, *SHARED_ATTRIBUTES, *(rule.canonical for rule in ARRAY_RULES))
 )
@@ -238,7 +233,7 @@ def from_v5(
     attributes = {
         k: v
         for k, v in view.items()
-        if k not in _MAPPED_V5 and V5_ONLY_DEFAULTS.get(k, _NONE) != v
+        if k not in MAPPED_V5 and V5_ONLY_DEFAULTS.get(k, _NONE) != v
     }
     if attributes:
         extra["attributes"] = attributes

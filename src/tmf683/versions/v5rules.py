@@ -26,6 +26,8 @@ from typing import Any
 
 import attrs
 
+from tmf683.versions.canonical import V5_KEY
+
 SHARED_ATTRIBUTES = (
     "creationDate",
     "description",
@@ -211,3 +213,10 @@ ARRAY_RULES = (
 
 V5_ONLY_DEFAULTS = {"@type": "PartyInteraction"}
 """What the v5 view says of a document v4 wrote, beyond the mapped attributes."""
+
+MAPPED_V5 = frozenset(
+    ("id", "href", V5_KEY, *SHARED_ATTRIBUTES, *(rule.v5 for rule in ARRAY_RULES))
+)
+"""v5 attribute names the v4 part says or the server builds, never kept as v5-only
+data (``_v5`` is reserved: the v5 service refuses it in a body, the mapping drops
+it)."""
