@@ -7,71 +7,48 @@ what a client sends and what it reads back.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
-
-from tmf683._datetimes import format_datetime
 from tmf683._errors import ValidationError
-from tmf683._hrefs import href_as_id
-from tmf683._inputs import read_list_query, read_selection
-from tmf683._listing import JsonPage, encode_items, encode_selected, selected_names
+from tmf683._inputs import read_selection
 from tmf683._model import PartyInteraction
-from tmf683._normalize import with_attribute
-from tmf683._schema import PARTY_INTERACTION_SCHEMA
-from tmf683._serialization import unstructure
-from tmf683._service_base import IfMatch, ServiceBase, expected_version
-from tmf683._validation import SERVER_ATTRIBUTES, party_interaction_document
+from tmf683._service_base import IfMatch, expected_version
+from tmf683._service_reads import PartyInteractionReads
 from tmf683._visibility import (
     check_party_write,
     check_visible,
     guarded,
     precondition_hidden,
-    restrict,
 )
+from tmf683._writes import IMMUTABLE_ATTRIBUTES as IMMUTABLE_ATTRIBUTES
+from tmf683._writes import new_document, patched_document
 from tmf683.events.audiences import RaisedEvents
 from tmf683.events.callbacks import DEFAULT_POLICY, CallbackPolicy
 from tmf683.events.envelopes import V4_EVENTS
 from tmf683.events.publish import EventPublisher
 from tmf683.patch.apply import (
     PatchFormat,
-    apply_patch,
     check_patch,
-    refused_changes,
 )
-from tmf683.patch.budget import PatchBudget
-from tmf683.query.ast import Query
 from tmf683.query.projection import project
 from tmf683.storage.base import (
     FIRST_VERSION,
     Document,
     Outbox,
-    Page,
     PartyInteractionStore,
     VersionedDocument,
 )
-from tmf683.storage.encoded import EncodedListStore, SelectingListStore, WireRow
-from tmf683.versions.canonical import V5_KEY, v4_part, with_v5_part
-from tmf683.versions.v5 import traced_for_v4_patch, v5_part_after_v4_patch
 from tmf683.versions.v5events import V5_EVENTS
-from tmf683.versions.v5match import Trace
 
 DEFAULT_BASE_PATH = "/tmf-api/partyInteraction/v4"
 """Where the API lives, as the v4 swagger's ``basePath`` says: the adapter's default
 route prefix, and the service's default API root in ``href`` (a relative URL)."""
 
-IMMUTABLE_ATTRIBUTES = ("id", "href", "direction")
-"""Not in ``PartyInteraction_Update``: a patch may repeat, not change them."""
 
 DEFAULT_MAX_PAGE_SIZE = 1000
-
-
-_ListQuery = str | Query | Mapping[str, str | list[str]]
-"""What :meth:`PartyInteractionService.list` takes as its query."""
 
 
 def _utc_now() -> datetime:
@@ -82,7 +59,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-class PartyInteractionService(ServiceBase):
+class PartyInteractionService(PartyInteractionReads):
     """Create, read, list, patch and delete PartyInteractions (TMF683 v4).
 
     Args:
@@ -142,14 +119,6 @@ class PartyInteractionService(ServiceBase):
         """
         self.events.close()
 
-    def _output(self, document: Document, base_url: str | None) -> Document:
-        output = {
-            "id": document["id"],
-            "href": self.href(document["id"], base_url=base_url),
-        }
-        output.update((k, v) for k, v in v4_part(document).items() if k not in output)
-        return output
-
     def _outbox(self, base_url: str | None, raised: RaisedEvents) -> Outbox:
         return self.events.outbox(lambda doc: self._output(doc, base_url), raised)
 
@@ -191,7 +160,7 @@ class PartyInteractionService(ServiceBase):
                 party or not ``party``; nothing is stored.
         """
         selection = read_selection(fields, query)
-        stored = self._new_document(document)
+        stored = new_document(document, self.clock, self.id_factory)
         check_party_write(None, stored, party)
         raised: RaisedEvents = []
         self.store.add(stored, self._outbox(base_url, raised))
@@ -231,7 +200,7 @@ class PartyInteractionService(ServiceBase):
         problems: list[tuple[str, str]] = []
         for index, document in enumerate(documents):
             try:
-                stored.append(self._new_document(document))
+                stored.append(new_document(document, self.clock, self.id_factory))
             except ValidationError as exc:
                 problems += [(f"$[{index}]{path[1:]}", m) for path, m in exc.problems]
         if problems:
@@ -245,167 +214,6 @@ class PartyInteractionService(ServiceBase):
             VersionedDocument(self._output(document, base_url), FIRST_VERSION)
             for document in stored
         ]
-
-    def _new_document(self, document: object) -> Document:
-        """Validate a create body and complete it with the server's attributes."""
-        if isinstance(document, PartyInteraction):
-            document = unstructure(document)
-        if not isinstance(document, Mapping):
-            raise ValidationError([("$", "must be a JSON object")])
-        server_set = [
-            (f"$.{name}", "is set by the server; leave it out")
-            for name in SERVER_ATTRIBUTES
-            if name in document
-        ]
-        body = {k: v for k, v in document.items() if k not in SERVER_ATTRIBUTES}
-        try:
-            normalised = party_interaction_document(body)
-        except ValidationError as exc:
-            raise ValidationError(server_set + list(exc.problems)) from exc
-        if server_set:
-            raise ValidationError(server_set)
-        now = format_datetime(self.clock())
-        if "creationDate" not in normalised:
-            normalised = with_attribute(
-                normalised, PartyInteraction, "creationDate", now
-            )
-        if "status" in normalised and "statusChangeDate" not in normalised:
-            normalised = with_attribute(
-                normalised, PartyInteraction, "statusChangeDate", now
-            )
-        return {"id": self.id_factory(), **v4_part(normalised)}
-
-    def retrieve(
-        self,
-        id: str,
-        *,
-        fields: str | Sequence[str | tuple[str, ...]] | None = None,
-        query: str | None = None,
-        base_url: str | None = None,
-        party: str | None = None,
-    ) -> VersionedDocument:
-        """Read one PartyInteraction (TMF683 ``retrievePartyInteraction``).
-
-        Args:
-            id: its id.
-            fields: the attributes to return (TMF630 Part 1, attribute selection):
-                ``None`` for all, a ``fields=`` value such as ``"status,reason"``
-                or ``"relatedParty.id"``, or a sequence of such strings or of
-                paths; ``id`` and ``href`` are always kept.
-            query: instead of ``fields``, the request's raw query string, in which
-                only ``fields=`` applies (for HTTP adapters).
-            base_url: the API root for ``href``.
-            party: restrict the caller to the interactions whose ``relatedParty``
-                holds this party id (another one is a
-                :class:`~tmf683.NotFoundError`); ``None``: every one.
-
-        Returns:
-            The document, projected by ``fields``, its ``version`` attribute the
-            stored version (pass it as ``if_match`` to :meth:`patch` or
-            :meth:`delete`).
-
-        Raises:
-            TypeError: ``fields`` of another kind, or both ``fields`` and ``query``.
-            InvalidQueryError: a malformed selection, or another parameter in
-                ``query``; checked before anything is stored.
-            NotFoundError: no PartyInteraction has that id.
-        """
-        selection = read_selection(fields, query)
-        stored = self.store.get(id)
-        check_visible(stored, party)
-        shown = project(self._output(stored, base_url), selection)
-        return VersionedDocument(shown, stored.version)
-
-    def list(
-        self,
-        query: str | Query | Mapping[str, str | list[str]] = "",
-        *,
-        base_url: str | None = None,
-        party: str | None = None,
-    ) -> Page:
-        """List PartyInteractions (TMF683 ``listPartyInteraction``, TMF630 Part 1).
-
-        Args:
-            query: a raw query string such as
-                ``"status=open&fields=status&limit=10"``; a parsed
-                :class:`~tmf683.Query`; or a mapping of parameters such as
-                ``{"status": "open", "limit": "10"}``, values in the query syntax
-                but not percent-encoded, a list of str for a repeated parameter.
-            base_url: the API root for ``href`` (and for ``href`` filters).
-            party: restrict the caller to the interactions whose ``relatedParty``
-                holds this party id (the count too); ``None``: every one.
-
-        Returns:
-            The page, projected by the query's ``fields``, and the total count of
-            matches. ``limit`` is lowered to ``max_page_size``; without ``limit``,
-            at most ``max_page_size`` items are returned.
-
-        Raises:
-            TypeError: a query of another kind.
-            InvalidQueryError: a query string or mapping that does not parse.
-        """
-        parsed = self._list_query(query, base_url)
-        page = self.store.find(restrict(parsed, party))
-        items = [
-            project(self._output(doc, base_url), parsed.fields) for doc in page.items
-        ]
-        return Page(items, page.total_count, parsed.offset, parsed.limit)
-
-    def list_json(
-        self,
-        query: _ListQuery = "",
-        *,
-        base_url: str | None = None,
-        party: str | None = None,
-    ) -> JsonPage:
-        """List PartyInteractions as one JSON body, as :meth:`list` does.
-
-        The body is :func:`~tmf683.encode_json` of :meth:`list`'s items, byte for
-        byte, written without decoding and encoding each document where the
-        store keeps it in that form (:class:`~tmf683.storage.encoded.EncodedListStore`):
-        the stored text goes out with ``href`` spliced in after ``id``; under a
-        ``fields`` selection, the selected attributes' texts where the store
-        gives them (:class:`~tmf683.storage.encoded.SelectingListStore`,
-        :func:`~tmf683._listing.encode_selected`).
-
-        Args:
-            query: as for :meth:`list`.
-            base_url: as for :meth:`list`.
-            party: as for :meth:`list`.
-
-        Returns:
-            The page's body and counts.
-
-        Raises:
-            TypeError, InvalidQueryError: as :meth:`list`.
-        """
-        parsed = self._list_query(query, base_url)
-        restricted = restrict(parsed, party)
-        output = functools.partial(self._output, base_url=base_url)
-        href = functools.partial(self.href, base_url=base_url)
-        if parsed.fields is not None and isinstance(self.store, SelectingListStore):
-            names = selected_names(parsed.fields, ("id", "href", V5_KEY))
-            if names is not None:
-                rows = self.store.find_selected(restricted, names)
-                body = encode_selected(rows.items, parsed.fields, names, output, href)
-                count, total = len(rows.items), rows.total_count
-                return JsonPage(body, count, total, parsed.offset, parsed.limit)
-        items: Sequence[WireRow | Document]
-        if isinstance(self.store, EncodedListStore):
-            encoded = self.store.find_encoded(restricted, (V5_KEY,))  # no href stored
-            items, total = encoded.items, encoded.total_count
-        else:
-            page = self.store.find(restricted)
-            items, total = page.items, page.total_count
-        body = encode_items(items, output, href, parsed.fields)
-        return JsonPage(body, len(items), total, parsed.offset, parsed.limit)
-
-    def _list_query(self, query: _ListQuery, base_url: str | None) -> Query:
-        """The parsed list query, its limit at most ``max_page_size``, hrefs as ids."""
-        parsed = read_list_query(query)
-        limit = parsed.limit if parsed.limit is not None else self.max_page_size
-        parsed = attrs.evolve(parsed, limit=min(limit, self.max_page_size))
-        return href_as_id(parsed, self.href("", base_url=base_url))
 
     def patch(
         self,
@@ -475,36 +283,15 @@ class PartyInteractionService(ServiceBase):
         def change(current: Document) -> Document:
             check_visible(current, party)
             view = self._output(current, base_url)
-            trace = Trace()  # where each element goes, for the v5 data kept of it
-            patched = apply_patch(
-                traced_for_v4_patch(view, current, trace),
+            return patched_document(
+                current,
+                view,
                 patch,
                 patch_format,
-                schema=PARTY_INTERACTION_SCHEMA,
-                budget=PatchBudget(timeout=self.store.query_timeout),
+                timeout=self.store.query_timeout,
+                clock=self.clock,
+                party=party,
             )
-            refused = refused_changes(view, patched, IMMUTABLE_ATTRIBUTES)
-            if refused:
-                raise ValidationError(refused)
-            normalised = party_interaction_document(
-                {k: v for k, v in patched.document.items() if k not in ("id", "href")}
-            )
-            status = normalised.get("status")
-            if (
-                status != current.get("status")
-                and status is not None
-                and "statusChangeDate" not in patched.written
-            ):
-                normalised = with_attribute(
-                    normalised,
-                    PartyInteraction,
-                    "statusChangeDate",
-                    format_datetime(self.clock()),
-                )
-            result = {"id": id, **normalised}
-            check_party_write(current, result, party)
-            kept = v5_part_after_v4_patch(current, patched.document, result, trace)
-            return with_v5_part(result, kept)
 
         raised: RaisedEvents = []
         with precondition_hidden(self.store, id, party):
