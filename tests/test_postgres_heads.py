@@ -55,10 +55,16 @@ def _oldest(url: str) -> dict[str, float]:
 
 
 def _check_heads(url: str) -> None:
-    """Every callback with pending rows has a head no later than its oldest's."""
+    """Every callback with pending rows has a head no later than its oldest's,
+    whose ``seq`` (schema 9) is no greater than its oldest's."""
     heads, oldest = _heads(url), _oldest(url)
     with psycopg.connect(url) as conn:
         checked = {cb for (cb,) in conn.execute(f"SELECT callback FROM {CHECKS}")}
+        ahead = conn.execute(
+            f"SELECT h.callback FROM {HEADS} AS h WHERE h.seq > (SELECT min(seq) "
+            "FROM event_delivery WHERE state = 'pending' AND callback = h.callback)"
+        ).fetchall()
+    assert ahead == []
     for callback, due in oldest.items():
         assert callback in heads, callback
         assert heads[callback] <= due or callback in checked, callback

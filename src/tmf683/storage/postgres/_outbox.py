@@ -69,18 +69,35 @@ _FIRST = (
 )
 """The oldest pending delivery of the head ``h``'s callback (one index probe)."""
 
+_HEADS = (
+    f"SELECT h.callback, h.seq, f.seq, f.next_attempt_at FROM (SELECT callback, seq "  # noqa: S608
+    f"FROM {DELIVERY_HEADS} WHERE next_attempt_at <= %s AND (seq, callback) > "
+    "(%s, %s) ORDER BY seq, callback LIMIT %s) AS h "
+    f"LEFT JOIN LATERAL ({_FIRST}) AS f ON true ORDER BY h.seq, h.callback"
+)
+"""Due heads in ``seq`` order after a ``(seq, callback)``, with their oldest
+deliveries: the heads first (their index), then a probe for each head read."""
+
 _LOWER = f"""CREATE OR REPLACE FUNCTION {DELIVERY_HEADS}_lower() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     due double precision;
+    oldest bigint;
 BEGIN
-    SELECT next_attempt_at INTO due FROM {DELIVERY_HEADS}
+    SELECT next_attempt_at, seq INTO due, oldest FROM {DELIVERY_HEADS}
     WHERE callback = NEW.callback FOR KEY SHARE;
     IF NOT FOUND THEN
-        INSERT INTO {DELIVERY_HEADS} (callback, next_attempt_at)
-        VALUES (NEW.callback, NEW.next_attempt_at) ON CONFLICT (callback) DO UPDATE
-        SET next_attempt_at = excluded.next_attempt_at
-        WHERE {DELIVERY_HEADS}.next_attempt_at > excluded.next_attempt_at;
+        INSERT INTO {DELIVERY_HEADS} (callback, next_attempt_at, seq)
+        VALUES (NEW.callback, NEW.next_attempt_at, NEW.seq)
+        ON CONFLICT (callback) DO UPDATE
+        SET next_attempt_at = least({DELIVERY_HEADS}.next_attempt_at,
+            excluded.next_attempt_at), seq = least({DELIVERY_HEADS}.seq, excluded.seq)
+        WHERE {DELIVERY_HEADS}.next_attempt_at > excluded.next_attempt_at
+        OR {DELIVERY_HEADS}.seq > excluded.seq;
+    ELSIF oldest > NEW.seq THEN
+        UPDATE {DELIVERY_HEADS} SET seq = NEW.seq,
+        next_attempt_at = least(next_attempt_at, NEW.next_attempt_at)
+        WHERE callback = NEW.callback;
     ELSIF due > NEW.next_attempt_at AND NOT EXISTS (SELECT 1 FROM {DELIVERIES}
         WHERE state = 'pending' AND callback = NEW.callback AND seq < NEW.seq) THEN
         UPDATE {DELIVERY_HEADS} SET next_attempt_at = NEW.next_attempt_at
@@ -89,8 +106,9 @@ BEGIN
     RETURN NULL;
 END$$"""  # noqa: S608 - constants
 """A pending row came: its callback's head is due no later than it (if it is the
-oldest). The ``KEY SHARE`` lock, held to the commit, keeps a due pass from
-raising the head before this row is visible; writers do not block each other."""
+oldest) and its ``seq`` (schema 9) no greater. The ``KEY SHARE`` lock, held to
+the commit, keeps a due pass from raising the head before this row is visible;
+writers do not block each other."""
 
 _CHECK = f"""CREATE OR REPLACE FUNCTION {DELIVERY_HEADS}_check() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -132,18 +150,38 @@ HEAD_STATEMENTS = (
     f"SELECT DISTINCT ON (callback) callback, next_attempt_at FROM {DELIVERIES} "
     "WHERE state = 'pending' ORDER BY callback, seq",
 )
-"""Schema version 7: the heads, their triggers, filled from the pending rows."""
+"""Schema version 7: the heads, their triggers, filled from the pending rows
+(the function of version 9 already: version 9 adds the column it writes)."""
+
+ORDER_STATEMENTS = (
+    # 0 where a head is written without it (version 7's fill): a bound all the same
+    f"ALTER TABLE {DELIVERY_HEADS} ADD COLUMN IF NOT EXISTS seq bigint NOT NULL "
+    "DEFAULT 0",
+    f"UPDATE {DELIVERY_HEADS} AS h SET seq = coalesce((SELECT min(seq) "  # noqa: S608
+    f"FROM {DELIVERIES} WHERE state = 'pending' AND callback = h.callback), 0)",
+    f"CREATE INDEX IF NOT EXISTS {DELIVERY_HEADS}_order_idx ON {DELIVERY_HEADS} "
+    "(seq, callback)",
+    _LOWER,
+)
+"""Schema version 9: each head's ``seq``, no greater than its callback's oldest
+pending delivery's, so a due pass reads the heads oldest first and stops after
+the ``limit`` it returns (filled from the pending rows; 0 where none is seen)."""
 
 
 def due(conn: psycopg.Connection[Any], now: float, limit: int) -> list[Delivery]:
     """The oldest pending delivery of each callback, when due and not being sent.
 
-    Reads the heads due at ``now`` from their index, then each one's oldest pending
-    delivery; a head whose delivery is not due (or gone), or whose callback was
-    checked, is set again from its deliveries (:func:`_reset_heads`). Rows another
-    dispatcher holds (it is sending them) are skipped; the locks this takes end
-    with the caller's transaction. That transaction writes only those row locks and
-    heads set again, so its commit does not wait for the WAL to reach the disk
+    Reads the due heads in ``seq`` order (a bound on each callback's oldest
+    pending delivery, never above it), ``limit + 1`` at a time, each with its
+    callback's oldest pending delivery, and locks the due ones no unread head can
+    precede; it stops once ``limit`` are locked or the due heads are read. So a
+    pass over 1,000 due callbacks asking for 100 reads about 101 heads, not
+    1,000. A head whose delivery is not due (or gone), whose ``seq`` is behind
+    its delivery's, or whose callback was checked, is set again from its
+    deliveries (:func:`_reset_heads`). Rows another dispatcher holds (it is
+    sending them) are skipped; the locks this takes end with the caller's
+    transaction. That transaction writes only those row locks and heads set
+    again, so its commit does not wait for the WAL to reach the disk
     (``synchronous_commit`` off for it alone): a lost one loses nothing (the
     heads stay as safe as before, to be set again), and the pass no longer costs
     a disk flush.
@@ -158,21 +196,36 @@ def due(conn: psycopg.Connection[Any], now: float, limit: int) -> list[Delivery]
             "WHERE h.callback = c.callback))",
             [[id for id, _ in checks], done],
         )
-    heads = conn.execute(
-        f"SELECT h.callback, f.seq, f.next_attempt_at FROM {DELIVERY_HEADS} AS h "  # noqa: S608
-        f"LEFT JOIN LATERAL ({_FIRST}) AS f ON true WHERE h.next_attempt_at <= %s",
-        [now],
-    ).fetchall()
-    late = sorted(cb for cb, seq, at in heads if seq is None or at > now)
-    if late:
-        _reset_heads(conn, late)
-    rows = conn.execute(
-        f"SELECT {DELIVERY_COLUMNS} FROM {DELIVERIES} "  # noqa: S608
-        "WHERE seq = ANY(%s) AND state = 'pending' AND next_attempt_at <= %s "
-        "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
-        [[seq for _, seq, at in heads if seq is not None and at <= now], now, limit],
-    ).fetchall()
-    return [row_to_delivery(DIALECT, row) for row in rows]
+    found: list[Delivery] = []
+    waiting: list[tuple[int, str]] = []  # due, not yet known to come first
+    stale: list[str] = []
+    after: tuple[int, str] = (-1, "")
+    while len(found) < limit:
+        heads = conn.execute(_HEADS, [now, *after, limit + 1]).fetchall()
+        for callback, bound, seq, at in heads:
+            if seq is None or at > now or seq > bound:
+                stale.append(callback)
+            if seq is not None and at <= now:
+                waiting.append((seq, callback))
+        read_all = len(heads) <= limit
+        if heads:
+            after = (heads[-1][1], heads[-1][0])
+        # an unread head's delivery is at its seq or later: these come first
+        first = sorted(w for w in waiting if read_all or w[0] <= after[0])
+        waiting = [w for w in waiting if not (read_all or w[0] <= after[0])]
+        if first:
+            rows = conn.execute(
+                f"SELECT {DELIVERY_COLUMNS} FROM {DELIVERIES} "  # noqa: S608
+                "WHERE seq = ANY(%s) AND state = 'pending' AND next_attempt_at <= %s "
+                "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
+                [[seq for seq, _ in first], now, limit - len(found)],
+            ).fetchall()
+            found += [row_to_delivery(DIALECT, row) for row in rows]
+        if read_all:
+            break
+    if stale:
+        _reset_heads(conn, sorted(set(stale)))
+    return found
 
 
 def _reset_heads(conn: psycopg.Connection[Any], callbacks: list[str]) -> list[str]:
@@ -180,12 +233,12 @@ def _reset_heads(conn: psycopg.Connection[Any], callbacks: list[str]) -> list[st
 
     Only heads no writer holds (``SKIP LOCKED``): a writer adding a pending row
     holds its head until it commits, and the statements after the lock see every
-    row committed before it. A head that could not be locked keeps its time, for a
-    later pass; a callback with nothing pending loses its head. A dispatcher's
-    attempt may commit between the two statements, each reading the deliveries
-    afresh: the time is set only where a pending delivery is seen, then the heads
-    with none go (the other way round, a head whose last delivery went between
-    them was set to NULL and failed the pass).
+    row committed before it. A head that could not be locked keeps its time and
+    ``seq``, for a later pass; a callback with nothing pending loses its head. A
+    dispatcher's attempt may commit between the two statements, each reading the
+    deliveries afresh: the head is set only where a pending delivery is seen, then
+    the heads with none go (the other way round, a head whose last delivery went
+    between them was set to NULL and failed the pass).
 
     Returns:
         The callbacks whose heads were set (or removed).
@@ -200,9 +253,9 @@ def _reset_heads(conn: psycopg.Connection[Any], callbacks: list[str]) -> list[st
     ]
     if locked:  # set, then remove: the last delivery may go between the two
         conn.execute(
-            f"UPDATE {DELIVERY_HEADS} AS h SET next_attempt_at = "  # noqa: S608
-            f"(SELECT next_attempt_at FROM ({_FIRST}) AS f) WHERE callback = ANY(%s) "
-            f"AND EXISTS ({_FIRST})",
+            f"UPDATE {DELIVERY_HEADS} AS h SET (next_attempt_at, seq) = "  # noqa: S608
+            f"(SELECT next_attempt_at, seq FROM ({_FIRST}) AS f) "
+            f"WHERE callback = ANY(%s) AND EXISTS ({_FIRST})",
             [locked],
         )
         conn.execute(

@@ -57,6 +57,12 @@ queries read; reads of documents and list pages serve it (the key order as writt
 Filled on upgrade from the ``jsonb``, in batches by ``seq`` (those rows keep
 ``jsonb``'s key order: the order they were written in is gone).
 
+Version 9 adds ``party_interaction_count``, the table's exact number of rows kept
+by statement triggers, which the unfiltered count reads
+(:mod:`tmf683.storage.postgres._counts`), filled on upgrade by one ``count(*)``;
+and ``event_delivery_head.seq``, which orders the due pass's heads
+(:mod:`tmf683.storage.postgres._outbox`).
+
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
 here is built from module constants only.
@@ -84,11 +90,12 @@ from tmf683.storage._sql.tables import (
 )
 from tmf683.storage._sql.text_index import TEXT_TABLE, texts
 from tmf683.storage.base import FIRST_VERSION, Document
+from tmf683.storage.postgres._counts import STATEMENTS as COUNT_STATEMENTS
 from tmf683.storage.postgres._dialect import key_chain, typed_sql, wire_text
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
-from tmf683.storage.postgres._outbox import HEAD_STATEMENTS
+from tmf683.storage.postgres._outbox import HEAD_STATEMENTS, ORDER_STATEMENTS
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
 
 VERSION_TABLE = "tmf683_schema"
@@ -381,6 +388,9 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
         _upgrade_to_version_7(conn)
     if version < 8:
         _upgrade_to_version_8(conn)
+    if version < 9:
+        for statement in (*COUNT_STATEMENTS, *ORDER_STATEMENTS):
+            conn.execute(statement)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
         conn.execute(
