@@ -7,11 +7,13 @@ count, picks the page query by it, and answers the compiler's ``regex`` lookups.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
+from psycopg import errors as pg_errors
 
+from tmf683._errors import QueryTimeoutError
 from tmf683.query.ast import Path, Query
 from tmf683.query.regex import search
 from tmf683.storage._sql.compiler import Compiled, compile_query
@@ -194,3 +196,42 @@ def regex_matches(
         if any(search(pattern, text) for pattern in patterns):
             found.append(text)
     return found
+
+
+def find_rows(
+    conn: psycopg.Connection[Any],
+    query: Query,
+    timeout: float | None,
+    page: Callable[[psycopg.Connection[Any], Compiled, int], str],
+) -> tuple[list[tuple[str, str]], int]:
+    """Read a list query's count and page in one read-only snapshot.
+
+    Args:
+        conn: a connection in a new transaction (its first statement is this
+            function's).
+        query: the parsed query.
+        timeout: the most seconds the count and page may take, or ``None``.
+        page: the page statement for the compiled filter and the count.
+
+    Returns:
+        The page's ``(id, document_text)`` rows and the count of all matches.
+
+    Raises:
+        QueryTimeoutError: the statements took longer than ``timeout``.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    if timeout is not None:
+        # milliseconds, for this transaction only
+        conn.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
+    try:
+        compiled, total = count(conn, query, deadline)
+        rows: list[tuple[str, str]] = []
+        if total > query.offset and query.limit != 0:
+            rows = conn.execute(
+                page(conn, compiled, total),
+                {**compiled.params, "limit": query.limit, "offset": query.offset},
+            ).fetchall()
+    except (pg_errors.QueryCanceled, TimeoutError) as exc:
+        raise QueryTimeoutError(timeout or 0.0) from exc
+    return rows, total

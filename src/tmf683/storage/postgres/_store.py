@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import copy
-import time
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-import psycopg
 from psycopg import errors as pg_errors
 
 from tmf683._errors import (
     ConflictError,
-    QueryTimeoutError,
-    StoreUnavailableError,
     ValidationError,
 )
 from tmf683.query.ast import Query
@@ -49,12 +45,12 @@ from tmf683.storage.postgres._read import (
     SELECTIVE_SHARE,
     compile_filter,
     count,
+    find_rows,
     page_sql,
     table_rows,
 )
+from tmf683.storage.postgres._ready import check_ready
 from tmf683.storage.postgres._schema import (
-    SCHEMA_VERSION,
-    VERSION_TABLE,
     create_or_upgrade,
     delete_leaves,
     write_leaves,
@@ -296,30 +292,8 @@ class PostgresStore(SQLStore):
 
     def _find_rows(self, query: Query) -> tuple[list[tuple[str, str]], int]:
         """The page's ``(id, document_text)`` rows and the count."""
-        timeout = self.query_timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._write() as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            if timeout is not None:
-                # milliseconds, for this transaction only
-                conn.execute(
-                    f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}"
-                )
-            try:
-                compiled, total = count(conn, query, deadline)
-                rows: list[tuple[str, str]] = []
-                if total > query.offset and query.limit != 0:
-                    rows = conn.execute(
-                        self._page_sql(conn, compiled, total),
-                        {
-                            **compiled.params,
-                            "limit": query.limit,
-                            "offset": query.offset,
-                        },
-                    ).fetchall()
-            except (pg_errors.QueryCanceled, TimeoutError) as exc:
-                raise QueryTimeoutError(timeout or 0.0) from exc
-        return rows, total
+            return find_rows(conn, query, self.query_timeout, self._page_sql)
 
     def _compile(self, conn: Any, query: Query, deadline: Deadline) -> Compiled:
         """The filter in PostgreSQL's SQL, its ``regex`` texts looked up on ``conn``."""
@@ -391,24 +365,7 @@ class PostgresStore(SQLStore):
                 answer in time or answers with an error, or it has another
                 schema version than ``SCHEMA_VERSION``.
         """
-        name = safe_location(self.conninfo)
-        try:
-            with self._connections.transaction(wait=timeout) as conn:
-                milliseconds = max(1, int(timeout * 1000))
-                conn.execute(f"SET LOCAL statement_timeout = {milliseconds}")
-                shared.check_schema(
-                    conn,
-                    f"SELECT max(version) FROM {VERSION_TABLE}",  # noqa: S608
-                    SCHEMA_VERSION,
-                    name,
-                )
-        except StoreUnavailableError as exc:
-            if exc.message.startswith(name):
-                raise
-            raise StoreUnavailableError(f"{name}: {exc.message}") from exc
-        except psycopg.Error as exc:
-            reason = " ".join(str(exc).split())
-            raise StoreUnavailableError(f"{name} cannot be read: {reason}") from exc
+        check_ready(self._connections, safe_location(self.conninfo), timeout)
 
     def close(self) -> None:
         """Close the pool's connections."""
