@@ -3,7 +3,10 @@
 One batch is one transaction, in the caller's connection:
 
 1. The stored rows of the batch's ids are locked (``FOR UPDATE``), reading their
-   ``seq`` only.
+   ``seq`` only, in the order of ``id``: writers of the same stored ids (two
+   imports with ``replace``) then wait for each other in turn. (Locked in the
+   plan's order, a heap's that moves as rows are rewritten, two of them took the
+   same locks in other orders and PostgreSQL failed one: ``deadlock detected``.)
 2. New ids: ``COPY`` straight into the table (no statement per row), then one
    ``SELECT`` of their ``seq``. A writer adding one of these ids meanwhile makes
    the ``COPY`` fail on the unique index, and the whole batch with it.
@@ -59,7 +62,8 @@ def put_rows(
     ids = [document["id"] for document in chosen]
     stored: dict[str, int] = dict(
         conn.execute(
-            f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s) FOR UPDATE",  # noqa: S608
+            f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s) "  # noqa: S608
+            "ORDER BY id FOR UPDATE",
             [ids],
         ).fetchall()
     )
