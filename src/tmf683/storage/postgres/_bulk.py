@@ -3,10 +3,15 @@
 One batch is one transaction, in the caller's connection:
 
 1. The stored rows of the batch's ids are locked (``FOR UPDATE``), reading their
-   ``seq`` only.
+   ``seq`` only, in the order of ``id``: writers of the same stored ids (two
+   imports with ``replace``) then wait for each other in turn. (Locked in the
+   plan's order, a heap's that moves as rows are rewritten, two of them took the
+   same locks in other orders and PostgreSQL failed one: ``deadlock detected``.)
 2. New ids: ``COPY`` straight into the table (no statement per row), then one
    ``SELECT`` of their ``seq``. A writer adding one of these ids meanwhile makes
-   the ``COPY`` fail on the unique index, and the whole batch with it.
+   the ``COPY`` fail on the unique index, and the whole batch with it; so does one
+   adding some of them in another order (PostgreSQL fails one of the two for the
+   cycle of their waits on the unique index): a ``ConflictError`` either way.
 3. Replaced ids (``replace``): ``COPY`` into a temporary staging table, then one
    ``UPDATE ... FROM`` it; their old leaf rows are deleted.
 4. The leaf rows (:mod:`tmf683.storage._sql.leaves`) of every row written, by
@@ -21,10 +26,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+from psycopg import errors as pg_errors
 
+from tmf683._errors import ConflictError
 from tmf683.storage._sql.tables import TABLE
 from tmf683.storage._sql.text_index import TEXT_TABLE
-from tmf683.storage.base import Document
+from tmf683.storage.base import RESOURCE, Document
 from tmf683.storage.postgres._dialect import DIALECT
 from tmf683.storage.postgres._schema import (
     copy_rows,
@@ -55,11 +62,14 @@ def put_rows(
     Raises:
         psycopg.errors.UniqueViolation: another writer added one of the new ids
             meanwhile; the transaction is to be rolled back.
+        ConflictError: another writer was adding some of the new ids in another
+            order (``deadlock detected``); the same.
     """
     ids = [document["id"] for document in chosen]
     stored: dict[str, int] = dict(
         conn.execute(
-            f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s) FOR UPDATE",  # noqa: S608
+            f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s) "  # noqa: S608
+            "ORDER BY id FOR UPDATE",
             [ids],
         ).fetchall()
     )
@@ -80,13 +90,22 @@ def put_rows(
 def _copy_new(
     conn: psycopg.Connection[Any], new: Sequence[Document]
 ) -> list[tuple[int, Document]]:
-    """``COPY`` new rows into the table; return ``(seq, document)`` of each."""
-    copy_rows(
-        conn,
-        TABLE,
-        "id, document, document_text",
-        (_row(document["id"], document) for document in new),
-    )
+    """``COPY`` new rows into the table; return ``(seq, document)`` of each.
+
+    Raises:
+        ConflictError: another writer was adding some of the same ids in another
+            order: each waited on the unique index for an id the other had
+            added, and PostgreSQL failed this one (``deadlock detected``).
+    """
+    try:
+        copy_rows(
+            conn,
+            TABLE,
+            "id, document, document_text",
+            (_row(document["id"], document) for document in new),
+        )
+    except pg_errors.DeadlockDetected as exc:
+        raise ConflictError(RESOURCE, ",".join(d["id"] for d in new)) from exc
     seqs: dict[str, int] = dict(
         conn.execute(
             f"SELECT id, seq FROM {TABLE} WHERE id = ANY(%s)",  # noqa: S608

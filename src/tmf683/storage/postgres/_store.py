@@ -186,8 +186,9 @@ class PostgresStore(SQLStore):
         ``_bulk``).
 
         Raises:
-            ConflictError: another writer added one of the new ids meanwhile;
-                nothing is written.
+            ConflictError: another writer added one of the new ids meanwhile
+                (or was adding them in another order: PostgreSQL failed one of
+                the two, ``deadlock detected``); nothing is written.
         """
         chosen = distinct_by_id(documents, replace=replace)
         if not chosen:
@@ -199,7 +200,7 @@ class PostgresStore(SQLStore):
         try:
             with self._write() as conn:
                 return put_rows(conn, chosen, replace=replace)
-        except pg_errors.UniqueViolation as exc:  # pragma: no cover - a race
+        except pg_errors.UniqueViolation as exc:
             if not DIALECT.taken_id(exc, TABLE):
                 raise
             raise ConflictError(RESOURCE, ",".join(d["id"] for d in chosen)) from exc
