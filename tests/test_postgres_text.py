@@ -1,6 +1,7 @@
 """PostgreSQL's ``document_text`` (schema version 8): the documents' JSON as written,
 beside the ``jsonb`` the queries read; what every read serves."""
 
+import orjson
 import psycopg
 import pytest
 
@@ -84,7 +85,7 @@ def test_a_version_7_database_gets_the_texts_of_its_rows(postgres_databases):
     first.add_many([WRITTEN | {"id": f"D{n}"} for n in range(3)])
     first.close()
     with psycopg.connect(url) as conn:  # as version 7 left it
-        conn.execute("ALTER TABLE party_interaction DROP COLUMN document_text")
+        conn.execute("ALTER TABLE party_interaction DROP COLUMN document_text CASCADE")
         conn.execute("UPDATE tmf683_schema SET version = 7")
     upgraded = PostgresStore(url)
     try:
@@ -121,3 +122,43 @@ def test_numbers_read_back_as_written_beyond_64_bits_and_negative_zero(store):
     assert _texts(store)["A"].endswith(
         '"x-big":[1180591620717411303424,-18446744073709551616,7,true,{"z":-0.0}]}'
     )
+
+
+def test_an_older_servers_update_of_the_document_alone_refreshes_the_text(store):
+    """A schema-7 server, still running during a rolling update, writes ``document``
+    only: every read must serve its write, and the next patch must start from it."""
+    store.add({"id": "A", "description": "new"})
+    with psycopg.connect(store.conninfo) as conn:
+        conn.execute(
+            "UPDATE party_interaction SET document = %s::jsonb, version = version + 1 "
+            "WHERE id = 'A'",
+            ['{"id": "A", "description": "old server"}'],
+        )
+    assert store.get("A")["description"] == "old server"
+    assert store.find(parse_query("")).items == [
+        {"id": "A", "description": "old server"}
+    ]
+    [(id, text)] = store.find_encoded(parse_query(""), ["href"]).items
+    assert (id, orjson.loads(text)) == ("A", {"id": "A", "description": "old server"})
+    patched = store.update("A", lambda d: d | {"status": "open"})
+    assert patched == {"id": "A", "description": "old server", "status": "open"}
+    assert _texts(store) == {"A": encode_json(patched).decode()}
+
+
+def test_an_older_servers_insert_without_the_text_is_stored_and_served(store):
+    with psycopg.connect(store.conninfo) as conn:
+        conn.execute(
+            "INSERT INTO party_interaction (id, document) VALUES ('B', %s::jsonb)",
+            ['{"id": "B", "reason": "old server"}'],
+        )
+    assert store.get("B") == {"id": "B", "reason": "old server"}
+
+
+def test_this_servers_writes_keep_their_own_text(store):
+    """The fill triggers never run for a write that writes both columns (their
+    text would be ``jsonb``'s key order, not the one written)."""
+    store.add(WRITTEN)
+    store.update("A", lambda d: d | {"description": "changed"})
+    store.update("A", lambda d: dict(d))  # the same document again
+    changed = WRITTEN | {"description": "changed"}
+    assert _texts(store) == {"A": encode_json(changed).decode()}

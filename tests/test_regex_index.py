@@ -244,7 +244,7 @@ def test_postgres_upgrades_a_version_3_schema_with_its_texts(
     PostgresStore(url).close()
     with psycopg.connect(url) as conn:  # as version 3 left it, with a document
         conn.execute(f"DROP TABLE {TEXT_TABLE}")
-        conn.execute("ALTER TABLE party_interaction DROP COLUMN document_text")
+        conn.execute("ALTER TABLE party_interaction DROP COLUMN document_text CASCADE")
         conn.execute("UPDATE tmf683_schema SET version = 3")
         conn.execute(
             "INSERT INTO party_interaction (id, document) VALUES (%s, %s::jsonb)",

@@ -60,8 +60,10 @@ Filled on upgrade from the ``jsonb``, in batches by ``seq`` (those rows keep
 Version 9 adds ``party_interaction_count``, the table's exact number of rows kept
 by statement triggers, which the unfiltered count reads
 (:mod:`tmf683.storage.postgres._counts`), filled on upgrade by one ``count(*)``;
-and ``event_delivery_head.seq``, which orders the due pass's heads
-(:mod:`tmf683.storage.postgres._outbox`).
+``event_delivery_head.seq``, which orders the due pass's heads
+(:mod:`tmf683.storage.postgres._outbox`); and the triggers that fill
+``document_text`` when a server from before version 8, still running during a
+rolling update, writes ``document`` alone (:mod:`tmf683.storage.postgres._text_fill`).
 
 Creation and upgrades run in one transaction under an advisory lock, so several
 server processes starting together on an empty database create it once. SQL text
@@ -94,6 +96,7 @@ from tmf683.storage.postgres._counts import STATEMENTS as COUNT_STATEMENTS
 from tmf683.storage.postgres._dialect import key_chain, typed_sql, wire_text
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 from tmf683.storage.postgres._outbox import HEAD_STATEMENTS, ORDER_STATEMENTS
+from tmf683.storage.postgres._text_fill import STATEMENTS as TEXT_STATEMENTS
 
 SCHEMA_VERSION = 9
 """The schema this tmf683 writes; kept in ``tmf683_schema.version``."""
@@ -389,7 +392,7 @@ def create_or_upgrade(conn: psycopg.Connection[Any], name: str) -> int:
     if version < 8:
         _upgrade_to_version_8(conn)
     if version < 9:
-        for statement in (*COUNT_STATEMENTS, *ORDER_STATEMENTS):
+        for statement in (*COUNT_STATEMENTS, *ORDER_STATEMENTS, *TEXT_STATEMENTS):
             conn.execute(statement)
     if version < SCHEMA_VERSION:
         conn.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - constant
