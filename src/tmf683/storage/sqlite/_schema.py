@@ -200,9 +200,13 @@ def write_index(
 ) -> None:
     """Write the leaf rows and texts of documents, in the caller's transaction.
 
-    Each document is walked once: the leaf rows of ``replaced`` go (by primary
-    key), those of ``written`` come (as :func:`insert_leaves`), then the texts
-    (as :func:`write_texts`).
+    Each document is walked once. Only the difference is written: the leaf rows
+    of ``replaced`` that ``written`` no longer holds at the same ``seq`` go (by
+    primary key), those it did not hold come, then the texts no former version
+    held (as :func:`write_texts`) and the former texts left (see
+    :func:`_write_texts`). A patch of one attribute thus rewrites one or two rows,
+    not all of them: every row deleted and inserted again dirtied its page, which
+    the commit then wrote to the WAL (about 30 pages per document).
 
     Args:
         db: the database, inside the write transaction.
@@ -210,21 +214,47 @@ def write_index(
         replaced: ``(seq, document)`` of the former versions of updated or
             deleted documents.
     """
-    old = [(seq, *leaves_and_texts(document)) for seq, document in replaced]
-    new = [(seq, *leaves_and_texts(document)) for seq, document in written]
+    old_leaves: dict[int, set[tuple[str, Leaf]]] = {}
+    old_texts: set[tuple[str, str]] = set()
+    for seq, document in replaced:
+        found, texts = leaves_and_texts(document)
+        old_leaves.setdefault(seq, set()).update(found)
+        old_texts |= texts
+    new_leaves: dict[int, set[tuple[str, Leaf]]] = {}
+    new_texts: set[tuple[str, str]] = set()
+    for seq, document in written:
+        found, texts = leaves_and_texts(document)
+        new_leaves.setdefault(seq, set()).update(found)
+        new_texts |= texts
     db.conn.executemany(
         f"DELETE FROM {LEAF_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
-        _sorted((seq, found) for seq, found, _ in old),
+        _sorted(
+            (seq, _gone(found, new_leaves.get(seq, set())))
+            for seq, found in old_leaves.items()
+        ),
     )
     db.conn.executemany(
         f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-        _sorted((seq, found) for seq, found, _ in new),
+        _sorted(
+            (seq, _gone(found, old_leaves.get(seq, set())))
+            for seq, found in new_leaves.items()
+        ),
     )
-    _write_texts(
-        db.conn,
-        {pair for _, _, texts in new for pair in texts},
-        {pair for _, _, texts in old for pair in texts},
-    )
+    _write_texts(db.conn, new_texts - old_texts, old_texts - new_texts)
+
+
+def _gone(
+    leaves: set[tuple[str, Leaf]], kept: set[tuple[str, Leaf]]
+) -> set[tuple[str, Leaf]]:
+    """The leaves of ``leaves`` not in ``kept``, as SQLite compares them.
+
+    Python's ``1 == 1.0`` is SQLite's too (and its primary key's); an integer
+    past 64 bits and its nearest float are one number for SQLite only.
+    """
+    if not kept:
+        return leaves
+    stored = {(path, _stored(value)) for path, value in kept}
+    return {pair for pair in leaves if (pair[0], _stored(pair[1])) not in stored}
 
 
 def _upgrade_to_version_7(db: sqlite_utils.Database) -> None:
