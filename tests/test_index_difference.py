@@ -24,11 +24,11 @@ def _tables(store: SQLiteStore) -> tuple[list[Any], list[Any]]:
     """The leaf rows by id (not seq) and the texts, sorted."""
     conn = store._db().conn
     leaf_rows = conn.execute(
-        f"SELECT p.id, l.path, l.value, typeof(l.value) FROM {LEAF_TABLE} AS l "  # noqa: S608
+        f"SELECT p.id, l.path, l.value, typeof(l.value) FROM {LEAF_TABLE} AS l "
         "JOIN party_interaction AS p ON p.seq = l.seq ORDER BY 1, 2, 3"
     ).fetchall()
     texts = conn.execute(
-        f"SELECT path, text, leaf FROM {TEXT_TABLE} ORDER BY 1, 2"  # noqa: S608
+        f"SELECT path, text, leaf FROM {TEXT_TABLE} ORDER BY 1, 2"
     ).fetchall()
     return leaf_rows, texts
 
