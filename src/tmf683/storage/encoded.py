@@ -3,9 +3,10 @@
 A list response is the page's documents, each with ``href`` after ``id``, in compact
 JSON as :func:`tmf683.encode_json` (orjson) writes it. A store that can give a page's
 documents in that form already (:class:`EncodedListStore`) saves the service parsing
-every document only to write it again: SQLite keeps each document as the text
-``json.dumps`` wrote (compact, non-ASCII as is), which is orjson's text for the
-same value except for floats ``json.dumps`` writes with an exponent (``1e-07``
+every document only to write it again: SQLite keeps each document as orjson's
+text (since issue 13's third round; ``json.dumps``'s, compact, non-ASCII as is,
+before it and for what orjson refuses), and ``json.dumps``'s is orjson's text for
+the same value except for floats ``json.dumps`` writes with an exponent (``1e-07``
 and ``-2.5e-05`` where orjson 3.13 writes ``1e-7`` and ``-0.000025``) and for
 values no document may hold
 (integers beyond 64 bits, ``NaN``): :func:`wire_rows` passes the other texts on as
@@ -186,8 +187,8 @@ def wire_rows(
 
     Args:
         rows: ``(id, text)``, each text compact ``json.dumps`` output with
-            ``ensure_ascii=False``, in UTF-8 (how SQLite stores documents, in every
-            release).
+            ``ensure_ascii=False`` or orjson's, in UTF-8 (how SQLite stores
+            documents, in every release).
         omit: first-level keys the caller wants left out of the texts.
         wire: the texts are :func:`tmf683.encode_json`'s already (PostgreSQL's
             ``document_text``): only the ``omit`` keys are looked for.

@@ -40,8 +40,20 @@ def regexp(pattern: str, value: object) -> int:
 
 
 def dumps(document: Document) -> str:
-    """The JSON text a document is stored as."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    """The JSON text a document is stored as: compact, non-ASCII as is.
+
+    orjson's text (the wire form, :mod:`tmf683.storage.encoded`), about 30 times
+    quicker than ``json.dumps`` (a write encodes its document two to four times);
+    ``json.dumps``'s for what orjson refuses (integers past 64 bits, unpaired
+    surrogates), as every text was written before. Both are deterministic, so
+    two dumps of one document compare equal (``documents.change_again``).
+    """
+    import orjson  # on first use: importing tmf683 loads no encoder
+
+    try:
+        return orjson.dumps(document).decode()
+    except orjson.JSONEncodeError:  # a TypeError
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def json_path(path: Path) -> str:

@@ -44,22 +44,11 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import sqlite_utils
 
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._sql.leaves import (
-    CUT_BYTES,
-    LEAF_TABLE,
-    PATH_BYTES,
-    Leaf,
-    cut,
-    leaf_texts,
-    leaves,
-    leaves_and_texts,
-)
+from tmf683.storage._sql.leaves import CUT_BYTES, LEAF_TABLE, PATH_BYTES, cut
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
@@ -73,6 +62,7 @@ from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import FIRST_VERSION
 from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 from tmf683.storage.sqlite._heads import create_delivery_heads
+from tmf683.storage.sqlite._index import insert_leaves, write_texts
 
 SCHEMA_VERSION = 9
 """Stored in ``PRAGMA user_version``."""
@@ -160,73 +150,6 @@ def _upgrade_to_version_6(db: sqlite_utils.Database) -> None:
     write_texts(db.conn, [json.loads(text) for (text,) in rows])
 
 
-def write_texts(
-    conn: sqlite3.Connection, documents: Iterable[Mapping[str, Any]]
-) -> None:
-    """Index the texts of stored documents, in the caller's transaction.
-
-    The upgrade's fill; the writes use :func:`write_index`.
-    """
-    _write_texts(conn, {pair for doc in documents for pair in leaf_texts(doc)}, set())
-
-
-def _write_texts(
-    conn: sqlite3.Connection, new: set[tuple[str, str]], old: set[tuple[str, str]]
-) -> None:
-    """Add the texts ``new``; remove those of ``old`` no leaf row holds any more.
-
-    Run after the leaf rows are written. A text longer than the leaves keep stays
-    while a leaf holds its cut: two such texts alike in their cut part may then
-    stay a while, which only adds candidates.
-    """
-    conn.executemany(
-        f"INSERT OR IGNORE INTO {TEXT_TABLE} (path, text, leaf) VALUES (?, ?, ?)",  # noqa: S608
-        [
-            (path, text, leaf if (leaf := cut(text)) != text else None)
-            for path, text in sorted(new)
-        ],
-    )
-    conn.executemany(
-        f"DELETE FROM {TEXT_TABLE} WHERE path = ? AND text = ? AND NOT EXISTS "  # noqa: S608
-        f"(SELECT 1 FROM {LEAF_TABLE} WHERE path = ? AND value = ?)",
-        [(path, text, path, cut(text)) for path, text in sorted(old - new)],
-    )
-
-
-def write_index(
-    db: sqlite_utils.Database,
-    written: Sequence[tuple[int, Mapping[str, Any]]],
-    replaced: Sequence[tuple[int, Mapping[str, Any]]] = (),
-) -> None:
-    """Write the leaf rows and texts of documents, in the caller's transaction.
-
-    Each document is walked once: the leaf rows of ``replaced`` go (by primary
-    key), those of ``written`` come (as :func:`insert_leaves`), then the texts
-    (as :func:`write_texts`).
-
-    Args:
-        db: the database, inside the write transaction.
-        written: ``(seq, document)`` of the documents as now stored.
-        replaced: ``(seq, document)`` of the former versions of updated or
-            deleted documents.
-    """
-    old = [(seq, *leaves_and_texts(document)) for seq, document in replaced]
-    new = [(seq, *leaves_and_texts(document)) for seq, document in written]
-    db.conn.executemany(
-        f"DELETE FROM {LEAF_TABLE} WHERE path = ? AND value = ? AND seq = ?",  # noqa: S608
-        _sorted((seq, found) for seq, found, _ in old),
-    )
-    db.conn.executemany(
-        f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-        _sorted((seq, found) for seq, found, _ in new),
-    )
-    _write_texts(
-        db.conn,
-        {pair for _, _, texts in new for pair in texts},
-        {pair for _, _, texts in old for pair in texts},
-    )
-
-
 def _upgrade_to_version_7(db: sqlite_utils.Database) -> None:
     """Count the changes of the subscriptions, from a random start.
 
@@ -258,51 +181,6 @@ def _upgrade_to_version_5(db: sqlite_utils.Database) -> None:
     )
     rows = db.execute(f"SELECT seq, document FROM {TABLE}").fetchall()  # noqa: S608
     insert_leaves(db, ((seq, json.loads(text)) for seq, text in rows))
-
-
-_INT64 = range(-(2**63), 2**63)
-
-
-def _stored(value: Leaf) -> Leaf:
-    """A leaf as SQLite binds it: an integer past 64 bits as the nearest float."""
-    if isinstance(value, int) and value not in _INT64:
-        return float(value)
-    return value
-
-
-def _rows(documents: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Any]:
-    """The leaf rows of documents, in primary-key order.
-
-    A batch's writes then meet the B-tree's pages in turn instead of at random.
-    """
-    return _sorted((seq, leaves(document)) for seq, document in documents)
-
-
-def _sorted(found: Iterable[tuple[int, Iterable[tuple[str, Leaf]]]]) -> list[Any]:
-    rows = [
-        (path, _stored(value), seq) for seq, pairs in found for path, value in pairs
-    ]
-    rows.sort(key=_order)
-    return rows
-
-
-def _order(row: tuple[str, Leaf, int]) -> tuple[str, int, Leaf, int]:
-    path, value, seq = row
-    return path, isinstance(value, str), value, seq  # numbers before texts
-
-
-def insert_leaves(
-    db: sqlite_utils.Database, documents: Iterable[tuple[int, Mapping[str, Any]]]
-) -> None:
-    """Write the leaf rows of ``(seq, document)`` pairs, in the caller's transaction.
-
-    Two leaves of one document that SQLite holds as one number (an integer past
-    64 bits and its nearest float) are written once.
-    """
-    db.conn.executemany(
-        f"INSERT OR IGNORE INTO {LEAF_TABLE} (path, value, seq) VALUES (?, ?, ?)",  # noqa: S608
-        _rows(documents),
-    )
 
 
 _LONG_LEAF = (

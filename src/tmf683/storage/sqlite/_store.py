@@ -44,11 +44,8 @@ from tmf683.storage.base import (
 )
 from tmf683.storage.encoded import EncodedRows, SelectedRows, wire_rows
 from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, dumps, regexp
-from tmf683.storage.sqlite._schema import (
-    SCHEMA_VERSION,
-    create_or_upgrade,
-    write_index,
-)
+from tmf683.storage.sqlite._index import write_index
+from tmf683.storage.sqlite._schema import SCHEMA_VERSION, create_or_upgrade
 
 _BUSY_TIMEOUT_SECONDS = 30.0
 # How long a delivery claimed for an attempt stays claimed: longer than an attempt
