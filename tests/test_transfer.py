@@ -782,3 +782,20 @@ def test_the_workers_of_a_killed_import_end_too(tmp_path):
     finally:  # what is left, when the fix is gone
         for pid in filter(_alive, workers):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_the_summary_counts_one_interaction_in_the_singular(tmp_path):
+    db = tmp_path / "one.db"
+    store = SQLiteStore(db)
+    store.add(
+        {"id": "only", "channel": [{"id": "1"}], "direction": "in", "reason": "x"}
+    )
+    store.close()
+    export = tmp_path / "one.ndjson"
+    done = tmf683("export", "--db", db, "--output", export, check=True)
+    assert done.stderr.decode() == f"tmf683: exported 1 interaction to {export}\n"
+    target = tmp_path / "again.db"
+    done = tmf683("import", "--db", target, export, check=True)
+    assert done.stderr.decode().startswith(
+        f"tmf683: imported 1 interaction from {export}: 1 written"
+    )

@@ -202,7 +202,7 @@ def _export(
         else:
             count = _export_to_file(args, store, query, progress)
     where = "stdout" if args.output == "-" else args.output
-    _say(args, f"tmf683: exported {count} interactions to {where}")
+    _say(args, f"tmf683: exported {_interactions(count)} to {where}")
     return 0
 
 
@@ -253,10 +253,15 @@ def _import(args: argparse.Namespace, store: PartyInteractionStore) -> int:
             return _fail(exc.message())
     _say(
         args,
-        f"tmf683: imported {result.records} interactions from {args.file}: "
+        f"tmf683: imported {_interactions(result.records)} from {args.file}: "
         f"{result.written} written, {result.skipped} skipped (id stored already)",
     )
     return 0
+
+
+def _interactions(count: int) -> str:
+    """``"1 interaction"``, ``"12 interactions"``."""
+    return f"{count} interaction" if count == 1 else f"{count} interactions"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
