@@ -31,7 +31,7 @@ import sys
 import tempfile
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -172,17 +172,15 @@ def main() -> None:
     count = int(arguments[0]) if arguments else 100_000
     base_src = Path(arguments[1] if len(arguments) > 1 else "/tmp/lists-base/src")
     rows = []
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        postgres_database() as base_url,
-        postgres_database() as pg_url,
-    ):
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as databases:
         sqlite_path = Path(folder) / "lists.db"
         base_sqlite = Path(folder) / "lists-base.db"
         load(count, sqlite_path)
         copy_with(base_src, sqlite_path, str(base_sqlite), "--copy-sqlite")
         stores = [("SQLite", (str(base_sqlite), str(sqlite_path)))]
         if not sqlite_only:
+            base_url = databases.enter_context(postgres_database())
+            pg_url = databases.enter_context(postgres_database())
             copy_with(base_src, sqlite_path, base_url)  # each tree's schema
             copy_with(SRC, sqlite_path, pg_url)
             stores.append(("PostgreSQL", (base_url, pg_url)))
