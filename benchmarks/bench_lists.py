@@ -1,22 +1,23 @@
 """List pages over HTTP before and after issue 13 (no JSON round trip), same run.
 
-Run: .venv/bin/python benchmarks/bench_lists.py [N] [BASE_SRC]
+Run: .venv/bin/python benchmarks/bench_lists.py [N] [BASE_SRC] [--sqlite-only]
 
-N (default 100000) interactions go into a fresh SQLite file and two fresh PostgreSQL
-databases (``BENCH_POSTGRES``, see ``databases.py``), each written by the code of
-the server that serves it (the trees may have other schema versions). For each
-store two ``tmf683-server`` processes serve the same data: BEFORE runs the code under
-BASE_SRC (default ``/tmp/lists-base/src``: ``git worktree add /tmp/lists-base
-main``), AFTER this tree's. wrk (``apt-get install wrk``; 2 threads, 16
-connections, 10 s, a 60 s timeout) drives each in turn, the two servers of a row one
-right after the other, for the default 1000-item page, the same page with
-``fields=``, and
-``status=open&limit=100``. Before measuring, the body of every endpoint is checked
-to be the same bytes from both servers (on PostgreSQL the same size and values:
-the key order is ``jsonb``'s before schema version 8). Prints requests/s, p50 and
-p99, the AFTER/BEFORE ratio, and each server process's CPU milliseconds per
-request (user + system, from /proc; PostgreSQL's own processes not included), the
-figure that holds on a machine shared with other work.
+N (default 100000) interactions go into two fresh SQLite files and two fresh
+PostgreSQL databases (``BENCH_POSTGRES``, see ``databases.py``), each written by the
+code of the server that serves it (the trees may have other schema versions: the
+commit before the list work, 0f0eec8, has SQLite schema 4); ``--sqlite-only``
+leaves PostgreSQL out. For each store two ``tmf683-server`` processes serve the
+same data: BEFORE runs the code under BASE_SRC (default ``/tmp/lists-base/src``:
+``git archive 0f0eec8 | tar -x -C /tmp/lists-base``), AFTER this tree's. wrk
+(``apt-get install wrk``; 2 threads, 16 connections, 10 s, a 60 s timeout) drives
+each in turn, the two servers of a row one right after the other, for the default
+1000-item page, the same page with ``fields=``, and ``status=open&limit=100``.
+Before measuring, the body of every endpoint is checked to be the same bytes from
+both servers (on PostgreSQL the same size and values: the key order is ``jsonb``'s
+before schema version 8). Prints requests/s, p50 and p99, the AFTER/BEFORE ratio,
+each server process's CPU milliseconds per request (user + system, from /proc;
+PostgreSQL's own processes not included), the figure that holds on a machine
+shared with other work, and the one-minute load average after each pair.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import sys
 import tempfile
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -126,10 +127,23 @@ def copy_to_postgres(sqlite_path: Path, postgres_url: str) -> None:
     postgres.close()
 
 
-def copy_with(src: Path, sqlite_path: Path, postgres_url: str) -> None:
-    """:func:`copy_to_postgres` by the code under ``src`` (its own schema)."""
+def copy_to_sqlite(sqlite_path: Path, target: Path) -> None:
+    """Put the stored documents of one SQLite file into a new one, in order."""
+    store = SQLiteStore(target)
+    with sqlite3.connect(sqlite_path) as conn:
+        texts = [row[0] for row in conn.execute(f"SELECT document FROM {TABLE}")]
+    for start in range(0, len(texts), 5000):
+        store.put_many([json.loads(text) for text in texts[start : start + 5000]])
+    store.close()
+
+
+def copy_with(src: Path, sqlite_path: Path, target: str, mode: str = "--copy") -> None:
+    """Copy the documents by the code under ``src`` (its own schema).
+
+    ``--copy``: :func:`copy_to_postgres`; ``--copy-sqlite``: :func:`copy_to_sqlite`.
+    """
     subprocess.run(
-        [sys.executable, __file__, "--copy", str(sqlite_path), postgres_url],
+        [sys.executable, __file__, mode, str(sqlite_path), target],
         env={**os.environ, "PYTHONPATH": str(src)},
         check=True,
     )
@@ -150,22 +164,27 @@ def main() -> None:
     if sys.argv[1:2] == ["--copy"]:
         copy_to_postgres(Path(sys.argv[2]), sys.argv[3])
         return
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    base_src = Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/lists-base/src")
+    if sys.argv[1:2] == ["--copy-sqlite"]:
+        copy_to_sqlite(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    sqlite_only = "--sqlite-only" in sys.argv
+    arguments = [argument for argument in sys.argv[1:] if argument != "--sqlite-only"]
+    count = int(arguments[0]) if arguments else 100_000
+    base_src = Path(arguments[1] if len(arguments) > 1 else "/tmp/lists-base/src")
     rows = []
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        postgres_database() as base_url,
-        postgres_database() as pg_url,
-    ):
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as databases:
         sqlite_path = Path(folder) / "lists.db"
+        base_sqlite = Path(folder) / "lists-base.db"
         load(count, sqlite_path)
-        copy_with(base_src, sqlite_path, base_url)  # each tree's schema
-        copy_with(SRC, sqlite_path, pg_url)
-        for store_name, dbs in (
-            ("SQLite", (str(sqlite_path), str(sqlite_path))),
-            ("PostgreSQL", (base_url, pg_url)),
-        ):
+        copy_with(base_src, sqlite_path, str(base_sqlite), "--copy-sqlite")
+        stores = [("SQLite", (str(base_sqlite), str(sqlite_path)))]
+        if not sqlite_only:
+            base_url = databases.enter_context(postgres_database())
+            pg_url = databases.enter_context(postgres_database())
+            copy_with(base_src, sqlite_path, base_url)  # each tree's schema
+            copy_with(SRC, sqlite_path, pg_url)
+            stores.append(("PostgreSQL", (base_url, pg_url)))
+        for store_name, dbs in stores:
             with server(base_src, dbs[0]) as before, server(SRC, dbs[1]) as after:
                 for label, query in ENDPOINTS:
                     old = body(before[0] + LIST + query)
@@ -178,18 +197,21 @@ def main() -> None:
                         measure(root + LIST + query, pid)
                         for root, pid in (before, after)
                     ]
-                    rows.append((store_name, label, len(new), *measured))
+                    load_average = os.getloadavg()[0]
+                    rows.append((store_name, label, len(new), load_average, *measured))
     print(f"\nGET list over HTTP, N = {count:,}, wrk -t2 -c16 -d10s, 8 threads\n")
     print(
         "| store | page | body bytes | before req/s (p50, p99) "
         "| after req/s (p50, p99) | after/before "
-        "| server CPU ms/request before, after |"
+        "| server CPU ms/request before, after | load average |"
     )
-    print("|---|---|---|---|---|---|---|")
-    for store_name, label, size, (b, b50, b99, bc), (a, a50, a99, ac) in rows:
+    print("|---|---|---|---|---|---|---|---|")
+    for store_name, label, size, load_average, before, after in rows:
+        (b, b50, b99, bc), (a, a50, a99, ac) = before, after
         print(
             f"| {store_name} | {label} | {size:,} | {b:,.1f} ({b50}, {b99}) "
-            f"| {a:,.1f} ({a50}, {a99}) | {a / b:.1f}x | {bc:.1f}, {ac:.1f} |"
+            f"| {a:,.1f} ({a50}, {a99}) | {a / b:.1f}x | {bc:.1f}, {ac:.1f} "
+            f"| {load_average:.1f} |"
         )
 
 

@@ -84,40 +84,49 @@ def encode_items(
         items: wire rows (``(id, text)``, the omitted keys out of the text) or
             decoded stored documents.
         output: the service's view of a stored document (``id``, ``href`` first).
-        href: the ``href`` of an id.
+        href: the ``href`` of an id, ``href("")`` followed by the id (the
+            service's).
         fields: the query's selection (``None``: every attribute).
 
     Returns:
         The bytes of ``[item,...]``: :func:`encode_json` of the list of
-        ``project(output(document), fields)``.
+        ``project(output(document), fields)``. A wire row whose text starts with
+        ``{"id":"`` and an id without a backslash goes out as its text with
+        ``"href":`` spliced in after the id, in one join of the page's pieces:
+        that id's JSON is the id between quotes, and so is its ``href``'s (no
+        other character of a JSON text's string needs escaping); other rows are
+        decoded and written again.
     """
     if fields is not None:
         selection = tuple(fields)
         return encode_json(
-            [
-                project(
-                    output(decode(item[1]) if isinstance(item, tuple) else item),
-                    selection,
-                )
-                for item in items
-            ]
+            [project(output(_document(item)), selection) for item in items]
         )
-    documents = [item for item in items if not isinstance(item, tuple)]
-    if len(documents) == len(items):  # all decoded (PostgreSQL's): one call
-        return encode_json([output(document) for document in documents])
-    parts: list[bytes] = []
+    if not any(isinstance(item, tuple) for item in items):  # all decoded: one call
+        return encode_json([output(_document(item)) for item in items])
+    href_open = b',"href":' + encode_json(href(""))[:-1]  # without its closing '"'
+    parts = [b"["]
+    add = parts.extend
     for item in items:
         if isinstance(item, tuple):
-            id, text = item
-            head = b'{"id":' + encode_json(id)
-            after = len(head)
-            if text.startswith(head) and text[after : after + 1] in (b",", b"}"):
-                href_json = encode_json(href(id))
-                parts.append(b"".join((head, b',"href":', href_json, text[after:])))
+            text = item[1]
+            after = text.find(b'"', 7) + 1  # past the id's closing quote
+            if (
+                text[after : after + 1] in (b",", b"}")
+                and text.startswith(b'{"id":"')
+                and text.find(b"\\", 7, after) == -1
+            ):  # the id's JSON is the id between quotes, and so is it in href
+                add((text[:after], href_open, text[7:after], text[after:], b","))
                 continue
             item = decode(text)
-        parts.append(encode_json(output(item)))
-    return b"[" + b",".join(parts) + b"]"
+        add((encode_json(output(item)), b","))
+    parts[-1] = b"]"  # instead of the last ","
+    return b"".join(parts)
+
+
+def _document(item: WireRow | Document) -> Document:
+    """A page item as its decoded document."""
+    return decode(item[1]) if isinstance(item, tuple) else item
 
 
 def selected_names(

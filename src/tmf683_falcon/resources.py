@@ -7,6 +7,7 @@ two services take the same calls (:data:`Service`).
 
 from __future__ import annotations
 
+import io
 from urllib.parse import unquote
 
 import falcon
@@ -79,7 +80,8 @@ class PartyInteractionCollection(_Resource):
             page = self.service.list_json(
                 req.query_string, base_url=self.api_root(req), party=request_party(req)
             )
-            resp.data = page.body
+            resp.stream = io.BytesIO(page.body)
+            resp.content_length = len(page.body)
             count = page.item_count
         else:
             page = self.service.list(

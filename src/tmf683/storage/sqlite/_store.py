@@ -53,6 +53,10 @@ _BUSY_TIMEOUT_SECONDS = 30.0
 _CLAIM_SECONDS = 15.0
 
 
+_CACHE_KIB = 8192
+"""Each connection's page cache (``PRAGMA cache_size``; SQLite's default, 2,000 KiB,
+let a 1000-item page and the ``count(*)`` of 100k rows push each other out)."""
+
 _PROGRESS_STEPS = 1000
 """SQLite virtual machine steps between two looks at a query's deadline."""
 
@@ -129,6 +133,7 @@ class SQLiteStore(SQLStore):
                 timeout=_BUSY_TIMEOUT_SECONDS,
             )
             connection.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
+            connection.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
             connection.create_function(REGEXP, 2, regexp, deterministic=True)
             db = sqlite_utils.Database(connection)
             with self._lock:
