@@ -14,8 +14,10 @@ written (0 expected).
 
 Due lookup: fills the outbox of a fresh store with ``--pending`` pending
 deliveries spread over N callbacks (each of ``--callbacks``), straight into the
-table, and prints the median time of one ``due_deliveries(now, 100)`` pass with
-every head due and with none due (all waiting for a retry). PostgreSQL databases
+table, and prints the median time of one ``due_deliveries(now, limit)`` pass with
+every head due and with none due (all waiting for a retry), for each ``--limits``
+(default: 100, ``run_once``'s, and the poll loop's two per worker,
+``Dispatcher.pass_limit()`` with the default 8 workers). PostgreSQL databases
 are created on BENCH_POSTGRES with the prefix BENCH_DB_PREFIX and dropped after.
 Figures only, no assertion.
 """
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from databases import postgres_database
 
-from tmf683 import PartyInteractionService, PostgresStore, SQLiteStore
+from tmf683 import Dispatcher, PartyInteractionService, PostgresStore, SQLiteStore
 from tmf683.storage.base import PartyInteractionStore
 
 BODY = {
@@ -154,20 +156,21 @@ def _median_ms(action: Callable[[], object]) -> float:
     return statistics.median(samples)
 
 
-def due(kind: str, pending: int, callbacks: int) -> None:
+def due(kind: str, pending: int, callbacks: int, limits: list[int]) -> None:
     """Print the median time of one due pass over ``pending`` deliveries."""
     now = time.time()
     with opened(kind) as store:
         _fill(store, pending, callbacks, 0.0)
-        _set_due(store, 0.0)
-        found = len(store.due_deliveries(now, 100))
-        all_due = _median_ms(lambda: store.due_deliveries(now, 100))
-        _set_due(store, now + 3600)
-        none_due = _median_ms(lambda: store.due_deliveries(now, 100))
-    print(
-        f"{kind:<12} {pending:>8} {callbacks:>9} {found:>6} {all_due:>9.2f} "
-        f"{none_due:>9.2f}"
-    )
+        for limit in limits:
+            _set_due(store, 0.0)
+            found = len(store.due_deliveries(now, limit))
+            all_due = _median_ms(lambda: store.due_deliveries(now, limit))  # noqa: B023
+            _set_due(store, now + 3600)
+            none_due = _median_ms(lambda: store.due_deliveries(now, limit))  # noqa: B023
+            print(
+                f"{kind:<12} {pending:>8} {callbacks:>9} {limit:>6} {found:>6} "
+                f"{all_due:>9.2f} {none_due:>9.2f}"
+            )
 
 
 def main() -> None:
@@ -177,10 +180,15 @@ def main() -> None:
     parser.add_argument("--creates", type=int, default=200)
     parser.add_argument("--pending", type=int, default=90_000)
     parser.add_argument("--callbacks", default="1,100,1000")
+    parser.add_argument(
+        "--limits",
+        default=f"100,{Dispatcher(None).pass_limit()}",  # type: ignore[arg-type]
+    )
     parser.add_argument("--v5", action="store_true", help="also a run with v5 hubs")
     parser.add_argument("--skip", default="", help="creates or due")
     args = parser.parse_args()
     kinds = args.stores.split(",")
+    limits = [int(limit) for limit in args.limits.split(",")]
     if args.skip != "creates":
         print(
             f"{'store':<12} {'creates':>7} {'none s':>9} {'subs':>6} {'with s':>9} "
@@ -192,12 +200,12 @@ def main() -> None:
                 creates(kind, args.subscriptions, args.creates, True)
     if args.skip != "due":
         print(
-            f"{'store':<12} {'pending':>8} {'callbacks':>9} {'heads':>6} "
+            f"{'store':<12} {'pending':>8} {'callbacks':>9} {'limit':>6} {'heads':>6} "
             f"{'due ms':>9} {'none ms':>9}"
         )
         for kind in kinds:
             for callbacks in (int(c) for c in args.callbacks.split(",")):
-                due(kind, args.pending, callbacks)
+                due(kind, args.pending, callbacks, limits)
 
 
 if __name__ == "__main__":

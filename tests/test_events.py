@@ -656,3 +656,42 @@ def test_listeners_accept_the_envelopes_a_server_sends(clock):
     for event_type in (CREATE, ATTRIBUTE_VALUE_CHANGE, STATUS_CHANGE, DELETE):
         event = make_event(event_type, {"id": "1"}, event_id="E", event_time=clock())
         assert validate_event(event, event_type) is event
+
+
+def test_a_pass_asks_for_two_deliveries_per_worker(service):
+    """The poll loop reads few rows a pass (PostgreSQL locks each one it returns)
+    and still delivers every due event, each once."""
+    callbacks = [f"http://127.0.0.1:9/cb{n}" for n in range(12)]
+    for callback in callbacks:
+        service.events.register({"callback": callback})
+    service.create(dict(MINIMAL))
+    limits: list[int] = []
+    read_due = service.store.due_deliveries
+
+    def due_deliveries(now, limit=100):
+        limits.append(limit)
+        return read_due(now, limit)
+
+    service.store.due_deliveries = due_deliveries
+    gate = threading.Event()
+    started: list[str] = []
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def post(url, event, timeout):
+        with lock:
+            started.append(url)
+        gate.wait(30)
+        with lock:
+            sent.append(url)
+
+    dispatcher = Dispatcher(service.store, post=post, workers=2)
+    assert dispatcher.pass_limit() == 4
+    with dispatcher.start(poll_interval=0.01):
+        wait_for(lambda: len(started) == 2, 30)  # both workers hold one
+        gate.set()
+        wait_for(lambda: len(sent) == len(callbacks), 30)
+    assert sorted(sent) == sorted(callbacks)  # each callback's event once
+    assert set(limits) == {4}
+    assert len(limits) >= len(callbacks) // 4
+    assert pending(service) == []

@@ -277,10 +277,23 @@ class Dispatcher:
             if opened:
                 self._close_workers(time.monotonic() + 15.0)
 
+    def pass_limit(self) -> int:
+        """How many due deliveries a pass of :meth:`run` asks the store for.
+
+        Returns:
+            Two per worker: enough to keep every worker busy until the next pass,
+            which runs as soon as an attempt ends, and few rows for the store to
+            read and lock (PostgreSQL's due pass locks each row it returns). While
+            that many are in flight a pass is not run at all.
+        """
+        return 2 * self.workers
+
     def _poll(self, stop: threading.Event, poll_interval: float) -> None:
         while not stop.is_set():
+            with self._lock:
+                busy = len(self._in_flight) >= self.pass_limit()
             try:
-                submitted = self.submit_due()
+                submitted = 0 if busy else self.submit_due(self.pass_limit())
             except StoreUnavailableError as exc:
                 log.warning("dispatcher pass failed (%s); retrying", exc)
                 submitted = 0
