@@ -138,6 +138,8 @@ class Connections:
                 connect_timeout=max(1, round(connect_timeout)),
                 client_encoding="utf8",
             ) as conn:
+                # the upgrade reads what committed while it waited (see _configure)
+                conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
                 encoding = conn.info.parameter_status("server_encoding")
                 if encoding != "UTF8":
                     raise StoreConfigurationError(
@@ -157,9 +159,16 @@ class Connections:
             raise
 
     def _configure(self, conn: Connection) -> None:
-        """Set up a new pooled connection: frozen sessions must not keep locks."""
+        """Set up a new pooled connection: frozen sessions must not keep locks.
+
+        Its transactions (and single statements) run at ``READ COMMITTED``
+        whatever the database's ``default_transaction_isolation``: the kept count's
+        folds, the schema upgrade and the outbox's heads rely on each statement
+        seeing what committed before it (a page read asks for its own snapshot).
+        """
         conn.execute(
-            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, false), "
+            "set_config('default_transaction_isolation', 'read committed', false)",
             [f"{round(self.idle_timeout * 1000)}ms"],
         )
 

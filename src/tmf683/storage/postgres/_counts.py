@@ -17,7 +17,11 @@ index even when the visibility map lets it. The unfiltered list's count
   ``READ COMMITTED`` (a higher level could fail on a row another compactor
   removed). The table stays at about ``COMPACT_EVERY`` rows plus one per writer
   in flight.
-- ``TRUNCATE`` of the table empties it too.
+- ``TRUNCATE`` of the table empties it too: by ``DELETE`` at ``READ COMMITTED``
+  (its snapshot is taken after the ``TRUNCATE``'s lock, so it sees every row), by
+  ``TRUNCATE`` at a higher level, whose snapshot may predate writes committed
+  while the ``TRUNCATE`` waited (there it takes the count's ``ACCESS EXCLUSIVE``
+  lock too: a list read holding the count may then deadlock with it).
 
 SQL text here is built from module constants only.
 """
@@ -42,7 +46,11 @@ DECLARE
     added bigint;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
-        DELETE FROM {COUNT_TABLE};
+        IF current_setting('transaction_isolation') = 'read committed' THEN
+            DELETE FROM {COUNT_TABLE};
+        ELSE  -- an older snapshot: its DELETE would leave rows committed since
+            TRUNCATE {COUNT_TABLE};
+        END IF;
         RETURN NULL;
     END IF;
     SELECT count(*) INTO moved FROM changed;

@@ -95,7 +95,8 @@ BEGIN
         WHERE {DELIVERY_HEADS}.next_attempt_at > excluded.next_attempt_at
         OR {DELIVERY_HEADS}.seq > excluded.seq;
     ELSIF oldest > NEW.seq THEN
-        UPDATE {DELIVERY_HEADS} SET seq = NEW.seq,
+        -- least: a writer that lowered it further may have committed meanwhile
+        UPDATE {DELIVERY_HEADS} SET seq = least(seq, NEW.seq),
         next_attempt_at = least(next_attempt_at, NEW.next_attempt_at)
         WHERE callback = NEW.callback;
     ELSIF due > NEW.next_attempt_at AND NOT EXISTS (SELECT 1 FROM {DELIVERIES}
