@@ -216,7 +216,7 @@ def wire_rows(
     A text goes on as it is unless it holds ``NaN`` or ``Infinity``, a float with
     an exponent, or an ``omit`` key (each looked for as text, so a string holding
     one is decoded too: slower, never wrong); a few searches that skip to rare
-    bytes come first (:data:`_EXPONENT_SCREENS`), and a page where none finds
+    bytes come first (``_EXPONENT_SCREENS``), and a page where none finds
     anything goes on without the pass over every byte. Integers need no check:
     no document holds one beyond 64 bits (validation refuses them,
     :data:`tmf683._validation.INTEGER_RANGE`, since before the first release),
