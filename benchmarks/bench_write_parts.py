@@ -38,7 +38,7 @@ import sqlite_utils
 from tmf683 import DEFAULT_BASE_PATH, PartyInteractionService, SQLiteStore
 from tmf683.versions.v5service import PartyInteractionServiceV5, V5_BASE_PATH
 from tmf683_falcon import create_app
-import tmf683.storage.sqlite._store as store_module
+import importlib
 
 path, sync = sys.argv[1], sys.argv[4]
 preload, count = int(sys.argv[2]), int(sys.argv[3])
@@ -62,7 +62,13 @@ def timed(name, function):
 
 SQLiteStore.add = timed("store", SQLiteStore.add)
 SQLiteStore.update = timed("store", SQLiteStore.update)
-store_module.write_index = timed("write_index", store_module.write_index)
+for module_name in ("_store", "_writer"):  # where the tree's writes call it
+    try:
+        module = importlib.import_module("tmf683.storage.sqlite." + module_name)
+    except ImportError:
+        continue
+    if hasattr(module, "write_index"):
+        module.write_index = timed("write_index", module.write_index)
 execute = sqlite_utils.Database.execute
 def execute_timed(self, sql, *args, **kwargs):
     if sql != "COMMIT":

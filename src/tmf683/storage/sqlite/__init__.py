@@ -6,8 +6,10 @@ the attributes lists filter most and the leaf index of every other text and numb
 at any depth (``tmf683.storage._sql.leaves``; see ``tmf683.storage.sqlite._schema``).
 The database runs in WAL mode so readers never wait for the writer; each thread
 gets its own connection, so the store is safe under waitress's worker threads.
-Writes are single transactions (``BEGIN IMMEDIATE``): a failed write leaves nothing
-behind.
+Writes are transactions (``BEGIN IMMEDIATE``): a failed write leaves nothing
+behind. Creates, updates and deletes that meet in one process share a transaction
+(group commit, ``tmf683.storage.sqlite._group``), each under its own savepoint: one
+that fails is rolled back alone, and each returns once the shared ``COMMIT`` is done.
 
 Durability: ``synchronous=FULL`` by default, so an acknowledged write survives a
 power loss, as on PostgreSQL. ``synchronous="normal"`` (``--sqlite-synchronous

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-import typing
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 import sqlite_utils
 
 from tmf683._errors import (
-    ConflictError,
     QueryTimeoutError,
     StoreConfigurationError,
     StoreUnavailableError,
@@ -22,30 +20,21 @@ from tmf683._errors import (
 from tmf683.query.ast import Query
 from tmf683.query.regex import guarded
 from tmf683.storage._deadline import Deadline
-from tmf683.storage._sql import documents
-from tmf683.storage._sql import documents as documents_sql
 from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled, compile_query
-from tmf683.storage._sql.store import SQLStore
 from tmf683.storage._sql.tables import SELECTIVE_MATCHES, TABLE
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
-    RESOURCE,
     Delivery,
-    Document,
-    DocumentChange,
-    ExpectedVersion,
-    Outbox,
     Page,
     Send,
-    VersionedDocument,
     attempt_then_record,
-    distinct_by_id,
 )
 from tmf683.storage.encoded import EncodedRows, SelectedRows, wire_rows
-from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, dumps, regexp
-from tmf683.storage.sqlite._index import write_index
+from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, regexp
+from tmf683.storage.sqlite._group import GroupCommit
 from tmf683.storage.sqlite._schema import SCHEMA_VERSION, create_or_upgrade
+from tmf683.storage.sqlite._writer import SQLiteWrites
 
 _BUSY_TIMEOUT_SECONDS = 30.0
 # How long a delivery claimed for an attempt stays claimed: longer than an attempt
@@ -64,7 +53,7 @@ SYNCHRONOUS_MODES = ("full", "normal")
 """The ``synchronous`` settings a :class:`SQLiteStore` takes (SQLite's PRAGMA)."""
 
 
-class SQLiteStore(SQLStore):
+class SQLiteStore(SQLiteWrites):
     """PartyInteraction documents in one SQLite file.
 
     Implements :class:`tmf683.storage.base.PartyInteractionStore`.
@@ -112,6 +101,7 @@ class SQLiteStore(SQLStore):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._group = GroupCommit(self._db, self._write_lock)
         try:
             db = self._db()
             db.enable_wal()
@@ -142,159 +132,9 @@ class SQLiteStore(SQLStore):
         return db
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite_utils.Database]:
-        """A write transaction; this process's writers queue on a lock first.
-
-        SQLite's own busy handler polls with growing sleeps, which gave writes under
-        load a tail latency of hundreds of milliseconds.
-        """
-        db = self._db()
-        with self._write_lock:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """The shared methods' write transaction (see ``_transaction``)."""
-        with self._transaction() as db:
-            yield db.conn
-
-    @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection, outside a transaction (one statement)."""
         yield self._db().conn
-
-    def add(self, document: Document, outbox: Outbox | None = None) -> None:
-        """Store a new document; see the protocol. Raises ConflictError."""
-        self.add_many([document], outbox)
-
-    def add_many(
-        self, documents: Sequence[Document], outbox: Outbox | None = None
-    ) -> None:
-        """Store several new documents in one transaction; see the protocol."""
-        current = None
-        texts = [dumps(document) for document in documents]  # before the lock
-        try:
-            with self._transaction() as db:
-                written: list[tuple[int, Document]] = []  # leaves, all at once
-                for current, text in zip(documents, texts, strict=True):
-                    cursor = db.execute(
-                        f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
-                        [current["id"], text],
-                    )
-                    written.append((typing.cast(int, cursor.lastrowid), current))
-                    if outbox:
-                        shared.insert_deliveries(
-                            DIALECT,
-                            db.conn,
-                            outbox(None, current),
-                            self.max_pending_per_callback,
-                            self.max_failed_per_callback,
-                        )
-                write_index(db, written)  # all at once: fewer calls
-        except sqlite3.IntegrityError as exc:
-            if not DIALECT.taken_id(exc, TABLE):
-                raise
-            raise ConflictError(RESOURCE, str(current and current["id"])) from exc
-
-    def put_many(self, documents: Sequence[Document], *, replace: bool = False) -> int:
-        """Write documents by id in one transaction, no events; see the protocol."""
-        chosen = distinct_by_id(documents, replace=replace)
-        if not chosen:
-            return 0
-        written = 0
-        with self._transaction() as db:
-            stored = documents_sql.stored_rows(
-                DIALECT, db.conn, [document["id"] for document in chosen]
-            )
-            replaced: list[tuple[int, Document]] = []
-            former: list[tuple[int, Document]] = []  # what the replaced ones were
-            written_rows: list[tuple[int, Document]] = []  # leaves, all at once
-            for document in chosen:
-                found = stored.get(document["id"])
-                if found is None:
-                    cursor = db.execute(
-                        f"INSERT INTO {TABLE} (id, document) VALUES (?, ?)",  # noqa: S608
-                        [document["id"], dumps(document)],
-                    )
-                    seq = typing.cast(int, cursor.lastrowid)
-                elif replace:
-                    seq = found[0]
-                    replaced.append((seq, document))
-                    former.append((seq, found[1]))
-                else:
-                    continue
-                written_rows.append((seq, document))
-                written += 1
-            documents_sql.replace_rows(DIALECT, db.conn, replaced)
-            write_index(db, written_rows, former)
-        return written
-
-    def update(
-        self,
-        id: str,
-        change: DocumentChange,
-        outbox: Outbox | None = None,
-        *,
-        expected_version: ExpectedVersion = None,
-    ) -> VersionedDocument:
-        """Replace a document atomically; see the protocol and ``_sql.documents``.
-
-        ``change`` runs first on a plain read, before the write lock, so that the
-        lock is held for the SQL and the commit only; under the lock, the row is
-        read again and, unless it is the same document at the same version (another
-        write came between), ``change`` runs again on it, as it would without the
-        first run. Any error of the first run is ignored: the run under the lock
-        raises it (or succeeds, on a newer document).
-        """
-        ahead = documents.change_ahead(
-            DIALECT, self._db().conn, id, change, expected_version
-        )
-        with self._transaction() as db:
-            seq, current, version = documents.read_for_write(
-                DIALECT, db.conn, id, expected_version
-            )
-            new = documents.change_again(DIALECT, ahead, version, current, change)
-            version = documents.rewrite(DIALECT, db.conn, id, seq, version, new)
-            write_index(db, [(seq, new)], [(seq, current)])
-            if outbox:
-                shared.insert_deliveries(
-                    DIALECT,
-                    db.conn,
-                    outbox(current, new),
-                    self.max_pending_per_callback,
-                    self.max_failed_per_callback,
-                )
-        return VersionedDocument(new, version)
-
-    def delete(
-        self,
-        id: str,
-        outbox: Outbox | None = None,
-        *,
-        expected_version: ExpectedVersion = None,
-    ) -> Document:
-        """Remove a document; see the protocol and ``_sql.documents``."""
-        with self._transaction() as db:
-            seq, old, version = documents.read_for_write(
-                DIALECT, db.conn, id, expected_version
-            )
-            documents.remove(DIALECT, db.conn, id, seq, version)
-            write_index(db, [], [(seq, old)])
-            if outbox:
-                shared.insert_deliveries(
-                    DIALECT,
-                    db.conn,
-                    outbox(old, None),
-                    self.max_pending_per_callback,
-                    self.max_failed_per_callback,
-                )
-        return old
 
     def find(self, query: Query) -> Page:
         """Answer a list query in SQL; see the protocol and ``_sql.compiler``.
