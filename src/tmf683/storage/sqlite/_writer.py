@@ -1,8 +1,8 @@
 """The SQLite store's writes: its transactions and the document writes.
 
-Creates, updates and deletes go through the store's :class:`GroupCommit`: writers
+Creates, updates and deletes go through the store's ``GroupCommit``: writers
 of one process that meet share a transaction, each under its own savepoint (see
-:mod:`tmf683.storage.sqlite._group`). The other writes (``put_many``, the
+``tmf683.storage.sqlite._group``). The other writes (``put_many``, the
 subscriptions, the deliveries' claims and records) keep a transaction each.
 """
 
