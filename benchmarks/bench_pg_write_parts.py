@@ -1,0 +1,184 @@
+"""Where a write's CPU goes on PostgreSQL, in process: this tree beside another.
+
+Run: .venv/bin/python benchmarks/bench_pg_write_parts.py [--before SRC] [--count N]
+     [--preload N] [--rounds R]
+
+The PostgreSQL twin of ``bench_write_parts.py``: each subject (``tmf683`` from the
+``src`` folder ``--before`` names, e.g. a worktree of main, and from this tree) runs
+in its own Python process on a fresh database (``databases.py``: on
+``$BENCH_POSTGRES``, named ``$BENCH_DB_PREFIX`` + 8 hex digits, dropped afterwards)
+preloaded with ``--preload`` interactions (default 1,000). It calls the Falcon app
+``tmf683_falcon.create_app`` builds (v4 and v5 over one store) as WSGI requests
+(``falcon.testing``), ``--count`` of each (default 1,000): v4 create (the body of
+``benchmarks/bench_http.py``), v4 merge patch of ``status`` (alternating values, on
+the preloaded ids), then the v5 twins. Timers (``time.process_time``: this
+process's CPU, not the database's) around ``PostgresStore.add``/``update``, the
+index writes (whatever of ``write_index``, ``write_leaves``, ``write_texts``,
+``delete_leaves`` the subject's ``_store`` module calls), the documents' encoding
+(``document_values``) and each ``COMMIT`` give the parts; the statements a request
+sends (``execute``, ``executemany`` and ``COPY`` calls on psycopg cursors) are
+counted. Prints CPU ms per request and statements per request, the medians of the
+rounds (the subjects run in turns, so that a loaded machine weighs on both alike).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from databases import postgres_database  # noqa: E402
+
+_CHILD = """
+import json, sys, time
+sys.path.insert(0, {benchmarks!r})
+from data import interactions, v5_create_body
+import falcon.testing
+import psycopg
+from tmf683 import DEFAULT_BASE_PATH, PartyInteractionService, PostgresStore
+from tmf683.versions.v5service import PartyInteractionServiceV5, V5_BASE_PATH
+from tmf683_falcon import create_app
+import tmf683.storage.postgres._store as store_module
+from tmf683.storage.postgres._dialect import PostgresDialect
+
+url = sys.argv[1]
+preload, count = int(sys.argv[2]), int(sys.argv[3])
+store = PostgresStore(url)
+service = PartyInteractionService(store)
+ids = []
+bodies = list(interactions(preload))
+for start in range(0, preload, 1000):
+    ids += [d["id"] for d in service.create_many(bodies[start : start + 1000])]
+v5 = PartyInteractionServiceV5(service)
+v5_body = v5_create_body(v5.retrieve(ids[0]))
+v4_body = next(interactions(1))
+client = falcon.testing.TestClient(create_app(service, v5=v5))
+parts = {{"store": 0.0, "index": 0.0, "encode": 0.0, "commit": 0.0,
+          "statements": 0.0}}
+
+def timed(name, function):
+    def wrapper(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            parts[name] += time.process_time() - start
+    return wrapper
+
+def counted(function):
+    def wrapper(*args, **kwargs):
+        parts["statements"] += 1
+        return function(*args, **kwargs)
+    return wrapper
+
+store_module.PostgresStore.add_many = timed("store", store_module.PostgresStore.add_many)
+store_module.PostgresStore.update = timed("store", store_module.PostgresStore.update)
+for name in ("write_index", "write_leaves", "write_texts", "delete_leaves"):
+    if hasattr(store_module, name):
+        setattr(store_module, name, timed("index", getattr(store_module, name)))
+PostgresDialect.document_values = timed("encode", PostgresDialect.document_values)
+psycopg.Transaction.__exit__ = timed("commit", psycopg.Transaction.__exit__)
+for name in ("execute", "executemany", "copy"):
+    setattr(psycopg.Cursor, name, counted(getattr(psycopg.Cursor, name)))
+
+def create(base, body):
+    def run(n):
+        result = client.simulate_post(base + "/partyInteraction", json=body)
+        assert result.status_code == 201, result.text
+    return run
+
+def patch(base):
+    def run(n):
+        body = {{"status": "closed" if n % 2 else "open"}}
+        result = client.simulate_patch(
+            base + "/partyInteraction/" + ids[n % len(ids)], body=json.dumps(body),
+            headers={{"Content-Type": "application/merge-patch+json"}},
+        )
+        assert result.status_code == 200, result.text
+    return run
+
+jobs = {{
+    "v4 create": create(DEFAULT_BASE_PATH, v4_body),
+    "v4 patch": patch(DEFAULT_BASE_PATH),
+    "v5 create": create(V5_BASE_PATH, v5_body),
+    "v5 patch": patch(V5_BASE_PATH),
+}}
+out = {{}}
+for name, job in jobs.items():
+    for n in range(50):
+        job(n)
+    for key in parts:
+        parts[key] = 0.0
+    start = time.process_time()
+    for n in range(count):
+        job(n)
+    total = time.process_time() - start
+    out[name] = {{"request": total * 1000 / count,
+                 **{{k: v * 1000 / count for k, v in parts.items()
+                    if k != "statements"}},
+                 "statements": parts["statements"] / count}}
+store.close()
+print(json.dumps(out))
+"""
+
+Figures = dict[str, dict[str, float]]
+"""Per job (``v4 create``...), CPU ms per request and per part, statements."""
+
+PARTS = ("request", "store", "index", "encode", "commit", "statements")
+
+
+def run(src: Path, preload: int, count: int) -> Figures:
+    """One subject's figures, on a database of its own."""
+    code = _CHILD.format(benchmarks=str(HERE))
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    with postgres_database() as url:
+        out = subprocess.run(
+            [sys.executable, "-c", code, url, str(preload), str(count)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    result: Figures = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    """Parse the options, run the subjects in turns, print the medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="another tree's src folder")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--preload", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    subjects = {"this tree": HERE.parent / "src"}
+    if args.before:
+        subjects = {"before": args.before.resolve(), **subjects}
+    found: dict[str, list[Figures]] = {name: [] for name in subjects}
+    for _ in range(args.rounds):
+        for name, src in subjects.items():
+            found[name].append(run(src, args.preload, args.count))
+    print(f"load average: {os.getloadavg()}")
+    print(
+        "| job | subject | request | store add/update | index writes | encoding "
+        "| COMMIT | statements |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for job in found[next(iter(subjects))][0]:
+        for name, rounds in found.items():
+            cells = [
+                statistics.median(r[job][part] for r in rounds) for part in PARTS
+            ]
+            print(f"| {job} | {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
