@@ -103,6 +103,13 @@ def test_updates_leave_the_index_as_a_rebuild_does(
     written.update("D4", lambda d: {**d, "reason": LONG + "z"})  # same cut
     written.update("D5", lambda d: {k: v for k, v in d.items() if k != "note"})
     written.update("D5", lambda d: d)  # nothing changes
+    written.update("D5", lambda d: {**d, "x-flag": True, "x-m": {"k": 1}})
+    written.update("D5", lambda d: {**d, "x-flag": 1, "x-m": {"k": True}})
+    # texts of two names meeting at one path ("x-a.b"): one goes, the other stays
+    written.update("D4", lambda d: {**d, "x-a.b": "same", "x-a": {"b": "same"}})
+    written.update("D4", lambda d: {k: v for k, v in d.items() if k != "x-a"})
+    written.update("D1", lambda d: {**d, "x-big": 2**70, "status": "held"})
+    written.update("D1", lambda d: {**d, "status": "open"})
     written.put_many(
         [
             {**_documents()[0], "status": "held", "note": [{"text": "delta"}]},

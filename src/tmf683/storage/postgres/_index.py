@@ -151,8 +151,9 @@ def rewrite(
         PreconditionFailedError: the row is no longer at ``version`` (a guard:
             the row is locked).
     """
-    old_leaves, new_leaves = leaves(current), leaves(new)
-    old_texts, new_texts = set(texts(current)), set(texts(new))
+    before, after = _changed_parts(current, new)
+    old_leaves, new_leaves = leaves(before), leaves(after)
+    old_texts, new_texts = set(texts(before)), set(texts(after))
     params: dict[str, Any] = {
         **DIALECT.document_values(new),
         "seq": seq,
@@ -166,6 +167,38 @@ def rewrite(
     if row is None:  # pragma: no cover - the row is locked
         raise PreconditionFailedError(RESOURCE, id, version)
     return int(row[0])
+
+
+def _changed_parts(current: Document, new: Document) -> tuple[Document, Document]:
+    """The top-level attributes of two documents whose values differ, each side's.
+
+    Every leaf row and text row lies under one top-level attribute, and the rows of
+    two attributes never meet (their paths start with the names), so the rows of
+    the rest are the same on both sides: a patch of ``status`` walks ``status``
+    only. A value is the same when its JSON text is (``true``, ``1`` and ``1.0``
+    are not: Python's ``==`` would take them for one another). Where two names'
+    text paths could meet (a name holding a dot, the empty name) or a value has no
+    orjson text (an integer past 64 bits), the whole documents are compared.
+    """
+    if any(not name or "." in name for name in (*current, *new)):
+        return current, new
+    before: Document = {}
+    after: Document = {}
+    try:
+        for name in current.keys() | new.keys():
+            if (
+                name in current
+                and name in new
+                and orjson.dumps(current[name]) == orjson.dumps(new[name])
+            ):
+                continue
+            if name in current:
+                before[name] = current[name]
+            if name in new:
+                after[name] = new[name]
+    except TypeError:  # an integer past 64 bits
+        return current, new
+    return before, after
 
 
 def _leaf_row(key: int, pair: tuple[str, Leaf]) -> list[Any]:
