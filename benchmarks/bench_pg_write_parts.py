@@ -13,8 +13,12 @@ preloaded with ``--preload`` interactions (default 1,000). It calls the Falcon a
 ``benchmarks/bench_http.py``), v4 merge patch of ``status`` (alternating values, on
 the preloaded ids), then the v5 twins. Timers (``time.process_time``: this
 process's CPU, not the database's) around ``PostgresStore.add``/``update``, the
-index writes (whatever of ``write_index``, ``write_leaves``, ``write_texts``,
-``delete_leaves`` the subject's ``_store`` module calls), the documents' encoding
+statements writing the document and its index rows (``_insert`` or
+``_sql.documents.rewrite`` and the index writes before, ``_index.insert`` or
+``_index.rewrite`` after: each with its Python work on the rows), the index writes
+of their own (whatever of ``write_index``, ``write_leaves``, ``write_texts``,
+``delete_leaves`` the subject's ``_store`` module calls: none after, where the one
+statement writes them), the documents' encoding
 (``document_values``) and each ``COMMIT`` give the parts; the statements a request
 sends (``execute``, ``executemany`` and ``COPY`` calls on psycopg cursors) are
 counted. Prints CPU ms per request and statements per request, the medians of the
@@ -34,7 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from databases import postgres_database  # noqa: E402
+from databases import postgres_database
 
 _CHILD = """
 import json, sys, time
@@ -47,6 +51,7 @@ from tmf683.versions.v5service import PartyInteractionServiceV5, V5_BASE_PATH
 from tmf683_falcon import create_app
 import tmf683.storage.postgres._store as store_module
 from tmf683.storage.postgres._dialect import PostgresDialect
+from tmf683.storage._sql import documents
 
 url = sys.argv[1]
 preload, count = int(sys.argv[2]), int(sys.argv[3])
@@ -60,7 +65,7 @@ v5 = PartyInteractionServiceV5(service)
 v5_body = v5_create_body(v5.retrieve(ids[0]))
 v4_body = next(interactions(1))
 client = falcon.testing.TestClient(create_app(service, v5=v5))
-parts = {{"store": 0.0, "index": 0.0, "encode": 0.0, "commit": 0.0,
+parts = {{"store": 0.0, "writes": 0.0, "index": 0.0, "encode": 0.0, "commit": 0.0,
           "statements": 0.0}}
 
 def timed(name, function):
@@ -78,11 +83,20 @@ def counted(function):
         return function(*args, **kwargs)
     return wrapper
 
-store_module.PostgresStore.add_many = timed("store", store_module.PostgresStore.add_many)
-store_module.PostgresStore.update = timed("store", store_module.PostgresStore.update)
+Store = store_module.PostgresStore
+Store.add_many = timed("store", Store.add_many)
+Store.update = timed("store", Store.update)
 for name in ("write_index", "write_leaves", "write_texts", "delete_leaves"):
     if hasattr(store_module, name):
-        setattr(store_module, name, timed("index", getattr(store_module, name)))
+        function = timed("writes", timed("index", getattr(store_module, name)))
+        setattr(store_module, name, function)
+if hasattr(store_module, "_insert"):
+    store_module._insert = timed("writes", store_module._insert)
+documents.rewrite = timed("writes", documents.rewrite)
+if hasattr(store_module, "index"):
+    index = store_module.index
+    index.insert = timed("writes", index.insert)
+    index.rewrite = timed("writes", index.rewrite)
 PostgresDialect.document_values = timed("encode", PostgresDialect.document_values)
 psycopg.Transaction.__exit__ = timed("commit", psycopg.Transaction.__exit__)
 for name in ("execute", "executemany", "copy"):
@@ -131,7 +145,7 @@ print(json.dumps(out))
 Figures = dict[str, dict[str, float]]
 """Per job (``v4 create``...), CPU ms per request and per part, statements."""
 
-PARTS = ("request", "store", "index", "encode", "commit", "statements")
+PARTS = ("request", "store", "writes", "index", "encode", "commit", "statements")
 
 
 def run(src: Path, preload: int, count: int) -> Figures:
@@ -168,15 +182,13 @@ def main() -> None:
             found[name].append(run(src, args.preload, args.count))
     print(f"load average: {os.getloadavg()}")
     print(
-        "| job | subject | request | store add/update | index writes | encoding "
-        "| COMMIT | statements |"
+        "| job | subject | request | store add/update | document and index writes "
+        "| of which index writes | encoding | COMMIT | statements |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for job in found[next(iter(subjects))][0]:
         for name, rounds in found.items():
-            cells = [
-                statistics.median(r[job][part] for r in rounds) for part in PARTS
-            ]
+            cells = [statistics.median(r[job][part] for r in rounds) for part in PARTS]
             print(f"| {job} | {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
 
 
