@@ -21,7 +21,9 @@ of their own (whatever of ``write_index``, ``write_leaves``, ``write_texts``,
 statement writes them), the documents' encoding
 (``document_values``) and each ``COMMIT`` give the parts; the statements a request
 sends (``execute``, ``executemany`` and ``COPY`` calls on psycopg cursors) are
-counted. Prints CPU ms per request and statements per request, the medians of the
+counted. The database's CPU (user + system of its backends serving the store, from
+``/proc``: the server must run on this host) is read around each job too. Prints
+CPU ms per request and statements per request, the medians of the
 rounds (the subjects run in turns, so that a loaded machine weighs on both alike).
 """
 
@@ -41,7 +43,7 @@ sys.path.insert(0, str(HERE))
 from databases import postgres_database
 
 _CHILD = """
-import json, sys, time
+import json, os, sys, time
 sys.path.insert(0, {benchmarks!r})
 from data import interactions, v5_create_body
 import falcon.testing
@@ -65,8 +67,8 @@ v5 = PartyInteractionServiceV5(service)
 v5_body = v5_create_body(v5.retrieve(ids[0]))
 v4_body = next(interactions(1))
 client = falcon.testing.TestClient(create_app(service, v5=v5))
-parts = {{"store": 0.0, "writes": 0.0, "index": 0.0, "encode": 0.0, "commit": 0.0,
-          "statements": 0.0}}
+parts = {{"database": 0.0, "store": 0.0, "writes": 0.0, "index": 0.0,
+          "encode": 0.0, "commit": 0.0, "statements": 0.0}}
 
 def timed(name, function):
     def wrapper(*args, **kwargs):
@@ -118,6 +120,24 @@ def patch(base):
         assert result.status_code == 200, result.text
     return run
 
+watcher = psycopg.connect(url, autocommit=True)
+tick = os.sysconf("SC_CLK_TCK")
+
+def database_cpu():
+    # CPU seconds of the database's other backends (on this host), from /proc
+    pids = [row[0] for row in watcher.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()").fetchall()]
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{{pid}}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
 jobs = {{
     "v4 create": create(DEFAULT_BASE_PATH, v4_body),
     "v4 patch": patch(DEFAULT_BASE_PATH),
@@ -130,22 +150,35 @@ for name, job in jobs.items():
         job(n)
     for key in parts:
         parts[key] = 0.0
-    start = time.process_time()
+    start, database = time.process_time(), database_cpu()
     for n in range(count):
         job(n)
     total = time.process_time() - start
+    statements = parts["statements"]  # before the watcher's own statement
+    parts["database"] = database_cpu() - database
+    parts["statements"] = statements - 1  # the watcher's at the start
     out[name] = {{"request": total * 1000 / count,
                  **{{k: v * 1000 / count for k, v in parts.items()
                     if k != "statements"}},
                  "statements": parts["statements"] / count}}
 store.close()
+watcher.close()
 print(json.dumps(out))
 """
 
 Figures = dict[str, dict[str, float]]
 """Per job (``v4 create``...), CPU ms per request and per part, statements."""
 
-PARTS = ("request", "store", "writes", "index", "encode", "commit", "statements")
+PARTS = (
+    "database",
+    "request",
+    "store",
+    "writes",
+    "index",
+    "encode",
+    "commit",
+    "statements",
+)
 
 
 def run(src: Path, preload: int, count: int) -> Figures:
@@ -182,10 +215,11 @@ def main() -> None:
             found[name].append(run(src, args.preload, args.count))
     print(f"load average: {os.getloadavg()}")
     print(
-        "| job | subject | request | store add/update | document and index writes "
-        "| of which index writes | encoding | COMMIT | statements |"
+        "| job | subject | database | request | store add/update "
+        "| document and index writes | of which index writes | encoding | COMMIT "
+        "| statements |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for job in found[next(iter(subjects))][0]:
         for name, rounds in found.items():
             cells = [statistics.median(r[job][part] for r in rounds) for part in PARTS]
