@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -22,7 +21,6 @@ from tmf683.storage._sql import outbox as shared
 from tmf683.storage._sql.compiler import Compiled
 from tmf683.storage._sql.store import SQLStore
 from tmf683.storage._sql.tables import SELECTIVE_MATCHES, TABLE
-from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import (
     DEFAULT_QUERY_TIMEOUT,
     RESOURCE,
@@ -37,10 +35,11 @@ from tmf683.storage.base import (
     distinct_by_id,
 )
 from tmf683.storage.encoded import EncodedRows, wire_rows
+from tmf683.storage.postgres import _index as index
 from tmf683.storage.postgres import _outbox as events
 from tmf683.storage.postgres._bulk import put_rows
 from tmf683.storage.postgres._connections import Connection, Connections
-from tmf683.storage.postgres._dialect import DIALECT, read_text
+from tmf683.storage.postgres._dialect import DIALECT, read_text, wire_text
 from tmf683.storage.postgres._read import (
     SELECTIVE_SHARE,
     compile_filter,
@@ -50,12 +49,7 @@ from tmf683.storage.postgres._read import (
     table_rows,
 )
 from tmf683.storage.postgres._ready import check_ready
-from tmf683.storage.postgres._schema import (
-    create_or_upgrade,
-    delete_leaves,
-    write_leaves,
-    write_texts,
-)
+from tmf683.storage.postgres._schema import create_or_upgrade, delete_leaves
 
 
 class PostgresStore(SQLStore):
@@ -159,10 +153,7 @@ class PostgresStore(SQLStore):
             raise ConflictError(RESOURCE, repeated[0])
         try:
             with self._write() as conn:
-                seqs = _insert(conn, documents)
-                written = list(zip(seqs, documents, strict=True))
-                write_leaves(conn, written)
-                write_texts(conn, written)
+                index.insert(conn, documents)
                 if outbox:  # one call: it locks the heads in callback order
                     shared.insert_deliveries(
                         DIALECT,
@@ -216,18 +207,16 @@ class PostgresStore(SQLStore):
         """Replace a document atomically; see the protocol and ``_sql.documents``.
 
         The row stays locked (``SELECT ... FOR UPDATE``) from the version check to
-        the commit.
+        the commit; the document and the rows of it that changed go in one
+        statement (``_index.rewrite``). ``change`` gets a copy of the stored
+        document (its wire text read again: cheaper than ``copy.deepcopy``).
         """
         with self._write() as conn:
             seq, current, version = documents.read_for_write(
                 DIALECT, conn, id, expected_version
             )
-            new = change(copy.deepcopy(current))
-            version = documents.rewrite(DIALECT, conn, id, seq, version, new)
-            delete_leaves(conn, [seq])
-            conn.execute(f"DELETE FROM {TEXT_TABLE} WHERE seq = %s", [seq])  # noqa: S608
-            write_leaves(conn, [(seq, new)])
-            write_texts(conn, [(seq, new)])
+            new = change(read_text(wire_text(current)))
+            version = index.rewrite(conn, id, seq, version, current, new)
             if outbox:
                 shared.insert_deliveries(
                     DIALECT,
@@ -371,20 +360,3 @@ class PostgresStore(SQLStore):
     def close(self) -> None:
         """Close the pool's connections."""
         self._connections.close()
-
-
-def _insert(conn: Connection, documents: Sequence[Document]) -> list[int]:
-    """Insert new rows (one pipelined ``executemany``); return their ``seq``."""
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {TABLE} (id, document, document_text) "  # noqa: S608
-            "VALUES (%(id)s, %(document)s::jsonb, %(document_text)s) RETURNING seq",
-            [{"id": doc["id"], **DIALECT.document_values(doc)} for doc in documents],
-            returning=True,
-        )
-        seqs: list[int] = []
-        while True:
-            seqs += [row[0] for row in cursor.fetchall()]
-            if not cursor.nextset():
-                break
-    return seqs
