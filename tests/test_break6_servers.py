@@ -24,6 +24,7 @@ from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
+MERGE = {"Content-Type": "application/merge-patch+json"}
 JSON_PATCH = {"Content-Type": "application/json-patch+json"}
 THREADS = 6
 ROUNDS = 8
@@ -77,6 +78,13 @@ def test_many_servers_lose_and_double_nothing(tmp_path: Path) -> None:
                         )
                         if answer.status_code != 412:
                             break
+                    refused = client.patch(  # fails in the group, beside the others
+                        base + f"partyInteraction/{shared_id}",
+                        json={"reason": 5},
+                        headers=MERGE,
+                    )
+                    if refused.status_code != 400:
+                        errors.append(f"refused {refused.status_code}")
                     own_id = own.json().get("id")
                     gone = client.delete(base + f"partyInteraction/{own_id}")
                     with lock:
