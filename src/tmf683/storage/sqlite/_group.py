@@ -153,19 +153,19 @@ class GroupCommit:
                     db.execute("RELEASE job")
                     kept = True
             except BaseException:
-                _rollback(db)
+                rollback(db)
                 raise
             if not kept:
-                _rollback(db)
+                rollback(db)
                 return
             try:
                 db.execute("COMMIT")
             except BaseException:
-                _rollback(db)  # a failed COMMIT may leave the transaction open
+                rollback(db)  # a failed COMMIT may leave the transaction open
                 raise
 
 
-def _rollback(db: sqlite_utils.Database) -> None:
+def rollback(db: sqlite_utils.Database) -> None:
     """Roll back the open transaction, if SQLite has not already."""
     if db.conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):  # the first error is the one told

@@ -31,7 +31,7 @@ from tmf683.storage.base import (
     distinct_by_id,
 )
 from tmf683.storage.sqlite._dialect import DIALECT, dumps
-from tmf683.storage.sqlite._group import GroupCommit
+from tmf683.storage.sqlite._group import GroupCommit, rollback
 from tmf683.storage.sqlite._index import write_index
 
 
@@ -53,17 +53,21 @@ class SQLiteWrites(SQLStore):
         """A write transaction of its own; this process's writers queue on a lock.
 
         SQLite's own busy handler polls with growing sleeps, which gave writes under
-        load a tail latency of hundreds of milliseconds.
+        load a tail latency of hundreds of milliseconds. A failed ``COMMIT`` (which
+        may leave SQLite's transaction open) and a statement that ended the
+        transaction itself are rolled back as the group commit's are, so the
+        caller gets the first error and the connection is left outside any
+        transaction.
         """
         db = self._db()
         with self._write_lock:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                rollback(db)
                 raise
-            db.execute("COMMIT")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
