@@ -224,7 +224,7 @@ def _keys(value):
 
 def test_every_object_writes_its_keys_in_the_swagger_order():
     when = "2024-01-01T00:00:00Z"
-    poly: dict[str, Any] = {"@schemaLocation": "s", "@baseType": "b"}
+    poly: dict[str, Any] = {"@schemaLocation": "urn:s", "@baseType": "b"}
     ref = {"@referredType": "R", "role": "r", "name": "n", "href": "h", "id": "i"}
     period = {"endDateTime": when, "startDateTime": when}
     document = {

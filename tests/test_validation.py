@@ -2,7 +2,12 @@ import pytest
 
 from tests.conftest import MINIMAL
 from tmf683 import ValidationError
-from tmf683._validation import INDEXED_TEXT_LENGTH, validate_party_interaction
+from tmf683._validation import (
+    INDEXED_TEXT_LENGTH,
+    SCHEMA_LOCATION_HINT,
+    party_interaction_document,
+    validate_party_interaction,
+)
 
 
 def problems_of(document):
@@ -158,3 +163,46 @@ def test_v4_takes_null_for_an_optional_attribute_as_left_out():
     with pytest.raises(ValidationError) as refused:
         service.create({**body, "reason": None})
     assert list(refused.value.problems) == [("$.reason", "is required")]
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["", "s", "schemas/Foo.json", "¸û", "http://x/ y", "a:%zz", "1http://x"],
+)
+def test_a_schema_location_that_is_no_absolute_uri_is_refused_at_its_path(location):
+    """The swagger's ``format: uri``, at every model position (the fuzzer's finding:
+    a 200 echoing ``"@schemaLocation": ""`` violated the response schema)."""
+    body = {
+        **MINIMAL,
+        "@schemaLocation": "https://example.com/PartyInteraction.schema.json",
+        "interactionRelationship": [
+            {"relationshipType": "x", "@schemaLocation": location}
+        ],
+    }
+    with pytest.raises(ValidationError) as caught:
+        party_interaction_document(body)
+    assert caught.value.problems == (
+        ("$.interactionRelationship[0].@schemaLocation", SCHEMA_LOCATION_HINT),
+    )
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://schemas.example.com/TaggedInteraction.schema.json",
+        "urn:example:schema:1",
+        "http://x/r.json#/definitions/A%20B",
+    ],
+)
+def test_absolute_schema_locations_are_kept(location):
+    body = {**MINIMAL, "@type": "Tagged", "@schemaLocation": location, "x-tag": 1}
+    assert party_interaction_document(body)["@schemaLocation"] == location
+
+
+def test_a_schema_location_inside_an_extension_value_is_the_extensions_own():
+    body = {
+        **MINIMAL,
+        "@schemaLocation": "https://example.com/s.json",
+        "x-free": {"@schemaLocation": ""},
+    }
+    assert party_interaction_document(body)["x-free"] == {"@schemaLocation": ""}

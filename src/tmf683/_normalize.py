@@ -150,6 +150,42 @@ def normalize(document: object, cls: type, path: str = "$") -> dict[str, Any]:
     return result
 
 
+def model_strings(
+    document: object, cls: type, name: str, path: str = "$"
+) -> list[tuple[str, str]]:
+    """Every string a document holds at the model attribute ``name``, at any depth.
+
+    Only the model's own attributes are walked (not extension values), whatever
+    the types found (a value of the wrong type is the schema check's finding).
+
+    Args:
+        document: the parsed JSON value.
+        cls: its model class, e.g. :class:`tmf683._model.PartyInteraction`.
+        name: a JSON attribute name, e.g. ``"@schemaLocation"``.
+        path: the JSON path of ``document`` used in the results.
+
+    Returns:
+        ``(json_path, value)`` pairs in document order.
+    """
+    found: list[tuple[str, str]] = []
+    if not isinstance(document, dict):
+        return found
+    fields, _, _ = _spec(cls)
+    for field, kind, item_cls in fields:
+        value = document.get(field)
+        where = f"{path}.{field}"
+        if field == name and isinstance(value, str):
+            found.append((where, value))
+        elif kind == _OBJECT:
+            found += model_strings(value, typing.cast(type, item_cls), name, where)
+        elif kind == _LIST and isinstance(value, list):
+            for index, item in enumerate(value):
+                found += model_strings(
+                    item, typing.cast(type, item_cls), name, f"{where}[{index}]"
+                )
+    return found
+
+
 def with_attribute(
     document: dict[str, Any], cls: type, name: str, value: Any
 ) -> dict[str, Any]:

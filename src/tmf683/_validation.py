@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from tmf683._errors import Problem, ValidationError
 from tmf683._model import PartyInteraction
-from tmf683._normalize import normalize
+from tmf683._normalize import model_strings, normalize
 from tmf683._serialization import structure
 
 INDEXED_TEXT_LENGTH = 500
@@ -224,7 +224,25 @@ def profile_problems(document: Mapping[str, Any]) -> list[Problem]:
         entity = item.get("item")
         if isinstance(entity, dict) and entity.get("role") in (None, ""):
             problems.append((f"$.interactionItem[{index}].item.role", "is required"))
+    problems += [
+        (path, SCHEMA_LOCATION_HINT)
+        for path, value in model_strings(document, PartyInteraction, "@schemaLocation")
+        if not _URI.fullmatch(value)
+    ]
     return problems
+
+
+_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#]|%[0-9A-Fa-f]{2})*"
+)
+"""An absolute URI (RFC 3986 section 3: a scheme, ``:``, then URI characters and
+percent-encodings only; IP-literal hosts in brackets are not taken)."""
+
+SCHEMA_LOCATION_HINT = (
+    "must be an absolute URI (RFC 3986), e.g. https://example.com/schema.json"
+)
+"""The finding for an ``@schemaLocation`` that is not one (the swagger's
+``format: uri``)."""
 
 
 def json_size(value: Any) -> int:
