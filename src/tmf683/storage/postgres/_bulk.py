@@ -33,7 +33,7 @@ from tmf683.storage._sql.tables import TABLE
 from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import RESOURCE, Document
 from tmf683.storage.postgres._dialect import DIALECT
-from tmf683.storage.postgres._schema import (
+from tmf683.storage.postgres._rows import (
     copy_rows,
     delete_leaves,
     write_leaves,

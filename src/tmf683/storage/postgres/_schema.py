@@ -73,14 +73,13 @@ here is built from module constants only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from decimal import Decimal
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 
 from tmf683.query.schema import AttributeKind
-from tmf683.storage._sql.leaves import CUT_BYTES, LEAF_TABLE, PATH_BYTES, leaves
+from tmf683.storage._sql.leaves import CUT_BYTES, LEAF_TABLE, PATH_BYTES
 from tmf683.storage._sql.tables import (
     COLUMNS,
     DELIVERIES,
@@ -90,12 +89,13 @@ from tmf683.storage._sql.tables import (
     TABLE,
     UPGRADE_MESSAGE,
 )
-from tmf683.storage._sql.text_index import TEXT_TABLE, texts
+from tmf683.storage._sql.text_index import TEXT_TABLE
 from tmf683.storage.base import FIRST_VERSION, Document
 from tmf683.storage.postgres._counts import STATEMENTS as COUNT_STATEMENTS
 from tmf683.storage.postgres._dialect import key_chain, typed_sql, wire_text
 from tmf683.storage.postgres._outbox import CREATE_TABLES as EVENT_TABLES
 from tmf683.storage.postgres._outbox import HEAD_STATEMENTS, ORDER_STATEMENTS
+from tmf683.storage.postgres._rows import delete_leaves, write_leaves, write_texts
 from tmf683.storage.postgres._text_fill import STATEMENTS as TEXT_STATEMENTS
 
 SCHEMA_VERSION = 9
@@ -105,76 +105,6 @@ VERSION_TABLE = "tmf683_schema"
 _LOGGER = logging.getLogger(__name__)
 _LOCK_KEY = 683_000_001
 """``pg_advisory_xact_lock`` key serializing schema creation across processes."""
-
-
-def copy_rows(
-    conn: psycopg.Connection[Any], table: str, columns: str, rows: Iterable[Any]
-) -> None:
-    """``COPY`` rows into a table, in the caller's transaction.
-
-    Args:
-        conn: a connection inside the write transaction.
-        table: a table of this module's constants.
-        columns: its columns, e.g. ``"seq, path, text"`` (constants too).
-        rows: one tuple per row, in ``columns`` order.
-    """
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-
-
-def write_leaves(
-    conn: psycopg.Connection[Any], documents: Iterable[tuple[int, Document]]
-) -> None:
-    """Write the leaf rows of stored documents (COPY, in the caller's write).
-
-    Args:
-        conn: a connection inside the write transaction.
-        documents: ``(seq, document)`` pairs of rows just written (their old leaf
-            rows deleted).
-    """
-    copy_rows(
-        conn,
-        LEAF_TABLE,
-        "seq, path, text, number",
-        (
-            (seq, path, value, None)
-            if isinstance(value, str)
-            else (seq, path, None, Decimal(value))
-            for seq, document in documents
-            for path, value in leaves(document)
-        ),
-    )
-
-
-def delete_leaves(conn: psycopg.Connection[Any], seqs: list[int]) -> None:
-    """Remove the leaf rows of the documents at ``seqs`` (through the seq index)."""
-    conn.execute(f"DELETE FROM {LEAF_TABLE} WHERE seq = ANY(%s)", [seqs])  # noqa: S608
-
-
-def write_texts(
-    conn: psycopg.Connection[Any], documents: Iterable[tuple[int, Document]]
-) -> None:
-    """Write the text-index rows of stored documents (COPY, in the caller's write).
-
-    Args:
-        conn: a connection inside the write transaction.
-        documents: ``(seq, document)`` pairs of rows just written (their old text
-            rows deleted).
-    """
-    copy_rows(
-        conn,
-        TEXT_TABLE,
-        "seq, path, text",
-        (
-            (seq, path, text)
-            for seq, document in documents
-            for path, text in texts(document)
-        ),
-    )
 
 
 def _create_version_1(conn: psycopg.Connection[Any]) -> None:

@@ -49,7 +49,8 @@ from tmf683.storage.postgres._read import (
     table_rows,
 )
 from tmf683.storage.postgres._ready import check_ready
-from tmf683.storage.postgres._schema import create_or_upgrade, delete_leaves
+from tmf683.storage.postgres._rows import delete_leaves
+from tmf683.storage.postgres._schema import create_or_upgrade
 
 
 class PostgresStore(SQLStore):
