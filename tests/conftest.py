@@ -72,6 +72,17 @@ def postgres_url(postgres_databases) -> str:
     return url
 
 
+@pytest.fixture
+def postgres_opened(postgres_databases) -> Iterator[tuple[PostgresStore, str]]:
+    """A store on a fresh PostgreSQL database of its own, and that database's URL."""
+    url = postgres_databases.create()
+    store = PostgresStore(url)
+    try:
+        yield store, url
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_for_properties(postgres_databases):
     """A PostgreSQL store on a database of its own (no subscriptions, which other

@@ -11,14 +11,10 @@ before A's.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from typing import Any
 
 import psycopg
-import pytest
 
 from tests.test_postgres_due_order import _bounds_hold, _expected
-from tmf683 import PostgresStore
 
 from .waiting import wait_for
 
@@ -28,18 +24,8 @@ _ADD = (
 )
 
 
-@pytest.fixture
-def opened(postgres_databases: Any) -> Iterator[tuple[PostgresStore, str]]:
-    url = postgres_databases.create()
-    store = PostgresStore(url)
-    try:
-        yield store, url
-    finally:
-        store.close()
-
-
-def test_a_concurrent_lowering_keeps_the_lowest_bound(opened):
-    store, url = opened
+def test_a_concurrent_lowering_keeps_the_lowest_bound(postgres_opened):
+    store, url = postgres_opened
     with psycopg.connect(url, autocommit=True) as conn:
         for seq, callback in ((1000, "x"), (20, "y"), (21, "w")):
             conn.execute(_ADD, [seq, f"D{seq}", f"http://h/{callback}"])

@@ -11,11 +11,9 @@ after the upgrade from version 8.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 
 from tests.test_due_heads import _due, _fill
 from tmf683 import PostgresStore
@@ -24,16 +22,6 @@ from tmf683.storage.postgres._schema import SCHEMA_VERSION
 
 CALLBACKS = 12
 HEADS = "event_delivery_head"
-
-
-@pytest.fixture
-def opened(postgres_databases: Any) -> Iterator[tuple[PostgresStore, str]]:
-    url = postgres_databases.create()
-    store = PostgresStore(url)
-    try:
-        yield store, url
-    finally:
-        store.close()
 
 
 def _expected(
@@ -80,9 +68,9 @@ def _ids(deliveries: list[Delivery]) -> list[str]:
 
 
 def test_the_pass_returns_the_oldest_due_heads_in_order(
-    opened: tuple[PostgresStore, str],
+    postgres_opened: tuple[PostgresStore, str],
 ) -> None:
-    store, url = opened
+    store, url = postgres_opened
     for k in range(CALLBACKS):
         store.add_subscription({"id": f"S{k}", "callback": f"http://h/{k}"})
     for n in range(4):
@@ -108,9 +96,9 @@ def test_the_pass_returns_the_oldest_due_heads_in_order(
 
 
 def test_a_row_older_than_its_head_lowers_the_head(
-    opened: tuple[PostgresStore, str],
+    postgres_opened: tuple[PostgresStore, str],
 ) -> None:
-    store, url = opened
+    store, url = postgres_opened
     store.add_subscription({"id": "S0", "callback": "http://h/0"})
     store.add_subscription({"id": "S1", "callback": "http://h/1"})
     _older = Delivery(id="OLD", subscription_id="S0", callback="http://h/0", event={})

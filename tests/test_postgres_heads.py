@@ -11,12 +11,10 @@ version 6, which fills the heads from the pending rows.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import psycopg
-import pytest
 
 from tests.test_due_heads import _apply, _due, _fill, _subscribe
 from tests.waiting import wait_for
@@ -26,16 +24,6 @@ from tmf683.storage.postgres._schema import SCHEMA_VERSION
 
 HEADS = "event_delivery_head"
 CHECKS = "event_delivery_head_check"
-
-
-@pytest.fixture
-def opened(postgres_databases: Any) -> Iterator[tuple[PostgresStore, str]]:
-    url = postgres_databases.create()
-    store = PostgresStore(url)
-    try:
-        yield store, url
-    finally:
-        store.close()
 
 
 def _heads(url: str) -> dict[str, float]:
@@ -88,9 +76,9 @@ def _deliveries(callback: str, *ids: str) -> list[Delivery]:
 
 
 def test_heads_follow_every_change_of_the_outbox(
-    opened: tuple[PostgresStore, str],
+    postgres_opened: tuple[PostgresStore, str],
 ) -> None:
-    store, url = opened
+    store, url = postgres_opened
     oracle = MemoryStore()
     for each in (oracle, store):
         _subscribe(each)
@@ -118,9 +106,9 @@ def test_heads_follow_every_change_of_the_outbox(
 
 
 def test_a_waiting_head_that_goes_lets_the_next_one_be_due(
-    opened: tuple[PostgresStore, str],
+    postgres_opened: tuple[PostgresStore, str],
 ) -> None:
-    store, url = opened
+    store, url = postgres_opened
     _subscribe(store)
     callback = "http://h/0"
     first, second = _deliveries(callback, "D1", "D2")
@@ -135,9 +123,9 @@ def test_a_waiting_head_that_goes_lets_the_next_one_be_due(
 
 
 def test_a_pass_does_not_drop_the_head_of_a_row_not_yet_committed(
-    opened: tuple[PostgresStore, str],
+    postgres_opened: tuple[PostgresStore, str],
 ) -> None:
-    store, url = opened
+    store, url = postgres_opened
     _subscribe(store)
     callback = "http://h/0"
     store.add({"id": "I1"}, lambda old, new: _deliveries(callback, "D1"))
@@ -154,9 +142,9 @@ def test_a_pass_does_not_drop_the_head_of_a_row_not_yet_committed(
 
 
 def test_two_writers_adding_the_first_rows_of_a_callback(
-    opened: tuple[PostgresStore, str],
+    postgres_opened: tuple[PostgresStore, str],
 ) -> None:
-    store, url = opened
+    store, url = postgres_opened
     _subscribe(store)
     insert = (
         "INSERT INTO event_delivery (id, subscription_id, callback, event) "
