@@ -157,23 +157,57 @@ def run_job(subject: Subject, job: str) -> None:
     subject.figures.setdefault(job, []).append((rate, millis(p50), millis(p99), cpu_ms))
 
 
+_LOAD_WITH = """
+import json, sys
+sys.path.insert(0, {benchmarks!r})
+from bench_writes import load
+from tmf683 import open_store
+store = open_store(sys.argv[1])
+print(json.dumps(load(store, int(sys.argv[2]))))
+store.close()
+"""
+
+
+def load_with(src: Path | None, db: str, count: int) -> tuple[list[str], Any]:
+    """:func:`load` run by the ``tmf683`` of ``src`` (this tree's if ``None``).
+
+    The code before may know an older schema only: its store is written by it.
+    """
+    if src is None or src == THIS_SRC:
+        store = SQLiteStore(db) if "://" not in db else PostgresStore(db)
+        try:
+            return load(store, count)
+        finally:
+            store.close()
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    code = _LOAD_WITH.format(benchmarks=str(Path(__file__).resolve().parent))
+    done = subprocess.run(
+        [sys.executable, "-c", code, db, str(count)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    ids, v5_body = json.loads(done.stdout)
+    return ids, v5_body
+
+
 @contextmanager
-def fresh_store(setting: str, folder: Path, count: int) -> Iterator[tuple[str, Any]]:
-    """A new store holding ``count`` interactions: (--db value, load's result)."""
+def fresh_store(
+    setting: str, folder: Path, count: int, src: Path | None = None
+) -> Iterator[tuple[str, Any]]:
+    """A new store holding ``count`` interactions: (--db value, load's result).
+
+    Written by the ``tmf683`` of ``src`` (default this tree's).
+    """
     if setting == "postgres":
         with postgres_database() as url:
-            store: PartyInteractionStore = PostgresStore(url)
-            loaded = load(store, count)
-            store.close()
-            yield url, loaded
+            yield url, load_with(src, url, count)
         return
     db = folder / f"{setting}.db"
     for leftover in folder.glob(f"{setting}.db*"):
         leftover.unlink()
-    store = SQLiteStore(db)
-    loaded = load(store, count)
-    store.close()
-    yield str(db), loaded
+    yield str(db), load_with(src, str(db), count)
 
 
 def subjects_of(
@@ -194,7 +228,7 @@ def subjects_of(
     v4_body = next(interactions(1))
     for name, src in names:
         db, (ids, v5_body) = stack.enter_context(
-            fresh_store(setting, folder / name.replace(" ", "-"), count)
+            fresh_store(setting, folder / name.replace(" ", "-"), count, src)
         )
         port = free_port()
         tag = f"{setting}-{name.replace(' ', '-')}"
