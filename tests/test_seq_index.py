@@ -117,7 +117,7 @@ def test_a_version_8_file_gets_the_seq_index(
         conn.execute("PRAGMA user_version = 8")
     store = SQLiteStore(path)
     try:
-        assert "from version 8 to 9 in place" in caplog.text
+        assert f"from version 8 to {SCHEMA_VERSION} in place" in caplog.text
         page = store.find(parse_query("offset=1500&limit=2"))
         assert [d["id"] for d in page.items] == ["I01500", "I01501"]
     finally:

@@ -23,10 +23,12 @@ from tests.schema_fixtures.make_fixtures import (
     DELETED,
     POSTGRES_FILE,
     SQLITE_FILE,
+    SQLITE_V9_FILE,
     expected,
 )
 from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
 from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX
+from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import PartyInteractionStore
 from tmf683.storage.postgres._schema import SCHEMA_VERSION as POSTGRES_SCHEMA
 from tmf683.storage.sqlite._schema import SCHEMA_VERSION as SQLITE_SCHEMA
@@ -72,6 +74,10 @@ QUERIES = [
     "sort=reason&relatedParty.role=agent",
     "sort=-reason,description&offset=3&limit=5",
     "status=open&note.author=alpha,beta",
+    # regex through the trigram index
+    "reason.regex=hanged",
+    "note.text.regex=ext long.*9$",
+    "relatedParty.name.regex=(?i)mile",
 ]
 
 
@@ -118,16 +124,17 @@ def _said_upgrade(caplog: pytest.LogCaptureFixture, old: int, new: int) -> bool:
     )
 
 
-def test_a_schema_4_sqlite_file_is_upgraded_in_place(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(("fixture", "old"), [(SQLITE_FILE, 4), (SQLITE_V9_FILE, 9)])
+def test_an_older_sqlite_file_is_upgraded_in_place(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, fixture: Path, old: int
 ) -> None:
     path = tmp_path / "old.db"
-    shutil.copy(SQLITE_FILE, path)
+    shutil.copy(fixture, path)
     store = SQLiteStore(path)
-    assert _said_upgrade(caplog, 4, SQLITE_SCHEMA)
+    assert _said_upgrade(caplog, old, SQLITE_SCHEMA)
     caplog.clear()
     SQLiteStore(path).close()  # opened again: nothing to upgrade, nothing said
-    assert not _said_upgrade(caplog, 4, SQLITE_SCHEMA)
+    assert not _said_upgrade(caplog, old, SQLITE_SCHEMA)
     try:
         _check(store)
     finally:
@@ -142,6 +149,14 @@ def test_a_schema_4_sqlite_file_is_upgraded_in_place(
         assert SEQ_INDEX in tables  # version 9
         (rows,) = connection.execute(f"SELECT count(*) FROM {LEAF_TABLE}").fetchone()
         assert rows > 29 * 20
+        # version 10: the texts of the file are in the FTS5 index, the index whole
+        (waiting,) = connection.execute(
+            f"SELECT count(*) FROM {TEXT_TABLE} WHERE indexed = 0"
+        ).fetchone()
+        assert waiting == 1  # the text _check's update wrote
+        connection.execute(
+            f"INSERT INTO {TRIGRAM_TABLE} ({TRIGRAM_TABLE}) VALUES ('integrity-check')"
+        )
     finally:
         connection.close()
 

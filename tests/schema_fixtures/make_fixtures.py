@@ -10,7 +10,15 @@ release's ``src`` on the path and a PostgreSQL server to dump from::
     PYTHONPATH=src python tests/schema_fixtures/make_fixtures.py \\
         postgresql://postgres@127.0.0.1:5432/postgres
 
-It creates and drops a scratch database ``h_index_fixture``. The upgrade tests
+It creates and drops a scratch database ``h_index_fixture``.
+
+``sqlite-v9.db`` (SQLite schema 9, the last before the texts waiting for the FTS5
+index) holds the same content, written by commit 55ae2e3 of main::
+
+    PYTHONPATH=src python tests/schema_fixtures/make_fixtures.py \
+        --sqlite tests/schema_fixtures/sqlite-v9.db
+
+The upgrade tests
 (``tests/test_upgrade_fixtures.py``) import :func:`documents` and :data:`CHANGES`
 from here to know what the fixtures hold.
 """
@@ -26,6 +34,7 @@ from typing import Any
 
 HERE = Path(__file__).parent
 SQLITE_FILE = HERE / "sqlite-v4.db"
+SQLITE_V9_FILE = HERE / "sqlite-v9.db"
 POSTGRES_FILE = HERE / "postgres-v3.sql"
 SCRATCH = "h_index_fixture"
 
@@ -135,18 +144,25 @@ def fill(store: Any) -> None:
     store.delete(DELETED)
 
 
-def main(admin_url: str) -> None:
-    """Write both fixtures (replacing them)."""
-    import psycopg
+def sqlite_fixture(path: Path) -> None:
+    """Write the SQLite fixture at ``path`` (replacing it), one file, no WAL."""
+    from tmf683 import SQLiteStore
 
-    from tmf683 import PostgresStore, SQLiteStore
-
-    SQLITE_FILE.unlink(missing_ok=True)
-    sqlite = SQLiteStore(SQLITE_FILE)
+    path.unlink(missing_ok=True)
+    sqlite = SQLiteStore(path)
     fill(sqlite)
     sqlite.close()
     for suffix in ("-wal", "-shm"):
-        Path(str(SQLITE_FILE) + suffix).unlink(missing_ok=True)
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def main(admin_url: str) -> None:
+    """Write both fixtures of the release before the leaf index (replacing them)."""
+    import psycopg
+
+    from tmf683 import PostgresStore
+
+    sqlite_fixture(SQLITE_FILE)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
         conn.execute(f"CREATE DATABASE {SCRATCH}")
@@ -168,8 +184,11 @@ def main(admin_url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(
-        sys.argv[1]
-        if len(sys.argv) > 1
-        else "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
+    if sys.argv[1:2] == ["--sqlite"]:
+        sqlite_fixture(Path(sys.argv[2]))
+    else:
+        main(
+            sys.argv[1]
+            if len(sys.argv) > 1
+            else "postgresql://postgres@127.0.0.1:5432/postgres"
+        )

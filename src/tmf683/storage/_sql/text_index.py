@@ -8,6 +8,8 @@ each distinct ``(path, text)`` of the leaf index's texts once, whole, at its lea
 path (:func:`tmf683.storage._sql.leaves.leaf_texts`), indexed with FTS5's
 ``trigram`` tokenizer; the leaf index gives the documents that hold a matching
 text (through its cut, for a long one), so a write adds no row per document.
+SQLite's new texts wait for the FTS5 index and go in by batches
+(:mod:`tmf683.storage.sqlite._index`); until then they are candidates too.
 A ``regex`` whose pattern requires literals of 3 or more characters
 (:func:`tmf683.query.literals.required`) first reads the documents with such a
 text at its path; RE2 then runs on those only, so the results are

@@ -192,13 +192,16 @@ class SQLiteDialect:
         FTS5 folds case on both sides (``case_sensitive 0``), so a case-sensitive
         literal selects a superset, a ``nocase`` one what it must. A text longer
         than the leaf index keeps finds the documents with its cut: a superset.
+        The texts still waiting for the index (``indexed = 0``, fewer than
+        ``_index.TRIGRAM_BATCH``) are candidates too.
         """
         at = bind(leaf)
         return (
             f"SELECT seq FROM {LEAF_TABLE} WHERE path = {at} AND value IN "  # noqa: S608
             f"(SELECT coalesce(leaf, text) FROM {TEXT_TABLE} WHERE path = {at} "
             f"AND id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} "
-            f"MATCH {bind(fts_query(requirement))}))"
+            f"MATCH {bind(fts_query(requirement))} "
+            f"UNION ALL SELECT id FROM {TEXT_TABLE} WHERE indexed = 0))"
         )
 
     def among(self, placeholder: str) -> str:

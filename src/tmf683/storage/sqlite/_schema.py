@@ -64,7 +64,7 @@ from tmf683.storage.sqlite._dialect import json_path, typed_value_sql
 from tmf683.storage.sqlite._heads import create_delivery_heads
 from tmf683.storage.sqlite._index import insert_leaves, write_texts
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 """Stored in ``PRAGMA user_version``."""
 
 _LOGGER = logging.getLogger(__name__)
@@ -228,6 +228,42 @@ def _upgrade_to_version_9(db: sqlite_utils.Database) -> None:
     db.execute(f"CREATE INDEX IF NOT EXISTS {SEQ_INDEX} ON {TABLE} (seq)")
 
 
+TEXTS_WAITING = f"idx_{TEXT_TABLE}_waiting"
+"""Version 10's index of the texts not yet in the FTS5 index (``indexed = 0``)."""
+
+
+def _upgrade_to_version_10(db: sqlite_utils.Database) -> None:
+    """New texts wait for the FTS5 index and go in by batches (``_index``).
+
+    The texts there are in the index (``indexed`` 1). A text written with
+    ``indexed`` 0 waits; one written without it (``indexed`` 1: the fill of version
+    6, or a server of an earlier version still running) goes into the index at once,
+    as every text did before. A text leaves the index only if it is in it (a
+    ``delete`` of a row FTS5 never held would corrupt its index). Run again on a
+    file that has them (marked older by hand), it changes nothing.
+    """
+    if "indexed" not in db.table(TEXT_TABLE).columns_dict:
+        db.execute(
+            f"ALTER TABLE {TEXT_TABLE} ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1"
+        )
+    db.execute(f"DROP TRIGGER IF EXISTS {TEXT_TABLE}_insert")
+    db.execute(f"DROP TRIGGER IF EXISTS {TEXT_TABLE}_delete")
+    db.execute(
+        f"CREATE TRIGGER {TEXT_TABLE}_insert AFTER INSERT "  # noqa: S608
+        f"ON {TEXT_TABLE} WHEN new.indexed = 1 BEGIN INSERT INTO {TRIGRAM_TABLE} "
+        "(rowid, text) VALUES (new.id, new.text); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER {TEXT_TABLE}_delete AFTER DELETE "  # noqa: S608
+        f"ON {TEXT_TABLE} WHEN old.indexed = 1 BEGIN INSERT INTO {TRIGRAM_TABLE} "
+        f"({TRIGRAM_TABLE}, rowid, text) VALUES ('delete', old.id, old.text); END"
+    )
+    db.execute(
+        f"CREATE INDEX IF NOT EXISTS {TEXTS_WAITING} ON {TEXT_TABLE} (id) "
+        "WHERE indexed = 0"
+    )
+
+
 def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -264,4 +300,6 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         _upgrade_to_version_8(db)
     if version < 9:
         _upgrade_to_version_9(db)
+    if version < 10:
+        _upgrade_to_version_10(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
