@@ -371,6 +371,16 @@ def test_list_takes_a_mapping_of_parameters(service):
     assert service.list({"reason": "a b&c"}).total_count == 1
 
 
+@pytest.mark.parametrize("reason", ["~tilde", "~(smile", "~", ">x", "=~x", "%7E"])
+def test_a_mapping_value_is_its_characters_even_an_operator_s(service, reason):
+    """A value starting with ``~`` once arrived as ``reason=~...``: a regex."""
+    for text in (reason, "tilde and more", "x"):
+        service.create({**MINIMAL, "reason": text})
+    assert [item["reason"] for item in service.list({"reason": reason}).items] == [
+        reason
+    ]
+
+
 @pytest.mark.parametrize(
     "query", [5, ["status=open"], {"status": 1}, {"status": ["open", 2]}, {1: "x"}]
 )

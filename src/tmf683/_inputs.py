@@ -27,7 +27,9 @@ LIST_QUERY_FORMS = (
 )
 _SAFE_NAME = ".@"
 _SAFE_VALUE = ',"'
-"""Kept as written: ``,`` separates values, ``"`` quotes a value holding a comma."""
+"""Kept as written: ``,`` separates values, ``"`` quotes a value holding a comma.
+Every other character is a character of the value: ``~``, which ``quote`` keeps
+(RFC 3986 unreserved), is encoded too, or ``reason=~x`` would read as ``=~``."""
 
 
 def _fields_value(text: str, schema: Schema) -> tuple[Path, ...] | None:
@@ -110,7 +112,10 @@ def _pairs(name: object, value: object) -> list[str]:
     attribute = name.removesuffix(operator) if joint == operator else name
     try:
         key = quote(attribute, safe=_SAFE_NAME)
-        return [f"{key}{joint}{quote(item, safe=_SAFE_VALUE)}" for item in values]
+        return [
+            f"{key}{joint}{quote(item, safe=_SAFE_VALUE).replace('~', '%7E')}"
+            for item in values
+        ]
     except UnicodeEncodeError as exc:
         raise InvalidQueryError(
             name, "holds an unpaired surrogate: not Unicode text, matches nothing"
