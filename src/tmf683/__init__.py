@@ -75,6 +75,7 @@ from tmf683._model import (
 from tmf683._schema import PARTY_INTERACTION_SCHEMA, parse_fields, parse_query
 from tmf683._serialization import make_converter, structure, unstructure
 from tmf683._service import DEFAULT_BASE_PATH, PartyInteractionService
+from tmf683._signals import ignore_stop_signals, interrupt_on_signals
 from tmf683._validation import MAX_NESTING_DEPTH, parse_json
 from tmf683.envconfig import EnvironmentParser, add_version_option
 from tmf683.events.callbacks import CallbackPolicy
@@ -208,7 +209,9 @@ __all__ = [
     "dispatcher_lock",
     "encode_json",
     "export_documents",
+    "ignore_stop_signals",
     "import_documents",
+    "interrupt_on_signals",
     "make_converter",
     "open_store",
     "parse_fields",

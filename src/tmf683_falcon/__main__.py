@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 import waitress
 
-from tmf683 import configure_logging, safe_location
+from tmf683 import (
+    configure_logging,
+    ignore_stop_signals,
+    interrupt_on_signals,
+    safe_location,
+)
 from tmf683_falcon import serving
 from tmf683_falcon.config import build_parser as build_parser  # re-exported
 from tmf683_falcon.config import check
@@ -39,8 +42,10 @@ def waitress_body_limit(max_body_bytes: int) -> int:
     return 2 * max_body_bytes + 64 * 1024
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+def _waiting(no_dispatcher: bool) -> str:
+    if no_dispatcher:
+        return "for the store to close"
+    return f"up to {DISPATCHER_STOP_SECONDS:g} s for a delivery in flight"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,8 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             read_deadline=args.request_timeout,
         )
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        interrupt_on_signals()
         host = f"[{args.host}]" if ":" in args.host else args.host
         for version, prefix in runtime.prefixes.items():
             log.info(
@@ -108,12 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 safe_location(args.db),
             )
         try:
-            if not args.no_dispatcher:
-                runtime.dispatcher.start()
             with contextlib.suppress(KeyboardInterrupt):
+                if not args.no_dispatcher:
+                    runtime.dispatcher.start()
                 server.run()
-            server.close()
         finally:
+            # a second signal must not cut the close short (tmf683._signals)
+            ignore_stop_signals(log, _waiting(args.no_dispatcher))
+            server.close()
             runtime.close(DISPATCHER_STOP_SECONDS)
         log.info("stopped")
     finally:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from types import FrameType
 
 from tmf683._errors import DeliveryTokenError, StoreConfigurationError
 from tmf683._hosts import parse_host
 from tmf683._logging import add_log_options, configure_logging
+from tmf683._signals import ignore_stop_signals, interrupt_on_signals
 from tmf683.envconfig import EnvironmentParser, add_version_option
 from tmf683.events.callbacks import CallbackPolicy, parse_allow_entry, parse_network
 from tmf683.events.dispatch import Dispatcher
@@ -226,10 +225,6 @@ def dispatcher_from(
     )
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``tmf683-dispatcher``: ``--db`` and the delivery options.
 
@@ -274,8 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     bound_outbox(store, args)
     dispatcher = dispatcher_from(store, args, token=token)
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    interrupt_on_signals()
     try:
         # the signals stop it from here on: the start line says it is ready for them
         log.info("delivering events from %s", safe_location(args.db))
@@ -283,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         stop.set()
     finally:
+        # a second signal must not cut the close short (tmf683._signals)
+        ignore_stop_signals(log, "for a delivery in flight (up to its timeout)")
         dispatcher.close()
         store.close()
     log.info("stopped")
