@@ -149,7 +149,9 @@ class Compiled(LeafTests):
             return None  # SQLite finds the documents through the leaf rows
         patterns = tuple(str(value) for value in condition.values)
         accepted = self._looked_up.get((prefix + condition.path, patterns))
-        candidates = self.dialect.text_candidates(self.bind, path, leaf, need, accepted)
+        candidates = self.dialect.text_candidates(
+            self.bind, path, leaf, need, accepted, patterns
+        )
         return f"{TABLE}.seq IN ({candidates})"
 
     def _top(self, nodes: Plan) -> str:

@@ -190,6 +190,7 @@ class Dialect(Protocol):
         leaf: str,
         requirement: Requirement,
         accepted: Sequence[str] | None,
+        patterns: Sequence[str],
     ) -> str:
         """``SELECT seq ...`` of the documents with a text meeting ``requirement``.
 
@@ -201,6 +202,7 @@ class Dialect(Protocol):
             accepted: the texts at the path the patterns accept, when the
                 compiler looked them up (a dialect without a regex function);
                 else ``None``.
+            patterns: the RE2 patterns (ORed) the requirement is of.
 
         Returns:
             SQL over the trigram index: every document holding such a text at the

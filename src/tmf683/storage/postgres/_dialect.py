@@ -262,6 +262,7 @@ class PostgresDialect:
         leaf: str,
         requirement: Requirement,
         accepted: Sequence[str] | None,
+        patterns: Sequence[str],
     ) -> str:
         """The leaf rows at ``leaf`` of the ``accepted`` texts (cut as it keeps them).
 

@@ -184,24 +184,30 @@ class SQLiteDialect:
         leaf: str,
         requirement: Requirement,
         accepted: Sequence[str] | None,
+        patterns: Sequence[str],
     ) -> str:
-        """The leaf rows at ``leaf`` of the FTS5 ``trigram`` index's matching texts.
+        """The leaf rows at ``leaf`` of the texts at ``path`` the patterns match.
 
-        ``accepted`` is ``None`` here (SQLite has a regex function).
-
-        FTS5 folds case on both sides (``case_sensitive 0``), so a case-sensitive
-        literal selects a superset, a ``nocase`` one what it must. A text longer
-        than the leaf index keeps finds the documents with its cut: a superset.
-        The texts still waiting for the index (``indexed = 0``, fewer than
-        ``_index.TRIGRAM_BATCH``) are candidates too.
+        ``accepted`` is ``None`` here (SQLite has a regex function). The texts are
+        those the FTS5 ``trigram`` index finds for the requirement, looked up by
+        their ``id`` (a search by ``path`` first read every text at the path),
+        and those still waiting for the index (``indexed = 0``, fewer than
+        ``_index.TRIGRAM_BATCH``); RE2 then tests each text, so a common text that
+        only contains the literals, or one that waits, brings no document with
+        it. FTS5 folds case on both sides (``case_sensitive 0``): a superset
+        before RE2. A text longer than the leaf index keeps finds the documents
+        with its cut: a superset, which the caller's test of the document
+        rechecks, as every candidate.
         """
-        at = bind(leaf)
+        at = bind(leaf)  # SQLite keeps the texts at their leaf path
+        test = " OR ".join(f"{REGEXP}({bind(p)}, text)" for p in patterns)
         return (
             f"SELECT seq FROM {LEAF_TABLE} WHERE path = {at} AND value IN "  # noqa: S608
-            f"(SELECT coalesce(leaf, text) FROM {TEXT_TABLE} WHERE path = {at} "
+            f"(SELECT coalesce(leaf, text) FROM {TEXT_TABLE} WHERE +path = {at} "
             f"AND id IN (SELECT rowid FROM {TRIGRAM_TABLE} WHERE {TRIGRAM_TABLE} "
-            f"MATCH {bind(fts_query(requirement))} "
-            f"UNION ALL SELECT id FROM {TEXT_TABLE} WHERE indexed = 0))"
+            f"MATCH {bind(fts_query(requirement))}) AND ({test}) "
+            f"UNION ALL SELECT coalesce(leaf, text) FROM {TEXT_TABLE} "
+            f"WHERE indexed = 0 AND +path = {at} AND ({test}))"
         )
 
     def among(self, placeholder: str) -> str:
