@@ -13,6 +13,7 @@ import urllib.request
 
 import falcon
 import waitress
+from waitress import wasyncore
 
 from tmf683 import MemoryStore, PartyInteractionService
 from tmf683_falcon import mount
@@ -38,7 +39,15 @@ def build_app() -> falcon.App[falcon.Request, falcon.Response]:
 def main() -> None:
     """Serve the app on 127.0.0.1, call it, stop."""
     server = waitress.create_server(build_app(), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def loop() -> None:
+        # short passes of waitress's event loop, so that it stops before the
+        # sockets close (server.run() in a thread would select on closed ones)
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     root = f"http://127.0.0.1:{server.effective_port}"
     try:
@@ -57,8 +66,10 @@ def main() -> None:
             created = json.load(response)
             print("created:", response.status, created["href"])
     finally:
-        server.close()
+        stop.set()
         thread.join(10)
+        server.task_dispatcher.shutdown()  # its workers finish their requests
+        wasyncore.close_all(server._map)  # the listening socket and connections
 
 
 if __name__ == "__main__":

@@ -45,5 +45,6 @@ def test_example_runs(example):
         [sys.executable, str(example)], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
     for expected in EXPECTED[example.name]:
         assert expected in result.stdout

@@ -53,9 +53,13 @@ COLUMNS: dict[Path, str] = {
 }
 """First-level text attributes with a generated column of their own."""
 
+UPGRADE_IN_PLACE = "%s: upgrading the schema from version %d to %d in place"
+"""Logged (warning) by a store before an upgrade that builds no index from the
+stored documents: database, from and to version."""
+
 UPGRADE_MESSAGE = (
-    "%s: upgrading the schema from version %d to %d in place; the indexes are "
-    "built from the stored documents, which can take minutes on a large database"
+    UPGRADE_IN_PLACE + "; the indexes are built from the stored documents, which "
+    "can take minutes on a large database"
 )
 """Logged (warning) by both stores before an upgrade: database, from and to version."""
 

@@ -56,6 +56,7 @@ from tmf683.storage._sql.tables import (
     INDEXED_COLUMNS,
     SUBSCRIPTIONS,
     TABLE,
+    UPGRADE_IN_PLACE,
     UPGRADE_MESSAGE,
 )
 from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
@@ -66,6 +67,9 @@ from tmf683.storage.sqlite._index import insert_leaves, write_texts
 
 SCHEMA_VERSION = 10
 """Stored in ``PRAGMA user_version``."""
+
+_LAST_REBUILD = 9
+"""The last version whose upgrade builds an index from the stored rows (``seq``)."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -281,7 +285,9 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
             f"{SCHEMA_VERSION}: upgrade tmf683"
         )
     if 0 < version < SCHEMA_VERSION:
-        _LOGGER.warning(UPGRADE_MESSAGE, name, version, SCHEMA_VERSION)
+        quick = version >= _LAST_REBUILD  # version 10 adds a column and triggers
+        message = UPGRADE_IN_PLACE if quick else UPGRADE_MESSAGE
+        _LOGGER.warning(message, name, version, SCHEMA_VERSION)
     if version < 1:
         _create_version_1(db)
     if version < 2:
