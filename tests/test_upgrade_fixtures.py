@@ -26,7 +26,13 @@ from tests.schema_fixtures.make_fixtures import (
     SQLITE_V9_FILE,
     expected,
 )
-from tmf683 import MemoryStore, PostgresStore, SQLiteStore, parse_query
+from tmf683 import (
+    MemoryStore,
+    PostgresStore,
+    SQLiteStore,
+    StoreConfigurationError,
+    parse_query,
+)
 from tmf683.storage._sql.leaves import LEAF_TABLE, PREFIX
 from tmf683.storage._sql.text_index import TEXT_TABLE, TRIGRAM_TABLE
 from tmf683.storage.base import PartyInteractionStore
@@ -192,3 +198,19 @@ def test_a_schema_3_postgres_dump_is_upgraded_in_place(
         found = conn.execute(f"SELECT count(*) FROM {LEAF_TABLE}").fetchone()
         assert found is not None
         assert found[0] > 29 * 20
+
+
+def test_a_file_of_a_newer_schema_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SQLITE_SCHEMA + 1}")
+    with pytest.raises(StoreConfigurationError) as raised:
+        SQLiteStore(path)
+    message = str(raised.value)
+    assert message.count(str(path)) == 1, message
+    assert (
+        f"has schema version {SQLITE_SCHEMA + 1}; this tmf683 knows {SQLITE_SCHEMA}: "
+        "upgrade tmf683"
+    ) in message
+    assert "cannot be opened as a SQLite database" not in message  # it is one

@@ -268,6 +268,10 @@ def _upgrade_to_version_10(db: sqlite_utils.Database) -> None:
     )
 
 
+class NewerSchemaError(sqlite3.DatabaseError):
+    """A SQLite file written by a newer tmf683 (its schema version is higher)."""
+
+
 def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
     """Create the schema, or upgrade an older one, to :data:`SCHEMA_VERSION`.
 
@@ -276,12 +280,12 @@ def create_or_upgrade(db: sqlite_utils.Database, name: str) -> None:
         name: the file, for messages.
 
     Raises:
-        sqlite3.DatabaseError: the file has a newer schema than this tmf683 knows.
+        NewerSchemaError: the file has a newer schema than this tmf683 knows.
     """
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(
-            f"{name} has schema version {version}; this tmf683 knows "
+        raise NewerSchemaError(
+            f"has schema version {version}; this tmf683 knows "
             f"{SCHEMA_VERSION}: upgrade tmf683"
         )
     if 0 < version < SCHEMA_VERSION:

@@ -33,7 +33,11 @@ from tmf683.storage.base import (
 from tmf683.storage.encoded import EncodedRows, SelectedRows, wire_rows
 from tmf683.storage.sqlite._dialect import DIALECT, REGEXP, regexp
 from tmf683.storage.sqlite._group import GroupCommit
-from tmf683.storage.sqlite._schema import SCHEMA_VERSION, create_or_upgrade
+from tmf683.storage.sqlite._schema import (
+    SCHEMA_VERSION,
+    NewerSchemaError,
+    create_or_upgrade,
+)
 from tmf683.storage.sqlite._writer import SQLiteWrites
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -107,6 +111,9 @@ class SQLiteStore(SQLiteWrites):
             db.enable_wal()
             with self._transaction() as db:
                 create_or_upgrade(db, str(self.path))
+        except NewerSchemaError as exc:
+            self.close()
+            raise StoreConfigurationError(str(path), str(exc)) from exc
         except sqlite3.Error as exc:
             self.close()
             raise StoreConfigurationError(
