@@ -122,3 +122,62 @@ def test_the_dispatcher_stops_cleanly_on_a_second_signal(
     assert code == 0, log
     assert "Traceback" not in log
     assert lines[-1].rstrip().endswith("stopped")
+
+
+@pytest.mark.parametrize("attempt", range(2))
+@pytest.mark.parametrize(
+    "signals",
+    [(signal.SIGTERM,), (signal.SIGINT, signal.SIGTERM)],
+    ids=["TERM", "INT+TERM"],
+)
+def test_the_server_stops_cleanly_on_signals_right_after_its_url_lines(
+    tmp_path: Path, signals: tuple[signal.Signals, ...], attempt: int
+) -> None:
+    """At once, back to back: the dispatcher may not have started its threads yet
+    (a close joined a thread never started), the handlers are being swapped."""
+    server = ServerProcess("--db", str(tmp_path / f"s{attempt}.db"))
+    try:
+        for sent in signals:
+            server.process.send_signal(sent)
+        code = wait_for_exit(server.process, DEADLINE_SECONDS)
+    finally:
+        server.stop()
+    log = "".join(server.log)
+    assert code == 0, log
+    assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_the_dispatcher_stops_cleanly_on_two_signals_back_to_back(
+    tmp_path: Path, attempt: int
+) -> None:
+    """Both land in the poll loop's wait: the second once broke its lock's release."""
+    db = tmp_path / f"d{attempt}.db"
+    SQLiteStore(db).close()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmf683.events.command", "--db", str(db)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []))
+    reader.start()
+    try:
+        _wait_for(
+            lambda: any("delivering events from" in line for line in lines),
+            "the dispatcher started",
+        )
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
+        code = wait_for_exit(process, DEADLINE_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(DEADLINE_SECONDS)
+        reader.join(DEADLINE_SECONDS)
+        process.stderr.close()
+    log = "".join(lines)
+    assert code == 0, log
+    assert "Traceback" not in log

@@ -10,6 +10,7 @@ once stopping starts, the signals are ignored and the command says it is waiting
 
 from __future__ import annotations
 
+import atexit
 import logging
 import signal
 from types import FrameType
@@ -18,12 +19,29 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 """The signals that stop a command."""
 
 
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """Do nothing: the handler of a signal that comes while the command stops.
+
+    Not ``SIG_IGN``: a signal already pending when the handler changes to
+    ``SIG_IGN`` makes CPython print ``OSError: Signal 15 ignored due to race
+    condition`` with a traceback.
+    """
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # ignored from here on, before the raise: a second signal close behind the
+    # first (SIGINT then SIGTERM) would otherwise raise again inside the cleanup
+    # the first one starts (a lock's release, a thread's join)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, _ignore)
     raise KeyboardInterrupt
 
 
 def interrupt_on_signals() -> None:
-    """Make SIGTERM and SIGINT raise ``KeyboardInterrupt`` in the main thread.
+    """Make the first SIGTERM or SIGINT raise ``KeyboardInterrupt`` in the main thread.
+
+    The first one also makes both ignored from then on (as
+    :func:`ignore_stop_signals`), so the stop it starts runs to its end.
 
     Raises:
         ValueError: called outside the main thread (``signal.signal``'s rule).
@@ -44,5 +62,13 @@ def ignore_stop_signals(log: logging.Logger, waiting: str) -> None:
         ValueError: called outside the main thread (``signal.signal``'s rule).
     """
     for stop in STOP_SIGNALS:
-        signal.signal(stop, signal.SIG_IGN)
+        signal.signal(stop, _ignore)
+    # and SIG_IGN at exit: Python puts its own handlers back to SIG_DFL when it
+    # finalizes, where a late signal would then kill the stopped process
+    atexit.register(_ignore_at_exit)
     log.info("stopping: waiting %s", waiting)
+
+
+def _ignore_at_exit() -> None:
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)

@@ -100,21 +100,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             read_deadline=args.request_timeout,
         )
-        interrupt_on_signals()
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        for version, prefix in runtime.prefixes.items():
-            log.info(
-                "serving TMF683 %s at http://%s:%s%s/ (store: %s)",
-                version,
-                host,
-                server.effective_port,
-                prefix,
-                safe_location(args.db),
-            )
         try:
             with contextlib.suppress(KeyboardInterrupt):
                 if not args.no_dispatcher:
                     runtime.dispatcher.start()
+                # the signals stop it from here on: the URL lines say it is ready
+                interrupt_on_signals()
+                host = f"[{args.host}]" if ":" in args.host else args.host
+                for version, prefix in runtime.prefixes.items():
+                    log.info(
+                        "serving TMF683 %s at http://%s:%s%s/ (store: %s)",
+                        version,
+                        host,
+                        server.effective_port,
+                        prefix,
+                        safe_location(args.db),
+                    )
                 server.run()
         finally:
             # a second signal must not cut the close short (tmf683._signals)

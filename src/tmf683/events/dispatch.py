@@ -326,14 +326,15 @@ class Dispatcher:
                 raise RuntimeError("the dispatcher is closed")
             if self._poller is not None:
                 return self
-            self._poller = threading.Thread(
+            poller = threading.Thread(
                 target=self._poll,
                 args=(self._stop, poll_interval),
                 name="tmf683-dispatcher",
                 daemon=True,
             )
             self._open_workers()
-            self._poller.start()
+            poller.start()
+            self._poller = poller  # once started: close() joins only a started one
             return self
 
     def close(self, timeout: float = 15.0) -> None:

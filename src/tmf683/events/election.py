@@ -253,10 +253,11 @@ class ElectedDispatcher:
             if self._stop.is_set():
                 raise RuntimeError("the elected dispatcher is closed")
             if self._thread is None:
-                self._thread = threading.Thread(
+                thread = threading.Thread(
                     target=self._elect, name="tmf683-election", daemon=True
                 )
-                self._thread.start()
+                thread.start()
+                self._thread = thread  # once started: close() joins only a started one
         return self
 
     def is_alive(self) -> bool | None:
