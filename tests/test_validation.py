@@ -44,6 +44,17 @@ def test_related_party_needs_id_and_referred_type():
     )
 
 
+def test_an_interaction_item_s_related_party_needs_id_and_referred_type():
+    """Found by the fuzzer: a PATCH gave an item a party without them (a 200 whose
+    body broke the swagger's RelatedParty)."""
+    item = {"relatedParty": [{"id": "P1", "@referredType": "Individual"}, {}]}
+    found = problems_of({**MINIMAL, "interactionItem": [{"id": "I1"}, item]})
+    assert found == (
+        ("$.interactionItem[1].relatedParty[1].id", "is required"),
+        ("$.interactionItem[1].relatedParty[1].@referredType", "is required"),
+    )
+
+
 def test_interaction_item_entity_needs_role():
     found = problems_of({**MINIMAL, "interactionItem": [{"item": {"id": "T1"}}]})
     assert found == (("$.interactionItem[0].item.role", "is required"),)

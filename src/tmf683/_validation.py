@@ -216,20 +216,30 @@ def profile_problems(document: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 (f"$.{name}", f"is longer than {INDEXED_TEXT_LENGTH} characters")
             )
-    for index, party in _items(document.get("relatedParty")):
-        for name in ("id", "@referredType"):
-            if party.get(name) in (None, ""):
-                problems.append((f"$.relatedParty[{index}].{name}", "is required"))
+    problems += _party_problems("$.relatedParty", document.get("relatedParty"))
     for index, item in _items(document.get("interactionItem")):
         entity = item.get("item")
         if isinstance(entity, dict) and entity.get("role") in (None, ""):
             problems.append((f"$.interactionItem[{index}].item.role", "is required"))
+        # an item's parties are RelatedParty too (the swagger's InteractionItem)
+        at = f"$.interactionItem[{index}].relatedParty"
+        problems += _party_problems(at, item.get("relatedParty"))
     problems += [
         (path, SCHEMA_LOCATION_HINT)
         for path, value in model_strings(document, PartyInteraction, "@schemaLocation")
         if not _URI.fullmatch(value)
     ]
     return problems
+
+
+def _party_problems(at: str, parties: object) -> list[Problem]:
+    """The swagger's required ``id`` and ``@referredType`` of RelatedParty items."""
+    return [
+        (f"{at}[{index}].{name}", "is required")
+        for index, party in _items(parties)
+        for name in ("id", "@referredType")
+        if party.get(name) in (None, "")
+    ]
 
 
 _URI = re.compile(
