@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -57,6 +58,32 @@ def _wait_for(found: Callable[[], bool], what: str) -> None:
         time.sleep(0.05)
 
 
+@contextmanager
+def _dispatcher(db: Path) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """A ``tmf683-dispatcher`` on ``db`` and the lines of its stderr so far.
+
+    Killed if still running at the end of the block.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tmf683.events.command", "--db", str(db)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []))
+    reader.start()
+    try:
+        yield process, lines
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(DEADLINE_SECONDS)
+        reader.join(DEADLINE_SECONDS)
+        process.stderr.close()
+
+
 def test_the_server_stops_cleanly_on_a_second_signal(
     tmp_path: Path, black_hole: tuple[str, Callable[[], socket.socket]]
 ) -> None:
@@ -92,17 +119,7 @@ def test_the_dispatcher_stops_cleanly_on_a_second_signal(
     with PartyInteractionService(SQLiteStore(db)) as service:
         service.events.register({"callback": callback})
         service.create(MINIMAL)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tmf683.events.command", "--db", str(db)],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: list[str] = []
-    assert process.stderr is not None
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []))
-    reader.start()
-    try:
+    with _dispatcher(db) as (process, lines):
         accept()
         process.send_signal(signal.SIGTERM)
         _wait_for(
@@ -112,12 +129,6 @@ def test_the_dispatcher_stops_cleanly_on_a_second_signal(
         process.send_signal(signal.SIGINT)
         process.send_signal(signal.SIGTERM)
         code = wait_for_exit(process, DEADLINE_SECONDS)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(DEADLINE_SECONDS)
-        reader.join(DEADLINE_SECONDS)
-        process.stderr.close()
     log = "".join(lines)
     assert code == 0, log
     assert "Traceback" not in log
@@ -154,17 +165,7 @@ def test_the_dispatcher_stops_cleanly_on_two_signals_back_to_back(
     """Both land in the poll loop's wait: the second once broke its lock's release."""
     db = tmp_path / f"d{attempt}.db"
     SQLiteStore(db).close()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tmf683.events.command", "--db", str(db)],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: list[str] = []
-    assert process.stderr is not None
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []))
-    reader.start()
-    try:
+    with _dispatcher(db) as (process, lines):
         _wait_for(
             lambda: any("delivering events from" in line for line in lines),
             "the dispatcher started",
@@ -172,12 +173,6 @@ def test_the_dispatcher_stops_cleanly_on_two_signals_back_to_back(
         process.send_signal(signal.SIGINT)
         process.send_signal(signal.SIGTERM)
         code = wait_for_exit(process, DEADLINE_SECONDS)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(DEADLINE_SECONDS)
-        reader.join(DEADLINE_SECONDS)
-        process.stderr.close()
     log = "".join(lines)
     assert code == 0, log
     assert "Traceback" not in log
